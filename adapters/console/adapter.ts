@@ -1,0 +1,230 @@
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from '../../src/config/logger.js';
+import type { Adapter } from '../../src/core/adapter.js';
+import type { Form, Reply, Sequence } from '../../src/core/reply.js';
+import type { Actor, CoreInput } from '../../src/core/request.js';
+import type { Core } from '../../src/core/router.js';
+import { playSequence } from '../../src/core/sequence-player.js';
+import { fieldPrompt, formIntro, parseFieldAnswer, renderBlocks, renderReply, type Choice, type ConsoleStyle } from './render.js';
+
+export interface ConsoleAdapterOptions {
+  core: Core;
+  log: Logger;
+  input: Readable;
+  output: Writable;
+  /** Rewrite live frames in place and use ANSI emphasis (a real terminal). */
+  interactive: boolean;
+  timeScale: number;
+  timezone?: string;
+}
+
+/** The console's one local person in one local workspace. */
+export function localActor(timezone?: string): Actor {
+  return {
+    platform: 'console',
+    workspaceExternalId: 'local',
+    workspaceName: 'Local',
+    userExternalId: 'you',
+    displayName: 'you',
+    timezone: timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    isAdmin: true,
+  };
+}
+
+interface FormState {
+  form: Form;
+  index: number;
+  values: Record<string, string | string[]>;
+  /** After a rejected submit: only these fields are asked again. */
+  only?: string[];
+}
+
+interface Playing {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * A chat surface in the terminal: lines in, rendered replies out. Buttons become numbered choices,
+ * forms are asked field by field, sequences play live. At end of input it finishes what is pending, then resolves `finished`.
+ */
+export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter {
+  const { core, log, output } = options;
+  const actor = localActor(options.timezone);
+  const style: ConsoleStyle = { ansi: options.interactive };
+  let choices: Choice[] = [];
+  let formState: FormState | null = null;
+  let playing: Playing | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  let closed = false;
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+  const rl = createInterface({ input: options.input, terminal: false });
+
+  const write = (value: string) =>
+    new Promise<void>((resolve) => {
+      if (!output.write(value)) output.once('drain', () => resolve());
+      else resolve();
+    });
+  const say = (value: string) => (value === '' ? Promise.resolve() : write(`${value}\n`));
+
+  async function send(input: CoreInput): Promise<void> {
+    const result = await core.handle({ actor, input });
+    await show(result);
+  }
+
+  async function show(result: Reply): Promise<void> {
+    const rendered = renderReply(result, style);
+    if (result.sequence) {
+      await startSequence(result.sequence, rendered.choices, renderBlocks(result.blocks, style));
+      return;
+    }
+    choices = rendered.choices;
+    await say(rendered.text);
+    if (result.form) await beginForm(result.form, result.formErrors);
+  }
+
+  async function startSequence(sequence: Sequence, sequenceChoices: Choice[], intro: string): Promise<void> {
+    stopPlaying();
+    if (intro) await say(intro);
+    choices = sequenceChoices;
+    const hint = renderReply({ summary: '', blocks: [], actions: sequence.actions, visibility: 'ephemeral' }, style).text;
+    if (hint) await say(hint);
+    const controller = new AbortController();
+    const run = async () => {
+      const outcome = await playSequence(sequence, {
+        timeScale: options.timeScale,
+        signal: controller.signal,
+        show: async (frame) => {
+          const textValue = renderBlocks(frame.blocks, style);
+          // In a terminal the frame replaces the previous one; piped, each frame is a line of its own.
+          if (options.interactive) await write(`\r\x1b[2K${textValue.replace(/\n/g, '  ')}`);
+          else await say(textValue);
+        },
+      });
+      if (options.interactive) await write('\n');
+      if (playing?.controller === controller) playing = null;
+      if (outcome === 'completed' && sequence.onComplete) {
+        const { actionId, value } = sequence.onComplete;
+        queue = queue.then(() => send({ kind: 'action', actionId, value })).catch((error: unknown) => log.error({ err: error }, 'console completion failed'));
+        await queue;
+      }
+    };
+    playing = { controller, done: run() };
+  }
+
+  function stopPlaying(): void {
+    playing?.controller.abort();
+    playing = null;
+  }
+
+  async function beginForm(form: Form, errors?: Record<string, string>): Promise<void> {
+    const initial: Record<string, string | string[]> = {};
+    for (const field of form.fields) initial[field.id] = field.initial ?? (field.kind === 'multiselect' ? [] : '');
+    const keep = formState?.form.formId === form.formId ? formState.values : initial;
+    formState = { form, index: 0, values: { ...initial, ...keep } };
+    if (errors && Object.keys(errors).length > 0) {
+      formState.only = Object.keys(errors).filter((id) => form.fields.some((f) => f.id === id));
+      if (formState.only.length === 0) formState.only = undefined;
+    } else {
+      await say(formIntro(form, style));
+    }
+    await askNextField();
+  }
+
+  function currentFields(state: FormState) {
+    return state.only ? state.form.fields.filter((f) => state.only!.includes(f.id)) : state.form.fields;
+  }
+
+  async function askNextField(): Promise<void> {
+    const state = formState;
+    if (!state) return;
+    const fields = currentFields(state);
+    const field = fields[state.index];
+    if (!field) {
+      const submitted: FormState = { ...state, index: 0 };
+      formState = submitted;
+      const { form, values } = state;
+      await send({ kind: 'submit', formId: form.formId, values, ...(form.state ? { state: form.state } : {}) });
+      // A clean submit ends the form; a rejected one has already replaced it to re-ask the fields in question.
+      if (formState === submitted) formState = null;
+      return;
+    }
+    const withCurrent = { ...field, initial: state.values[field.id] } as typeof field;
+    await write(fieldPrompt(withCurrent));
+  }
+
+  async function answerField(line: string): Promise<void> {
+    const state = formState!;
+    const field = currentFields(state)[state.index]!;
+    if (!options.interactive) await write('\n');
+    const withCurrent = { ...field, initial: state.values[field.id] } as typeof field;
+    const parsed = parseFieldAnswer(withCurrent, line);
+    if ('error' in parsed) {
+      await say(`  ✗ ${parsed.error}`);
+      await write(fieldPrompt(withCurrent));
+      return;
+    }
+    state.values[field.id] = parsed.value;
+    state.index += 1;
+    await askNextField();
+  }
+
+  async function handleLine(raw: string): Promise<void> {
+    const line = raw.trim();
+    const isCommand = /^\/?backcare\b/i.test(line);
+    if (formState && !isCommand) return answerField(raw);
+    if (formState && isCommand) {
+      formState = null;
+      await say('(form cancelled)');
+    }
+    if (line === '') return;
+    if (/^\d+$/.test(line) && choices.length > 0) {
+      const choice = choices.find((c) => c.number === Number(line));
+      if (!choice) return say(`Choose a number from 1 to ${choices.length}.`);
+      // A pressed button during a live sequence (Stop) cancels the pending frames first.
+      if (playing) stopPlaying();
+      return send({ kind: 'action', actionId: choice.actionId, value: choice.value });
+    }
+    if (/^(quit|exit)$/i.test(line)) {
+      rl.close();
+      return;
+    }
+    return send({ kind: 'command', text: line });
+  }
+
+  rl.on('line', (line) => {
+    queue = queue
+      .then(() => handleLine(line))
+      .catch((error: unknown) => log.error({ event: 'console.line_failed', err: error }, 'console line failed'));
+  });
+
+  rl.on('close', () => {
+    closed = true;
+    void (async () => {
+      // Finish the queued lines first, then any live sequence (and the reply it triggers), then flush output.
+      await queue;
+      while (playing) await playing.done;
+      await queue;
+      if (formState) await say('');
+      await write('');
+      resolveFinished();
+    })();
+  });
+
+  return {
+    name: 'console',
+    finished,
+    async start() {
+      if (options.interactive) {
+        await say(renderBlocks([{ type: 'text', text: '*Backcare* in your terminal. Type `/backcare help` (or just `help`). Ctrl-D or `quit` to leave.' }], style));
+      }
+    },
+    async stop() {
+      stopPlaying();
+      if (!closed) rl.close();
+      await finished;
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { Env } from './config/env.js';
+import { selectAdapters } from './config/env.js';
+import type { Logger } from './config/logger.js';
+import type { Adapter } from './core/adapter.js';
+import { features } from './core/features/index.js';
+import { createCore, type Core } from './core/router.js';
+import { databaseOptionsFromEnv, openDatabase, type Database } from './db/client.js';
+import { createConsoleAdapter } from '../adapters/console/adapter.js';
+
+export interface App {
+  core: Core;
+  database: Database;
+  adapters: Adapter[];
+  /** Resolves when every adapter that can finish by itself has (the console at end of input). */
+  finished: Promise<void> | null;
+  stop(): Promise<void>;
+}
+
+export interface AppIo {
+  stdin: NodeJS.ReadableStream & import('node:stream').Readable;
+  stdout: import('node:stream').Writable;
+  interactive: boolean;
+}
+
+/** Builds the whole bot from parsed config: database (migrated), core, and the adapters the config selects. */
+export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> {
+  const dbOptions = databaseOptionsFromEnv(env);
+  log.info({ event: 'db.opening', driver: dbOptions.driver }, `opening database (${dbOptions.driver === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'})`);
+  const database = await openDatabase(dbOptions);
+  const core = createCore({ db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR }, features);
+
+  const names = selectAdapters(env);
+  log.info({ event: 'adapters.starting', adapters: names }, `starting adapters: ${names.join(', ')}`);
+  const adapters: Adapter[] = [];
+  for (const name of names) {
+    switch (name) {
+      case 'console':
+        adapters.push(
+          createConsoleAdapter({ core, log, input: io.stdin, output: io.stdout, interactive: io.interactive, timeScale: env.BACKCARE_TIME_SCALE }),
+        );
+        break;
+      case 'slack':
+      case 'discord':
+        throw new Error(`the ${name} adapter is not available in this build yet`);
+    }
+  }
+  for (const adapter of adapters) await adapter.start();
+
+  const finishing = adapters.map((a) => a.finished).filter((p): p is Promise<void> => p !== undefined);
+  let stopped: Promise<void> | null = null;
+  return {
+    core,
+    database,
+    adapters,
+    finished: finishing.length > 0 ? Promise.all(finishing).then(() => undefined) : null,
+    stop() {
+      stopped ??= (async () => {
+        for (const adapter of adapters) {
+          try {
+            await adapter.stop();
+          } catch (error) {
+            log.warn({ event: 'adapter.stop_failed', adapter: adapter.name, err: error }, 'adapter did not stop cleanly');
+          }
+        }
+        await database.close();
+      })();
+      return stopped;
+    },
+  };
+}

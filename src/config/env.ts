@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/** Empty strings in .env files mean "not set", not "set to nothing". */
+const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
+
+const intFrom = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    (v) => (v === undefined || v === '' ? fallback : Number(v)),
+    z.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max),
+  );
+
+export const adapterNames = ['console', 'slack', 'discord'] as const;
+export type AdapterName = (typeof adapterNames)[number];
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
+    BACKCARE_DATA_DIR: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('./.backcare')),
+    BACKCARE_ADAPTER: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.enum(adapterNames, { error: `must be one of ${adapterNames.join(', ')}` }).optional(),
+    ),
+    /** Scales every guided-session and console timer: 0.01 plays a 4 s phase in 40 ms (tests, demos). */
+    BACKCARE_TIME_SCALE: z.preprocess(
+      (v) => (v === undefined || v === '' ? 1 : Number(v)),
+      z.number({ error: 'must be a number' }).gt(0, 'must be above 0').max(1, 'must be at most 1'),
+    ),
+    PORT: intFrom(1, 65535, 3000),
+    HEALTH_PORT: z.preprocess(
+      (v) => (v === undefined || v === '' ? undefined : Number(v)),
+      z.number({ error: 'must be a number' }).int().min(1).max(65535).optional(),
+    ),
+    STATS_PRIVACY_FLOOR: intFrom(3, 1000, 5),
+    RETENTION_MONTHS: intFrom(1, 120, 13),
+    SLACK_BOT_TOKEN: optionalText,
+    SLACK_SIGNING_SECRET: optionalText,
+    SLACK_APP_TOKEN: optionalText,
+    SLACK_CLIENT_ID: optionalText,
+    SLACK_CLIENT_SECRET: optionalText,
+    SLACK_STATE_SECRET: optionalText,
+    DISCORD_TOKEN: optionalText,
+    DISCORD_APPLICATION_ID: optionalText,
+    DISCORD_GUILD_ID: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_BOT_TOKEN.startsWith('xoxb-')) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'must be a bot token starting with xoxb-' });
+    }
+    if (env.SLACK_APP_TOKEN && !env.SLACK_APP_TOKEN.startsWith('xapp-')) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_APP_TOKEN'], message: 'must be an app-level token starting with xapp-' });
+    }
+    const slackOAuth = [env.SLACK_CLIENT_ID, env.SLACK_CLIENT_SECRET, env.SLACK_STATE_SECRET];
+    if (slackOAuth.some(Boolean) && !slackOAuth.every(Boolean)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_CLIENT_ID'],
+        message: 'SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET go together',
+      });
+    }
+    if ((env.SLACK_BOT_TOKEN || slackOAuth.every(Boolean)) && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required when Slack is configured' });
+    }
+    if (Boolean(env.DISCORD_TOKEN) !== Boolean(env.DISCORD_APPLICATION_ID)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.DISCORD_TOKEN ? 'DISCORD_APPLICATION_ID' : 'DISCORD_TOKEN'],
+        message: 'DISCORD_TOKEN and DISCORD_APPLICATION_ID go together',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once; the first problem becomes one line naming the variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const variable = issue.path.join('.') || 'environment';
+  throw new ConfigError(`config error: ${variable} ${issue.message}`);
+}
+
+export function slackConfigured(env: Env): boolean {
+  return Boolean(env.SLACK_SIGNING_SECRET && (env.SLACK_BOT_TOKEN || env.SLACK_CLIENT_ID));
+}
+
+export function discordConfigured(env: Env): boolean {
+  return Boolean(env.DISCORD_TOKEN && env.DISCORD_APPLICATION_ID);
+}
+
+/** Which adapters `npm start` runs: forced by BACKCARE_ADAPTER, else whichever platforms have settings, else the console. */
+export function selectAdapters(env: Env): AdapterName[] {
+  if (env.BACKCARE_ADAPTER) return [env.BACKCARE_ADAPTER];
+  const chosen: AdapterName[] = [];
+  if (slackConfigured(env)) chosen.push('slack');
+  if (discordConfigured(env)) chosen.push('discord');
+  return chosen.length > 0 ? chosen : ['console'];
+}

@@ -1,0 +1,93 @@
+import { pino, type Logger, type DestinationStream } from 'pino';
+
+export type { Logger };
+
+/**
+ * Anything that could carry a credential is censored wherever it sits in a log object:
+ * tokens, secrets, Authorization headers and connection strings with passwords.
+ */
+export const redactedPaths = [
+  'token',
+  'botToken',
+  'appToken',
+  'userToken',
+  'accessToken',
+  'refreshToken',
+  'signingSecret',
+  'clientSecret',
+  'stateSecret',
+  'password',
+  'authorization',
+  'Authorization',
+  'databaseUrl',
+  'DATABASE_URL',
+  'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_CLIENT_SECRET',
+  'SLACK_STATE_SECRET',
+  'DISCORD_TOKEN',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-slack-signature"]',
+  '*.token',
+  '*.botToken',
+  '*.appToken',
+  '*.userToken',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.signingSecret',
+  '*.clientSecret',
+  '*.stateSecret',
+  '*.password',
+  '*.authorization',
+  '*.Authorization',
+  '*.databaseUrl',
+  '*.DATABASE_URL',
+  '*.SLACK_BOT_TOKEN',
+  '*.SLACK_APP_TOKEN',
+  '*.SLACK_SIGNING_SECRET',
+  '*.SLACK_CLIENT_SECRET',
+  '*.SLACK_STATE_SECRET',
+  '*.DISCORD_TOKEN',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+  '*.headers.cookie',
+  '*.headers["x-slack-signature"]',
+  '*.bot.token',
+  '*.bot.userId',
+];
+
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { app: 'backcare' },
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      // Errors keep their message and stack; tokens inside messages are masked by maskSecrets below.
+      formatters: { log: (object) => maskSecretsDeep(object) as Record<string, unknown> },
+    },
+    // Logs go to stderr so that stdout stays the console adapter's chat surface.
+    options.destination ?? pino.destination(2),
+  );
+}
+
+const tokenPattern = /\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|[MN][A-Za-z0-9]{23,}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,})\b/g;
+const urlPasswordPattern = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s]+:)[^@\s]+@/gi;
+
+/** Masks credentials that appear inside free text (error messages, URLs), which path-based redaction cannot see. */
+export function maskSecrets(text: string): string {
+  return text.replace(tokenPattern, '[redacted]').replace(urlPasswordPattern, '$1[redacted]@');
+}
+
+function maskSecretsDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskSecrets(value);
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    return { type: value.name, message: maskSecrets(value.message), stack: value.stack ? maskSecrets(value.stack) : undefined };
+  }
+  if (Array.isArray(value)) return value.map((item) => maskSecretsDeep(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = maskSecretsDeep(item, depth + 1);
+  return out;
+}

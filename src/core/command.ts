@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import type { Logger } from '../config/logger.js';
+import type { Db } from '../db/client.js';
+import type { UserRow, WorkspaceRow } from '../db/schema.js';
+import type { Reply } from './reply.js';
+import type { Actor } from './request.js';
+import type { NextSlotFn } from './settings-service.js';
+
+/** What every handler gets: who asks, lazy access to their rows, the services, and the clock. */
+export interface CommandContext {
+  actor: Actor;
+  db: Db;
+  log: Logger;
+  now(): Date;
+  /** Finds or creates the workspace and user rows (only handlers that store something call it). */
+  ensureUser(): Promise<{ workspace: WorkspaceRow; user: UserRow }>;
+  /** The user's rows if they exist; never creates anything. */
+  findUser(): Promise<{ workspace: WorkspaceRow; user: UserRow } | null>;
+  /** Shared, read-only things the core was built with (content library, settings). */
+  deps: CoreDeps;
+  /** Every registered command, for help and suggestions. */
+  commands: readonly RegisteredCommand[];
+}
+
+/**
+ * Everything the core is built with. Later features add optional members here rather than
+ * reaching for globals.
+ */
+export interface CoreDeps {
+  db: Db;
+  log: Logger;
+  now: () => Date;
+  /** Smallest group the team stats may describe. */
+  privacyFloor: number;
+  /** Slot maths from the scheduler: when the next nudge falls for these preferences. */
+  nextSlot?: NextSlotFn;
+}
+
+type ParseResult = { ok: true; run: (ctx: CommandContext) => Promise<Reply> } | { ok: false; error: string };
+
+/** A subcommand as the router sees it: generics erased after parsing. */
+export interface RegisteredCommand {
+  name: string;
+  aliases: string[];
+  summary: string;
+  usage: string;
+  examples: string[];
+  /** Shown in help? */
+  listed: boolean;
+  parse(tokens: string[]): ParseResult;
+}
+
+export interface CommandDefinition<A> {
+  name: string;
+  aliases?: string[];
+  summary: string;
+  usage: string;
+  examples?: string[];
+  listed?: boolean;
+  /** Validates the tokens after the subcommand name and turns them into typed arguments. */
+  args: z.ZodType<A, string[]>;
+  run(ctx: CommandContext, args: A): Promise<Reply>;
+}
+
+export function defineCommand<A>(definition: CommandDefinition<A>): RegisteredCommand {
+  return {
+    name: definition.name,
+    aliases: definition.aliases ?? [],
+    summary: definition.summary,
+    usage: definition.usage,
+    examples: definition.examples ?? [],
+    listed: definition.listed ?? true,
+    parse(tokens) {
+      const parsed = definition.args.safeParse(tokens);
+      if (!parsed.success) return { ok: false, error: parsed.error.issues[0]?.message ?? 'those arguments are not valid' };
+      const args = parsed.data;
+      return { ok: true, run: (ctx) => definition.run(ctx, args) };
+    },
+  };
+}
+
+/** A button or select: the value the core put on it comes back and is validated before the handler sees it. */
+export interface RegisteredAction {
+  actionId: string;
+  /** Returns null when the value is forged, malformed or expired. */
+  parse(value: string, now: Date): { run: (ctx: CommandContext) => Promise<Reply> } | null;
+}
+
+export function defineAction<V>(definition: {
+  actionId: string;
+  value: z.ZodType<V>;
+  run(ctx: CommandContext, value: V): Promise<Reply>;
+}): RegisteredAction {
+  return {
+    actionId: definition.actionId,
+    parse(raw, now) {
+      const decoded = decodeActionValue(raw, now);
+      if (decoded === undefined) return null;
+      const parsed = definition.value.safeParse(decoded);
+      if (!parsed.success) return null;
+      const value = parsed.data;
+      return { run: (ctx) => definition.run(ctx, value) };
+    },
+  };
+}
+
+export interface RegisteredForm {
+  formId: string;
+  submit(ctx: CommandContext, values: Record<string, string | string[]>, state: string | undefined): Promise<Reply>;
+}
+
+export function defineForm(definition: RegisteredForm): RegisteredForm {
+  return definition;
+}
+
+/** One feature (a file under src/core/features/) contributes its commands, buttons and forms together. */
+export interface Feature {
+  commands?: RegisteredCommand[];
+  actions?: RegisteredAction[];
+  forms?: RegisteredForm[];
+}
+
+/**
+ * Action values travel through the platform (Discord custom ids are capped at 100 characters), so they
+ * are compact JSON. An optional `x` (expiry, epoch seconds) makes a button stale after a while.
+ */
+export function encodeActionValue(payload: Record<string, unknown>, options: { ttlSeconds?: number; now?: Date } = {}): string {
+  const body: Record<string, unknown> = { ...payload };
+  if (options.ttlSeconds !== undefined) {
+    body.x = Math.floor((options.now ?? new Date()).getTime() / 1000) + options.ttlSeconds;
+  }
+  return JSON.stringify(body);
+}
+
+const envelopeSchema = z.looseObject({ x: z.number().int().positive().optional() });
+
+/** The payload without its expiry, or undefined when it is not ours or has expired. */
+export function decodeActionValue(raw: string, now: Date): Record<string, unknown> | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const envelope = envelopeSchema.safeParse(json);
+  if (!envelope.success) return undefined;
+  const { x, ...payload } = envelope.data;
+  if (x !== undefined && x * 1000 < now.getTime()) return undefined;
+  return payload;
+}

@@ -1,0 +1,103 @@
+import { and, count, desc, eq, gte } from 'drizzle-orm';
+import { z } from 'zod';
+import { defineAction, defineCommand, encodeActionValue, type Feature } from '../command.js';
+import { bullets, context, header, reply, text, type Reply } from '../reply.js';
+import { activityEvents, nudgeDeliveries, triageRecords } from '../../db/schema.js';
+import { deleteUserData } from '../../db/users.js';
+import { loadPreferences } from '../../db/preferences.js';
+import { describePreferences } from './settings.js';
+
+const me = defineCommand({
+  name: 'me',
+  summary: 'what Backcare stores about you',
+  usage: '/backcare me',
+  args: z.array(z.string()).max(0, '`me` takes no arguments'),
+  async run(ctx) {
+    const found = await ctx.findUser();
+    if (!found) {
+      return reply('Backcare stores nothing about you.', [
+        text('Backcare stores nothing about you yet. Settings, activity and (only if you agree) triage outcomes are kept once you use them.'),
+      ]);
+    }
+    const { user } = found;
+    const now = ctx.now();
+    const weekAgo = new Date(now.getTime() - 7 * 24 * 60 * 60 * 1000);
+    const prefs = await loadPreferences(ctx.db, user.id);
+    const [[activityAll], [activityWeek], [deliveries], triage] = await Promise.all([
+      ctx.db.select({ n: count() }).from(activityEvents).where(eq(activityEvents.userId, user.id)),
+      ctx.db
+        .select({ n: count() })
+        .from(activityEvents)
+        .where(and(eq(activityEvents.userId, user.id), gte(activityEvents.occurredAt, weekAgo))),
+      ctx.db.select({ n: count() }).from(nudgeDeliveries).where(eq(nudgeDeliveries.userId, user.id)),
+      ctx.db
+        .select({ outcome: triageRecords.outcome, at: triageRecords.recordedAt })
+        .from(triageRecords)
+        .where(eq(triageRecords.userId, user.id))
+        .orderBy(desc(triageRecords.recordedAt))
+        .limit(5),
+    ]);
+    const blocks: Reply['blocks'] = [header('What Backcare stores about you')];
+    blocks.push(prefs ? { type: 'fields', fields: describePreferences(prefs, now) } : text('No settings saved: nudges are off.'));
+    blocks.push(
+      bullets([
+        `Activity records: ${activityAll?.n ?? 0} (${activityWeek?.n ?? 0} in the last 7 days)`,
+        `Nudges recorded: ${deliveries?.n ?? 0}`,
+        triage.length === 0
+          ? 'Triage outcomes kept: none'
+          : `Triage outcomes kept (only with your consent): ${triage.map((t) => `${t.outcome} on ${t.at.toISOString().slice(0, 10)}`).join(', ')}`,
+      ]),
+      context('Only you can see this. `/backcare forget-me` deletes all of it.'),
+    );
+    return reply('What Backcare stores about you', blocks);
+  },
+});
+
+const FORGET_TTL_SECONDS = 10 * 60;
+
+function confirmForget(now: Date): Reply {
+  return reply(
+    'Delete everything Backcare stores about you?',
+    [
+      text('*Delete everything Backcare stores about you?* Your settings, nudge history, activity and any triage outcomes you chose to keep will be gone for good.'),
+    ],
+    {
+      actions: [
+        { type: 'button', actionId: 'forget.confirm', label: 'Yes, delete my data', style: 'danger', value: encodeActionValue({}, { ttlSeconds: FORGET_TTL_SECONDS, now }) },
+        { type: 'button', actionId: 'forget.cancel', label: 'Cancel', value: '{}' },
+      ],
+    },
+  );
+}
+
+const forgetMe = defineCommand({
+  name: 'forget-me',
+  summary: 'delete everything Backcare stores about you (asks first)',
+  usage: '/backcare forget-me',
+  args: z.array(z.string()).max(0, '`forget-me` takes no arguments'),
+  run: async (ctx) => confirmForget(ctx.now()),
+});
+
+const forgetAsk = defineAction({ actionId: 'forget.ask', value: z.object({}), run: async (ctx) => confirmForget(ctx.now()) });
+
+const forgetConfirm = defineAction({
+  actionId: 'forget.confirm',
+  value: z.object({}),
+  async run(ctx) {
+    const found = await ctx.findUser();
+    const deleted = found ? await deleteUserData(ctx.db, found.user) : false;
+    ctx.log.info({ event: 'user.forgotten', deleted }, 'forget-me');
+    const message = deleted
+      ? 'Done: everything Backcare stored about you has been deleted. Nudges are off.'
+      : 'There was nothing stored about you, so there was nothing to delete.';
+    return reply(message, [text(message)], { replaceOriginal: true });
+  },
+});
+
+const forgetCancel = defineAction({
+  actionId: 'forget.cancel',
+  value: z.object({}),
+  run: async () => reply('Nothing was deleted.', [text('Nothing was deleted.')], { replaceOriginal: true }),
+});
+
+export const meFeature: Feature = { commands: [me, forgetMe], actions: [forgetAsk, forgetConfirm, forgetCancel] };

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { defineAction, defineCommand, defineForm, encodeActionValue, type CommandContext, type Feature } from '../command.js';
+import {
+  describeDays,
+  describeInterval,
+  nudgeKindNames,
+  nudgeKinds,
+  weekdayNames,
+  weekdays,
+  type Preferences,
+} from '../preferences.js';
+import { context, header, reply, text, type Form, type Reply } from '../reply.js';
+import { applySettingsForm, currentPreferences, storePreferences } from '../settings-service.js';
+
+export const SETTINGS_FORM = 'settings';
+
+function formatInstant(date: Date, timezone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(date);
+}
+
+export function describePreferences(prefs: Preferences, now: Date): { label: string; value: string }[] {
+  const fields = [
+    { label: 'Nudges', value: prefs.optedIn ? 'on' : 'off' },
+    { label: 'Working hours', value: `${prefs.start}–${prefs.end}${prefs.end < prefs.start ? ' (past midnight)' : ''}, ${describeDays(prefs.days)}` },
+    { label: 'Timezone', value: prefs.timezone },
+    { label: 'How often', value: describeInterval(prefs.everyMinutes) },
+    { label: 'Kinds', value: prefs.kinds.map((k) => nudgeKindNames[k]).join(', ') },
+    { label: 'Delivered to', value: prefs.delivery === 'dm' ? 'direct message' : `team channel ${prefs.channelId ?? ''}`.trim() },
+  ];
+  if (prefs.snoozedUntil && prefs.snoozedUntil > now) {
+    fields.push({ label: 'Quiet until', value: formatInstant(prefs.snoozedUntil, prefs.timezone) });
+  }
+  if (prefs.pausedReason) fields.push({ label: 'Paused', value: prefs.pausedReason });
+  return fields;
+}
+
+export function settingsForm(prefs: Preferences): Form {
+  return {
+    formId: SETTINGS_FORM,
+    title: 'Backcare settings',
+    submitLabel: 'Save',
+    fields: [
+      {
+        id: 'optedIn',
+        label: 'Send me desk-break nudges',
+        kind: 'select',
+        options: [
+          { label: 'Yes', value: 'yes' },
+          { label: 'No', value: 'no' },
+        ],
+        initial: prefs.optedIn ? 'yes' : 'no',
+      },
+      { id: 'timezone', label: 'Timezone', kind: 'timezone', initial: prefs.timezone, hint: 'e.g. Europe/London, America/New_York' },
+      {
+        id: 'days',
+        label: 'Working days',
+        kind: 'multiselect',
+        options: weekdays.map((d) => ({ label: weekdayNames[d], value: d })),
+        initial: [...prefs.days],
+      },
+      { id: 'start', label: 'Start of working day', kind: 'time', initial: prefs.start, hint: '24-hour HH:MM' },
+      { id: 'end', label: 'End of working day', kind: 'time', initial: prefs.end, hint: '24-hour HH:MM; earlier than the start means past midnight' },
+      { id: 'everyMinutes', label: 'Minutes between nudges', kind: 'number', initial: String(prefs.everyMinutes), min: 10, max: 480 },
+      {
+        id: 'kinds',
+        label: 'Kinds of nudge',
+        kind: 'multiselect',
+        options: nudgeKinds.map((k) => ({ label: nudgeKindNames[k], value: k })),
+        initial: [...prefs.kinds],
+      },
+      {
+        id: 'delivery',
+        label: 'Where nudges go',
+        kind: 'select',
+        options: [
+          { label: 'Direct message', value: 'dm' },
+          { label: 'A team channel', value: 'channel' },
+        ],
+        initial: prefs.delivery,
+      },
+      { id: 'channelId', label: 'Team channel (if posting to a channel)', kind: 'text', initial: prefs.channelId ?? '', optional: true, maxLength: 100 },
+      {
+        id: 'pause',
+        label: 'Quiet time',
+        kind: 'select',
+        options: [
+          { label: 'Leave as it is', value: 'keep' },
+          { label: 'No quiet time', value: 'none' },
+          { label: 'Quiet for an hour', value: '1h' },
+          { label: 'Quiet for the rest of today', value: 'today' },
+          { label: 'Quiet for a week', value: 'week' },
+        ],
+        initial: 'keep',
+      },
+    ],
+  };
+}
+
+export function settingsReply(prefs: Preferences, now: Date, lead = 'Your Backcare settings'): Reply {
+  return reply(lead, [header(lead), { type: 'fields', fields: describePreferences(prefs, now) }, context('Nudges only come during your working hours, and only if you turn them on.')], {
+    actions: [
+      { type: 'button', actionId: 'settings.edit', label: 'Edit settings', value: '{}', style: 'primary' },
+      prefs.optedIn
+        ? { type: 'button', actionId: 'settings.nudges', label: 'Turn nudges off', value: encodeActionValue({ on: false }) }
+        : { type: 'button', actionId: 'settings.nudges', label: 'Turn nudges on', value: encodeActionValue({ on: true }) },
+      { type: 'button', actionId: 'forget.ask', label: 'Delete my data', value: '{}', style: 'danger' },
+    ],
+  });
+}
+
+/** Opens the form; the blocks are empty because the form is the whole reply. */
+const editReply = (prefs: Preferences): Reply => ({ ...reply('Edit your Backcare settings', []), form: settingsForm(prefs) });
+
+async function load(ctx: CommandContext): Promise<{ userId: number; prefs: Preferences }> {
+  const { user } = await ctx.ensureUser();
+  return { userId: user.id, prefs: await currentPreferences(ctx.db, user.id, ctx.actor.timezone) };
+}
+
+async function setNudges(ctx: CommandContext, on: boolean): Promise<Reply> {
+  const { userId, prefs } = await load(ctx);
+  const updated: Preferences = { ...prefs, optedIn: on, pausedReason: on ? null : prefs.pausedReason };
+  await storePreferences(ctx.db, userId, updated, ctx.now(), ctx.deps.nextSlot);
+  const lead = on
+    ? `Nudges are on: ${describeInterval(updated.everyMinutes)}, ${updated.start}–${updated.end} ${describeDays(updated.days)} (${updated.timezone}).`
+    : 'Nudges are off. You will not get any until you turn them back on.';
+  return settingsReply(updated, ctx.now(), lead);
+}
+
+const settings = defineCommand({
+  name: 'settings',
+  summary: 'turn nudges on or off, set your hours, days, timezone, frequency, kinds and quiet time',
+  usage: '/backcare settings [edit|on|off]',
+  examples: ['/backcare settings', '/backcare settings on'],
+  args: z
+    .array(z.string())
+    .max(1, 'settings takes at most one word: edit, on or off')
+    .transform((t) => t[0]?.toLowerCase() ?? 'show')
+    .pipe(z.enum(['show', 'edit', 'on', 'off'], { error: 'settings takes edit, on or off' })),
+  async run(ctx, mode) {
+    if (mode === 'on' || mode === 'off') return setNudges(ctx, mode === 'on');
+    const { prefs } = await load(ctx);
+    if (mode === 'edit') return editReply(prefs);
+    return settingsReply(prefs, ctx.now());
+  },
+});
+
+const editAction = defineAction({
+  actionId: 'settings.edit',
+  value: z.object({}),
+  async run(ctx) {
+    const { prefs } = await load(ctx);
+    return editReply(prefs);
+  },
+});
+
+const nudgesAction = defineAction({
+  actionId: 'settings.nudges',
+  value: z.object({ on: z.boolean() }),
+  run: (ctx, value) => setNudges(ctx, value.on),
+});
+
+const settingsSubmit = defineForm({
+  formId: SETTINGS_FORM,
+  async submit(ctx, values) {
+    const { userId, prefs } = await load(ctx);
+    const result = applySettingsForm(prefs, values, ctx.now());
+    if (!result.ok) {
+      ctx.log.info({ event: 'settings.invalid', fields: Object.keys(result.errors) }, 'settings form had errors');
+      return {
+        ...reply('Please fix the highlighted fields.', [text('Some settings need another look:')]),
+        form: settingsForm(prefs),
+        formErrors: result.errors,
+      };
+    }
+    await storePreferences(ctx.db, userId, result.prefs, ctx.now(), ctx.deps.nextSlot);
+    return settingsReply(result.prefs, ctx.now(), 'Saved. Your Backcare settings');
+  },
+});
+
+export const settingsFeature: Feature = { commands: [settings], actions: [editAction, nudgesAction], forms: [settingsSubmit] };

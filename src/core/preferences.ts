@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { IANAZone } from 'luxon';
+
+export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof weekdays)[number];
+export const weekdayNames: Record<Weekday, string> = {
+  mon: 'Monday',
+  tue: 'Tuesday',
+  wed: 'Wednesday',
+  thu: 'Thursday',
+  fri: 'Friday',
+  sat: 'Saturday',
+  sun: 'Sunday',
+};
+
+export const nudgeKinds = ['stretch', 'breathing', 'foam_roll', 'relaxation', 'posture', 'hydration'] as const;
+export type NudgeKind = (typeof nudgeKinds)[number];
+export const nudgeKindNames: Record<NudgeKind, string> = {
+  stretch: 'Stretches',
+  breathing: 'Breathing',
+  foam_roll: 'Foam rolling',
+  relaxation: 'Relaxation',
+  posture: 'Posture and ergonomics',
+  hydration: 'Hydration',
+};
+
+export const deliveryPlaces = ['dm', 'channel'] as const;
+
+/** Canonical IANA name (e.g. "europe/london" → "Europe/London"), or null if the zone does not exist. */
+export function canonicalTimezone(value: string): string | null {
+  if (!IANAZone.isValidZone(value)) return null;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+export const timezoneSchema = z
+  .string()
+  .trim()
+  .min(1, 'timezone is required')
+  .transform((value, ctx) => {
+    const canonical = canonicalTimezone(value);
+    if (!canonical) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a timezone I know; use a name like Europe/London or America/New_York` });
+      return z.NEVER;
+    }
+    return canonical;
+  });
+
+export const clockTimeSchema = z
+  .string()
+  .trim()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use 24-hour HH:MM, like 09:00 or 17:30');
+
+export const weekdaySchema = z.enum(weekdays);
+export const daysSchema = z
+  .array(weekdaySchema)
+  .min(1, 'choose at least one working day')
+  .transform((days) => weekdays.filter((d) => days.includes(d)));
+
+export const everyMinutesSchema = z
+  .number({ error: 'interval must be a number of minutes' })
+  .int('interval must be a whole number of minutes')
+  .min(10, 'interval must be at least 10 minutes')
+  .max(480, 'interval must be at most 480 minutes');
+
+export const kindsSchema = z
+  .array(z.enum(nudgeKinds))
+  .min(1, 'choose at least one kind of nudge')
+  .transform((kinds) => nudgeKinds.filter((k) => kinds.includes(k)));
+
+/** Everything a person can set. Stored in `preferences`; validated again whenever a row is read back. */
+export const preferencesSchema = z
+  .object({
+    optedIn: z.boolean(),
+    timezone: timezoneSchema,
+    days: daysSchema,
+    start: clockTimeSchema,
+    end: clockTimeSchema,
+    everyMinutes: everyMinutesSchema,
+    kinds: kindsSchema,
+    snoozedUntil: z.date().nullable(),
+    delivery: z.enum(deliveryPlaces),
+    channelId: z.string().max(100).nullable(),
+    pausedReason: z.string().max(200).nullable(),
+  })
+  .superRefine((prefs, ctx) => {
+    if (prefs.start === prefs.end) {
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must differ from start (an end before start means past midnight)' });
+    }
+    if (prefs.delivery === 'channel' && !prefs.channelId) {
+      ctx.addIssue({ code: 'custom', path: ['channelId'], message: 'name the team channel to post nudges in' });
+    }
+  });
+
+export type Preferences = z.infer<typeof preferencesSchema>;
+
+/** Nobody is nudged without saying yes: a new person's preferences start opted out. */
+export function defaultPreferences(timezone?: string): Preferences {
+  return {
+    optedIn: false,
+    timezone: (timezone && canonicalTimezone(timezone)) || 'UTC',
+    days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+    start: '09:00',
+    end: '17:00',
+    everyMinutes: 60,
+    kinds: ['stretch', 'breathing'],
+    snoozedUntil: null,
+    delivery: 'dm',
+    channelId: null,
+    pausedReason: null,
+  };
+}
+
+export function describeDays(days: readonly Weekday[]): string {
+  const key = days.join(',');
+  if (key === 'mon,tue,wed,thu,fri') return 'weekdays';
+  if (days.length === 7) return 'every day';
+  return days.map((d) => weekdayNames[d].slice(0, 3)).join(', ');
+}
+
+export function describeInterval(minutes: number): string {
+  if (minutes % 60 === 0) return minutes === 60 ? 'every hour' : `every ${minutes / 60} hours`;
+  return `every ${minutes} minutes`;
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+
+/**
+ * The platform-neutral reply model. Everything an adapter can show is a value of this model;
+ * the Slack, Discord and console renderers translate it and nothing else.
+ */
+
+export type Block =
+  | { type: 'header'; text: string }
+  /** Light markup only: *bold* and _italic_; renderers translate it. */
+  | { type: 'text'; text: string }
+  | { type: 'list'; style: 'bullet' | 'numbered'; items: string[] }
+  /** Safety or care notes, rendered so they stand out. */
+  | { type: 'caution'; text: string }
+  /** Small print: disclaimers, hints. */
+  | { type: 'context'; text: string }
+  | { type: 'fields'; fields: { label: string; value: string }[] }
+  /** `path` is a local file (charts) that adapters upload; `url` is shown as is. */
+  | { type: 'image'; alt: string; url?: string; path?: string }
+  | { type: 'divider' };
+
+export type ButtonStyle = 'primary' | 'danger';
+
+export type Action =
+  | { type: 'button'; actionId: string; label: string; value: string; style?: ButtonStyle }
+  | {
+      type: 'select';
+      actionId: string;
+      placeholder: string;
+      options: { label: string; value: string }[];
+    };
+
+export type FormField =
+  | { id: string; label: string; kind: 'text'; initial?: string; hint?: string; optional?: boolean; maxLength?: number }
+  | { id: string; label: string; kind: 'time'; initial?: string; hint?: string; optional?: boolean }
+  /** An IANA timezone: Slack offers its profile zone, Discord autocompletes, the console validates as typed. */
+  | { id: string; label: string; kind: 'timezone'; initial?: string; hint?: string; optional?: boolean }
+  | { id: string; label: string; kind: 'number'; initial?: string; hint?: string; optional?: boolean; min?: number; max?: number }
+  | {
+      id: string;
+      label: string;
+      kind: 'select';
+      options: { label: string; value: string }[];
+      initial?: string;
+      hint?: string;
+      optional?: boolean;
+    }
+  | {
+      id: string;
+      label: string;
+      kind: 'multiselect';
+      options: { label: string; value: string }[];
+      initial?: string[];
+      hint?: string;
+      optional?: boolean;
+    };
+
+/** A multi-field form: a Slack modal, a Discord modal or selects, field-by-field prompts in the console. */
+export interface Form {
+  formId: string;
+  title: string;
+  submitLabel: string;
+  fields: FormField[];
+  /** Opaque state the core wants back on submit (validated like an action value). */
+  state?: string;
+}
+
+/** One frame of a timed sequence: shown for `ms`, then replaced by the next. */
+export interface Frame {
+  blocks: Block[];
+  ms: number;
+}
+
+/**
+ * A paced, live-updating message (guided breathing, timed steps). The adapter plays the frames by
+ * editing one message; when it cannot update fast enough it shows `staticBlocks` instead. When the last frame
+ * ends, the adapter sends `onComplete` back to the core as an action; a Stop button cancels what is pending.
+ */
+export interface Sequence {
+  /** Stable per user: a new sequence for the same user replaces the one still playing. */
+  sessionId: string;
+  frames: Frame[];
+  staticBlocks: Block[];
+  onComplete?: { actionId: string; value: string };
+  /** Actions shown while it plays (usually Stop). */
+  actions: Action[];
+}
+
+export type Visibility = 'ephemeral' | 'public' | 'dm';
+
+export interface Reply {
+  blocks: Block[];
+  actions: Action[];
+  visibility: Visibility;
+  /** Plain-text summary for notifications and accessibility fallbacks. */
+  summary: string;
+  sequence?: Sequence;
+  form?: Form;
+  /** Field id → message: the submitted form had problems; show them in place and let the person fix them. */
+  formErrors?: Record<string, string>;
+  /** When answering a button press: replace the message that carried the button. */
+  replaceOriginal?: boolean;
+}
+
+export function reply(summary: string, blocks: Block[], options: Partial<Omit<Reply, 'summary' | 'blocks'>> = {}): Reply {
+  return { summary, blocks, actions: [], visibility: 'ephemeral', ...options };
+}
+
+export const text = (value: string): Block => ({ type: 'text', text: value });
+export const header = (value: string): Block => ({ type: 'header', text: value });
+export const context = (value: string): Block => ({ type: 'context', text: value });
+export const caution = (value: string): Block => ({ type: 'caution', text: value });
+export const bullets = (items: string[]): Block => ({ type: 'list', style: 'bullet', items });
+export const steps = (items: string[]): Block => ({ type: 'list', style: 'numbered', items });
+export const divider: Block = { type: 'divider' };
+
+/** Plain text of a block, for summaries, fallbacks and tests. */
+export function blockText(block: Block): string {
+  switch (block.type) {
+    case 'header':
+    case 'text':
+    case 'caution':
+    case 'context':
+      return block.text;
+    case 'list':
+      return block.items.join('\n');
+    case 'fields':
+      return block.fields.map((f) => `${f.label}: ${f.value}`).join('\n');
+    case 'image':
+      return block.alt;
+    case 'divider':
+      return '';
+  }
+}
+
+export function replyText(value: Reply): string {
+  return value.blocks.map(blockText).filter(Boolean).join('\n');
+}
+
+/** Platform limits every renderer must respect; the core keeps its own text inside them. */
+export const limits = {
+  slackSectionText: 3000,
+  slackButtonText: 75,
+  slackBlocks: 50,
+  slackFallbackText: 2000,
+  discordEmbedDescription: 4096,
+  discordButtonLabel: 80,
+  discordActionRows: 5,
+  discordButtonsPerRow: 5,
+  discordSelectOptions: 25,
+  discordCustomId: 100,
+} as const;
+
+export const visibilitySchema = z.enum(['ephemeral', 'public', 'dm']);

@@ -1,0 +1,179 @@
+import { closest, distance } from 'fastest-levenshtein';
+import type { CommandContext, CoreDeps, Feature, RegisteredAction, RegisteredCommand, RegisteredForm } from './command.js';
+import { bullets, context, reply, text, type Reply } from './reply.js';
+import { coreRequestSchema, type Actor, type CoreRequest } from './request.js';
+import { ensureUser, ensureWorkspace, findUser, findWorkspace } from '../db/users.js';
+
+export interface Core {
+  /** Validates the request, routes it, and always answers: never throws. */
+  handle(request: CoreRequest): Promise<Reply>;
+  readonly commands: readonly RegisteredCommand[];
+  readonly deps: CoreDeps;
+}
+
+/** Splits `/backcare breathe box 2` into tokens; the `/backcare` prefix is optional and quotes group words. */
+export function tokenize(input: string): string[] {
+  const tokens: string[] = [];
+  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (const match of input.trim().matchAll(pattern)) tokens.push(match[1] ?? match[2] ?? match[3] ?? '');
+  if (tokens[0]?.toLowerCase() === '/backcare' || tokens[0]?.toLowerCase() === 'backcare') tokens.shift();
+  return tokens;
+}
+
+/** The closest known command name, if it is close enough to be what the person meant. */
+export function suggestCommand(typed: string, names: readonly string[]): string | null {
+  if (names.length === 0 || typed === '') return null;
+  const lower = typed.toLowerCase();
+  const prefixed = names.filter((n) => n.startsWith(lower));
+  if (prefixed.length === 1) return prefixed[0]!;
+  const best = closest(lower, [...names]);
+  const allowed = lower.length <= 4 ? 1 : 2;
+  return distance(lower, best) <= allowed ? best : null;
+}
+
+export function helpReply(commands: readonly RegisteredCommand[]): Reply {
+  const listed = commands.filter((c) => c.listed);
+  return reply(
+    'Backcare commands',
+    [
+      { type: 'header', text: 'Backcare: look after your upper back at the desk' },
+      bullets(listed.map((c) => `*${c.usage}*: ${c.summary}`)),
+      context('Backcare offers general wellbeing routines. It is not medical advice or a diagnosis.'),
+    ],
+    { visibility: 'ephemeral' },
+  );
+}
+
+function errorReply(message: string, extra: Reply['blocks'] = []): Reply {
+  return reply(message, [text(message), ...extra], { visibility: 'ephemeral' });
+}
+
+export const expiredButtonReply = (): Reply =>
+  errorReply('This button has expired or is no longer valid. Run `/backcare help` to start again.');
+
+const troubleReply = (): Reply => errorReply('Backcare is having trouble, try again in a minute.');
+
+/** Errors that mean "the database is unreachable", as opposed to a bug. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code))) {
+    return true;
+  }
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause && cause !== error && isDatabaseUnavailable(cause)) return true;
+  return /connection terminated|Connection terminated|ECONNREFUSED|PGlite is closed|Client has encountered a connection error/i.test(
+    error.message,
+  );
+}
+
+export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
+  const commands: RegisteredCommand[] = [];
+  const byName = new Map<string, RegisteredCommand>();
+  const actions = new Map<string, RegisteredAction>();
+  const forms = new Map<string, RegisteredForm>();
+  for (const feature of features) {
+    for (const command of feature.commands ?? []) {
+      for (const name of [command.name, ...command.aliases]) {
+        if (byName.has(name)) throw new Error(`command "${name}" is registered twice`);
+        byName.set(name, command);
+      }
+      commands.push(command);
+    }
+    for (const action of feature.actions ?? []) {
+      if (actions.has(action.actionId)) throw new Error(`action "${action.actionId}" is registered twice`);
+      actions.set(action.actionId, action);
+    }
+    for (const form of feature.forms ?? []) {
+      if (forms.has(form.formId)) throw new Error(`form "${form.formId}" is registered twice`);
+      forms.set(form.formId, form);
+    }
+  }
+
+  function contextFor(actor: Actor): CommandContext {
+    const workspaceKey = { platform: actor.platform, externalId: actor.workspaceExternalId, name: actor.workspaceName };
+    return {
+      actor,
+      db: deps.db,
+      log: deps.log,
+      now: deps.now,
+      deps,
+      commands,
+      async ensureUser() {
+        const workspace = await ensureWorkspace(deps.db, workspaceKey);
+        const user = await ensureUser(deps.db, workspace.id, actor.userExternalId, actor.displayName);
+        return { workspace, user };
+      },
+      async findUser() {
+        const workspace = await findWorkspace(deps.db, workspaceKey);
+        if (!workspace) return null;
+        const user = await findUser(deps.db, workspace.id, actor.userExternalId);
+        return user ? { workspace, user } : null;
+      },
+    };
+  }
+
+  function route(request: CoreRequest): { label: string; run: (ctx: CommandContext) => Promise<Reply> } {
+    const { input } = request;
+    switch (input.kind) {
+      case 'command': {
+        const tokens = tokenize(input.text);
+        const [name = 'help', ...rest] = tokens;
+        const command = byName.get(name.toLowerCase());
+        if (!command) {
+          const suggestion = suggestCommand(name, [...byName.keys()]);
+          const message = suggestion
+            ? `I don't know \`${name}\`. Did you mean \`/backcare ${suggestion}\`?`
+            : `I don't know \`${name}\`.`;
+          return { label: 'unknown', run: async () => ({ ...helpReply(commands), summary: message, blocks: [text(message), ...helpReply(commands).blocks] }) };
+        }
+        const parsed = command.parse(rest);
+        if (!parsed.ok) {
+          const message = `${parsed.error}. Usage: \`${command.usage}\``;
+          return { label: `${command.name}:invalid`, run: async () => errorReply(message) };
+        }
+        return { label: command.name, run: parsed.run };
+      }
+      case 'action': {
+        const action = actions.get(input.actionId);
+        const parsed = action?.parse(input.value, deps.now());
+        if (!parsed) return { label: 'action:invalid', run: async () => expiredButtonReply() };
+        return { label: `action:${input.actionId}`, run: parsed.run };
+      }
+      case 'submit': {
+        const form = forms.get(input.formId);
+        if (!form) return { label: 'form:unknown', run: async () => expiredButtonReply() };
+        return { label: `form:${input.formId}`, run: (ctx) => form.submit(ctx, input.values, input.state) };
+      }
+    }
+  }
+
+  return {
+    commands,
+    deps,
+    async handle(raw) {
+      const request = coreRequestSchema.safeParse(raw);
+      if (!request.success) {
+        deps.log.warn({ event: 'request.invalid', issues: request.error.issues.map((i) => i.path.join('.')) }, 'invalid core request');
+        return errorReply("Sorry, I couldn't understand that request.");
+      }
+      const { label, run } = route(request.data);
+      const started = performance.now();
+      try {
+        const result = await run(contextFor(request.data.actor));
+        deps.log.info(
+          { event: 'request.handled', route: label, platform: request.data.actor.platform, ms: Math.round(performance.now() - started) },
+          'handled',
+        );
+        return result;
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) {
+          deps.log.error({ event: 'request.db_unavailable', route: label, err: error }, 'database unavailable');
+          return troubleReply();
+        }
+        deps.log.error({ event: 'request.failed', route: label, err: error }, 'handler failed');
+        return errorReply('Sorry, something went wrong on my side. It has been logged; please try again.');
+      }
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const id = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+/** A Slack workspace, a Discord guild, or the console's one local workspace. */
+export const workspaces = pgTable(
+  'workspaces',
+  {
+    id: id(),
+    platform: text('platform').notNull(),
+    externalId: text('external_id').notNull(),
+    name: text('name'),
+    /** IANA timezone used for team-level schedules and weekly stats. */
+    timezone: text('timezone').notNull().default('UTC'),
+    /** False once the app is uninstalled or removed from the guild: no nudges go there. */
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('workspaces_platform_external_uq').on(t.platform, t.externalId)],
+);
+
+export const users = pgTable(
+  'users',
+  {
+    id: id(),
+    workspaceId: bigint('workspace_id', { mode: 'number' })
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    platformUserId: text('platform_user_id').notNull(),
+    displayName: text('display_name'),
+    /** Cached DM channel id, so nudges do not reopen a conversation every time. */
+    dmChannelId: text('dm_channel_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('users_workspace_platform_uq').on(t.workspaceId, t.platformUserId)],
+);
+
+/** One row per user who has ever opened settings. Nudges are off until the person says yes. */
+export const preferences = pgTable(
+  'preferences',
+  {
+    userId: bigint('user_id', { mode: 'number' })
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    optedIn: boolean('opted_in').notNull().default(false),
+    timezone: text('timezone').notNull().default('UTC'),
+    /** Working days as codes mon…sun (validated by zod when read back). */
+    days: jsonb('days').$type<string[]>().notNull(),
+    startTime: text('start_time').notNull().default('09:00'),
+    endTime: text('end_time').notNull().default('17:00'),
+    everyMinutes: integer('every_minutes').notNull().default(60),
+    /** Kinds of nudge the person wants (validated by zod when read back). */
+    kinds: jsonb('kinds').$type<string[]>().notNull(),
+    snoozedUntil: timestamp('snoozed_until', { withTimezone: true }),
+    delivery: text('delivery').notNull().default('dm'),
+    channelId: text('channel_id'),
+    /** When the next nudge slot falls; null while opted out or paused. Indexed for the scheduler's claim. */
+    nextDueAt: timestamp('next_due_at', { withTimezone: true }),
+    /** Why nudges stopped without the person asking (DMs closed, app uninstalled…). */
+    pausedReason: text('paused_reason'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('preferences_next_due_idx').on(t.nextDueAt).where(sql`${t.nextDueAt} is not null`),
+    check('preferences_every_minutes_ck', sql`${t.everyMinutes} between 10 and 480`),
+    check('preferences_delivery_ck', sql`${t.delivery} in ('dm', 'channel')`),
+  ],
+);
+
+/** A nudge for one user and one slot; the unique key is what makes delivery happen once. */
+export const nudgeDeliveries = pgTable(
+  'nudge_deliveries',
+  {
+    id: id(),
+    userId: bigint('user_id', { mode: 'number' })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    slotAt: timestamp('slot_at', { withTimezone: true }).notNull(),
+    /** claimed → sent | missed | unavailable | failed; then done | snoozed | skipped | stopped | ignored. */
+    status: text('status').notNull(),
+    routineId: text('routine_id'),
+    /** Platform reference of the posted message (channel + ts, message id…), set once sent. */
+    messageRef: text('message_ref'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    respondedAt: timestamp('responded_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('nudge_deliveries_user_slot_uq').on(t.userId, t.slotAt),
+    index('nudge_deliveries_status_idx').on(t.status, t.claimedAt),
+  ],
+);
+
+/**
+ * Everything people do with Backcare that feeds their own and their team's participation figures:
+ * nudge outcomes and on-demand sessions. Never health answers.
+ */
+export const activityEvents = pgTable(
+  'activity_events',
+  {
+    id: id(),
+    userId: bigint('user_id', { mode: 'number' })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Denormalised so that team stats group without a join. */
+    workspaceId: bigint('workspace_id', { mode: 'number' })
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** nudge | session */
+    kind: text('kind').notNull(),
+    /** nudge: delivered | done | snoozed | skipped | ignored | missed | unavailable; session: completed | stopped | skipped */
+    outcome: text('outcome').notNull(),
+    /** breathe | stretch | roll | relax | routine | nudge */
+    source: text('source').notNull(),
+    routineId: text('routine_id'),
+    durationSeconds: integer('duration_seconds'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('activity_workspace_time_idx').on(t.workspaceId, t.occurredAt),
+    index('activity_user_time_idx').on(t.userId, t.occurredAt),
+  ],
+);
+
+/** Only the outcome level and the time, and only with the person's consent. Never the answers. */
+export const triageRecords = pgTable(
+  'triage_records',
+  {
+    id: id(),
+    userId: bigint('user_id', { mode: 'number' })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    outcome: text('outcome').notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('triage_user_idx').on(t.userId)],
+);
+
+/** Platform deliveries already handled (Slack event retries, Discord interaction replays). */
+export const processedEvents = pgTable('processed_events', {
+  key: text('key').primaryKey(),
+  processedAt: timestamp('processed_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Who did what that others may need to account for (stats views, lead grants, admin deletions). */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: id(),
+    workspaceId: bigint('workspace_id', { mode: 'number' }).references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** Platform user id of the actor, kept as text so deleting the actor's data keeps the audit trail readable. */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    subject: text('subject'),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('audit_workspace_time_idx').on(t.workspaceId, t.at)],
+);
+
+/** People a workspace admin granted team-lead rights to (besides admins and owners). */
+export const leadGrants = pgTable(
+  'lead_grants',
+  {
+    workspaceId: bigint('workspace_id', { mode: 'number' })
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    platformUserId: text('platform_user_id').notNull(),
+    grantedBy: text('granted_by').notNull(),
+    grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.platformUserId] })],
+);
+
+export type WorkspaceRow = typeof workspaces.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type PreferencesRow = typeof preferences.$inferSelect;
+export type NudgeDeliveryRow = typeof nudgeDeliveries.$inferSelect;
+export type ActivityEventRow = typeof activityEvents.$inferSelect;

@@ -1,0 +1,72 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { ConfigError, parseEnv, selectAdapters } from './config/env.js';
+import { createLogger } from './config/logger.js';
+import { createApp } from './app.js';
+
+/** Entry point of `npm start`: config → logger → database → core → adapters, and a clean exit. */
+async function main(): Promise<number> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let env;
+  try {
+    env = parseEnv(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+
+  // In a terminal chat, log lines would interleave with the conversation: they go to a file there instead.
+  const consoleOnly = selectAdapters(env).every((a) => a === 'console');
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  let destination;
+  if (consoleOnly && process.stderr.isTTY) {
+    mkdirSync(env.BACKCARE_DATA_DIR, { recursive: true });
+    const file = path.join(env.BACKCARE_DATA_DIR, 'backcare.log');
+    process.stderr.write(`logs: ${file}\n`);
+    destination = pino.destination({ dest: file, sync: true });
+  }
+  const log = createLogger({ level: env.LOG_LEVEL, ...(destination ? { destination } : {}) });
+
+  let app;
+  try {
+    app = await createApp(env, log, { stdin: process.stdin, stdout: process.stdout, interactive });
+  } catch (error) {
+    log.fatal({ event: 'startup.failed', err: error }, 'start-up failed');
+    process.stderr.write(`backcare could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+
+  const running = app;
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    log.info({ event: 'shutdown', signal }, 'shutting down');
+    void running.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  if (app.finished) {
+    await app.finished;
+    await app.stop();
+    return 0;
+  }
+  // Servers run until a signal stops them.
+  await new Promise<never>(() => undefined);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`backcare crashed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,117 @@
+import { eq } from 'drizzle-orm';
+import { expect, it } from 'vitest';
+import { activityEvents, nudgeDeliveries, preferences, triageRecords, users } from '../../src/db/schema.js';
+import { loadPreferences } from '../../src/db/preferences.js';
+import { findUser, findWorkspace } from '../../src/db/users.js';
+import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
+import { describeEachDatabase } from '../support/db.js';
+
+const validForm = {
+  optedIn: 'yes',
+  timezone: 'europe/london',
+  days: ['mon', 'wed', 'fri'],
+  start: '08:30',
+  end: '16:00',
+  everyMinutes: '45',
+  kinds: ['breathing', 'stretch'],
+  delivery: 'dm',
+  channelId: '',
+  pause: 'keep',
+};
+
+describeEachDatabase('settings and forget-me', (database) => {
+  it('starts opted out and stores nothing until someone uses settings', async () => {
+    const core = buildTestCore(database().db);
+    const me = await ask(core, '/backcare me');
+    expect(me.summary).toBe('Backcare stores nothing about you.');
+    expect(await database().db.select().from(users)).toHaveLength(0);
+
+    const shown = await ask(core, '/backcare settings');
+    expect(shown.blocks).toContainEqual(expect.objectContaining({ type: 'fields', fields: expect.arrayContaining([{ label: 'Nudges', value: 'off' }]) }));
+    expect(shown.actions.map((a) => a.actionId)).toEqual(['settings.edit', 'settings.nudges', 'forget.ask']);
+  });
+
+  it('saves a valid form in one go, canonicalising the timezone and ordering days and kinds', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    const saved = await ask(core, { kind: 'submit', formId: 'settings', values: validForm });
+    expect(saved.formErrors).toBeUndefined();
+    const workspace = await findWorkspace(database().db, { platform: 'console', externalId: 'local' });
+    const user = await findUser(database().db, workspace!.id, 'you');
+    const prefs = await loadPreferences(database().db, user!.id);
+    expect(prefs).toMatchObject({
+      optedIn: true,
+      timezone: 'Europe/London',
+      days: ['mon', 'wed', 'fri'],
+      start: '08:30',
+      end: '16:00',
+      everyMinutes: 45,
+      kinds: ['stretch', 'breathing'],
+      delivery: 'dm',
+      channelId: null,
+    });
+  });
+
+  it('rejects a bad form field by field and leaves the stored settings untouched', async () => {
+    const core = buildTestCore(database().db);
+    await ask(core, { kind: 'submit', formId: 'settings', values: validForm });
+    const bad = await ask(core, {
+      kind: 'submit',
+      formId: 'settings',
+      values: { ...validForm, timezone: 'Mars/Olympus', everyMinutes: '5', start: '25:00', days: [] },
+    });
+    expect(Object.keys(bad.formErrors ?? {}).sort()).toEqual(['days', 'everyMinutes', 'start', 'timezone']);
+    expect(bad.formErrors?.timezone).toMatch(/Mars\/Olympus/);
+    expect(bad.formErrors?.everyMinutes).toMatch(/at least 10/);
+    const rows = await database().db.select().from(preferences);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ timezone: 'Europe/London', everyMinutes: 45, startTime: '08:30' });
+  });
+
+  it('turns nudges on and off with the quick commands', async () => {
+    const core = buildTestCore(database().db);
+    const on = await ask(core, '/backcare settings on');
+    expect(on.summary).toMatch(/^Nudges are on/);
+    expect((await database().db.select().from(preferences))[0]?.optedIn).toBe(true);
+    const off = await ask(core, { kind: 'action', ...button(on, 'settings.nudges') });
+    expect(off.summary).toMatch(/^Nudges are off/);
+    expect((await database().db.select().from(preferences))[0]?.optedIn).toBe(false);
+  });
+
+  it('forget-me asks first, then deletes every row about that user and no one else', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    const other = testActor({ userExternalId: 'colleague' });
+    await ask(core, { kind: 'submit', formId: 'settings', values: validForm });
+    await ask(core, { kind: 'submit', formId: 'settings', values: validForm }, other);
+    const workspace = await findWorkspace(database().db, { platform: 'console', externalId: 'local' });
+    const me = await findUser(database().db, workspace!.id, 'you');
+    await database().db.insert(activityEvents).values({ userId: me!.id, workspaceId: workspace!.id, kind: 'session', outcome: 'completed', source: 'breathe' });
+    await database().db.insert(nudgeDeliveries).values({ userId: me!.id, slotAt: new Date('2026-03-02T10:00:00Z'), status: 'sent' });
+    await database().db.insert(triageRecords).values({ userId: me!.id, outcome: 'self_care' });
+
+    const confirm = await ask(core, '/backcare forget-me');
+    expect(await database().db.select().from(users)).toHaveLength(2);
+    const done = await ask(core, { kind: 'action', ...button(confirm, 'forget.confirm') });
+    expect(done.summary).toMatch(/has been deleted/);
+    expect(done.replaceOriginal).toBe(true);
+
+    const remaining = await database().db.select().from(users);
+    expect(remaining.map((u) => u.platformUserId)).toEqual(['colleague']);
+    expect(await database().db.select().from(activityEvents)).toHaveLength(0);
+    expect(await database().db.select().from(nudgeDeliveries)).toHaveLength(0);
+    expect(await database().db.select().from(triageRecords)).toHaveLength(0);
+    expect(await database().db.select().from(preferences).where(eq(preferences.userId, remaining[0]!.id))).toHaveLength(1);
+  });
+
+  it('a forget-me button older than ten minutes has expired and deletes nothing', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    await ask(core, '/backcare settings on');
+    const confirm = await ask(core, '/backcare forget-me');
+    clock.advance(11 * 60 * 1000);
+    const late = await ask(core, { kind: 'action', ...button(confirm, 'forget.confirm') });
+    expect(late.summary).toMatch(/expired/);
+    expect(await database().db.select().from(users)).toHaveLength(1);
+  });
+});
