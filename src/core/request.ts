@@ -14,6 +14,8 @@ export const actorSchema = z.object({
   timezone: z.string().max(100).optional(),
   /** Workspace admin or owner (Slack), Manage Server (Discord); the console's local user is one. */
   isAdmin: z.boolean().optional(),
+  /** A team lead by platform rules the adapter knows (e.g. a Discord role named in settings). */
+  isLead: z.boolean().optional(),
 });
 export type Actor = z.infer<typeof actorSchema>;
 

@@ -1,0 +1,30 @@
+/**
+ * `npm run cli -- <command> [options]`: small, scriptable entry points whose output and exit codes are
+ * public contracts (see README). Exit 0 on success, 2 on invalid input (one line on stderr, nothing on stdout).
+ */
+import { EXIT_INVALID, type CliCommand } from './contract.js';
+
+const commands: Record<string, () => Promise<CliCommand>> = {
+  // Each CLI command lives in its own file here; add one line per command.
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const load = name ? commands[name] : undefined;
+  if (!load) {
+    process.stderr.write(`usage: npm run cli -- <${Object.keys(commands).join('|')}> [options]\n`);
+    return EXIT_INVALID;
+  }
+  const command = await load();
+  return command.run(rest, { stdout: process.stdout, stderr: process.stderr });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`cli failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,37 @@
+import type { Reply } from './reply.js';
+import type { Platform } from './request.js';
+
+/**
+ * What the scheduler needs from a platform to deliver one nudge. The scheduler knows senders,
+ * not platforms; each adapter (console, Slack, Discord) provides one.
+ */
+export interface NudgeDelivery {
+  /** Primary key of the nudge_deliveries row: carried in the message (Slack metadata, Discord nonce) for reconciliation. */
+  deliveryId: number;
+  slotAt: Date;
+  workspace: { id: number; platform: Platform; externalId: string };
+  user: { id: number; platformUserId: string; dmChannelId: string | null };
+  destination: { kind: 'dm' } | { kind: 'channel'; channelId: string };
+  /** The nudge message, in the core's reply model. */
+  message: Reply;
+}
+
+export type SendResult =
+  | { status: 'sent'; messageRef: string; dmChannelId?: string }
+  /** Transient (timeout, 429, 5xx): try again within the slot, not before `retryAfterMs`. */
+  | { status: 'retry'; retryAfterMs: number; reason: string }
+  /** The person cannot be reached (DMs closed, user gone, app uninstalled): pause their nudges with this reason. */
+  | { status: 'permanent'; reason: string };
+
+export type ReconcileResult = { found: true; messageRef: string } | { found: false };
+
+export type Availability = { available: true } | { available: false; reason: string };
+
+export interface Sender {
+  readonly platform: Platform;
+  send(delivery: NudgeDelivery): Promise<SendResult>;
+  /** After a crash: was this delivery's message already posted? Looks on the platform, never guesses. */
+  reconcile(delivery: NudgeDelivery): Promise<ReconcileResult>;
+  /** Optional pre-check (Slack do-not-disturb, Discord voice): an unavailable slot is skipped, not sent. */
+  isAvailable?(delivery: NudgeDelivery): Promise<Availability>;
+}
