@@ -194,3 +194,14 @@ export type UserRow = typeof users.$inferSelect;
 export type PreferencesRow = typeof preferences.$inferSelect;
 export type NudgeDeliveryRow = typeof nudgeDeliveries.$inferSelect;
 export type ActivityEventRow = typeof activityEvents.$inferSelect;
+
+/** Discord-only, per guild: the role whose members count as team leads, chosen by someone with Manage Server. */
+export const discordGuildSettings = pgTable('discord_guild_settings', {
+  workspaceId: bigint('workspace_id', { mode: 'number' })
+    .primaryKey()
+    .references(() => workspaces.id, { onDelete: 'cascade' }),
+  leadRoleId: text('lead_role_id'),
+  /** Platform user id of whoever set it (kept as text, like the audit log). */
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
