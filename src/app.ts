@@ -6,6 +6,7 @@ import { features } from './core/features/index.js';
 import { createCore, type Core } from './core/router.js';
 import { databaseOptionsFromEnv, openDatabase, type Database } from './db/client.js';
 import { createConsoleAdapter } from '../adapters/console/adapter.js';
+import { nextSlot } from './jobs/slots.js';
 
 export interface App {
   core: Core;
@@ -27,7 +28,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   const dbOptions = databaseOptionsFromEnv(env);
   log.info({ event: 'db.opening', driver: dbOptions.driver }, `opening database (${dbOptions.driver === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'})`);
   const database = await openDatabase(dbOptions);
-  const core = createCore({ db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR }, features);
+  const core = createCore({ db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR, nextSlot }, features);
 
   const names = selectAdapters(env);
   log.info({ event: 'adapters.starting', adapters: names }, `starting adapters: ${names.join(', ')}`);

@@ -6,6 +6,7 @@ import type { Actor, CoreInput } from '../../src/core/request.js';
 import { createCore, type Core } from '../../src/core/router.js';
 import type { Db } from '../../src/db/client.js';
 import { silentLogger } from './log.js';
+import { nextSlot } from '../../src/jobs/slots.js';
 
 /** A mutable clock tests can move. */
 export function testClock(start = new Date('2026-03-02T10:00:00Z')): { now: () => Date; set(d: Date): void; advance(ms: number): void } {
@@ -31,7 +32,7 @@ export function testActor(overrides: Partial<Actor> = {}): Actor {
 
 export function buildTestCore(db: Db, options: { now?: () => Date; log?: Logger; deps?: Partial<CoreDeps> } = {}): Core {
   return createCore(
-    { db, log: options.log ?? silentLogger(), now: options.now ?? (() => new Date()), privacyFloor: 5, ...options.deps },
+    { db, log: options.log ?? silentLogger(), now: options.now ?? (() => new Date()), privacyFloor: 5, nextSlot, ...options.deps },
     features,
   );
 }

@@ -1,0 +1,111 @@
+import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
+import { clockTimeSchema, daysSchema, everyMinutesSchema, timezoneSchema, weekdays, type Preferences, type Weekday } from '../core/preferences.js';
+
+/**
+ * When desk-break nudges fall. The CLI (`npm run cli -- schedule`), the settings service and the
+ * scheduler all call `nextSlots`, so what a person is shown is what the bot does.
+ */
+export interface SlotRules {
+  timezone: string;
+  days: readonly Weekday[];
+  start: string;
+  end: string;
+  everyMinutes: number;
+  snoozeUntil?: Date | null;
+}
+
+/** The CLI's `--prefs` JSON: the slot-relevant subset of preferences, validated like preferences. */
+export const slotRulesSchema = z
+  .object({
+    timezone: timezoneSchema,
+    days: z.array(z.string()).pipe(daysSchema),
+    start: clockTimeSchema,
+    end: clockTimeSchema,
+    everyMinutes: everyMinutesSchema,
+    snoozeUntil: z.iso
+      .datetime({ offset: true, error: 'snoozeUntil must be an ISO instant like 2026-03-27T12:00:00Z' })
+      .transform((s) => new Date(s))
+      .nullable()
+      .optional(),
+  })
+  .refine((r) => r.start !== r.end, { path: ['end'], message: 'end must differ from start (an end before start means past midnight)' });
+
+export function rulesFromPreferences(prefs: Preferences): SlotRules {
+  return { timezone: prefs.timezone, days: prefs.days, start: prefs.start, end: prefs.end, everyMinutes: prefs.everyMinutes, snoozeUntil: prefs.snoozedUntil };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * A schedule whose windows are too short for its interval has no slots at all; after this many days
+ * without one the search stops (a year and a bit covers every DST quirk that could open a slot).
+ */
+const MAX_EMPTY_DAYS = 400;
+
+/**
+ * The instant a local wall-clock time names in `zone`. A time that exists twice (fall-back overlap)
+ * takes the earlier instant; one that does not exist (spring-forward gap) moves forward by the gap.
+ */
+export function localInstant(zoneName: string, date: { year: number; month: number; day: number }, clock: string): number {
+  const [hour, minute] = clock.split(':').map(Number) as [number, number];
+  const zone = IANAZone.create(zoneName);
+  const wallMs = Date.UTC(date.year, date.month - 1, date.day, hour, minute);
+  // Every offset the zone uses around that day; the instants whose own offset agrees are the real ones.
+  const offsets = new Set([zone.offset(wallMs - DAY_MS), zone.offset(wallMs), zone.offset(wallMs + DAY_MS)]);
+  let earliest: number | null = null;
+  for (const offset of offsets) {
+    const instant = wallMs - offset * 60_000;
+    if (zone.offset(instant) === offset && (earliest === null || instant < earliest)) earliest = instant;
+  }
+  if (earliest !== null) return earliest;
+  // In the gap: luxon keeps the wall time and applies the offset from before the change, i.e. moves forward by the gap.
+  return DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour, minute }, { zone }).toMillis();
+}
+
+/** The working window that opens on a local date, or null if that weekday is not a working day. */
+function windowOn(rules: SlotRules, day: DateTime): { open: number; close: number } | null {
+  const weekday = weekdays[day.weekday - 1]!;
+  if (!rules.days.includes(weekday)) return null;
+  const open = localInstant(rules.timezone, day, rules.start);
+  // An end earlier than the start closes on the next date (night shifts); the window belongs to the date it opened on.
+  const closeDay = rules.end < rules.start ? day.plus({ days: 1 }) : day;
+  const close = localInstant(rules.timezone, closeDay, rules.end);
+  return { open, close };
+}
+
+/**
+ * The first `count` slots strictly after `after` (and not before `snoozeUntil`), in order.
+ * Slots fall at window open + k × everyMinutes of elapsed time, k ≥ 1, strictly before the close.
+ * Fewer than `count` come back only when the rules have no further slots at all.
+ */
+export function nextSlots(rules: SlotRules, after: Date, count: number): Date[] {
+  const found: Date[] = [];
+  if (count <= 0) return found;
+  const stepMs = rules.everyMinutes * 60_000;
+  const snoozeMs = rules.snoozeUntil?.getTime() ?? -Infinity;
+  const afterMs = after.getTime();
+  // Start a day early: a window that opened yesterday may still be running past midnight.
+  const from = Math.max(afterMs, snoozeMs);
+  let day = DateTime.fromMillis(from, { zone: rules.timezone }).startOf('day').minus({ days: 1 });
+  let emptyDays = 0;
+  while (found.length < count && emptyDays < MAX_EMPTY_DAYS) {
+    const window = windowOn(rules, day);
+    let foundToday = false;
+    if (window) {
+      // Jump straight to the first k that can qualify instead of walking from the open.
+      const firstK = Math.max(1, Math.floor((from - window.open) / stepMs));
+      for (let slot = window.open + firstK * stepMs; slot < window.close && found.length < count; slot += stepMs) {
+        foundToday = true;
+        if (slot > afterMs && slot >= snoozeMs) found.push(new Date(slot));
+      }
+    }
+    emptyDays = foundToday ? 0 : emptyDays + 1;
+    day = day.plus({ days: 1 });
+  }
+  return found;
+}
+
+/** The next slot after `after`, or null when the rules never produce one. */
+export function nextSlot(prefs: Preferences, after: Date): Date | null {
+  return nextSlots(rulesFromPreferences(prefs), after, 1)[0] ?? null;
+}
