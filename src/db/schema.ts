@@ -205,3 +205,18 @@ export const discordGuildSettings = pgTable('discord_guild_settings', {
   updatedBy: text('updated_by').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Slack OAuth installations (multi-workspace mode), one row per workspace or org-wide install. The full
+ * installation object Bolt hands over is kept as JSON (validated when read back); the bot token lives in it.
+ */
+export const slackInstallations = pgTable('slack_installations', {
+  /** `T:<team id>` for a workspace install, `E:<enterprise id>` for an org-wide one. */
+  installKey: text('install_key').primaryKey(),
+  teamId: text('team_id'),
+  enterpriseId: text('enterprise_id'),
+  isEnterpriseInstall: boolean('is_enterprise_install').notNull().default(false),
+  installation: jsonb('installation').$type<Record<string, unknown>>().notNull(),
+  installedAt: timestamp('installed_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
