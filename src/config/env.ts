@@ -12,70 +12,74 @@ const intFrom = (min: number, max: number, fallback: number) =>
 export const adapterNames = ['console', 'slack', 'discord'] as const;
 export type AdapterName = (typeof adapterNames)[number];
 
-export const envSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    DATABASE_URL: z.preprocess(
-      (v) => (v === '' ? undefined : v),
-      z
-        .string()
-        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-        .optional(),
-    ),
-    BACKCARE_DATA_DIR: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('./.backcare')),
-    BACKCARE_ADAPTER: z.preprocess(
-      (v) => (v === '' ? undefined : v),
-      z.enum(adapterNames, { error: `must be one of ${adapterNames.join(', ')}` }).optional(),
-    ),
-    /** Scales every guided-session and console timer: 0.01 plays a 4 s phase in 40 ms (tests, demos). */
-    BACKCARE_TIME_SCALE: z.preprocess(
-      (v) => (v === undefined || v === '' ? 1 : Number(v)),
-      z.number({ error: 'must be a number' }).gt(0, 'must be above 0').max(1, 'must be at most 1'),
-    ),
-    PORT: intFrom(1, 65535, 3000),
-    HEALTH_PORT: z.preprocess(
-      (v) => (v === undefined || v === '' ? undefined : Number(v)),
-      z.number({ error: 'must be a number' }).int().min(1).max(65535).optional(),
-    ),
-    STATS_PRIVACY_FLOOR: intFrom(3, 1000, 5),
-    RETENTION_MONTHS: intFrom(1, 120, 13),
-    SLACK_BOT_TOKEN: optionalText,
-    SLACK_SIGNING_SECRET: optionalText,
-    SLACK_APP_TOKEN: optionalText,
-    SLACK_CLIENT_ID: optionalText,
-    SLACK_CLIENT_SECRET: optionalText,
-    SLACK_STATE_SECRET: optionalText,
-    DISCORD_TOKEN: optionalText,
-    DISCORD_APPLICATION_ID: optionalText,
-    DISCORD_GUILD_ID: optionalText,
-  })
-  .superRefine((env, ctx) => {
-    if (env.SLACK_BOT_TOKEN && !env.SLACK_BOT_TOKEN.startsWith('xoxb-')) {
-      ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'must be a bot token starting with xoxb-' });
-    }
-    if (env.SLACK_APP_TOKEN && !env.SLACK_APP_TOKEN.startsWith('xapp-')) {
-      ctx.addIssue({ code: 'custom', path: ['SLACK_APP_TOKEN'], message: 'must be an app-level token starting with xapp-' });
-    }
-    const slackOAuth = [env.SLACK_CLIENT_ID, env.SLACK_CLIENT_SECRET, env.SLACK_STATE_SECRET];
-    if (slackOAuth.some(Boolean) && !slackOAuth.every(Boolean)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_CLIENT_ID'],
-        message: 'SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET go together',
-      });
-    }
-    if ((env.SLACK_BOT_TOKEN || slackOAuth.every(Boolean)) && !env.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required when Slack is configured' });
-    }
-    if (Boolean(env.DISCORD_TOKEN) !== Boolean(env.DISCORD_APPLICATION_ID)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.DISCORD_TOKEN ? 'DISCORD_APPLICATION_ID' : 'DISCORD_TOKEN'],
-        message: 'DISCORD_TOKEN and DISCORD_APPLICATION_ID go together',
-      });
-    }
-  });
+const envObject = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  BACKCARE_DATA_DIR: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('./.backcare')),
+  BACKCARE_ADAPTER: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(adapterNames, { error: `must be one of ${adapterNames.join(', ')}` }).optional(),
+  ),
+  /** Scales every guided-session and console timer: 0.01 plays a 4 s phase in 40 ms (tests, demos). */
+  BACKCARE_TIME_SCALE: z.preprocess(
+    (v) => (v === undefined || v === '' ? 1 : Number(v)),
+    z.number({ error: 'must be a number' }).gt(0, 'must be above 0').max(1, 'must be at most 1'),
+  ),
+  PORT: intFrom(1, 65535, 3000),
+  HEALTH_PORT: z.preprocess(
+    (v) => (v === undefined || v === '' ? undefined : Number(v)),
+    z.number({ error: 'must be a number' }).int().min(1).max(65535).optional(),
+  ),
+  STATS_PRIVACY_FLOOR: intFrom(3, 1000, 5),
+  RETENTION_MONTHS: intFrom(1, 120, 13),
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_APP_TOKEN: optionalText,
+  SLACK_CLIENT_ID: optionalText,
+  SLACK_CLIENT_SECRET: optionalText,
+  SLACK_STATE_SECRET: optionalText,
+  DISCORD_TOKEN: optionalText,
+  DISCORD_APPLICATION_ID: optionalText,
+  DISCORD_GUILD_ID: optionalText,
+});
+
+/** Every variable Backcare reads (the .env.example test keeps the two in step). */
+export const envVariables = Object.keys(envObject.shape);
+
+export const envSchema = envObject.superRefine((env, ctx) => {
+  if (env.SLACK_BOT_TOKEN && !env.SLACK_BOT_TOKEN.startsWith('xoxb-')) {
+    ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'must be a bot token starting with xoxb-' });
+  }
+  if (env.SLACK_APP_TOKEN && !env.SLACK_APP_TOKEN.startsWith('xapp-')) {
+    ctx.addIssue({ code: 'custom', path: ['SLACK_APP_TOKEN'], message: 'must be an app-level token starting with xapp-' });
+  }
+  const slackOAuth = { SLACK_CLIENT_ID: env.SLACK_CLIENT_ID, SLACK_CLIENT_SECRET: env.SLACK_CLIENT_SECRET, SLACK_STATE_SECRET: env.SLACK_STATE_SECRET };
+  const oauthMissing = Object.entries(slackOAuth).filter(([, value]) => !value).map(([name]) => name);
+  if (oauthMissing.length > 0 && oauthMissing.length < 3) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [oauthMissing[0]!],
+      message: 'is required: SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET go together',
+    });
+  }
+  if ((env.SLACK_BOT_TOKEN || oauthMissing.length === 0) && !env.SLACK_SIGNING_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required when Slack is configured' });
+  }
+  if (Boolean(env.DISCORD_TOKEN) !== Boolean(env.DISCORD_APPLICATION_ID)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [env.DISCORD_TOKEN ? 'DISCORD_APPLICATION_ID' : 'DISCORD_TOKEN'],
+      message: env.DISCORD_TOKEN ? 'is required together with DISCORD_TOKEN' : 'is required together with DISCORD_APPLICATION_ID',
+    });
+  }
+});
 
 export type Env = z.infer<typeof envSchema>;
 

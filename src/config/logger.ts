@@ -64,8 +64,14 @@ export function createLogger(options: { level?: string; destination?: Destinatio
       level: options.level ?? 'info',
       base: { app: 'backcare' },
       redact: { paths: redactedPaths, censor: '[redacted]' },
-      // Errors keep their message and stack; tokens inside messages are masked by maskSecrets below.
+      serializers: { err: serializeError, error: serializeError },
+      // Path redaction cannot see a token inside free text (an error message, a URL): mask those too.
       formatters: { log: (object) => maskSecretsDeep(object) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((arg) => (typeof arg === 'string' ? maskSecrets(arg) : arg)) as Parameters<typeof method>);
+        },
+      },
     },
     // Logs go to stderr so that stdout stays the console adapter's chat surface.
     options.destination ?? pino.destination(2),
@@ -80,12 +86,21 @@ export function maskSecrets(text: string): string {
   return text.replace(tokenPattern, '[redacted]').replace(urlPasswordPattern, '$1[redacted]@');
 }
 
+function serializeError(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const code = (value as { code?: unknown }).code;
+  return {
+    type: value.name,
+    message: maskSecrets(value.message),
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    stack: value.stack ? maskSecrets(value.stack) : undefined,
+  };
+}
+
 function maskSecretsDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskSecrets(value);
   if (depth > 4 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) {
-    return { type: value.name, message: maskSecrets(value.message), stack: value.stack ? maskSecrets(value.stack) : undefined };
-  }
+  if (value instanceof Error) return serializeError(value);
   if (Array.isArray(value)) return value.map((item) => maskSecretsDeep(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) out[key] = maskSecretsDeep(item, depth + 1);

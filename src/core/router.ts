@@ -27,7 +27,7 @@ export function suggestCommand(typed: string, names: readonly string[]): string 
   const prefixed = names.filter((n) => n.startsWith(lower));
   if (prefixed.length === 1) return prefixed[0]!;
   const best = closest(lower, [...names]);
-  const allowed = lower.length <= 4 ? 1 : 2;
+  const allowed = lower.length <= 3 ? 1 : 2;
   return distance(lower, best) <= allowed ? best : null;
 }
 

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseEnv, selectAdapters } from '../../src/config/env.js';
+
+const fakeSlack = {
+  SLACK_BOT_TOKEN: 'xoxb-test-not-a-real-token',
+  SLACK_SIGNING_SECRET: 'test-signing-secret',
+};
+const fakeDiscord = { DISCORD_TOKEN: 'test-token-not-real', DISCORD_APPLICATION_ID: '123456789012345678' };
+
+function configError(env: Record<string, string>): string {
+  try {
+    parseEnv(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('environment config', () => {
+  it('has working defaults with nothing set: console, embedded database, privacy floor 5', () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({ PORT: 3000, STATS_PRIVACY_FLOOR: 5, BACKCARE_DATA_DIR: './.backcare', BACKCARE_TIME_SCALE: 1 });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(selectAdapters(env)).toEqual(['console']);
+  });
+
+  it('treats empty values from an .env file as unset', () => {
+    const env = parseEnv({ DATABASE_URL: '', SLACK_BOT_TOKEN: '', PORT: '' });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(selectAdapters(env)).toEqual(['console']);
+  });
+
+  it('picks adapters from the tokens present, and BACKCARE_ADAPTER forces one', () => {
+    expect(selectAdapters(parseEnv(fakeSlack))).toEqual(['slack']);
+    expect(selectAdapters(parseEnv(fakeDiscord))).toEqual(['discord']);
+    expect(selectAdapters(parseEnv({ ...fakeSlack, ...fakeDiscord }))).toEqual(['slack', 'discord']);
+    expect(selectAdapters(parseEnv({ ...fakeSlack, ...fakeDiscord, BACKCARE_ADAPTER: 'console' }))).toEqual(['console']);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'config error: PORT must be a number'],
+    [{ PORT: '70000' }, 'config error: PORT'],
+    [{ BACKCARE_ADAPTER: 'teams' }, 'config error: BACKCARE_ADAPTER must be one of console, slack, discord'],
+    [{ DATABASE_URL: 'mysql://x' }, 'config error: DATABASE_URL must be a postgres:// or postgresql:// URL'],
+    [{ STATS_PRIVACY_FLOOR: '2' }, 'config error: STATS_PRIVACY_FLOOR'],
+    [{ SLACK_BOT_TOKEN: 'xoxb-test-not-a-real-token' }, 'config error: SLACK_SIGNING_SECRET is required when Slack is configured'],
+    [{ SLACK_BOT_TOKEN: 'not-a-token', SLACK_SIGNING_SECRET: 's' }, 'config error: SLACK_BOT_TOKEN must be a bot token starting with xoxb-'],
+    [{ DISCORD_TOKEN: 'test-token-not-real' }, 'config error: DISCORD_APPLICATION_ID is required together with DISCORD_TOKEN'],
+    [{ SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'x', SLACK_SIGNING_SECRET: 'y' }, 'config error: SLACK_STATE_SECRET is required'],
+    [{ BACKCARE_TIME_SCALE: '0' }, 'config error: BACKCARE_TIME_SCALE must be above 0'],
+  ])('rejects %j with one line naming the variable', (env, expected) => {
+    const message = configError(env);
+    expect(message.startsWith(expected)).toBe(true);
+    expect(message).not.toContain('\n');
+  });
+
+  it('never echoes a secret value in its error line', () => {
+    const message = configError({ SLACK_BOT_TOKEN: 'xoxp-secret-user-token-123456', SLACK_SIGNING_SECRET: 'hush' });
+    expect(message).not.toContain('xoxp-secret-user-token-123456');
+    expect(message).not.toContain('hush');
+  });
+});

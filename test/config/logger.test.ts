@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { maskSecrets } from '../../src/config/logger.js';
+import { captureLogger } from '../support/log.js';
+
+const botToken = 'xoxb-1111111111-2222222222-abcdefghijklmnopqrstuvwx';
+const appToken = 'xapp-1-A0000000000-1111111111111-abcdef0123456789';
+const discordToken = 'MTEx' + 'A'.repeat(20) + '.GaBcDe.' + 'x'.repeat(27);
+
+describe('log redaction', () => {
+  it('censors tokens, secrets and Authorization headers wherever they sit in a log object', () => {
+    const { log, raw, lines } = captureLogger();
+    log.info({ token: botToken, config: { SLACK_SIGNING_SECRET: 'signing-secret-value', DISCORD_TOKEN: discordToken } }, 'config');
+    log.info({ req: { headers: { authorization: `Bearer ${botToken}`, 'x-slack-signature': 'v0=abc123' } } }, 'request');
+    log.info({ installation: { bot: { token: botToken }, appToken } }, 'install');
+    const output = raw();
+    for (const secret of [botToken, appToken, discordToken, 'signing-secret-value', 'v0=abc123']) {
+      expect(output).not.toContain(secret);
+    }
+    expect(lines()[0]).toMatchObject({ token: '[redacted]', config: { SLACK_SIGNING_SECRET: '[redacted]', DISCORD_TOKEN: '[redacted]' } });
+    expect(lines()[1]).toMatchObject({ req: { headers: { authorization: '[redacted]', 'x-slack-signature': '[redacted]' } } });
+  });
+
+  it('masks tokens and connection-string passwords inside free text and error messages', () => {
+    const { log, raw, lines } = captureLogger();
+    log.error({ err: new Error(`An API error occurred: invalid_auth for ${botToken}`) }, 'failed');
+    log.warn(`could not connect to postgres://backcare:sup3r-secret@db:5432/backcare`);
+    const output = raw();
+    expect(output).not.toContain(botToken);
+    expect(output).not.toContain('sup3r-secret');
+    expect(lines()[0]).toMatchObject({ err: { type: 'Error', message: 'An API error occurred: invalid_auth for [redacted]' } });
+    expect(output).toContain('invalid_auth');
+    expect(output).toContain('postgres://backcare:[redacted]@db:5432/backcare');
+  });
+
+  it('maskSecrets leaves ordinary text alone', () => {
+    expect(maskSecrets('breathe in for 4, hold for 7')).toBe('breathe in for 4, hold for 7');
+  });
+});

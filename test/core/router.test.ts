@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { decodeActionValue, defineAction, defineCommand, encodeActionValue } from '../../src/core/command.js';
+import { reply, replyText } from '../../src/core/reply.js';
+import { createCore, isDatabaseUnavailable, suggestCommand, tokenize } from '../../src/core/router.js';
+import type { Db } from '../../src/db/client.js';
+import { captureLogger } from '../support/log.js';
+import { ask, testActor } from '../support/core.js';
+
+describe('tokenize', () => {
+  it.each([
+    ['/backcare help', ['help']],
+    ['help', ['help']],
+    ['  /BACKCARE   breathe  box  2 ', ['breathe', 'box', '2']],
+    ['backcare routine list', ['routine', 'list']],
+    ['lead add "Ada Lovelace"', ['lead', 'add', 'Ada Lovelace']],
+    ['', []],
+    ['/backcare', []],
+  ])('%j → %j', (input, expected) => {
+    expect(tokenize(input)).toEqual(expected);
+  });
+});
+
+describe('suggestCommand', () => {
+  const names = ['help', 'settings', 'me', 'forget-me', 'breathe', 'stretch'];
+  it.each([
+    ['sttings', 'settings'],
+    ['setings', 'settings'],
+    ['breath', 'breathe'],
+    ['hlep', 'help'],
+    ['forget', 'forget-me'],
+    ['str', 'stretch'],
+    ['xyzzy', null],
+    ['dance', null],
+  ])('%s → %s', (typed, expected) => {
+    expect(suggestCommand(typed, names)).toBe(expected);
+  });
+});
+
+describe('action values', () => {
+  it('round-trip, and expire after their time to live', () => {
+    const now = new Date('2026-03-02T10:00:00Z');
+    const value = encodeActionValue({ d: 42 }, { ttlSeconds: 60, now });
+    expect(value.length).toBeLessThan(100);
+    expect(decodeActionValue(value, now)).toEqual({ d: 42 });
+    expect(decodeActionValue(value, new Date(now.getTime() + 61_000))).toBeUndefined();
+    expect(decodeActionValue('not json', now)).toBeUndefined();
+    expect(decodeActionValue('[1,2]', now)).toBeUndefined();
+  });
+});
+
+/** A core with a few test commands, so routing is tested without storage. */
+function coreWith(log = captureLogger()) {
+  const echo = defineCommand({
+    name: 'echo',
+    aliases: ['say'],
+    summary: 'repeats a number',
+    usage: '/backcare echo <number>',
+    args: z.tuple([z.string().regex(/^\d+$/, 'give a whole number')]),
+    run: async (_ctx, [n]) => reply(`echo ${n}`, [{ type: 'text', text: `echo ${n}` }]),
+  });
+  const boom = defineCommand({
+    name: 'boom',
+    summary: 'fails',
+    usage: '/backcare boom',
+    args: z.array(z.string()),
+    run: async () => {
+      throw new Error('kaboom');
+    },
+  });
+  const dbDown = defineCommand({
+    name: 'dbdown',
+    summary: 'database gone',
+    usage: '/backcare dbdown',
+    args: z.array(z.string()),
+    run: async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    },
+  });
+  const press = defineAction({
+    actionId: 'test.press',
+    value: z.object({ n: z.number().int() }),
+    run: async (_ctx, value) => reply(`pressed ${value.n}`, []),
+  });
+  const core = createCore({ db: {} as Db, log: log.log, now: () => new Date('2026-03-02T10:00:00Z'), privacyFloor: 5 }, [
+    { commands: [echo, boom, dbDown], actions: [press] },
+  ]);
+  return { core, log };
+}
+
+describe('router', () => {
+  it('routes a command and its alias, with or without the /backcare prefix', async () => {
+    const { core } = coreWith();
+    expect((await ask(core, '/backcare echo 7')).summary).toBe('echo 7');
+    expect((await ask(core, 'say 8')).summary).toBe('echo 8');
+  });
+
+  it('answers an unknown subcommand with a suggestion and the help list, not an error', async () => {
+    const { core } = coreWith();
+    const answer = await ask(core, '/backcare ecko 1');
+    expect(answer.summary).toBe("I don't know `ecko`. Did you mean `/backcare echo`?");
+    expect(replyText(answer)).toContain('*/backcare echo <number>*: repeats a number');
+    const far = await ask(core, '/backcare zzzzzz');
+    expect(far.summary).toBe("I don't know `zzzzzz`.");
+  });
+
+  it('shows the problem and usage for bad arguments', async () => {
+    const { core } = coreWith();
+    const answer = await ask(core, '/backcare echo seven');
+    expect(answer.summary).toBe('give a whole number. Usage: `/backcare echo <number>`');
+  });
+
+  it('validates action values: forged or malformed ones get the expired-button reply', async () => {
+    const { core } = coreWith();
+    expect((await ask(core, { kind: 'action', actionId: 'test.press', value: '{"n":3}' })).summary).toBe('pressed 3');
+    for (const value of ['{"n":"3"}', 'garbage', '{"n":1,"x":1}']) {
+      expect((await ask(core, { kind: 'action', actionId: 'test.press', value })).summary).toMatch(/expired or is no longer valid/);
+    }
+    expect((await ask(core, { kind: 'action', actionId: 'no.such', value: '{}' })).summary).toMatch(/expired/);
+  });
+
+  it('never throws: a failing handler gives a friendly reply and a structured log line', async () => {
+    const { core, log } = coreWith();
+    const answer = await ask(core, 'boom');
+    expect(answer.summary).toMatch(/^Sorry, something went wrong/);
+    expect(replyText(answer)).not.toContain('kaboom');
+    const line = log.lines().find((l) => l.event === 'request.failed');
+    expect(line).toMatchObject({ route: 'boom', err: { message: 'kaboom' } });
+  });
+
+  it('says the database is having trouble when it is unreachable', async () => {
+    const { core } = coreWith();
+    expect((await ask(core, 'dbdown')).summary).toBe('Backcare is having trouble, try again in a minute.');
+  });
+
+  it('rejects a malformed request without calling any handler', async () => {
+    const { core, log } = coreWith();
+    const answer = await core.handle({ actor: testActor({ platform: 'teams' as never }), input: { kind: 'command', text: 'echo 1' } });
+    expect(answer.summary).toMatch(/couldn't understand/);
+    expect(log.lines().some((l) => l.event === 'request.invalid')).toBe(true);
+  });
+
+  it('refuses to register the same command twice', () => {
+    const one = defineCommand({ name: 'x', summary: '', usage: '', args: z.array(z.string()), run: async () => reply('', []) });
+    expect(() => createCore({ db: {} as Db, log: captureLogger().log, now: () => new Date(), privacyFloor: 5 }, [{ commands: [one, one] }])).toThrow(
+      /registered twice/,
+    );
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  it('recognises connection failures but not ordinary bugs', () => {
+    expect(isDatabaseUnavailable(Object.assign(new Error('terminating connection'), { code: '57P01' }))).toBe(true);
+    expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isDatabaseUnavailable(Object.assign(new Error('wrapped'), { cause: Object.assign(new Error('x'), { code: '08006' }) }))).toBe(true);
+    expect(isDatabaseUnavailable(new TypeError('undefined is not a function'))).toBe(false);
+    expect(isDatabaseUnavailable(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+  });
+});
