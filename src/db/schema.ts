@@ -98,6 +98,8 @@ export const nudgeDeliveries = pgTable(
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    /** Scheduler instance holding the claim; a claim whose holder is gone is reconciled, never blindly resent. */
+    claimedBy: integer('claimed_by'),
     sentAt: timestamp('sent_at', { withTimezone: true }),
     respondedAt: timestamp('responded_at', { withTimezone: true }),
     createdAt: createdAt(),
@@ -220,3 +222,59 @@ export const slackInstallations = pgTable('slack_installations', {
   installedAt: timestamp('installed_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** A team's one daily "stretch together" post in a channel, at a local time on chosen days. */
+export const teamPosts = pgTable(
+  'team_posts',
+  {
+    workspaceId: bigint('workspace_id', { mode: 'number' })
+      .primaryKey()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    channelId: text('channel_id').notNull(),
+    timezone: text('timezone').notNull(),
+    localTime: text('local_time').notNull(),
+    /** Working days as codes mon…sun (validated by zod when read back). */
+    days: jsonb('days').$type<string[]>().notNull(),
+    /** The user who set it up: the sender needs someone to post as context (channel destination). */
+    createdByUserId: bigint('created_by_user_id', { mode: 'number' })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    nextDueAt: timestamp('next_due_at', { withTimezone: true }),
+    pausedReason: text('paused_reason'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('team_posts_next_due_idx').on(t.nextDueAt).where(sql`${t.nextDueAt} is not null`)],
+);
+
+/**
+ * One team post per workspace and slot. Ids come from the nudge deliveries' sequence so that a delivery id
+ * carried in a platform message (Slack metadata, Discord nonce) names exactly one row across both tables.
+ */
+export const teamPostDeliveries = pgTable(
+  'team_post_deliveries',
+  {
+    id: bigint('id', { mode: 'number' })
+      .primaryKey()
+      .default(sql`nextval('nudge_deliveries_id_seq')`),
+    workspaceId: bigint('workspace_id', { mode: 'number' })
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    slotAt: timestamp('slot_at', { withTimezone: true }).notNull(),
+    /** claimed → sent | missed | failed */
+    status: text('status').notNull(),
+    routineId: text('routine_id'),
+    messageRef: text('message_ref'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    claimedBy: integer('claimed_by'),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('team_post_deliveries_ws_slot_uq').on(t.workspaceId, t.slotAt),
+    index('team_post_deliveries_status_idx').on(t.status, t.claimedAt),
+  ],
+);
+
+export type TeamPostRow = typeof teamPosts.$inferSelect;
