@@ -6,6 +6,7 @@ import { EXIT_INVALID, type CliCommand } from './contract.js';
 
 const commands: Record<string, () => Promise<CliCommand>> = {
   // Each CLI command lives in its own file here; add one line per command.
+  triage: async () => (await import('./triage.js')).default,
   schedule: async () => (await import('./schedule.js')).default,
 };
 
