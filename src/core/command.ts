@@ -5,6 +5,8 @@ import type { UserRow, WorkspaceRow } from '../db/schema.js';
 import type { Reply } from './reply.js';
 import type { Actor } from './request.js';
 import type { NextSlotFn } from './settings-service.js';
+import type { TeamResolver } from './stats/team.js';
+import type { RoutineLibrary } from './content/library.js';
 
 /** What every handler gets: who asks, lazy access to their rows, the services, and the clock. */
 export interface CommandContext {
@@ -32,8 +34,26 @@ export interface CoreDeps {
   now: () => Date;
   /** Smallest group the team stats may describe. */
   privacyFloor: number;
+  /** Adapters that can list a team's members (Slack channel, Discord role); without one a team is the whole workspace. */
+  teamResolvers?: TeamResolver[];
+  /** Where stats charts are written for adapters to upload (default: the system temp directory). */
+  chartDir?: string;
   /** Slot maths from the scheduler: when the next nudge falls for these preferences. */
   nextSlot?: NextSlotFn;
+  /** Called once per handled request (metrics); must not throw. Keeps the core free of any metrics library. */
+  onHandled?: (event: HandledEvent) => void;
+  /** Where `/backcare me export` writes the person's JSON file (default: the system temp directory). */
+  exportDir?: string;
+  /** The routines, loaded and validated from content/ at start-up; guided sessions and nudges pick from it. */
+  library?: RoutineLibrary;
+}
+
+/** One request the router answered: the route label (never ids), the platform, how it went and how long it took. */
+export interface HandledEvent {
+  route: string;
+  platform: string;
+  result: 'ok' | 'db_unavailable' | 'error';
+  seconds: number;
 }
 
 type ParseResult = { ok: true; run: (ctx: CommandContext) => Promise<Reply> } | { ok: false; error: string };

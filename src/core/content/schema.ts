@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { limits } from '../reply.js';
+
+/** The kinds of routine the library holds; every kind has at least two routines (tested). */
+export const routineKinds = ['breathing', 'stretch', 'foam_roll', 'trigger_point', 'strength', 'relaxation', 'posture', 'habit'] as const;
+export type RoutineKind = (typeof routineKinds)[number];
+
+export const targetAreas = ['upper_trapezius', 'middle_trapezius', 'rhomboids', 'thoracic_paraspinals', 'chest', 'neck'] as const;
+export type TargetArea = (typeof targetAreas)[number];
+
+export const equipmentKinds = ['none', 'foam_roller', 'ball', 'chair', 'wall', 'heat_pack', 'towel'] as const;
+export type Equipment = (typeof equipmentKinds)[number];
+
+/** Breathing patterns the pacing engine knows (see pacing.ts). */
+export const breathingPatternIds = ['box', '4-7-8', 'coherent', 'diaphragmatic'] as const;
+export type BreathingPatternId = (typeof breathingPatternIds)[number];
+
+/** Relaxation variants `/backcare relax` can ask for. */
+export const relaxVariants = ['pmr', 'body-scan', 'visualise'] as const;
+export type RelaxVariant = (typeof relaxVariants)[number];
+
+/** Habit topics, so a nudge for "hydration" can find the hydration habits. */
+export const habitTopics = ['heat', 'hydration', 'sleep', 'breaks'] as const;
+export type HabitTopic = (typeof habitTopics)[number];
+
+/**
+ * Step text is shown as one live frame; it must fit every platform's smallest container with room for the
+ * progress line the player adds (Slack section text is the tightest at 3,000).
+ */
+export const MAX_STEP_TEXT = 1000;
+/** Titles end up in button labels ("Another one" lists are not used, but summaries are): keep them short. */
+export const MAX_TITLE = 60;
+/** Ids travel inside action values, which Discord caps at 100 characters together with the action id. */
+export const MAX_ROUTINE_ID = 28;
+
+const cleanText = (max: number) =>
+  z
+    .string({ error: 'must be text' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`);
+
+export const stepSchema = z.strictObject({
+  text: cleanText(MAX_STEP_TEXT),
+  /** Timed steps are paced by the player; untimed steps get a reading pause. */
+  seconds: z.number({ error: 'must be a number of seconds' }).int('must be whole seconds').min(3, 'must be at least 3').max(600, 'must be at most 600').optional(),
+});
+export type Step = z.infer<typeof stepSchema>;
+
+export const SPINE_CAUTION = /never roll (directly )?over the spine/i;
+
+export const routineSchema = z
+  .strictObject({
+    id: z
+      .string({ error: 'must be text' })
+      .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lower-case words joined by hyphens (e.g. doorway-chest-stretch)')
+      .max(MAX_ROUTINE_ID, `must be at most ${MAX_ROUTINE_ID} characters`),
+    title: cleanText(MAX_TITLE),
+    kind: z.enum(routineKinds, { error: `must be one of ${routineKinds.join(', ')}` }),
+    /** One line saying what it is for; shown in lists and nudges. */
+    summary: cleanText(200),
+    targets: z.array(z.enum(targetAreas, { error: `must be one of ${targetAreas.join(', ')}` })),
+    /** Whole minutes the routine takes, as promised to the person. */
+    minutes: z.number({ error: 'must be a number of minutes' }).int('must be whole minutes').min(1).max(30),
+    equipment: z.array(z.enum(equipmentKinds, { error: `must be one of ${equipmentKinds.join(', ')}` })).min(1, 'list at least one (use "none")'),
+    /** Breathing routines name a pacing pattern; the steps are its introduction. */
+    pattern: z.enum(breathingPatternIds, { error: `must be one of ${breathingPatternIds.join(', ')}` }).optional(),
+    variant: z.enum(relaxVariants, { error: `must be one of ${relaxVariants.join(', ')}` }).optional(),
+    topic: z.enum(habitTopics, { error: `must be one of ${habitTopics.join(', ')}` }).optional(),
+    steps: z.array(stepSchema).min(1, 'needs at least one step'),
+    cautions: z.array(cleanText(500)).min(1, 'needs at least one caution'),
+    /** Where the advice comes from, described (no invented links). */
+    source: cleanText(300),
+  })
+  .superRefine((routine, ctx) => {
+    if (routine.kind !== 'habit' && routine.kind !== 'posture' && routine.targets.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['targets'], message: 'name at least one target area' });
+    }
+    if ((routine.kind === 'foam_roll' || routine.kind === 'trigger_point') && !routine.cautions.some((c) => SPINE_CAUTION.test(c))) {
+      ctx.addIssue({ code: 'custom', path: ['cautions'], message: 'foam-roll and trigger-point routines must say "never roll directly over the spine"' });
+    }
+    if (routine.kind === 'breathing' && !routine.pattern) {
+      ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'breathing routines name their pattern' });
+    }
+    if (routine.kind !== 'breathing' && routine.pattern) {
+      ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'only breathing routines have a pattern' });
+    }
+    if (routine.kind === 'relaxation' && !routine.variant) {
+      ctx.addIssue({ code: 'custom', path: ['variant'], message: 'relaxation routines name their variant (pmr, body-scan or visualise)' });
+    }
+    if (routine.kind === 'habit' && !routine.topic) {
+      ctx.addIssue({ code: 'custom', path: ['topic'], message: 'habits name their topic' });
+    }
+    const timed = routine.steps.reduce((sum, s) => sum + (s.seconds ?? 0), 0);
+    if (timed > routine.minutes * 60 * 1.5) {
+      ctx.addIssue({ code: 'custom', path: ['minutes'], message: `timed steps add up to ${timed} s, far more than ${routine.minutes} minute(s)` });
+    }
+  });
+export type Routine = z.infer<typeof routineSchema>;
+
+export const routineFileSchema = z.strictObject({
+  routines: z.array(routineSchema).min(1, 'needs at least one routine'),
+});
+
+/** Exposed so content tests can check texts against what the adapters need. */
+export const contentLimits = {
+  stepText: MAX_STEP_TEXT,
+  slackSectionText: limits.slackSectionText,
+  discordEmbedDescription: limits.discordEmbedDescription,
+  buttonLabel: Math.min(limits.slackButtonText, limits.discordButtonLabel),
+} as const;

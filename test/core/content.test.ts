@@ -1,0 +1,126 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ContentError, defaultRoutinesDir, loadRoutines, parseRoutineFile } from '../../src/core/content/loader.js';
+import { RoutineLibrary } from '../../src/core/content/library.js';
+import { contentLimits, routineKinds, routineSchema, SPINE_CAUTION, targetAreas } from '../../src/core/content/schema.js';
+import { nudgeKinds } from '../../src/core/preferences.js';
+
+const routines = loadRoutines(defaultRoutinesDir);
+
+describe('routine content files', () => {
+  it('every file validates and there are at least 20 routines', () => {
+    expect(routines.length).toBeGreaterThanOrEqual(20);
+    for (const routine of routines) expect(routineSchema.safeParse(routine).success).toBe(true);
+  });
+
+  it('every routine id is unique', () => {
+    const ids = routines.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('every kind has at least two routines', () => {
+    for (const kind of routineKinds) expect(routines.filter((r) => r.kind === kind).length, kind).toBeGreaterThanOrEqual(2);
+  });
+
+  it('every target area is covered by stretches or rolling', () => {
+    for (const area of targetAreas) {
+      expect(routines.some((r) => r.targets.includes(area) && ['stretch', 'foam_roll', 'trigger_point'].includes(r.kind)), area).toBe(true);
+    }
+  });
+
+  it('every foam-roll and trigger-point routine says never to roll over the spine', () => {
+    const rolling = routines.filter((r) => r.kind === 'foam_roll' || r.kind === 'trigger_point');
+    expect(rolling.length).toBeGreaterThanOrEqual(4);
+    for (const r of rolling) expect(r.cautions.some((c) => SPINE_CAUTION.test(c)), r.id).toBe(true);
+  });
+
+  it('covers each breathing pattern, each relaxation variant and each habit the issue lists', () => {
+    expect(new Set(routines.map((r) => r.pattern).filter(Boolean))).toEqual(new Set(['box', '4-7-8', 'coherent', 'diaphragmatic']));
+    expect(new Set(routines.map((r) => r.variant).filter(Boolean))).toEqual(new Set(['pmr', 'body-scan', 'visualise']));
+    expect(new Set(routines.map((r) => r.topic).filter(Boolean))).toEqual(new Set(['heat', 'hydration', 'sleep', 'breaks']));
+    const text = routines.map((r) => [r.title, ...r.steps.map((s) => s.text)].join(' ')).join(' ').toLowerCase();
+    for (const phrase of ['eye level', 'lumbar', 'feet flat', 'doorway', 'thread', 'wall', 'plank', 'bridge', 'towel', 'pillow', 'heat']) expect(text.includes(phrase), phrase).toBe(true);
+  });
+
+  it('every step text and caution is non-empty and within platform limits', () => {
+    for (const r of routines) {
+      for (const s of r.steps) {
+        expect(s.text.trim().length).toBeGreaterThan(0);
+        expect(s.text.length).toBeLessThanOrEqual(contentLimits.stepText);
+        expect(s.text.length).toBeLessThan(contentLimits.slackSectionText);
+        expect(s.text.length).toBeLessThan(contentLimits.discordEmbedDescription);
+      }
+      expect(r.title.length).toBeLessThanOrEqual(contentLimits.buttonLabel);
+      for (const c of r.cautions) expect(c.trim().length).toBeGreaterThan(0);
+      expect(r.source.trim().length).toBeGreaterThan(0);
+      expect(r.source).not.toMatch(/https?:\/\//);
+    }
+  });
+
+  it('every nudge kind the settings offer has a short routine to send', () => {
+    const library = new RoutineLibrary(routines);
+    for (const kind of nudgeKinds) {
+      const picked = library.pickForNudge({ allowed: [kind], recentIds: [] });
+      expect(picked?.nudgeKind, kind).toBe(kind);
+      expect(picked!.routine.minutes).toBeLessThanOrEqual(3);
+    }
+  });
+});
+
+describe('content loader errors', () => {
+  const valid = `routines:
+  - id: test-stretch
+    title: Test
+    kind: stretch
+    summary: A test.
+    targets: [neck]
+    minutes: 1
+    equipment: [none]
+    steps:
+      - text: Do it.
+        seconds: 10
+    cautions: [Be careful.]
+    source: Test.
+`;
+
+  it('names the file, the path inside it, the line and the problem', () => {
+    const broken = valid.replace('      - text: Do it.', '      - text: ""');
+    try {
+      parseRoutineFile('content/routines/broken.yaml', broken);
+      expect.unreachable('should have thrown');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ContentError);
+      const e = error as ContentError;
+      expect(e.file).toBe('content/routines/broken.yaml');
+      expect(e.where).toBe('routines[0].steps[0].text');
+      expect(e.problem).toBe('must not be empty');
+      expect(e.line).toBe(10);
+      expect(e.message).toBe('content error in content/routines/broken.yaml:10: routines[0].steps[0].text: must not be empty');
+    }
+  });
+
+  it('rejects a foam-roll routine without the spine caution', () => {
+    const rolling = valid.replace('kind: stretch', 'kind: foam_roll');
+    expect(() => parseRoutineFile('r.yaml', rolling)).toThrow(/routines\[0\]\.cautions: .*never roll directly over the spine/);
+  });
+
+  it('rejects unknown keys, bad kinds and broken YAML', () => {
+    expect(() => parseRoutineFile('r.yaml', valid.replace('minutes: 1', 'minutes: 1\n    colour: red'))).toThrow(/routines\[0\]: .*colour/);
+    expect(() => parseRoutineFile('r.yaml', valid.replace('kind: stretch', 'kind: yoga'))).toThrow(/routines\[0\]\.kind: must be one of breathing/);
+    expect(() => parseRoutineFile('r.yaml', valid.replace('routines:', 'routines: [\n'))).toThrow(/r\.yaml.*not valid YAML/);
+  });
+
+  it('rejects an id used in two files, naming the second', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'backcare-content-'));
+    writeFileSync(path.join(dir, 'a.yaml'), valid);
+    writeFileSync(path.join(dir, 'b.yaml'), valid);
+    expect(() => loadRoutines(dir, dir)).toThrow('content error in b.yaml: routines[0].id: "test-stretch" is already used in a.yaml');
+  });
+
+  it('rejects an empty folder', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'backcare-content-'));
+    expect(() => loadRoutines(dir, dir)).toThrow(/no routine files/);
+  });
+});
