@@ -11,4 +11,6 @@ export interface Adapter {
   stop(): Promise<void>;
   /** Resolves when the adapter has finished by itself (the console at end of input); undefined for servers. */
   readonly finished?: Promise<void>;
+  /** For readiness (`/readyz`): false while the platform connection (socket, gateway) is down. Omit if always connected. */
+  isConnected?(): boolean;
 }

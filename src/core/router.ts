@@ -1,5 +1,5 @@
 import { closest, distance } from 'fastest-levenshtein';
-import type { CommandContext, CoreDeps, Feature, RegisteredAction, RegisteredCommand, RegisteredForm } from './command.js';
+import type { CommandContext, CoreDeps, Feature, HandledEvent, RegisteredAction, RegisteredCommand, RegisteredForm } from './command.js';
 import { bullets, context, reply, text, type Reply } from './reply.js';
 import { coreRequestSchema, type Actor, type CoreRequest } from './request.js';
 import { ensureUser, ensureWorkspace, findUser, findWorkspace } from '../db/users.js';
@@ -57,12 +57,14 @@ const troubleReply = (): Reply => errorReply('Backcare is having trouble, try ag
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code))) {
+  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code))) {
     return true;
   }
+  // 55000 is a broad class; only "database … is not currently accepting connections" (ALLOW_CONNECTIONS false) means away.
+  if (code === '55000' && /not currently accepting connections/i.test(error.message)) return true;
   const cause = (error as { cause?: unknown }).cause;
   if (cause && cause !== error && isDatabaseUnavailable(cause)) return true;
-  return /connection terminated|Connection terminated|ECONNREFUSED|PGlite is closed|Client has encountered a connection error/i.test(
+  return /connection terminated|Connection terminated|ECONNREFUSED|PGlite is closed|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
     error.message,
   );
 }
@@ -159,19 +161,29 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
       }
       const { label, run } = route(request.data);
       const started = performance.now();
+      const observe = (result: HandledEvent['result']) => {
+        try {
+          deps.onHandled?.({ route: label, platform: request.data.actor.platform, result, seconds: (performance.now() - started) / 1000 });
+        } catch (error) {
+          deps.log.warn({ event: 'request.observer_failed', err: error }, 'onHandled hook failed');
+        }
+      };
       try {
         const result = await run(contextFor(request.data.actor));
         deps.log.info(
           { event: 'request.handled', route: label, platform: request.data.actor.platform, ms: Math.round(performance.now() - started) },
           'handled',
         );
+        observe('ok');
         return result;
       } catch (error) {
         if (isDatabaseUnavailable(error)) {
           deps.log.error({ event: 'request.db_unavailable', route: label, err: error }, 'database unavailable');
+          observe('db_unavailable');
           return troubleReply();
         }
         deps.log.error({ event: 'request.failed', route: label, err: error }, 'handler failed');
+        observe('error');
         return errorReply('Sorry, something went wrong on my side. It has been logged; please try again.');
       }
     },
