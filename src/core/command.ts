@@ -44,20 +44,8 @@ export interface CoreDeps {
   onHandled?: (event: HandledEvent) => void;
   /** Where `/backcare me export` writes the person's JSON file (default: the system temp directory). */
   exportDir?: string;
-  /** Called once per handled request (metrics); must not throw. Keeps the core free of any metrics library. */
-  onHandled?: (event: HandledEvent) => void;
-  /** Where `/backcare me export` writes the person's JSON file (default: the system temp directory). */
-  exportDir?: string;
   /** The routines, loaded and validated from content/ at start-up; guided sessions and nudges pick from it. */
   library?: RoutineLibrary;
-}
-
-/** One request the router answered: the route label (never ids), the platform, how it went and how long it took. */
-export interface HandledEvent {
-  route: string;
-  platform: string;
-  result: 'ok' | 'db_unavailable' | 'error';
-  seconds: number;
 }
 
 /** One request the router answered: the route label (never ids), the platform, how it went and how long it took. */
