@@ -34,6 +34,8 @@ export function renderBlock(block: Block, style: ConsoleStyle): string {
       return block.fields.map((f) => `  ${f.label}: ${renderInline(f.value, style)}`).join('\n');
     case 'image':
       return block.path ? `[image: ${block.alt}] ${block.path}` : `[image: ${block.alt}]${block.url ? ` ${block.url}` : ''}`;
+    case 'file':
+      return `[file: ${block.alt}] saved to ${block.path}`;
     case 'divider':
       return '----';
   }

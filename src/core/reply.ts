@@ -17,6 +17,8 @@ export type Block =
   | { type: 'fields'; fields: { label: string; value: string }[] }
   /** `path` is a local file (charts) that adapters upload; `url` is shown as is. */
   | { type: 'image'; alt: string; url?: string; path?: string }
+  /** A local file the adapter uploads or attaches as `filename` (data exports, CSVs); the console prints its path. */
+  | { type: 'file'; path: string; filename: string; alt: string }
   | { type: 'divider' };
 
 export type ButtonStyle = 'primary' | 'danger';
@@ -127,6 +129,7 @@ export function blockText(block: Block): string {
     case 'fields':
       return block.fields.map((f) => `${f.label}: ${f.value}`).join('\n');
     case 'image':
+    case 'file':
       return block.alt;
     case 'divider':
       return '';
