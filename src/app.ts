@@ -7,6 +7,13 @@ import { createCore, type Core } from './core/router.js';
 import { databaseOptionsFromEnv, openDatabase, type Database } from './db/client.js';
 import { createConsoleAdapter } from '../adapters/console/adapter.js';
 import { nextSlot } from './jobs/slots.js';
+import path from 'node:path';
+import { createConsoleSender } from '../adapters/console/sender.js';
+import { routineSourceOf } from './core/nudge-message.js';
+import type { Platform } from './core/request.js';
+import type { Sender } from './core/sender.js';
+import { postgresInstance, soloInstance } from './jobs/instance.js';
+import { createScheduler } from './jobs/scheduler.js';
 
 export interface App {
   core: Core;
@@ -33,19 +40,31 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   const names = selectAdapters(env);
   log.info({ event: 'adapters.starting', adapters: names }, `starting adapters: ${names.join(', ')}`);
   const adapters: Adapter[] = [];
+  // Each adapter that can deliver nudges registers its Sender here; the scheduler knows senders, not platforms.
+  const senders: Partial<Record<Platform, Sender>> = {};
   for (const name of names) {
     switch (name) {
-      case 'console':
-        adapters.push(
-          createConsoleAdapter({ core, log, input: io.stdin, output: io.stdout, interactive: io.interactive, timeScale: env.BACKCARE_TIME_SCALE }),
-        );
+      case 'console': {
+        const consoleAdapter = createConsoleAdapter({ core, log, input: io.stdin, output: io.stdout, interactive: io.interactive, timeScale: env.BACKCARE_TIME_SCALE });
+        adapters.push(consoleAdapter);
+        senders.console = createConsoleSender(consoleAdapter, { logFile: path.resolve(env.BACKCARE_DATA_DIR, 'console-nudges.log') });
         break;
+      }
       case 'slack':
       case 'discord':
         throw new Error(`the ${name} adapter is not available in this build yet`);
     }
   }
   for (const adapter of adapters) await adapter.start();
+  // Nudges start once the adapters can deliver them: reconcile what a previous run left claimed, then tick.
+  const scheduler = createScheduler({
+    db: database.db,
+    log,
+    senders,
+    instance: env.DATABASE_URL ? await postgresInstance(env.DATABASE_URL) : soloInstance(),
+    routines: routineSourceOf(core.deps),
+  });
+  await scheduler.start();
 
   const finishing = adapters.map((a) => a.finished).filter((p): p is Promise<void> => p !== undefined);
   let stopped: Promise<void> | null = null;
@@ -56,6 +75,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
     finished: finishing.length > 0 ? Promise.all(finishing).then(() => undefined) : null,
     stop() {
       stopped ??= (async () => {
+        await scheduler.stop().catch((error: unknown) => log.warn({ event: 'scheduler.stop_failed', err: error }, 'scheduler did not stop cleanly'));
         for (const adapter of adapters) {
           try {
             await adapter.stop();

@@ -6,6 +6,7 @@ import type { Form, Reply, Sequence } from '../../src/core/reply.js';
 import type { Actor, CoreInput } from '../../src/core/request.js';
 import type { Core } from '../../src/core/router.js';
 import { playSequence } from '../../src/core/sequence-player.js';
+import type { ConsoleSurface } from './sender.js';
 import { fieldPrompt, formIntro, parseFieldAnswer, renderBlocks, renderReply, type Choice, type ConsoleStyle } from './render.js';
 
 export interface ConsoleAdapterOptions {
@@ -49,7 +50,7 @@ interface Playing {
  * A chat surface in the terminal: lines in, rendered replies out. Buttons become numbered choices,
  * forms are asked field by field, sequences play live. At end of input it finishes what is pending, then resolves `finished`.
  */
-export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter {
+export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & ConsoleSurface {
   const { core, log, output } = options;
   const actor = localActor(options.timezone);
   const style: ConsoleStyle = { ansi: options.interactive };
@@ -216,6 +217,16 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter {
   return {
     name: 'console',
     finished,
+    /** A scheduler-pushed message (a nudge): shown between lines the person types, never in the middle of one. */
+    push(message) {
+      const shown = queue.then(async () => {
+        if (closed) throw new Error('the console has closed');
+        if (options.interactive) await write('\n');
+        await show(message);
+      });
+      queue = shown.catch((error: unknown) => log.error({ event: 'console.push_failed', err: error }, 'console push failed'));
+      return shown;
+    },
     async start() {
       if (options.interactive) {
         await say(renderBlocks([{ type: 'text', text: '*Backcare* in your terminal. Type `/backcare help` (or just `help`). Ctrl-D or `quit` to leave.' }], style));

@@ -1,0 +1,183 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { defineAction, defineCommand, encodeActionValue, type CommandContext, type Feature } from '../command.js';
+import {
+  buildNudgeMessage,
+  NUDGE_ACTIONS,
+  NUDGE_BUTTON_TTL_SECONDS,
+  routineSourceOf,
+  SNOOZE_MINUTES,
+  type NudgeRoutine,
+} from '../nudge-message.js';
+import type { NudgeKind } from '../preferences.js';
+import { context, reply, text, type Reply } from '../reply.js';
+import { currentPreferences, storePreferences } from '../settings-service.js';
+import { queryRows, type Queryable } from '../../db/client.js';
+import { recordActivity } from '../../db/activity.js';
+import { recentRoutineIds } from '../../jobs/claims.js';
+
+/** Chooses the routine for a nudge the way the content library rotates them. */
+export async function chooseNudgeRoutine(
+  ctx: Pick<CommandContext, 'deps'> & { db: Queryable },
+  userId: number,
+  kinds: readonly NudgeKind[],
+): Promise<NudgeRoutine> {
+  const source = routineSourceOf(ctx.deps);
+  const picked = source.pickForNudge({ allowed: kinds, recentIds: await recentRoutineIds(ctx.db, userId) });
+  if (picked) return picked.routine;
+  // The person's kinds have no short routines at all: any nudge beats none.
+  const anyKind = source.pickForNudge({ allowed: ['stretch', 'breathing'], recentIds: [] });
+  if (!anyKind) throw new Error('the content library has no routine short enough for a nudge');
+  return anyKind.routine;
+}
+
+/**
+ * `/backcare nudge now`: the next nudge, straight away, on whatever platform the person is on (the
+ * console's way to try the flow without waiting). It is stored like a scheduled one, so its buttons work the same.
+ */
+const nudgeNow = defineCommand({
+  name: 'nudge',
+  summary: 'get a desk-break nudge right now',
+  usage: '/backcare nudge now',
+  examples: ['/backcare nudge now'],
+  args: z
+    .array(z.string())
+    .max(1, 'nudge takes one word: now')
+    .transform((t) => t[0]?.toLowerCase() ?? 'now')
+    .pipe(z.literal('now', { error: 'nudge takes one word: now' })),
+  async run(ctx) {
+    const { workspace, user } = await ctx.ensureUser();
+    const prefs = await currentPreferences(ctx.db, user.id, ctx.actor.timezone);
+    const now = ctx.now();
+    const routine = await chooseNudgeRoutine(ctx, user.id, prefs.kinds);
+    const [row] = await queryRows<{ id: unknown }>(
+      ctx.db,
+      sql`insert into nudge_deliveries (user_id, slot_at, status, routine_id, claimed_at, sent_at, attempts)
+          values (${user.id}, ${now}, 'sent', ${routine.id}, ${now}, ${now}, 1)
+          on conflict (user_id, slot_at) do nothing returning id`,
+    );
+    if (!row) return reply('One nudge at a time, please.', [text('You just asked for one; give it a moment.')]);
+    await recordActivity(ctx.db, { userId: user.id, workspaceId: workspace.id }, { kind: 'nudge', outcome: 'delivered', source: 'nudge', routineId: routine.id }, now);
+    const message = buildNudgeMessage(routine, Number(row.id), now);
+    return { ...message, visibility: 'ephemeral' };
+  },
+});
+
+const deliveryValue = z.object({ d: z.number().int().positive() });
+type Response = 'done' | 'snoozed' | 'skipped' | 'stopped';
+
+/**
+ * Records the person's answer to one nudge. Only the first answer counts (a second press, or a press on
+ * someone else's nudge, changes nothing). Returns the routine id, or null when nothing changed.
+ */
+async function answer(ctx: CommandContext, deliveryId: number, response: Response): Promise<{ routineId: string | null; userId: number; workspaceId: number } | null> {
+  const found = await ctx.findUser();
+  if (!found) return null;
+  const now = ctx.now();
+  const [row] = await queryRows<{ routine_id: string | null }>(
+    ctx.db,
+    sql`update nudge_deliveries set status = ${response}, responded_at = ${now}
+         where id = ${deliveryId} and user_id = ${found.user.id} and status in ('claimed', 'sent', 'ignored')
+     returning routine_id`,
+  );
+  if (!row) return null;
+  const routine = row.routine_id ? routineSourceOf(ctx.deps).get(row.routine_id) : undefined;
+  await recordActivity(
+    ctx.db,
+    { userId: found.user.id, workspaceId: found.workspace.id },
+    { kind: 'nudge', outcome: response, source: 'nudge', routineId: row.routine_id, durationSeconds: response === 'done' && routine ? routine.minutes * 60 : null },
+    now,
+  );
+  return { routineId: row.routine_id, userId: found.user.id, workspaceId: found.workspace.id };
+}
+
+const alreadyAnswered = (): Reply =>
+  reply('Already noted.', [text('That nudge has already been answered.')], { replaceOriginal: true });
+
+const done = defineAction({
+  actionId: NUDGE_ACTIONS.done,
+  value: deliveryValue,
+  async run(ctx, { d }) {
+    if (!(await answer(ctx, d, 'done'))) return alreadyAnswered();
+    return reply('Nice work.', [text('*Nice work.* Your upper back thanks you.')], { replaceOriginal: true });
+  },
+});
+
+const skip = defineAction({
+  actionId: NUDGE_ACTIONS.skip,
+  value: deliveryValue,
+  async run(ctx, { d }) {
+    if (!(await answer(ctx, d, 'skipped'))) return alreadyAnswered();
+    return reply('Skipped.', [text('Skipped. See you at the next break.')], { replaceOriginal: true });
+  },
+});
+
+const snooze = defineAction({
+  actionId: NUDGE_ACTIONS.snooze,
+  value: deliveryValue,
+  async run(ctx, { d }) {
+    const answered = await answer(ctx, d, 'snoozed');
+    if (!answered) return alreadyAnswered();
+    const at = new Date(ctx.now().getTime() + SNOOZE_MINUTES * 60_000);
+    // One extra nudge: bring next_due_at forward to the snooze time unless a regular slot already comes sooner.
+    // Afterwards the scheduler's slot maths resumes the normal grid from that instant.
+    await ctx.db.execute(
+      sql`update preferences set next_due_at = least(coalesce(next_due_at, ${at}), ${at})
+           where user_id = ${answered.userId} and opted_in and paused_reason is null`,
+    );
+    return reply(`Snoozed for ${SNOOZE_MINUTES} minutes.`, [text(`Snoozed. I'll nudge you again in ${SNOOZE_MINUTES} minutes.`)], { replaceOriginal: true });
+  },
+});
+
+async function setOptedIn(ctx: CommandContext, on: boolean): Promise<void> {
+  const { user } = await ctx.ensureUser();
+  const prefs = await currentPreferences(ctx.db, user.id, ctx.actor.timezone);
+  await storePreferences(ctx.db, user.id, { ...prefs, optedIn: on, pausedReason: on ? null : prefs.pausedReason }, ctx.now(), ctx.deps.nextSlot);
+}
+
+const stop = defineAction({
+  actionId: NUDGE_ACTIONS.stop,
+  value: deliveryValue,
+  async run(ctx, { d }) {
+    if (!(await answer(ctx, d, 'stopped'))) return alreadyAnswered();
+    await setOptedIn(ctx, false);
+    return reply(
+      'Nudges are off.',
+      [text('Nudges are off. You will not get any until you turn them back on.'), context('`/backcare settings on` also turns them back on.')],
+      {
+        replaceOriginal: true,
+        actions: [
+          {
+            type: 'button',
+            actionId: NUDGE_ACTIONS.undoStop,
+            label: 'Undo',
+            value: encodeActionValue({ d }, { ttlSeconds: NUDGE_BUTTON_TTL_SECONDS, now: ctx.now() }),
+            style: 'primary',
+          },
+        ],
+      },
+    );
+  },
+});
+
+const undoStop = defineAction({
+  actionId: NUDGE_ACTIONS.undoStop,
+  value: deliveryValue,
+  async run(ctx, { d }) {
+    const found = await ctx.findUser();
+    if (!found) return alreadyAnswered();
+    // Only the nudge that stopped them can undo it, and only once.
+    const [row] = await queryRows<{ id: unknown }>(
+      ctx.db,
+      sql`update nudge_deliveries set status = 'ignored' where id = ${d} and user_id = ${found.user.id} and status = 'stopped' returning id`,
+    );
+    if (!row) return alreadyAnswered();
+    await setOptedIn(ctx, true);
+    return reply('Nudges are back on.', [text('Nudges are back on. See you at the next break.')], { replaceOriginal: true });
+  },
+});
+
+export const nudgesFeature: Feature = {
+  commands: [nudgeNow],
+  actions: [done, snooze, skip, stop, undoStop],
+};

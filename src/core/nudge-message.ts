@@ -1,0 +1,98 @@
+import type { CoreDeps } from './command.js';
+import { encodeActionValue } from './command.js';
+import type { NudgeKind } from './preferences.js';
+import { caution, context, header, steps, text, type Reply } from './reply.js';
+
+/** The part of a content-library routine a nudge shows. */
+export interface NudgeRoutine {
+  id: string;
+  title: string;
+  summary: string;
+  minutes: number;
+  steps: readonly { text: string }[];
+  cautions: readonly string[];
+}
+
+/**
+ * Where nudge routines come from: the content library (`RoutineLibrary.pickForNudge`: short, not one of
+ * the last five, alternating among the person's chosen kinds). Structural, so the scheduler does not
+ * depend on how the library is loaded.
+ */
+export interface NudgeRoutineSource {
+  pickForNudge(options: { allowed: readonly NudgeKind[]; recentIds: readonly string[] }): { routine: NudgeRoutine } | null;
+  get(id: string): NudgeRoutine | undefined;
+}
+
+/** A minimal pair used only when no content library is configured (a bare test core, a broken content folder). */
+const fallbackRoutines: NudgeRoutine[] = [
+  {
+    id: 'nudge-shoulder-rolls',
+    title: 'Shoulder rolls',
+    summary: 'Loosen the tops of your shoulders.',
+    minutes: 1,
+    steps: [{ text: 'Sit tall, arms relaxed.' }, { text: 'Roll your shoulders slowly backwards ten times.' }, { text: 'Then forwards five times.' }],
+    cautions: ['Move gently and stop if anything hurts.'],
+  },
+  {
+    id: 'nudge-slow-breaths',
+    title: 'Three slow breaths',
+    summary: 'Let your upper back soften.',
+    minutes: 1,
+    steps: [{ text: 'Breathe in through your nose for four counts.' }, { text: 'Breathe out slowly for six counts.' }, { text: 'Repeat three times, letting your shoulders drop.' }],
+    cautions: ['Breathe comfortably; stop if you feel dizzy.'],
+  },
+];
+
+export const fallbackRoutineSource: NudgeRoutineSource = {
+  pickForNudge({ recentIds }) {
+    const routine = fallbackRoutines.find((r) => r.id !== recentIds[0]) ?? fallbackRoutines[0]!;
+    return { routine };
+  },
+  get: (id) => fallbackRoutines.find((r) => r.id === id),
+};
+
+function isRoutineSource(value: unknown): value is NudgeRoutineSource {
+  return typeof value === 'object' && value !== null && 'pickForNudge' in value && 'get' in value;
+}
+
+/** The content library if the core was built with one (CoreDeps.library), else the fallback. */
+export function routineSourceOf(deps: CoreDeps): NudgeRoutineSource {
+  const library: unknown = (deps as { library?: unknown }).library;
+  return isRoutineSource(library) ? library : fallbackRoutineSource;
+}
+
+export const NUDGE_ACTIONS = {
+  done: 'nudge.done',
+  snooze: 'nudge.snooze',
+  skip: 'nudge.skip',
+  stop: 'nudge.stop',
+  undoStop: 'nudge.undo_stop',
+} as const;
+
+/** Buttons on a nudge stay usable for a day; later presses get the "expired" answer. */
+export const NUDGE_BUTTON_TTL_SECONDS = 24 * 60 * 60;
+export const SNOOZE_MINUTES = 30;
+const MAX_STEPS_SHOWN = 5;
+
+/** The nudge itself: a short routine, how long it takes, and Done / Snooze 30 min / Skip / Stop nudges. */
+export function buildNudgeMessage(routine: NudgeRoutine, deliveryId: number, now: Date): Reply {
+  const value = encodeActionValue({ d: deliveryId }, { ttlSeconds: NUDGE_BUTTON_TTL_SECONDS, now });
+  const minutes = routine.minutes === 1 ? 'about 1 minute' : `about ${routine.minutes} minutes`;
+  return {
+    summary: `Desk break: ${routine.title} (${minutes})`,
+    visibility: 'dm',
+    blocks: [
+      header(`Desk break: ${routine.title}`),
+      text(`${routine.summary} _Takes ${minutes}._`),
+      steps(routine.steps.slice(0, MAX_STEPS_SHOWN).map((s) => s.text)),
+      ...routine.cautions.slice(0, 1).map((c) => caution(c)),
+      context('Backcare offers general wellbeing routines, not medical advice. If you have sudden severe pain, numbness or chest pain, seek urgent care.'),
+    ],
+    actions: [
+      { type: 'button', actionId: NUDGE_ACTIONS.done, label: 'Done', value, style: 'primary' },
+      { type: 'button', actionId: NUDGE_ACTIONS.snooze, label: `Snooze ${SNOOZE_MINUTES} min`, value },
+      { type: 'button', actionId: NUDGE_ACTIONS.skip, label: 'Skip', value },
+      { type: 'button', actionId: NUDGE_ACTIONS.stop, label: 'Stop nudges', value, style: 'danger' },
+    ],
+  };
+}

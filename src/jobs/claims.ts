@@ -1,0 +1,323 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db, Queryable } from '../db/client.js';
+import { queryRows } from '../db/client.js';
+import { preferencesFromRow, StoredDataError } from '../db/preferences.js';
+import type { Preferences } from '../core/preferences.js';
+import type { Platform } from '../core/request.js';
+import { platforms } from '../core/request.js';
+
+/** A slot found later than this (the bot was down) is recorded as missed, not sent. */
+export const LATE_LIMIT_MS = 10 * 60 * 1000;
+
+/** Everything needed to send one claimed delivery, read in the claiming transaction. */
+export interface ClaimedDelivery {
+  deliveryId: number;
+  slotAt: Date;
+  userId: number;
+  workspaceId: number;
+  platform: Platform;
+  workspaceExternalId: string;
+  platformUserId: string;
+  dmChannelId: string | null;
+  prefs: Preferences;
+  routineId: string | null;
+}
+
+export interface ClaimBatch {
+  claimed: ClaimedDelivery[];
+  missed: { userId: number; workspaceId: number; slotAt: Date }[];
+  /** Earlier nudges nobody answered before this slot came round. */
+  ignored: { userId: number; workspaceId: number; routineId: string | null }[];
+  /** Users whose stored preferences no longer validate: their schedule is stopped, not crashed on. */
+  invalid: { userId: number; error: string }[];
+  /** Rows locked in this batch (claimed, missed or skipped): 0 means nothing more is due. */
+  locked: number;
+}
+
+const num = z.coerce.number().int();
+const date = z.coerce.date();
+
+const dueRowSchema = z.object({
+  user_id: num,
+  next_due_at: date.nullable(),
+  workspace_id: num,
+  platform: z.enum(platforms),
+  workspace_external_id: z.string(),
+  platform_user_id: z.string(),
+  dm_channel_id: z.string().nullable(),
+  opted_in: z.boolean(),
+  timezone: z.string(),
+  days: z.unknown(),
+  start_time: z.string(),
+  end_time: z.string(),
+  every_minutes: num,
+  kinds: z.unknown(),
+  snoozed_until: date.nullable(),
+  delivery: z.string(),
+  channel_id: z.string().nullable(),
+  paused_reason: z.string().nullable(),
+  updated_at: date,
+});
+type DueRow = z.infer<typeof dueRowSchema>;
+
+function prefsOf(row: DueRow): Preferences {
+  return preferencesFromRow({
+    userId: row.user_id,
+    optedIn: row.opted_in,
+    timezone: row.timezone,
+    days: row.days as string[],
+    startTime: row.start_time,
+    endTime: row.end_time,
+    everyMinutes: row.every_minutes,
+    kinds: row.kinds as string[],
+    snoozedUntil: row.snoozed_until,
+    delivery: row.delivery,
+    channelId: row.channel_id,
+    nextDueAt: row.next_due_at,
+    pausedReason: row.paused_reason,
+    updatedAt: row.updated_at,
+  });
+}
+
+const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
+const inList = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
+
+export interface ClaimOptions {
+  now: Date;
+  holder: number;
+  platforms: readonly Platform[];
+  batchSize: number;
+  nextSlot: (prefs: Preferences, after: Date) => Date | null;
+}
+
+/**
+ * One claiming transaction: lock up to `batchSize` due users (SKIP LOCKED, so replicas share the work),
+ * insert one delivery row per user and slot, and advance each user's next_due_at, all or nothing. A crash
+ * after the commit leaves rows `claimed`, which reconciliation resolves; a crash before leaves nothing.
+ * Cost follows the number due: the partial index on next_due_at finds them without touching anyone else.
+ */
+export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<ClaimBatch> {
+  const { now, holder } = options;
+  return db.transaction(async (tx) => {
+    const raw = await queryRows<unknown>(
+      tx,
+      sql`select p.user_id, p.next_due_at, u.workspace_id, w.platform, w.external_id as workspace_external_id,
+                 u.platform_user_id, u.dm_channel_id, p.opted_in, p.timezone, p.days, p.start_time, p.end_time,
+                 p.every_minutes, p.kinds, p.snoozed_until, p.delivery, p.channel_id, p.paused_reason, p.updated_at
+            from preferences p
+            join users u on u.id = p.user_id
+            join workspaces w on w.id = u.workspace_id
+           where p.next_due_at is not null and p.next_due_at <= ${now}
+             and p.opted_in and p.paused_reason is null and w.active
+             and w.platform in (${inList(options.platforms)})
+           order by p.next_due_at
+           limit ${options.batchSize}
+           for update of p skip locked`,
+    );
+    const batch: ClaimBatch = { claimed: [], missed: [], ignored: [], invalid: [], locked: raw.length };
+    if (raw.length === 0) return batch;
+
+    const inserts: { user_id: number; slot_at: string; status: 'claimed' | 'missed' }[] = [];
+    const advances: { user_id: number; next_due_at: string | null }[] = [];
+    const rows = new Map<number, { row: DueRow; prefs: Preferences }>();
+    for (const item of raw) {
+      const row = dueRowSchema.parse(item);
+      let prefs: Preferences;
+      try {
+        prefs = prefsOf(row);
+      } catch (error) {
+        if (!(error instanceof StoredDataError)) throw error;
+        batch.invalid.push({ userId: row.user_id, error: error.message });
+        advances.push({ user_id: row.user_id, next_due_at: null });
+        continue;
+      }
+      const slotAt = row.next_due_at!; // the where clause selected non-null ones
+      const late = now.getTime() - slotAt.getTime() > LATE_LIMIT_MS;
+      inserts.push({ user_id: row.user_id, slot_at: slotAt.toISOString(), status: late ? 'missed' : 'claimed' });
+      // After an outage, jump past every stale slot at once: one "missed" row, not a burst of them.
+      const from = late ? new Date(now.getTime() - LATE_LIMIT_MS) : slotAt;
+      advances.push({ user_id: row.user_id, next_due_at: options.nextSlot(prefs, from)?.toISOString() ?? null });
+      rows.set(row.user_id, { row, prefs });
+    }
+
+    if (inserts.length > 0) {
+      const ignored = await queryRows<{ user_id: unknown; routine_id: string | null }>(
+        tx,
+        sql`update nudge_deliveries d set status = 'ignored'
+              from jsonb_to_recordset(${json(inserts)}) as r(user_id bigint, slot_at timestamptz)
+             where d.user_id = r.user_id and d.status = 'sent' and d.slot_at < r.slot_at
+         returning d.user_id, d.routine_id`,
+      );
+      for (const i of ignored) {
+        const found = rows.get(num.parse(i.user_id));
+        if (found) batch.ignored.push({ userId: found.row.user_id, workspaceId: found.row.workspace_id, routineId: i.routine_id });
+      }
+
+      const inserted = await queryRows<{ id: unknown; user_id: unknown; slot_at: unknown; status: string }>(
+        tx,
+        sql`insert into nudge_deliveries (user_id, slot_at, status, claimed_at, claimed_by, attempts)
+            select r.user_id, r.slot_at, r.status, ${now}, ${holder}, 0
+              from jsonb_to_recordset(${json(inserts)}) as r(user_id bigint, slot_at timestamptz, status text)
+            on conflict (user_id, slot_at) do nothing
+            returning id, user_id, slot_at, status`,
+      );
+      for (const ins of inserted) {
+        const found = rows.get(num.parse(ins.user_id));
+        if (!found) continue;
+        const { row, prefs } = found;
+        const slotAt = date.parse(ins.slot_at);
+        if (ins.status === 'missed') {
+          batch.missed.push({ userId: row.user_id, workspaceId: row.workspace_id, slotAt });
+          continue;
+        }
+        batch.claimed.push({
+          deliveryId: num.parse(ins.id),
+          slotAt,
+          userId: row.user_id,
+          workspaceId: row.workspace_id,
+          platform: row.platform,
+          workspaceExternalId: row.workspace_external_id,
+          platformUserId: row.platform_user_id,
+          dmChannelId: row.dm_channel_id,
+          prefs,
+          routineId: null,
+        });
+      }
+    }
+
+    await tx.execute(
+      sql`update preferences p set next_due_at = r.next_due_at
+            from jsonb_to_recordset(${json(advances)}) as r(user_id bigint, next_due_at timestamptz)
+           where p.user_id = r.user_id`,
+    );
+    await recordNudgeActivity(
+      tx,
+      [
+        ...batch.missed.map((m) => ({ user_id: m.userId, workspace_id: m.workspaceId, outcome: 'missed', routine_id: null })),
+        ...batch.ignored.map((i) => ({ user_id: i.userId, workspace_id: i.workspaceId, outcome: 'ignored', routine_id: i.routineId })),
+      ],
+      now,
+    );
+    return batch;
+  });
+}
+
+/** Nudge activity for many people in one statement (the single-row form is `recordActivity`). */
+export async function recordNudgeActivity(
+  db: Queryable,
+  events: { user_id: number; workspace_id: number; outcome: string; routine_id: string | null; duration_seconds?: number | null }[],
+  at: Date,
+): Promise<void> {
+  if (events.length === 0) return;
+  await db.execute(
+    sql`insert into activity_events (user_id, workspace_id, kind, outcome, source, routine_id, duration_seconds, occurred_at)
+        select r.user_id, r.workspace_id, 'nudge', r.outcome, 'nudge', r.routine_id, r.duration_seconds, ${at}
+          from jsonb_to_recordset(${json(events)}) as r(user_id bigint, workspace_id bigint, outcome text, routine_id text, duration_seconds int)`,
+  );
+}
+
+/**
+ * Confirms a send. A person may already have pressed a button on the message (status done, skipped…)
+ * before this runs: then only the message reference is added.
+ */
+export async function confirmSent(db: Queryable, deliveryId: number, messageRef: string, attempts: number, at: Date): Promise<void> {
+  await db.execute(
+    sql`update nudge_deliveries
+           set status = case when status = 'claimed' then 'sent' else status end,
+               message_ref = ${messageRef}, sent_at = ${at}, attempts = ${attempts}, last_error = null
+         where id = ${deliveryId}`,
+  );
+}
+
+export async function setRoutine(db: Queryable, deliveryId: number, routineId: string): Promise<void> {
+  await db.execute(sql`update nudge_deliveries set routine_id = ${routineId} where id = ${deliveryId}`);
+}
+
+/** Ends a claimed delivery without a message (failed, unavailable, missed). */
+export async function closeDelivery(
+  db: Queryable,
+  deliveryId: number,
+  status: 'failed' | 'unavailable' | 'missed',
+  attempts: number,
+  error: string | null,
+): Promise<void> {
+  await db.execute(
+    sql`update nudge_deliveries set status = ${status}, attempts = ${attempts}, last_error = ${error}
+         where id = ${deliveryId} and status = 'claimed'`,
+  );
+}
+
+/** The person cannot be reached: stop their nudges and say why (shown in `/backcare me` and settings). */
+export async function pauseUser(db: Queryable, userId: number, reason: string, at: Date): Promise<void> {
+  await db.execute(
+    sql`update preferences set paused_reason = ${reason.slice(0, 200)}, next_due_at = null, updated_at = ${at} where user_id = ${userId}`,
+  );
+}
+
+export async function rememberDmChannel(db: Queryable, userId: number, dmChannelId: string): Promise<void> {
+  await db.execute(sql`update users set dm_channel_id = ${dmChannelId} where id = ${userId} and dm_channel_id is distinct from ${dmChannelId}`);
+}
+
+/** The routines of the person's latest nudges, most recent first (the library avoids repeating them). */
+export async function recentRoutineIds(db: Queryable, userId: number, limit = 5): Promise<string[]> {
+  const rows = await queryRows<{ routine_id: string }>(
+    db,
+    sql`select routine_id from nudge_deliveries where user_id = ${userId} and routine_id is not null order by slot_at desc limit ${limit}`,
+  );
+  return rows.map((r) => r.routine_id);
+}
+
+/** Claims left `claimed` by a scheduler other than `holder`: candidates for reconciliation. */
+export async function foreignClaims(db: Queryable, holder: number, limit: number): Promise<{ deliveryId: number; claimedBy: number | null }[]> {
+  const rows = await queryRows<{ id: unknown; claimed_by: unknown }>(
+    db,
+    sql`select id, claimed_by from nudge_deliveries
+         where status = 'claimed' and claimed_by is distinct from ${holder}
+         order by claimed_at limit ${limit}`,
+  );
+  return rows.map((r) => ({ deliveryId: num.parse(r.id), claimedBy: r.claimed_by === null ? null : num.parse(r.claimed_by) }));
+}
+
+/**
+ * Takes over an orphaned claim, compare-and-set on the previous holder: of two replicas reconciling
+ * the same orphan, one wins. Returns the delivery to reconcile, or null if someone else took it.
+ */
+export async function takeOver(
+  db: Queryable,
+  deliveryId: number,
+  previousHolder: number | null,
+  holder: number,
+  platformsServed: readonly Platform[],
+): Promise<ClaimedDelivery | null> {
+  const rows = await queryRows<unknown>(
+    db,
+    sql`with taken as (
+          update nudge_deliveries set claimed_by = ${holder}
+           where id = ${deliveryId} and status = 'claimed' and claimed_by is not distinct from ${previousHolder}
+             and user_id in (select u.id from users u join workspaces w on w.id = u.workspace_id
+                              where w.platform in (${inList(platformsServed)}))
+          returning id, user_id, slot_at, routine_id)
+        select t.id, t.slot_at, t.routine_id, p.user_id, p.next_due_at, u.workspace_id, w.platform,
+               w.external_id as workspace_external_id, u.platform_user_id, u.dm_channel_id, p.opted_in, p.timezone,
+               p.days, p.start_time, p.end_time, p.every_minutes, p.kinds, p.snoozed_until, p.delivery,
+               p.channel_id, p.paused_reason, p.updated_at
+          from taken t join users u on u.id = t.user_id join workspaces w on w.id = u.workspace_id
+          join preferences p on p.user_id = t.user_id`,
+  );
+  const first = rows[0];
+  if (!first) return null;
+  const row = dueRowSchema.extend({ id: num, slot_at: date, routine_id: z.string().nullable() }).parse(first);
+  return {
+    deliveryId: row.id,
+    slotAt: row.slot_at,
+    userId: row.user_id,
+    workspaceId: row.workspace_id,
+    platform: row.platform,
+    workspaceExternalId: row.workspace_external_id,
+    platformUserId: row.platform_user_id,
+    dmChannelId: row.dm_channel_id,
+    prefs: prefsOf(row),
+    routineId: row.routine_id,
+  };
+}

@@ -1,0 +1,311 @@
+import cron from 'node-cron';
+import type { Logger } from '../config/logger.js';
+import type { Db } from '../db/client.js';
+import { recordActivity } from '../db/activity.js';
+import { buildNudgeMessage, fallbackRoutineSource, type NudgeRoutine, type NudgeRoutineSource } from '../core/nudge-message.js';
+import type { Platform } from '../core/request.js';
+import type { NudgeDelivery, SendResult, Sender } from '../core/sender.js';
+import {
+  claimDueBatch,
+  closeDelivery,
+  confirmSent,
+  foreignClaims,
+  LATE_LIMIT_MS,
+  pauseUser,
+  recentRoutineIds,
+  rememberDmChannel,
+  setRoutine,
+  takeOver,
+  type ClaimedDelivery,
+} from './claims.js';
+import type { SchedulerInstance } from './instance.js';
+import { nextSlot } from './slots.js';
+import { sql } from 'drizzle-orm';
+
+export interface SchedulerOptions {
+  db: Db;
+  log: Logger;
+  senders: Partial<Record<Platform, Sender>>;
+  instance: SchedulerInstance;
+  routines?: NudgeRoutineSource;
+  now?: () => Date;
+  /** Waits; injected so tests drive retries with fake timers. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Users locked per claiming transaction. */
+  batchSize?: number;
+  /** Sends in flight at once (the platform gate still paces them). */
+  concurrency?: number;
+  /** Give up on a delivery after this many transient failures, even within its slot. */
+  maxAttempts?: number;
+  cronExpression?: string;
+}
+
+export interface TickReport {
+  claimed: number;
+  sent: number;
+  missed: number;
+  failed: number;
+  unavailable: number;
+  reconciled: number;
+}
+
+export interface Scheduler {
+  /** Reconciles what a previous run left claimed, then ticks every minute. */
+  start(): Promise<void>;
+  /** Stops ticking and waits for in-flight sends. */
+  stop(): Promise<void>;
+  /** One pass: reconcile orphans, then claim and send everything due. Concurrent calls share one pass. */
+  tick(): Promise<TickReport>;
+  reconcile(): Promise<TickReport>;
+}
+
+const emptyReport = (): TickReport => ({ claimed: 0, sent: 0, missed: 0, failed: 0, unavailable: 0, reconciled: 0 });
+
+/** A platform-wide pause after a 429: every send to that platform waits until it lifts. */
+class RateGate {
+  until = 0;
+  constructor(
+    private readonly clock: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
+  block(ms: number): void {
+    this.until = Math.max(this.until, this.clock() + ms);
+  }
+  async wait(): Promise<void> {
+    for (let i = 0; i < 100 && this.clock() < this.until; i++) await this.sleep(this.until - this.clock());
+  }
+}
+
+/** Backoff floor for a delivery that keeps failing (on top of the platform's Retry-After). */
+function backoffMs(attempt: number): number {
+  return attempt < 3 ? 0 : Math.min(30_000, 250 * 2 ** (attempt - 3));
+}
+
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const { db, log, senders, instance } = options;
+  const now = options.now ?? (() => new Date());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const routines = options.routines ?? fallbackRoutineSource;
+  const batchSize = options.batchSize ?? 100;
+  const concurrency = options.concurrency ?? 8;
+  const maxAttempts = options.maxAttempts ?? 12;
+  const served = Object.keys(senders) as Platform[];
+  const gates = new Map<Platform, RateGate>();
+  const gateFor = (platform: Platform) => {
+    let gate = gates.get(platform);
+    if (!gate) gates.set(platform, (gate = new RateGate(() => now().getTime(), sleep)));
+    return gate;
+  };
+
+  async function routineFor(claimed: ClaimedDelivery): Promise<NudgeRoutine> {
+    const stored = claimed.routineId ? routines.get(claimed.routineId) : undefined;
+    if (stored) return stored;
+    const picked =
+      routines.pickForNudge({ allowed: claimed.prefs.kinds, recentIds: await recentRoutineIds(db, claimed.userId) }) ??
+      fallbackRoutineSource.pickForNudge({ allowed: claimed.prefs.kinds, recentIds: [] })!;
+    // Stored before the first send: a resend after a crash shows the same routine.
+    await setRoutine(db, claimed.deliveryId, picked.routine.id);
+    claimed.routineId = picked.routine.id;
+    return picked.routine;
+  }
+
+  function deliveryOf(claimed: ClaimedDelivery, routine: NudgeRoutine): NudgeDelivery {
+    return {
+      deliveryId: claimed.deliveryId,
+      slotAt: claimed.slotAt,
+      workspace: { id: claimed.workspaceId, platform: claimed.platform, externalId: claimed.workspaceExternalId },
+      user: { id: claimed.userId, platformUserId: claimed.platformUserId, dmChannelId: claimed.dmChannelId },
+      destination: claimed.prefs.delivery === 'channel' && claimed.prefs.channelId ? { kind: 'channel', channelId: claimed.prefs.channelId } : { kind: 'dm' },
+      message: buildNudgeMessage(routine, claimed.deliveryId, claimed.slotAt),
+    };
+  }
+
+  const who = (c: ClaimedDelivery) => ({ userId: c.userId, workspaceId: c.workspaceId });
+
+  async function markSent(claimed: ClaimedDelivery, result: Extract<SendResult, { status: 'sent' }>, attempts: number, report: TickReport) {
+    const at = now();
+    await confirmSent(db, claimed.deliveryId, result.messageRef, attempts, at);
+    if (result.dmChannelId) await rememberDmChannel(db, claimed.userId, result.dmChannelId);
+    await recordActivity(db, who(claimed), { kind: 'nudge', outcome: 'delivered', source: 'nudge', routineId: claimed.routineId }, at);
+    report.sent += 1;
+  }
+
+  /** Sends one claimed delivery, retrying transient failures within its slot. Never throws. */
+  async function deliver(claimed: ClaimedDelivery, report: TickReport): Promise<void> {
+    const sender = senders[claimed.platform];
+    if (!sender) return;
+    let attempts = 0;
+    try {
+      const routine = await routineFor(claimed);
+      const delivery = deliveryOf(claimed, routine);
+      if (sender.isAvailable) {
+        const availability = await sender.isAvailable(delivery);
+        if (!availability.available) {
+          await closeDelivery(db, claimed.deliveryId, 'unavailable', 0, availability.reason);
+          await recordActivity(db, who(claimed), { kind: 'nudge', outcome: 'unavailable', source: 'nudge', routineId: routine.id }, now());
+          report.unavailable += 1;
+          return;
+        }
+      }
+      const deadline = claimed.slotAt.getTime() + LATE_LIMIT_MS;
+      const gate = gateFor(claimed.platform);
+      for (;;) {
+        await gate.wait();
+        attempts += 1;
+        let result: SendResult;
+        try {
+          result = await sender.send(delivery);
+        } catch (error) {
+          // A sender that throws may or may not have posted: ask the platform before trying again.
+          log.warn({ event: 'nudge.send_threw', deliveryId: claimed.deliveryId, err: error }, 'sender threw; reconciling before retry');
+          const check = await sender.reconcile(delivery);
+          if (check.found) return await markSent(claimed, { status: 'sent', messageRef: check.messageRef }, attempts, report);
+          result = { status: 'retry', retryAfterMs: 1000, reason: error instanceof Error ? error.message : String(error) };
+        }
+        if (result.status === 'sent') return await markSent(claimed, result, attempts, report);
+        if (result.status === 'permanent') {
+          await closeDelivery(db, claimed.deliveryId, 'failed', attempts, result.reason);
+          await pauseUser(db, claimed.userId, result.reason, now());
+          log.warn({ event: 'nudge.paused', userId: claimed.userId, reason: result.reason }, 'nudges paused: person unreachable');
+          report.failed += 1;
+          return;
+        }
+        const wait = Math.max(result.retryAfterMs, backoffMs(attempts));
+        if (attempts >= maxAttempts || now().getTime() + wait > deadline) {
+          await closeDelivery(db, claimed.deliveryId, 'failed', attempts, `gave up within the slot: ${result.reason}`);
+          log.warn({ event: 'nudge.gave_up', deliveryId: claimed.deliveryId, attempts, reason: result.reason }, 'nudge not delivered within its slot');
+          report.failed += 1;
+          return;
+        }
+        gate.block(result.retryAfterMs);
+        await sleep(wait);
+      }
+    } catch (error) {
+      // Storage trouble mid-delivery: hand the claim back so reconciliation (which checks the platform) resolves it.
+      log.error({ event: 'nudge.deliver_failed', deliveryId: claimed.deliveryId, err: error }, 'delivery failed; released for reconciliation');
+      await db.execute(sql`update nudge_deliveries set claimed_by = null, attempts = ${attempts} where id = ${claimed.deliveryId} and status = 'claimed'`).catch(() => undefined);
+    }
+  }
+
+  async function runPool<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) await work(items[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  }
+
+  /** Claims whose holder died: look on the platform first, resend only what is not there. */
+  async function reconcileOrphans(report: TickReport): Promise<void> {
+    if (served.length === 0) return;
+    const alive = new Map<number, boolean>();
+    for (let round = 0; round < 100; round++) {
+      const candidates = await foreignClaims(db, instance.id, 200);
+      const orphans: ClaimedDelivery[] = [];
+      for (const c of candidates) {
+        let holderAlive = false;
+        if (c.claimedBy !== null) {
+          if (!alive.has(c.claimedBy)) alive.set(c.claimedBy, await instance.isAlive(c.claimedBy));
+          holderAlive = alive.get(c.claimedBy)!;
+        }
+        if (holderAlive) continue;
+        const taken = await takeOver(db, c.deliveryId, c.claimedBy, instance.id, served);
+        if (taken) orphans.push(taken);
+      }
+      if (orphans.length === 0) return;
+      await runPool(orphans, (o) => reconcileOne(o, report));
+    }
+  }
+
+  async function reconcileOne(claimed: ClaimedDelivery, report: TickReport): Promise<void> {
+    const sender = senders[claimed.platform];
+    if (!sender) return;
+    try {
+      // No routine stored means the message was never built, so it cannot have been posted.
+      if (claimed.routineId) {
+        const routine = routines.get(claimed.routineId) ?? (await routineFor({ ...claimed, routineId: null }));
+        const found = await sender.reconcile(deliveryOf(claimed, routine));
+        if (found.found) {
+          log.info({ event: 'nudge.reconciled', deliveryId: claimed.deliveryId, outcome: 'found' }, 'claimed nudge was already posted');
+          report.reconciled += 1;
+          return await markSent(claimed, { status: 'sent', messageRef: found.messageRef }, 1, report);
+        }
+      }
+      report.reconciled += 1;
+      if (now().getTime() - claimed.slotAt.getTime() > LATE_LIMIT_MS) {
+        await closeDelivery(db, claimed.deliveryId, 'missed', 0, 'found unsent after a restart, too late to send');
+        await recordActivity(db, who(claimed), { kind: 'nudge', outcome: 'missed', source: 'nudge', routineId: claimed.routineId }, now());
+        report.missed += 1;
+        return;
+      }
+      if (!claimed.prefs.optedIn || claimed.prefs.pausedReason) {
+        await closeDelivery(db, claimed.deliveryId, 'failed', 0, 'nudges were turned off before it could be resent');
+        return;
+      }
+      log.info({ event: 'nudge.reconciled', deliveryId: claimed.deliveryId, outcome: 'resend' }, 'claimed nudge not found on the platform; sending');
+      await deliver(claimed, report);
+    } catch (error) {
+      log.error({ event: 'nudge.reconcile_failed', deliveryId: claimed.deliveryId, err: error }, 'reconcile failed; will retry next tick');
+      await db.execute(sql`update nudge_deliveries set claimed_by = null where id = ${claimed.deliveryId} and status = 'claimed'`).catch(() => undefined);
+    }
+  }
+
+  async function claimAndSend(report: TickReport): Promise<void> {
+    if (served.length === 0) return;
+    // Bounded: at most 10,000 batches per tick; the next tick carries on.
+    for (let i = 0; i < 10_000; i++) {
+      if (!(await instance.isAlive(instance.id))) {
+        log.error({ event: 'scheduler.lost_lock' }, 'scheduler lost its liveness lock; not claiming');
+        return;
+      }
+      const batch = await claimDueBatch(db, { now: now(), holder: instance.id, platforms: served, batchSize, nextSlot });
+      for (const bad of batch.invalid) log.error({ event: 'nudge.invalid_preferences', userId: bad.userId, error: bad.error }, 'stored preferences invalid; schedule stopped');
+      report.claimed += batch.claimed.length;
+      report.missed += batch.missed.length;
+      await runPool(batch.claimed, (c) => deliver(c, report));
+      if (batch.locked < batchSize) return;
+    }
+  }
+
+  let running: Promise<TickReport> | null = null;
+  let task: ReturnType<typeof cron.schedule> | null = null;
+  let stopped = false;
+
+  function pass(reconcileOnly: boolean): Promise<TickReport> {
+    running ??= (async () => {
+      const report = emptyReport();
+      const started = performance.now();
+      try {
+        await reconcileOrphans(report);
+        if (!reconcileOnly && !stopped) await claimAndSend(report);
+      } catch (error) {
+        log.error({ event: 'scheduler.tick_failed', err: error }, 'scheduler tick failed');
+      } finally {
+        running = null;
+      }
+      if (report.claimed + report.missed + report.reconciled + report.failed > 0) {
+        log.info({ event: 'scheduler.tick', ...report, ms: Math.round(performance.now() - started) }, 'nudge tick');
+      }
+      return report;
+    })();
+    return running;
+  }
+
+  return {
+    tick: () => pass(false),
+    reconcile: () => pass(true),
+    async start() {
+      stopped = false;
+      await pass(true);
+      task = cron.schedule(options.cronExpression ?? '* * * * *', () => void pass(false), { name: 'backcare-nudges', noOverlap: true });
+    },
+    async stop() {
+      stopped = true;
+      await task?.stop();
+      await task?.destroy();
+      task = null;
+      await running;
+      await instance.close();
+    },
+  };
+}
