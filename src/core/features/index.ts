@@ -1,10 +1,11 @@
 import type { Feature } from '../command.js';
 import { helpFeature } from './help.js';
 import { meFeature } from './me.js';
+import { nudgesFeature } from './nudges.js';
 import { settingsFeature } from './settings.js';
 
 /**
  * Every feature the bot offers, in help order. A new subcommand is one file under features/
  * and one line here.
  */
-export const features: Feature[] = [helpFeature, settingsFeature, meFeature];
+export const features: Feature[] = [helpFeature, settingsFeature, nudgesFeature, meFeature];
