@@ -1,6 +1,7 @@
 import type { Feature } from '../command.js';
 import { helpFeature } from './help.js';
 import { meFeature } from './me.js';
+import { dataRightsFeature } from './data-rights.js';
 import { nudgesFeature } from './nudges.js';
 import { settingsFeature } from './settings.js';
 
@@ -8,4 +9,4 @@ import { settingsFeature } from './settings.js';
  * Every feature the bot offers, in help order. A new subcommand is one file under features/
  * and one line here.
  */
-export const features: Feature[] = [helpFeature, settingsFeature, nudgesFeature, meFeature];
+export const features: Feature[] = [helpFeature, settingsFeature, nudgesFeature, meFeature, dataRightsFeature];

@@ -6,13 +6,18 @@ import { activityEvents, nudgeDeliveries, triageRecords } from '../../db/schema.
 import { deleteUserData } from '../../db/users.js';
 import { loadPreferences } from '../../db/preferences.js';
 import { describePreferences } from './settings.js';
+import { exportMe } from './data-rights.js';
 
 const me = defineCommand({
   name: 'me',
   summary: 'what Backcare stores about you',
-  usage: '/backcare me',
-  args: z.array(z.string()).max(0, '`me` takes no arguments'),
-  async run(ctx) {
+  usage: '/backcare me [export]',
+  args: z
+    .array(z.string())
+    .max(1, '`me` takes at most one word: export')
+    .refine((t) => t.length === 0 || t[0]!.toLowerCase() === 'export', '`me` takes only `export`'),
+  async run(ctx, args) {
+    if (args.length === 1) return exportMe(ctx);
     const found = await ctx.findUser();
     if (!found) {
       return reply('Backcare stores nothing about you.', [
