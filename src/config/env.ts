@@ -39,6 +39,8 @@ const envObject = z.object({
   ),
   STATS_PRIVACY_FLOOR: intFrom(3, 1000, 5),
   RETENTION_MONTHS: intFrom(1, 120, 13),
+  /** Months audit rows are kept (0 = for ever); independent of RETENTION_MONTHS so deletions stay accountable. */
+  AUDIT_RETENTION_MONTHS: intFrom(0, 240, 24),
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: optionalText,
