@@ -1,0 +1,80 @@
+import { expect, it } from 'vitest';
+import { describeEachDatabase } from '../support/db.js';
+import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
+import { replyText } from '../../src/core/reply.js';
+import { NUDGE_ACTIONS } from '../../src/core/nudge-message.js';
+import { activity, deliveries, prefsRow } from '../jobs/support/fixtures.js';
+
+describeEachDatabase('nudge buttons', (database) => {
+  function setup() {
+    const clock = testClock(new Date('2026-03-02T10:10:00Z'));
+    const core = buildTestCore(database().db, { now: clock.now });
+    return { core, clock };
+  }
+
+  async function optedInWithNudge(core: ReturnType<typeof setup>['core']) {
+    await ask(core, '/backcare settings on');
+    return ask(core, '/backcare nudge now');
+  }
+
+  it('`nudge now` shows a short routine with how long it takes and the four buttons, and records it', async () => {
+    const { core } = setup();
+    const nudge = await ask(core, '/backcare nudge now');
+    expect(replyText(nudge)).toMatch(/Takes about \d+ minutes?/);
+    expect(replyText(nudge)).toMatch(/not medical advice/);
+    expect(nudge.actions.map((a) => (a.type === 'button' ? a.label : ''))).toEqual(['Done', 'Snooze 30 min', 'Skip', 'Stop nudges']);
+    expect((await deliveries(database().db)).map((d) => d.status)).toEqual(['sent']);
+    expect((await activity(database().db)).map((a) => a.outcome)).toEqual(['delivered']);
+  });
+
+  it('Done records the outcome once; a second press changes nothing', async () => {
+    const { core } = setup();
+    const nudge = await optedInWithNudge(core);
+    const first = await ask(core, { kind: 'action', ...button(nudge, NUDGE_ACTIONS.done) });
+    expect(replyText(first)).toMatch(/Nice work/);
+    const again = await ask(core, { kind: 'action', ...button(nudge, NUDGE_ACTIONS.done) });
+    expect(replyText(again)).toMatch(/already been answered/);
+    expect((await activity(database().db)).map((a) => a.outcome)).toEqual(['delivered', 'done']);
+    expect((await deliveries(database().db))[0]!.status).toBe('done');
+  });
+
+  it('Skip records skipped', async () => {
+    const { core } = setup();
+    const nudge = await optedInWithNudge(core);
+    await ask(core, { kind: 'action', ...button(nudge, NUDGE_ACTIONS.skip) });
+    expect((await activity(database().db)).map((a) => a.outcome)).toEqual(['delivered', 'skipped']);
+  });
+
+  it('Snooze brings the next nudge forward to 30 minutes from now', async () => {
+    const { core } = setup();
+    const nudge = await optedInWithNudge(core);
+    const [row] = await deliveries(database().db);
+    // Hourly 09:00–17:00 in Europe/London (GMT in March): the next regular slot is 11:00Z.
+    expect((await prefsRow(database().db, row!.user_id)).next_due_at?.toISOString()).toBe('2026-03-02T11:00:00.000Z');
+    const snoozed = await ask(core, { kind: 'action', ...button(nudge, NUDGE_ACTIONS.snooze) });
+    expect(replyText(snoozed)).toMatch(/30 minutes/);
+    expect((await prefsRow(database().db, row!.user_id)).next_due_at?.toISOString()).toBe('2026-03-02T10:40:00.000Z');
+    expect((await activity(database().db)).map((a) => a.outcome)).toEqual(['delivered', 'snoozed']);
+  });
+
+  it('Stop turns nudges off, and Undo turns them back on (once)', async () => {
+    const { core } = setup();
+    const nudge = await optedInWithNudge(core);
+    const stopped = await ask(core, { kind: 'action', ...button(nudge, NUDGE_ACTIONS.stop) });
+    const userId = (await deliveries(database().db))[0]!.user_id;
+    expect(await prefsRow(database().db, userId)).toMatchObject({ opted_in: false, next_due_at: null });
+    const undo = button(stopped, NUDGE_ACTIONS.undoStop);
+    expect(replyText(await ask(core, { kind: 'action', ...undo }))).toMatch(/back on/);
+    expect(await prefsRow(database().db, userId)).toMatchObject({ opted_in: true, next_due_at: new Date('2026-03-02T11:00:00Z') });
+    expect(replyText(await ask(core, { kind: 'action', ...undo }))).toMatch(/already been answered/);
+  });
+
+  it('someone else pressing a forwarded button changes nothing', async () => {
+    const { core } = setup();
+    const nudge = await optedInWithNudge(core);
+    const other = testActor({ userExternalId: 'someone-else' });
+    await ask(core, '/backcare help', other);
+    await ask(core, { kind: 'action', ...button(nudge, NUDGE_ACTIONS.stop) }, other);
+    expect((await deliveries(database().db))[0]!.status).toBe('sent');
+  });
+});
