@@ -4,9 +4,10 @@ import { meFeature } from './me.js';
 import { dataRightsFeature } from './data-rights.js';
 import { nudgesFeature } from './nudges.js';
 import { settingsFeature } from './settings.js';
+import { triageFeature } from './triage.js';
 
 /**
  * Every feature the bot offers, in help order. A new subcommand is one file under features/
  * and one line here.
  */
-export const features: Feature[] = [helpFeature, settingsFeature, nudgesFeature, meFeature, dataRightsFeature];
+export const features: Feature[] = [helpFeature, settingsFeature, nudgesFeature, meFeature, dataRightsFeature, triageFeature];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { habitTopics, routineKinds, targetAreas } from '../content/schema.js';
 
 /** Symptom levels, highest first; `self_care` is what remains when none applies. */
 export const symptomLevels = ['emergency', 'urgent', 'physio'] as const;
@@ -31,6 +32,16 @@ const symptomSchema = z.strictObject({
 });
 export type Symptom = z.infer<typeof symptomSchema>;
 
+/** One line of routine suggestions: the shortest library routine matching these criteria. */
+const suggestionSchema = z.strictObject({
+  kinds: z.array(z.enum(routineKinds, { error: `must be one of ${routineKinds.join(', ')}` })).min(1),
+  area: z.enum(targetAreas, { error: `must be one of ${targetAreas.join(', ')}` }).optional(),
+  topic: z.enum(habitTopics, { error: `must be one of ${habitTopics.join(', ')}` }).optional(),
+});
+export type RoutineSuggestion = z.infer<typeof suggestionSchema>;
+
+const fallbackSchema = z.strictObject({ command: z.string().regex(/^\/backcare [a-z-]+$/, 'must be a /backcare command').optional(), text: line(200) });
+
 const outcomeBase = { name: line(60), headline: line(600) };
 
 export const triageRulesSchema = z
@@ -56,7 +67,8 @@ export const triageRulesSchema = z
       }),
       self_care: z.strictObject({ ...outcomeBase, meanwhile: line(100), comeBackIntro: line(100), comeBack: z.array(line(200)).min(1) }),
     }),
-    fallbackRoutines: z.array(z.strictObject({ command: z.string().regex(/^\/backcare [a-z-]+$/).optional(), text: line(200) })).min(1),
+    routineSuggestions: z.strictObject({ self_care: z.array(suggestionSchema).min(1), physio: z.array(suggestionSchema).min(1) }),
+    fallbackRoutines: z.strictObject({ self_care: z.array(fallbackSchema).min(1), physio: z.array(fallbackSchema).min(1) }),
     consent: z.strictObject({ question: line(400), decline: line(60), accept: line(60) }),
   })
   .superRefine((rules, ctx) => {
