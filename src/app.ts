@@ -6,6 +6,7 @@ import { features } from './core/features/index.js';
 import { createCore, type Core } from './core/router.js';
 import { databaseOptionsFromEnv, openDatabase, type Database } from './db/client.js';
 import { createConsoleAdapter } from '../adapters/console/adapter.js';
+import { loadRoutineLibrary } from './core/content/loader.js';
 import { nextSlot } from './jobs/slots.js';
 import path from 'node:path';
 import { createConsoleSender } from '../adapters/console/sender.js';
@@ -14,6 +15,8 @@ import type { Platform } from './core/request.js';
 import type { Sender } from './core/sender.js';
 import { postgresInstance, soloInstance } from './jobs/instance.js';
 import { createScheduler } from './jobs/scheduler.js';
+import { createMetrics, poolStatsOf, type Metrics } from './ops/metrics.js';
+import { startOps, type Ops } from './ops/runtime.js';
 
 export interface App {
   core: Core;
@@ -21,6 +24,9 @@ export interface App {
   adapters: Adapter[];
   /** Resolves when every adapter that can finish by itself has (the console at end of input). */
   finished: Promise<void> | null;
+  /** Health server, metrics and the retention job. */
+  ops: Ops;
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -32,10 +38,17 @@ export interface AppIo {
 
 /** Builds the whole bot from parsed config: database (migrated), core, and the adapters the config selects. */
 export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> {
+  // Content first: a broken routine file stops start-up (file, path inside it, problem) before anything opens.
+  const library = loadRoutineLibrary();
+  log.info({ event: 'content.loaded', routines: library.size }, `loaded ${library.size} routines`);
   const dbOptions = databaseOptionsFromEnv(env);
   log.info({ event: 'db.opening', driver: dbOptions.driver }, `opening database (${dbOptions.driver === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'})`);
   const database = await openDatabase(dbOptions);
-  const core = createCore({ db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR, nextSlot }, features);
+  const metrics = createMetrics({ poolStats: poolStatsOf(database) });
+  const core = createCore(
+    { db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR, nextSlot, library, onHandled: metrics.observeHandled, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports') },
+    features,
+  );
 
   const names = selectAdapters(env);
   log.info({ event: 'adapters.starting', adapters: names }, `starting adapters: ${names.join(', ')}`);
@@ -65,6 +78,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
     routines: routineSourceOf(core.deps),
   });
   await scheduler.start();
+  const ops = await startOps({ env, log, database, adapters, adapterNames: names, metrics, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports') });
 
   const finishing = adapters.map((a) => a.finished).filter((p): p is Promise<void> => p !== undefined);
   let stopped: Promise<void> | null = null;
@@ -73,8 +87,12 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
     database,
     adapters,
     finished: finishing.length > 0 ? Promise.all(finishing).then(() => undefined) : null,
+    ops,
+    metrics,
     stop() {
       stopped ??= (async () => {
+        // Readiness fails first so a load balancer stops routing here while in-flight work finishes.
+        ops.beginDrain();
         await scheduler.stop().catch((error: unknown) => log.warn({ event: 'scheduler.stop_failed', err: error }, 'scheduler did not stop cleanly'));
         for (const adapter of adapters) {
           try {
@@ -83,6 +101,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
             log.warn({ event: 'adapter.stop_failed', adapter: adapter.name, err: error }, 'adapter did not stop cleanly');
           }
         }
+        await ops.stop();
         await database.close();
       })();
       return stopped;

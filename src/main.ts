@@ -4,6 +4,10 @@ import { pino } from 'pino';
 import { ConfigError, parseEnv, selectAdapters } from './config/env.js';
 import { createLogger } from './config/logger.js';
 import { createApp } from './app.js';
+import { within } from './ops/runtime.js';
+
+/** How long in-flight replies and claimed deliveries get to finish after SIGTERM/SIGINT. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Entry point of `npm start`: config → logger → database → core → adapters, and a clean exit. */
 async function main(): Promise<number> {
@@ -43,10 +47,19 @@ async function main(): Promise<number> {
   const running = app;
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) return;
+    if (signalled) {
+      // A second Ctrl-C means "now": skip the drain.
+      log.warn({ event: 'shutdown.forced', signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
     signalled = true;
-    log.info({ event: 'shutdown', signal }, 'shutting down');
-    void running.stop().then(() => process.exit(0));
+    log.info({ event: 'shutdown', signal }, 'shutting down: no new work, finishing in-flight replies and deliveries');
+    // Bounded: a stuck platform call must not keep a container from stopping (orchestrators SIGKILL after ~30 s).
+    void within(running.stop(), SHUTDOWN_GRACE_MS).then((clean) => {
+      if (clean) log.info({ event: 'shutdown.done' }, 'stopped cleanly');
+      else log.error({ event: 'shutdown.timeout', ms: SHUTDOWN_GRACE_MS }, 'shutdown took too long; exiting anyway');
+      process.exit(clean ? 0 : 1);
+    });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
