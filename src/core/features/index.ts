@@ -4,10 +4,11 @@ import { meFeature } from './me.js';
 import { dataRightsFeature } from './data-rights.js';
 import { nudgesFeature } from './nudges.js';
 import { settingsFeature } from './settings.js';
+import { statsFeature } from './stats.js';
 import { triageFeature } from './triage.js';
 
 /**
  * Every feature the bot offers, in help order. A new subcommand is one file under features/
  * and one line here.
  */
-export const features: Feature[] = [helpFeature, settingsFeature, nudgesFeature, meFeature, dataRightsFeature, triageFeature];
+export const features: Feature[] = [helpFeature, settingsFeature, nudgesFeature, meFeature, statsFeature, dataRightsFeature, triageFeature];

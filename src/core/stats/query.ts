@@ -1,0 +1,162 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { queryRows, type Queryable } from '../../db/client.js';
+import { STREAK_WINDOW_DAYS, type WeekWindow } from './weeks.js';
+
+/** Who a view covers: everyone Backcare knows in the workspace, or the platform ids an adapter listed. */
+export type TeamScope = { kind: 'workspace' } | { kind: 'members'; platformUserIds: readonly string[] };
+
+/** Delivery statuses that mean the nudge reached the person (the rest never left: claimed, missed, unavailable, failed). */
+export const deliveredStatuses = ['sent', 'done', 'snoozed', 'skipped', 'stopped', 'ignored'] as const;
+
+const count = z.coerce.number().int().nonnegative();
+
+/**
+ * One row per ISO week, aggregates only. Each count comes with the number of distinct people behind it
+ * (`*People`), which is what the privacy floor is judged on; those never leave the stats module.
+ */
+export const weekRowSchema = z.object({
+  weekStart: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  members: count,
+  optedIn: count,
+  delivered: count,
+  deliveredPeople: count,
+  done: count,
+  donePeople: count,
+  snoozed: count,
+  snoozedPeople: count,
+  skipped: count,
+  skippedPeople: count,
+  ignored: count,
+  ignoredPeople: count,
+  sessions: count,
+  sessionPeople: count,
+  active: count,
+  medianStreak: z.coerce.number().nonnegative().nullable(),
+});
+export type WeekRow = z.infer<typeof weekRowSchema>;
+
+const isoDow = sql.raw(
+  `case d when 'mon' then 1 when 'tue' then 2 when 'wed' then 3 when 'thu' then 4 when 'fri' then 5 when 'sat' then 6 when 'sun' then 7 end`,
+);
+
+/**
+ * How many of a person's working days fall on or before `day`, counted from a fixed Monday. Consecutive
+ * working days get consecutive numbers, which turns "streak of working days" into a gaps-and-islands query.
+ */
+function workingDaysUpTo(day: SQL, wd: SQL): SQL {
+  return sql`(((${day}) - date '2000-01-03') / 7) * cardinality(${wd}) + (select count(*)::int from unnest(${wd}) as w where w <= extract(isodow from (${day}))::int)`;
+}
+
+/**
+ * The whole view in ONE statement: grouping by local ISO week happens in the database, over the
+ * (workspace_id, occurred_at) index for activity and the (user_id, slot_at) index for deliveries.
+ *
+ * - members: people in the team Backcare knew by the end of the week; opted in: of those, nudges on now
+ *   (preferences keep no history).
+ * - nudge counts come from nudge_deliveries (one row per nudge, its final status), grouped by slot.
+ * - "did something" = a nudge marked done or a completed on-demand session (activity_events); active
+ *   members and streaks are built on it.
+ * - streak: consecutive working days (the person's own days, Mon–Fri by default) with something done,
+ *   counted back from the week's last day (today for the current week, which stays alive until today ends),
+ *   at most STREAK_WINDOW_DAYS back; the median is over that week's active members.
+ */
+export async function queryTeamWeeks(db: Queryable, input: { workspaceId: number; scope: TeamScope; window: WeekWindow }): Promise<WeekRow[]> {
+  const { workspaceId, scope, window } = input;
+  const tz = window.timezone;
+  const everyone = scope.kind === 'workspace';
+  const ids = JSON.stringify(scope.kind === 'members' ? scope.platformUserIds : []);
+  const today = sql`${window.today}::date`;
+  const refDay = sql`r.x`;
+  const query = sql`
+with team as (
+  select u.id, u.created_at, coalesce(p.opted_in, false) as opted_in,
+    coalesce((select array_agg(${isoDow}) from jsonb_array_elements_text(p.days) as d), array[1, 2, 3, 4, 5]) as wd
+  from users u left join preferences p on p.user_id = u.id
+  where u.workspace_id = ${workspaceId}
+    and (${everyone} or u.platform_user_id in (select jsonb_array_elements_text(${ids}::jsonb)))
+),
+weeks as (
+  select (${window.baselineMonday}::date + 7 * i) as week_start
+  from generate_series(0, ${window.count}::int - 1) as i
+),
+did as materialized (
+  select a.user_id, a.kind, (a.occurred_at at time zone ${tz}) as local_at
+  from activity_events a join team t on t.id = a.user_id
+  where a.workspace_id = ${workspaceId}
+    and a.occurred_at >= ${window.historyStart.toISOString()}::timestamptz
+    and a.occurred_at < ${window.rangeEnd.toISOString()}::timestamptz
+    and ((a.kind = 'nudge' and a.outcome = 'done') or (a.kind = 'session' and a.outcome = 'completed'))
+),
+did_weeks as (
+  select date_trunc('week', local_at)::date as week_start,
+    count(*) filter (where kind = 'session') as sessions,
+    count(distinct user_id) filter (where kind = 'session') as session_people,
+    count(distinct user_id) as active
+  from did where local_at >= ${window.baselineMonday}::timestamp
+  group by 1
+),
+nudges as (
+  select date_trunc('week', d.slot_at at time zone ${tz})::date as week_start,
+    count(*) as delivered, count(distinct d.user_id) as delivered_people,
+    count(*) filter (where d.status = 'done') as done, count(distinct d.user_id) filter (where d.status = 'done') as done_people,
+    count(*) filter (where d.status = 'snoozed') as snoozed, count(distinct d.user_id) filter (where d.status = 'snoozed') as snoozed_people,
+    count(*) filter (where d.status = 'skipped') as skipped, count(distinct d.user_id) filter (where d.status = 'skipped') as skipped_people,
+    count(*) filter (where d.status = 'ignored') as ignored, count(distinct d.user_id) filter (where d.status = 'ignored') as ignored_people
+  from nudge_deliveries d join team t on t.id = d.user_id
+  where d.slot_at >= ${window.rangeStart.toISOString()}::timestamptz
+    and d.slot_at < ${window.rangeEnd.toISOString()}::timestamptz
+    and d.status in (${sql.join(deliveredStatuses.map((s) => sql`${s}`), sql`, `)})
+  group by 1
+),
+done_days as (
+  select distinct d.user_id, d.local_at::date as day from did d
+),
+ordinals as (
+  select dd.user_id, ${workingDaysUpTo(sql`dd.day`, sql`t.wd`)} as ord
+  from done_days dd join team t on t.id = dd.user_id
+  where extract(isodow from dd.day)::int = any(t.wd)
+),
+islands as (
+  select user_id, min(ord) as start_ord, max(ord) as end_ord
+  from (select user_id, ord, ord - row_number() over (partition by user_id order by ord) as grp from ordinals) as o
+  group by user_id, grp
+),
+refs as (
+  select a.week_start, a.user_id, r.x,
+    ${workingDaysUpTo(refDay, sql`t.wd`)} as ref,
+    ${workingDaysUpTo(refDay, sql`t.wd`)} - ${workingDaysUpTo(sql`(r.x - ${STREAK_WINDOW_DAYS}::int)`, sql`t.wd`)} as cap,
+    -- Today still counts as "not yet": a streak ending yesterday is alive.
+    case when r.x = ${today} and extract(isodow from r.x)::int = any(t.wd) then 1 else 0 end as grace
+  from (select distinct date_trunc('week', local_at)::date as week_start, user_id from did where local_at >= ${window.baselineMonday}::timestamp) as a
+  join team t on t.id = a.user_id
+  cross join lateral (select least(a.week_start + 6, ${today}) as x) as r
+),
+streaks as (
+  -- (least() skips nulls, so "no island" must be spelled out as 0.)
+  select r.week_start, case when i.user_id is null then 0 else least(least(i.end_ord, r.ref) - i.start_ord + 1, r.cap) end as streak
+  from refs r left join islands i on i.user_id = r.user_id and i.start_ord <= r.ref and i.end_ord >= r.ref - r.grace
+),
+streak_weeks as (
+  select week_start, percentile_cont(0.5) within group (order by streak) as median_streak
+  from streaks group by week_start
+)
+select to_char(w.week_start, 'YYYY-MM-DD') as "weekStart",
+  (select count(*) from team t where t.created_at < ((w.week_start + 7)::timestamp at time zone ${tz}))::int as "members",
+  (select count(*) from team t where t.opted_in and t.created_at < ((w.week_start + 7)::timestamp at time zone ${tz}))::int as "optedIn",
+  coalesce(n.delivered, 0)::int as "delivered", coalesce(n.delivered_people, 0)::int as "deliveredPeople",
+  coalesce(n.done, 0)::int as "done", coalesce(n.done_people, 0)::int as "donePeople",
+  coalesce(n.snoozed, 0)::int as "snoozed", coalesce(n.snoozed_people, 0)::int as "snoozedPeople",
+  coalesce(n.skipped, 0)::int as "skipped", coalesce(n.skipped_people, 0)::int as "skippedPeople",
+  coalesce(n.ignored, 0)::int as "ignored", coalesce(n.ignored_people, 0)::int as "ignoredPeople",
+  coalesce(dw.sessions, 0)::int as "sessions", coalesce(dw.session_people, 0)::int as "sessionPeople",
+  coalesce(dw.active, 0)::int as "active",
+  s.median_streak::float8 as "medianStreak"
+from weeks w
+  left join nudges n on n.week_start = w.week_start
+  left join did_weeks dw on dw.week_start = w.week_start
+  left join streak_weeks s on s.week_start = w.week_start
+order by w.week_start`;
+  const rows = await queryRows<unknown>(db, query);
+  return z.array(weekRowSchema).parse(rows);
+}
