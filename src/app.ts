@@ -6,6 +6,7 @@ import { features } from './core/features/index.js';
 import { createCore, type Core } from './core/router.js';
 import { databaseOptionsFromEnv, openDatabase, type Database } from './db/client.js';
 import { createConsoleAdapter } from '../adapters/console/adapter.js';
+import { createDiscordAdapter } from '../adapters/discord/adapter.js';
 import { loadRoutineLibrary } from './core/content/loader.js';
 import { nextSlot } from './jobs/slots.js';
 import path from 'node:path';
@@ -64,8 +65,21 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
         break;
       }
       case 'slack':
-      case 'discord':
         throw new Error(`the ${name} adapter is not available in this build yet`);
+      case 'discord': {
+        if (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID) throw new Error('the discord adapter needs DISCORD_TOKEN and DISCORD_APPLICATION_ID');
+        const discordAdapter = createDiscordAdapter({
+          core,
+          log,
+          token: env.DISCORD_TOKEN,
+          applicationId: env.DISCORD_APPLICATION_ID,
+          timeScale: env.BACKCARE_TIME_SCALE,
+          routineChoices: () => library.all().map((r) => ({ id: r.id, title: r.title })),
+        });
+        adapters.push(discordAdapter);
+        senders.discord = discordAdapter.sender;
+        break;
+      }
     }
   }
   for (const adapter of adapters) await adapter.start();
