@@ -1,0 +1,213 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { InstallProvider, InstallURLOptions } from '@slack/oauth';
+import type { Logger } from '../../src/config/logger.js';
+import { parseRequestBody } from './parse.js';
+import { verifySlackSignature } from './verify.js';
+
+/** Slack's request bodies are small; anything much larger is not Slack. */
+const MAX_BODY_BYTES = 256 * 1024;
+/** Slack waits 3 s; if no listener has answered by then we answer empty so Slack does not show an error or retry. */
+const DEFAULT_ACK_DEADLINE_MS = 2500;
+
+export const slackPaths = {
+  events: '/slack/events',
+  commands: '/slack/commands',
+  interactivity: '/slack/interactivity',
+  install: '/slack/install',
+  oauthRedirect: '/slack/oauth_redirect',
+  health: '/healthz',
+} as const;
+
+export interface HttpReceiverOptions {
+  signingSecret: string;
+  port: number;
+  host?: string;
+  log: Logger;
+  /** OAuth mode: serves the install page and the redirect. */
+  installer?: { provider: InstallProvider; urlOptions: InstallURLOptions };
+  /** `/healthz` answers 200 when this resolves true. */
+  healthy: () => Promise<boolean>;
+  ackDeadlineMs?: number;
+  now?: () => number;
+  /** Told about each request's processing (which goes on after the ack) so the adapter can wait for it. */
+  onWork?: (work: Promise<unknown>) => void;
+}
+
+/**
+ * A small HTTP receiver for Bolt (Bolt's `Receiver` interface: init/start/stop): verifies every request with
+ * the pure `verifySlackSignature`, answers url_verification itself, and hands everything else to Bolt with
+ * an `ack` that writes the HTTP response. Nothing unverified reaches Bolt, let alone the core.
+ */
+export class BackcareHttpReceiver implements Receiver {
+  private app: App | undefined;
+  private server: Server | undefined;
+
+  constructor(private readonly options: HttpReceiverOptions) {}
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  /** The port actually listened on (useful with port 0 in tests). */
+  get port(): number {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? (address as AddressInfo).port : 0;
+  }
+
+  start(): Promise<Server> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        this.options.log.error({ event: 'slack.http.failed', err: error }, 'Slack request handling failed');
+        if (!res.headersSent) {
+          res.writeHead(500);
+          res.end();
+        }
+      });
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => {
+        server.off('error', reject);
+        this.options.log.info({ event: 'slack.http.listening', port: this.port }, `Slack HTTP receiver on port ${this.port}`);
+        resolve(server);
+      });
+    });
+  }
+
+  stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const { log } = this.options;
+
+    if (req.method === 'GET' && url.pathname === slackPaths.health) {
+      const ok = await this.options.healthy().catch(() => false);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok }));
+      return;
+    }
+    if (req.method === 'GET' && this.options.installer && url.pathname === slackPaths.install) {
+      await this.options.installer.provider.handleInstallPath(req, res, {}, this.options.installer.urlOptions);
+      return;
+    }
+    if (req.method === 'GET' && this.options.installer && url.pathname === slackPaths.oauthRedirect) {
+      await this.options.installer.provider.handleCallback(req, res, {}, this.options.installer.urlOptions);
+      return;
+    }
+    const isSlackPath = url.pathname === slackPaths.events || url.pathname === slackPaths.commands || url.pathname === slackPaths.interactivity;
+    if (req.method !== 'POST' || !isSlackPath) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+
+    const rawBody = await readBody(req);
+    if (rawBody === null) {
+      res.writeHead(413);
+      res.end();
+      return;
+    }
+    const verified = verifySlackSignature({
+      signingSecret: this.options.signingSecret,
+      timestamp: header(req, 'x-slack-request-timestamp'),
+      signature: header(req, 'x-slack-signature'),
+      rawBody,
+      nowMs: (this.options.now ?? Date.now)(),
+    });
+    if (!verified.ok) {
+      log.warn({ event: 'slack.http.rejected', reason: verified.reason, path: url.pathname }, 'unverified Slack request rejected');
+      res.writeHead(401, { 'content-type': 'text/plain' });
+      res.end('invalid request signature');
+      return;
+    }
+
+    const body = parseRequestBody(rawBody, header(req, 'content-type'));
+    if (!body) {
+      res.writeHead(400);
+      res.end();
+      return;
+    }
+    if (body.type === 'url_verification' && typeof body.challenge === 'string') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ challenge: body.challenge }));
+      return;
+    }
+    if (body.ssl_check !== undefined) {
+      res.writeHead(200);
+      res.end();
+      return;
+    }
+    await this.dispatch(req, res, body);
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): Promise<void> {
+    const { log } = this.options;
+    let acked = false;
+    const respond = (payload: unknown) => {
+      if (acked) return;
+      acked = true;
+      clearTimeout(deadline);
+      if (payload === undefined || payload === '') {
+        res.writeHead(200);
+        res.end();
+      } else if (typeof payload === 'string') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(payload);
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(payload));
+      }
+    };
+    const deadline = setTimeout(() => {
+      if (acked) return;
+      log.warn({ event: 'slack.http.ack_deadline' }, 'no listener acknowledged in time; answered empty');
+      respond(undefined);
+    }, this.options.ackDeadlineMs ?? DEFAULT_ACK_DEADLINE_MS);
+
+    const retryNum = Number(header(req, 'x-slack-retry-num'));
+    const event: ReceiverEvent = {
+      body,
+      ack: async (response?: unknown) => respond(response),
+      ...(Number.isFinite(retryNum) && retryNum > 0 ? { retryNum } : {}),
+      ...(header(req, 'x-slack-retry-reason') ? { retryReason: header(req, 'x-slack-retry-reason')! } : {}),
+    };
+    if (!this.app) throw new Error('receiver used before Bolt initialised it');
+    const processing = this.app.processEvent(event).catch((error: unknown) => {
+      log.error({ event: 'slack.http.process_failed', err: error }, 'Bolt could not process a Slack request');
+      respond(undefined);
+    });
+    this.options.onWork?.(processing);
+    await processing;
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

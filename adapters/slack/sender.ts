@@ -1,0 +1,136 @@
+import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import type { Logger } from '../../src/config/logger.js';
+import type { Availability, NudgeDelivery, ReconcileResult, SendResult, Sender } from '../../src/core/sender.js';
+import { renderMessage } from './render.js';
+import { classifySlackError, type TokenLookup } from './slack-api.js';
+
+/** The metadata event type that marks Backcare's nudge messages; its payload carries the delivery id. */
+export const NUDGE_EVENT_TYPE = 'backcare_nudge';
+/** How far before the slot reconciliation looks for an already-posted nudge. */
+const RECONCILE_LOOKBACK_MS = 10 * 60 * 1000;
+
+/** `channel:ts`, what Slack needs to find the message again (chat.update, reactions…). */
+export function slackMessageRef(channel: string, ts: string): string {
+  return `${channel}:${ts}`;
+}
+
+const historySchema = z.looseObject({
+  messages: z
+    .array(
+      z.looseObject({
+        ts: z.string(),
+        metadata: z.looseObject({ event_type: z.string(), event_payload: z.record(z.string(), z.unknown()).optional() }).optional(),
+      }),
+    )
+    .default([]),
+});
+
+const dndSchema = z.looseObject({
+  dnd_enabled: z.boolean().optional(),
+  next_dnd_start_ts: z.number().optional(),
+  next_dnd_end_ts: z.number().optional(),
+  snooze_enabled: z.boolean().optional(),
+  snooze_endtime: z.number().optional(),
+});
+
+export interface SlackSenderOptions {
+  tokens: TokenLookup;
+  client: (token: string) => WebClient;
+  log: Logger;
+  now?: () => Date;
+}
+
+/**
+ * The scheduler's view of Slack: post a nudge (carrying its delivery id as message metadata), find it
+ * again after a crash, and tell whether the person is in do-not-disturb.
+ */
+export function createSlackSender(options: SlackSenderOptions): Sender {
+  const { log } = options;
+  const now = options.now ?? (() => new Date());
+
+  async function clientFor(delivery: NudgeDelivery): Promise<WebClient | null> {
+    const token = await options.tokens(delivery.workspace.externalId);
+    return token ? options.client(token) : null;
+  }
+
+  /** The channel a nudge goes to; a DM is opened once and its id cached by the scheduler (returned with the result). */
+  async function channelFor(client: WebClient, delivery: NudgeDelivery): Promise<{ channel: string; opened: boolean }> {
+    if (delivery.destination.kind === 'channel') return { channel: delivery.destination.channelId, opened: false };
+    if (delivery.user.dmChannelId) return { channel: delivery.user.dmChannelId, opened: false };
+    const opened = await client.conversations.open({ users: delivery.user.platformUserId });
+    const channel = opened.channel?.id;
+    if (!channel) throw new Error('conversations.open returned no channel');
+    return { channel, opened: true };
+  }
+
+  return {
+    platform: 'slack',
+
+    async send(delivery): Promise<SendResult> {
+      const client = await clientFor(delivery);
+      if (!client) return { status: 'permanent', reason: 'Backcare is not installed in this Slack workspace' };
+      try {
+        const { channel, opened } = await channelFor(client, delivery);
+        const message = renderMessage(delivery.message);
+        const posted = await client.chat.postMessage({
+          channel,
+          text: message.text,
+          blocks: message.blocks,
+          unfurl_links: false,
+          metadata: { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: String(delivery.deliveryId) } },
+        });
+        if (!posted.ts) return { status: 'retry', retryAfterMs: 5000, reason: 'no_ts' };
+        const postedChannel = posted.channel ?? channel;
+        return {
+          status: 'sent',
+          messageRef: slackMessageRef(postedChannel, posted.ts),
+          ...(opened && delivery.destination.kind === 'dm' ? { dmChannelId: channel } : {}),
+        };
+      } catch (error) {
+        const failure = classifySlackError(error);
+        log.warn({ event: 'slack.nudge.send_failed', deliveryId: delivery.deliveryId, failure }, 'nudge not sent');
+        if (failure.kind === 'rate_limited') return { status: 'retry', retryAfterMs: failure.retryAfterMs, reason: 'rate_limited' };
+        if (failure.kind === 'permanent') return { status: 'permanent', reason: failure.reason };
+        return { status: 'retry', retryAfterMs: 5000, reason: failure.reason };
+      }
+    },
+
+    async reconcile(delivery): Promise<ReconcileResult> {
+      const client = await clientFor(delivery);
+      if (!client) return { found: false };
+      const { channel } = await channelFor(client, delivery);
+      // Throws on API errors on purpose: "unknown" must not be mistaken for "not sent".
+      const history = historySchema.parse(
+        await client.conversations.history({
+          channel,
+          oldest: String((delivery.slotAt.getTime() - RECONCILE_LOOKBACK_MS) / 1000),
+          include_all_metadata: true,
+          limit: 100,
+        }),
+      );
+      const match = history.messages.find(
+        (m) => m.metadata?.event_type === NUDGE_EVENT_TYPE && String(m.metadata.event_payload?.delivery_id) === String(delivery.deliveryId),
+      );
+      return match ? { found: true, messageRef: slackMessageRef(channel, match.ts) } : { found: false };
+    },
+
+    async isAvailable(delivery): Promise<Availability> {
+      const client = await clientFor(delivery);
+      if (!client) return { available: true };
+      try {
+        const dnd = dndSchema.parse(await client.dnd.info({ user: delivery.user.platformUserId }));
+        const nowSeconds = now().getTime() / 1000;
+        if (dnd.snooze_enabled && (dnd.snooze_endtime ?? Infinity) > nowSeconds) return { available: false, reason: 'Slack notifications snoozed' };
+        if (dnd.dnd_enabled && dnd.next_dnd_start_ts !== undefined && dnd.next_dnd_end_ts !== undefined) {
+          if (dnd.next_dnd_start_ts <= nowSeconds && nowSeconds < dnd.next_dnd_end_ts) return { available: false, reason: 'Slack do not disturb' };
+        }
+        return { available: true };
+      } catch (error) {
+        // Failing open: a DND lookup problem should not silently stop someone's nudges.
+        log.warn({ event: 'slack.dnd_failed', failure: classifySlackError(error) }, 'dnd.info failed; treating as available');
+        return { available: true };
+      }
+    },
+  };
+}
