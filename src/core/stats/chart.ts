@@ -75,8 +75,11 @@ export function chartSvg(weeks: readonly WeekFigures[], options: { title: string
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="${width}" height="${height}" fill="${chartColours.background}"/>`,
-    text(plot.left, 28, options.title, { size: 16, bold: true, fill: '#111827' }),
-    text(plot.left, 48, 'On-demand sessions per week (bars) and nudge completion rate (line)'),
+    text(plot.left, 28, options.title.length > 80 ? `${options.title.slice(0, 79)}…` : options.title, { size: 16, bold: true, fill: '#111827' }),
+    `<rect x="${plot.left}" y="40" width="14" height="10" fill="${chartColours.bar}"/>`,
+    text(plot.left + 20, 50, 'on-demand sessions per week (left axis)'),
+    `<line x1="${plot.left + 300}" y1="45" x2="${plot.left + 322}" y2="45" stroke="${chartColours.line}" stroke-width="3"/>`,
+    text(plot.left + 328, 50, 'nudge completion rate (right axis)'),
   ];
   // Grid and axes: sessions on the left, completion rate on the right.
   for (const fraction of [0, 0.25, 0.5, 0.75, 1]) {
@@ -117,8 +120,6 @@ export function chartSvg(weeks: readonly WeekFigures[], options: { title: string
   });
   const footer = `Grey: fewer than ${options.floor} people behind the figure (not enough participants).${weeks.some((w) => w.current) ? ' * this week so far.' : ''}`;
   parts.push(text(plot.left, plot.bottom + 48, footer, { size: 11, fill: '#6b7280' }));
-  parts.push(`<rect x="${plot.right - 250}" y="16" width="14" height="10" fill="${chartColours.bar}"/>`, text(plot.right - 230, 26, 'sessions'));
-  parts.push(`<line x1="${plot.right - 150}" y1="21" x2="${plot.right - 130}" y2="21" stroke="${chartColours.line}" stroke-width="3"/>`, text(plot.right - 124, 26, 'completion rate'));
   parts.push('</svg>');
   return parts.join('\n');
 }
