@@ -101,7 +101,19 @@ export interface Answers {
   worsening: boolean;
 }
 
+const schemas = new WeakMap<TriageRules, z.ZodType<Answers>>();
+
+/** The answers schema for these rules, built once per rules object (building a zod schema costs far more than using it). */
 export function answersSchema(rules: TriageRules): z.ZodType<Answers> {
+  let schema = schemas.get(rules);
+  if (!schema) {
+    schema = buildAnswersSchema(rules);
+    schemas.set(rules, schema);
+  }
+  return schema;
+}
+
+function buildAnswersSchema(rules: TriageRules): z.ZodType<Answers> {
   const known = new Set(rules.symptoms.map((s) => s.code));
   const codes = rules.symptoms.map((s) => s.code).join(', ');
   return z.strictObject({
