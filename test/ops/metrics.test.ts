@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { createMetrics, reasonCode, routeLabels } from '../../src/ops/metrics.js';
+import { ask, buildTestCore, testActor } from '../support/core.js';
+import { describeEachDatabase } from '../support/db.js';
+
+async function sample(text: string, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const inside = line.slice(name.length + 1, line.lastIndexOf('}'));
+    const parts = inside.split(',');
+    if (wanted.every((w) => parts.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+describe('metric labels', () => {
+  it.each([
+    ['settings', 'ok', 'settings', 'ok'],
+    ['settings:invalid', 'ok', 'settings', 'invalid_arguments'],
+    ['unknown', 'ok', 'unknown', 'unknown'],
+    ['action:invalid', 'ok', 'action:invalid', 'unknown'],
+    ['action:forget.confirm', 'db_unavailable', 'action:forget.confirm', 'db_unavailable'],
+    ['form:settings', 'error', 'form:settings', 'error'],
+  ] as const)('route %s (%s) → %s / %s', (route, result, subcommand, outcome) => {
+    expect(routeLabels(route, result)).toEqual({ subcommand, outcome });
+  });
+
+  it.each([
+    [undefined, 'none'],
+    ['DMs closed (50007)', 'dms_closed_50007'],
+    ['rate_limited', 'rate_limited'],
+    ['x'.repeat(80), 'other'],
+    ['!!!', 'other'],
+  ])('reason %s → %s', (reason, code) => {
+    expect(reasonCode(reason)).toBe(code);
+  });
+});
+
+describeEachDatabase('metrics from the router hook', (database) => {
+  it('counts commands by subcommand, adapter and outcome, observes latency, and never labels by user', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const core = buildTestCore(database().db, { deps: { onHandled: metrics.observeHandled } });
+    const slackUser = testActor({ platform: 'slack', workspaceExternalId: 'T0SECRETWS', userExternalId: 'U0SECRETUSER' });
+    await ask(core, 'help', slackUser);
+    await ask(core, 'help', slackUser);
+    await ask(core, 'settings on', testActor());
+    await ask(core, 'settings sideways', testActor());
+    await ask(core, 'bogus', slackUser);
+    const text = await metrics.registry.metrics();
+    expect(await sample(text, 'backcare_commands_total', { subcommand: 'help', adapter: 'slack', outcome: 'ok' })).toBe(2);
+    expect(await sample(text, 'backcare_commands_total', { subcommand: 'settings', adapter: 'console', outcome: 'ok' })).toBe(1);
+    expect(await sample(text, 'backcare_commands_total', { subcommand: 'settings', adapter: 'console', outcome: 'invalid_arguments' })).toBe(1);
+    expect(await sample(text, 'backcare_commands_total', { subcommand: 'unknown', adapter: 'slack', outcome: 'unknown' })).toBe(1);
+    expect(await sample(text, 'backcare_reply_latency_seconds_count', { adapter: 'slack' })).toBe(3);
+    expect(await sample(text, 'backcare_reply_latency_seconds_count', { adapter: 'console' })).toBe(2);
+    for (const id of ['U0SECRETUSER', 'T0SECRETWS', 'you', 'bogus', 'sideways']) expect(text).not.toContain(id);
+  });
+
+  it('a request that hits a closed database is counted as db_unavailable', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const core = buildTestCore(database().db, { deps: { onHandled: metrics.observeHandled } });
+    const broken = buildTestCore(database().db, {
+      deps: {
+        onHandled: metrics.observeHandled,
+        db: new Proxy(database().db, {
+          get: () => () => {
+            throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+          },
+        }),
+      },
+    });
+    await ask(core, 'help');
+    await ask(broken, 'settings');
+    const text = await metrics.registry.metrics();
+    expect(await sample(text, 'backcare_commands_total', { subcommand: 'settings', outcome: 'db_unavailable' })).toBe(1);
+  });
+
+  it('a throwing hook never breaks a reply', async () => {
+    const core = buildTestCore(database().db, {
+      deps: {
+        onHandled: () => {
+          throw new Error('metrics broke');
+        },
+      },
+    });
+    expect((await ask(core, 'help')).summary).toBe('Backcare commands');
+  });
+});
+
+describe('nudge and scheduler metrics', () => {
+  it('record results with normalised reasons and the scheduler histograms', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.recordNudge('claimed');
+    metrics.recordNudge('claimed');
+    metrics.recordNudge('failed', 'DMs closed (50007)');
+    metrics.rateLimited.inc({ platform: 'slack' });
+    metrics.schedulerTick.observe(0.2);
+    metrics.schedulerBatch.observe(42);
+    const text = await metrics.registry.metrics();
+    expect(await sample(text, 'backcare_nudges_total', { result: 'claimed', reason: 'none' })).toBe(2);
+    expect(await sample(text, 'backcare_nudges_total', { result: 'failed', reason: 'dms_closed_50007' })).toBe(1);
+    expect(await sample(text, 'backcare_platform_rate_limited_total', { platform: 'slack' })).toBe(1);
+    expect(text).toMatch(/^backcare_scheduler_tick_seconds_count 1$/m);
+    expect(text).toMatch(/^backcare_scheduler_batch_size_sum 42$/m);
+  });
+
+  it('two registries never share counters', async () => {
+    const a = createMetrics({ defaultMetrics: false });
+    const b = createMetrics({ defaultMetrics: false });
+    a.recordNudge('sent');
+    expect(await b.registry.metrics()).not.toMatch(/backcare_nudges_total\{/);
+  });
+});
