@@ -3,7 +3,7 @@ import type { Core } from '../../src/core/router.js';
 import { replyText, type FormField, type Reply } from '../../src/core/reply.js';
 import { encodeActionValue } from '../../src/core/command.js';
 import { triageRules } from '../../src/core/triage/load.js';
-import { triageRecords, users } from '../../src/db/schema.js';
+import { activityEvents, triageRecords, users } from '../../src/db/schema.js';
 import { loadRoutineLibrary } from '../../src/core/content/loader.js';
 import { routineSuggestions } from '../../src/core/features/triage.js';
 import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
@@ -237,6 +237,8 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     expect(rows).toHaveLength(1);
     expect(Object.keys(rows[0]!).sort()).toEqual(['id', 'outcome', 'recordedAt', 'userId']);
     expect(rows[0]).toMatchObject({ outcome: 'physio', recordedAt: new Date('2026-03-02T10:00:00Z') });
+    // Triage is not activity: it never feeds participation figures or team stats.
+    expect(await database().db.select().from(activityEvents)).toHaveLength(0);
 
     const me = await ask(core, '/backcare me');
     expect(replyText(me)).toMatch(/Triage outcomes kept.*physio on 2026-03-02/);
