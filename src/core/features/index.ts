@@ -1,5 +1,6 @@
 import type { Feature } from '../command.js';
 import { helpFeature } from './help.js';
+import { leadsFeature } from './leads.js';
 import { meFeature } from './me.js';
 import { dataRightsFeature } from './data-rights.js';
 import { nudgesFeature } from './nudges.js';
@@ -11,4 +12,4 @@ import { triageFeature } from './triage.js';
  * Every feature the bot offers, in help order. A new subcommand is one file under features/
  * and one line here.
  */
-export const features: Feature[] = [helpFeature, settingsFeature, nudgesFeature, meFeature, statsFeature, dataRightsFeature, triageFeature];
+export const features: Feature[] = [helpFeature, settingsFeature, nudgesFeature, meFeature, statsFeature, leadsFeature, dataRightsFeature, triageFeature];
