@@ -7,6 +7,8 @@ import { deleteUserData } from '../../db/users.js';
 import { loadPreferences } from '../../db/preferences.js';
 import { describePreferences } from './settings.js';
 import { exportMe } from './data-rights.js';
+import { defaultPreferences } from '../preferences.js';
+import { personalFields, personalFigures } from '../stats/personal.js';
 
 const me = defineCommand({
   name: 'me',
@@ -44,6 +46,14 @@ const me = defineCommand({
     ]);
     const blocks: Reply['blocks'] = [header('What Backcare stores about you')];
     blocks.push(prefs ? { type: 'fields', fields: describePreferences(prefs, now) } : text('No settings saved: nudges are off.'));
+    // The person's own figures: only ever shown to them (team leads see aggregates only).
+    const figures = await personalFigures(ctx.db, {
+      userId: user.id,
+      timezone: (prefs ?? defaultPreferences(ctx.actor.timezone)).timezone,
+      workingDays: (prefs ?? defaultPreferences()).days,
+      now,
+    });
+    blocks.push(text('*Your figures*'), { type: 'fields', fields: personalFields(figures, (id) => ctx.deps.library?.get(id)?.title) });
     blocks.push(
       bullets([
         `Activity records: ${activityAll?.n ?? 0} (${activityWeek?.n ?? 0} in the last 7 days)`,
