@@ -47,7 +47,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   const database = await openDatabase(dbOptions);
   const metrics = createMetrics({ poolStats: poolStatsOf(database) });
   const core = createCore(
-    { db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR, nextSlot, library, onHandled: metrics.observeHandled, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports') },
+    { db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR, nextSlot, library, onHandled: metrics.observeHandled, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'), chartDir: path.resolve(env.BACKCARE_DATA_DIR, 'charts'), teamResolvers: [] },
     features,
   );
 
