@@ -189,6 +189,8 @@ export class BackcareHttpReceiver implements Receiver {
     });
     this.options.onWork?.(processing);
     await processing;
+    // Nothing matched (or a listener forgot to ack): answer now rather than at the deadline.
+    if (!acked) respond(undefined);
   }
 }
 
