@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSlackSender, NUDGE_EVENT_TYPE } from '../../../adapters/slack/sender.js';
+import { createClientPool, defaultClientOptions } from '../../../adapters/slack/slack-api.js';
+import type { NudgeDelivery } from '../../../src/core/sender.js';
+import { silentLogger } from '../../support/log.js';
+import { BOT_TOKEN, interceptSlack, type ApiCall } from '../../support/slack/http.js';
+import { DM_CHANNEL, TEAM_CHANNEL, TEAM_ID, USER_ID } from '../../support/slack/payloads.js';
+
+type Answer = { status?: number; body: unknown; headers?: Record<string, string> } | undefined;
+
+const nudge: NudgeDelivery = {
+  deliveryId: 4242,
+  slotAt: new Date('2026-03-02T10:00:00Z'),
+  workspace: { id: 1, platform: 'slack', externalId: TEAM_ID },
+  user: { id: 7, platformUserId: USER_ID, dmChannelId: null },
+  destination: { kind: 'dm' },
+  message: {
+    summary: 'Time for a two-minute stretch',
+    blocks: [{ type: 'text', text: 'Time for a *two-minute* stretch <3' }],
+    actions: [
+      { type: 'button', actionId: 'nudge.done', label: 'Done', value: '{"d":4242}', style: 'primary' },
+      { type: 'button', actionId: 'nudge.snooze', label: 'Snooze 30 min', value: '{"d":4242}' },
+    ],
+    visibility: 'dm',
+  },
+};
+
+let api: ReturnType<typeof interceptSlack> | undefined;
+afterEach(() => api?.done());
+
+function sender(answer: (call: ApiCall) => Answer, now = new Date('2026-03-02T10:00:30Z'), token: string | null = BOT_TOKEN) {
+  api = interceptSlack(answer);
+  return createSlackSender({
+    tokens: async (team) => (team === TEAM_ID ? token : null),
+    client: createClientPool({ ...defaultClientOptions, retryConfig: { retries: 0 } }),
+    log: silentLogger(),
+    now: () => now,
+  });
+}
+
+describe('Slack nudge sender', () => {
+  it('opens the DM, posts with the delivery id in metadata and returns channel:ts plus the DM id to cache', async () => {
+    const s = sender((call) => {
+      if (call.method === 'conversations.open') return { body: { ok: true, channel: { id: DM_CHANNEL } } };
+      if (call.method === 'chat.postMessage') return { body: { ok: true, channel: DM_CHANNEL, ts: '1772445630.000100' } };
+      return undefined;
+    });
+    const result = await s.send(nudge);
+    expect(result).toEqual({ status: 'sent', messageRef: `${DM_CHANNEL}:1772445630.000100`, dmChannelId: DM_CHANNEL });
+    expect(api!.calls.map((c) => c.method)).toEqual(['conversations.open', 'chat.postMessage']);
+    expect(api!.of('conversations.open')[0]?.args).toMatchObject({ users: USER_ID });
+    const post = api!.of('chat.postMessage')[0]!;
+    expect(post.authorization).toBe(`Bearer ${BOT_TOKEN}`);
+    expect(post.args).toMatchObject({
+      channel: DM_CHANNEL,
+      text: 'Time for a two-minute stretch',
+      metadata: { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: '4242' } },
+    });
+    expect(post.args.blocks).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: 'Time for a *two-minute* stretch &lt;3' } },
+      {
+        type: 'actions',
+        elements: [
+          { type: 'button', action_id: 'nudge.done', text: { type: 'plain_text', text: 'Done', emoji: true }, value: '{"d":4242}', style: 'primary' },
+          { type: 'button', action_id: 'nudge.snooze', text: { type: 'plain_text', text: 'Snooze 30 min', emoji: true }, value: '{"d":4242}' },
+        ],
+      },
+    ]);
+  });
+
+  it('uses the cached DM channel or the team channel without opening a conversation', async () => {
+    const s = sender((call) => (call.method === 'chat.postMessage' ? { body: { ok: true, channel: call.args.channel, ts: '1.2' } } : undefined));
+    expect(await s.send({ ...nudge, user: { ...nudge.user, dmChannelId: 'D0CACHED01' } })).toEqual({ status: 'sent', messageRef: 'D0CACHED01:1.2' });
+    expect(await s.send({ ...nudge, destination: { kind: 'channel', channelId: TEAM_CHANNEL } })).toEqual({ status: 'sent', messageRef: `${TEAM_CHANNEL}:1.2` });
+    expect(api!.of('conversations.open')).toHaveLength(0);
+  });
+
+  it('a 429 becomes a retry after Retry-After, without the client sleeping through it', async () => {
+    const s = sender((call) => (call.method === 'chat.postMessage' ? { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '7' } } : undefined));
+    const started = Date.now();
+    const result = await s.send({ ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } });
+    expect(result).toEqual({ status: 'retry', retryAfterMs: 7000, reason: 'rate_limited' });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(api!.of('chat.postMessage')).toHaveLength(1);
+  });
+
+  it('a `ratelimited` platform error is a retry too', async () => {
+    const s = sender((call) => (call.method === 'chat.postMessage' ? { body: { ok: false, error: 'ratelimited' } } : undefined));
+    expect(await s.send({ ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } })).toEqual({ status: 'retry', retryAfterMs: 30_000, reason: 'rate_limited' });
+  });
+
+  it('errors retrying cannot fix are permanent; other errors are retried', async () => {
+    const errors = ['channel_not_found', 'account_inactive', 'not_in_channel', 'internal_error'];
+    const s = sender((call) => (call.method === 'chat.postMessage' ? { body: { ok: false, error: errors.shift() } } : undefined));
+    const withDm = { ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } };
+    expect(await s.send(withDm)).toEqual({ status: 'permanent', reason: 'channel_not_found' });
+    expect(await s.send(withDm)).toEqual({ status: 'permanent', reason: 'account_inactive' });
+    expect(await s.send(withDm)).toEqual({ status: 'permanent', reason: 'not_in_channel' });
+    expect(await s.send(withDm)).toEqual({ status: 'retry', retryAfterMs: 5000, reason: 'internal_error' });
+  });
+
+  it('a workspace without a token is permanent (app not installed) and makes no call', async () => {
+    const s = sender(() => undefined, undefined, null);
+    expect(await s.send(nudge)).toEqual({ status: 'permanent', reason: 'Backcare is not installed in this Slack workspace' });
+    expect(api!.calls).toHaveLength(0);
+  });
+
+  it('reconcile finds the posted nudge by its metadata (include_all_metadata) and ignores others', async () => {
+    const s = sender((call) =>
+      call.method === 'conversations.history'
+        ? {
+            body: {
+              ok: true,
+              messages: [
+                { type: 'message', ts: '1772445700.000200', text: 'other', metadata: { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: '4241' } } },
+                { type: 'message', ts: '1772445630.000100', text: 'ours', metadata: { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: '4242' } } },
+                { type: 'message', ts: '1772445600.000050', text: 'no metadata' },
+              ],
+            },
+          }
+        : undefined,
+    );
+    const withDm = { ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } };
+    expect(await s.reconcile(withDm)).toEqual({ found: true, messageRef: `${DM_CHANNEL}:1772445630.000100` });
+    const history = api!.of('conversations.history')[0]!;
+    expect(history.args).toMatchObject({ channel: DM_CHANNEL, include_all_metadata: 'true', oldest: String((nudge.slotAt.getTime() - 600_000) / 1000) });
+    expect(await s.reconcile({ ...withDm, deliveryId: 9999 })).toEqual({ found: false });
+  });
+
+  it('reconcile throws when Slack cannot be asked, rather than guessing "not sent"', async () => {
+    const s = sender((call) => (call.method === 'conversations.history' ? { status: 500, body: 'oops' } : undefined));
+    await expect(s.reconcile({ ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } })).rejects.toThrow();
+  });
+
+  it('isAvailable: do-not-disturb in progress or snoozed means unavailable; otherwise available', async () => {
+    const now = new Date('2026-03-02T10:00:30Z');
+    const t = now.getTime() / 1000;
+    const answers: unknown[] = [
+      { ok: true, dnd_enabled: true, next_dnd_start_ts: t - 60, next_dnd_end_ts: t + 3600, snooze_enabled: false },
+      { ok: true, dnd_enabled: true, next_dnd_start_ts: t + 3600, next_dnd_end_ts: t + 7200, snooze_enabled: false },
+      { ok: true, dnd_enabled: false, snooze_enabled: true, snooze_endtime: t + 600 },
+      { ok: false, error: 'user_not_found' },
+    ];
+    const s = sender((call) => (call.method === 'dnd.info' ? { body: answers.shift() } : undefined), now);
+    expect(await s.isAvailable!(nudge)).toEqual({ available: false, reason: 'Slack do not disturb' });
+    expect(await s.isAvailable!(nudge)).toEqual({ available: true });
+    expect(await s.isAvailable!(nudge)).toEqual({ available: false, reason: 'Slack notifications snoozed' });
+    expect(await s.isAvailable!(nudge)).toEqual({ available: true });
+    expect(api!.of('dnd.info').map((c) => c.args.user)).toEqual([USER_ID, USER_ID, USER_ID, USER_ID]);
+  });
+});
