@@ -25,18 +25,49 @@ export function newInstanceId(): number {
  * an exact liveness test shared by every replica, with no lease timeout to tune.
  */
 export async function postgresInstance(url: string, id = newInstanceId()): Promise<SchedulerInstance> {
-  const client = new pg.Client({ connectionString: url });
   // A lost lock connection means others may take our claims over: never crash on it, but stop claiming (see scheduler).
   let lost = false;
-  client.on('error', () => {
-    lost = true;
-  });
-  await client.connect();
+  const connect = async () => {
+    const next = new pg.Client({ connectionString: url });
+    // Only the connection currently holding the lock counts: a replaced one erroring late must not flag us lost.
+    next.on('error', () => {
+      if (client === next) lost = true;
+    });
+    await next.connect();
+    return next;
+  };
+  let client!: pg.Client;
+  client = await connect();
   await client.query('select pg_advisory_lock($1, $2)', [LOCK_CLASS, id]);
+  /**
+   * After a database outage: reconnect and take the same lock back, without waiting. Claims we held may have
+   * been taken over (compare-and-set) by another replica meanwhile; if the lock is somehow still held we stay
+   * "not alive" and try again next time. So the scheduler resumes by itself once the database is back.
+   */
+  const recover = async (): Promise<boolean> => {
+    let next: pg.Client | undefined;
+    try {
+      await client.end().catch(() => undefined);
+      lost = false;
+      next = await connect();
+      const got = await next.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [LOCK_CLASS, id]);
+      if (got.rows[0]?.ok !== true) throw new Error('liveness lock still held');
+      client = next;
+      return true;
+    } catch {
+      lost = true;
+      await next?.end().catch(() => undefined);
+      return false;
+    }
+  };
   return {
     id,
     async isAlive(holder) {
-      if (holder === id) return !lost;
+      if (lost && !(await recover())) {
+        if (holder === id) return false;
+        throw new Error('scheduler liveness connection is down');
+      }
+      if (holder === id) return true;
       const result = await client.query<{ alive: boolean }>(
         `select exists (
            select 1 from pg_locks

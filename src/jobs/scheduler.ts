@@ -38,6 +38,8 @@ export interface SchedulerOptions {
   /** Give up on a delivery after this many transient failures, even within its slot. */
   maxAttempts?: number;
   cronExpression?: string;
+  /** Called after every pass (metrics: tick duration, batch size, outcomes); must not throw. */
+  onTick?: (report: TickReport, info: { seconds: number; failed: boolean }) => void;
 }
 
 export interface TickReport {
@@ -275,13 +277,20 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     running ??= (async () => {
       const report = emptyReport();
       const started = performance.now();
+      let failed = false;
       try {
         await reconcileOrphans(report);
         if (!reconcileOnly && !stopped) await claimAndSend(report);
       } catch (error) {
+        failed = true;
         log.error({ event: 'scheduler.tick_failed', err: error }, 'scheduler tick failed');
       } finally {
         running = null;
+      }
+      try {
+        options.onTick?.(report, { seconds: (performance.now() - started) / 1000, failed });
+      } catch (error) {
+        log.warn({ event: 'scheduler.observer_failed', err: error }, 'onTick hook failed');
       }
       if (report.claimed + report.missed + report.reconciled + report.failed > 0) {
         log.info({ event: 'scheduler.tick', ...report, ms: Math.round(performance.now() - started) }, 'nudge tick');
