@@ -83,7 +83,7 @@ export async function startFakeDiscordApi(): Promise<{
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname.replace(/^\/api\/v10/, ''), query: url.search, body: await readBody(req), at: Date.now() };
+      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname).replace(/^\/api\/v10/, ''), query: url.search, body: await readBody(req), at: Date.now() };
       requests.push(recorded);
       const index = once.findIndex((o) => o.match(recorded));
       let response: { status: number; body?: unknown; headers?: Record<string, string> } | undefined;

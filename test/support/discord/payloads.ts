@@ -15,7 +15,8 @@ export const MANAGE_GUILD_PERMISSIONS = String((1n << 5n) | (1n << 11n) | (1n <<
 export const MEMBER_PERMISSIONS = String((1n << 11n) | (1n << 10n));
 
 let counter = 0;
-export const nextId = () => String(1180000000000000000n + BigInt(++counter));
+/** A snowflake minted now (Discord epoch 2015), as Discord's are: discord.js reads creation time from it. */
+export const nextId = () => String(((BigInt(Date.now()) - 1420070400000n) << 22n) | BigInt(++counter % 4096));
 
 const user = (id = USER_ID) => ({ id, username: 'alex', discriminator: '0', global_name: 'Alex', avatar: null, public_flags: 0 });
 
