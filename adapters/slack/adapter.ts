@@ -107,6 +107,8 @@ interface ReplyTarget {
   channelId?: string | undefined;
   source: 'command' | 'message' | 'home' | 'modal';
   viewId?: string | undefined;
+  /** The message carrying the pressed button. */
+  messageTs?: string | undefined;
 }
 
 function boltLogger(log: Logger): BoltLogger {
@@ -226,7 +228,11 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
 
   async function runLive(target: ReplyTarget, reply: Reply): Promise<void> {
     const sequence = reply.sequence!;
-    const channel = await dmChannel(target.client, target.actor);
+    // "Another round" pressed on a live message in the DM plays on that same message.
+    const existing = reply.replaceOriginal && target.source === 'message' && target.channelId?.startsWith('D') && target.messageTs
+      ? { channel: target.channelId, ts: target.messageTs }
+      : undefined;
+    const channel = existing?.channel ?? (await dmChannel(target.client, target.actor));
     if (target.respond && target.channelId !== channel) {
       await target.respond({ response_type: 'ephemeral', replace_original: false, text: 'Your session is running in your direct messages with Backcare.' });
     }
@@ -234,6 +240,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     await live.start({
       workspace: target.actor.workspaceExternalId,
       user: target.actor.userExternalId,
+      existing,
       sequence: { ...sequence, frames: sequence.frames.map((f) => ({ ...f, blocks: [...reply.blocks, ...f.blocks] })) },
       api: {
         async post(message) {
@@ -426,6 +433,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
             channelId: container?.channel_id ?? payload.channel?.id,
             source,
             viewId: payload.view?.id,
+            messageTs: container?.message_ts,
           },
           reply,
         );

@@ -81,8 +81,9 @@ export interface LiveStart {
   workspace: string;
   user: string;
   sequence: Sequence;
-  /** The sequence's intro (the reply's own blocks), shown above the first frame. */
   api: LiveMessageApi;
+  /** Play on this message (a button on it asked for another round) instead of posting a new one. */
+  existing?: { channel: string; ts: string } | undefined;
   /** The message the session ends with: the core's answer to `onComplete`, or the static version. */
   finish(): Promise<SlackMessage>;
 }
@@ -160,7 +161,8 @@ export class LiveSessions {
 
   /** Starts (or restarts: one live session per person) a session; resolves once its final message is shown. */
   start(request: LiveStart): Promise<LiveOutcome> {
-    const key = `${request.workspace}:${request.user}`;
+    // The core's sessionId is stable per person: a new sequence replaces the one still playing.
+    const key = request.sequence.sessionId;
     const previous = this.sessions.get(key);
     if (previous) previous.controller.abort();
     const session: Session = {
@@ -192,6 +194,12 @@ export class LiveSessions {
         signal: session.controller.signal,
         timeScale: this.options.timeScale ?? 1,
         show: async (_frame, index) => {
+          if (index === 0 && request.existing) {
+            session.channel = request.existing.channel;
+            session.ts = request.existing.ts;
+            if (this.budget.tryTake(session.workspace, 'frame')) await request.api.update(session.channel, session.ts, frameMessage(0));
+            return;
+          }
           if (index === 0) {
             // Posting is not chat.update: it does not spend the update budget.
             const posted = await request.api.post(frameMessage(0));
