@@ -90,6 +90,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
     senders,
     instance: env.DATABASE_URL ? await postgresInstance(env.DATABASE_URL) : soloInstance(),
     routines: routineSourceOf(core.deps),
+    onTick: metrics.observeTick,
   });
   await scheduler.start();
   const ops = await startOps({ env, log, database, adapters, adapterNames: names, metrics, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports') });

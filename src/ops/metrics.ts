@@ -28,9 +28,14 @@ export interface Metrics {
   readonly retentionDeleted: Counter<'table'>;
   /** Records one handled request (the router's `onHandled` hook). */
   observeHandled(event: HandledEvent): void;
+  /** Records one scheduler pass (the scheduler's `onTick` hook): duration, batch size, outcomes, failures. */
+  observeTick(report: TickCounts, info: { seconds: number; failed: boolean }): void;
   /** Records a nudge outcome; the reason is normalised to a short code so free text cannot explode the label set. */
   recordNudge(result: NudgeResult, reason?: string): void;
 }
+
+/** The counts a scheduler pass reports (structurally the scheduler's TickReport; ops does not import jobs). */
+export type TickCounts = Record<'claimed' | 'sent' | 'missed' | 'failed' | 'unavailable' | 'reconciled', number>;
 
 export const nudgeResults = ['claimed', 'sent', 'missed', 'failed', 'unavailable', 'retry', 'reconciled'] as const;
 export type NudgeResult = (typeof nudgeResults)[number];
@@ -150,6 +155,14 @@ export function createMetrics(options: { defaultMetrics?: boolean; poolStats?: (
       const { subcommand, outcome } = routeLabels(event.route, event.result);
       commands.inc({ subcommand, adapter: event.platform, outcome });
       replyLatency.observe({ adapter: event.platform }, event.seconds);
+    },
+    observeTick(report, info) {
+      schedulerTick.observe(info.seconds);
+      schedulerBatch.observe(report.claimed);
+      for (const result of ['claimed', 'sent', 'missed', 'failed', 'unavailable', 'reconciled'] as const) {
+        if (report[result] > 0) nudges.inc({ result, reason: 'none' }, report[result]);
+      }
+      if (info.failed) schedulerErrors.inc({ reason: 'tick_failed' });
     },
     recordNudge(result, reason) {
       nudges.inc({ result, reason: reasonCode(reason) });

@@ -94,6 +94,7 @@ describe('database outage on real PostgreSQL', () => {
     const clock = testClock(T0);
     const sender = fakeSender();
     const { log } = captureLogger('info');
+    const metrics = createMetrics({ defaultMetrics: false });
     const scheduler = createScheduler({
       db: database.db,
       log,
@@ -101,6 +102,7 @@ describe('database outage on real PostgreSQL', () => {
       instance: await postgresInstance(scratch.url),
       now: clock.now,
       sleep: async (ms) => clock.advance(ms),
+      onTick: metrics.observeTick,
     });
     schedulers.push(scheduler);
     for (const id of ['a', 'b', 'c']) await seedUser(database.db, { id, dueAt: new Date('2026-03-03T10:00:00Z') });
@@ -117,6 +119,12 @@ describe('database outage on real PostgreSQL', () => {
     const rows = await deliveries(database.db);
     expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
     expect(sender.sent.map((d) => d.deliveryId).sort()).toEqual(rows.map((r) => r.id).sort());
+
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^backcare_scheduler_errors_total\{reason="tick_failed"\} 2$/m);
+    expect(text).toMatch(/^backcare_scheduler_tick_seconds_count 3$/m);
+    expect(text).toMatch(/^backcare_scheduler_batch_size_sum 3$/m);
+    expect(text).toMatch(/^backcare_nudges_total\{result="sent",reason="none"\} 3$/m);
   });
 
   it('an outage in the middle of a fan-out: every message sent has its row, and none is sent twice after recovery', async () => {
