@@ -7,6 +7,8 @@ import { createCore, type Core } from '../../src/core/router.js';
 import type { Db } from '../../src/db/client.js';
 import { silentLogger } from './log.js';
 import { nextSlot } from '../../src/jobs/slots.js';
+import { loadRoutineLibrary } from '../../src/core/content/loader.js';
+import type { RoutineLibrary } from '../../src/core/content/library.js';
 
 /** A mutable clock tests can move. */
 export function testClock(start = new Date('2026-03-02T10:00:00Z')): { now: () => Date; set(d: Date): void; advance(ms: number): void } {
@@ -30,9 +32,17 @@ export function testActor(overrides: Partial<Actor> = {}): Actor {
   };
 }
 
+let sharedLibrary: RoutineLibrary | undefined;
+/** The real routine library from content/, loaded once per test file. */
+export function testLibrary(): RoutineLibrary {
+  sharedLibrary ??= loadRoutineLibrary();
+  return sharedLibrary;
+}
+
+/** A core with the real routine library; pass `deps: { library: undefined }` to test without one. */
 export function buildTestCore(db: Db, options: { now?: () => Date; log?: Logger; deps?: Partial<CoreDeps> } = {}): Core {
   return createCore(
-    { db, log: options.log ?? silentLogger(), now: options.now ?? (() => new Date()), privacyFloor: 5, nextSlot, ...options.deps },
+    { db, log: options.log ?? silentLogger(), now: options.now ?? (() => new Date()), privacyFloor: 5, nextSlot, library: testLibrary(), ...options.deps },
     features,
   );
 }

@@ -1,4 +1,5 @@
 import type { Feature } from '../command.js';
+import { guidedFeature } from './guided.js';
 import { helpFeature } from './help.js';
 import { leadsFeature } from './leads.js';
 import { meFeature } from './me.js';
@@ -12,4 +13,4 @@ import { triageFeature } from './triage.js';
  * Every feature the bot offers, in help order. A new subcommand is one file under features/
  * and one line here.
  */
-export const features: Feature[] = [helpFeature, settingsFeature, nudgesFeature, meFeature, statsFeature, leadsFeature, dataRightsFeature, triageFeature];
+export const features: Feature[] = [helpFeature, guidedFeature, settingsFeature, nudgesFeature, meFeature, statsFeature, leadsFeature, dataRightsFeature, triageFeature];

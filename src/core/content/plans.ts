@@ -1,0 +1,207 @@
+import {
+  breathingFrames,
+  breathingPatterns,
+  breathingStaticBlocks,
+  cycleSeconds,
+  cyclesFor,
+  formatDuration,
+  framesSeconds,
+  stepFrames,
+  stepStaticBlocks,
+} from '../pacing.js';
+import { context, text, type Block, type Frame } from '../reply.js';
+import type { RoutineLibrary } from './library.js';
+import type { BreathingPatternId, Routine, RoutineKind } from './schema.js';
+
+/** Where a session was started from; recorded with its outcome. */
+export const sessionSources = ['breathe', 'stretch', 'roll', 'relax', 'routine'] as const;
+export type SessionSource = (typeof sessionSources)[number];
+
+/** Everything a guided session needs, before it becomes a reply: the paced frames and the same content written out. */
+export interface SessionPlan {
+  source: SessionSource;
+  /** A routine id, or `programme-<n>m` for a built programme. */
+  routineId: string;
+  title: string;
+  summary: string;
+  /** Shown before the live part starts: how to get ready. */
+  intro: string[];
+  equipment: string[];
+  frames: Frame[];
+  staticBlocks: Block[];
+  cautions: string[];
+  /** Offer "Another one" (a different routine of the same sort). */
+  offerAnother: boolean;
+  /** For programmes: the routines it is made of, in order (the heat tip and closing breathing included). */
+  parts?: { routineId: string; kind: RoutineKind; seconds: number }[];
+}
+
+export const equipmentNames: Record<string, string> = {
+  none: 'nothing',
+  foam_roller: 'a foam roller',
+  ball: 'a tennis or lacrosse ball',
+  chair: 'a chair',
+  wall: 'a wall or doorway',
+  heat_pack: 'a heat pack or warm shower',
+  towel: 'a towel or resistance band',
+};
+
+/** Foam rolling and trigger points come and go together ("another one" after a roll may be a ball). */
+export function kindGroup(kind: RoutineKind): RoutineKind[] {
+  return kind === 'foam_roll' || kind === 'trigger_point' ? ['foam_roll', 'trigger_point'] : [kind];
+}
+
+function breathingPart(pattern: BreathingPatternId, cycles: number, label: string): Frame[] {
+  return breathingFrames(breathingPatterns[pattern], cycles, label);
+}
+
+/** A routine from the library as a guided session: breathing routines are paced by their pattern, others step by step. */
+export function routinePlan(routine: Routine, source: SessionSource): SessionPlan {
+  if (routine.pattern) return breathingPlan(routine.pattern, routine.minutes, routine, source);
+  return {
+    source,
+    routineId: routine.id,
+    title: routine.title,
+    summary: routine.summary,
+    intro: [],
+    equipment: routine.equipment,
+    frames: stepFrames(routine.steps, { label: routine.title }),
+    staticBlocks: [text(`*${routine.title}*`), ...stepStaticBlocks(routine.steps)],
+    cautions: routine.cautions,
+    offerAnother: true,
+  };
+}
+
+/**
+ * A breathing session: the routine's steps (if any) are the introduction; the live part is exactly the pattern's
+ * phases for enough whole cycles to fill the minutes.
+ */
+export function breathingPlan(pattern: BreathingPatternId, minutes: number, routine: Routine | undefined, source: SessionSource): SessionPlan {
+  const definition = breathingPatterns[pattern];
+  const cycles = cyclesFor(definition, minutes);
+  return {
+    source,
+    routineId: routine?.id ?? `breathing-${pattern}`,
+    title: definition.name,
+    summary: routine?.summary ?? `${definition.name} for about ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+    intro: routine?.steps.map((s) => s.text) ?? [],
+    equipment: routine?.equipment ?? ['none'],
+    frames: breathingPart(pattern, cycles, definition.name),
+    staticBlocks: breathingStaticBlocks(definition, cycles),
+    cautions: routine?.cautions ?? ['If you feel light-headed, stop and breathe normally.'],
+    offerAnother: false,
+  };
+}
+
+export const PROGRAMME_MIN_MINUTES = 5;
+export const PROGRAMME_MAX_MINUTES = 30;
+/** Between parts of a programme: time to read what is next and get into position. */
+export const TRANSITION_SECONDS = 5;
+const HEAT_TIP_SECONDS = 15;
+
+/** The order kinds take turns in a programme: variety first, stretching most often. */
+const programmeRotation: RoutineKind[][] = [['stretch'], ['foam_roll', 'trigger_point'], ['stretch'], ['strength'], ['relaxation'], ['posture']];
+
+interface Part {
+  routine: Routine;
+  frames: Frame[];
+}
+
+/**
+ * `/backcare routine 10`: a programme built from the library to fill the minutes, e.g. a heat tip, two stretches,
+ * a roll and two minutes of breathing. Kinds take turns; no routine twice; recent routines avoided where possible.
+ */
+export function programmePlan(
+  library: RoutineLibrary,
+  minutes: number,
+  options: { avoid?: readonly string[]; random?: () => number } = {},
+): SessionPlan {
+  const random = options.random ?? Math.random;
+  const avoid = options.avoid ?? [];
+  const budget = minutes * 60;
+  const breathingReserve = minutes >= 6 ? 120 : 60;
+  const used = new Set<string>();
+  const parts: Part[] = [];
+  let remaining = budget - breathingReserve;
+
+  const heat = minutes >= 8 ? library.pick({ kinds: ['habit'], topic: 'heat' }, { random }) : undefined;
+  const heatFrames: Frame[] = heat
+    ? [{ ms: HEAT_TIP_SECONDS * 1000, blocks: [text(`*Tip: ${heat.title}.* ${heat.steps[0]?.text ?? heat.summary}`), context('If you can, warm up first; if not, go gently.')] }]
+    : [];
+  remaining -= framesSeconds(heatFrames);
+
+  const framesFor = (routine: Routine): Frame[] => [
+    {
+      ms: TRANSITION_SECONDS * 1000,
+      blocks: [text(`*Next: ${routine.title}.* ${routine.summary}`), context(`You need ${routine.equipment.map((e) => equipmentNames[e]).join(', ')}.`)],
+    },
+    ...stepFrames(routine.steps, { label: routine.title }),
+  ];
+
+  let progressed = true;
+  while (progressed) {
+    progressed = false;
+    for (const kinds of programmeRotation) {
+      const fits = library
+        .matching({ kinds })
+        .filter((r) => !used.has(r.id))
+        .map((r) => ({ routine: r, frames: framesFor(r) }))
+        .filter((p) => framesSeconds(p.frames) <= remaining);
+      const fresh = fits.filter((p) => !avoid.includes(p.routine.id));
+      const pool = fresh.length > 0 ? fresh : fits;
+      if (pool.length === 0) continue;
+      const part = pool[Math.min(pool.length - 1, Math.floor(random() * pool.length))]!;
+      parts.push(part);
+      used.add(part.routine.id);
+      remaining -= framesSeconds(part.frames);
+      progressed = true;
+    }
+  }
+
+  // Breathing closes the programme and takes up whatever time is left.
+  // Calm, hold-free patterns to finish: box and 4-7-8 holds do not suit everyone at the end of exercise.
+  const calm = library.matching({ kinds: ['breathing'] }).filter((r) => r.pattern === 'coherent' || r.pattern === 'diaphragmatic');
+  const calmFresh = calm.filter((r) => !avoid.includes(r.id));
+  const calmPool = calmFresh.length > 0 ? calmFresh : calm;
+  const breathingRoutine = calmPool[Math.min(calmPool.length - 1, Math.floor(random() * calmPool.length))];
+  const pattern = breathingRoutine?.pattern ?? 'coherent';
+  const breathSeconds = remaining + breathingReserve - TRANSITION_SECONDS;
+  const cycles = Math.max(1, Math.floor(breathSeconds / cycleSeconds(breathingPatterns[pattern])));
+  const breathingName = breathingPatterns[pattern].name;
+  const closing: Frame[] = [
+    { ms: TRANSITION_SECONDS * 1000, blocks: [text(`*Last: ${breathingName}.* Sit comfortably and let your shoulders drop.`), context('Follow the count; no need to be exact.')] },
+    ...breathingPart(pattern, cycles, breathingName),
+  ];
+
+  const frames = [...heatFrames, ...parts.flatMap((p) => p.frames), ...closing];
+  const total = framesSeconds(frames);
+  const outline = [
+    ...(heat ? [`Tip: ${heat.title}`] : []),
+    ...parts.map((p) => `${p.routine.title} (${formatDuration(framesSeconds(p.frames))})`),
+    `${breathingName} (${formatDuration(framesSeconds(closing))})`,
+  ];
+  const cautions = [...new Set([...(heat?.cautions ?? []), ...parts.flatMap((p) => p.routine.cautions), ...(breathingRoutine?.cautions ?? [])])];
+  return {
+    source: 'routine',
+    routineId: `programme-${minutes}m`,
+    title: `Your ${minutes}-minute routine`,
+    summary: `${parts.length + 1} parts, about ${formatDuration(total)}.`,
+    intro: outline,
+    equipment: [...new Set([...parts.flatMap((p) => p.routine.equipment), ...(heat ? ['heat_pack'] : [])])].filter((e) => e !== 'none'),
+    frames,
+    staticBlocks: [
+      text(`*Your ${minutes}-minute routine*`),
+      ...(heat ? [text(`*Tip: ${heat.title}.* ${heat.steps[0]?.text ?? heat.summary}`)] : []),
+      ...parts.flatMap((p) => [text(`*${p.routine.title}*`), ...stepStaticBlocks(p.routine.steps)]),
+      ...breathingStaticBlocks(breathingPatterns[pattern], cycles),
+    ],
+    cautions,
+    offerAnother: false,
+    parts: [
+      ...(heat ? [{ routineId: heat.id, kind: heat.kind, seconds: framesSeconds(heatFrames) }] : []),
+      ...parts.map((p) => ({ routineId: p.routine.id, kind: p.routine.kind, seconds: framesSeconds(p.frames) })),
+      { routineId: breathingRoutine?.id ?? `breathing-${pattern}`, kind: 'breathing' as const, seconds: framesSeconds(closing) },
+    ],
+  };
+}
+

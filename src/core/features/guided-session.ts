@@ -1,0 +1,224 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { defineAction, encodeActionValue, type CommandContext, type RegisteredAction } from '../command.js';
+import type { RoutineLibrary } from '../content/library.js';
+import { equipmentNames, kindGroup, routinePlan, sessionSources, type SessionPlan, type SessionSource } from '../content/plans.js';
+import { MAX_ROUTINE_ID } from '../content/schema.js';
+import { formatDuration, framesSeconds } from '../pacing.js';
+import { bullets, caution, context, header, reply, text, type Action, type Reply } from '../reply.js';
+import { recordActivity } from '../../db/activity.js';
+import { processedEvents } from '../../db/schema.js';
+import { recentRoutineIds } from '../../db/sessions.js';
+
+export const DISCLAIMER = 'Backcare offers general wellbeing routines. It is not medical advice or a diagnosis.';
+
+/**
+ * What every session button carries. Kept tiny because Discord caps a custom id (action id + value) at 100
+ * characters: source, routine id, start time (ms, which also identifies the session) and planned seconds.
+ */
+export const sessionValueSchema = z.object({
+  s: z.enum(sessionSources),
+  r: z.string().min(1).max(MAX_ROUTINE_ID),
+  t: z.number().int().positive(),
+  d: z.number().int().min(0).max(24 * 3600),
+});
+export type SessionValue = z.infer<typeof sessionValueSchema>;
+
+export const GUIDED_ACTIONS = {
+  complete: 'guided.complete',
+  done: 'guided.done',
+  another: 'guided.another',
+  stop: 'guided.stop',
+  feel: 'guided.feel',
+} as const;
+
+/** One live session per person: a new one replaces the one still playing. */
+export function sessionIdFor(ctx: Pick<CommandContext, 'actor'>): string {
+  const { platform, workspaceExternalId, userExternalId } = ctx.actor;
+  return `guided:${platform}:${workspaceExternalId}:${userExternalId}`;
+}
+
+export function noLibraryReply(): Reply {
+  const message = 'Routines are not available right now (the routine library is not loaded). Please tell whoever runs Backcare.';
+  return reply(message, [text(message)]);
+}
+
+export function requireLibrary(ctx: CommandContext): RoutineLibrary | null {
+  if (!ctx.deps.library) {
+    ctx.log.error({ event: 'guided.no_library' }, 'guided command without a routine library');
+    return null;
+  }
+  return ctx.deps.library;
+}
+
+/** Routine ids this person did most recently (nothing is created for someone Backcare has not met). */
+export async function recentFor(ctx: CommandContext): Promise<string[]> {
+  const found = await ctx.findUser();
+  return found ? recentRoutineIds(ctx.db, found.user.id, 5) : [];
+}
+
+/** The reply that starts a live session: intro and cautions now, the frames as a sequence, buttons while it plays. */
+export function sessionReply(ctx: CommandContext, plan: SessionPlan, options: { replaceOriginal?: boolean } = {}): Reply {
+  const seconds = framesSeconds(plan.frames);
+  const value: SessionValue = { s: plan.source, r: plan.routineId, t: ctx.now().getTime(), d: seconds };
+  const encoded = encodeActionValue(value);
+  const actions: Action[] = [];
+  if (plan.source !== 'breathe') actions.push({ type: 'button', actionId: GUIDED_ACTIONS.done, label: 'Done', value: encoded, style: 'primary' });
+  if (plan.offerAnother) actions.push({ type: 'button', actionId: GUIDED_ACTIONS.another, label: 'Another one', value: encoded });
+  actions.push({ type: 'button', actionId: GUIDED_ACTIONS.stop, label: 'Stop', value: encoded, style: 'danger' });
+
+  const equipment = plan.equipment.filter((e) => e !== 'none').map((e) => equipmentNames[e] ?? e);
+  const blocks: Reply['blocks'] = [header(plan.title), text(`${plan.summary} _About ${formatDuration(seconds)}._`)];
+  if (equipment.length > 0) blocks.push(context(`You need ${equipment.join(', ')}.`));
+  if (plan.intro.length > 0) blocks.push(bullets(plan.intro));
+  for (const c of plan.cautions.slice(0, 6)) blocks.push(caution(c));
+  blocks.push(context(DISCLAIMER));
+
+  return reply(`${plan.title}: guided session, about ${formatDuration(seconds)}`, blocks, {
+    actions,
+    ...(options.replaceOriginal ? { replaceOriginal: true } : {}),
+    sequence: {
+      sessionId: sessionIdFor(ctx),
+      frames: plan.frames,
+      staticBlocks: plan.staticBlocks,
+      onComplete: { actionId: GUIDED_ACTIONS.complete, value: encoded },
+      actions,
+    },
+  });
+}
+
+/** How long the session ran, by the clock, never more than planned. */
+function elapsedSeconds(ctx: CommandContext, value: SessionValue): number {
+  const seconds = Math.round((ctx.now().getTime() - value.t) / 1000);
+  return Math.max(0, Math.min(value.d, seconds));
+}
+
+/**
+ * One activity event per session, whatever ends it first: the key (a hash, so no platform id is kept outside
+ * the user's own rows) makes a repeated press, a retried delivery or "Done" after "Stop" record nothing more.
+ */
+export async function recordSession(
+  ctx: CommandContext,
+  value: SessionValue,
+  outcome: 'completed' | 'stopped' | 'skipped',
+  durationSeconds: number,
+): Promise<boolean> {
+  const { workspace, user } = await ctx.ensureUser();
+  const key = `guided:${createHash('sha256').update(`${sessionIdFor(ctx)}:${value.t}`).digest('hex').slice(0, 40)}`;
+  const recorded = await ctx.db.transaction(async (tx) => {
+    const claimed = await tx.insert(processedEvents).values({ key }).onConflictDoNothing().returning({ key: processedEvents.key });
+    if (claimed.length === 0) return false;
+    await recordActivity(
+      tx,
+      { userId: user.id, workspaceId: workspace.id },
+      { kind: 'session', outcome, source: value.s, routineId: value.r, durationSeconds },
+      ctx.now(),
+    );
+    return true;
+  });
+  ctx.log.info({ event: 'guided.session_ended', outcome, source: value.s, routineId: value.r, durationSeconds, recorded }, 'guided session ended');
+  return recorded;
+}
+
+const feelings = {
+  better: 'Better',
+  same: 'About the same',
+  worse: 'Worse',
+} as const;
+type Feeling = keyof typeof feelings;
+
+function titleOf(ctx: CommandContext, value: SessionValue): string {
+  const routine = ctx.deps.library?.get(value.r);
+  if (routine) return routine.title;
+  if (value.r.startsWith('programme-')) return 'your routine';
+  return 'your session';
+}
+
+function howDoYouFeel(ctx: CommandContext, value: SessionValue, seconds: number): Reply {
+  const lead = `Well done: you finished ${titleOf(ctx, value)} (${formatDuration(seconds)}). How do you feel?`;
+  return reply(lead, [text(`*Well done.* You finished ${titleOf(ctx, value)} (${formatDuration(seconds)}).`), text('*How do you feel?*')], {
+    replaceOriginal: true,
+    actions: (Object.keys(feelings) as Feeling[]).map((f) => ({
+      type: 'button' as const,
+      actionId: GUIDED_ACTIONS.feel,
+      label: feelings[f],
+      value: encodeActionValue({ f }),
+    })),
+  });
+}
+
+const complete = defineAction({
+  actionId: GUIDED_ACTIONS.complete,
+  value: sessionValueSchema,
+  async run(ctx, value) {
+    await recordSession(ctx, value, 'completed', value.d);
+    return howDoYouFeel(ctx, value, value.d);
+  },
+});
+
+const done = defineAction({
+  actionId: GUIDED_ACTIONS.done,
+  value: sessionValueSchema,
+  async run(ctx, value) {
+    const seconds = elapsedSeconds(ctx, value);
+    await recordSession(ctx, value, 'completed', seconds);
+    return howDoYouFeel(ctx, value, seconds);
+  },
+});
+
+const stop = defineAction({
+  actionId: GUIDED_ACTIONS.stop,
+  value: sessionValueSchema,
+  async run(ctx, value) {
+    await recordSession(ctx, value, 'stopped', elapsedSeconds(ctx, value));
+    const message = 'Stopped. That is fine: even a minute helps. Come back any time with `/backcare help`.';
+    return reply(message, [text(message)], { replaceOriginal: true });
+  },
+});
+
+const another = defineAction({
+  actionId: GUIDED_ACTIONS.another,
+  value: sessionValueSchema,
+  async run(ctx, value) {
+    const library = requireLibrary(ctx);
+    if (!library) return noLibraryReply();
+    await recordSession(ctx, value, 'skipped', elapsedSeconds(ctx, value));
+    const current = library.get(value.r);
+    const recent = await recentFor(ctx);
+    const next = current ? library.pick({ kinds: kindGroup(current.kind) }, { avoid: [current.id, ...recent] }) : undefined;
+    if (!next || next.id === value.r) {
+      const message = 'That is the only routine of this sort I have. Try `/backcare routine list` for the others.';
+      return reply(message, [text(message)], { replaceOriginal: true });
+    }
+    return sessionReply(ctx, routinePlan(next, value.s), { replaceOriginal: true });
+  },
+});
+
+const feel = defineAction({
+  actionId: GUIDED_ACTIONS.feel,
+  value: z.object({ f: z.enum(['better', 'same', 'worse']) }),
+  // How someone feels is a health answer: it is acknowledged, never stored.
+  async run(_ctx, value) {
+    switch (value.f) {
+      case 'better':
+        return reply('Glad it helped.', [text('Glad it helped. A few minutes like this, a few times a day, add up.'), context(DISCLAIMER)], { replaceOriginal: true });
+      case 'same':
+        return reply('Thanks for trying it.', [text('Thanks for trying it. Small, regular breaks make the difference over days and weeks, not minutes.'), context(DISCLAIMER)], {
+          replaceOriginal: true,
+        });
+      case 'worse':
+        return reply('Sorry it did not help.', [
+          caution(
+            'If you have chest pain, trouble breathing, sudden weakness or numbness, or loss of bladder or bowel control, call emergency services now.',
+          ),
+          text(
+            'Sorry it did not help. Leave that exercise for now. If pain is sharp, spreading, getting worse, or comes with numbness or tingling, please talk to a GP, physiotherapist or other health professional.',
+          ),
+          context(DISCLAIMER),
+        ], { replaceOriginal: true });
+    }
+  },
+});
+
+export const guidedActions: RegisteredAction[] = [complete, done, stop, another, feel];
+export type { SessionSource };

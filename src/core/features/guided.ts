@@ -1,0 +1,246 @@
+import { z } from 'zod';
+import { defineCommand, type CommandContext, type Feature } from '../command.js';
+import { routineKindNames } from '../content/library.js';
+import { breathingPlan, kindGroup, programmePlan, PROGRAMME_MAX_MINUTES, PROGRAMME_MIN_MINUTES, routinePlan, type SessionSource } from '../content/plans.js';
+import type { BreathingPatternId, RelaxVariant, RoutineKind, TargetArea } from '../content/schema.js';
+import { breathingPatternChoices, parseBreathingPattern } from '../pacing.js';
+import { bullets, context, header, reply, text, type Reply } from '../reply.js';
+import { DISCLAIMER, guidedActions, noLibraryReply, recentFor, requireLibrary, sessionReply } from './guided-session.js';
+
+const words = z.array(z.string());
+
+// ---- breathe -------------------------------------------------------------------------------------------
+
+export const BREATHE_MIN_MINUTES = 1;
+export const BREATHE_MAX_MINUTES = 10;
+
+const breatheArgs = words.max(2, 'breathe takes a pattern and a number of minutes at most').transform((tokens, issue) => {
+  let pattern: BreathingPatternId | undefined;
+  let minutes: number | undefined;
+  for (const token of tokens) {
+    const named = parseBreathingPattern(token);
+    if (named && !pattern) pattern = named;
+    else if (/^\d+$/.test(token) && minutes === undefined) minutes = Number(token);
+    else {
+      issue.addIssue({ code: 'custom', message: `I don't know the breathing pattern "${token}"; choose ${breathingPatternChoices}` });
+      return z.NEVER;
+    }
+  }
+  minutes ??= 2;
+  if (minutes < BREATHE_MIN_MINUTES || minutes > BREATHE_MAX_MINUTES) {
+    issue.addIssue({ code: 'custom', message: `minutes must be a whole number from ${BREATHE_MIN_MINUTES} to ${BREATHE_MAX_MINUTES}` });
+    return z.NEVER;
+  }
+  return { pattern: pattern ?? 'diaphragmatic', minutes };
+});
+
+const breathe = defineCommand({
+  name: 'breathe',
+  summary: 'a guided breathing session that counts each breath with you',
+  usage: '/backcare breathe [box|4-7-8|coherent|diaphragmatic] [minutes 1-10]',
+  examples: ['/backcare breathe', '/backcare breathe box 3', '/backcare breathe 4-7-8'],
+  args: breatheArgs,
+  async run(ctx, { pattern, minutes }) {
+    const library = requireLibrary(ctx);
+    if (!library) return noLibraryReply();
+    // The library's routine for this pattern supplies the introduction and cautions; the full-length one reads best.
+    const routine = library
+      .matching({ kinds: ['breathing'] })
+      .filter((r) => r.pattern === pattern)
+      .sort((a, b) => b.minutes - a.minutes)[0];
+    return sessionReply(ctx, breathingPlan(pattern, minutes, routine, 'breathe'));
+  },
+});
+
+// ---- stretch / roll ------------------------------------------------------------------------------------
+
+const areaAliases: Record<string, TargetArea> = {
+  neck: 'neck',
+  'upper-trapezius': 'upper_trapezius',
+  'upper-traps': 'upper_trapezius',
+  'upper-trap': 'upper_trapezius',
+  traps: 'upper_trapezius',
+  trapezius: 'upper_trapezius',
+  shoulders: 'upper_trapezius',
+  shoulder: 'upper_trapezius',
+  'middle-trapezius': 'middle_trapezius',
+  'middle-traps': 'middle_trapezius',
+  'mid-traps': 'middle_trapezius',
+  'mid-back': 'middle_trapezius',
+  'middle-back': 'middle_trapezius',
+  rhomboids: 'rhomboids',
+  rhomboid: 'rhomboids',
+  'shoulder-blades': 'rhomboids',
+  'between-shoulder-blades': 'rhomboids',
+  'between-the-shoulder-blades': 'rhomboids',
+  blades: 'rhomboids',
+  'upper-back': 'thoracic_paraspinals',
+  thoracic: 'thoracic_paraspinals',
+  'thoracic-spine': 'thoracic_paraspinals',
+  paraspinals: 'thoracic_paraspinals',
+  'thoracic-paraspinals': 'thoracic_paraspinals',
+  back: 'thoracic_paraspinals',
+  chest: 'chest',
+  pecs: 'chest',
+};
+
+export const areaChoices = 'neck, shoulders (upper traps), mid-back, shoulder-blades, upper-back, chest';
+
+export function parseArea(tokens: readonly string[]): TargetArea | null {
+  const key = tokens.join('-').toLowerCase().replace(/_/g, '-');
+  return areaAliases[key] ?? null;
+}
+
+const areaArgs = (command: string) =>
+  words.max(4, `${command} takes one area at most`).transform((tokens, issue) => {
+    if (tokens.length === 0) return { area: undefined as TargetArea | undefined };
+    const area = parseArea(tokens);
+    if (!area) {
+      issue.addIssue({ code: 'custom', message: `I don't know the area "${tokens.join(' ')}"; choose ${areaChoices}` });
+      return z.NEVER;
+    }
+    return { area: area as TargetArea | undefined };
+  });
+
+const areaNames: Record<TargetArea, string> = {
+  upper_trapezius: 'the shoulders (upper trapezius)',
+  middle_trapezius: 'the mid-back (middle trapezius)',
+  rhomboids: 'between the shoulder blades',
+  thoracic_paraspinals: 'the upper back beside the spine',
+  chest: 'the chest',
+  neck: 'the neck',
+};
+
+async function pickAndRun(
+  ctx: CommandContext,
+  source: SessionSource,
+  kinds: RoutineKind[],
+  criteria: { area?: TargetArea | undefined; variant?: RelaxVariant | undefined },
+): Promise<Reply> {
+  const library = requireLibrary(ctx);
+  if (!library) return noLibraryReply();
+  const recent = await recentFor(ctx);
+  const routine = library.pick(
+    { kinds, ...(criteria.area ? { area: criteria.area } : {}), ...(criteria.variant ? { variant: criteria.variant } : {}) },
+    { avoid: recent },
+  );
+  if (!routine) {
+    const what = criteria.area ? ` for ${areaNames[criteria.area]}` : '';
+    const message = `I have no ${kinds.map((k) => routineKindNames[k].toLowerCase()).join(' or ')} routine${what} yet. Try \`/backcare ${source}\` without an area, or \`/backcare routine list\`.`;
+    return reply(message, [text(message)]);
+  }
+  return sessionReply(ctx, routinePlan(routine, source));
+}
+
+const stretch = defineCommand({
+  name: 'stretch',
+  summary: 'a guided stretch for the upper back, shoulders, neck or chest',
+  usage: `/backcare stretch [area]`,
+  examples: ['/backcare stretch', '/backcare stretch chest', '/backcare stretch neck'],
+  args: areaArgs('stretch'),
+  run: (ctx, { area }) => pickAndRun(ctx, 'stretch', ['stretch'], { area }),
+});
+
+const roll = defineCommand({
+  name: 'roll',
+  summary: 'foam rolling or a ball against the wall for the upper back (never over the spine)',
+  usage: `/backcare roll [area]`,
+  examples: ['/backcare roll', '/backcare roll shoulder-blades'],
+  args: areaArgs('roll'),
+  run: (ctx, { area }) => pickAndRun(ctx, 'roll', kindGroup('foam_roll'), { area }),
+});
+
+// ---- relax ---------------------------------------------------------------------------------------------
+
+const variantAliases: Record<string, RelaxVariant> = {
+  pmr: 'pmr',
+  progressive: 'pmr',
+  'progressive-muscle-relaxation': 'pmr',
+  'tense-release': 'pmr',
+  'body-scan': 'body-scan',
+  bodyscan: 'body-scan',
+  scan: 'body-scan',
+  visualise: 'visualise',
+  visualize: 'visualise',
+  visualisation: 'visualise',
+  visualization: 'visualise',
+  imagery: 'visualise',
+};
+
+const relax = defineCommand({
+  name: 'relax',
+  summary: 'progressive muscle relaxation, a body scan or a short visualisation',
+  usage: '/backcare relax [pmr|body-scan|visualise]',
+  examples: ['/backcare relax', '/backcare relax body-scan'],
+  args: words.max(2, 'relax takes one of pmr, body-scan or visualise').transform((tokens, issue) => {
+    if (tokens.length === 0) return { variant: undefined as RelaxVariant | undefined };
+    const variant = variantAliases[tokens.join('-').toLowerCase()];
+    if (!variant) {
+      issue.addIssue({ code: 'custom', message: `I don't know "${tokens.join(' ')}"; choose pmr, body-scan or visualise` });
+      return z.NEVER;
+    }
+    return { variant: variant as RelaxVariant | undefined };
+  }),
+  run: (ctx, { variant }) => pickAndRun(ctx, 'relax', ['relaxation'], { variant }),
+});
+
+// ---- routine -------------------------------------------------------------------------------------------
+
+type RoutineArgs = { mode: 'programme'; minutes: number } | { mode: 'list' } | { mode: 'named'; id: string };
+
+const routineArgs = words.max(1, 'routine takes one word: list, a number of minutes, or a routine id').transform((tokens, issue): RoutineArgs => {
+  const [word] = tokens;
+  if (word === undefined) return { mode: 'programme', minutes: 10 };
+  if (word.toLowerCase() === 'list') return { mode: 'list' };
+  if (/^\d+$/.test(word)) {
+    const minutes = Number(word);
+    if (minutes < PROGRAMME_MIN_MINUTES || minutes > PROGRAMME_MAX_MINUTES) {
+      issue.addIssue({ code: 'custom', message: `minutes must be a whole number from ${PROGRAMME_MIN_MINUTES} to ${PROGRAMME_MAX_MINUTES}` });
+      return z.NEVER;
+    }
+    return { mode: 'programme', minutes };
+  }
+  return { mode: 'named', id: word.toLowerCase() };
+});
+
+function listReply(ctx: CommandContext): Reply {
+  const library = ctx.deps.library!;
+  const blocks: Reply['blocks'] = [header('Backcare routines')];
+  for (const group of library.byKind()) {
+    blocks.push(text(`*${routineKindNames[group.kind]}*`));
+    blocks.push(bullets(group.routines.map((r) => `\`${r.id}\`: ${r.title} (${r.minutes} min)`)));
+  }
+  blocks.push(context('Run one with `/backcare routine <id>`, or `/backcare routine 10` for a 10-minute mix.'), context(DISCLAIMER));
+  return reply(`${library.size} Backcare routines`, blocks);
+}
+
+const routine = defineCommand({
+  name: 'routine',
+  summary: 'a short programme to fill your minutes, or browse and run a named routine',
+  usage: '/backcare routine [minutes 5-30 | list | <id>]',
+  examples: ['/backcare routine 10', '/backcare routine list', '/backcare routine doorway-chest-stretch'],
+  args: routineArgs,
+  async run(ctx, args) {
+    const library = requireLibrary(ctx);
+    if (!library) return noLibraryReply();
+    switch (args.mode) {
+      case 'list':
+        return listReply(ctx);
+      case 'programme':
+        return sessionReply(ctx, programmePlan(library, args.minutes, { avoid: await recentFor(ctx) }));
+      case 'named': {
+        const found = library.get(args.id);
+        if (!found) {
+          const suggestion = library.suggest(args.id);
+          const message = suggestion
+            ? `I don't have a routine called \`${args.id}\`. Did you mean \`/backcare routine ${suggestion}\`?`
+            : `I don't have a routine called \`${args.id}\`. See \`/backcare routine list\`.`;
+          return reply(message, [text(message)]);
+        }
+        return sessionReply(ctx, routinePlan(found, 'routine'));
+      }
+    }
+  },
+});
+
+export const guidedFeature: Feature = { commands: [breathe, stretch, roll, relax, routine], actions: guidedActions };
