@@ -89,6 +89,8 @@ export interface ClaimOptions {
   platforms: readonly Platform[];
   batchSize: number;
   nextSlot: (prefs: Preferences, after: Date) => Date | null;
+  /** The routine for this person's nudge, given their latest routine ids (newest first). */
+  pickRoutine: (prefs: Preferences, recentIds: readonly string[]) => string;
 }
 
 /**
@@ -118,7 +120,7 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
     const batch: ClaimBatch = { claimed: [], missed: [], ignored: [], invalid: [], locked: raw.length };
     if (raw.length === 0) return batch;
 
-    const inserts: { user_id: number; slot_at: string; status: 'claimed' | 'missed' }[] = [];
+    const inserts: { user_id: number; slot_at: string; status: 'claimed' | 'missed'; routine_id?: string | null }[] = [];
     const advances: { user_id: number; next_due_at: string | null }[] = [];
     const rows = new Map<number, { row: DueRow; prefs: Preferences }>();
     for (const item of raw) {
@@ -142,6 +144,12 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
     }
 
     if (inserts.length > 0) {
+      // The routine is chosen here, in the claim, so a resend after a crash shows the same one; one query for the batch.
+      const recent = await recentRoutinesFor(tx, inserts.map((i) => i.user_id));
+      for (const insert of inserts) {
+        const found = rows.get(insert.user_id)!;
+        insert.routine_id = insert.status === 'claimed' ? options.pickRoutine(found.prefs, recent.get(insert.user_id) ?? []) : null;
+      }
       const ignored = await queryRows<{ user_id: unknown; routine_id: string | null }>(
         tx,
         sql`update nudge_deliveries d set status = 'ignored'
@@ -154,13 +162,13 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
         if (found) batch.ignored.push({ userId: found.row.user_id, workspaceId: found.row.workspace_id, routineId: i.routine_id });
       }
 
-      const inserted = await queryRows<{ id: unknown; user_id: unknown; slot_at: unknown; status: string }>(
+      const inserted = await queryRows<{ id: unknown; user_id: unknown; slot_at: unknown; status: string; routine_id: string | null }>(
         tx,
-        sql`insert into nudge_deliveries (user_id, slot_at, status, claimed_at, claimed_by, attempts)
-            select r.user_id, r.slot_at, r.status, ${now}, ${holder}, 0
-              from jsonb_to_recordset(${json(inserts)}) as r(user_id bigint, slot_at timestamptz, status text)
+        sql`insert into nudge_deliveries (user_id, slot_at, status, routine_id, claimed_at, claimed_by, attempts)
+            select r.user_id, r.slot_at, r.status, r.routine_id, ${now}, ${holder}, 0
+              from jsonb_to_recordset(${json(inserts)}) as r(user_id bigint, slot_at timestamptz, status text, routine_id text)
             on conflict (user_id, slot_at) do nothing
-            returning id, user_id, slot_at, status`,
+            returning id, user_id, slot_at, status, routine_id`,
       );
       for (const ins of inserted) {
         const found = rows.get(num.parse(ins.user_id));
@@ -181,7 +189,7 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
           platformUserId: row.platform_user_id,
           dmChannelId: row.dm_channel_id,
           prefs,
-          routineId: null,
+          routineId: ins.routine_id,
         });
       }
     }
@@ -221,13 +229,55 @@ export async function recordNudgeActivity(
  * Confirms a send. A person may already have pressed a button on the message (status done, skipped…)
  * before this runs: then only the message reference is added.
  */
-export async function confirmSent(db: Queryable, deliveryId: number, messageRef: string, attempts: number, at: Date): Promise<void> {
+export interface Confirmation {
+  deliveryId: number;
+  workspaceId: number;
+  messageRef: string;
+  attempts: number;
+  at: Date;
+}
+
+/**
+ * Confirms sends, many per statement, with their "delivered" activity rows. A person may already have pressed
+ * a button on the message (status done, skipped…) before this runs: then only the message reference is added.
+ * Only the first confirmation of a delivery records activity.
+ */
+export async function confirmSent(db: Queryable, confirmations: readonly Confirmation[]): Promise<void> {
+  if (confirmations.length === 0) return;
+  const rows = confirmations.map((c) => ({ id: c.deliveryId, workspace_id: c.workspaceId, message_ref: c.messageRef, attempts: c.attempts, sent_at: c.at.toISOString() }));
   await db.execute(
-    sql`update nudge_deliveries
-           set status = case when status = 'claimed' then 'sent' else status end,
-               message_ref = ${messageRef}, sent_at = ${at}, attempts = ${attempts}, last_error = null
-         where id = ${deliveryId}`,
+    sql`with confirmed as (
+          update nudge_deliveries d
+             set status = case when d.status = 'claimed' then 'sent' else d.status end,
+                 message_ref = r.message_ref, sent_at = r.sent_at, attempts = r.attempts, last_error = null
+            from jsonb_to_recordset(${json(rows)}) as r(id bigint, workspace_id bigint, message_ref text, attempts int, sent_at timestamptz)
+           where d.id = r.id and d.sent_at is null
+       returning d.user_id, r.workspace_id, d.routine_id, r.sent_at)
+        insert into activity_events (user_id, workspace_id, kind, outcome, source, routine_id, occurred_at)
+        select c.user_id, c.workspace_id, 'nudge', 'delivered', 'nudge', c.routine_id, c.sent_at from confirmed c`,
   );
+}
+
+/** The latest routine ids of each of these people, newest first (at most five each). */
+export async function recentRoutinesFor(db: Queryable, userIds: readonly number[]): Promise<Map<number, string[]>> {
+  const result = new Map<number, string[]>();
+  if (userIds.length === 0) return result;
+  const rows = await queryRows<{ user_id: unknown; routine_id: string }>(
+    db,
+    sql`select r.id as user_id, d.routine_id
+          from jsonb_to_recordset(${json(userIds.map((id) => ({ id })))}) as r(id bigint)
+          cross join lateral (
+            select routine_id, slot_at from nudge_deliveries
+             where user_id = r.id and routine_id is not null order by slot_at desc limit 5) d
+         order by r.id, d.slot_at desc`,
+  );
+  for (const row of rows) {
+    const id = num.parse(row.user_id);
+    const list = result.get(id) ?? [];
+    list.push(row.routine_id);
+    result.set(id, list);
+  }
+  return result;
 }
 
 export async function setRoutine(db: Queryable, deliveryId: number, routineId: string): Promise<void> {
@@ -268,13 +318,13 @@ export async function recentRoutineIds(db: Queryable, userId: number, limit = 5)
   return rows.map((r) => r.routine_id);
 }
 
-/** Claims left `claimed` by a scheduler other than `holder`: candidates for reconciliation. */
-export async function foreignClaims(db: Queryable, holder: number, limit: number): Promise<{ deliveryId: number; claimedBy: number | null }[]> {
+/** Deliveries still `claimed` (unconfirmed), oldest first, skipping ids already looked at: candidates for reconciliation. */
+export async function openClaims(db: Queryable, afterId: number, limit: number): Promise<{ deliveryId: number; claimedBy: number | null }[]> {
   const rows = await queryRows<{ id: unknown; claimed_by: unknown }>(
     db,
     sql`select id, claimed_by from nudge_deliveries
-         where status = 'claimed' and claimed_by is distinct from ${holder}
-         order by claimed_at limit ${limit}`,
+         where status = 'claimed' and id > ${afterId}
+         order by id limit ${limit}`,
   );
   return rows.map((r) => ({ deliveryId: num.parse(r.id), claimedBy: r.claimed_by === null ? null : num.parse(r.claimed_by) }));
 }

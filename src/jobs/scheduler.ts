@@ -3,13 +3,14 @@ import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/client.js';
 import { recordActivity } from '../db/activity.js';
 import { buildNudgeMessage, fallbackRoutineSource, type NudgeRoutine, type NudgeRoutineSource } from '../core/nudge-message.js';
+import type { Preferences } from '../core/preferences.js';
 import type { Platform } from '../core/request.js';
 import type { NudgeDelivery, SendResult, Sender } from '../core/sender.js';
 import {
   claimDueBatch,
   closeDelivery,
   confirmSent,
-  foreignClaims,
+  openClaims,
   LATE_LIMIT_MS,
   pauseUser,
   recentRoutineIds,
@@ -17,6 +18,7 @@ import {
   setRoutine,
   takeOver,
   type ClaimedDelivery,
+  type Confirmation,
 } from './claims.js';
 import type { SchedulerInstance } from './instance.js';
 import { nextSlot } from './slots.js';
@@ -61,6 +63,9 @@ export interface Scheduler {
   reconcile(): Promise<TickReport>;
 }
 
+/** Confirmations written per statement. */
+const CONFIRM_GROUP = 50;
+
 const emptyReport = (): TickReport => ({ claimed: 0, sent: 0, missed: 0, failed: 0, unavailable: 0, reconciled: 0 });
 
 /** A platform-wide pause after a 429: every send to that platform waits until it lifts. */
@@ -99,16 +104,22 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return gate;
   };
 
+  function pick(prefs: Preferences, recentIds: readonly string[]): NudgeRoutine {
+    return (
+      routines.pickForNudge({ allowed: prefs.kinds, recentIds })?.routine ??
+      // Nothing short enough among the person's kinds: a basic nudge beats none.
+      fallbackRoutineSource.pickForNudge({ allowed: prefs.kinds, recentIds })!.routine
+    );
+  }
+
+  /** The routine chosen at claim time; chosen again only if the content library no longer has it. */
   async function routineFor(claimed: ClaimedDelivery): Promise<NudgeRoutine> {
-    const stored = claimed.routineId ? routines.get(claimed.routineId) : undefined;
+    const stored = claimed.routineId ? (routines.get(claimed.routineId) ?? fallbackRoutineSource.get(claimed.routineId)) : undefined;
     if (stored) return stored;
-    const picked =
-      routines.pickForNudge({ allowed: claimed.prefs.kinds, recentIds: await recentRoutineIds(db, claimed.userId) }) ??
-      fallbackRoutineSource.pickForNudge({ allowed: claimed.prefs.kinds, recentIds: [] })!;
-    // Stored before the first send: a resend after a crash shows the same routine.
-    await setRoutine(db, claimed.deliveryId, picked.routine.id);
-    claimed.routineId = picked.routine.id;
-    return picked.routine;
+    const routine = pick(claimed.prefs, await recentRoutineIds(db, claimed.userId));
+    await setRoutine(db, claimed.deliveryId, routine.id);
+    claimed.routineId = routine.id;
+    return routine;
   }
 
   function deliveryOf(claimed: ClaimedDelivery, routine: NudgeRoutine): NudgeDelivery {
@@ -124,12 +135,31 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   const who = (c: ClaimedDelivery) => ({ userId: c.userId, workspaceId: c.workspaceId });
 
+  /**
+   * Confirmations are written in groups (one statement per up to 50, or when a worker runs dry): sends are
+   * not held up by a database round trip each. A crash before a group is written leaves those deliveries
+   * `claimed`, and reconciliation finds their messages on the platform: nothing is sent twice.
+   */
+  let unconfirmed: Confirmation[] = [];
+  let confirming: Promise<void> = Promise.resolve();
+  function flushConfirmations(): Promise<void> {
+    if (unconfirmed.length === 0) return confirming;
+    const group = unconfirmed;
+    unconfirmed = [];
+    confirming = confirming.then(() =>
+      confirmSent(db, group).catch(async (error: unknown) => {
+        // Left claimed by us: the next pass reconciles them (and finds the messages).
+        log.error({ event: 'nudge.confirm_failed', count: group.length, err: error }, 'could not confirm sent nudges; they will be reconciled');
+      }),
+    );
+    return confirming;
+  }
+
   async function markSent(claimed: ClaimedDelivery, result: Extract<SendResult, { status: 'sent' }>, attempts: number, report: TickReport) {
-    const at = now();
-    await confirmSent(db, claimed.deliveryId, result.messageRef, attempts, at);
-    if (result.dmChannelId) await rememberDmChannel(db, claimed.userId, result.dmChannelId);
-    await recordActivity(db, who(claimed), { kind: 'nudge', outcome: 'delivered', source: 'nudge', routineId: claimed.routineId }, at);
+    unconfirmed.push({ deliveryId: claimed.deliveryId, workspaceId: claimed.workspaceId, messageRef: result.messageRef, attempts, at: now() });
     report.sent += 1;
+    if (unconfirmed.length >= CONFIRM_GROUP) void flushConfirmations();
+    if (result.dmChannelId && result.dmChannelId !== claimed.dmChannelId) await rememberDmChannel(db, claimed.userId, result.dmChannelId);
   }
 
   /** Sends one claimed delivery, retrying transient failures within its slot. Never throws. */
@@ -138,6 +168,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (!sender) return;
     let attempts = 0;
     try {
+      // Waited in the queue (or behind rate limits) past its slot: too stale to send.
+      if (now().getTime() - claimed.slotAt.getTime() > LATE_LIMIT_MS) {
+        await closeDelivery(db, claimed.deliveryId, 'missed', 0, 'not sent within 10 minutes of its slot');
+        await recordActivity(db, who(claimed), { kind: 'nudge', outcome: 'missed', source: 'nudge', routineId: claimed.routineId }, now());
+        report.missed += 1;
+        return;
+      }
       const routine = await routineFor(claimed);
       const delivery = deliveryOf(claimed, routine);
       if (sender.isAvailable) {
@@ -197,25 +234,31 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   }
 
-  /** Claims whose holder died: look on the platform first, resend only what is not there. */
+  /**
+   * Claims nobody is working on: their holder died (kill -9), or it is this scheduler and an earlier pass
+   * could not confirm them (passes never overlap, so none of ours is in flight now). Look on the platform
+   * first; resend only what is not there.
+   */
   async function reconcileOrphans(report: TickReport): Promise<void> {
     if (served.length === 0) return;
-    const alive = new Map<number, boolean>();
-    for (let round = 0; round < 100; round++) {
-      const candidates = await foreignClaims(db, instance.id, 200);
+    const alive = new Map<number, boolean>([[instance.id, false]]);
+    let cursor = 0;
+    // Bounded: 100 pages of 200 per pass; the next pass carries on.
+    for (let page = 0; page < 100; page++) {
+      const candidates = await openClaims(db, cursor, 200);
+      if (candidates.length === 0) return;
+      cursor = candidates[candidates.length - 1]!.deliveryId;
       const orphans: ClaimedDelivery[] = [];
       for (const c of candidates) {
-        let holderAlive = false;
         if (c.claimedBy !== null) {
           if (!alive.has(c.claimedBy)) alive.set(c.claimedBy, await instance.isAlive(c.claimedBy));
-          holderAlive = alive.get(c.claimedBy)!;
+          if (alive.get(c.claimedBy)) continue;
         }
-        if (holderAlive) continue;
         const taken = await takeOver(db, c.deliveryId, c.claimedBy, instance.id, served);
         if (taken) orphans.push(taken);
       }
-      if (orphans.length === 0) return;
       await runPool(orphans, (o) => reconcileOne(o, report));
+      await flushConfirmations();
     }
   }
 
@@ -252,21 +295,64 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
   }
 
+  /**
+   * Claims in small batches and sends through `concurrency` workers. The next batch is claimed while the
+   * current one is still sending (at most about 1.5 batches held), so the platform's rate, not the claiming,
+   * sets the pace; claims are never taken far ahead of what can be sent within the slot.
+   */
   async function claimAndSend(report: TickReport): Promise<void> {
     if (served.length === 0) return;
-    // Bounded: at most 10,000 batches per tick; the next tick carries on.
-    for (let i = 0; i < 10_000; i++) {
-      if (!(await instance.isAlive(instance.id))) {
-        log.error({ event: 'scheduler.lost_lock' }, 'scheduler lost its liveness lock; not claiming');
+    const queue: ClaimedDelivery[] = [];
+    let exhausted = false;
+    let batches = 0;
+    let claiming: Promise<void> | null = null;
+
+    const claimMore = async () => {
+      // Bounded: at most 10,000 batches per tick; the next tick carries on.
+      if (batches >= 10_000 || stopped || !(await instance.isAlive(instance.id))) {
+        if (!stopped && batches < 10_000) log.error({ event: 'scheduler.lost_lock' }, 'scheduler lost its liveness lock; not claiming');
+        exhausted = true;
         return;
       }
-      const batch = await claimDueBatch(db, { now: now(), holder: instance.id, platforms: served, batchSize, nextSlot });
+      batches += 1;
+      const batch = await claimDueBatch(db, { now: now(), holder: instance.id, platforms: served, batchSize, nextSlot, pickRoutine: (p, r) => pick(p, r).id });
       for (const bad of batch.invalid) log.error({ event: 'nudge.invalid_preferences', userId: bad.userId, error: bad.error }, 'stored preferences invalid; schedule stopped');
       report.claimed += batch.claimed.length;
       report.missed += batch.missed.length;
-      await runPool(batch.claimed, (c) => deliver(c, report));
-      if (batch.locked < batchSize) return;
-    }
+      queue.push(...batch.claimed);
+      if (batch.locked < batchSize) exhausted = true;
+    };
+    const refill = () =>
+      (claiming ??= claimMore()
+        .catch((error: unknown) => {
+          exhausted = true;
+          log.error({ event: 'scheduler.claim_failed', err: error }, 'claiming failed');
+        })
+        .finally(() => {
+          claiming = null;
+        }));
+
+    const worker = async () => {
+      for (;;) {
+        if (!exhausted && queue.length <= batchSize / 2) {
+          const pending = refill();
+          if (queue.length === 0) await pending;
+        }
+        const next = queue.shift();
+        if (next) {
+          await deliver(next, report);
+          continue;
+        }
+        void flushConfirmations();
+        if (claiming) {
+          await claiming;
+          continue;
+        }
+        if (exhausted) return;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    await flushConfirmations();
   }
 
   let running: Promise<TickReport> | null = null;

@@ -203,6 +203,17 @@ describeEachDatabase('nudge scheduler', (database) => {
       expect((await deliveries(database().db))[0]!.status).toBe('missed');
     });
 
+    it('reconciles its own claim left unconfirmed by an earlier pass (nothing of ours is in flight between passes)', async () => {
+      const script = fakeSender();
+      const { scheduler } = setup(script);
+      const id = await orphan({ slotAt: new Date('2026-03-03T10:00:00Z'), routineId: 'nudge-slow-breaths' });
+      await database().db.execute(sql`update nudge_deliveries set claimed_by = 1 where id = ${id}`);
+      script.posted.set(id, 'posted-before-confirm-failed');
+      await scheduler.reconcile();
+      expect(script.sent).toHaveLength(0);
+      expect((await deliveries(database().db))[0]).toMatchObject({ status: 'sent', message_ref: 'posted-before-confirm-failed' });
+    });
+
     it('leaves a claim alone while its holder is still running', async () => {
       const script = fakeSender();
       const alive: SchedulerInstance = { id: 1, isAlive: async (holder) => holder === 1 || holder === 99, close: async () => undefined };
