@@ -61,7 +61,9 @@ export function splitText(value: string, max: number): string[] {
 
 const plain = (value: string, max: number): types.PlainTextElement => ({ type: 'plain_text', text: clip(value, max), emoji: true });
 
+/** Slack rejects empty text objects, so empty text renders as nothing. */
 function sections(value: string): SlackBlock[] {
+  if (value.trim() === '') return [];
   return splitText(escapeMrkdwn(value), slackLimits.slackSectionText).map((piece) => ({
     type: 'section',
     text: { type: 'mrkdwn', text: piece },
@@ -71,7 +73,7 @@ function sections(value: string): SlackBlock[] {
 function renderBlock(block: Block): SlackBlock[] {
   switch (block.type) {
     case 'header':
-      return [{ type: 'header', text: plain(block.text, slackLimits.headerText) }];
+      return block.text.trim() === '' ? [] : [{ type: 'header', text: plain(block.text, slackLimits.headerText) }];
     case 'text':
       return sections(block.text);
     case 'caution':
@@ -79,18 +81,20 @@ function renderBlock(block: Block): SlackBlock[] {
     case 'list':
       return sections(block.items.map((item, i) => (block.style === 'numbered' ? `${i + 1}. ${item}` : `• ${item}`)).join('\n'));
     case 'context':
+      if (block.text.trim() === '') return [];
       return splitText(escapeMrkdwn(block.text), slackLimits.slackSectionText).map((piece) => ({
         type: 'context',
         elements: [{ type: 'mrkdwn', text: piece }],
       }));
     case 'fields': {
       const out: SlackBlock[] = [];
+      // An empty value would leave a dangling label; Slack shows "–" better than a blank.
       for (let i = 0; i < block.fields.length; i += slackLimits.fieldsPerSection) {
         out.push({
           type: 'section',
           fields: block.fields.slice(i, i + slackLimits.fieldsPerSection).map((f) => ({
             type: 'mrkdwn',
-            text: clip(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`, slackLimits.fieldText),
+            text: clip(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value) || '–'}`, slackLimits.fieldText),
           })),
         });
       }
@@ -170,7 +174,7 @@ export interface SlackMessage {
 
 /** The fallback text shows in notifications and for screen readers; Slack truncates long ones, we cut first. */
 export function fallbackText(summary: string): string {
-  return clip(escapeMrkdwn(summary), slackLimits.slackFallbackText);
+  return clip(escapeMrkdwn(summary), slackLimits.slackFallbackText) || 'Backcare';
 }
 
 export function renderMessage(reply: Pick<Reply, 'summary' | 'blocks' | 'actions'>): SlackMessage {
