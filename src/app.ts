@@ -8,6 +8,7 @@ import { databaseOptionsFromEnv, openDatabase, type Database } from './db/client
 import { createConsoleAdapter } from '../adapters/console/adapter.js';
 import { createDiscordAdapter } from '../adapters/discord/adapter.js';
 import { loadRoutineLibrary } from './core/content/loader.js';
+import { triageRules } from './core/triage/load.js';
 import { nextSlot } from './jobs/slots.js';
 import path from 'node:path';
 import { createConsoleSender } from '../adapters/console/sender.js';
@@ -42,6 +43,8 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   // Content first: a broken routine file stops start-up (file, path inside it, problem) before anything opens.
   const library = loadRoutineLibrary();
   log.info({ event: 'content.loaded', routines: library.size }, `loaded ${library.size} routines`);
+  // The triage rules too: a broken content/triage.yaml stops start-up with its line, not the first person's check.
+  triageRules();
   const dbOptions = databaseOptionsFromEnv(env);
   log.info({ event: 'db.opening', driver: dbOptions.driver }, `opening database (${dbOptions.driver === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'})`);
   const database = await openDatabase(dbOptions);
