@@ -31,7 +31,9 @@ export type OptionSpec =
       maxLength?: number;
     }
   | { kind: 'integer'; name: string; description: string; required?: boolean; min: number; max: number }
-  | { kind: 'role'; name: string; description: string; required?: boolean };
+  | { kind: 'role'; name: string; description: string; required?: boolean }
+  /** A person: handed to the core as a `<@id>` mention, as its commands expect. */
+  | { kind: 'user'; name: string; description: string; required?: boolean };
 
 export interface SubcommandSpec {
   name: string;
@@ -43,13 +45,17 @@ export interface SubcommandSpec {
 
 const choice = (value: string, name = value) => ({ name, value });
 
-/** Breathing patterns and relax variants as the core's guided sessions accept them. */
-export const breathePatterns = ['diaphragmatic', 'box', '4-7-8', 'coherent'] as const;
-export const relaxKinds = ['pmr', 'body-scan', 'visualise'] as const;
-export const bodyAreas = ['upper-back', 'shoulders', 'neck', 'chest'] as const;
+/** Areas as the core's `stretch`/`roll` parse them (see parseArea in src/core/features/guided.ts). */
+export const bodyAreas = ['neck', 'shoulders', 'upper-back', 'mid-back', 'shoulder-blades', 'chest'] as const;
 
-/** Typed options for the core commands Discord can type; order = the order the core reads its arguments. */
+/**
+ * Typed options for the core commands Discord can type; the order is the order the core reads its words
+ * (the option values are joined into the same text a person would type after `/backcare <sub>`).
+ */
 const typedSpecs: Record<string, readonly OptionSpec[]> = {
+  help: [],
+  'forget-me': [],
+  triage: [],
   settings: [
     {
       kind: 'string',
@@ -63,7 +69,7 @@ const typedSpecs: Record<string, readonly OptionSpec[]> = {
     {
       kind: 'string',
       name: 'pattern',
-      description: 'breathing pattern',
+      description: 'breathing pattern (default diaphragmatic)',
       choices: [choice('diaphragmatic', 'diaphragmatic (belly)'), choice('box'), choice('4-7-8'), choice('coherent', 'coherent (slow)')],
     },
     { kind: 'integer', name: 'minutes', description: 'how long, 1–10 minutes (default 2)', min: 1, max: 10 },
@@ -80,16 +86,24 @@ const typedSpecs: Record<string, readonly OptionSpec[]> = {
   ],
   routine: [
     { kind: 'string', name: 'routine', description: '"list" or a routine id: start typing', autocomplete: 'routine', maxLength: 40 },
-    { kind: 'integer', name: 'minutes', description: 'build a programme of this many minutes', min: 1, max: 30 },
+    { kind: 'integer', name: 'minutes', description: 'or: a mixed programme of this many minutes (5–30)', min: 5, max: 30 },
   ],
+  nudge: [{ kind: 'string', name: 'when', description: 'get your next nudge now', required: true, choices: [choice('now')] }],
+  me: [{ kind: 'string', name: 'export', description: 'download everything stored about you', choices: [choice('export', 'export my data')] }],
+  admin: [
+    { kind: 'string', name: 'action', description: 'what to do', required: true, choices: [choice('forget', 'forget a person (delete their data)')] },
+    { kind: 'user', name: 'person', description: 'whose data', required: true },
+  ],
+  // Teams by role would need the privileged Server Members intent to list members; Discord stats cover the server.
   stats: [
-    { kind: 'role', name: 'team', description: 'a role to report on (default: the whole server)' },
     { kind: 'integer', name: 'weeks', description: 'how many weeks back (default 4)', min: 1, max: 26 },
+    { kind: 'string', name: 'csv', description: 'also export a CSV', choices: [choice('csv', 'yes, as CSV')] },
+  ],
+  lead: [
+    { kind: 'string', name: 'action', description: 'list (default), add or remove', choices: [choice('list'), choice('add'), choice('remove')] },
+    { kind: 'user', name: 'person', description: 'who (for add and remove)' },
   ],
 };
-
-/** Core commands that take no arguments: no generic `args` option for them. */
-const noArgs = new Set(['help', 'me', 'forget-me']);
 
 /** Discord-only: which role counts as team leads in this server. */
 export const LEAD_ROLE_SUBCOMMAND = 'lead-role';
@@ -114,9 +128,7 @@ export function subcommandSpecs(commands: readonly Pick<RegisteredCommand, 'name
     .map((c) => ({
       name: c.name,
       description: trim(c.summary, 100),
-      options:
-        typedSpecs[c.name] ??
-        (noArgs.has(c.name) ? [] : [{ kind: 'string', name: 'args', description: 'anything after the command, as you would type it', maxLength: 200 } as const]),
+      options: typedSpecs[c.name] ?? [{ kind: 'string', name: 'args', description: 'anything after the command, as you would type it', maxLength: 200 } as const],
     }));
   for (const spec of adapterSpecs) if (!specs.some((s) => s.name === spec.name)) specs.push(spec);
   return specs.slice(0, 25);
@@ -141,6 +153,9 @@ function addOptions(sub: SlashCommandSubcommandBuilder, options: readonly Option
         break;
       case 'role':
         sub.addRoleOption((o) => o.setName(option.name).setDescription(option.description).setRequired(option.required ?? false));
+        break;
+      case 'user':
+        sub.addUserOption((o) => o.setName(option.name).setDescription(option.description).setRequired(option.required ?? false));
         break;
     }
   }

@@ -40,7 +40,8 @@ function checkValue(spec: OptionSpec, value: unknown): string | number | null {
       const n = z.number().int().min(spec.min).max(spec.max).safeParse(value);
       return n.success ? n.data : null;
     }
-    case 'role': {
+    case 'role':
+    case 'user': {
       const r = z.string().regex(/^\d{15,21}$/).safeParse(value);
       return r.success ? r.data : null;
     }
@@ -91,6 +92,7 @@ export function commandText(spec: SubcommandSpec, values: OptionValues): string 
     if (value === undefined) continue;
     if (option.name === 'args' && typeof value === 'string') parts.push(value);
     else if (option.kind === 'role') parts.push(`<@&${value}>`);
+    else if (option.kind === 'user') parts.push(`<@${value}>`);
     else parts.push(quote(String(value)));
   }
   return parts.join(' ');

@@ -34,6 +34,7 @@ export async function startHarness(db: Db, overrides: Partial<DiscordAdapterOpti
     token: BOT_TOKEN,
     applicationId: APP_ID,
     rest: { api: api.api, retries: 1, timeout: 5000 },
+    ...(core.deps.library ? { routineChoices: () => core.deps.library!.all().map((r) => ({ id: r.id, title: r.title })) } : {}),
     ...overrides,
   });
   adapter.attach();

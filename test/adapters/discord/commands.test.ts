@@ -1,0 +1,142 @@
+import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption, type APIApplicationCommandSubcommandOption } from 'discord.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCommand, subcommandSpecs } from '../../../adapters/discord/commands.js';
+import { registerCommands, registeredCommands } from '../../../adapters/discord/register.js';
+import { features } from '../../../src/core/features/index.js';
+import { openTestDatabase } from '../../support/db.js';
+import type { Database } from '../../../src/db/client.js';
+import { startFakeDiscordApi } from '../../support/discord/fake-api.js';
+import { APP_ID, autocomplete, BOT_TOKEN, GUILD_ID, MANAGE_GUILD_PERMISSIONS, slashCommand, type RawOption } from '../../support/discord/payloads.js';
+import { startHarness, type Harness } from './harness.js';
+
+const json = registeredCommands();
+const subcommands = (json.options ?? []) as APIApplicationCommandSubcommandOption[];
+
+describe('the /backcare registration', () => {
+  it('is what the adapter parses with: the same builder output from the same core commands', async () => {
+    const { core } = await import('./harness-core.js').then((m) => m.coreWithoutDb());
+    expect(buildCommand(subcommandSpecs(core.commands)).toJSON()).toEqual(json);
+  });
+
+  it('has every listed core command as a subcommand, within Discord’s limits', () => {
+    const names = subcommands.map((s) => s.name);
+    for (const command of features.flatMap((f) => f.commands ?? []).filter((c) => c.listed)) expect(names).toContain(command.name);
+    expect(names).toContain('lead-role');
+    expect(subcommands.length).toBeLessThanOrEqual(25);
+    expect(json.name).toBe('backcare');
+    expect(json.contexts).toEqual([0, 1]);
+    for (const sub of subcommands) {
+      expect(sub.type).toBe(ApplicationCommandOptionType.Subcommand);
+      expect(sub.name).toMatch(/^[-_a-z0-9]{1,32}$/);
+      expect(sub.description.length).toBeGreaterThan(0);
+      expect(sub.description.length).toBeLessThanOrEqual(100);
+      for (const option of (sub.options ?? []) as APIApplicationCommandBasicOption[]) {
+        expect(option.description.length).toBeLessThanOrEqual(100);
+        const choices = 'choices' in option ? (option.choices ?? []) : [];
+        expect(choices.length).toBeLessThanOrEqual(25);
+      }
+    }
+    expect(JSON.stringify(json).length).toBeLessThanOrEqual(8000);
+  });
+
+  it('npm run discord:register puts exactly this JSON to the guild route, or the global one', async () => {
+    const api = await startFakeDiscordApi();
+    try {
+      await registerCommands({ token: BOT_TOKEN, applicationId: APP_ID, guildId: GUILD_ID, rest: { api: api.api } });
+      await registerCommands({ token: BOT_TOKEN, applicationId: APP_ID, rest: { api: api.api } });
+      expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`PUT /applications/${APP_ID}/guilds/${GUILD_ID}/commands`, `PUT /applications/${APP_ID}/commands`]);
+      for (const request of api.requests) expect(request.body).toEqual([json]);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+/** Sample values for one registered option, read from the registration JSON itself. */
+function samples(option: APIApplicationCommandBasicOption, routineId: string): RawOption[] {
+  const make = (value: string | number) => ({ name: option.name, type: option.type, value });
+  if ('choices' in option && option.choices?.length) return option.choices.map((c) => make(c.value));
+  switch (option.type) {
+    case ApplicationCommandOptionType.Integer:
+      return [make(option.min_value ?? 1), make(option.max_value ?? 1)];
+    case ApplicationCommandOptionType.String:
+      if (option.autocomplete) return option.name === 'timezone' ? [make('Europe/London')] : [make(routineId), make('list')];
+      return [make('now')];
+    case ApplicationCommandOptionType.User:
+      return [make('666666666666666667')];
+    case ApplicationCommandOptionType.Role:
+      return [make('555555555555555556')];
+    default:
+      throw new Error(`the walk does not know option type ${option.type}`);
+  }
+}
+
+const failure = /Usage:|I don't know|not a Backcare command|something went wrong|not an option|cannot use|did not come through/;
+
+describe('every registered subcommand and option is handled', () => {
+  let database: Database;
+  let h: Harness;
+  beforeAll(async () => {
+    database = await openTestDatabase('pglite');
+    h = await startHarness(database.db, { timeScale: 0.0005 });
+  });
+  afterAll(async () => {
+    await h.close();
+    await database.close();
+  });
+
+  async function run(sub: string, values: RawOption[]): Promise<string> {
+    const payload = slashCommand(sub, values, { kind: 'guild', permissions: MANAGE_GUILD_PERMISSIONS });
+    await h.emit(payload);
+    const callbacks = h.callbacks(payload.id);
+    expect(callbacks.length, `${sub} ${JSON.stringify(values)} was answered`).toBeGreaterThan(0);
+    return JSON.stringify(callbacks);
+  }
+
+  it('walks each subcommand with no options and with each option value, through the adapter to the core', async () => {
+    const routineId = h.core.deps.library!.all()[0]!.id;
+    let walked = 0;
+    for (const sub of subcommands) {
+      const options = (sub.options ?? []) as APIApplicationCommandBasicOption[];
+      const required = options.filter((o) => o.required).map((o) => samples(o, routineId)[0]!);
+      const cases: RawOption[][] = [required];
+      for (const option of options.filter((o) => !o.required)) for (const sample of samples(option, routineId)) cases.push([...required, sample]);
+      for (const optionValues of cases) {
+        // An option alone may be an incomplete sentence (`lead add` wants a person): then, with every other
+        // option filled in too, the core must accept it. Either way nothing may be lost in translation.
+        let answer = await run(sub.name, optionValues);
+        if (/Usage:/.test(answer)) {
+          const others = options.filter((o) => !optionValues.some((v) => v.name === o.name)).map((o) => samples(o, routineId));
+          const combos = others.reduce<RawOption[][]>((acc, values) => acc.flatMap((combo) => values.map((v) => [...combo, v])), [[]]);
+          for (const combo of combos) {
+            answer = await run(sub.name, [...optionValues, ...combo]);
+            if (!/Usage:/.test(answer)) break;
+          }
+        }
+        expect(answer, `${sub.name} ${JSON.stringify(optionValues)}`).not.toMatch(failure);
+        walked++;
+      }
+    }
+    expect(walked).toBeGreaterThan(subcommands.length);
+  });
+
+  it('answers every autocomplete option with at most 25 choices that the command then accepts', async () => {
+    const autocompleted = subcommands.flatMap((sub) =>
+      ((sub.options ?? []) as APIApplicationCommandBasicOption[]).filter((o) => 'autocomplete' in o && o.autocomplete).map((o) => ({ sub: sub.name, option: o })),
+    );
+    expect(autocompleted.map((a) => `${a.sub}.${a.option.name}`).sort()).toEqual(['routine.routine', 'settings.timezone']);
+    for (const { sub, option } of autocompleted) {
+      const payload = autocomplete(sub, [{ name: option.name, type: option.type, value: '', focused: true }]);
+      await h.emit(payload);
+      const [callback] = h.callbacks(payload.id);
+      expect(callback!.type).toBe(8);
+      const choices = callback!.data!.choices as { name: string; value: string }[];
+      expect(choices.length).toBeGreaterThan(0);
+      expect(choices.length).toBeLessThanOrEqual(25);
+      for (const choice of choices) expect(choice.name.length).toBeLessThanOrEqual(100);
+      const picked = slashCommand(sub, [{ name: option.name, type: option.type, value: choices[1]!.value }]);
+      await h.emit(picked);
+      expect(JSON.stringify(h.callbacks(picked.id))).not.toMatch(failure);
+    }
+  });
+});
