@@ -61,7 +61,24 @@ const dueRowSchema = z.object({
 });
 type DueRow = z.infer<typeof dueRowSchema>;
 
+/**
+ * Validated preference sets by content. Validation is a pure function of the stored values, and a tick
+ * sees the same few combinations (zone, hours, kinds) over and over; the map is emptied when it grows large.
+ */
+const validated = new Map<string, Preferences>();
+const VALIDATED_MAX = 20_000;
+
 function prefsOf(row: DueRow): Preferences {
+  const key = JSON.stringify([row.opted_in, row.timezone, row.days, row.start_time, row.end_time, row.every_minutes, row.kinds, row.snoozed_until, row.delivery, row.channel_id, row.paused_reason]);
+  const known = validated.get(key);
+  if (known) return known;
+  const prefs = validatePrefs(row);
+  if (validated.size >= VALIDATED_MAX) validated.clear();
+  validated.set(key, prefs);
+  return prefs;
+}
+
+function validatePrefs(row: DueRow): Preferences {
   return preferencesFromRow({
     userId: row.user_id,
     optedIn: row.opted_in,

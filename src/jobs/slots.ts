@@ -42,33 +42,58 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 const MAX_EMPTY_DAYS = 400;
 
+type LocalDate = { year: number; month: number; day: number };
+
+/** Calendar arithmetic on plain dates (no zone involved), via UTC. */
+function addDays(date: LocalDate, days: number): LocalDate {
+  const d = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+
+/** mon…sun for a calendar date. */
+function weekdayOf(date: LocalDate): Weekday {
+  return weekdays[(new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay() + 6) % 7]!;
+}
+
+/**
+ * Local-time conversions repeat endlessly across a tick (thousands of people share a handful of zones and
+ * working hours), so they are remembered; the map is simply emptied when it grows large.
+ */
+const instantCache = new Map<string, number>();
+const INSTANT_CACHE_MAX = 50_000;
+
 /**
  * The instant a local wall-clock time names in `zone`. A time that exists twice (fall-back overlap)
  * takes the earlier instant; one that does not exist (spring-forward gap) moves forward by the gap.
  */
-export function localInstant(zoneName: string, date: { year: number; month: number; day: number }, clock: string): number {
+export function localInstant(zoneName: string, date: LocalDate, clock: string): number {
+  const key = `${zoneName}|${date.year}-${date.month}-${date.day}|${clock}`;
+  const cached = instantCache.get(key);
+  if (cached !== undefined) return cached;
   const [hour, minute] = clock.split(':').map(Number) as [number, number];
   const zone = IANAZone.create(zoneName);
   const wallMs = Date.UTC(date.year, date.month - 1, date.day, hour, minute);
-  // Every offset the zone uses around that day; the instants whose own offset agrees are the real ones.
-  const offsets = new Set([zone.offset(wallMs - DAY_MS), zone.offset(wallMs), zone.offset(wallMs + DAY_MS)]);
+  // The offsets in force a day either side cover any change near this time; the instants whose own
+  // offset agrees are the real ones.
+  const offsets = new Set([zone.offset(wallMs - DAY_MS), zone.offset(wallMs + DAY_MS)]);
   let earliest: number | null = null;
   for (const offset of offsets) {
     const instant = wallMs - offset * 60_000;
     if (zone.offset(instant) === offset && (earliest === null || instant < earliest)) earliest = instant;
   }
-  if (earliest !== null) return earliest;
   // In the gap: luxon keeps the wall time and applies the offset from before the change, i.e. moves forward by the gap.
-  return DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour, minute }, { zone }).toMillis();
+  const result = earliest ?? DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour, minute }, { zone }).toMillis();
+  if (instantCache.size >= INSTANT_CACHE_MAX) instantCache.clear();
+  instantCache.set(key, result);
+  return result;
 }
 
 /** The working window that opens on a local date, or null if that weekday is not a working day. */
-function windowOn(rules: SlotRules, day: DateTime): { open: number; close: number } | null {
-  const weekday = weekdays[day.weekday - 1]!;
-  if (!rules.days.includes(weekday)) return null;
+function windowOn(rules: SlotRules, day: LocalDate): { open: number; close: number } | null {
+  if (!rules.days.includes(weekdayOf(day))) return null;
   const open = localInstant(rules.timezone, day, rules.start);
   // An end earlier than the start closes on the next date (night shifts); the window belongs to the date it opened on.
-  const closeDay = rules.end < rules.start ? day.plus({ days: 1 }) : day;
+  const closeDay = rules.end < rules.start ? addDays(day, 1) : day;
   const close = localInstant(rules.timezone, closeDay, rules.end);
   return { open, close };
 }
@@ -84,9 +109,10 @@ export function nextSlots(rules: SlotRules, after: Date, count: number): Date[] 
   const stepMs = rules.everyMinutes * 60_000;
   const snoozeMs = rules.snoozeUntil?.getTime() ?? -Infinity;
   const afterMs = after.getTime();
-  // Start a day early: a window that opened yesterday may still be running past midnight.
   const from = Math.max(afterMs, snoozeMs);
-  let day = DateTime.fromMillis(from, { zone: rules.timezone }).startOf('day').minus({ days: 1 });
+  // Start a day early: a window that opened yesterday may still be running past midnight.
+  const local = new Date(from + IANAZone.create(rules.timezone).offset(from) * 60_000);
+  let day = addDays({ year: local.getUTCFullYear(), month: local.getUTCMonth() + 1, day: local.getUTCDate() }, -1);
   let emptyDays = 0;
   while (found.length < count && emptyDays < MAX_EMPTY_DAYS) {
     const window = windowOn(rules, day);
@@ -100,7 +126,7 @@ export function nextSlots(rules: SlotRules, after: Date, count: number): Date[] 
       }
     }
     emptyDays = foundToday ? 0 : emptyDays + 1;
-    day = day.plus({ days: 1 });
+    day = addDays(day, 1);
   }
   return found;
 }
