@@ -107,10 +107,14 @@ export function renderEmbed(blocks: readonly Block[], formErrors?: Record<string
   if (formErrors && Object.keys(formErrors).length > 0) {
     lines.push(Object.entries(formErrors).map(([field, message]) => `❌ **${field}**: ${message}`).join('\n'));
   }
-  if (fields.length > 0) embed.fields = fields.slice(0, discordLimits.embedFields);
-  const titleAndFields = (embed.title?.length ?? 0) + (embed.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
-  const room = Math.min(discordLimits.discordEmbedDescription, discordLimits.embedTotal - titleAndFields);
   const description = lines.join('\n\n');
+  // An embed holds 6,000 characters in all: fields give way first, so some of the description always shows.
+  const kept = fields.slice(0, discordLimits.embedFields);
+  const fieldsLength = () => kept.reduce((n, f) => n + f.name.length + f.value.length, 0);
+  const titleLength = embed.title?.length ?? 0;
+  while (kept.length > 0 && titleLength + fieldsLength() + Math.min(description.length, 1000) > discordLimits.embedTotal) kept.pop();
+  if (kept.length > 0) embed.fields = kept;
+  const room = Math.min(discordLimits.discordEmbedDescription, discordLimits.embedTotal - titleLength - fieldsLength());
   if (description) embed.description = clip(description, room);
   const empty = !embed.title && !embed.description && !embed.fields && !embed.image;
   return { embed: empty ? null : embed, files };
