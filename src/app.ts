@@ -7,6 +7,7 @@ import { createCore, type Core } from './core/router.js';
 import { databaseOptionsFromEnv, openDatabase, type Database } from './db/client.js';
 import { createConsoleAdapter } from '../adapters/console/adapter.js';
 import { createDiscordAdapter } from '../adapters/discord/adapter.js';
+import { createSlackAdapter } from '../adapters/slack/adapter.js';
 import { loadRoutineLibrary } from './core/content/loader.js';
 import { triageRules } from './core/triage/load.js';
 import { nextSlot } from './jobs/slots.js';
@@ -67,8 +68,29 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
         senders.console = createConsoleSender(consoleAdapter, { logFile: path.resolve(env.BACKCARE_DATA_DIR, 'console-nudges.log') });
         break;
       }
-      case 'slack':
-        throw new Error(`the ${name} adapter is not available in this build yet`);
+      case 'slack': {
+        if (!env.SLACK_SIGNING_SECRET) throw new Error('the slack adapter needs SLACK_SIGNING_SECRET');
+        const slackAdapter = createSlackAdapter({
+          core,
+          log,
+          signingSecret: env.SLACK_SIGNING_SECRET,
+          botToken: env.SLACK_BOT_TOKEN,
+          appToken: env.SLACK_APP_TOKEN,
+          oauth:
+            env.SLACK_CLIENT_ID && env.SLACK_CLIENT_SECRET && env.SLACK_STATE_SECRET
+              ? { clientId: env.SLACK_CLIENT_ID, clientSecret: env.SLACK_CLIENT_SECRET, stateSecret: env.SLACK_STATE_SECRET }
+              : undefined,
+          port: env.PORT,
+          timeScale: env.BACKCARE_TIME_SCALE,
+          healthy: () => database.ping().then(
+            () => true,
+            () => false,
+          ),
+        });
+        adapters.push(slackAdapter);
+        senders.slack = slackAdapter.sender;
+        break;
+      }
       case 'discord': {
         if (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID) throw new Error('the discord adapter needs DISCORD_TOKEN and DISCORD_APPLICATION_ID');
         const discordAdapter = createDiscordAdapter({

@@ -26,7 +26,7 @@ import {
   viewSubmissionSchema,
   type BlockActions,
 } from './parse.js';
-import { BackcareHttpReceiver, slackPaths } from './receiver.js';
+import { BackcareHttpReceiver } from './receiver.js';
 import { localFiles, modalErrors, renderBlocks, renderMessage, renderModal, resultModal, timezoneOptions, type SlackMessage } from './render.js';
 import { createSlackSender } from './sender.js';
 import { classifySlackError, createClientPool, defaultClientOptions, type TokenLookup } from './slack-api.js';
@@ -312,26 +312,12 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   let httpReceiver: BackcareHttpReceiver | null = null;
   const installUrlOptions = { scopes: [...botScopes] };
   if (options.appToken) {
-    receiver = new SocketModeReceiver({
-      appToken: options.appToken,
-      logger: boltLogger(log),
-      customRoutes: [
-        {
-          path: slackPaths.health,
-          method: 'GET',
-          handler: (_req, res) => {
-            void healthy().then((ok) => {
-              res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-              res.end(JSON.stringify({ ok }));
-            });
-          },
-        },
-      ],
-      installerOptions: { port: options.port },
-      ...(options.oauth && installationStore
-        ? { ...options.oauth, installationStore, scopes: [...botScopes], redirectUri: undefined }
-        : {}),
-    });
+    // Socket Mode is for one workspace without a public URL (Slack does not list Socket Mode apps for
+    // distribution); the OAuth install flow needs public HTTPS anyway, so it goes with the HTTP receiver.
+    if (options.oauth) throw new Error('Socket Mode (SLACK_APP_TOKEN) serves one workspace: unset SLACK_APP_TOKEN to use OAuth (SLACK_CLIENT_ID…) over HTTP');
+    if (!options.botToken) throw new Error('Socket Mode (SLACK_APP_TOKEN) needs SLACK_BOT_TOKEN');
+    // /healthz in Socket Mode is served by the ops server on PORT (src/ops/runtime.ts), so no HTTP server here.
+    receiver = new SocketModeReceiver({ appToken: options.appToken, logger: boltLogger(log) });
   } else {
     httpReceiver = new BackcareHttpReceiver({
       signingSecret: options.signingSecret,
