@@ -2,10 +2,10 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../../src/config/logger.js';
 import type { Adapter } from '../../src/core/adapter.js';
-import type { Form, Reply, Sequence } from '../../src/core/reply.js';
+import type { Form, Frame, Reply, Sequence } from '../../src/core/reply.js';
 import type { Actor, CoreInput } from '../../src/core/request.js';
 import type { Core } from '../../src/core/router.js';
-import { playSequence } from '../../src/core/sequence-player.js';
+import { LiveSessions, type LiveSession } from '../../src/core/live-sessions.js';
 import type { ConsoleSurface } from './sender.js';
 import { fieldPrompt, formIntro, parseFieldAnswer, renderBlocks, renderReply, type Choice, type ConsoleStyle } from './render.js';
 
@@ -41,11 +41,6 @@ interface FormState {
   only?: string[];
 }
 
-interface Playing {
-  controller: AbortController;
-  done: Promise<void>;
-}
-
 /**
  * A chat surface in the terminal: lines in, rendered replies out. Buttons become numbered choices,
  * forms are asked field by field, sequences play live. At end of input it finishes what is pending, then resolves `finished`.
@@ -56,7 +51,9 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
   const style: ConsoleStyle = { ansi: options.interactive };
   let choices: Choice[] = [];
   let formState: FormState | null = null;
-  let playing: Playing | null = null;
+  // Sequences play through the same registry the chat adapters use; the console adds a per-second countdown.
+  const live = new LiveSessions({ timeScale: options.timeScale, log });
+  let playing: LiveSession | null = null;
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
   let resolveFinished!: () => void;
@@ -92,31 +89,31 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     choices = sequenceChoices;
     const hint = renderReply({ summary: '', blocks: [], actions: sequence.actions, visibility: 'ephemeral' }, style).text;
     if (hint) await say(hint);
-    const controller = new AbortController();
-    const run = async () => {
-      const outcome = await playSequence(sequence, {
-        timeScale: options.timeScale,
-        signal: controller.signal,
-        show: async (frame) => {
-          const textValue = renderBlocks(frame.blocks, style);
-          // In a terminal the frame replaces the previous one; piped, each frame is a line of its own.
-          if (options.interactive) await write(`\r\x1b[2K${textValue.replace(/\n/g, '  ')}`);
-          else await say(textValue);
-        },
-      });
-      if (options.interactive) await write('\n');
-      if (playing?.controller === controller) playing = null;
-      if (outcome === 'completed' && sequence.onComplete) {
-        const { actionId, value } = sequence.onComplete;
+    const render = (frame: Frame, remainingMs?: number) => {
+      const textValue = renderBlocks(frame.blocks, style);
+      const countdown = remainingMs === undefined ? '' : `  (${Math.ceil(remainingMs / 1000)})`;
+      // In a terminal the frame replaces the previous one; piped, each frame is a line of its own.
+      return options.interactive ? write(`\r\x1b[2K${textValue.replace(/\n/g, '  ')}${countdown}`) : say(textValue);
+    };
+    const session = live.play(sequence, {
+      show: (frame) => render(frame),
+      ...(options.interactive ? { tick: (frame: Frame, _index: number, remainingMs: number) => render(frame, remainingMs) } : {}),
+      dispatch: async ({ actionId, value }) => {
+        if (options.interactive) await write('\n');
         queue = queue.then(() => send({ kind: 'action', actionId, value })).catch((error: unknown) => log.error({ err: error }, 'console completion failed'));
         await queue;
-      }
-    };
-    playing = { controller, done: run() };
+      },
+      onEnd: (outcome) => {
+        if (playing === session) playing = null;
+        // A completion's reply already started on a fresh line (see dispatch); anything else ends the live line here.
+        if (options.interactive && !(outcome === 'completed' && sequence.onComplete)) return write('\n');
+      },
+    });
+    playing = session;
   }
 
   function stopPlaying(): void {
-    playing?.controller.abort();
+    playing?.stop();
     playing = null;
   }
 
@@ -206,7 +203,7 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     void (async () => {
       // Finish the queued lines first, then any live sequence (and the reply it triggers), then flush output.
       await queue;
-      while (playing) await playing.done;
+      await live.idle();
       await queue;
       if (formState) await say('');
       await write('');

@@ -119,7 +119,15 @@ export function programmePlan(
   const random = options.random ?? Math.random;
   const avoid = options.avoid ?? [];
   const budget = minutes * 60;
-  const breathingReserve = minutes >= 6 ? 120 : 60;
+  // Calm, hold-free patterns to finish: box and 4-7-8 holds do not suit everyone at the end of exercise.
+  const calm = library.matching({ kinds: ['breathing'] }).filter((r) => r.pattern === 'coherent' || r.pattern === 'diaphragmatic');
+  const calmFresh = calm.filter((r) => !avoid.includes(r.id));
+  const calmPool = calmFresh.length > 0 ? calmFresh : calm;
+  const breathingRoutine = calmPool[Math.min(calmPool.length - 1, Math.floor(random() * calmPool.length))];
+  const pattern = breathingRoutine?.pattern ?? 'coherent';
+  // Whole breaths of at least two minutes (one for short programmes) are kept back for the end.
+  const breathingTarget = minutes >= 6 ? 120 : 60;
+  const breathingReserve = Math.ceil(breathingTarget / cycleSeconds(breathingPatterns[pattern])) * cycleSeconds(breathingPatterns[pattern]) + TRANSITION_SECONDS;
   const used = new Set<string>();
   const parts: Part[] = [];
   let remaining = budget - breathingReserve;
@@ -159,12 +167,6 @@ export function programmePlan(
   }
 
   // Breathing closes the programme and takes up whatever time is left.
-  // Calm, hold-free patterns to finish: box and 4-7-8 holds do not suit everyone at the end of exercise.
-  const calm = library.matching({ kinds: ['breathing'] }).filter((r) => r.pattern === 'coherent' || r.pattern === 'diaphragmatic');
-  const calmFresh = calm.filter((r) => !avoid.includes(r.id));
-  const calmPool = calmFresh.length > 0 ? calmFresh : calm;
-  const breathingRoutine = calmPool[Math.min(calmPool.length - 1, Math.floor(random() * calmPool.length))];
-  const pattern = breathingRoutine?.pattern ?? 'coherent';
   const breathSeconds = remaining + breathingReserve - TRANSITION_SECONDS;
   const cycles = Math.max(1, Math.floor(breathSeconds / cycleSeconds(breathingPatterns[pattern])));
   const breathingName = breathingPatterns[pattern].name;

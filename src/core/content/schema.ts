@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readingSeconds } from '../pacing.js';
 import { limits } from '../reply.js';
 
 /** The kinds of routine the library holds; every kind has at least two routines (tested). */
@@ -91,9 +92,13 @@ export const routineSchema = z
     if (routine.kind === 'habit' && !routine.topic) {
       ctx.addIssue({ code: 'custom', path: ['topic'], message: 'habits name their topic' });
     }
-    const timed = routine.steps.reduce((sum, s) => sum + (s.seconds ?? 0), 0);
-    if (timed > routine.minutes * 60 * 1.5) {
-      ctx.addIssue({ code: 'custom', path: ['minutes'], message: `timed steps add up to ${timed} s, far more than ${routine.minutes} minute(s)` });
+    // The promised minutes must match what the player will actually pace (breathing fills its minutes by design).
+    if (!routine.pattern) {
+      const paced = routine.steps.reduce((sum, s) => sum + (s.seconds ?? readingSeconds(s.text)), 0);
+      const rounded = Math.max(1, Math.round(paced / 60));
+      if (rounded !== routine.minutes) {
+        ctx.addIssue({ code: 'custom', path: ['minutes'], message: `the steps take about ${paced} s, so minutes should be ${rounded}, not ${routine.minutes}` });
+      }
     }
   });
 export type Routine = z.infer<typeof routineSchema>;

@@ -1,0 +1,242 @@
+import { eq } from 'drizzle-orm';
+import { expect, it } from 'vitest';
+import { breathingPatterns } from '../../src/core/pacing.js';
+import { blockText, type Reply } from '../../src/core/reply.js';
+import { activityEvents, processedEvents } from '../../src/db/schema.js';
+import { ask, buildTestCore, button, testActor, testClock, testLibrary } from '../support/core.js';
+import { describeEachDatabase } from '../support/db.js';
+
+const library = testLibrary();
+
+function sessionRoutine(reply: Reply): string {
+  const stop = button(reply, 'guided.stop');
+  return (JSON.parse(stop.value) as { r: string }).r;
+}
+
+function completion(reply: Reply): { actionId: string; value: string } {
+  expect(reply.sequence?.onComplete).toBeDefined();
+  return reply.sequence!.onComplete!;
+}
+
+describeEachDatabase('guided sessions', (database) => {
+  const events = () => database().db.select().from(activityEvents).orderBy(activityEvents.id);
+
+  it('breathe box 1: exact phase frames, a Stop button, and a completed event with "How do you feel?" at the end', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    const started = await ask(core, '/backcare breathe box 1');
+    const seq = started.sequence!;
+    expect(seq.frames).toHaveLength(4 * 4);
+    expect(seq.frames.map((f) => f.ms)).toEqual(Array(4).fill([4000, 4000, 4000, 4000]).flat());
+    expect(blockText(seq.frames[0]!.blocks[0]!)).toBe('*Breathe in…* 4');
+    expect(blockText(seq.frames[5]!.blocks[1]!)).toMatch(/breath 2 of 4/);
+    expect(started.actions.map((a) => a.actionId)).toEqual(['guided.stop']);
+    expect(seq.actions).toEqual(started.actions);
+    expect(seq.sessionId).toBe('guided:console:local:you');
+    expect(blockText(seq.staticBlocks[0]!)).toContain('Breathe in for 4 s, then Hold for 4 s');
+    expect(started.blocks.some((b) => b.type === 'context' && /not medical advice/.test(b.text))).toBe(true);
+    expect(await events()).toHaveLength(0);
+
+    clock.advance(64_000);
+    const end = await ask(core, { kind: 'action', ...completion(started) });
+    expect(end.summary).toMatch(/How do you feel\?/);
+    expect(end.actions.map((a) => (a.type === 'button' ? a.label : ''))).toEqual(['Better', 'About the same', 'Worse']);
+    const rows = await events();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ kind: 'session', outcome: 'completed', source: 'breathe', routineId: 'box-breathing', durationSeconds: 64 });
+    expect(rows[0]!.occurredAt.getTime()).toBe(clock.now().getTime());
+  });
+
+  it('defaults to 2 minutes of diaphragmatic breathing and takes the pattern and minutes in either order', async () => {
+    const core = buildTestCore(database().db);
+    const plain = await ask(core, 'breathe');
+    expect(plain.sequence!.frames).toHaveLength(12 * 2); // 10 s cycles, 120 s
+    expect(blockText(plain.sequence!.frames[0]!.blocks[0]!)).toMatch(/belly rises/);
+    const swapped = await ask(core, 'breathe 3 4-7-8');
+    expect(swapped.sequence!.frames.map((f) => f.ms).slice(0, 3)).toEqual([4000, 7000, 8000]);
+    expect(swapped.sequence!.frames).toHaveLength(Math.round(180 / 19) * 3);
+    const slow = await ask(core, 'breathe slow 10');
+    expect(slow.sequence!.frames).toHaveLength(60 * 2);
+  });
+
+  it('rejects bad breathe arguments with a friendly message and the usage', async () => {
+    const core = buildTestCore(database().db);
+    expect((await ask(core, 'breathe box 11')).summary).toMatch(/minutes must be a whole number from 1 to 10\. Usage: `\/backcare breathe/);
+    expect((await ask(core, 'breathe 0')).summary).toMatch(/from 1 to 10/);
+    expect((await ask(core, 'breathe zen')).summary).toMatch(/I don't know the breathing pattern "zen"; choose box, 4-7-8/);
+    expect((await ask(core, 'breathe box 2 3')).summary).toMatch(/at most/);
+    expect(await events()).toHaveLength(0);
+  });
+
+  it('Stop records one stopped event with the time actually spent, and nothing more after it', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    const started = await ask(core, '/backcare breathe box 2');
+    clock.advance(12_500);
+    const stopped = await ask(core, { kind: 'action', ...button(started, 'guided.stop') });
+    expect(stopped.summary).toMatch(/^Stopped/);
+    expect(stopped.replaceOriginal).toBe(true);
+    // A second press, and a completion racing the stop, change nothing.
+    await ask(core, { kind: 'action', ...button(started, 'guided.stop') });
+    await ask(core, { kind: 'action', ...completion(started) });
+    const rows = await events();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ outcome: 'stopped', source: 'breathe', durationSeconds: 13 });
+    expect(await database().db.select().from(processedEvents)).toHaveLength(1);
+    expect((await database().db.select().from(processedEvents))[0]!.key).not.toContain('you');
+  });
+
+  it('stretch shows timed steps with Done, Another one and Stop; Done records completed', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    const started = await ask(core, '/backcare stretch');
+    const id = sessionRoutine(started);
+    const routine = library.get(id)!;
+    expect(routine.kind).toBe('stretch');
+    expect(started.actions.map((a) => (a.type === 'button' ? a.label : ''))).toEqual(['Done', 'Another one', 'Stop']);
+    expect(started.sequence!.frames).toHaveLength(routine.steps.length);
+    routine.steps.forEach((step, i) => {
+      expect(blockText(started.sequence!.frames[i]!.blocks[0]!)).toContain(step.text);
+      if (step.seconds) expect(started.sequence!.frames[i]!.ms).toBe(step.seconds * 1000);
+    });
+    clock.advance(30_000);
+    const done = await ask(core, { kind: 'action', ...button(started, 'guided.done') });
+    expect(done.summary).toMatch(/How do you feel/);
+    const rows = await events();
+    const planned = started.sequence!.frames.reduce((sum, f) => sum + f.ms, 0) / 1000;
+    expect(rows).toMatchObject([{ outcome: 'completed', source: 'stretch', routineId: id, durationSeconds: Math.min(30, Math.round(planned)) }]);
+  });
+
+  it('never picks the same stretch as last time', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    let last = '';
+    for (let i = 0; i < 8; i++) {
+      const started = await ask(core, 'stretch');
+      const id = sessionRoutine(started);
+      expect(id).not.toBe(last);
+      last = id;
+      clock.advance(120_000);
+      await ask(core, { kind: 'action', ...completion(started) });
+    }
+    expect(await events()).toHaveLength(8);
+  });
+
+  it('stretch and roll honour the area; roll only offers rolling and trigger points', async () => {
+    const core = buildTestCore(database().db);
+    for (let i = 0; i < 5; i++) {
+      expect(library.get(sessionRoutine(await ask(core, 'stretch chest')))!.targets).toContain('chest');
+      const rolled = library.get(sessionRoutine(await ask(core, 'roll between the shoulder blades')))!;
+      expect(['foam_roll', 'trigger_point']).toContain(rolled.kind);
+      expect(rolled.targets).toContain('rhomboids');
+      expect(rolled.cautions.some((c) => /never roll directly over the spine/i.test(c))).toBe(true);
+    }
+    expect((await ask(core, 'roll chest')).summary).toMatch(/I have no foam rolling or trigger points routine for the chest yet/);
+    expect((await ask(core, 'stretch elbow')).summary).toMatch(/I don't know the area "elbow"/);
+  });
+
+  it('Another one records the first as skipped and starts a different routine of the same sort', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    const first = await ask(core, 'roll');
+    clock.advance(5_000);
+    const second = await ask(core, { kind: 'action', ...button(first, 'guided.another') });
+    expect(second.replaceOriginal).toBe(true);
+    expect(second.sequence!.sessionId).toBe(first.sequence!.sessionId);
+    const firstId = sessionRoutine(first);
+    const secondId = sessionRoutine(second);
+    expect(secondId).not.toBe(firstId);
+    expect(['foam_roll', 'trigger_point']).toContain(library.get(secondId)!.kind);
+    expect(await events()).toMatchObject([{ outcome: 'skipped', source: 'roll', routineId: firstId, durationSeconds: 5 }]);
+  });
+
+  it('relax picks the asked-for variant', async () => {
+    const core = buildTestCore(database().db);
+    for (const [word, variant] of [
+      ['pmr', 'pmr'],
+      ['body-scan', 'body-scan'],
+      ['body scan', 'body-scan'],
+      ['visualize', 'visualise'],
+    ] as const) {
+      const routine = library.get(sessionRoutine(await ask(core, `relax ${word}`)))!;
+      expect(routine.kind).toBe('relaxation');
+      expect(routine.variant).toBe(variant);
+    }
+    expect((await ask(core, 'relax yoga')).summary).toMatch(/choose pmr, body-scan or visualise/);
+  });
+
+  it('routine list shows every routine by kind, within Slack limits', async () => {
+    const core = buildTestCore(database().db);
+    const list = await ask(core, 'routine list');
+    const all = list.blocks.map(blockText).join('\n');
+    for (const r of library.all()) expect(all).toContain(`\`${r.id}\``);
+    expect(list.blocks.length).toBeLessThanOrEqual(50);
+    for (const b of list.blocks) expect(blockText(b).length).toBeLessThanOrEqual(3000);
+  });
+
+  it('routine <id> runs that routine; a typo gets a suggestion', async () => {
+    const core = buildTestCore(database().db);
+    const run = await ask(core, 'routine doorway-chest-stretch');
+    expect(sessionRoutine(run)).toBe('doorway-chest-stretch');
+    const breathing = await ask(core, 'routine four-seven-eight');
+    expect(breathing.sequence!.frames.map((f) => f.ms).slice(0, 3)).toEqual([4000, 7000, 8000]);
+    expect((await ask(core, 'routine doorway-chest-strech')).summary).toMatch(/Did you mean `\/backcare routine doorway-chest-stretch`/);
+    expect((await ask(core, 'routine 99')).summary).toMatch(/from 5 to 30/);
+  });
+
+  it('routine 10 builds a varied programme that fits the ten minutes and ends with breathing', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    const programme = await ask(core, 'routine 10');
+    const seconds = programme.sequence!.frames.reduce((s, f) => s + f.ms, 0) / 1000;
+    expect(seconds).toBeLessThanOrEqual(600);
+    expect(seconds).toBeGreaterThan(540);
+    const text = programme.blocks.map(blockText).join('\n');
+    expect(text).toMatch(/Tip: Warm up with heat/);
+    expect(sessionRoutine(programme)).toBe('programme-10m');
+    const last = programme.sequence!.frames.at(-1)!;
+    expect(blockText(last.blocks[0]!)).toMatch(/Breathe (in|out)/);
+    clock.advance(seconds * 1000);
+    await ask(core, { kind: 'action', ...completion(programme) });
+    expect(await events()).toMatchObject([{ outcome: 'completed', source: 'routine', routineId: 'programme-10m', durationSeconds: Math.round(seconds) }]);
+  });
+
+  it('"Worse" answers with emergency advice first and stores nothing', async () => {
+    const core = buildTestCore(database().db);
+    const started = await ask(core, 'breathe');
+    const end = await ask(core, { kind: 'action', ...completion(started) });
+    const worse = await ask(core, { kind: 'action', ...button(end, 'guided.feel', 'Worse') });
+    expect(worse.blocks[0]).toMatchObject({ type: 'caution' });
+    expect(blockText(worse.blocks[0]!)).toMatch(/emergency services/);
+    expect(worse.blocks.map(blockText).join(' ')).toMatch(/not medical advice/);
+    expect(await events()).toHaveLength(1);
+  });
+
+  it('keeps each person\'s sessions apart', async () => {
+    const core = buildTestCore(database().db);
+    const mine = await ask(core, 'breathe box 1');
+    const theirs = await ask(core, 'breathe box 1', testActor({ userExternalId: 'colleague' }));
+    expect(mine.sequence!.sessionId).not.toBe(theirs.sequence!.sessionId);
+    await ask(core, { kind: 'action', ...completion(mine) });
+    await ask(core, { kind: 'action', ...completion(theirs) }, testActor({ userExternalId: 'colleague' }));
+    expect(await events()).toHaveLength(2);
+  });
+
+  it('without a routine library every guided command says so instead of failing', async () => {
+    const core = buildTestCore(database().db, { deps: { library: undefined } });
+    for (const command of ['breathe', 'stretch', 'roll', 'relax', 'routine', 'routine list']) {
+      expect((await ask(core, command)).summary, command).toMatch(/routine library is not loaded/);
+    }
+  });
+
+  it('rejects forged session values', async () => {
+    const core = buildTestCore(database().db);
+    const forged = await ask(core, { kind: 'action', actionId: 'guided.complete', value: JSON.stringify({ s: 'breathe', r: 'x'.repeat(80), t: 1, d: 1 }) });
+    expect(forged.summary).toMatch(/expired or is no longer valid/);
+    expect(await database().db.select().from(activityEvents).where(eq(activityEvents.kind, 'session'))).toHaveLength(0);
+  });
+});
+
+it('every breathing pattern is offered by name', () => {
+  expect(Object.keys(breathingPatterns).sort()).toEqual(['4-7-8', 'box', 'coherent', 'diaphragmatic']);
+});
