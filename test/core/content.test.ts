@@ -101,6 +101,11 @@ describe('content loader errors', () => {
     }
   });
 
+  it('rejects minutes that do not match how long the steps are paced', () => {
+    const long = valid.replace('seconds: 10', 'seconds: 300');
+    expect(() => parseRoutineFile('r.yaml', long)).toThrow('content error in r.yaml:7: routines[0].minutes: the steps take about 300 s, so minutes should be 5, not 1');
+  });
+
   it('rejects a foam-roll routine without the spine caution', () => {
     const rolling = valid.replace('kind: stretch', 'kind: foam_roll');
     expect(() => parseRoutineFile('r.yaml', rolling)).toThrow(/routines\[0\]\.cautions: .*never roll directly over the spine/);

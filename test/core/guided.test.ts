@@ -229,6 +229,30 @@ describeEachDatabase('guided sessions', (database) => {
     }
   });
 
+  it('every button fits Slack (label 75) and Discord (label 80, custom id 100 with the action id), for every routine', async () => {
+    const core = buildTestCore(database().db);
+    const replies = [
+      ...(await Promise.all(library.all().map((r) => ask(core, `routine ${r.id}`)))),
+      await ask(core, 'routine 30'),
+      await ask(core, 'breathe 4-7-8 10'),
+    ];
+    for (const r of replies) {
+      expect(r.sequence, r.summary).toBeDefined();
+      expect(r.blocks.length).toBeLessThanOrEqual(50);
+      for (const b of r.blocks) expect(blockText(b).length).toBeLessThanOrEqual(3000);
+      for (const a of [...r.actions, ...r.sequence!.actions]) {
+        if (a.type !== 'button') continue;
+        expect(a.label.length).toBeLessThanOrEqual(75);
+        expect(`${a.actionId}:${a.value}`.length, a.value).toBeLessThanOrEqual(100);
+      }
+      const end = await ask(core, { kind: 'action', ...completion(r) });
+      for (const a of end.actions) if (a.type === 'button') expect(`${a.actionId}:${a.value}`.length).toBeLessThanOrEqual(100);
+    }
+    // The longest id the schema allows still fits.
+    const longest = Math.max(...library.all().map((r) => r.id.length));
+    expect(longest).toBeLessThanOrEqual(28);
+  });
+
   it('rejects forged session values', async () => {
     const core = buildTestCore(database().db);
     const forged = await ask(core, { kind: 'action', actionId: 'guided.complete', value: JSON.stringify({ s: 'breathe', r: 'x'.repeat(80), t: 1, d: 1 }) });
