@@ -430,12 +430,14 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       const frame = renderEmbed(blocks).embed;
       return { embeds: [intro, frame].filter((e) => e !== null), components: rows };
     };
-    const first = render(sequence.frames[0]?.blocks ?? sequence.staticBlocks);
+    const playLive = live.canPlayLive() && sequence.frames.length > 0;
+    const first = render(playLive ? sequence.frames[0]!.blocks : sequence.staticBlocks);
     if (how.deferred) await interaction.editReply(first);
     else if (result.replaceOriginal && interaction.isMessageComponent()) await interaction.update(first);
     else await interaction.reply({ ...first, flags: ephemeral });
     live.play({
       sequence,
+      live: playLive,
       userId: how.facts.userId,
       interactionId: interaction.id,
       createdAt: interaction.createdTimestamp,

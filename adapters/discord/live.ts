@@ -30,6 +30,8 @@ export interface LiveOptions {
 
 export interface PlayRequest {
   sequence: Sequence;
+  /** From canPlayLive() when the first frame (or the static version) was shown. */
+  live: boolean;
   userId: string;
   interactionId: string;
   /** When the interaction was created (its token's clock). */
@@ -88,6 +90,11 @@ export class LiveSessions {
     return this.sessions.size;
   }
 
+  /** Whether a new session gets live updates; above `maxLive` it gets the static version instead. */
+  canPlayLive(): boolean {
+    return this.sessions.size < (this.options.maxLive ?? 100);
+  }
+
   /**
    * Stops whatever session a press on this message belongs to; resolves once its last edit has landed, so the
    * press's own answer is not overwritten by a late frame.
@@ -117,16 +124,15 @@ export class LiveSessions {
     while (this.sessions.size > 0) await Promise.all([...this.sessions.values()].map((s) => s.done));
   }
 
-  /** Plays a sequence whose first frame the adapter has already shown in its response. */
+  /** Plays a sequence whose first frame (or, not live, its static version) the adapter has already shown. */
   play(request: PlayRequest): void {
     const { sequence } = request;
     // The core keeps sessionId stable per user: a new session replaces the one still playing.
     this.sessions.get(sequence.sessionId)?.controller.abort();
     const controller = new AbortController();
     const session: Session = { sessionId: sequence.sessionId, userId: request.userId, interactionId: request.interactionId, controller, done: Promise.resolve() };
-    const live = this.sessions.size < (this.options.maxLive ?? 100);
     this.sessions.set(sequence.sessionId, session);
-    session.done = this.run(request, session, live).catch((error: unknown) => {
+    session.done = this.run(request, session, request.live).catch((error: unknown) => {
       this.options.log.error({ event: 'discord.live_failed', err: error }, 'live session failed');
     }).finally(() => {
       if (this.sessions.get(sequence.sessionId) === session) this.sessions.delete(sequence.sessionId);
@@ -198,10 +204,9 @@ export class LiveSessions {
         },
       });
     } else {
-      // Static version: the whole pattern at once, then wait out its length before asking how it went.
+      // Static version (already shown): wait out its length, then ask how it went.
       this.stats.staticStarts++;
       log.info({ event: 'discord.live_static', active: this.sessions.size }, 'too many live sessions: static version');
-      show(request.render(request.sequence.staticBlocks));
       const total = request.sequence.frames.reduce((ms, f) => ms + f.ms, 0);
       outcome = await playSequence({ frames: [{ blocks: [], ms: total }] }, { ...timing, show: () => undefined });
     }

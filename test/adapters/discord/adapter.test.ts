@@ -360,6 +360,33 @@ describeEachDatabase('discord adapter: live sessions', (database) => {
     }
   });
 
+  it('under load: beyond maxLive a session gets the static version; a short edit budget skips frames but always ends', async () => {
+    const { core } = recordingCore(database().db, [demoFeature(30)]);
+    const busy = await startHarness(database().db, { core, live: { maxLive: 0 } });
+    try {
+      const payload = slashCommand('demo');
+      await busy.emit(payload);
+      expect(JSON.stringify(busy.callbacks(payload.id)[0])).toContain('In 4, hold 4, out 4.');
+      const patched = edits(busy, payload.token);
+      expect(patched).toHaveLength(1);
+      expect(patched[0]).toContain('How do you feel?');
+      expect(busy.adapter.live.stats.staticStarts).toBe(1);
+    } finally {
+      await busy.close();
+    }
+    const tight = await startHarness(database().db, { core, live: { editsPerSecond: 1 } });
+    try {
+      const payload = slashCommand('demo');
+      await tight.emit(payload);
+      const patched = edits(tight, payload.token);
+      expect(patched.length).toBeLessThan(frames.length + 1);
+      expect(patched.at(-1)).toContain('How do you feel?');
+      expect(tight.adapter.live.stats.skipped).toBeGreaterThan(0);
+    } finally {
+      await tight.close();
+    }
+  });
+
   it('past the interaction token lifetime the session continues as a regular DM message', async () => {
     const { core } = recordingCore(database().db, [demoFeature(30)]);
     const h = await startHarness(database().db, { core, live: { tokenLifetimeMs: -1 } });

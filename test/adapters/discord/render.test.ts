@@ -42,7 +42,8 @@ function problems(message: DiscordMessage): string[] {
       if (id.length > discordLimits.discordCustomId) found.push(`custom_id over 100: ${id}`);
       if (ids.has(id)) found.push(`duplicate custom_id ${id}`);
       ids.add(id);
-      if (c.type === ComponentType.Button && (c.label?.length ?? 0) > discordLimits.discordButtonLabel) found.push(`label over 80: ${c.label}`);
+      const label = c.type === ComponentType.Button && 'label' in c ? (c.label ?? '') : '';
+      if (label.length > discordLimits.discordButtonLabel) found.push(`label over 80: ${label}`);
       if (c.type === ComponentType.StringSelect) {
         if (c.options.length > discordLimits.discordSelectOptions) found.push('more than 25 options');
         if ((c.placeholder?.length ?? 0) > 150) found.push('placeholder over 150');
