@@ -96,3 +96,20 @@ export function buildNudgeMessage(routine: NudgeRoutine, deliveryId: number, now
     ],
   };
 }
+
+/** The daily "stretch together" post in a team channel: the same kind of short routine, for everyone at once. */
+export function buildTeamPostMessage(routine: NudgeRoutine): Reply {
+  const minutes = routine.minutes === 1 ? 'about 1 minute' : `about ${routine.minutes} minutes`;
+  return {
+    summary: `Stretch together: ${routine.title} (${minutes})`,
+    visibility: 'public',
+    blocks: [
+      header(`Stretch together: ${routine.title}`),
+      text(`Time for the team's desk break. ${routine.summary} _Takes ${minutes}._`),
+      steps(routine.steps.slice(0, MAX_STEPS_SHOWN).map((s) => s.text)),
+      ...routine.cautions.slice(0, 1).map((c) => caution(c)),
+      context('Join in if you can, skip it if you cannot. Backcare offers general wellbeing routines, not medical advice.'),
+    ],
+    actions: [],
+  };
+}

@@ -2,7 +2,7 @@ import cron from 'node-cron';
 import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/client.js';
 import { recordActivity } from '../db/activity.js';
-import { buildNudgeMessage, fallbackRoutineSource, type NudgeRoutine, type NudgeRoutineSource } from '../core/nudge-message.js';
+import { buildNudgeMessage, buildTeamPostMessage, fallbackRoutineSource, type NudgeRoutine, type NudgeRoutineSource } from '../core/nudge-message.js';
 import type { Preferences } from '../core/preferences.js';
 import type { Platform } from '../core/request.js';
 import type { NudgeDelivery, SendResult, Sender } from '../core/sender.js';
@@ -21,6 +21,14 @@ import {
   type Confirmation,
 } from './claims.js';
 import type { SchedulerInstance } from './instance.js';
+import {
+  claimDueTeamPosts,
+  closeTeamPost,
+  openTeamPostClaims,
+  pauseTeamPost,
+  takeOverTeamPost,
+  type ClaimedTeamPost,
+} from './team-posts.js';
 import { nextSlot } from './slots.js';
 import { sql } from 'drizzle-orm';
 
@@ -162,6 +170,40 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (result.dmChannelId && result.dmChannelId !== claimed.dmChannelId) await rememberDmChannel(db, claimed.userId, result.dmChannelId);
   }
 
+  type SendOutcome =
+    | { kind: 'sent'; messageRef: string; dmChannelId?: string }
+    | { kind: 'permanent'; reason: string }
+    | { kind: 'gave-up'; reason: string };
+
+  /**
+   * One delivery's send, retried on transient failures until it succeeds, fails for good, or further waiting
+   * would run past the slot's 10 minutes. A 429 pauses every send to that platform for its Retry-After.
+   */
+  async function sendWithinSlot(sender: Sender, delivery: NudgeDelivery, onAttempt: (attempts: number) => void): Promise<SendOutcome> {
+    const deadline = delivery.slotAt.getTime() + LATE_LIMIT_MS;
+    const gate = gateFor(sender.platform);
+    for (let attempts = 1; ; attempts++) {
+      await gate.wait();
+      onAttempt(attempts);
+      let result: SendResult;
+      try {
+        result = await sender.send(delivery);
+      } catch (error) {
+        // A sender that throws may or may not have posted: ask the platform before trying again.
+        log.warn({ event: 'nudge.send_threw', deliveryId: delivery.deliveryId, err: error }, 'sender threw; reconciling before retry');
+        const check = await sender.reconcile(delivery);
+        if (check.found) return { kind: 'sent', messageRef: check.messageRef };
+        result = { status: 'retry', retryAfterMs: 1000, reason: error instanceof Error ? error.message : String(error) };
+      }
+      if (result.status === 'sent') return { kind: 'sent', messageRef: result.messageRef, ...(result.dmChannelId ? { dmChannelId: result.dmChannelId } : {}) };
+      if (result.status === 'permanent') return { kind: 'permanent', reason: result.reason };
+      const wait = Math.max(result.retryAfterMs, backoffMs(attempts));
+      if (attempts >= maxAttempts || now().getTime() + wait > deadline) return { kind: 'gave-up', reason: result.reason };
+      gate.block(result.retryAfterMs);
+      await sleep(wait);
+    }
+  }
+
   /** Sends one claimed delivery, retrying transient failures within its slot. Never throws. */
   async function deliver(claimed: ClaimedDelivery, report: TickReport): Promise<void> {
     const sender = senders[claimed.platform];
@@ -186,44 +228,95 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           return;
         }
       }
-      const deadline = claimed.slotAt.getTime() + LATE_LIMIT_MS;
-      const gate = gateFor(claimed.platform);
-      for (;;) {
-        await gate.wait();
-        attempts += 1;
-        let result: SendResult;
-        try {
-          result = await sender.send(delivery);
-        } catch (error) {
-          // A sender that throws may or may not have posted: ask the platform before trying again.
-          log.warn({ event: 'nudge.send_threw', deliveryId: claimed.deliveryId, err: error }, 'sender threw; reconciling before retry');
-          const check = await sender.reconcile(delivery);
-          if (check.found) return await markSent(claimed, { status: 'sent', messageRef: check.messageRef }, attempts, report);
-          result = { status: 'retry', retryAfterMs: 1000, reason: error instanceof Error ? error.message : String(error) };
-        }
-        if (result.status === 'sent') return await markSent(claimed, result, attempts, report);
-        if (result.status === 'permanent') {
-          await closeDelivery(db, claimed.deliveryId, 'failed', attempts, result.reason);
-          await pauseUser(db, claimed.userId, result.reason, now());
-          log.warn({ event: 'nudge.paused', userId: claimed.userId, reason: result.reason }, 'nudges paused: person unreachable');
-          report.failed += 1;
-          return;
-        }
-        const wait = Math.max(result.retryAfterMs, backoffMs(attempts));
-        if (attempts >= maxAttempts || now().getTime() + wait > deadline) {
-          await closeDelivery(db, claimed.deliveryId, 'failed', attempts, `gave up within the slot: ${result.reason}`);
-          log.warn({ event: 'nudge.gave_up', deliveryId: claimed.deliveryId, attempts, reason: result.reason }, 'nudge not delivered within its slot');
-          report.failed += 1;
-          return;
-        }
-        gate.block(result.retryAfterMs);
-        await sleep(wait);
+      const outcome = await sendWithinSlot(sender, delivery, (n) => (attempts = n));
+      if (outcome.kind === 'sent') return await markSent(claimed, { status: 'sent', messageRef: outcome.messageRef, ...(outcome.dmChannelId ? { dmChannelId: outcome.dmChannelId } : {}) }, attempts, report);
+      if (outcome.kind === 'permanent') {
+        await closeDelivery(db, claimed.deliveryId, 'failed', attempts, outcome.reason);
+        await pauseUser(db, claimed.userId, outcome.reason, now());
+        log.warn({ event: 'nudge.paused', userId: claimed.userId, reason: outcome.reason }, 'nudges paused: person unreachable');
+        report.failed += 1;
+        return;
       }
+      await closeDelivery(db, claimed.deliveryId, 'failed', attempts, `gave up within the slot: ${outcome.reason}`);
+      log.warn({ event: 'nudge.gave_up', deliveryId: claimed.deliveryId, attempts, reason: outcome.reason }, 'nudge not delivered within its slot');
+      report.failed += 1;
     } catch (error) {
       // Storage trouble mid-delivery: hand the claim back so reconciliation (which checks the platform) resolves it.
       log.error({ event: 'nudge.deliver_failed', deliveryId: claimed.deliveryId, err: error }, 'delivery failed; released for reconciliation');
       await db.execute(sql`update nudge_deliveries set claimed_by = null, attempts = ${attempts} where id = ${claimed.deliveryId} and status = 'claimed'`).catch(() => undefined);
     }
+  }
+
+  function teamDeliveryOf(post: ClaimedTeamPost, routine: NudgeRoutine): NudgeDelivery {
+    return {
+      deliveryId: post.deliveryId,
+      slotAt: post.slotAt,
+      workspace: { id: post.workspaceId, platform: post.platform, externalId: post.workspaceExternalId },
+      user: { id: post.userId, platformUserId: post.platformUserId, dmChannelId: null },
+      destination: { kind: 'channel', channelId: post.channelId },
+      message: buildTeamPostMessage(routine),
+    };
+  }
+
+  const teamRoutine = (post: ClaimedTeamPost) =>
+    (post.routineId ? (routines.get(post.routineId) ?? fallbackRoutineSource.get(post.routineId)) : undefined) ?? pickTeamRoutine([]);
+  function pickTeamRoutine(recentIds: readonly string[]): NudgeRoutine {
+    return routines.pickForNudge({ allowed: ['stretch'], recentIds })?.routine ?? fallbackRoutineSource.pickForNudge({ allowed: ['stretch'], recentIds })!.routine;
+  }
+
+  /** A team's daily post: same claim, send-within-slot and reconcile rules as a nudge. */
+  async function deliverTeamPost(post: ClaimedTeamPost, report: TickReport, reconciling: boolean): Promise<void> {
+    const sender = senders[post.platform];
+    if (!sender) return;
+    try {
+      const delivery = teamDeliveryOf(post, teamRoutine(post));
+      if (reconciling) {
+        const found = await sender.reconcile(delivery);
+        report.reconciled += 1;
+        if (found.found) return await closeTeamPost(db, post.deliveryId, 'sent', found.messageRef, null, now());
+      }
+      if (now().getTime() - post.slotAt.getTime() > LATE_LIMIT_MS) {
+        report.missed += 1;
+        return await closeTeamPost(db, post.deliveryId, 'missed', null, 'not sent within 10 minutes of its slot', now());
+      }
+      const outcome = await sendWithinSlot(sender, delivery, () => undefined);
+      if (outcome.kind === 'sent') {
+        report.sent += 1;
+        return await closeTeamPost(db, post.deliveryId, 'sent', outcome.messageRef, null, now());
+      }
+      report.failed += 1;
+      await closeTeamPost(db, post.deliveryId, 'failed', null, outcome.reason, now());
+      if (outcome.kind === 'permanent') {
+        await pauseTeamPost(db, post.workspaceId, outcome.reason);
+        log.warn({ event: 'team_post.paused', workspaceId: post.workspaceId, reason: outcome.reason }, 'team post paused: channel unreachable');
+      }
+    } catch (error) {
+      log.error({ event: 'team_post.deliver_failed', deliveryId: post.deliveryId, err: error }, 'team post failed; released for reconciliation');
+      await db.execute(sql`update team_post_deliveries set claimed_by = null where id = ${post.deliveryId} and status = 'claimed'`).catch(() => undefined);
+    }
+  }
+
+  async function claimAndSendTeamPosts(report: TickReport): Promise<void> {
+    // Bounded: a few hundred teams per tick at most; the next tick carries on.
+    for (let i = 0; i < 20 && !stopped; i++) {
+      const batch = await claimDueTeamPosts(db, { now: now(), holder: instance.id, platforms: served, limit: 25, pickRoutine: (recent) => pickTeamRoutine(recent).id });
+      report.missed += batch.missed;
+      await runPool(batch.claimed, (post) => deliverTeamPost(post, report, false));
+      if (batch.claimed.length + batch.missed < 25) return;
+    }
+  }
+
+  async function reconcileTeamPosts(report: TickReport, alive: Map<number, boolean>): Promise<void> {
+    const orphans: ClaimedTeamPost[] = [];
+    for (const c of await openTeamPostClaims(db, 200)) {
+      if (c.claimedBy !== null) {
+        if (!alive.has(c.claimedBy)) alive.set(c.claimedBy, await instance.isAlive(c.claimedBy));
+        if (alive.get(c.claimedBy)) continue;
+      }
+      const taken = await takeOverTeamPost(db, c.deliveryId, c.claimedBy, instance.id);
+      if (taken && senders[taken.platform]) orphans.push(taken);
+    }
+    await runPool(orphans, (post) => deliverTeamPost(post, report, true));
   }
 
   async function runPool<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
@@ -242,6 +335,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   async function reconcileOrphans(report: TickReport): Promise<void> {
     if (served.length === 0) return;
     const alive = new Map<number, boolean>([[instance.id, false]]);
+    await reconcileTeamPosts(report, alive);
     let cursor = 0;
     // Bounded: 100 pages of 200 per pass; the next pass carries on.
     for (let page = 0; page < 100; page++) {
@@ -366,7 +460,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       let failed = false;
       try {
         await reconcileOrphans(report);
-        if (!reconcileOnly && !stopped) await claimAndSend(report);
+        if (!reconcileOnly && !stopped) {
+          await claimAndSend(report);
+          await claimAndSendTeamPosts(report);
+        }
       } catch (error) {
         failed = true;
         log.error({ event: 'scheduler.tick_failed', err: error }, 'scheduler tick failed');

@@ -135,3 +135,17 @@ export function nextSlots(rules: SlotRules, after: Date, count: number): Date[] 
 export function nextSlot(prefs: Preferences, after: Date): Date | null {
   return nextSlots(rulesFromPreferences(prefs), after, 1)[0] ?? null;
 }
+
+/** The next instant after `after` at local `time` on one of `days` (a team's daily post); null only without days. */
+export function nextDailyAt(timezone: string, days: readonly Weekday[], time: string, after: Date): Date | null {
+  if (days.length === 0) return null;
+  const afterMs = after.getTime();
+  const local = new Date(afterMs + IANAZone.create(timezone).offset(afterMs) * 60_000);
+  let day = addDays({ year: local.getUTCFullYear(), month: local.getUTCMonth() + 1, day: local.getUTCDate() }, -1);
+  for (let i = 0; i < 10; i++, day = addDays(day, 1)) {
+    if (!days.includes(weekdayOf(day))) continue;
+    const at = localInstant(timezone, day, time);
+    if (at > afterMs) return new Date(at);
+  }
+  return null;
+}

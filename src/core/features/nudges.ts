@@ -9,12 +9,13 @@ import {
   SNOOZE_MINUTES,
   type NudgeRoutine,
 } from '../nudge-message.js';
-import type { NudgeKind } from '../preferences.js';
+import { clockTimeSchema, describeDays, type NudgeKind, type Weekday } from '../preferences.js';
 import { context, reply, text, type Reply } from '../reply.js';
 import { currentPreferences, storePreferences } from '../settings-service.js';
 import { queryRows, type Queryable } from '../../db/client.js';
 import { recordActivity } from '../../db/activity.js';
 import { recentRoutineIds } from '../../jobs/claims.js';
+import { deleteTeamPost, loadTeamPost, saveTeamPost, teamPostSettingsSchema } from '../../jobs/team-posts.js';
 
 /** Chooses the routine for a nudge the way the content library rotates them. */
 export async function chooseNudgeRoutine(
@@ -177,7 +178,63 @@ const undoStop = defineAction({
   },
 });
 
+const teamPostArgs = z.union([
+  z.tuple([]).transform(() => ({ mode: 'show' as const })),
+  z.tuple([z.literal('show')]).transform(() => ({ mode: 'show' as const })),
+  z.tuple([z.literal('off')]).transform(() => ({ mode: 'off' as const })),
+  z
+    .tuple([z.literal('set'), clockTimeSchema, z.string().min(1).max(100)], { error: 'use: team-post set HH:MM <channel> [mon,tue,…]' })
+    .rest(z.string())
+    .transform(([, time, channel, ...days]) => ({ mode: 'set' as const, time, channel: channel.replace(/^#/, ''), days: days.join(',') })),
+]);
+
+function describeTeamPost(post: { channelId: string; localTime: string; days: Weekday[]; timezone: string; nextDueAt: Date | null; pausedReason: string | null }): string {
+  const next = post.nextDueAt
+    ? new Intl.DateTimeFormat('en-GB', { timeZone: post.timezone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(post.nextDueAt)
+    : 'none';
+  const paused = post.pausedReason ? ` Paused: ${post.pausedReason}.` : '';
+  return `Daily "stretch together" post in ${post.channelId} at ${post.localTime} (${post.timezone}), ${describeDays(post.days)}. Next: ${next}.${paused}`;
+}
+
+/** `/backcare team-post`: one daily "stretch together" post in a team channel, set by an admin or team lead. */
+const teamPost = defineCommand({
+  name: 'team-post',
+  summary: 'a daily "stretch together" post in a team channel (admins and leads)',
+  usage: '/backcare team-post [set HH:MM <channel> [days] | off]',
+  examples: ['/backcare team-post set 15:00 #team mon,tue,wed,thu,fri', '/backcare team-post off'],
+  args: teamPostArgs,
+  async run(ctx, args) {
+    const { workspace, user } = await ctx.ensureUser();
+    if (args.mode === 'show') {
+      const post = await loadTeamPost(ctx.db, workspace.id);
+      return reply('Team post', [text(post ? describeTeamPost(post) : 'No daily team post is set. An admin or lead can add one with `/backcare team-post set 15:00 #channel`.')]);
+    }
+    if (!ctx.actor.isAdmin && !ctx.actor.isLead) {
+      return reply('Only admins and team leads can change the team post.', [text('Only workspace admins and team leads can change the daily team post.')]);
+    }
+    if (args.mode === 'off') {
+      const removed = await deleteTeamPost(ctx.db, workspace.id);
+      return reply('Team post off.', [text(removed ? 'The daily team post is off.' : 'There was no daily team post to turn off.')]);
+    }
+    const parsed = teamPostSettingsSchema.safeParse({
+      channelId: args.channel,
+      timezone: ctx.actor.timezone ?? workspace.timezone,
+      localTime: args.time,
+      days: args.days ? args.days.split(',').map((d) => d.trim().toLowerCase()) : ['mon', 'tue', 'wed', 'thu', 'fri'],
+    });
+    if (!parsed.success) {
+      const message = parsed.error.issues[0]?.message ?? 'those settings are not valid';
+      return reply(message, [text(`${message}. Usage: \`/backcare team-post set 15:00 #channel mon,tue,wed,thu,fri\``)]);
+    }
+    const nextDueAt = await saveTeamPost(ctx.db, workspace.id, user.id, parsed.data, ctx.now());
+    return reply('Team post saved.', [
+      text(`Saved. ${describeTeamPost({ ...parsed.data, nextDueAt, pausedReason: null })}`),
+      context('Backcare needs to be in that channel to post there.'),
+    ]);
+  },
+});
+
 export const nudgesFeature: Feature = {
-  commands: [nudgeNow],
+  commands: [nudgeNow, teamPost],
   actions: [done, snooze, skip, stop, undoStop],
 };
