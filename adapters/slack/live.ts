@@ -140,6 +140,11 @@ export class LiveSessions {
     return (this.budget.perMinute - this.budget.reserve) / Math.max(1, this.active(workspace));
   }
 
+  isLiveMessage(channel: string, ts: string): boolean {
+    for (const session of this.sessions.values()) if (session.channel === channel && session.ts === ts) return true;
+    return false;
+  }
+
   /** Stops the session whose message carried a pressed button (Stop, or anything else on it). */
   stopByMessage(channel: string, ts: string): boolean {
     for (const session of this.sessions.values()) {
