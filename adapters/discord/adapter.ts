@@ -396,7 +396,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     }
     for (const field of (all[index] as Extract<(typeof all)[number], { kind: 'modal' }>).fields) {
       const typed = interaction.fields.fields.get(field.id);
-      if (typed && 'value' in typed && typeof typed.value === 'string') draft.values[field.id] = typed.value;
+      // A pasted channel mention (<#123>) means the channel's id, which is what the core stores and the sender posts to.
+      if (typed && 'value' in typed && typeof typed.value === 'string') draft.values[field.id] = typed.value.trim().replace(/^<#(\d{15,21})>$/, '$1');
     }
     draft.position = index + 1;
     const facts = await factsFor(interaction, draft.guildId ? { guildId: draft.guildId } : {});

@@ -52,9 +52,16 @@ describe('the /backcare registration', () => {
   });
 });
 
+/** What a person would type after `/backcare <sub>`, from the core command's own examples (for the free-text `args`). */
+function exampleArgs(sub: string): string[] {
+  const command = features.flatMap((f) => f.commands ?? []).find((c) => c.name === sub);
+  return (command?.examples ?? []).map((e) => e.replace(new RegExp(`^/backcare ${sub}\\s*`), '')).filter(Boolean);
+}
+
 /** Sample values for one registered option, read from the registration JSON itself. */
-function samples(option: APIApplicationCommandBasicOption, routineId: string): RawOption[] {
+function samples(option: APIApplicationCommandBasicOption, routineId: string, sub = ''): RawOption[] {
   const make = (value: string | number) => ({ name: option.name, type: option.type, value });
+  if (option.name === 'args') return exampleArgs(sub).map(make);
   if ('choices' in option && option.choices?.length) return option.choices.map((c) => make(c.value));
   switch (option.type) {
     case ApplicationCommandOptionType.Integer:
@@ -98,15 +105,15 @@ describe('every registered subcommand and option is handled', () => {
     let walked = 0;
     for (const sub of subcommands) {
       const options = (sub.options ?? []) as APIApplicationCommandBasicOption[];
-      const required = options.filter((o) => o.required).map((o) => samples(o, routineId)[0]!);
+      const required = options.filter((o) => o.required).map((o) => samples(o, routineId, sub.name)[0]!);
       const cases: RawOption[][] = [required];
-      for (const option of options.filter((o) => !o.required)) for (const sample of samples(option, routineId)) cases.push([...required, sample]);
+      for (const option of options.filter((o) => !o.required)) for (const sample of samples(option, routineId, sub.name)) cases.push([...required, sample]);
       for (const optionValues of cases) {
         // An option alone may be an incomplete sentence (`lead add` wants a person): then, with every other
         // option filled in too, the core must accept it. Either way nothing may be lost in translation.
         let answer = await run(sub.name, optionValues);
         if (/Usage:/.test(answer)) {
-          const others = options.filter((o) => !optionValues.some((v) => v.name === o.name)).map((o) => samples(o, routineId));
+          const others = options.filter((o) => !optionValues.some((v) => v.name === o.name)).map((o) => samples(o, routineId, sub.name));
           const combos = others.reduce<RawOption[][]>((acc, values) => acc.flatMap((combo) => values.map((v) => [...combo, v])), [[]]);
           for (const combo of combos) {
             answer = await run(sub.name, [...optionValues, ...combo]);
