@@ -25,7 +25,7 @@ export const breathingPatterns: Record<BreathingPatternId, BreathingPattern> = {
   box: { id: 'box', name: 'Box breathing', phases: [breatheIn(4), hold(4), breatheOut(4), rest(4)] },
   '4-7-8': { id: '4-7-8', name: '4-7-8 breathing', phases: [breatheIn(4), hold(7), breatheOut(8)] },
   // 5 s in, 5 s out: six breaths a minute.
-  coherent: { id: 'coherent', name: 'Slow breathing (6 a minute)', phases: [breatheIn(5), breatheOut(5)] },
+  coherent: { id: 'coherent', name: 'Slow breathing, 6 a minute', phases: [breatheIn(5), breatheOut(5)] },
   diaphragmatic: {
     id: 'diaphragmatic',
     name: 'Belly breathing',

@@ -212,6 +212,27 @@ describeEachDatabase('guided sessions', (database) => {
     expect(await events()).toHaveLength(1);
   });
 
+  it('a new session replaces the one still playing, which is recorded as stopped', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    const first = await ask(core, 'stretch');
+    clock.advance(20_000);
+    const second = await ask(core, 'breathe');
+    expect(second.sequence!.sessionId).toBe(first.sequence!.sessionId);
+    expect(await events()).toMatchObject([{ outcome: 'stopped', source: 'stretch', routineId: sessionRoutine(first), durationSeconds: 20 }]);
+    // The first one's own buttons (or a late completion) change nothing now.
+    await ask(core, { kind: 'action', ...completion(first) });
+    clock.advance(120_000);
+    await ask(core, { kind: 'action', ...completion(second) });
+    expect((await events()).map((e) => [e.source, e.outcome])).toEqual([
+      ['stretch', 'stopped'],
+      ['breathe', 'completed'],
+    ]);
+    // Once ended, a new session has nothing to stop.
+    await ask(core, 'relax');
+    expect(await events()).toHaveLength(2);
+  });
+
   it('keeps each person\'s sessions apart', async () => {
     const core = buildTestCore(database().db);
     const mine = await ask(core, 'breathe box 1');

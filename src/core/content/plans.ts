@@ -176,7 +176,6 @@ export function programmePlan(
   ];
 
   const frames = [...heatFrames, ...parts.flatMap((p) => p.frames), ...closing];
-  const total = framesSeconds(frames);
   const outline = [
     ...(heat ? [`Tip: ${heat.title}`] : []),
     ...parts.map((p) => `${p.routine.title} (${formatDuration(framesSeconds(p.frames))})`),
@@ -187,7 +186,7 @@ export function programmePlan(
     source: 'routine',
     routineId: `programme-${minutes}m`,
     title: `Your ${minutes}-minute routine`,
-    summary: `${parts.length + 1} parts, about ${formatDuration(total)}.`,
+    summary: `${outline.length} parts with a little of everything, ending with slow breathing.`,
     intro: outline,
     equipment: [...new Set([...parts.flatMap((p) => p.routine.equipment), ...(heat ? ['heat_pack'] : [])])].filter((e) => e !== 'none'),
     frames,

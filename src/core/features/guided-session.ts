@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { defineAction, encodeActionValue, type CommandContext, type RegisteredAction } from '../command.js';
+import { defineAction, encodeActionValue, type CommandContext, type CoreDeps, type RegisteredAction } from '../command.js';
 import type { RoutineLibrary } from '../content/library.js';
 import { equipmentNames, kindGroup, routinePlan, sessionSources, type SessionPlan, type SessionSource } from '../content/plans.js';
 import { MAX_ROUTINE_ID } from '../content/schema.js';
@@ -57,10 +57,30 @@ export async function recentFor(ctx: CommandContext): Promise<string[]> {
   return found ? recentRoutineIds(ctx.db, found.user.id, 5) : [];
 }
 
+/**
+ * Sessions started and not yet ended, per core and per person. The adapter stops a playing sequence when the
+ * same person starts another one; this is how the core learns of it and records the first one as stopped.
+ * In memory: with several replicas, a replaced session started on another replica goes unrecorded.
+ */
+const openSessions = new WeakMap<CoreDeps, Map<string, SessionValue>>();
+
+function openSessionsOf(ctx: CommandContext): Map<string, SessionValue> {
+  let open = openSessions.get(ctx.deps);
+  if (!open) {
+    open = new Map();
+    openSessions.set(ctx.deps, open);
+  }
+  return open;
+}
+
 /** The reply that starts a live session: intro and cautions now, the frames as a sequence, buttons while it plays. */
-export function sessionReply(ctx: CommandContext, plan: SessionPlan, options: { replaceOriginal?: boolean } = {}): Reply {
+export async function startSession(ctx: CommandContext, plan: SessionPlan, options: { replaceOriginal?: boolean } = {}): Promise<Reply> {
+  const sessionId = sessionIdFor(ctx);
+  const previous = openSessionsOf(ctx).get(sessionId);
+  if (previous) await recordSession(ctx, previous, 'stopped', elapsedSeconds(ctx, previous));
   const seconds = framesSeconds(plan.frames);
   const value: SessionValue = { s: plan.source, r: plan.routineId, t: ctx.now().getTime(), d: seconds };
+  openSessionsOf(ctx).set(sessionId, value);
   const encoded = encodeActionValue(value);
   const actions: Action[] = [];
   if (plan.source !== 'breathe') actions.push({ type: 'button', actionId: GUIDED_ACTIONS.done, label: 'Done', value: encoded, style: 'primary' });
@@ -78,7 +98,7 @@ export function sessionReply(ctx: CommandContext, plan: SessionPlan, options: { 
     actions,
     ...(options.replaceOriginal ? { replaceOriginal: true } : {}),
     sequence: {
-      sessionId: sessionIdFor(ctx),
+      sessionId,
       frames: plan.frames,
       staticBlocks: plan.staticBlocks,
       onComplete: { actionId: GUIDED_ACTIONS.complete, value: encoded },
@@ -103,6 +123,8 @@ export async function recordSession(
   outcome: 'completed' | 'stopped' | 'skipped',
   durationSeconds: number,
 ): Promise<boolean> {
+  const open = openSessionsOf(ctx);
+  if (open.get(sessionIdFor(ctx))?.t === value.t) open.delete(sessionIdFor(ctx));
   const { workspace, user } = await ctx.ensureUser();
   const key = `guided:${createHash('sha256').update(`${sessionIdFor(ctx)}:${value.t}`).digest('hex').slice(0, 40)}`;
   const recorded = await ctx.db.transaction(async (tx) => {
@@ -190,7 +212,7 @@ const another = defineAction({
       const message = 'That is the only routine of this sort I have. Try `/backcare routine list` for the others.';
       return reply(message, [text(message)], { replaceOriginal: true });
     }
-    return sessionReply(ctx, routinePlan(next, value.s), { replaceOriginal: true });
+    return startSession(ctx, routinePlan(next, value.s), { replaceOriginal: true });
   },
 });
 

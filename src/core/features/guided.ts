@@ -5,7 +5,7 @@ import { breathingPlan, kindGroup, programmePlan, PROGRAMME_MAX_MINUTES, PROGRAM
 import type { BreathingPatternId, RelaxVariant, RoutineKind, TargetArea } from '../content/schema.js';
 import { breathingPatternChoices, parseBreathingPattern } from '../pacing.js';
 import { bullets, context, header, reply, text, type Reply } from '../reply.js';
-import { DISCLAIMER, guidedActions, noLibraryReply, recentFor, requireLibrary, sessionReply } from './guided-session.js';
+import { DISCLAIMER, guidedActions, noLibraryReply, recentFor, requireLibrary, startSession } from './guided-session.js';
 
 const words = z.array(z.string());
 
@@ -48,7 +48,7 @@ const breathe = defineCommand({
       .matching({ kinds: ['breathing'] })
       .filter((r) => r.pattern === pattern)
       .sort((a, b) => b.minutes - a.minutes)[0];
-    return sessionReply(ctx, breathingPlan(pattern, minutes, routine, 'breathe'));
+    return startSession(ctx, breathingPlan(pattern, minutes, routine, 'breathe'));
   },
 });
 
@@ -129,7 +129,7 @@ async function pickAndRun(
     const message = `I have no ${kinds.map((k) => routineKindNames[k].toLowerCase()).join(' or ')} routine${what} yet. Try \`/backcare ${source}\` without an area, or \`/backcare routine list\`.`;
     return reply(message, [text(message)]);
   }
-  return sessionReply(ctx, routinePlan(routine, source));
+  return startSession(ctx, routinePlan(routine, source));
 }
 
 const stretch = defineCommand({
@@ -227,7 +227,7 @@ const routine = defineCommand({
       case 'list':
         return listReply(ctx);
       case 'programme':
-        return sessionReply(ctx, programmePlan(library, args.minutes, { avoid: await recentFor(ctx) }));
+        return startSession(ctx, programmePlan(library, args.minutes, { avoid: await recentFor(ctx) }));
       case 'named': {
         const found = library.get(args.id);
         if (!found) {
@@ -237,7 +237,7 @@ const routine = defineCommand({
             : `I don't have a routine called \`${args.id}\`. See \`/backcare routine list\`.`;
           return reply(message, [text(message)]);
         }
-        return sessionReply(ctx, routinePlan(found, 'routine'));
+        return startSession(ctx, routinePlan(found, 'routine'));
       }
     }
   },
