@@ -1,9 +1,15 @@
 import { expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/db.js';
-import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
+import { ask, buildTestCore, button, testActor, testClock, testLibrary } from '../support/core.js';
+import { nudgeKindOf } from '../../src/core/content/library.js';
+import type { NudgeRoutineSource } from '../../src/core/nudge-message.js';
 import { replyText } from '../../src/core/reply.js';
 import { NUDGE_ACTIONS } from '../../src/core/nudge-message.js';
 import { activity, deliveries, prefsRow } from '../jobs/support/fixtures.js';
+
+// The content library is what the scheduler and `nudge now` pick from: it must fit the source interface.
+const librarySource: NudgeRoutineSource = testLibrary();
+void librarySource;
 
 describeEachDatabase('nudge buttons', (database) => {
   function setup() {
@@ -25,6 +31,21 @@ describeEachDatabase('nudge buttons', (database) => {
     expect(nudge.actions.map((a) => (a.type === 'button' ? a.label : ''))).toEqual(['Done', 'Snooze 30 min', 'Skip', 'Stop nudges']);
     expect((await deliveries(database().db)).map((d) => d.status)).toEqual(['sent']);
     expect((await activity(database().db)).map((a) => a.outcome)).toEqual(['delivered']);
+  });
+
+  it('rotates routines from the content library: never one of the last five, kinds alternating', async () => {
+    const { core, clock } = setup();
+    const library = testLibrary();
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await ask(core, '/backcare nudge now');
+      clock.advance(60_000);
+    }
+    for (const row of await deliveries(database().db)) ids.push(row.routine_id!);
+    for (let i = 1; i < ids.length; i++) expect(ids.slice(Math.max(0, i - 5), i)).not.toContain(ids[i]);
+    // Default kinds are stretch and breathing: they take turns.
+    const kinds = ids.map((id) => nudgeKindOf(library.get(id)!));
+    for (let i = 1; i < kinds.length; i++) expect(kinds[i]).not.toBe(kinds[i - 1]);
   });
 
   it('Done records the outcome once; a second press changes nothing', async () => {
