@@ -44,8 +44,14 @@ const isoDow = sql.raw(
  * How many of a person's working days fall on or before `day`, counted from a fixed Monday. Consecutive
  * working days get consecutive numbers, which turns "streak of working days" into a gaps-and-islands query.
  */
-function workingDaysUpTo(day: SQL, wd: SQL): SQL {
-  return sql`(((${day}) - date '2000-01-03') / 7) * cardinality(${wd}) + (select count(*)::int from unnest(${wd}) as w where w <= extract(isodow from (${day}))::int)`;
+function workingDaysUpTo(day: SQL, perWeek: SQL, cumulative: SQL): SQL {
+  return sql`((((${day}) - date '2000-01-03') / 7) * ${perWeek} + ${cumulative}[extract(isodow from (${day}))::int])`;
+}
+
+export interface TeamWeeksInput {
+  workspaceId: number;
+  scope: TeamScope;
+  window: WeekWindow;
 }
 
 /**
@@ -60,19 +66,26 @@ function workingDaysUpTo(day: SQL, wd: SQL): SQL {
  * - streak: consecutive working days (the person's own days, Mon–Fri by default) with something done,
  *   counted back from the week's last day (today for the current week, which stays alive until today ends),
  *   at most STREAK_WINDOW_DAYS back; the median is over that week's active members.
+ *
+ * Exported as SQL so the benchmark can EXPLAIN exactly what the bot runs.
  */
-export async function queryTeamWeeks(db: Queryable, input: { workspaceId: number; scope: TeamScope; window: WeekWindow }): Promise<WeekRow[]> {
+export function teamWeeksQuery(input: TeamWeeksInput): SQL {
   const { workspaceId, scope, window } = input;
   const tz = window.timezone;
   const everyone = scope.kind === 'workspace';
   const ids = JSON.stringify(scope.kind === 'members' ? scope.platformUserIds : []);
   const today = sql`${window.today}::date`;
-  const refDay = sql`r.x`;
+  const upTo = (day: SQL) => workingDaysUpTo(day, sql`t.k`, sql`t.cum`);
   const query = sql`
-with team as (
-  select u.id, u.created_at, coalesce(p.opted_in, false) as opted_in,
-    coalesce((select array_agg(${isoDow}) from jsonb_array_elements_text(p.days) as d), array[1, 2, 3, 4, 5]) as wd
-  from users u left join preferences p on p.user_id = u.id
+with team as materialized (
+  select u.id, u.created_at, coalesce(p.opted_in, false) as opted_in, wd.days as wd, cardinality(wd.days) as k,
+    -- cum[n] = how many of the person's working days fall on ISO weekday n or before it.
+    array(select (select count(*) from unnest(wd.days) as w where w <= n)::int from generate_series(1, 7) as n order by n) as cum
+  from users u
+    left join preferences p on p.user_id = u.id
+    cross join lateral (
+      select coalesce((select array_agg(${isoDow}) from jsonb_array_elements_text(p.days) as d), array[1, 2, 3, 4, 5]) as days
+    ) as wd
   where u.workspace_id = ${workspaceId}
     and (${everyone} or u.platform_user_id in (select jsonb_array_elements_text(${ids}::jsonb)))
 ),
@@ -80,41 +93,48 @@ weeks as (
   select (${window.baselineMonday}::date + 7 * i) as week_start
   from generate_series(0, ${window.count}::int - 1) as i
 ),
-did as materialized (
-  select a.user_id, a.kind, (a.occurred_at at time zone ${tz}) as local_at
-  from activity_events a join team t on t.id = a.user_id
+days as materialized (
+  -- One row per person and local day with something done: everything below (weeks, streaks) starts here.
+  select a.user_id, (a.occurred_at at time zone ${tz})::date as day, count(*) filter (where a.kind = 'session') as sessions
+  from activity_events a
   where a.workspace_id = ${workspaceId}
     and a.occurred_at >= ${window.historyStart.toISOString()}::timestamptz
     and a.occurred_at < ${window.rangeEnd.toISOString()}::timestamptz
     and ((a.kind = 'nudge' and a.outcome = 'done') or (a.kind = 'session' and a.outcome = 'completed'))
+    and (${everyone} or a.user_id in (select id from team))
+  group by 1, 2
+),
+person_weeks as materialized (
+  select date_trunc('week', day)::date as week_start, user_id, sum(sessions) as sessions
+  from days where day >= ${window.baselineMonday}::date
+  group by 1, 2
 ),
 did_weeks as (
-  select date_trunc('week', local_at)::date as week_start,
-    count(*) filter (where kind = 'session') as sessions,
-    count(distinct user_id) filter (where kind = 'session') as session_people,
-    count(distinct user_id) as active
-  from did where local_at >= ${window.baselineMonday}::timestamp
-  group by 1
+  select week_start, sum(sessions) as sessions, count(*) filter (where sessions > 0) as session_people, count(*) as active
+  from person_weeks group by 1
 ),
 nudges as (
+  -- Per person through the (user_id, slot_at) index rather than a scan of every delivery in the database.
   select date_trunc('week', d.slot_at at time zone ${tz})::date as week_start,
-    count(*) as delivered, count(distinct d.user_id) as delivered_people,
-    count(*) filter (where d.status = 'done') as done, count(distinct d.user_id) filter (where d.status = 'done') as done_people,
-    count(*) filter (where d.status = 'snoozed') as snoozed, count(distinct d.user_id) filter (where d.status = 'snoozed') as snoozed_people,
-    count(*) filter (where d.status = 'skipped') as skipped, count(distinct d.user_id) filter (where d.status = 'skipped') as skipped_people,
-    count(*) filter (where d.status = 'ignored') as ignored, count(distinct d.user_id) filter (where d.status = 'ignored') as ignored_people
-  from nudge_deliveries d join team t on t.id = d.user_id
-  where d.slot_at >= ${window.rangeStart.toISOString()}::timestamptz
-    and d.slot_at < ${window.rangeEnd.toISOString()}::timestamptz
-    and d.status in (${sql.join(deliveredStatuses.map((s) => sql`${s}`), sql`, `)})
+    count(*) as delivered, count(distinct t.id) as delivered_people,
+    count(*) filter (where d.status = 'done') as done, count(distinct t.id) filter (where d.status = 'done') as done_people,
+    count(*) filter (where d.status = 'snoozed') as snoozed, count(distinct t.id) filter (where d.status = 'snoozed') as snoozed_people,
+    count(*) filter (where d.status = 'skipped') as skipped, count(distinct t.id) filter (where d.status = 'skipped') as skipped_people,
+    count(*) filter (where d.status = 'ignored') as ignored, count(distinct t.id) filter (where d.status = 'ignored') as ignored_people
+  from team t cross join lateral (
+    select n.slot_at, n.status from nudge_deliveries n
+    where n.user_id = t.id
+      and n.slot_at >= ${window.rangeStart.toISOString()}::timestamptz
+      and n.slot_at < ${window.rangeEnd.toISOString()}::timestamptz
+      and n.status in (${sql.join(deliveredStatuses.map((s) => sql`${s}`), sql`, `)})
+    -- offset 0 keeps this a per-person index lookup; flattened, the planner scans the whole table.
+    offset 0
+  ) as d
   group by 1
 ),
-done_days as (
-  select distinct d.user_id, d.local_at::date as day from did d
-),
 ordinals as (
-  select dd.user_id, ${workingDaysUpTo(sql`dd.day`, sql`t.wd`)} as ord
-  from done_days dd join team t on t.id = dd.user_id
+  select dd.user_id, ${upTo(sql`dd.day`)} as ord
+  from days dd join team t on t.id = dd.user_id
   where extract(isodow from dd.day)::int = any(t.wd)
 ),
 islands as (
@@ -122,15 +142,14 @@ islands as (
   from (select user_id, ord, ord - row_number() over (partition by user_id order by ord) as grp from ordinals) as o
   group by user_id, grp
 ),
-refs as (
-  select a.week_start, a.user_id, r.x,
-    ${workingDaysUpTo(refDay, sql`t.wd`)} as ref,
-    ${workingDaysUpTo(refDay, sql`t.wd`)} - ${workingDaysUpTo(sql`(r.x - ${STREAK_WINDOW_DAYS}::int)`, sql`t.wd`)} as cap,
+refs as materialized (
+  select a.week_start, a.user_id,
+    ${upTo(sql`r.x`)} as ref,
+    ${upTo(sql`r.x`)} - ${upTo(sql`(r.x - ${STREAK_WINDOW_DAYS}::int)`)} as cap,
     -- Today still counts as "not yet": a streak ending yesterday is alive.
     case when r.x = ${today} and extract(isodow from r.x)::int = any(t.wd) then 1 else 0 end as grace
-  from (select distinct date_trunc('week', local_at)::date as week_start, user_id from did where local_at >= ${window.baselineMonday}::timestamp) as a
-  join team t on t.id = a.user_id
-  cross join lateral (select least(a.week_start + 6, ${today}) as x) as r
+  from person_weeks a join team t on t.id = a.user_id
+    cross join lateral (select least(a.week_start + 6, ${today}) as x) as r
 ),
 streaks as (
   -- (least() skips nulls, so "no island" must be spelled out as 0.)
@@ -157,6 +176,10 @@ from weeks w
   left join did_weeks dw on dw.week_start = w.week_start
   left join streak_weeks s on s.week_start = w.week_start
 order by w.week_start`;
-  const rows = await queryRows<unknown>(db, query);
+  return query;
+}
+
+export async function queryTeamWeeks(db: Queryable, input: TeamWeeksInput): Promise<WeekRow[]> {
+  const rows = await queryRows<unknown>(db, teamWeeksQuery(input));
   return z.array(weekRowSchema).parse(rows);
 }

@@ -1,0 +1,185 @@
+/**
+ * `npm run bench -- stats`: the team stats view on the real PostgreSQL, in a scratch database of its own
+ * (created here, dropped at the end): 2,000 people, a year of nudges and sessions (about 2 million
+ * activity events), then the 4-week view timed (median of repeated runs) and EXPLAIN ANALYZEd.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { openDatabase, queryRows, type Db } from '../src/db/client.js';
+import { teamWeeksQuery, queryTeamWeeks } from '../src/core/stats/query.js';
+import { weekWindow } from '../src/core/stats/weeks.js';
+import { createCore } from '../src/core/router.js';
+import { features } from '../src/core/features/index.js';
+import { createLogger } from '../src/config/logger.js';
+
+const PEOPLE = 2000;
+const TIMEZONE = 'Europe/London';
+const RUNS = 15;
+const NOW = new Date('2026-11-25T15:00:00Z');
+const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+
+/**
+ * CPU time (ms) a PostgreSQL backend has used so far, from /proc (same machine only). Wall-clock times
+ * swing with whatever else the machine runs; the backend's own CPU time does not.
+ */
+function backendCpuMs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** A year of plausible activity, generated in the database: nothing is pulled into or pushed from JS row by row. */
+export async function seed(db: Db): Promise<number> {
+  const [ws] = await queryRows<{ id: number }>(db, sql`insert into workspaces (platform, external_id, name, timezone) values ('slack', 'T_BENCH', 'Bench', ${TIMEZONE}) returning id::int as id`);
+  // A second, smaller workspace so the workspace filter has something to skip.
+  await db.execute(sql`insert into workspaces (platform, external_id, name) values ('slack', 'T_OTHER', 'Other')`);
+  const workspaceId = ws!.id;
+  await db.execute(sql`insert into users (workspace_id, platform_user_id, created_at)
+    select ${workspaceId}, 'U' || lpad(i::text, 6, '0'), ${NOW.toISOString()}::timestamptz - interval '400 days' from generate_series(1, ${PEOPLE}) i`);
+  // 80% opted in; one in ten works a four-day week.
+  await db.execute(sql`insert into preferences (user_id, opted_in, timezone, days, kinds)
+    select id, id % 5 <> 0, ${TIMEZONE},
+      case when id % 10 = 3 then '["mon","tue","wed","thu"]'::jsonb else '["mon","tue","wed","thu","fri"]'::jsonb end, '["stretch","breathing"]'
+    from users where workspace_id = ${workspaceId}`);
+  // Two nudges per working day for a year, with a final status each.
+  await db.execute(sql`insert into nudge_deliveries (user_id, slot_at, status, sent_at, routine_id)
+    select user_id, slot_at,
+      case when r < 0.45 then 'done' when r < 0.55 then 'snoozed' when r < 0.70 then 'skipped' when r < 0.95 then 'ignored' when r < 0.96 then 'stopped' else 'missed' end,
+      case when r < 0.96 then slot_at end, 'routine-' || (1 + floor(r * 1000)::int % 12)
+    from (
+      select u.id as user_id, ((d::date + s.t)::timestamp at time zone ${TIMEZONE}) as slot_at, random() as r
+      from users u
+      join preferences p on p.user_id = u.id and p.opted_in
+      cross join generate_series(${NOW.toISOString()}::timestamptz - interval '365 days', ${NOW.toISOString()}::timestamptz, interval '1 day') d
+      cross join (values (time '10:30'), (time '15:00')) s(t)
+      where u.workspace_id = ${workspaceId} and extract(isodow from d) < 6
+    ) g`);
+  // Activity: "delivered" and the answer for each nudge (as the scheduler and buttons record them) ...
+  await db.execute(sql`insert into activity_events (user_id, workspace_id, kind, outcome, source, routine_id, occurred_at)
+    select user_id, ${workspaceId}, 'nudge', 'delivered', 'nudge', routine_id, slot_at from nudge_deliveries where sent_at is not null`);
+  await db.execute(sql`insert into activity_events (user_id, workspace_id, kind, outcome, source, routine_id, occurred_at)
+    select user_id, ${workspaceId}, 'nudge', status, 'nudge', routine_id, slot_at + interval '4 minutes' from nudge_deliveries where status in ('done', 'snoozed', 'skipped', 'ignored', 'stopped')`);
+  // ... and on-demand sessions, about four in five working days per person.
+  await db.execute(sql`insert into activity_events (user_id, workspace_id, kind, outcome, source, routine_id, occurred_at)
+    select user_id, ${workspaceId}, 'session', case when r < 0.85 then 'completed' else 'stopped' end,
+      (array['breathe','stretch','roll','relax','routine'])[1 + floor(r * 100)::int % 5], 'routine-' || (1 + floor(r * 1000)::int % 12), at
+    from (
+      select u.id as user_id, d + interval '13 hours' + (u.id % 120) * interval '1 minute' as at, random() as r
+      from users u cross join generate_series(${NOW.toISOString()}::timestamptz - interval '365 days', ${NOW.toISOString()}::timestamptz, interval '1 day') d
+      where u.workspace_id = ${workspaceId} and extract(isodow from d) < 6
+    ) g where r < 0.8`);
+  await db.execute(sql`analyze`);
+  return workspaceId;
+}
+
+export interface StatsBenchResult {
+  queryWallMs: number[];
+  queryCpuMs: number[];
+  commandWallMs: number[];
+  planText: string;
+  executionMs: number | null;
+}
+
+/** Times the 4-week view on an already seeded database (pool of one, so the backend pid is known). */
+export async function measure(db: Db, workspaceId: number): Promise<StatsBenchResult> {
+  const input = { workspaceId, scope: { kind: 'workspace' as const }, window: weekWindow(NOW, TIMEZONE, 4) };
+  const [backend] = await queryRows<{ pid: number }>(db, sql`select pg_backend_pid() as pid`);
+  await queryTeamWeeks(db, input); // warm the cache once, as a running bot would be
+  const result: StatsBenchResult = { queryWallMs: [], queryCpuMs: [], commandWallMs: [], planText: '', executionMs: null };
+  for (let i = 0; i < RUNS; i += 1) {
+    const cpuBefore = backendCpuMs(backend!.pid);
+    const start = process.hrtime.bigint();
+    await queryTeamWeeks(db, input);
+    result.queryWallMs.push(ms(start));
+    const cpuAfter = backendCpuMs(backend!.pid);
+    if (cpuBefore !== null && cpuAfter !== null) result.queryCpuMs.push(cpuAfter - cpuBefore);
+  }
+  // The whole command as a lead runs it: lead check, query, audit row, privacy floor, chart PNG.
+  const core = createCore({ db, log: createLogger({ level: 'silent' }), now: () => NOW, privacyFloor: 5 }, features);
+  const actor = { platform: 'slack' as const, workspaceExternalId: 'T_BENCH', userExternalId: 'U000001', isAdmin: true };
+  for (let i = 0; i < 5; i += 1) {
+    const start = process.hrtime.bigint();
+    const reply = await core.handle({ actor, input: { kind: 'command', text: '/backcare stats' } });
+    result.commandWallMs.push(ms(start));
+    if (!reply.summary.startsWith('Team participation')) throw new Error(`unexpected reply: ${reply.summary}`);
+  }
+  const plan = await queryRows<{ 'QUERY PLAN': string }>(db, sql`explain (analyze, buffers, costs off, timing on) ${teamWeeksQuery(input)}`);
+  result.planText = plan.map((r) => r['QUERY PLAN']).join('\n');
+  const execution = /Execution Time: ([\d.]+) ms/.exec(result.planText);
+  result.executionMs = execution ? Number(execution[1]) : null;
+  return result;
+}
+
+export function report(result: StatsBenchResult): boolean {
+  mkdirSync('scratch', { recursive: true });
+  writeFileSync('scratch/stats-bench-plan.txt', `${result.planText}\n`);
+  const shape = result.planText
+    .split('\n')
+    .filter((line) => /Scan|Join|Aggregate|WindowAgg|CTE |Nested Loop|Limit|Execution Time/.test(line) && !/unnest|jsonb_array_elements|generate_series n/.test(line))
+    .map((line) => line.replace(/\s+\(actual.*$/, '').replace(/\s+$/, ''));
+  console.log('stats bench: EXPLAIN ANALYZE shape of the 4-week view (full plan in scratch/stats-bench-plan.txt):');
+  for (const line of shape) console.log(`  ${line}`);
+  const wall = median(result.queryWallMs);
+  console.log(`stats bench: machine load average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  console.log(
+    `stats bench: 4-week view query, ${RUNS} runs: median ${wall.toFixed(1)} ms wall (min ${Math.min(...result.queryWallMs).toFixed(1)}, max ${Math.max(...result.queryWallMs).toFixed(1)})` +
+      (result.queryCpuMs.length > 0 ? `, median ${median(result.queryCpuMs).toFixed(0)} ms of PostgreSQL backend CPU` : ''),
+  );
+  console.log(`stats bench: whole /backcare stats command incl. chart PNG, 5 runs: median ${median(result.commandWallMs).toFixed(1)} ms wall`);
+  const ok = wall < 1000;
+  console.log(`stats bench: target median < 1000 ms: ${ok ? 'met' : 'NOT met'}`);
+  return ok;
+}
+
+export async function runStatsBench(): Promise<number> {
+  const name = `backcare_bench_stats_${process.pid}_${randomBytes(3).toString('hex')}`;
+  await admin(`create database ${name}`);
+  try {
+    const database = await openDatabase({ driver: 'postgres', url: withDatabase(adminUrl, name), poolSize: 1 });
+    try {
+      const start = process.hrtime.bigint();
+      const workspaceId = await seed(database.db);
+      const [counts] = await queryRows<{ events: number; deliveries: number }>(
+        database.db,
+        sql`select (select count(*) from activity_events)::int as events, (select count(*) from nudge_deliveries)::int as deliveries`,
+      );
+      console.log(
+        `stats bench: seeded ${PEOPLE} people, ${counts!.events.toLocaleString('en')} activity events, ${counts!.deliveries.toLocaleString('en')} nudge deliveries in ${(ms(start) / 1000).toFixed(1)} s`,
+      );
+      return report(await measure(database.db, workspaceId)) ? 0 : 1;
+    } finally {
+      await database.close();
+    }
+  } finally {
+    await admin(`drop database if exists ${name} with (force)`);
+  }
+}
