@@ -448,24 +448,31 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     }
     const metadata = parseModalMetadata(submission.view.private_metadata);
     const values = formValues(submission.view.state.values);
-    const actor = await resolveActor(client, teamId, submission.user.id, submission.user.username ?? submission.user.name);
-    const handled = handle(actor, { kind: 'submit', formId: submission.view.callback_id, values, ...(metadata.state ? { state: metadata.state } : {}) });
-    // Field errors can only go back in the ack, so the core gets most of Slack's 3 s; a slower answer goes to the DM.
+    // Field errors can only go back in the ack, so looking up the person and the core's answer get most of
+    // Slack's 3 s; a slower answer closes the modal and goes to the DM instead.
+    const handled = (async () => {
+      const actor = await resolveActor(client, teamId, submission.user.id, submission.user.username ?? submission.user.name);
+      const reply = await handle(actor, { kind: 'submit', formId: submission.view.callback_id, values, ...(metadata.state ? { state: metadata.state } : {}) });
+      return { actor, reply };
+    })();
     const timeout = Symbol('timeout');
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const result = await Promise.race([
+    const outcome = await Promise.race([
       handled,
       new Promise<typeof timeout>((resolve) => {
         timer = setTimeout(() => resolve(timeout), options.submitDeadlineMs ?? 2000);
       }),
     ]);
     clearTimeout(timer);
-    const target: ReplyTarget = { actor, client, channelId: metadata.channelId, source: 'modal' };
-    if (result === timeout) {
+    if (outcome === timeout) {
       await ack();
-      track(async () => postToDm(target, renderMessage(await handled), await handled));
+      track(async () => {
+        const late = await handled;
+        await postToDm({ actor: late.actor, client, channelId: metadata.channelId, source: 'modal' }, renderMessage(late.reply), late.reply);
+      });
       return;
     }
+    const { actor, reply: result } = outcome;
     if (result.formErrors && Object.keys(result.formErrors).length > 0) {
       const form = result.form ?? { formId: submission.view.callback_id, title: '', submitLabel: '', fields: Object.keys(values).map((id) => ({ id, label: id, kind: 'text' as const })) };
       await ack({ response_action: 'errors', errors: modalErrors(form, result.formErrors) });

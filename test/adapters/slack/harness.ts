@@ -36,13 +36,17 @@ export interface Harness {
  * Starts the Slack adapter's HTTP receiver on a loopback port with Web API calls intercepted,
  * before each test of a describeEachDatabase suite; stops it after.
  */
-export function useSlackHarness(database: () => Database, overrides: Partial<SlackAdapterOptions> = {}): () => Harness {
+export function useSlackHarness(
+  database: () => Database,
+  overrides: Partial<SlackAdapterOptions> = {},
+  wrapCore: (core: Core) => Core = (core) => core,
+): () => Harness {
   let harness: Harness | undefined;
   beforeEach(async () => {
     const answer = new Map<string, (call: ApiCall) => Answer>();
     const api = interceptSlack((call) => answer.get(call.method)?.(call) ?? defaultAnswer(call));
     const logs = captureLogger();
-    const core = buildTestCore(database().db, { log: logs.log });
+    const core = wrapCore(buildTestCore(database().db, { log: logs.log }));
     const adapter = createSlackAdapter({
       core,
       log: logs.log,
