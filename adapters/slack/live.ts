@@ -230,7 +230,9 @@ export class LiveSessions {
   private async showFrame(session: Session, request: LiveStart, index: number, frameMessage: (i: number) => SlackMessage): Promise<void> {
     if (!session.channel || !session.ts || this.staticShown.has(session)) return;
     const share = this.share(session.workspace);
-    const wantsStatic = share < MIN_LIVE_UPDATES_PER_MINUTE;
+    // Showing fewer than half the phases would mislead more than it guides (a stale "breathe in"): go static.
+    const wanted = wantedPerMinute(request.sequence, this.options.timeScale ?? 1);
+    const wantsStatic = share < Math.max(MIN_LIVE_UPDATES_PER_MINUTE, wanted / 2);
     if (wantsStatic && session.mode === 'live') {
       session.mode = 'static';
       this.stats.staticFallbacks += 1;
@@ -293,6 +295,12 @@ export class LiveSessions {
     this.options.log.warn({ event: 'slack.live.final_failed' }, 'could not show the final message of a live session');
     return false;
   }
+}
+
+/** How many updates a minute the sequence would need to show every phase. */
+function wantedPerMinute(sequence: Sequence, timeScale: number): number {
+  const total = sequence.frames.reduce((sum, f) => sum + f.ms, 0) * timeScale;
+  return total > 0 ? (sequence.frames.length * WINDOW_MS) / total : 0;
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

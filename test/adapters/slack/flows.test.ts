@@ -18,7 +18,8 @@ function buttons(blocks: unknown): ButtonElement[] {
 }
 
 describeEachDatabase('Slack flows end to end', (database) => {
-  const h = useSlackHarness(database);
+  // Sessions play 1000x faster here, so the per-minute budget is scaled up with them.
+  const h = useSlackHarness(database, { liveUpdatesPerMinute: 1_000_000 });
 
   it('/backcare breathe plays live in the DM: postMessage, chat.update per phase, the final message, and a pointer in the channel', async () => {
     const res = await postSigned(h().adapter.port, '/slack/commands', slashCommand('breathe'));
