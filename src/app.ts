@@ -18,7 +18,7 @@ import type { Platform } from './core/request.js';
 import type { Sender } from './core/sender.js';
 import { postgresInstance, soloInstance } from './jobs/instance.js';
 import { createScheduler } from './jobs/scheduler.js';
-import { createMetrics, poolStatsOf, type Metrics } from './ops/metrics.js';
+import { createMetrics, instrumentSenders, poolStatsOf, type Metrics } from './ops/metrics.js';
 import { startOps, type Ops } from './ops/runtime.js';
 
 export interface App {
@@ -112,7 +112,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   const scheduler = createScheduler({
     db: database.db,
     log,
-    senders,
+    senders: instrumentSenders(senders, metrics),
     instance: env.DATABASE_URL ? await postgresInstance(env.DATABASE_URL) : soloInstance(),
     routines: routineSourceOf(core.deps),
     onTick: metrics.observeTick,

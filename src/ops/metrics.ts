@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HandledEvent } from '../core/command.js';
+import type { Platform } from '../core/request.js';
+import type { Sender } from '../core/sender.js';
 import type { Database } from '../db/client.js';
 
 /**
@@ -37,7 +39,11 @@ export interface Metrics {
 /** The counts a scheduler pass reports (structurally the scheduler's TickReport; ops does not import jobs). */
 export type TickCounts = Record<'claimed' | 'sent' | 'missed' | 'failed' | 'unavailable' | 'reconciled', number>;
 
-export const nudgeResults = ['claimed', 'sent', 'missed', 'failed', 'unavailable', 'retry', 'reconciled'] as const;
+/**
+ * `claimed`…`reconciled` come from the scheduler's per-tick report (reason `none`); `retry` and `unreachable`
+ * (a permanent failure: DMs closed, user gone) come per delivery from the instrumented senders, with their reason.
+ */
+export const nudgeResults = ['claimed', 'sent', 'missed', 'failed', 'unavailable', 'retry', 'unreachable', 'reconciled'] as const;
 export type NudgeResult = (typeof nudgeResults)[number];
 
 /** `DMs closed (50007)` → `dms_closed_50007`; anything odd or long → `other`. */
@@ -168,4 +174,39 @@ export function createMetrics(options: { defaultMetrics?: boolean; poolStats?: (
       nudges.inc({ result, reason: reasonCode(reason) });
     },
   };
+}
+
+const rateLimitReason = /rate.?limit|\b429\b/i;
+
+/**
+ * Wraps a platform's Sender so every send result is counted: transient failures by reason (a rate limit also
+ * counts as a platform 429) and permanent ones by reason. The scheduler sees the same Sender behaviour.
+ */
+export function instrumentSender(sender: Sender, metrics: Pick<Metrics, 'recordNudge' | 'rateLimited'>): Sender {
+  const instrumented: Sender = {
+    platform: sender.platform,
+    async send(delivery) {
+      const result = await sender.send(delivery);
+      if (result.status === 'retry') {
+        metrics.recordNudge('retry', result.reason);
+        if (rateLimitReason.test(result.reason)) metrics.rateLimited.inc({ platform: sender.platform });
+      } else if (result.status === 'permanent') {
+        metrics.recordNudge('unreachable', result.reason);
+      }
+      return result;
+    },
+    reconcile: (delivery) => sender.reconcile(delivery),
+  };
+  // Optional on purpose: the scheduler only asks for availability when the platform offers the check.
+  if (sender.isAvailable) {
+    const isAvailable = sender.isAvailable.bind(sender);
+    instrumented.isAvailable = (delivery) => isAvailable(delivery);
+  }
+  return instrumented;
+}
+
+export function instrumentSenders(senders: Partial<Record<Platform, Sender>>, metrics: Pick<Metrics, 'recordNudge' | 'rateLimited'>): Partial<Record<Platform, Sender>> {
+  const out: Partial<Record<Platform, Sender>> = {};
+  for (const [platform, sender] of Object.entries(senders) as [Platform, Sender | undefined][]) if (sender) out[platform] = instrumentSender(sender, metrics);
+  return out;
 }

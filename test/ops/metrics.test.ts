@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics, reasonCode, routeLabels } from '../../src/ops/metrics.js';
-import { ask, buildTestCore, testActor } from '../support/core.js';
+import { createScheduler } from '../../src/jobs/scheduler.js';
+import { soloInstance } from '../../src/jobs/instance.js';
+import { createMetrics, instrumentSender, instrumentSenders, reasonCode, routeLabels } from '../../src/ops/metrics.js';
+import { ask, buildTestCore, testActor, testClock } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';
+import { silentLogger } from '../support/log.js';
+import { deliveries, fakeSender, seedUser } from '../jobs/support/fixtures.js';
 
 async function sample(text: string, name: string, labels: Record<string, string>): Promise<number | undefined> {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
@@ -110,5 +114,45 @@ describe('nudge and scheduler metrics', () => {
     const b = createMetrics({ defaultMetrics: false });
     a.recordNudge('sent');
     expect(await b.registry.metrics()).not.toMatch(/backcare_nudges_total\{/);
+  });
+});
+
+describeEachDatabase('instrumented senders under the scheduler', (database) => {
+  it('count rate limits as platform 429s, retries and unreachable people by reason; the scheduler sees the same results', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const clock = testClock(new Date('2026-03-03T10:00:30Z'));
+    const fake = fakeSender((delivery, attempt) => {
+      if (delivery.user.platformUserId === 'UCLOSED') return { status: 'permanent', reason: 'DMs closed (50007)' };
+      if (attempt === 1) return { status: 'retry', retryAfterMs: 1000, reason: 'rate_limited' };
+      return { status: 'sent', messageRef: `m${delivery.deliveryId}` };
+    }, 'slack');
+    const scheduler = createScheduler({
+      db: database().db,
+      log: silentLogger(),
+      senders: instrumentSenders({ slack: fake.sender }, metrics),
+      instance: soloInstance(1),
+      now: clock.now,
+      sleep: async (ms) => clock.advance(ms),
+      onTick: metrics.observeTick,
+    });
+    for (const id of ['UOPEN1', 'UOPEN2', 'UCLOSED']) await seedUser(database().db, { id, dueAt: new Date('2026-03-03T10:00:00Z'), platform: 'slack' });
+    expect(await scheduler.tick()).toMatchObject({ claimed: 3, sent: 2, failed: 1 });
+    expect((await deliveries(database().db)).map((d) => d.status).sort()).toEqual(['failed', 'sent', 'sent']);
+    const text = await metrics.registry.metrics();
+    expect(await sample(text, 'backcare_platform_rate_limited_total', { platform: 'slack' })).toBe(2);
+    expect(await sample(text, 'backcare_nudges_total', { result: 'retry', reason: 'rate_limited' })).toBe(2);
+    expect(await sample(text, 'backcare_nudges_total', { result: 'unreachable', reason: 'dms_closed_50007' })).toBe(1);
+    expect(await sample(text, 'backcare_nudges_total', { result: 'sent', reason: 'none' })).toBe(2);
+    expect(await sample(text, 'backcare_nudges_total', { result: 'failed', reason: 'none' })).toBe(1);
+    for (const id of ['UOPEN1', 'UOPEN2', 'UCLOSED']) expect(text).not.toContain(id);
+    await scheduler.stop();
+  });
+
+  it('keeps an optional availability check optional', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const base = { platform: 'console' as const, send: async () => ({ status: 'sent' as const, messageRef: 'm' }), reconcile: async () => ({ found: false as const }) };
+    expect(instrumentSender(base, metrics).isAvailable).toBeUndefined();
+    const withCheck = instrumentSender({ ...base, isAvailable: async () => ({ available: false, reason: 'dnd' }) }, metrics);
+    expect(await withCheck.isAvailable!({} as never)).toEqual({ available: false, reason: 'dnd' });
   });
 });
