@@ -10,7 +10,7 @@ import { expiredButtonReply, type Core } from '../../src/core/router.js';
 import type { Sender } from '../../src/core/sender.js';
 import { processedEvents } from '../../src/db/schema.js';
 import { buildHomeView } from './home.js';
-import { botTokenFor, createInstallationStore, uninstallWorkspace } from './installation-store.js';
+import { botTokenFor, createInstallationStore, reactivateWorkspace, resumeWorkspace, uninstallWorkspace } from './installation-store.js';
 import { LiveSessions } from './live.js';
 import {
   actionInput,
@@ -138,7 +138,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const db = core.deps.db;
   const clientOptions = { ...defaultClientOptions, ...options.clientOptions };
   const clientFor = createClientPool(clientOptions);
-  const installationStore = options.oauth ? createInstallationStore(db, log) : null;
+  const installationStore = options.oauth
+    ? createInstallationStore(db, log, { onInstalled: async (teamId) => void (await resumeWorkspace(db, teamId, core.deps.now(), core.deps.nextSlot, log)) })
+    : null;
   const tokens: TokenLookup = async (teamId) => {
     if (installationStore) return (await botTokenFor(installationStore, teamId))?.botToken ?? null;
     return options.botToken ?? null;
@@ -523,6 +525,15 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     idle,
     async start() {
       await app.start();
+      if (options.botToken && !options.oauth) {
+        // Which workspace the token belongs to; if it was uninstalled before, it is back now.
+        try {
+          const auth = z.looseObject({ team_id: z.string().optional() }).parse(await clientFor(options.botToken).auth.test());
+          if (auth.team_id) await reactivateWorkspace(db, auth.team_id, core.deps.now(), core.deps.nextSlot, log);
+        } catch (error) {
+          log.warn({ event: 'slack.auth_test_failed', failure: classifySlackError(error) }, 'auth.test failed at start; the token may be invalid');
+        }
+      }
       log.info(
         { event: 'slack.started', mode: options.appToken ? 'socket' : 'http', workspaces: options.oauth ? 'oauth' : 'single' },
         `Slack adapter started (${options.appToken ? 'Socket Mode' : `HTTP on port ${httpReceiver?.port}`})`,

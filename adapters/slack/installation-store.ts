@@ -2,7 +2,10 @@ import type { Installation, InstallationQuery, InstallationStore } from '@slack/
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
+import type { NextSlotFn } from '../../src/core/settings-service.js';
+import { storePreferences } from '../../src/core/settings-service.js';
 import type { Db } from '../../src/db/client.js';
+import { preferencesFromRow } from '../../src/db/preferences.js';
 import { preferences, slackInstallations, users, workspaces } from '../../src/db/schema.js';
 
 /** Why nudges stopped when the app left a workspace; shown to the person in settings. */
@@ -27,7 +30,7 @@ function keyFor(query: { teamId?: string | undefined; enterpriseId?: string | un
  * Bolt's installation store, in Postgres through drizzle. Installing (again) re-activates the workspace;
  * removal goes through `uninstallWorkspace`, which also stops every nudge there.
  */
-export function createInstallationStore(db: Db, log: Logger): InstallationStore {
+export function createInstallationStore(db: Db, log: Logger, hooks: { onInstalled?: (teamId: string) => Promise<void> } = {}): InstallationStore {
   return {
     async storeInstallation(installation) {
       const teamId = installation.team?.id;
@@ -44,6 +47,7 @@ export function createInstallationStore(db: Db, log: Logger): InstallationStore 
           .update(workspaces)
           .set({ active: true })
           .where(and(eq(workspaces.platform, 'slack'), eq(workspaces.externalId, teamId)));
+        await hooks.onInstalled?.(teamId);
       }
       log.info({ event: 'slack.installed', teamId, enterpriseId, isEnterpriseInstall }, 'Slack installation stored');
     },
@@ -100,4 +104,32 @@ export async function uninstallWorkspace(db: Db, teamId: string, log: Logger): P
     log.info({ event: 'slack.uninstalled', teamId, pausedUsers: paused.length }, 'Slack workspace removed: nudges stopped');
     return { pausedUsers: paused.length };
   });
+}
+
+/**
+ * The app came back (reinstall): people whose nudges stopped only because it had been removed get them
+ * back, with their next slot recomputed. Anyone who paused for another reason stays paused.
+ */
+export async function resumeWorkspace(db: Db, teamId: string, now: Date, nextSlot: NextSlotFn | undefined, log: Logger): Promise<number> {
+  const rows = await db
+    .select({ prefs: preferences })
+    .from(preferences)
+    .innerJoin(users, eq(users.id, preferences.userId))
+    .innerJoin(workspaces, eq(workspaces.id, users.workspaceId))
+    .where(and(eq(workspaces.platform, 'slack'), eq(workspaces.externalId, teamId), eq(preferences.pausedReason, UNINSTALLED_REASON)));
+  for (const { prefs } of rows) {
+    await storePreferences(db, prefs.userId, { ...preferencesFromRow(prefs), pausedReason: null }, now, nextSlot);
+  }
+  if (rows.length > 0) log.info({ event: 'slack.reinstalled', teamId, resumedUsers: rows.length }, 'Slack workspace back: nudges resumed');
+  return rows.length;
+}
+
+/** Single-workspace mode has no install callback: a start with a working token marks the workspace installed again. */
+export async function reactivateWorkspace(db: Db, teamId: string, now: Date, nextSlot: NextSlotFn | undefined, log: Logger): Promise<void> {
+  const reactivated = await db
+    .update(workspaces)
+    .set({ active: true })
+    .where(and(eq(workspaces.platform, 'slack'), eq(workspaces.externalId, teamId), eq(workspaces.active, false)))
+    .returning({ id: workspaces.id });
+  if (reactivated.length > 0) await resumeWorkspace(db, teamId, now, nextSlot, log);
 }

@@ -59,6 +59,8 @@ export function useSlackHarness(
       ...overrides,
     });
     await adapter.start();
+    // Tests look at what requests cause; the start-up auth.test is not one of them.
+    api.calls.length = 0;
     harness = { adapter, core, api, logs, answer };
   });
   afterEach(async () => {

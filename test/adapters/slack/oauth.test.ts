@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { slackInstallations, workspaces } from '../../../src/db/schema.js';
+import { preferences, slackInstallations, workspaces } from '../../../src/db/schema.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { postJson, postSigned } from '../../support/slack/http.js';
 import { appUninstalled, slashCommand, TEAM_ID } from '../../support/slack/payloads.js';
@@ -77,6 +77,7 @@ describeEachDatabase('Slack OAuth (many workspaces)', (database) => {
     expect(await database().db.select().from(slackInstallations)).toHaveLength(0);
     const [inactive] = await database().db.select().from(workspaces).where(eq(workspaces.externalId, TEAM_ID));
     expect(inactive?.active).toBe(false);
+    expect((await database().db.select().from(preferences))[0]).toMatchObject({ nextDueAt: null, pausedReason: 'Backcare was removed from this Slack workspace' });
 
     // Without an installation nothing is called and nothing reaches the core.
     const calls = h().api.calls.length;
@@ -88,6 +89,11 @@ describeEachDatabase('Slack OAuth (many workspaces)', (database) => {
     const [active] = await database().db.select().from(workspaces).where(eq(workspaces.externalId, TEAM_ID));
     expect(active?.active).toBe(true);
     expect(await database().db.select().from(slackInstallations)).toHaveLength(1);
+    // Nudges stopped only by the removal come back, with a next slot (the test core has the scheduler's slot maths).
+    const [resumed] = await database().db.select().from(preferences);
+    expect(resumed?.pausedReason).toBeNull();
+    expect(resumed?.optedIn).toBe(true);
+    expect(resumed?.nextDueAt).toBeInstanceOf(Date);
   });
 
   it('the sender finds the workspace token through the installation store', async () => {

@@ -95,6 +95,26 @@ describeEachDatabase('Slack HTTP receiver', (database) => {
     expect(after).toMatchObject({ nextDueAt: null, pausedReason: 'Backcare was removed from this Slack workspace' });
   });
 
+  it('single-workspace mode: a restart with a working token brings an uninstalled workspace back', async () => {
+    const port = h().adapter.port;
+    await postSigned(port, '/slack/commands', slashCommand('settings on'));
+    await h().adapter.idle();
+    await postJson(port, '/slack/events', appUninstalled());
+    await h().adapter.idle();
+    await h().adapter.stop();
+
+    h().answer.set('auth.test', () => ({ body: { ok: true, team_id: TEAM_ID, user_id: 'U0TESTBOT', bot_id: 'B0TESTBOT' } }));
+    const { createSlackAdapter } = await import('../../../adapters/slack/adapter.js');
+    const again = createSlackAdapter({ core: h().core, log: h().logs.log, signingSecret: 'x', botToken: BOT_TOKEN, port: 0, host: '127.0.0.1', clientOptions: { retryConfig: { retries: 0 } } });
+    await again.start();
+    await again.stop();
+    const [workspace] = await database().db.select().from(workspaces).where(eq(workspaces.externalId, TEAM_ID));
+    expect(workspace?.active).toBe(true);
+    const [prefs] = await database().db.select().from(preferences);
+    expect(prefs?.pausedReason).toBeNull();
+    expect(prefs?.nextDueAt).toBeInstanceOf(Date);
+  });
+
   it('tokens_revoked for the bot also stops nudges', async () => {
     const port = h().adapter.port;
     await postSigned(port, '/slack/commands', slashCommand('settings on'));
