@@ -89,6 +89,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
         });
         adapters.push(slackAdapter);
         senders.slack = slackAdapter.sender;
+        core.deps.teamResolvers?.push(slackAdapter.teamResolver);
         break;
       }
       case 'discord': {

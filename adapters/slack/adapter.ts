@@ -29,6 +29,8 @@ import {
 import { BackcareHttpReceiver } from './receiver.js';
 import { localFiles, modalErrors, renderBlocks, renderMessage, renderModal, resultModal, timezoneOptions, type SlackMessage } from './render.js';
 import { createSlackSender } from './sender.js';
+import { createSlackTeamResolver } from './team-resolver.js';
+import type { TeamResolver } from '../../src/core/stats/team.js';
 import { classifySlackError, createClientPool, defaultClientOptions, type TokenLookup } from './slack-api.js';
 
 /** The bot scopes Backcare asks for, each for one reason (see docs/notes/issue-7.md and manifest.yaml). */
@@ -39,6 +41,8 @@ export const botScopes = [
   'im:history',
   'channels:history',
   'groups:history',
+  'channels:read',
+  'groups:read',
   'users:read',
   'dnd:read',
   'files:write',
@@ -72,6 +76,8 @@ export interface SlackAdapter extends Adapter {
   readonly sender: Sender;
   readonly live: LiveSessions;
   readonly installationStore: InstallationStore | null;
+  /** What `/backcare stats #channel` means on Slack; the app registers it with the core. */
+  readonly teamResolver: TeamResolver;
   /** Resolves when all work started by past requests has finished (tests, graceful stop). */
   idle(): Promise<void>;
 }
@@ -146,6 +152,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     return options.botToken ?? null;
   };
   const sender = createSlackSender({ tokens, client: clientFor, log, now: core.deps.now });
+  const teamResolver = createSlackTeamResolver({ tokens, client: clientFor, log });
   const live = new LiveSessions({
     log,
     ...(options.liveUpdatesPerMinute !== undefined ? { updatesPerMinute: options.liveUpdatesPerMinute } : {}),
@@ -522,6 +529,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     sender,
     live,
     installationStore,
+    teamResolver,
     idle,
     async start() {
       await app.start();

@@ -46,7 +46,7 @@ export function useSlackHarness(
     const answer = new Map<string, (call: ApiCall) => Answer>();
     const api = interceptSlack((call) => answer.get(call.method)?.(call) ?? defaultAnswer(call));
     const logs = captureLogger();
-    const core = wrapCore(buildTestCore(database().db, { log: logs.log }));
+    const core = wrapCore(buildTestCore(database().db, { log: logs.log, deps: { teamResolvers: [] } }));
     const adapter = createSlackAdapter({
       core,
       log: logs.log,
@@ -58,6 +58,8 @@ export function useSlackHarness(
       clientOptions: { retryConfig: { retries: 0 } },
       ...overrides,
     });
+    // As src/app.ts does: the adapter's meaning of "a team" goes to the core.
+    core.deps.teamResolvers?.push(adapter.teamResolver);
     await adapter.start();
     // Tests look at what requests cause; the start-up auth.test is not one of them.
     api.calls.length = 0;
