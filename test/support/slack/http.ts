@@ -84,9 +84,18 @@ export function interceptSlack(reply: (call: ApiCall) => { status?: number; body
       responses.push({ url: `https://hooks.slack.com${uri}`, body: decodeArgs(body) });
       return [200, 'ok'];
     });
+  const uploads: { url: string; bytes: number }[] = [];
+  nock('https://files.slack.com')
+    .persist()
+    .post(/.*/)
+    .reply(function (uri, body) {
+      uploads.push({ url: `https://files.slack.com${uri}`, bytes: typeof body === 'string' ? Buffer.byteLength(body) : JSON.stringify(body).length });
+      return [200, 'OK - 1'];
+    });
   return {
     calls,
     responses,
+    uploads,
     of: (method: string) => calls.filter((c) => c.method === method),
     done: () => {
       nock.cleanAll();
