@@ -105,7 +105,10 @@ export interface LiveSessionsOptions {
   log: Logger;
   updatesPerMinute?: number;
   timeScale?: number;
+  /** Clock and timers: real ones by default; a simulation (live-figures.ts) passes virtual ones. */
   now?: () => number;
+  setTimer?: (callback: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
 }
 
 export interface LiveStats {
@@ -127,6 +130,11 @@ export class LiveSessions {
   constructor(private readonly options: LiveSessionsOptions) {
     this.now = options.now ?? Date.now;
     this.budget = new UpdateBudget(options.updatesPerMinute ?? 45, this.now);
+  }
+
+  private delay(ms: number): Promise<void> {
+    const setTimer = this.options.setTimer ?? ((cb: () => void, t: number) => setTimeout(cb, t));
+    return new Promise<void>((resolve) => void setTimer(resolve, ms));
   }
 
   active(workspace: string): number {
@@ -198,6 +206,8 @@ export class LiveSessions {
       outcome = await playSequence(sequence, {
         signal: session.controller.signal,
         timeScale: this.options.timeScale ?? 1,
+        ...(this.options.setTimer ? { setTimer: this.options.setTimer } : {}),
+        ...(this.options.clearTimer ? { clearTimer: this.options.clearTimer } : {}),
         show: async (_frame, index) => {
           if (index === 0 && request.existing) {
             session.channel = request.existing.channel;
@@ -273,7 +283,7 @@ export class LiveSessions {
   private async deliverFinal(session: Session, channel: string, ts: string, api: LiveMessageApi, message: SlackMessage): Promise<boolean> {
     for (let attempt = 0; attempt < FINAL_ATTEMPTS; attempt += 1) {
       if (!this.budget.tryTake(session.workspace, 'final')) {
-        await delay(Math.max(50, this.budget.waitMs(session.workspace)));
+        await this.delay(Math.max(50, this.budget.waitMs(session.workspace)));
         attempt -= 1; // waiting for budget is not a failed attempt
         if (session.controller.signal.aborted) return false;
         continue;
@@ -289,7 +299,7 @@ export class LiveSessions {
           this.stats.rateLimited += 1;
           this.budget.pause(session.workspace, failure.retryAfterMs);
         }
-        await delay(failure.kind === 'rate_limited' ? failure.retryAfterMs : 1000 * 2 ** attempt);
+        await this.delay(failure.kind === 'rate_limited' ? failure.retryAfterMs : 1000 * 2 ** attempt);
       }
     }
     this.options.log.warn({ event: 'slack.live.final_failed' }, 'could not show the final message of a live session');
@@ -303,4 +313,3 @@ function wantedPerMinute(sequence: Sequence, timeScale: number): number {
   return total > 0 ? (sequence.frames.length * WINDOW_MS) / total : 0;
 }
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
