@@ -28,6 +28,8 @@ function firstIssue(error: z.ZodError, prefix: string): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid input';
   const where = issue.path.length > 0 ? `${prefix}.${issue.path.join('.')}: ` : `${prefix}: `;
+  // zod's wording for an absent field ("expected string, received undefined") says less than this.
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `${where}is required`;
   return `${where}${issue.message}`;
 }
 

@@ -82,6 +82,7 @@ describe('runSchedule', () => {
     [['--prefs', londonWeekdays, '--from', '2026-03-27T00:00:00Z', '--count', 'lots'], /--count/],
     [['--prefs', londonWeekdays, '--from', '2026-03-27T00:00:00Z'], /--count/],
     [[...base], /--prefs/],
+    [['--prefs', '{"timezone":"UTC","start":"09:00","end":"17:00","everyMinutes":60}', ...base], /--prefs\.days: is required/],
     [['--prefs', londonWeekdays, ...base, '--extra'], /extra/],
   ])('rejects %j', (argv, message) => {
     expect(error(argv)).toMatch(message);
