@@ -82,7 +82,7 @@ export function breathingPlan(pattern: BreathingPatternId, minutes: number, rout
   return {
     source,
     routineId: routine?.id ?? `breathing-${pattern}`,
-    title: definition.name,
+    title: routine?.title ?? definition.name,
     summary: routine?.summary ?? `${definition.name} for about ${minutes} minute${minutes === 1 ? '' : 's'}.`,
     intro: routine?.steps.map((s) => s.text) ?? [],
     equipment: routine?.equipment ?? ['none'],
