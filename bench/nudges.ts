@@ -127,7 +127,9 @@ function startBot(dbUrl: string, fakeUrl: string): BotRun {
     }
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, tickStart, exited };
+  // A bot that dies before its first tick must fail the bench, not hang it.
+  const startedOrDied = Promise.race([tickStart, exited.then((code) => Promise.reject(new Error(`bot exited with ${code} before its first tick`)))]);
+  return { child, tickStart: startedOrDied, exited };
 }
 
 function count(fake: FakePlatform, expected: readonly string[]) {
