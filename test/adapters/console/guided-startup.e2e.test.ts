@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,5 +34,6 @@ describe('start-up stops on a broken routine file', () => {
       /^backcare could not start: content error in (.*\/)?content\/routines\/stretches\.yaml:5: routines\[0\]\.kind: must be one of breathing, stretch, foam_roll/m,
     );
     expect(result.stdout).toBe('');
+    expect(existsSync(path.join(copy, 'data', 'pgdata'))).toBe(false);
   }, 90_000);
 });
