@@ -44,6 +44,11 @@ const isoDow = sql.raw(
  * How many of a person's working days fall on or before `day`, counted from a fixed Monday. Consecutive
  * working days get consecutive numbers, which turns "streak of working days" into a gaps-and-islands query.
  */
+/** `array[...]` items: for ISO weekday n, the count of working days on weekdays 1…n (no per-row subqueries). */
+const cumulativeDays = [1, 2, 3, 4, 5, 6, 7]
+  .map((n) => Array.from({ length: n }, (_, i) => `(${i + 1} = any(wd))::int`).join(' + '))
+  .join(', ');
+
 function workingDaysUpTo(day: SQL, perWeek: SQL, cumulative: SQL): SQL {
   return sql`((((${day}) - date '2000-01-03') / 7) * ${perWeek} + ${cumulative}[extract(isodow from (${day}))::int])`;
 }
@@ -77,17 +82,17 @@ export function teamWeeksQuery(input: TeamWeeksInput): SQL {
   const today = sql`${window.today}::date`;
   const upTo = (day: SQL) => workingDaysUpTo(day, sql`t.k`, sql`t.cum`);
   const query = sql`
-with team as materialized (
-  select u.id, u.created_at, coalesce(p.opted_in, false) as opted_in, wd.days as wd, cardinality(wd.days) as k,
-    -- cum[n] = how many of the person's working days fall on ISO weekday n or before it.
-    array(select (select count(*) from unnest(wd.days) as w where w <= n)::int from generate_series(1, 7) as n order by n) as cum
-  from users u
-    left join preferences p on p.user_id = u.id
-    cross join lateral (
-      select coalesce((select array_agg(${isoDow}) from jsonb_array_elements_text(p.days) as d), array[1, 2, 3, 4, 5]) as days
-    ) as wd
+with people as materialized (
+  select u.id, u.created_at, coalesce(p.opted_in, false) as opted_in,
+    case when p.days is null then array[1, 2, 3, 4, 5] else array(select ${isoDow} from jsonb_array_elements_text(p.days) as d) end as wd
+  from users u left join preferences p on p.user_id = u.id
   where u.workspace_id = ${workspaceId}
     and (${everyone} or u.platform_user_id in (select jsonb_array_elements_text(${ids}::jsonb)))
+),
+team as materialized (
+  -- cum[n] = how many of the person's working days fall on ISO weekday n or before it.
+  select id, created_at, opted_in, wd, cardinality(wd) as k, array[${sql.raw(cumulativeDays)}] as cum
+  from people
 ),
 weeks as (
   select (${window.baselineMonday}::date + 7 * i) as week_start
@@ -113,14 +118,15 @@ did_weeks as (
   select week_start, sum(sessions) as sessions, count(*) filter (where sessions > 0) as session_people, count(*) as active
   from person_weeks group by 1
 ),
-nudges as (
-  -- Per person through the (user_id, slot_at) index rather than a scan of every delivery in the database.
+nudge_person_weeks as (
+  -- Per person through the (user_id, slot_at) index rather than a scan of every delivery in the database;
+  -- counting per person first makes "how many people" a plain count below, with no DISTINCT sorts.
   select date_trunc('week', d.slot_at at time zone ${tz})::date as week_start,
-    count(*) as delivered, count(distinct t.id) as delivered_people,
-    count(*) filter (where d.status = 'done') as done, count(distinct t.id) filter (where d.status = 'done') as done_people,
-    count(*) filter (where d.status = 'snoozed') as snoozed, count(distinct t.id) filter (where d.status = 'snoozed') as snoozed_people,
-    count(*) filter (where d.status = 'skipped') as skipped, count(distinct t.id) filter (where d.status = 'skipped') as skipped_people,
-    count(*) filter (where d.status = 'ignored') as ignored, count(distinct t.id) filter (where d.status = 'ignored') as ignored_people
+    count(*) as delivered,
+    count(*) filter (where d.status = 'done') as done,
+    count(*) filter (where d.status = 'snoozed') as snoozed,
+    count(*) filter (where d.status = 'skipped') as skipped,
+    count(*) filter (where d.status = 'ignored') as ignored
   from team t cross join lateral (
     select n.slot_at, n.status from nudge_deliveries n
     where n.user_id = t.id
@@ -130,7 +136,16 @@ nudges as (
     -- offset 0 keeps this a per-person index lookup; flattened, the planner scans the whole table.
     offset 0
   ) as d
-  group by 1
+  group by 1, t.id
+),
+nudges as (
+  select week_start,
+    sum(delivered) as delivered, count(*) as delivered_people,
+    sum(done) as done, count(*) filter (where done > 0) as done_people,
+    sum(snoozed) as snoozed, count(*) filter (where snoozed > 0) as snoozed_people,
+    sum(skipped) as skipped, count(*) filter (where skipped > 0) as skipped_people,
+    sum(ignored) as ignored, count(*) filter (where ignored > 0) as ignored_people
+  from nudge_person_weeks group by 1
 ),
 ordinals as (
   select dd.user_id, ${upTo(sql`dd.day`)} as ord
