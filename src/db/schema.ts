@@ -278,3 +278,23 @@ export const teamPostDeliveries = pgTable(
 );
 
 export type TeamPostRow = typeof teamPosts.$inferSelect;
+
+/**
+ * A team's own routines (issue 11), visible only in their workspace. The routine is kept as the content
+ * format's JSON and validated through the content schema when read back; who added or removed one is in
+ * `audit_log`, not here, so a lead's `forget-me` leaves the team's routines in place.
+ */
+export const teamRoutines = pgTable(
+  'team_routines',
+  {
+    id: id(),
+    workspaceId: bigint('workspace_id', { mode: 'number' })
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** The routine's own id (`routine.id`), unique per workspace; never one of the built-in ids. */
+    routineId: text('routine_id').notNull(),
+    routine: jsonb('routine').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('team_routines_ws_routine_uq').on(t.workspaceId, t.routineId)],
+);
