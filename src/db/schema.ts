@@ -73,6 +73,12 @@ export const preferences = pgTable(
     /** Why nudges stopped without the person asking (DMs closed, app uninstalled…). */
     pausedReason: text('paused_reason'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Issue 11: hours that differ by weekday, `{"fri": {"start": "09:00", "end": "13:00"}}` (zod-validated when read back). */
+    weeklyHours: jsonb('weekly_hours').$type<Record<string, unknown>>(),
+    /** Issue 11: days off as local date ranges, `[{"from": "2026-12-24", "to": "2026-12-26"}]` (zod-validated when read back). */
+    daysOff: jsonb('days_off').$type<unknown[]>(),
+    /** Issue 11: most nudges per local calendar day; null means the default. */
+    maxPerDay: integer('max_per_day'),
   },
   (t) => [
     index('preferences_next_due_idx').on(t.nextDueAt).where(sql`${t.nextDueAt} is not null`),
@@ -297,4 +303,26 @@ export const teamRoutines = pgTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('team_routines_ws_routine_uq').on(t.workspaceId, t.routineId)],
+);
+
+/**
+ * Issue 11: the "send fewer or pause for the week?" question Backcare asks once after a run of skipped nudges.
+ * It rides on one nudge (`delivery_id`), so a resend after a crash shows it again; the latest `asked_at` is
+ * what stops it asking twice in the same run of skips.
+ */
+export const nudgeQuestions = pgTable(
+  'nudge_questions',
+  {
+    deliveryId: bigint('delivery_id', { mode: 'number' })
+      .primaryKey()
+      .references(() => nudgeDeliveries.id, { onDelete: 'cascade' }),
+    userId: bigint('user_id', { mode: 'number' })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    askedAt: timestamp('asked_at', { withTimezone: true }).notNull(),
+    /** null until answered: fewer | pause */
+    answer: text('answer'),
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+  },
+  (t) => [index('nudge_questions_user_idx').on(t.userId, t.askedAt)],
 );
