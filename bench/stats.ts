@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { openDatabase, queryRows, type Db } from '../src/db/client.js';
-import { teamWeeksQuery, queryTeamWeeks } from '../src/core/stats/query.js';
+import { STATS_WORK_MEM, teamWeeksQuery, queryTeamWeeks } from '../src/core/stats/query.js';
 import { weekWindow } from '../src/core/stats/weeks.js';
 import { createCore } from '../src/core/router.js';
 import { features } from '../src/core/features/index.js';
@@ -138,7 +138,11 @@ export async function measure(db: Db, workspaceId: number, options: { priority?:
     result.commandWallMs.push(ms(start));
     if (!reply.summary.startsWith('Team participation')) throw new Error(`unexpected reply: ${reply.summary}`);
   }
-  const plan = await queryRows<{ 'QUERY PLAN': string }>(db, sql`explain (analyze, buffers, costs off, timing on) ${teamWeeksQuery(input)}`);
+  // Explained exactly as the bot runs it: in a transaction with the query's own work_mem.
+  const plan = await db.transaction(async (tx) => {
+    await tx.execute(sql.raw(`set local work_mem = '${STATS_WORK_MEM}'`));
+    return queryRows<{ 'QUERY PLAN': string }>(tx, sql`explain (analyze, buffers, costs off, timing on) ${teamWeeksQuery(input)}`);
+  });
   result.planText = plan.map((r) => r['QUERY PLAN']).join('\n');
   const execution = /Execution Time: ([\d.]+) ms/.exec(result.planText);
   result.executionMs = execution ? Number(execution[1]) : null;

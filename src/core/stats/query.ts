@@ -194,7 +194,13 @@ order by w.week_start`;
   return query;
 }
 
+/** Memory for this one query's hashes and sorts, so a large team's view does not spill to disk (PostgreSQL's default is 4MB). */
+export const STATS_WORK_MEM = '32MB';
+
 export async function queryTeamWeeks(db: Queryable, input: TeamWeeksInput): Promise<WeekRow[]> {
-  const rows = await queryRows<unknown>(db, teamWeeksQuery(input));
+  const rows = await db.transaction(async (tx) => {
+    await tx.execute(sql.raw(`set local work_mem = '${STATS_WORK_MEM}'`));
+    return queryRows<unknown>(tx, teamWeeksQuery(input));
+  });
   return z.array(weekRowSchema).parse(rows);
 }
