@@ -46,6 +46,8 @@ export interface CoreDeps {
   exportDir?: string;
   /** The routines, loaded and validated from content/ at start-up; guided sessions and nudges pick from it. */
   library?: RoutineLibrary;
+  /** Retention as configured (RETENTION_MONTHS, AUDIT_RETENTION_MONTHS), so `/backcare privacy` states the real figures. */
+  retention?: { months: number; auditMonths: number };
 }
 
 /** One request the router answered: the route label (never ids), the platform, how it went and how long it took. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineAction, encodeActionValue, type CommandContext, type CoreDeps, type RegisteredAction } from '../command.js';
 import type { RoutineLibrary } from '../content/library.js';
+import { libraryFor } from '../content/workspace-routines.js';
 import { equipmentNames, kindGroup, routinePlan, sessionSources, type SessionPlan, type SessionSource } from '../content/plans.js';
 import { MAX_ROUTINE_ID } from '../content/schema.js';
 import { formatDuration, framesSeconds } from '../pacing.js';
@@ -43,12 +44,13 @@ export function noLibraryReply(): Reply {
   return reply(message, [text(message)]);
 }
 
-export function requireLibrary(ctx: CommandContext): RoutineLibrary | null {
+/** The library for the person's workspace: the built-ins plus that team's own routines (see workspace-routines.ts). */
+export async function requireLibrary(ctx: CommandContext): Promise<RoutineLibrary | null> {
   if (!ctx.deps.library) {
     ctx.log.error({ event: 'guided.no_library' }, 'guided command without a routine library');
     return null;
   }
-  return ctx.deps.library;
+  return libraryFor(ctx);
 }
 
 /** Routine ids this person did most recently (nothing is created for someone Backcare has not met). */
@@ -149,16 +151,17 @@ const feelings = {
 } as const;
 type Feeling = keyof typeof feelings;
 
-function titleOf(ctx: CommandContext, value: SessionValue): string {
-  const routine = ctx.deps.library?.get(value.r);
+function titleOf(library: RoutineLibrary | null, value: SessionValue): string {
+  const routine = library?.get(value.r);
   if (routine) return routine.title;
   if (value.r.startsWith('programme-')) return 'your routine';
   return 'your session';
 }
 
-function howDoYouFeel(ctx: CommandContext, value: SessionValue, seconds: number): Reply {
-  const lead = `Well done: you finished ${titleOf(ctx, value)} (${formatDuration(seconds)}). How do you feel?`;
-  return reply(lead, [text(`*Well done.* You finished ${titleOf(ctx, value)} (${formatDuration(seconds)}).`), text('*How do you feel?*')], {
+async function howDoYouFeel(ctx: CommandContext, value: SessionValue, seconds: number): Promise<Reply> {
+  const title = titleOf(await libraryFor(ctx), value);
+  const lead = `Well done: you finished ${title} (${formatDuration(seconds)}). How do you feel?`;
+  return reply(lead, [text(`*Well done.* You finished ${title} (${formatDuration(seconds)}).`), text('*How do you feel?*')], {
     replaceOriginal: true,
     actions: (Object.keys(feelings) as Feeling[]).map((f) => ({
       type: 'button' as const,
@@ -202,7 +205,7 @@ const another = defineAction({
   actionId: GUIDED_ACTIONS.another,
   value: sessionValueSchema,
   async run(ctx, value) {
-    const library = requireLibrary(ctx);
+    const library = await requireLibrary(ctx);
     if (!library) return noLibraryReply();
     await recordSession(ctx, value, 'skipped', elapsedSeconds(ctx, value));
     const current = library.get(value.r);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, type CommandContext, type Feature } from '../command.js';
-import { routineKindNames } from '../content/library.js';
+import { routineKindNames, type RoutineLibrary } from '../content/library.js';
+import { isTeamRoutine } from '../content/workspace-routines.js';
 import { breathingPlan, kindGroup, programmePlan, PROGRAMME_MAX_MINUTES, PROGRAMME_MIN_MINUTES, routinePlan, type SessionSource } from '../content/plans.js';
 import type { BreathingPatternId, RelaxVariant, RoutineKind, TargetArea } from '../content/schema.js';
 import { breathingPatternChoices, parseBreathingPattern } from '../pacing.js';
@@ -41,7 +42,7 @@ const breathe = defineCommand({
   examples: ['/backcare breathe', '/backcare breathe box 3', '/backcare breathe 4-7-8'],
   args: breatheArgs,
   async run(ctx, { pattern, minutes }) {
-    const library = requireLibrary(ctx);
+    const library = await requireLibrary(ctx);
     if (!library) return noLibraryReply();
     // The library's routine for this pattern supplies the introduction and cautions; the full-length one reads best.
     const routine = library
@@ -117,7 +118,7 @@ async function pickAndRun(
   kinds: RoutineKind[],
   criteria: { area?: TargetArea | undefined; variant?: RelaxVariant | undefined },
 ): Promise<Reply> {
-  const library = requireLibrary(ctx);
+  const library = await requireLibrary(ctx);
   if (!library) return noLibraryReply();
   const recent = await recentFor(ctx);
   const routine = library.pick(
@@ -203,12 +204,11 @@ const routineArgs = words.max(1, 'routine takes one word: list, a number of minu
   return { mode: 'named', id: word.toLowerCase() };
 });
 
-function listReply(ctx: CommandContext): Reply {
-  const library = ctx.deps.library!;
+function listReply(library: RoutineLibrary): Reply {
   const blocks: Reply['blocks'] = [header('Backcare routines')];
   for (const group of library.byKind()) {
     blocks.push(text(`*${routineKindNames[group.kind]}*`));
-    blocks.push(bullets(group.routines.map((r) => `\`${r.id}\`: ${r.title} (${r.minutes} min)`)));
+    blocks.push(bullets(group.routines.map((r) => `\`${r.id}\`: ${r.title} (${r.minutes} min)${isTeamRoutine(library, r.id) ? ' (your team)' : ''}`)));
   }
   blocks.push(context('Run one with `/backcare routine <id>`, or `/backcare routine 10` for a 10-minute mix.'), context(DISCLAIMER));
   return reply(`${library.size} Backcare routines`, blocks);
@@ -221,11 +221,11 @@ const routine = defineCommand({
   examples: ['/backcare routine 10', '/backcare routine list', '/backcare routine doorway-chest-stretch'],
   args: routineArgs,
   async run(ctx, args) {
-    const library = requireLibrary(ctx);
+    const library = await requireLibrary(ctx);
     if (!library) return noLibraryReply();
     switch (args.mode) {
       case 'list':
-        return listReply(ctx);
+        return listReply(library);
       case 'programme':
         return startSession(ctx, programmePlan(library, args.minutes, { avoid: await recentFor(ctx) }));
       case 'named': {

@@ -8,9 +8,11 @@ import { nudgesFeature } from './nudges.js';
 import { settingsFeature } from './settings.js';
 import { statsFeature } from './stats.js';
 import { triageFeature } from './triage.js';
+import { teamRoutinesFeature } from './team-routines.js';
+import { privacyFeature } from './privacy.js';
 
 /**
  * Every feature the bot offers, in help order. A new subcommand is one file under features/
  * and one line here.
  */
-export const features: Feature[] = [helpFeature, guidedFeature, settingsFeature, nudgesFeature, meFeature, statsFeature, leadsFeature, dataRightsFeature, triageFeature];
+export const features: Feature[] = [helpFeature, guidedFeature, settingsFeature, nudgesFeature, meFeature, statsFeature, leadsFeature, dataRightsFeature, triageFeature, teamRoutinesFeature, privacyFeature];

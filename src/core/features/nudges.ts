@@ -8,7 +8,9 @@ import {
   routineSourceOf,
   SNOOZE_MINUTES,
   type NudgeRoutine,
+  type NudgeRoutineSource,
 } from '../nudge-message.js';
+import { nudgeSourceFor } from '../content/workspace-routines.js';
 import { clockTimeSchema, describeDays, type NudgeKind, type Weekday } from '../preferences.js';
 import { context, reply, text, type Reply } from '../reply.js';
 import { currentPreferences, storePreferences } from '../settings-service.js';
@@ -22,8 +24,8 @@ export async function chooseNudgeRoutine(
   ctx: Pick<CommandContext, 'deps'> & { db: Queryable },
   userId: number,
   kinds: readonly NudgeKind[],
+  source: NudgeRoutineSource = routineSourceOf(ctx.deps),
 ): Promise<NudgeRoutine> {
-  const source = routineSourceOf(ctx.deps);
   const picked = source.pickForNudge({ allowed: kinds, recentIds: await recentRoutineIds(ctx.db, userId) });
   if (picked) return picked.routine;
   // The person's kinds have no short routines at all: any nudge beats none.
@@ -50,7 +52,7 @@ const nudgeNow = defineCommand({
     const { workspace, user } = await ctx.ensureUser();
     const prefs = await currentPreferences(ctx.db, user.id, ctx.actor.timezone);
     const now = ctx.now();
-    const routine = await chooseNudgeRoutine(ctx, user.id, prefs.kinds);
+    const routine = await chooseNudgeRoutine(ctx, user.id, prefs.kinds, await nudgeSourceFor(ctx));
     const [row] = await queryRows<{ id: unknown }>(
       ctx.db,
       sql`insert into nudge_deliveries (user_id, slot_at, status, routine_id, claimed_at, sent_at, attempts)
@@ -82,7 +84,7 @@ async function answer(ctx: CommandContext, deliveryId: number, response: Respons
      returning routine_id`,
   );
   if (!row) return null;
-  const routine = row.routine_id ? routineSourceOf(ctx.deps).get(row.routine_id) : undefined;
+  const routine = row.routine_id ? (await nudgeSourceFor(ctx)).get(row.routine_id) : undefined;
   await recordActivity(
     ctx.db,
     { userId: found.user.id, workspaceId: found.workspace.id },
