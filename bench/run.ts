@@ -2,6 +2,7 @@
 const benches: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
   nudges: async () => (await import('./nudges.js')).runNudgesBench,
   stats: async () => (await import('./stats.js')).runStatsBench,
+  retention: async () => (await import('./retention.js')).runRetentionBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);
