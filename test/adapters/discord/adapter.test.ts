@@ -76,6 +76,20 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     expect(seen[0]!.actor).toMatchObject({ platform: 'discord', workspaceExternalId: `dm-${USER_ID}`, userExternalId: USER_ID, isAdmin: false, isLead: false });
   });
 
+  it('in a DM, someone set up in a server acts in that server, and the DM buttons name it', async () => {
+    await h.emit(slashCommand('settings', [
+      { name: 'mode', type: 3, value: 'on' },
+      { name: 'timezone', type: 3, value: 'Europe/London' },
+    ]));
+    const dm = slashCommand('settings', [], { kind: 'dm' });
+    await h.emit(dm);
+    expect(seen.at(-1)!.actor).toMatchObject({ workspaceExternalId: GUILD_ID, isAdmin: false });
+    const ids = customIds(h.callbacks(dm.id)[0]);
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) expect(decodeCustomId(id)).toMatchObject({ ctx: { guildId: GUILD_ID } });
+    expect(await database().db.select().from(workspaces)).toHaveLength(1);
+  });
+
   it('Manage Server makes an admin; a lead role set by an admin makes a lead; others cannot set it', async () => {
     await h.emit(slashCommand('help', [], { kind: 'guild', permissions: MANAGE_GUILD_PERMISSIONS }));
     expect(seen.at(-1)!.actor).toMatchObject({ workspaceExternalId: GUILD_ID, isAdmin: true, isLead: true });
