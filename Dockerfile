@@ -9,5 +9,8 @@ COPY src ./src
 COPY adapters ./adapters
 COPY content ./content
 COPY drizzle ./drizzle
+# Exports, charts and (without DATABASE_URL) PGlite live under the data directory: it must belong to the runtime user.
+ENV BACKCARE_DATA_DIR=/app/.backcare
+RUN mkdir -p /app/.backcare && chown node:node /app/.backcare
 USER node
 CMD ["npm", "start", "--silent"]

@@ -42,6 +42,27 @@ export type DatabaseOptions =
   /** `dataDir` undefined means in memory. */
   | { driver: 'pglite'; dataDir?: string };
 
+/** Arbitrary but fixed: every Backcare replica agrees on it, nothing else on the server uses it. */
+const MIGRATION_LOCK_KEY = 0x6261_636b; // "back"
+
+/**
+ * drizzle's migrator takes no lock, so two replicas starting together with a pending migration would race;
+ * a session advisory lock on one connection makes the second wait and then find nothing left to apply.
+ */
+async function migrateUnderLock(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
 /** Opens the database and applies every pending migration before anything else may use it. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.driver === 'postgres') {
@@ -50,7 +71,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool.on('error', () => undefined);
     const db = drizzlePg(pool, { schema }) as unknown as Db;
     try {
-      await migratePg(drizzlePg(pool, { schema }), { migrationsFolder });
+      await migrateUnderLock(pool);
     } catch (error) {
       await pool.end();
       throw error;

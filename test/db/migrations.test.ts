@@ -49,3 +49,20 @@ describe.each(testDrivers)('migrations on an empty database [%s]', (driver) => {
     }
   });
 });
+
+describe('migrations from two replicas starting at once [postgres]', () => {
+  it('both start: the advisory lock makes the second wait and then find nothing left to apply', async () => {
+    const { options, drop } = await emptyDatabase('postgres');
+    try {
+      const [a, b] = await Promise.all([openDatabase(options), openDatabase(options)]);
+      try {
+        expect(await appliedCount(a)).toBe(journal.entries.length);
+        expect(await appliedCount(b)).toBe(journal.entries.length);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    } finally {
+      await drop();
+    }
+  });
+});
