@@ -12,8 +12,8 @@ import { commandJson } from './commands.js';
  */
 
 const registerEnvSchema = z.object({
-  DISCORD_TOKEN: z.string().min(1, 'is required'),
-  DISCORD_APPLICATION_ID: z.string().regex(/^\d{15,21}$/, 'must be the application id (a number)'),
+  DISCORD_TOKEN: z.string({ error: 'is required (the bot token from the Developer Portal)' }).min(1, 'is required'),
+  DISCORD_APPLICATION_ID: z.string({ error: 'is required (the application id)' }).regex(/^\d{15,21}$/, 'must be the application id (a number)'),
   DISCORD_GUILD_ID: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^\d{15,21}$/, 'must be a server id (a number)').optional()),
 });
 
