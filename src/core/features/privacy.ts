@@ -25,8 +25,9 @@ export interface StoredTable {
 export const storedTables: readonly StoredTable[] = [
   { table: 'workspaces', about: 'workspace', keep: 'while installed', what: 'the workspace or server: platform, its id and name, timezone, whether Backcare is still installed' },
   { table: 'users', about: 'you', keep: 'until deleted', what: 'your platform user id, display name, the id of your direct-message channel with Backcare, when Backcare first met you' },
-  { table: 'preferences', about: 'you', keep: 'until deleted', what: 'your nudge settings: on or off, timezone, working days and hours, how often, which kinds, where nudges go, quiet time, when the next one is due' },
+  { table: 'preferences', about: 'you', keep: 'until deleted', what: 'your nudge settings: on or off, timezone, working days and hours (per weekday if you set them), days off, a daily maximum, how often, which kinds, where nudges go, quiet time, when the next one is due' },
   { table: 'nudge_deliveries', about: 'you', keep: 'retention', what: 'each nudge: its time slot, what happened (sent, done, snoozed, skipped…), the routine, the platform message reference' },
+  { table: 'nudge_questions', about: 'you', keep: 'retention', what: 'after several skipped nudges in a row: that Backcare asked whether to send fewer, and your answer (fewer or pause)' },
   { table: 'activity_events', about: 'you', keep: 'retention', what: 'what you did: nudge outcomes and guided sessions (kind, outcome, routine, how long, when); never how you feel' },
   { table: 'triage_records', about: 'you', keep: 'retention', what: 'only if you chose to keep it: the outcome level of a symptom check and its time; never your answers' },
   { table: 'lead_grants', about: 'you', keep: 'until deleted', what: 'who an admin made a team lead, by platform user id, and who granted it' },
