@@ -223,9 +223,9 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     return ask(withZone, { kind: 'submit', formId: opened.form.formId, values: submitted, ...(opened.form.state ? { state: opened.form.state } : {}) });
   }
 
-  /** Someone whose nudges were paused because their DMs are closed is told how to fix it, once per command. */
+  /** Someone whose nudges were paused because their DMs are closed is told how to fix it with every personal reply until they do. */
   async function withPauseNote(actor: Actor, result: Reply): Promise<Reply> {
-    if (result.form || result.sequence) return result;
+    if (result.form || result.sequence || !isPersonal(result)) return result;
     const prefs = await storedPreferences(actor);
     if (prefs?.pausedReason !== DMS_CLOSED_REASON) return result;
     const note = caution(
