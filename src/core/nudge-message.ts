@@ -67,7 +67,21 @@ export const NUDGE_ACTIONS = {
   skip: 'nudge.skip',
   stop: 'nudge.stop',
   undoStop: 'nudge.undo_stop',
+  /** Issue 11: answers to the once-only question after a run of skips. */
+  fewer: 'nudge.fewer',
+  pauseWeek: 'nudge.pause_week',
 } as const;
+
+/** Issue 11: the most minutes between nudges; "send fewer" doubles the interval up to this. */
+export const MAX_EVERY_MINUTES = 480;
+export const fewerInterval = (everyMinutes: number): number => Math.min(MAX_EVERY_MINUTES, everyMinutes * 2);
+
+export interface NudgeMessageOptions {
+  /** Ask "send fewer or pause for the week?" under the routine (after a run of skips, once). */
+  askFewer?: { everyMinutes: number };
+  /** A line under the routine, e.g. that a break taken now stands in for the next nudge. */
+  note?: string;
+}
 
 /** Buttons on a nudge stay usable for a day; later presses get the "expired" answer. */
 export const NUDGE_BUTTON_TTL_SECONDS = 24 * 60 * 60;
@@ -75,7 +89,7 @@ export const SNOOZE_MINUTES = 30;
 const MAX_STEPS_SHOWN = 5;
 
 /** The nudge itself: a short routine, how long it takes, and Done / Snooze 30 min / Skip / Stop nudges. */
-export function buildNudgeMessage(routine: NudgeRoutine, deliveryId: number, now: Date): Reply {
+export function buildNudgeMessage(routine: NudgeRoutine, deliveryId: number, now: Date, options: NudgeMessageOptions = {}): Reply {
   const value = encodeActionValue({ d: deliveryId }, { ttlSeconds: NUDGE_BUTTON_TTL_SECONDS, now });
   const minutes = routine.minutes === 1 ? 'about 1 minute' : `about ${routine.minutes} minutes`;
   return {
@@ -87,15 +101,32 @@ export function buildNudgeMessage(routine: NudgeRoutine, deliveryId: number, now
       steps(routine.steps.slice(0, MAX_STEPS_SHOWN).map((s) => s.text)),
       ...routine.cautions.slice(0, 1).map((c) => caution(c)),
       context('Backcare offers general wellbeing routines, not medical advice. If you have sudden severe pain, numbness or chest pain, seek urgent care.'),
+      ...(options.note ? [context(options.note)] : []),
+      ...(options.askFewer ? [text(fewerQuestionText(options.askFewer.everyMinutes))] : []),
     ],
     actions: [
       { type: 'button', actionId: NUDGE_ACTIONS.done, label: 'Done', value, style: 'primary' },
       { type: 'button', actionId: NUDGE_ACTIONS.snooze, label: `Snooze ${SNOOZE_MINUTES} min`, value },
       { type: 'button', actionId: NUDGE_ACTIONS.skip, label: 'Skip', value },
       { type: 'button', actionId: NUDGE_ACTIONS.stop, label: 'Stop nudges', value, style: 'danger' },
+      ...(options.askFewer ? fewerQuestionButtons(options.askFewer.everyMinutes, value) : []),
     ],
   };
 }
+
+function fewerQuestionText(everyMinutes: number): string {
+  const fewer = everyMinutes < MAX_EVERY_MINUTES ? `I can send fewer (every ${describeMinutes(fewerInterval(everyMinutes))} instead of every ${describeMinutes(everyMinutes)}) or ` : 'I can ';
+  return `*You skipped the last few breaks.* ${fewer}pause nudges for a week. Or just carry on: I won't ask again unless it happens again after a break you take.`;
+}
+
+function fewerQuestionButtons(everyMinutes: number, value: string): Reply['actions'] {
+  return [
+    ...(everyMinutes < MAX_EVERY_MINUTES ? [{ type: 'button' as const, actionId: NUDGE_ACTIONS.fewer, label: 'Send fewer', value }] : []),
+    { type: 'button' as const, actionId: NUDGE_ACTIONS.pauseWeek, label: 'Pause for a week', value },
+  ];
+}
+
+const describeMinutes = (minutes: number) => (minutes % 60 === 0 ? (minutes === 60 ? 'hour' : `${minutes / 60} hours`) : `${minutes} minutes`);
 
 /** The daily "stretch together" post in a team channel: the same kind of short routine, for everyone at once. */
 export function buildTeamPostMessage(routine: NudgeRoutine): Reply {

@@ -71,6 +71,45 @@ export const kindsSchema = z
   .min(1, 'choose at least one kind of nudge')
   .transform((kinds) => nudgeKinds.filter((k) => kinds.includes(k)));
 
+/** Working hours of one weekday; an end earlier than the start runs past midnight, as for the common hours. */
+export const dayHoursSchema = z
+  .object({ start: clockTimeSchema, end: clockTimeSchema })
+  .refine((h) => h.start !== h.end, { path: ['end'], message: 'end must differ from start (an end before start means past midnight)' });
+
+/** Hours that differ on some weekdays (issue 11), e.g. `{"fri": {"start": "09:00", "end": "13:00"}}`; other days keep start/end. */
+export const weeklyHoursSchema = z.strictObject(
+  Object.fromEntries(weekdays.map((d) => [d, dayHoursSchema.optional()])) as Record<Weekday, z.ZodOptional<typeof dayHoursSchema>>,
+);
+export type WeeklyHours = Partial<Record<Weekday, { start: string; end: string }>>;
+
+/** A local calendar date, `YYYY-MM-DD`, that exists. */
+export const localDateSchema = z
+  .string()
+  .trim()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD, like 2026-12-24')
+  .refine((s) => {
+    const [y, m, d] = s.split('-').map(Number) as [number, number, number];
+    const date = new Date(Date.UTC(y, m - 1, d));
+    return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+  }, 'that date does not exist');
+
+/** Most ranges of days off one person keeps (ended ones are dropped when a new one is added). */
+export const MAX_DAYS_OFF = 30;
+/** Local dates, both inclusive: no nudge window opens on them. */
+export const dayOffSchema = z
+  .object({ from: localDateSchema, to: localDateSchema })
+  .refine((r) => r.from <= r.to, { path: ['to'], message: 'the last day off must not be before the first' });
+export type DayOff = z.infer<typeof dayOffSchema>;
+export const daysOffSchema = z.array(dayOffSchema).max(MAX_DAYS_OFF, `at most ${MAX_DAYS_OFF} ranges of days off`);
+
+/** Default for the daily cap on nudges (issue 11). */
+export const DEFAULT_MAX_PER_DAY = 8;
+export const maxPerDaySchema = z
+  .number({ error: 'the daily maximum must be a number' })
+  .int('the daily maximum must be a whole number')
+  .min(1, 'the daily maximum must be at least 1')
+  .max(48, 'the daily maximum must be at most 48');
+
 /** Everything a person can set. Stored in `preferences`; validated again whenever a row is read back. */
 export const preferencesSchema = z
   .object({
@@ -85,6 +124,10 @@ export const preferencesSchema = z
     delivery: z.enum(deliveryPlaces),
     channelId: z.string().max(100).nullable(),
     pausedReason: z.string().max(200).nullable(),
+    /** Issue 11; optional so that older callers building preferences by hand stay valid (absent = none / default). */
+    hours: weeklyHoursSchema.nullable().optional(),
+    daysOff: daysOffSchema.nullable().optional(),
+    maxPerDay: maxPerDaySchema.nullable().optional(),
   })
   .superRefine((prefs, ctx) => {
     if (prefs.start === prefs.end) {

@@ -3,12 +3,15 @@ import { z } from 'zod';
 import type { Queryable } from '../db/client.js';
 import { loadPreferences, savePreferences } from '../db/preferences.js';
 import {
+  dayHoursSchema,
   defaultPreferences,
   deliveryPlaces,
   nudgeKinds,
   preferencesSchema,
   weekdays,
   type Preferences,
+  type Weekday,
+  type WeeklyHours,
 } from './preferences.js';
 
 /**
@@ -57,7 +60,53 @@ export const settingsFormSchema = z.object({
   delivery: single.pipe(z.enum(deliveryPlaces, { error: 'delivery is dm or channel' })).default('dm'),
   channelId: single.optional().transform((v) => (v && v.trim() !== '' ? v.trim().replace(/^#/, '') : null)),
   pause: single.pipe(z.enum(pauseChoices)).default('keep'),
+  /** Issue 11, optional so older forms (and platforms that drop empty fields) keep the stored values. */
+  hours: single.optional(),
+  maxPerDay: single
+    .pipe(
+      z
+        .string()
+        .trim()
+        .regex(/^\d*$/, 'the daily maximum must be a whole number')
+        .transform((v) => (v === '' ? null : Number(v))),
+    )
+    .optional(),
 });
+
+/**
+ * "Different hours on some days", as typed: `fri 09:00-13:00, sat off`. Entries are separated by commas,
+ * semicolons or new lines; a day is its name or first three letters; `off` takes the day out of the working
+ * days, hours make it a working day with those hours.
+ */
+export type HoursText = { ok: true; hours: WeeklyHours; off: Weekday[] } | { ok: false; error: string };
+
+export function parseHoursText(input: string): HoursText {
+  const hours: WeeklyHours = {};
+  const off: Weekday[] = [];
+  for (const entry of input.split(/[,;\n]/).map((e) => e.trim()).filter(Boolean)) {
+    const match = /^([a-z]+)\s+(?:(off)|(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2}))$/i.exec(entry);
+    const day = match ? weekdays.find((d) => match[1]!.toLowerCase().startsWith(d) && d === match[1]!.toLowerCase().slice(0, 3)) : undefined;
+    if (!match || !day) return { ok: false, error: `"${entry}" is not like "fri 09:00-13:00" or "sat off"` };
+    if (day in hours || off.includes(day)) return { ok: false, error: `${day} appears twice` };
+    if (match[2]) {
+      off.push(day);
+      continue;
+    }
+    const pad = (t: string) => t.padStart(5, '0');
+    const parsed = dayHoursSchema.safeParse({ start: pad(match[3]!), end: pad(match[4]!) });
+    if (!parsed.success) return { ok: false, error: `${day}: ${parsed.error.issues[0]?.message ?? 'invalid hours'}` };
+    hours[day] = parsed.data;
+  }
+  return { ok: true, hours, off };
+}
+
+/** The per-day hours as the settings form shows them (working days only, in week order). */
+export function formatHoursText(prefs: Pick<Preferences, 'days' | 'hours'>): string {
+  return weekdays
+    .filter((d) => prefs.days.includes(d) && prefs.hours?.[d])
+    .map((d) => `${d} ${prefs.hours![d]!.start}-${prefs.hours![d]!.end}`)
+    .join(', ');
+}
 
 export type SettingsFormResult = { ok: true; prefs: Preferences } | { ok: false; errors: Record<string, string> };
 
@@ -81,10 +130,22 @@ function pauseUntil(choice: PauseChoice, now: Date, timezone: string, current: D
 export function applySettingsForm(current: Preferences, values: Record<string, string | string[]>, now: Date): SettingsFormResult {
   const form = settingsFormSchema.safeParse(values);
   if (!form.success) return { ok: false, errors: fieldErrors(form.error) };
-  const { pause, ...rest } = form.data;
+  const { pause, hours: hoursText, maxPerDay, ...rest } = form.data;
+  let weekly: Pick<Preferences, 'days' | 'hours'> = { days: rest.days as Weekday[], hours: current.hours ?? null };
+  if (hoursText !== undefined) {
+    const parsedHours = parseHoursText(hoursText);
+    if (!parsedHours.ok) return { ok: false, errors: { hours: parsedHours.error } };
+    const named = Object.keys(parsedHours.hours) as Weekday[];
+    weekly = {
+      days: weekdays.filter((d) => (rest.days.includes(d) || named.includes(d)) && !parsedHours.off.includes(d)),
+      hours: named.length > 0 ? parsedHours.hours : null,
+    };
+  }
   const candidate = {
     ...current,
     ...rest,
+    ...weekly,
+    ...(maxPerDay !== undefined ? { maxPerDay } : {}),
     snoozedUntil: pauseUntil(pause, now, current.timezone, current.snoozedUntil),
     // Saving settings by hand is how someone resumes after a pause they were told about.
     pausedReason: rest.optedIn ? null : current.pausedReason,

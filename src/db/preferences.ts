@@ -22,6 +22,9 @@ export function preferencesFromRow(row: PreferencesRow): Preferences {
     delivery: row.delivery,
     channelId: row.channelId,
     pausedReason: row.pausedReason,
+    hours: row.weeklyHours ?? null,
+    daysOff: row.daysOff ?? null,
+    maxPerDay: row.maxPerDay ?? null,
   });
   if (!parsed.success) {
     throw new StoredDataError(`stored preferences for user ${row.userId} are invalid: ${z.prettifyError(parsed.error)}`);
@@ -62,6 +65,10 @@ export async function savePreferences(
     delivery: prefs.delivery,
     channelId: prefs.channelId,
     pausedReason: prefs.pausedReason,
+    // Empty means "none": stored as null so a plain row reads back the same.
+    weeklyHours: prefs.hours && Object.keys(prefs.hours).length > 0 ? { ...prefs.hours } : null,
+    daysOff: prefs.daysOff && prefs.daysOff.length > 0 ? prefs.daysOff.map((d) => ({ from: d.from, to: d.to })) : null,
+    maxPerDay: prefs.maxPerDay ?? null,
     nextDueAt,
     updatedAt: now,
   };

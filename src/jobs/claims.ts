@@ -6,6 +6,8 @@ import { preferencesFromRow, StoredDataError } from '../db/preferences.js';
 import type { Preferences } from '../core/preferences.js';
 import type { Platform } from '../core/request.js';
 import { platforms } from '../core/request.js';
+import { DEFAULT_MAX_PER_DAY } from '../core/preferences.js';
+import { localDayBounds } from './slots.js';
 
 /** A slot found later than this (the bot was down) is recorded as missed, not sent. */
 export const LATE_LIMIT_MS = 10 * 60 * 1000;
@@ -22,7 +24,15 @@ export interface ClaimedDelivery {
   dmChannelId: string | null;
   prefs: Preferences;
   routineId: string | null;
+  /** Issue 11: this nudge also asks "send fewer or pause for the week?" after a run of skips. */
+  question?: boolean;
 }
+
+/** Issue 11: after this many skipped nudges in a row Backcare asks, once, whether to send fewer. */
+export const SKIP_STREAK_QUESTION = 3;
+
+/** Statuses of deliveries that put a message in front of the person: these count towards the daily cap. */
+const NOT_DELIVERED = ['missed', 'unavailable', 'failed'] as const;
 
 export interface ClaimBatch {
   claimed: ClaimedDelivery[];
@@ -31,6 +41,8 @@ export interface ClaimBatch {
   ignored: { userId: number; workspaceId: number; routineId: string | null }[];
   /** Users whose stored preferences no longer validate: their schedule is stopped, not crashed on. */
   invalid: { userId: number; error: string }[];
+  /** Issue 11: slots not sent because the person already had their daily maximum; next_due_at moves to the next day. */
+  capped: { userId: number; slotAt: Date }[];
   /** Rows locked in this batch (claimed, missed or skipped): 0 means nothing more is due. */
   locked: number;
 }
@@ -58,6 +70,9 @@ const dueRowSchema = z.object({
   channel_id: z.string().nullable(),
   paused_reason: z.string().nullable(),
   updated_at: date,
+  weekly_hours: z.unknown(),
+  days_off: z.unknown(),
+  max_per_day: num.nullable(),
 });
 type DueRow = z.infer<typeof dueRowSchema>;
 
@@ -69,7 +84,7 @@ const validated = new Map<string, Preferences>();
 const VALIDATED_MAX = 20_000;
 
 function prefsOf(row: DueRow): Preferences {
-  const key = JSON.stringify([row.opted_in, row.timezone, row.days, row.start_time, row.end_time, row.every_minutes, row.kinds, row.snoozed_until, row.delivery, row.channel_id, row.paused_reason]);
+  const key = JSON.stringify([row.opted_in, row.timezone, row.days, row.start_time, row.end_time, row.every_minutes, row.kinds, row.snoozed_until, row.delivery, row.channel_id, row.paused_reason, row.weekly_hours, row.days_off, row.max_per_day]);
   const known = validated.get(key);
   if (known) return known;
   const prefs = validatePrefs(row);
@@ -94,6 +109,9 @@ function validatePrefs(row: DueRow): Preferences {
     nextDueAt: row.next_due_at,
     pausedReason: row.paused_reason,
     updatedAt: row.updated_at,
+    weeklyHours: (row.weekly_hours ?? null) as Record<string, unknown> | null,
+    daysOff: (row.days_off ?? null) as unknown[] | null,
+    maxPerDay: row.max_per_day,
   });
 }
 
@@ -123,7 +141,8 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
       tx,
       sql`select p.user_id, p.next_due_at, u.workspace_id, w.platform, w.external_id as workspace_external_id,
                  u.platform_user_id, u.dm_channel_id, p.opted_in, p.timezone, p.days, p.start_time, p.end_time,
-                 p.every_minutes, p.kinds, p.snoozed_until, p.delivery, p.channel_id, p.paused_reason, p.updated_at
+                 p.every_minutes, p.kinds, p.snoozed_until, p.delivery, p.channel_id, p.paused_reason, p.updated_at,
+                 p.weekly_hours, p.days_off, p.max_per_day
             from preferences p
             join users u on u.id = p.user_id
             join workspaces w on w.id = u.workspace_id
@@ -134,14 +153,15 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
            limit ${options.batchSize}
            for update of p skip locked`,
     );
-    const batch: ClaimBatch = { claimed: [], missed: [], ignored: [], invalid: [], locked: raw.length };
+    const batch: ClaimBatch = { claimed: [], missed: [], ignored: [], invalid: [], capped: [], locked: raw.length };
     if (raw.length === 0) return batch;
+    const parsedRows = raw.map((item) => dueRowSchema.parse(item));
+    const deliveredToday = await deliveredOnSlotDays(tx, parsedRows);
 
     const inserts: { user_id: number; slot_at: string; status: 'claimed' | 'missed'; routine_id?: string | null }[] = [];
     const advances: { user_id: number; next_due_at: string | null }[] = [];
     const rows = new Map<number, { row: DueRow; prefs: Preferences }>();
-    for (const item of raw) {
-      const row = dueRowSchema.parse(item);
+    for (const row of parsedRows) {
       let prefs: Preferences;
       try {
         prefs = prefsOf(row);
@@ -153,6 +173,13 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
       }
       const slotAt = row.next_due_at!; // the where clause selected non-null ones
       const late = now.getTime() - slotAt.getTime() > LATE_LIMIT_MS;
+      const today = deliveredToday.get(row.user_id);
+      if (!late && today && today.count >= (prefs.maxPerDay ?? DEFAULT_MAX_PER_DAY)) {
+        // Daily cap reached (issue 11): this slot and the rest of the day's are skipped, not sent.
+        batch.capped.push({ userId: row.user_id, slotAt });
+        advances.push({ user_id: row.user_id, next_due_at: options.nextSlot(prefs, new Date(today.dayEnd - 1))?.toISOString() ?? null });
+        continue;
+      }
       inserts.push({ user_id: row.user_id, slot_at: slotAt.toISOString(), status: late ? 'missed' : 'claimed' });
       // After an outage, jump past every stale slot at once: one "missed" row, not a burst of them.
       const from = late ? new Date(now.getTime() - LATE_LIMIT_MS) : slotAt;
@@ -187,6 +214,10 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
             on conflict (user_id, slot_at) do nothing
             returning id, user_id, slot_at, status, routine_id`,
       );
+      const asking = await askSkipQuestion(
+        tx,
+        inserted.filter((i) => i.status === 'claimed').map((i) => ({ deliveryId: num.parse(i.id), userId: num.parse(i.user_id), slotAt: date.parse(i.slot_at) })),
+      );
       for (const ins of inserted) {
         const found = rows.get(num.parse(ins.user_id));
         if (!found) continue;
@@ -207,6 +238,7 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
           dmChannelId: row.dm_channel_id,
           prefs,
           routineId: ins.routine_id,
+          question: asking.has(num.parse(ins.id)),
         });
       }
     }
@@ -365,16 +397,16 @@ export async function takeOver(
              and user_id in (select u.id from users u join workspaces w on w.id = u.workspace_id
                               where w.platform in (${inList(platformsServed)}))
           returning id, user_id, slot_at, routine_id)
-        select t.id, t.slot_at, t.routine_id, p.user_id, p.next_due_at, u.workspace_id, w.platform,
+        select t.id, t.slot_at, t.routine_id, exists(select 1 from nudge_questions q where q.delivery_id = t.id) as question, p.user_id, p.next_due_at, u.workspace_id, w.platform,
                w.external_id as workspace_external_id, u.platform_user_id, u.dm_channel_id, p.opted_in, p.timezone,
                p.days, p.start_time, p.end_time, p.every_minutes, p.kinds, p.snoozed_until, p.delivery,
-               p.channel_id, p.paused_reason, p.updated_at
+               p.channel_id, p.paused_reason, p.updated_at, p.weekly_hours, p.days_off, p.max_per_day
           from taken t join users u on u.id = t.user_id join workspaces w on w.id = u.workspace_id
           join preferences p on p.user_id = t.user_id`,
   );
   const first = rows[0];
   if (!first) return null;
-  const row = dueRowSchema.extend({ id: num, slot_at: date, routine_id: z.string().nullable() }).parse(first);
+  const row = dueRowSchema.extend({ id: num, slot_at: date, routine_id: z.string().nullable(), question: z.boolean() }).parse(first);
   return {
     deliveryId: row.id,
     slotAt: row.slot_at,
@@ -386,5 +418,80 @@ export async function takeOver(
     dmChannelId: row.dm_channel_id,
     prefs: prefsOf(row),
     routineId: row.routine_id,
+    question: row.question,
   };
+}
+
+/**
+ * Issue 11, the daily cap: for each due person whose stored preferences are readable, how many nudges
+ * already reached them on the local calendar day of their due slot (one statement for the batch, through
+ * the (user_id, slot_at) index). Rows whose preferences do not validate are left out; the loop handles them.
+ */
+async function deliveredOnSlotDays(db: Queryable, rows: readonly DueRow[]): Promise<Map<number, { count: number; dayEnd: number }>> {
+  const days: { user_id: number; day_start: string; day_end: string }[] = [];
+  const result = new Map<number, { count: number; dayEnd: number }>();
+  for (const row of rows) {
+    if (!row.next_due_at) continue;
+    let bounds: { start: number; end: number };
+    try {
+      bounds = localDayBounds(row.timezone, row.next_due_at);
+    } catch {
+      continue;
+    }
+    // A zone that no longer validates gives NaN here; the loop stops that schedule as invalid.
+    if (!Number.isFinite(bounds.start) || !Number.isFinite(bounds.end)) continue;
+    days.push({ user_id: row.user_id, day_start: new Date(bounds.start).toISOString(), day_end: new Date(bounds.end).toISOString() });
+    result.set(row.user_id, { count: 0, dayEnd: bounds.end });
+  }
+  if (days.length === 0) return result;
+  const counts = await queryRows<{ user_id: unknown; n: unknown }>(
+    db,
+    sql`select r.user_id, count(*) as n
+          from jsonb_to_recordset(${json(days)}) as r(user_id bigint, day_start timestamptz, day_end timestamptz)
+          join nudge_deliveries d on d.user_id = r.user_id and d.slot_at >= r.day_start and d.slot_at < r.day_end
+         where d.status not in (${inList(NOT_DELIVERED)})
+         group by r.user_id`,
+  );
+  for (const c of counts) {
+    const entry = result.get(num.parse(c.user_id));
+    if (entry) entry.count = num.parse(c.n);
+  }
+  return result;
+}
+
+/**
+ * Issue 11, the skip-streak question: of these freshly claimed nudges, the ones that should also ask
+ * "send fewer or pause for the week?". Asked when the person's last SKIP_STREAK_QUESTION answered nudges
+ * were all skipped, and never twice in one run of skips: after a question, a new one needs an answer other
+ * than skip (done, snooze, stop) on a nudge at or after the one that asked. The question is recorded here,
+ * in the claiming transaction, with the delivery that carries it.
+ */
+async function askSkipQuestion(db: Queryable, claimed: readonly { deliveryId: number; userId: number; slotAt: Date }[]): Promise<Set<number>> {
+  const asking = new Set<number>();
+  if (claimed.length === 0) return asking;
+  const rows = await queryRows<{ delivery_id: unknown; user_id: unknown; slot_at: unknown }>(
+    db,
+    sql`select r.delivery_id, r.user_id, r.slot_at
+          from jsonb_to_recordset(${json(claimed.map((c) => ({ delivery_id: c.deliveryId, user_id: c.userId, slot_at: c.slotAt.toISOString() })))})
+               as r(delivery_id bigint, user_id bigint, slot_at timestamptz)
+          left join lateral (select max(q.asked_at) as asked_at from nudge_questions q where q.user_id = r.user_id) last on true
+         where (select count(*) from (
+                  select d.status from nudge_deliveries d
+                   where d.user_id = r.user_id and d.slot_at < r.slot_at and d.status in ('done', 'snoozed', 'skipped', 'stopped')
+                   order by d.slot_at desc limit ${SKIP_STREAK_QUESTION}) latest
+                 where latest.status = 'skipped') = ${SKIP_STREAK_QUESTION}
+           and (last.asked_at is null or exists (
+                  select 1 from nudge_deliveries d
+                   where d.user_id = r.user_id and d.slot_at >= last.asked_at and d.slot_at < r.slot_at
+                     and d.status in ('done', 'snoozed', 'stopped')))`,
+  );
+  if (rows.length === 0) return asking;
+  const asked = rows.map((r) => ({ delivery_id: num.parse(r.delivery_id), user_id: num.parse(r.user_id), asked_at: date.parse(r.slot_at).toISOString() }));
+  await db.execute(
+    sql`insert into nudge_questions (delivery_id, user_id, asked_at)
+        select r.delivery_id, r.user_id, r.asked_at from jsonb_to_recordset(${json(asked)}) as r(delivery_id bigint, user_id bigint, asked_at timestamptz)
+        on conflict (delivery_id) do nothing`,
+  );
+  for (const a of asked) asking.add(a.delivery_id);
+  return asking;
 }

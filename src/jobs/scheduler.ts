@@ -59,6 +59,8 @@ export interface TickReport {
   failed: number;
   unavailable: number;
   reconciled: number;
+  /** Issue 11: due slots not sent because the person already had their daily maximum. */
+  capped: number;
 }
 
 export interface Scheduler {
@@ -74,7 +76,7 @@ export interface Scheduler {
 /** Confirmations written per statement. */
 const CONFIRM_GROUP = 50;
 
-const emptyReport = (): TickReport => ({ claimed: 0, sent: 0, missed: 0, failed: 0, unavailable: 0, reconciled: 0 });
+const emptyReport = (): TickReport => ({ claimed: 0, sent: 0, missed: 0, failed: 0, unavailable: 0, reconciled: 0, capped: 0 });
 
 /** A platform-wide pause after a 429: every send to that platform waits until it lifts. */
 class RateGate {
@@ -137,7 +139,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       workspace: { id: claimed.workspaceId, platform: claimed.platform, externalId: claimed.workspaceExternalId },
       user: { id: claimed.userId, platformUserId: claimed.platformUserId, dmChannelId: claimed.dmChannelId },
       destination: claimed.prefs.delivery === 'channel' && claimed.prefs.channelId ? { kind: 'channel', channelId: claimed.prefs.channelId } : { kind: 'dm' },
-      message: buildNudgeMessage(routine, claimed.deliveryId, claimed.slotAt),
+      message: buildNudgeMessage(routine, claimed.deliveryId, claimed.slotAt, claimed.question ? { askFewer: { everyMinutes: claimed.prefs.everyMinutes } } : {}),
     };
   }
 
@@ -413,6 +415,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       for (const bad of batch.invalid) log.error({ event: 'nudge.invalid_preferences', userId: bad.userId, error: bad.error }, 'stored preferences invalid; schedule stopped');
       report.claimed += batch.claimed.length;
       report.missed += batch.missed.length;
+      report.capped += batch.capped.length;
       queue.push(...batch.claimed);
       if (batch.locked < batchSize) exhausted = true;
     };
@@ -475,7 +478,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       } catch (error) {
         log.warn({ event: 'scheduler.observer_failed', err: error }, 'onTick hook failed');
       }
-      if (report.claimed + report.missed + report.reconciled + report.failed > 0) {
+      if (report.claimed + report.missed + report.reconciled + report.failed + report.capped > 0) {
         log.info({ event: 'scheduler.tick', ...report, ms: Math.round(performance.now() - started) }, 'nudge tick');
       }
       return report;

@@ -1,6 +1,18 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
-import { clockTimeSchema, daysSchema, everyMinutesSchema, timezoneSchema, weekdays, type Preferences, type Weekday } from '../core/preferences.js';
+import {
+  clockTimeSchema,
+  daysOffSchema,
+  daysSchema,
+  everyMinutesSchema,
+  timezoneSchema,
+  weekdays,
+  weeklyHoursSchema,
+  type DayOff,
+  type Preferences,
+  type Weekday,
+  type WeeklyHours,
+} from '../core/preferences.js';
 
 /**
  * When desk-break nudges fall. The CLI (`npm run cli -- schedule`), the settings service and the
@@ -13,6 +25,10 @@ export interface SlotRules {
   end: string;
   everyMinutes: number;
   snoozeUntil?: Date | null;
+  /** Different hours on some weekdays (issue 11): replaces start/end on that weekday only. */
+  hours?: WeeklyHours | null;
+  /** Local dates (inclusive ranges) with no nudges: holidays, sick leave. A window belongs to the date it opens on. */
+  daysOff?: readonly DayOff[] | null;
 }
 
 /** The CLI's `--prefs` JSON: the slot-relevant subset of preferences, validated like preferences. */
@@ -28,11 +44,27 @@ export const slotRulesSchema = z
       .transform((s) => new Date(s))
       .nullable()
       .optional(),
+    hours: weeklyHoursSchema.nullable().optional(),
+    daysOff: daysOffSchema.nullable().optional(),
   })
-  .refine((r) => r.start !== r.end, { path: ['end'], message: 'end must differ from start (an end before start means past midnight)' });
+  .refine((r) => r.start !== r.end, { path: ['end'], message: 'end must differ from start (an end before start means past midnight)' })
+  .superRefine((r, ctx) => {
+    for (const day of Object.keys(r.hours ?? {}) as Weekday[]) {
+      if (!r.days.includes(day)) ctx.addIssue({ code: 'custom', path: ['hours', day], message: `${day} is not in days; add it to days to give it hours` });
+    }
+  });
 
 export function rulesFromPreferences(prefs: Preferences): SlotRules {
-  return { timezone: prefs.timezone, days: prefs.days, start: prefs.start, end: prefs.end, everyMinutes: prefs.everyMinutes, snoozeUntil: prefs.snoozedUntil };
+  return {
+    timezone: prefs.timezone,
+    days: prefs.days,
+    start: prefs.start,
+    end: prefs.end,
+    everyMinutes: prefs.everyMinutes,
+    snoozeUntil: prefs.snoozedUntil,
+    hours: prefs.hours ?? null,
+    daysOff: prefs.daysOff ?? null,
+  };
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -88,13 +120,43 @@ export function localInstant(zoneName: string, date: LocalDate, clock: string): 
   return result;
 }
 
+/** A local date as `YYYY-MM-DD`, the form days off are written in (compares correctly as a string). */
+function isoDate(date: LocalDate): string {
+  return `${date.year}-${String(date.month).padStart(2, '0')}-${String(date.day).padStart(2, '0')}`;
+}
+
+/** The last day of the days-off range covering `day`, or null when `day` is a normal day. */
+function dayOffUntil(rules: SlotRules, day: LocalDate): LocalDate | null {
+  if (!rules.daysOff || rules.daysOff.length === 0) return null;
+  const key = isoDate(day);
+  let until: string | null = null;
+  for (const off of rules.daysOff) if (off.from <= key && key <= off.to && (until === null || off.to > until)) until = off.to;
+  if (until === null) return null;
+  const [year, month, date] = until.split('-').map(Number) as [number, number, number];
+  return { year, month, day: date };
+}
+
+/** The opening hours of a weekday: its own hours if set, else the common start/end. */
+function hoursOn(rules: SlotRules, weekday: Weekday): { start: string; end: string } {
+  return rules.hours?.[weekday] ?? { start: rules.start, end: rules.end };
+}
+
 /** The working window that opens on a local date, or null if that weekday is not a working day. */
 function windowOn(rules: SlotRules, day: LocalDate): { open: number; close: number } | null {
-  if (!rules.days.includes(weekdayOf(day))) return null;
-  const open = localInstant(rules.timezone, day, rules.start);
+  const weekday = weekdayOf(day);
+  if (!rules.days.includes(weekday)) return null;
+  const { start, end } = hoursOn(rules, weekday);
+  const open = localInstant(rules.timezone, day, start);
   // An end earlier than the start closes on the next date (night shifts); the window belongs to the date it opened on.
-  const closeDay = rules.end < rules.start ? addDays(day, 1) : day;
-  const close = localInstant(rules.timezone, closeDay, rules.end);
+  const nextDay = addDays(day, 1);
+  const closeDay = end < start ? nextDay : day;
+  let close = localInstant(rules.timezone, closeDay, end);
+  // With hours per weekday a night shift can run into the next day's window: it ends where that one opens, so
+  // slots never overlap or go backwards. (With one start/end for all days this never bites.)
+  if (rules.hours && end < start) {
+    const next = weekdayOf(nextDay);
+    if (rules.days.includes(next) && dayOffUntil(rules, nextDay) === null) close = Math.min(close, localInstant(rules.timezone, nextDay, hoursOn(rules, next).start));
+  }
   return { open, close };
 }
 
@@ -115,6 +177,12 @@ export function nextSlots(rules: SlotRules, after: Date, count: number): Date[] 
   let day = addDays({ year: local.getUTCFullYear(), month: local.getUTCMonth() + 1, day: local.getUTCDate() }, -1);
   let emptyDays = 0;
   while (found.length < count && emptyDays < MAX_EMPTY_DAYS) {
+    // Days off are finite, so they are jumped over whole and never count towards giving up.
+    const offUntil = dayOffUntil(rules, day);
+    if (offUntil) {
+      day = addDays(offUntil, 1);
+      continue;
+    }
     const window = windowOn(rules, day);
     let foundToday = false;
     if (window) {
@@ -148,4 +216,12 @@ export function nextDailyAt(timezone: string, days: readonly Weekday[], time: st
     if (at > afterMs) return new Date(at);
   }
   return null;
+}
+
+/** The local calendar day (in `timezone`) that contains `instant`, as [start, end) instants: the daily cap's "day". */
+export function localDayBounds(timezone: string, instant: Date): { start: number; end: number } {
+  const ms = instant.getTime();
+  const local = new Date(ms + IANAZone.create(timezone).offset(ms) * 60_000);
+  const day = { year: local.getUTCFullYear(), month: local.getUTCMonth() + 1, day: local.getUTCDate() };
+  return { start: localInstant(timezone, day, '00:00'), end: localInstant(timezone, addDays(day, 1), '00:00') };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type CommandContext, type Feature } from '../command.js';
 import {
   buildNudgeMessage,
+  fewerInterval,
   NUDGE_ACTIONS,
   NUDGE_BUTTON_TTL_SECONDS,
   routineSourceOf,
@@ -11,7 +12,7 @@ import {
   type NudgeRoutineSource,
 } from '../nudge-message.js';
 import { nudgeSourceFor } from '../content/workspace-routines.js';
-import { clockTimeSchema, describeDays, type NudgeKind, type Weekday } from '../preferences.js';
+import { clockTimeSchema, describeDays, describeInterval, type NudgeKind, type Weekday } from '../preferences.js';
 import { context, reply, text, type Reply } from '../reply.js';
 import { currentPreferences, storePreferences } from '../settings-service.js';
 import { queryRows, type Queryable } from '../../db/client.js';
@@ -180,6 +181,59 @@ const undoStop = defineAction({
   },
 });
 
+/**
+ * Issue 11: the answer to "send fewer or pause for the week?". Only the person it was asked of, only once
+ * (the question row's answer is set compare-and-set), and only on the nudge that asked it.
+ */
+async function answerQuestion(ctx: CommandContext, deliveryId: number, answer: 'fewer' | 'pause'): Promise<{ userId: number } | null> {
+  const found = await ctx.findUser();
+  if (!found) return null;
+  const [row] = await queryRows<{ delivery_id: unknown }>(
+    ctx.db,
+    sql`update nudge_questions set answer = ${answer}, answered_at = ${ctx.now()}
+         where delivery_id = ${deliveryId} and user_id = ${found.user.id} and answer is null
+     returning delivery_id`,
+  );
+  return row ? { userId: found.user.id } : null;
+}
+
+const questionAnswered = (): Reply => reply('Already answered.', [text('You already answered that one; your settings are as you left them.')]);
+
+const fewer = defineAction({
+  actionId: NUDGE_ACTIONS.fewer,
+  value: deliveryValue,
+  async run(ctx, { d }) {
+    const answered = await answerQuestion(ctx, d, 'fewer');
+    if (!answered) return questionAnswered();
+    const prefs = await currentPreferences(ctx.db, answered.userId, ctx.actor.timezone);
+    const everyMinutes = fewerInterval(prefs.everyMinutes);
+    await storePreferences(ctx.db, answered.userId, { ...prefs, everyMinutes }, ctx.now(), ctx.deps.nextSlot);
+    return reply(`Fewer nudges: ${describeInterval(everyMinutes)}.`, [
+      text(`Done: nudges now come ${describeInterval(everyMinutes)}.`),
+      context('Change it any time with `/backcare settings`.'),
+    ]);
+  },
+});
+
+const PAUSE_WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+
+const pauseWeek = defineAction({
+  actionId: NUDGE_ACTIONS.pauseWeek,
+  value: deliveryValue,
+  async run(ctx, { d }) {
+    const answered = await answerQuestion(ctx, d, 'pause');
+    if (!answered) return questionAnswered();
+    const prefs = await currentPreferences(ctx.db, answered.userId, ctx.actor.timezone);
+    const until = new Date(ctx.now().getTime() + PAUSE_WEEK_MS);
+    await storePreferences(ctx.db, answered.userId, { ...prefs, snoozedUntil: until }, ctx.now(), ctx.deps.nextSlot);
+    const when = new Intl.DateTimeFormat('en-GB', { timeZone: prefs.timezone, weekday: 'long', day: 'numeric', month: 'long' }).format(until);
+    return reply('Nudges paused for a week.', [
+      text(`Nudges are paused until ${when}. They start again by themselves.`),
+      context('`/backcare settings` ends the pause early.'),
+    ]);
+  },
+});
+
 const teamPostArgs = z.union([
   z.tuple([]).transform(() => ({ mode: 'show' as const })),
   z.tuple([z.literal('show')]).transform(() => ({ mode: 'show' as const })),
@@ -238,5 +292,5 @@ const teamPost = defineCommand({
 
 export const nudgesFeature: Feature = {
   commands: [nudgeNow, teamPost],
-  actions: [done, snooze, skip, stop, undoStop],
+  actions: [done, snooze, skip, stop, undoStop, fewer, pauseWeek],
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineAction, defineCommand, defineForm, encodeActionValue, type CommandContext, type Feature } from '../command.js';
 import {
+  DEFAULT_MAX_PER_DAY,
   describeDays,
   describeInterval,
   nudgeKindNames,
@@ -10,7 +11,7 @@ import {
   type Preferences,
 } from '../preferences.js';
 import { context, header, reply, text, type Form, type Reply } from '../reply.js';
-import { applySettingsForm, currentPreferences, storePreferences } from '../settings-service.js';
+import { applySettingsForm, currentPreferences, formatHoursText, storePreferences } from '../settings-service.js';
 
 export const SETTINGS_FORM = 'settings';
 
@@ -23,7 +24,12 @@ export function describePreferences(prefs: Preferences, now: Date): { label: str
     { label: 'Nudges', value: prefs.optedIn ? 'on' : 'off' },
     { label: 'Working hours', value: `${prefs.start}–${prefs.end}${prefs.end < prefs.start ? ' (past midnight)' : ''}, ${describeDays(prefs.days)}` },
     { label: 'Timezone', value: prefs.timezone },
+    ...(formatHoursText(prefs) ? [{ label: 'Different hours', value: formatHoursText(prefs) }] : []),
+    ...(prefs.daysOff && prefs.daysOff.length > 0
+      ? [{ label: 'Days off', value: prefs.daysOff.map((d) => (d.from === d.to ? d.from : `${d.from} to ${d.to}`)).join(', ') }]
+      : []),
     { label: 'How often', value: describeInterval(prefs.everyMinutes) },
+    { label: 'Most a day', value: `${prefs.maxPerDay ?? DEFAULT_MAX_PER_DAY} nudges` },
     { label: 'Kinds', value: prefs.kinds.map((k) => nudgeKindNames[k]).join(', ') },
     { label: 'Delivered to', value: prefs.delivery === 'dm' ? 'direct message' : `team channel ${prefs.channelId ?? ''}`.trim() },
   ];
@@ -60,7 +66,17 @@ export function settingsForm(prefs: Preferences): Form {
       },
       { id: 'start', label: 'Start of working day', kind: 'time', initial: prefs.start, hint: '24-hour HH:MM' },
       { id: 'end', label: 'End of working day', kind: 'time', initial: prefs.end, hint: '24-hour HH:MM; earlier than the start means past midnight' },
+      {
+        id: 'hours',
+        label: 'Different hours on some days',
+        kind: 'text',
+        initial: formatHoursText(prefs),
+        hint: 'e.g. fri 09:00-13:00, sat off (days off for holidays: /backcare days-off)',
+        optional: true,
+        maxLength: 200,
+      },
       { id: 'everyMinutes', label: 'Minutes between nudges', kind: 'number', initial: String(prefs.everyMinutes), min: 10, max: 480 },
+      { id: 'maxPerDay', label: 'Most nudges a day', kind: 'number', initial: String(prefs.maxPerDay ?? DEFAULT_MAX_PER_DAY), min: 1, max: 48 },
       {
         id: 'kinds',
         label: 'Kinds of nudge',
