@@ -19,9 +19,8 @@ import { repoRoot } from '../support/spawn.js';
 import { NOW, seedTeam, TEAM_TZ } from './stats-seed.js';
 
 /** Every table the drizzle schema defines, by its SQL name. */
-const schemaTables = Object.values(schema)
-  .filter((value): value is PgTable => is(value, PgTable))
-  .map((table) => getTableName(table))
+const schemaTables = (Object.values(schema) as unknown[])
+  .flatMap((value) => (is(value, PgTable) ? [getTableName(value)] : []))
   .sort();
 
 const privacyMd = readFileSync(path.join(repoRoot, 'PRIVACY.md'), 'utf8');
