@@ -173,7 +173,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const dmChannels = new Map<string, string>();
 
   /** Who is asking: Slack ids from the payload, timezone and admin rights from users.info (cached). */
-  async function resolveActor(client: WebClient, teamId: string, userId: string, fallbackName?: string): Promise<Actor> {
+  async function resolveActor(client: WebClient, teamId: string, userId: string, fallbackName?: string, workspaceName?: string): Promise<Actor> {
     const key = `${teamId}:${userId}`;
     let profile = profiles.get(key);
     if (!profile || core.deps.now().getTime() - profile.at > PROFILE_TTL_MS) {
@@ -197,6 +197,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     return {
       platform: 'slack',
       workspaceExternalId: teamId,
+      ...(workspaceName ? { workspaceName: workspaceName.slice(0, 200) } : {}),
       userExternalId: userId,
       ...(displayName ? { displayName: displayName.slice(0, 200) } : {}),
       ...(profile.timezone ? { timezone: profile.timezone } : {}),
@@ -393,7 +394,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         return;
       }
       const command = parsed.data;
-      const actor = await resolveActor(client, command.team_id, command.user_id, command.user_name);
+      const actor = await resolveActor(client, command.team_id, command.user_id, command.user_name, command.team_domain);
       const reply = await handle(actor, commandInput(command));
       await deliver({ actor, client, triggerId: command.trigger_id, respond, channelId: command.channel_id, source: 'command' }, reply);
     });
@@ -410,7 +411,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       const payload: BlockActions = parsed.data;
       const teamId = payload.team?.id ?? payload.user.team_id;
       if (!teamId) return;
-      const actor = await resolveActor(client, teamId, payload.user.id, payload.user.username ?? payload.user.name);
+      const actor = await resolveActor(client, teamId, payload.user.id, payload.user.username ?? payload.user.name, payload.team?.domain);
       const container = payload.container;
       const source: ReplyTarget['source'] = container?.type === 'view' ? (payload.view?.type === 'home' ? 'home' : 'modal') : 'message';
       // Any button on a live session's message (Stop above all) ends its playback before the core answers.
@@ -460,7 +461,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     // Field errors can only go back in the ack, so looking up the person and the core's answer get most of
     // Slack's 3 s; a slower answer closes the modal and goes to the DM instead.
     const handled = (async () => {
-      const actor = await resolveActor(client, teamId, submission.user.id, submission.user.username ?? submission.user.name);
+      const actor = await resolveActor(client, teamId, submission.user.id, submission.user.username ?? submission.user.name, submission.team?.domain);
       const reply = await handle(actor, { kind: 'submit', formId: submission.view.callback_id, values, ...(metadata.state ? { state: metadata.state } : {}) });
       return { actor, reply };
     })();

@@ -1,4 +1,6 @@
 import { expect, it } from 'vitest';
+import { settingsForm } from '../../../src/core/features/settings.js';
+import { defaultPreferences } from '../../../src/core/preferences.js';
 import { auditLog, leadGrants, preferences, users } from '../../../src/db/schema.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { postJson, postSigned } from '../../support/slack/http.js';
@@ -49,7 +51,9 @@ describeEachDatabase('Slack interactions', (database) => {
     const view = open?.args.view as { type: string; callback_id: string; blocks: InputBlock[]; submit: { text: string } };
     expect(view).toMatchObject({ type: 'modal', callback_id: 'settings', submit: { text: 'Save' } });
     const byId = Object.fromEntries(view.blocks.map((b) => [b.block_id, b]));
-    expect(Object.keys(byId)).toEqual(['optedIn', 'timezone', 'days', 'start', 'end', 'everyMinutes', 'kinds', 'delivery', 'channelId', 'pause']);
+    // One input block per field of the core's settings form, in order, block id = field id.
+    expect(Object.keys(byId)).toEqual(settingsForm(defaultPreferences('Europe/Paris')).fields.map((f) => f.id));
+    expect(Object.keys(byId)).toEqual(expect.arrayContaining(['optedIn', 'timezone', 'days', 'start', 'end', 'everyMinutes', 'kinds', 'delivery']));
     expect(byId.timezone?.element).toMatchObject({ type: 'external_select', initial_option: { value: 'Europe/Paris' } });
     expect(byId.days?.element.type).toBe('checkboxes');
     expect(byId.days?.element.initial_options?.map((o) => o.value)).toEqual(['mon', 'tue', 'wed', 'thu', 'fri']);
