@@ -32,6 +32,8 @@ import { LiveSessions, type LiveOptions } from './live.js';
 import { actorFrom, commandText, parseCommandOptions, timezoneSuggestions, type ActorFacts, type OptionValues } from './parse.js';
 import { REF_OPTION_PREFIX, isPersonal, renderActions, renderEmbed, renderMessage, type DiscordMessage } from './render.js';
 import { createDiscordSender, DMS_CLOSED_REASON, type DiscordSender } from './sender.js';
+import { createDiscordTeamResolver } from './team-resolver.js';
+import type { TeamResolver } from '../../src/core/stats/team.js';
 
 export interface DiscordAdapterOptions {
   core: Core;
@@ -52,6 +54,8 @@ export interface DiscordAdapter extends Adapter {
   readonly client: Client;
   readonly sender: DiscordSender;
   readonly live: LiveSessions;
+  /** For `/backcare stats`: the whole server or one role (the app adds it to the core's resolvers). */
+  readonly teamResolver: TeamResolver;
   readonly specs: readonly SubcommandSpec[];
   /** Wires the event handlers without connecting (start() does both); tests feed raw packets after this. */
   attach(): void;
@@ -617,6 +621,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     client,
     sender,
     live,
+    teamResolver: createDiscordTeamResolver({ rest: client.rest, db, log }),
     specs,
     attach,
     idle,

@@ -94,8 +94,8 @@ const typedSpecs: Record<string, readonly OptionSpec[]> = {
     { kind: 'string', name: 'action', description: 'what to do', required: true, choices: [choice('forget', 'forget a person (delete their data)')] },
     { kind: 'user', name: 'person', description: 'whose data', required: true },
   ],
-  // Teams by role would need the privileged Server Members intent to list members; Discord stats cover the server.
   stats: [
+    { kind: 'role', name: 'team', description: 'a role to report on (default: the whole server)' },
     { kind: 'integer', name: 'weeks', description: 'how many weeks back (default 4)', min: 1, max: 26 },
     { kind: 'string', name: 'csv', description: 'also export a CSV', choices: [choice('csv', 'yes, as CSV')] },
   ],
