@@ -7,21 +7,35 @@ import { currentPreferences, storePreferences } from '../settings-service.js';
 
 const USAGE = '/backcare days-off [list | add YYYY-MM-DD [YYYY-MM-DD] | remove N]';
 
-const argsSchema = z.union([
-  z.tuple([]).transform(() => ({ mode: 'list' as const })),
-  z.tuple([z.literal('list')]).transform(() => ({ mode: 'list' as const })),
-  z
-    .tuple([z.literal('add'), localDateSchema], { error: `use: ${USAGE}` })
-    .rest(localDateSchema)
-    .refine((t) => t.length <= 3, 'add takes a first and an optional last day, like: add 2026-12-24 2026-12-26')
-    .transform(([, from, to]) => ({ mode: 'add' as const, from, to: to ?? from })),
-  z
-    .tuple([z.literal('remove'), z.string().regex(/^\d{1,3}$/, 'remove takes the number shown by `/backcare days-off list`').transform(Number)])
-    .transform(([, index]) => ({ mode: 'remove' as const, index })),
-], { error: `use: ${USAGE}` });
+type Args = { mode: 'list' } | { mode: 'add'; from: string; to: string } | { mode: 'remove'; index: number };
 
-/** Words are matched case-insensitively; dates and numbers pass as typed. */
-const normalised = z.array(z.string()).transform((t) => (t[0] ? [t[0].toLowerCase(), ...t.slice(1)] : t)).pipe(argsSchema);
+/** The first word picks the form; each form then says precisely what is wrong with the rest. */
+const argsSchema = z.array(z.string()).transform((tokens, ctx): Args => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  const [word, ...rest] = tokens;
+  switch (word?.toLowerCase()) {
+    case undefined:
+    case 'list':
+      return rest.length === 0 ? { mode: 'list' } : fail(`list takes nothing more; use: ${USAGE}`);
+    case 'add': {
+      if (rest.length < 1 || rest.length > 2) return fail('add takes a first and an optional last day, like: add 2026-12-24 2026-12-26');
+      const dates: string[] = [];
+      for (const token of rest) {
+        const date = localDateSchema.safeParse(token);
+        if (!date.success) return fail(`${token}: ${date.error.issues[0]?.message ?? 'not a date'}`);
+        dates.push(date.data);
+      }
+      return { mode: 'add', from: dates[0]!, to: dates[1] ?? dates[0]! };
+    }
+    case 'remove':
+      return rest.length === 1 && /^\d{1,3}$/.test(rest[0]!) ? { mode: 'remove', index: Number(rest[0]) } : fail('remove takes the number shown by `/backcare days-off list`');
+    default:
+      return fail(`use: ${USAGE}`);
+  }
+});
 
 const sorted = (days: readonly DayOff[]) => [...days].sort((a, b) => (a.from === b.from ? a.to.localeCompare(b.to) : a.from.localeCompare(b.from)));
 
@@ -58,7 +72,7 @@ const daysOff = defineCommand({
   summary: 'add days off (holiday, sick leave) when no nudges come, list or remove them',
   usage: USAGE,
   examples: ['/backcare days-off add 2026-12-24 2026-12-26', '/backcare days-off list', '/backcare days-off remove 1'],
-  args: normalised,
+  args: argsSchema,
   async run(ctx, args) {
     const { user } = await ctx.ensureUser();
     const prefs = await currentPreferences(ctx.db, user.id, ctx.actor.timezone);
