@@ -212,7 +212,8 @@ function inputElement(field: FormField, profileTimezone: string | undefined): ty
       return {
         type: 'plain_text_input',
         action_id: actionId,
-        ...(field.initial ? { initial_value: field.initial } : {}),
+        // Slack refuses a modal whose initial value is longer than its max_length.
+        ...(field.initial ? { initial_value: field.maxLength ? field.initial.slice(0, field.maxLength) : field.initial } : {}),
         ...(field.maxLength ? { max_length: field.maxLength } : {}),
       };
     case 'time':
@@ -222,7 +223,10 @@ function inputElement(field: FormField, profileTimezone: string | undefined): ty
         type: 'number_input',
         action_id: actionId,
         is_decimal_allowed: false,
-        ...(field.initial ? { initial_value: field.initial } : {}),
+        // …and an initial number outside its bounds: leave the field empty rather than fail to open.
+        ...(field.initial && /^-?\d+$/.test(field.initial) && Number(field.initial) >= (field.min ?? -Infinity) && Number(field.initial) <= (field.max ?? Infinity)
+          ? { initial_value: field.initial }
+          : {}),
         ...(field.min !== undefined ? { min_value: String(field.min) } : {}),
         ...(field.max !== undefined ? { max_value: String(field.max) } : {}),
       };

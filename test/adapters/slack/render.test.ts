@@ -100,6 +100,23 @@ describe('modals from the core Form', () => {
     expect((view.blocks[2] as { optional: boolean }).optional).toBe(true);
   });
 
+  it('initial values Slack would refuse are trimmed or left out instead of failing views.open', () => {
+    const view = renderModal({
+      formId: 'f',
+      title: 't',
+      submitLabel: 's',
+      fields: [
+        { id: 'note', label: 'Note', kind: 'text', initial: 'x'.repeat(150), maxLength: 100 },
+        { id: 'n', label: 'N', kind: 'number', initial: '5', min: 10, max: 480 },
+        { id: 'm', label: 'M', kind: 'number', initial: '45', min: 10, max: 480 },
+      ],
+    });
+    const elements = view.blocks.map((b) => (b as { element: Record<string, unknown> }).element);
+    expect(String(elements[0]?.initial_value)).toHaveLength(100);
+    expect(elements[1]?.initial_value).toBeUndefined();
+    expect(elements[2]?.initial_value).toBe('45');
+  });
+
   it('errors for unknown fields go on the first field', () => {
     expect(modalErrors(form, { note: 'too long', other: 'something else' })).toEqual({ note: 'too long', where: 'something else' });
   });
