@@ -81,7 +81,7 @@ async function seedUsers(db: Db, from: number, to: number): Promise<void> {
 /** Makes exactly `DUE` users due 20 seconds ago, spread over the whole population; clears earlier deliveries. */
 async function makeDue(db: Db, population: number): Promise<void> {
   const stride = Math.floor(population / DUE);
-  await db.execute(sql`truncate nudge_deliveries, activity_events`);
+  await db.execute(sql`truncate nudge_questions, nudge_deliveries, activity_events`);
   await db.execute(sql`update preferences set next_due_at = now() + interval '1 hour' where next_due_at <= now() + interval '1 hour'`);
   await db.execute(sql`update preferences set next_due_at = now() - interval '20 seconds' where user_id % ${stride} = 0 and user_id <= ${stride * DUE}`);
   const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from preferences where next_due_at <= now()`);
