@@ -8,6 +8,7 @@ import {
   deliveryPlaces,
   nudgeKinds,
   preferencesSchema,
+  weekdayNames,
   weekdays,
   type Preferences,
   type Weekday,
@@ -80,12 +81,19 @@ export const settingsFormSchema = z.object({
  */
 export type HoursText = { ok: true; hours: WeeklyHours; off: Weekday[] } | { ok: false; error: string };
 
+/** `fri`, `Friday`, and the usual `tues`/`thurs`; anything else is not a day. */
+function dayNamed(word: string): Weekday | undefined {
+  const lower = word.toLowerCase();
+  const extra: Record<string, Weekday> = { tues: 'tue', thur: 'thu', thurs: 'thu' };
+  return extra[lower] ?? weekdays.find((d) => lower === d || lower === weekdayNames[d].toLowerCase());
+}
+
 export function parseHoursText(input: string): HoursText {
   const hours: WeeklyHours = {};
   const off: Weekday[] = [];
   for (const entry of input.split(/[,;\n]/).map((e) => e.trim()).filter(Boolean)) {
     const match = /^([a-z]+)\s+(?:(off)|(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2}))$/i.exec(entry);
-    const day = match ? weekdays.find((d) => match[1]!.toLowerCase().startsWith(d) && d === match[1]!.toLowerCase().slice(0, 3)) : undefined;
+    const day = match ? dayNamed(match[1]!) : undefined;
     if (!match || !day) return { ok: false, error: `"${entry}" is not like "fri 09:00-13:00" or "sat off"` };
     if (day in hours || off.includes(day)) return { ok: false, error: `${day} appears twice` };
     if (match[2]) {

@@ -45,6 +45,8 @@ describe('parseHoursText', () => {
   it('names the entry it cannot read', () => {
     expect(parseHoursText('fri 9-1')).toEqual({ ok: false, error: '"fri 9-1" is not like "fri 09:00-13:00" or "sat off"' });
     expect(parseHoursText('fry 09:00-13:00')).toMatchObject({ ok: false });
+    expect(parseHoursText('frisbee 09:00-13:00')).toMatchObject({ ok: false });
+    expect(parseHoursText('thurs 09:00-13:00')).toMatchObject({ ok: true, hours: { thu: { start: '09:00', end: '13:00' } } });
     expect(parseHoursText('fri 09:00-25:00')).toMatchObject({ ok: false, error: expect.stringMatching(/^fri: use 24-hour/) });
     expect(parseHoursText('fri 09:00-09:00')).toMatchObject({ ok: false, error: expect.stringMatching(/^fri: end must differ/) });
     expect(parseHoursText('fri off, fri 09:00-13:00')).toEqual({ ok: false, error: 'fri appears twice' });
