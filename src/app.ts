@@ -18,6 +18,7 @@ import type { Platform } from './core/request.js';
 import type { Sender } from './core/sender.js';
 import { postgresInstance, soloInstance } from './jobs/instance.js';
 import { createScheduler } from './jobs/scheduler.js';
+import { createWorkspaceRoutineSources } from './core/content/workspace-routines.js';
 import { createMetrics, instrumentSenders, poolStatsOf, type Metrics } from './ops/metrics.js';
 import { startOps, type Ops } from './ops/runtime.js';
 
@@ -51,7 +52,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   const database = await openDatabase(dbOptions);
   const metrics = createMetrics({ poolStats: poolStatsOf(database) });
   const core = createCore(
-    { db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR, nextSlot, library, onHandled: metrics.observeHandled, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'), chartDir: path.resolve(env.BACKCARE_DATA_DIR, 'charts'), teamResolvers: [] },
+    { db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR, retention: { months: env.RETENTION_MONTHS, auditMonths: env.AUDIT_RETENTION_MONTHS }, nextSlot, library, onHandled: metrics.observeHandled, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'), chartDir: path.resolve(env.BACKCARE_DATA_DIR, 'charts'), teamResolvers: [] },
     features,
   );
 
@@ -117,6 +118,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
     senders: instrumentSenders(senders, metrics),
     instance: env.DATABASE_URL ? await postgresInstance(env.DATABASE_URL) : soloInstance(),
     routines: routineSourceOf(core.deps),
+    workspaceRoutines: createWorkspaceRoutineSources(database.db, library, log),
     onTick: metrics.observeTick,
   });
   await scheduler.start();

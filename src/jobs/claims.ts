@@ -125,7 +125,7 @@ export interface ClaimOptions {
   batchSize: number;
   nextSlot: (prefs: Preferences, after: Date) => Date | null;
   /** The routine for this person's nudge, given their latest routine ids (newest first). */
-  pickRoutine: (prefs: Preferences, recentIds: readonly string[]) => string;
+  pickRoutine: (prefs: Preferences, recentIds: readonly string[], workspaceId: number) => string;
 }
 
 /**
@@ -192,7 +192,7 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
       const recent = await recentRoutinesFor(tx, inserts.map((i) => i.user_id));
       for (const insert of inserts) {
         const found = rows.get(insert.user_id)!;
-        insert.routine_id = insert.status === 'claimed' ? options.pickRoutine(found.prefs, recent.get(insert.user_id) ?? []) : null;
+        insert.routine_id = insert.status === 'claimed' ? options.pickRoutine(found.prefs, recent.get(insert.user_id) ?? [], found.row.workspace_id) : null;
       }
       const ignored = await queryRows<{ user_id: unknown; routine_id: string | null }>(
         tx,

@@ -31,6 +31,7 @@ import {
 } from './team-posts.js';
 import { nextSlot } from './slots.js';
 import { sql } from 'drizzle-orm';
+import type { WorkspaceRoutineSources } from '../core/content/workspace-routines.js';
 
 export interface SchedulerOptions {
   db: Db;
@@ -38,6 +39,8 @@ export interface SchedulerOptions {
   senders: Partial<Record<Platform, Sender>>;
   instance: SchedulerInstance;
   routines?: NudgeRoutineSource;
+  /** A team's own routines on top of `routines`, per workspace (issue 11); refreshed at the start of every pass. */
+  workspaceRoutines?: WorkspaceRoutineSources;
   now?: () => Date;
   /** Waits; injected so tests drive retries with fake timers. */
   sleep?: (ms: number) => Promise<void>;
@@ -114,9 +117,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return gate;
   };
 
-  function pick(prefs: Preferences, recentIds: readonly string[]): NudgeRoutine {
+  /** The workspace's own library when it has routines of its own, else the shared one. */
+  const sourceFor = (workspaceId: number): NudgeRoutineSource => options.workspaceRoutines?.forWorkspace(workspaceId) ?? routines;
+
+  function pick(prefs: Preferences, recentIds: readonly string[], workspaceId: number): NudgeRoutine {
     return (
-      routines.pickForNudge({ allowed: prefs.kinds, recentIds })?.routine ??
+      sourceFor(workspaceId).pickForNudge({ allowed: prefs.kinds, recentIds })?.routine ??
       // Nothing short enough among the person's kinds: a basic nudge beats none.
       fallbackRoutineSource.pickForNudge({ allowed: prefs.kinds, recentIds })!.routine
     );
@@ -124,9 +130,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   /** The routine chosen at claim time; chosen again only if the content library no longer has it. */
   async function routineFor(claimed: ClaimedDelivery): Promise<NudgeRoutine> {
-    const stored = claimed.routineId ? (routines.get(claimed.routineId) ?? fallbackRoutineSource.get(claimed.routineId)) : undefined;
+    const stored = claimed.routineId ? (sourceFor(claimed.workspaceId).get(claimed.routineId) ?? fallbackRoutineSource.get(claimed.routineId)) : undefined;
     if (stored) return stored;
-    const routine = pick(claimed.prefs, await recentRoutineIds(db, claimed.userId));
+    const routine = pick(claimed.prefs, await recentRoutineIds(db, claimed.userId), claimed.workspaceId);
     await setRoutine(db, claimed.deliveryId, routine.id);
     claimed.routineId = routine.id;
     return routine;
@@ -261,9 +267,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   const teamRoutine = (post: ClaimedTeamPost) =>
-    (post.routineId ? (routines.get(post.routineId) ?? fallbackRoutineSource.get(post.routineId)) : undefined) ?? pickTeamRoutine([]);
-  function pickTeamRoutine(recentIds: readonly string[]): NudgeRoutine {
-    return routines.pickForNudge({ allowed: ['stretch'], recentIds })?.routine ?? fallbackRoutineSource.pickForNudge({ allowed: ['stretch'], recentIds })!.routine;
+    (post.routineId ? (sourceFor(post.workspaceId).get(post.routineId) ?? fallbackRoutineSource.get(post.routineId)) : undefined) ?? pickTeamRoutine([], post.workspaceId);
+  function pickTeamRoutine(recentIds: readonly string[], workspaceId: number): NudgeRoutine {
+    return sourceFor(workspaceId).pickForNudge({ allowed: ['stretch'], recentIds })?.routine ?? fallbackRoutineSource.pickForNudge({ allowed: ['stretch'], recentIds })!.routine;
   }
 
   /** A team's daily post: same claim, send-within-slot and reconcile rules as a nudge. */
@@ -301,7 +307,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   async function claimAndSendTeamPosts(report: TickReport): Promise<void> {
     // Bounded: a few hundred teams per tick at most; the next tick carries on.
     for (let i = 0; i < 20 && !stopped; i++) {
-      const batch = await claimDueTeamPosts(db, { now: now(), holder: instance.id, platforms: served, limit: 25, pickRoutine: (recent) => pickTeamRoutine(recent).id });
+      const batch = await claimDueTeamPosts(db, { now: now(), holder: instance.id, platforms: served, limit: 25, pickRoutine: (recent, workspaceId) => pickTeamRoutine(recent, workspaceId).id });
       report.missed += batch.missed;
       await runPool(batch.claimed, (post) => deliverTeamPost(post, report, false));
       if (batch.claimed.length + batch.missed < 25) return;
@@ -364,7 +370,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     try {
       // No routine stored means the message was never built, so it cannot have been posted.
       if (claimed.routineId) {
-        const routine = routines.get(claimed.routineId) ?? (await routineFor({ ...claimed, routineId: null }));
+        const routine = sourceFor(claimed.workspaceId).get(claimed.routineId) ?? (await routineFor({ ...claimed, routineId: null }));
         const found = await sender.reconcile(deliveryOf(claimed, routine));
         if (found.found) {
           log.info({ event: 'nudge.reconciled', deliveryId: claimed.deliveryId, outcome: 'found' }, 'claimed nudge was already posted');
@@ -411,7 +417,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         return;
       }
       batches += 1;
-      const batch = await claimDueBatch(db, { now: now(), holder: instance.id, platforms: served, batchSize, nextSlot, pickRoutine: (p, r) => pick(p, r).id });
+      const batch = await claimDueBatch(db, { now: now(), holder: instance.id, platforms: served, batchSize, nextSlot, pickRoutine: (p, r, w) => pick(p, r, w).id });
       for (const bad of batch.invalid) log.error({ event: 'nudge.invalid_preferences', userId: bad.userId, error: bad.error }, 'stored preferences invalid; schedule stopped');
       report.claimed += batch.claimed.length;
       report.missed += batch.missed.length;
@@ -462,6 +468,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const started = performance.now();
       let failed = false;
       try {
+        // A team's routines added or removed since the last pass; on failure the previous ones (or the built-ins) serve.
+        await options.workspaceRoutines?.refresh().catch((error: unknown) => log.warn({ event: 'scheduler.team_routines_failed', err: error }, 'team routines not refreshed'));
         await reconcileOrphans(report);
         if (!reconcileOnly && !stopped) {
           await claimAndSend(report);

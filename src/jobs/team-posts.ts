@@ -111,7 +111,7 @@ export async function loadTeamPost(db: Queryable, workspaceId: number): Promise<
  */
 export async function claimDueTeamPosts(
   db: Db,
-  options: { now: Date; holder: number; platforms: readonly Platform[]; limit: number; pickRoutine: (recentIds: readonly string[]) => string },
+  options: { now: Date; holder: number; platforms: readonly Platform[]; limit: number; pickRoutine: (recentIds: readonly string[], workspaceId: number) => string },
 ): Promise<{ claimed: ClaimedTeamPost[]; missed: number }> {
   const { now, holder } = options;
   return db.transaction(async (tx) => {
@@ -141,7 +141,7 @@ export async function claimDueTeamPosts(
         sql`with ins as (
               insert into team_post_deliveries (workspace_id, slot_at, status, routine_id, claimed_at, claimed_by)
               values (${row.workspace_id}, ${row.next_due_at}, ${late ? 'missed' : 'claimed'},
-                      ${late ? null : options.pickRoutine(recent.map((r) => r.routine_id))}, ${now}, ${holder})
+                      ${late ? null : options.pickRoutine(recent.map((r) => r.routine_id), row.workspace_id)}, ${now}, ${holder})
               on conflict (workspace_id, slot_at) do nothing
               returning id, slot_at, workspace_id, routine_id, status)
             select ins.id, ins.slot_at, ins.workspace_id, w.platform, w.external_id, t.channel_id, u.id as user_id,

@@ -47,11 +47,14 @@ function logProblems(log: Logger, invalid: readonly InvalidTeamRoutine[], shadow
   if (shadowed.length > 0) log.warn({ event: 'team_routines.shadowed', workspaceId, routineIds: shadowed }, 'team routines hidden by built-ins of the same id');
 }
 
+/** What finding a workspace's routines needs from a handler's context (a transaction will do for `db`). */
+export type WorkspaceContext = Pick<CommandContext, 'actor' | 'deps' | 'log'> & { db: Queryable };
+
 /**
  * The library for the asking person's workspace: one indexed query per call, so a routine added or removed
  * on another replica is seen at once. Null when the core has no library at all.
  */
-export async function libraryFor(ctx: Pick<CommandContext, 'actor' | 'db' | 'deps' | 'log'>): Promise<RoutineLibrary | null> {
+export async function libraryFor(ctx: WorkspaceContext): Promise<RoutineLibrary | null> {
   const builtins = ctx.deps.library;
   if (!builtins) return null;
   const read = await teamRoutinesByKey(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId });
@@ -96,6 +99,6 @@ export function createWorkspaceRoutineSources(db: Queryable, builtins: RoutineLi
 }
 
 /** Where `nudge now` and nudge buttons find routines: the workspace's library, or the nudge fallback without one. */
-export async function nudgeSourceFor(ctx: Pick<CommandContext, 'actor' | 'db' | 'deps' | 'log'>): Promise<NudgeRoutineSource> {
+export async function nudgeSourceFor(ctx: WorkspaceContext): Promise<NudgeRoutineSource> {
   return (await libraryFor(ctx)) ?? routineSourceOf(ctx.deps);
 }

@@ -6,27 +6,27 @@ import {
   fewerInterval,
   NUDGE_ACTIONS,
   NUDGE_BUTTON_TTL_SECONDS,
-  routineSourceOf,
   SNOOZE_MINUTES,
   type NudgeRoutine,
   type NudgeRoutineSource,
 } from '../nudge-message.js';
-import { nudgeSourceFor } from '../content/workspace-routines.js';
+import { nudgeSourceFor, type WorkspaceContext } from '../content/workspace-routines.js';
 import { clockTimeSchema, describeDays, describeInterval, type NudgeKind, type Weekday } from '../preferences.js';
 import { context, reply, text, type Reply } from '../reply.js';
 import { currentPreferences, storePreferences } from '../settings-service.js';
-import { queryRows, type Queryable } from '../../db/client.js';
+import { queryRows } from '../../db/client.js';
 import { recordActivity } from '../../db/activity.js';
 import { recentRoutineIds } from '../../jobs/claims.js';
 import { deleteTeamPost, loadTeamPost, saveTeamPost, teamPostSettingsSchema } from '../../jobs/team-posts.js';
 
-/** Chooses the routine for a nudge the way the content library rotates them. */
+/** Chooses the routine for a nudge the way the content library rotates them, from the person's workspace's library. */
 export async function chooseNudgeRoutine(
-  ctx: Pick<CommandContext, 'deps'> & { db: Queryable },
+  ctx: WorkspaceContext,
   userId: number,
   kinds: readonly NudgeKind[],
-  source: NudgeRoutineSource = routineSourceOf(ctx.deps),
+  given?: NudgeRoutineSource,
 ): Promise<NudgeRoutine> {
+  const source = given ?? (await nudgeSourceFor(ctx));
   const picked = source.pickForNudge({ allowed: kinds, recentIds: await recentRoutineIds(ctx.db, userId) });
   if (picked) return picked.routine;
   // The person's kinds have no short routines at all: any nudge beats none.
@@ -53,7 +53,7 @@ const nudgeNow = defineCommand({
     const { workspace, user } = await ctx.ensureUser();
     const prefs = await currentPreferences(ctx.db, user.id, ctx.actor.timezone);
     const now = ctx.now();
-    const routine = await chooseNudgeRoutine(ctx, user.id, prefs.kinds, await nudgeSourceFor(ctx));
+    const routine = await chooseNudgeRoutine(ctx, user.id, prefs.kinds);
     const [row] = await queryRows<{ id: unknown }>(
       ctx.db,
       sql`insert into nudge_deliveries (user_id, slot_at, status, routine_id, claimed_at, sent_at, attempts)
