@@ -186,6 +186,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
           isAdmin: Boolean(user.is_admin || user.is_owner || user.is_primary_owner),
           at: core.deps.now().getTime(),
         };
+        // A crude bound on memory for very large workspaces: start over rather than grow for ever.
+        if (profiles.size > 50_000) profiles.clear();
         profiles.set(key, profile);
       } catch (error) {
         // Without the profile the person still gets answers, just without admin rights or a timezone default.
@@ -214,6 +216,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     const opened = await client.conversations.open({ users: actor.userExternalId });
     const channel = opened.channel?.id;
     if (!channel) throw new Error('conversations.open returned no channel');
+    if (dmChannels.size > 50_000) dmChannels.clear();
     dmChannels.set(key, channel);
     return channel;
   }

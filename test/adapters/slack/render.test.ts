@@ -111,7 +111,7 @@ describe('modals from the core Form', () => {
         { id: 'm', label: 'M', kind: 'number', initial: '45', min: 10, max: 480 },
       ],
     });
-    const elements = view.blocks.map((b) => (b as { element: Record<string, unknown> }).element);
+    const elements = view.blocks.map((b) => (b as unknown as { element: Record<string, unknown> }).element);
     expect(String(elements[0]?.initial_value)).toHaveLength(100);
     expect(elements[1]?.initial_value).toBeUndefined();
     expect(elements[2]?.initial_value).toBe('45');
