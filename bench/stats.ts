@@ -97,7 +97,8 @@ export async function seed(db: Db): Promise<number> {
       from users u cross join generate_series(${NOW.toISOString()}::timestamptz - interval '365 days', ${NOW.toISOString()}::timestamptz, interval '1 day') d
       where u.workspace_id = ${workspaceId} and extract(isodow from d) < 6
     ) g where r < 0.8`);
-  await db.execute(sql`analyze`);
+  // A year-old table has been through autovacuum: hint bits set, visibility map and statistics current.
+  await db.execute(sql`vacuum analyze`);
   return workspaceId;
 }
 
@@ -186,9 +187,16 @@ export async function runStatsBench(argv: string[] = []): Promise<number> {
       console.log(
         `stats bench: seeded ${PEOPLE} people, ${counts!.events.toLocaleString('en')} activity events, ${counts!.deliveries.toLocaleString('en')} nudge deliveries in ${(ms(start) / 1000).toFixed(1)} s`,
       );
-      return report(await measure(database.db, workspaceId, { priority })) ? 0 : 1;
-    } finally {
       await database.close();
+      // Measure on a fresh connection, as the bot's pool would have: not on the backend that did the bulk load.
+      const measuring = await openDatabase({ driver: 'postgres', url: withDatabase(adminUrl, name), poolSize: 1 });
+      try {
+        return report(await measure(measuring.db, workspaceId, { priority })) ? 0 : 1;
+      } finally {
+        await measuring.close();
+      }
+    } finally {
+      await database.close().catch(() => undefined);
     }
   } finally {
     await admin(`drop database if exists ${name} with (force)`);
