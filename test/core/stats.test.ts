@@ -53,6 +53,7 @@ describe('stats arguments', () => {
     expect(statsArgsSchema.parse([])).toEqual({ team: undefined, weeks: 4, csv: false });
     expect(statsArgsSchema.parse(['#design', '8'])).toEqual({ team: '#design', weeks: 8, csv: false });
     expect(statsArgsSchema.parse(['csv', '12w', 'workspace'])).toEqual({ team: 'workspace', weeks: 12, csv: true });
+    expect(statsArgsSchema.parse(['#ops', '8', 'weeks'])).toEqual({ team: '#ops', weeks: 8, csv: false });
     expect(statsArgsSchema.safeParse(['0']).success).toBe(false);
     expect(statsArgsSchema.safeParse(['27']).success).toBe(false);
     expect(statsArgsSchema.safeParse(['a', 'b']).success).toBe(false);

@@ -26,7 +26,7 @@ export interface StatsArgs {
 /** `[team] [weeks] [csv]` in any order: a number is the weeks, `csv` asks for the export, anything else names the team. */
 export const statsArgsSchema = z
   .array(z.string())
-  .max(3, 'stats takes a team, a number of weeks and `csv` at most')
+  .max(4, 'stats takes a team, a number of weeks and `csv` at most')
   .transform((tokens, ctx): StatsArgs => {
     const args: StatsArgs = { team: undefined, weeks: DEFAULT_WEEKS, csv: false };
     for (const token of tokens) {
@@ -38,6 +38,8 @@ export const statsArgsSchema = z
           return z.NEVER;
         }
         args.weeks = n;
+      } else if (/^(w|weeks?)$/i.test(token)) {
+        // "8 weeks" arrives as two tokens; the word adds nothing.
       } else if (token.toLowerCase() === 'csv') {
         args.csv = true;
       } else if (args.team === undefined && token.length <= 200) {
