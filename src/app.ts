@@ -75,6 +75,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
           core,
           log,
           signingSecret: env.SLACK_SIGNING_SECRET,
+          busyStatusEmoji: env.SLACK_BUSY_STATUS_EMOJI?.split(',').map((e) => e.trim()).filter(Boolean),
           botToken: env.SLACK_BOT_TOKEN,
           appToken: env.SLACK_APP_TOKEN,
           oauth:

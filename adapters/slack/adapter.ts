@@ -45,6 +45,7 @@ export const botScopes = [
   'groups:read',
   'users:read',
   'dnd:read',
+  'users.profile:read',
   'files:write',
 ] as const;
 
@@ -52,6 +53,8 @@ export interface SlackAdapterOptions {
   core: Core;
   log: Logger;
   signingSecret: string;
+  /** Status emoji that mean "in a meeting or call" (SLACK_BUSY_STATUS_EMOJI); default the sender's list. */
+  busyStatusEmoji?: readonly string[] | undefined;
   /** One workspace: the bot token from installing the app. */
   botToken?: string | undefined;
   /** Many workspaces: Bolt's OAuth flow with the installation store in Postgres. */
@@ -151,7 +154,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     if (installationStore) return (await botTokenFor(installationStore, teamId))?.botToken ?? null;
     return options.botToken ?? null;
   };
-  const sender = createSlackSender({ tokens, client: clientFor, log, now: core.deps.now });
+  const sender = createSlackSender({ tokens, client: clientFor, log, now: core.deps.now, ...(options.busyStatusEmoji ? { busyStatusEmoji: options.busyStatusEmoji } : {}) });
   const teamResolver = createSlackTeamResolver({ tokens, client: clientFor, log });
   const live = new LiveSessions({
     log,

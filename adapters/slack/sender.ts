@@ -34,7 +34,37 @@ const dndSchema = z.looseObject({
   snooze_endtime: z.number().optional(),
 });
 
+const profileSchema = z.looseObject({
+  profile: z
+    .looseObject({
+      status_text: z.string().optional(),
+      status_emoji: z.string().optional(),
+      status_expiration: z.number().optional(),
+      huddle_state: z.string().optional(),
+    })
+    .optional(),
+});
+
+/** Status emoji that mean "in a meeting or on a call" (calendar sync sets :spiral_calendar_pad:); SLACK_BUSY_STATUS_EMOJI overrides. */
+export const DEFAULT_BUSY_STATUS_EMOJI = [':spiral_calendar_pad:', ':calendar:', ':date:', ':headphones:', ':phone:', ':telephone_receiver:', ':slack_call:', ':zoom:', ':google_meet:'];
+/** Status words calendar integrations and people use for the same thing. */
+const busyStatusText = /\b(in a meeting|on a call|in a call|in a huddle)\b/i;
+
+/** Why a Slack profile says "busy", or null: a huddle, or a meeting/call status that has not expired. */
+export function busyReason(profile: z.infer<typeof profileSchema>['profile'], busyEmoji: readonly string[], nowSeconds: number): string | null {
+  if (!profile) return null;
+  if (profile.huddle_state === 'in_a_huddle') return 'in a Slack huddle';
+  const expired = profile.status_expiration !== undefined && profile.status_expiration > 0 && profile.status_expiration <= nowSeconds;
+  if (expired) return null;
+  const emoji = profile.status_emoji?.trim().toLowerCase();
+  if (emoji && busyEmoji.includes(emoji)) return `in a meeting (Slack status ${emoji})`;
+  if (profile.status_text && busyStatusText.test(profile.status_text)) return 'in a meeting (Slack status)';
+  return null;
+}
+
 export interface SlackSenderOptions {
+  /** Status emoji that mark a meeting or call (default DEFAULT_BUSY_STATUS_EMOJI). */
+  busyStatusEmoji?: readonly string[];
   tokens: TokenLookup;
   client: (token: string) => WebClient;
   log: Logger;
@@ -48,6 +78,7 @@ export interface SlackSenderOptions {
 export function createSlackSender(options: SlackSenderOptions): Sender {
   const { log } = options;
   const now = options.now ?? (() => new Date());
+  const busyEmoji = (options.busyStatusEmoji ?? DEFAULT_BUSY_STATUS_EMOJI).map((e) => e.trim().toLowerCase());
 
   async function clientFor(delivery: NudgeDelivery): Promise<WebClient | null> {
     const token = await options.tokens(delivery.workspace.externalId);
@@ -125,10 +156,17 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
         if (dnd.dnd_enabled && dnd.next_dnd_start_ts !== undefined && dnd.next_dnd_end_ts !== undefined) {
           if (dnd.next_dnd_start_ts <= nowSeconds && nowSeconds < dnd.next_dnd_end_ts) return { available: false, reason: 'Slack do not disturb' };
         }
-        return { available: true };
       } catch (error) {
         // Failing open: a DND lookup problem should not silently stop someone's nudges.
         log.warn({ event: 'slack.dnd_failed', failure: classifySlackError(error) }, 'dnd.info failed; treating as available');
+      }
+      try {
+        // Huddles and calendar-synced statuses live on the profile (users.profile:read).
+        const { profile } = profileSchema.parse(await client.users.profile.get({ user: delivery.user.platformUserId }));
+        const reason = busyReason(profile, busyEmoji, now().getTime() / 1000);
+        return reason ? { available: false, reason } : { available: true };
+      } catch (error) {
+        log.warn({ event: 'slack.profile_failed', failure: classifySlackError(error) }, 'users.profile.get failed; treating as available');
         return { available: true };
       }
     },

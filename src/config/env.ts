@@ -47,6 +47,8 @@ const envObject = z.object({
   SLACK_CLIENT_ID: optionalText,
   SLACK_CLIENT_SECRET: optionalText,
   SLACK_STATE_SECRET: optionalText,
+  /** Comma list of status emoji that mean "in a meeting or call" (no nudge then); empty keeps the built-in list. */
+  SLACK_BUSY_STATUS_EMOJI: optionalText,
   DISCORD_TOKEN: optionalText,
   DISCORD_APPLICATION_ID: optionalText,
   DISCORD_GUILD_ID: optionalText,

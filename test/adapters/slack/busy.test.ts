@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSlackSender } from '../../../adapters/slack/sender.js';
+import { createClientPool, defaultClientOptions } from '../../../adapters/slack/slack-api.js';
+import type { NudgeDelivery } from '../../../src/core/sender.js';
+import { silentLogger } from '../../support/log.js';
+import { BOT_TOKEN, interceptSlack, type ApiCall } from '../../support/slack/http.js';
+import { TEAM_ID, USER_ID } from '../../support/slack/payloads.js';
+
+const now = new Date('2026-03-02T10:00:30Z');
+const nowSeconds = now.getTime() / 1000;
+
+const nudge: NudgeDelivery = {
+  deliveryId: 77,
+  slotAt: new Date('2026-03-02T10:00:00Z'),
+  workspace: { id: 1, platform: 'slack', externalId: TEAM_ID },
+  user: { id: 7, platformUserId: USER_ID, dmChannelId: null },
+  destination: { kind: 'dm' },
+  message: { summary: 'Stretch', blocks: [], actions: [], visibility: 'dm' },
+};
+
+const dndOff = { ok: true, dnd_enabled: false, next_dnd_start_ts: 1, next_dnd_end_ts: 1, snooze_enabled: false };
+
+/** A users.profile.get answer shaped like Slack's (fields trimmed to those that matter plus a few neighbours). */
+function profile(fields: Record<string, unknown>) {
+  return {
+    ok: true,
+    profile: {
+      real_name: 'Ada Lovelace',
+      display_name: 'ada',
+      status_text: '',
+      status_emoji: '',
+      status_emoji_display_info: [],
+      status_expiration: 0,
+      huddle_state: 'default_unset',
+      huddle_state_expiration_ts: 0,
+      ...fields,
+    },
+  };
+}
+
+let api: ReturnType<typeof interceptSlack> | undefined;
+afterEach(() => api?.done());
+
+function sender(profileAnswer: unknown, busyStatusEmoji?: string[]) {
+  api = interceptSlack((call: ApiCall) => {
+    if (call.method === 'dnd.info') return { body: dndOff };
+    if (call.method === 'users.profile.get') return { body: profileAnswer };
+    return undefined;
+  });
+  return createSlackSender({
+    tokens: async () => BOT_TOKEN,
+    client: createClientPool({ ...defaultClientOptions, retryConfig: { retries: 0 } }),
+    log: silentLogger(),
+    now: () => now,
+    ...(busyStatusEmoji ? { busyStatusEmoji } : {}),
+  });
+}
+
+describe('Slack busy check (huddles and meeting statuses)', () => {
+  it('a huddle makes the slot unavailable', async () => {
+    const s = sender(profile({ huddle_state: 'in_a_huddle', huddle_state_expiration_ts: nowSeconds + 600 }));
+    expect(await s.isAvailable!(nudge)).toEqual({ available: false, reason: 'in a Slack huddle' });
+    expect(api!.of('users.profile.get')[0]?.args).toMatchObject({ user: USER_ID });
+  });
+
+  it('a calendar-synced "In a meeting" status makes it unavailable, naming the emoji', async () => {
+    const s = sender(profile({ status_text: 'In a meeting • Google Calendar', status_emoji: ':spiral_calendar_pad:', status_expiration: nowSeconds + 1800 }));
+    expect(await s.isAvailable!(nudge)).toEqual({ available: false, reason: 'in a meeting (Slack status :spiral_calendar_pad:)' });
+  });
+
+  it('"On a call" text with an unknown emoji still counts; an expired status does not', async () => {
+    expect(await sender(profile({ status_text: 'On a call', status_emoji: ':parrot:' })).isAvailable!(nudge)).toEqual({
+      available: false,
+      reason: 'in a meeting (Slack status)',
+    });
+    api!.done();
+    expect(await sender(profile({ status_text: 'In a meeting', status_emoji: ':calendar:', status_expiration: nowSeconds - 60 })).isAvailable!(nudge)).toEqual({
+      available: true,
+    });
+  });
+
+  it('no status, or an everyday one, means available', async () => {
+    expect(await sender(profile({})).isAvailable!(nudge)).toEqual({ available: true });
+    api!.done();
+    expect(await sender(profile({ status_text: 'Lunch', status_emoji: ':sandwich:' })).isAvailable!(nudge)).toEqual({ available: true });
+  });
+
+  it('the emoji list is configurable (SLACK_BUSY_STATUS_EMOJI): only the listed ones count', async () => {
+    expect(await sender(profile({ status_text: 'Focus', status_emoji: ':headphones:' }), [':brain:']).isAvailable!(nudge)).toEqual({ available: true });
+    api!.done();
+    expect(await sender(profile({ status_text: 'Focus', status_emoji: ':brain:' }), [':brain:']).isAvailable!(nudge)).toEqual({
+      available: false,
+      reason: 'in a meeting (Slack status :brain:)',
+    });
+  });
+
+  it('a profile lookup error fails open (available), never stops nudges silently', async () => {
+    expect(await sender({ ok: false, error: 'missing_scope', needed: 'users.profile:read' }).isAvailable!(nudge)).toEqual({ available: true });
+  });
+});
