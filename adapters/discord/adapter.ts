@@ -96,8 +96,9 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   const drafts = new FormDrafts();
 
   const client = new Client({
-    // Guilds only: guild joins and leaves. Interactions need no intent; nothing privileged.
-    intents: [GatewayIntentBits.Guilds],
+    // Guilds: joins and leaves; GuildVoiceStates (not privileged): who is in a call, so no nudge then.
+    // Interactions need no intent; nothing privileged.
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildVoiceStates],
     // Large servers must not grow memory: Backcare never reads messages, members or presences from the cache.
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
@@ -108,7 +109,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       ReactionManager: 0,
       GuildEmojiManager: 0,
       GuildStickerManager: 0,
-      VoiceStateManager: 0,
+      // The busy check reads voice states; those of people in a call are always kept, stale "left" ones are evicted.
+      VoiceStateManager: { maxSize: 1000, keepOverLimit: (state) => state.channelId !== null },
       ThreadManager: 0,
       GuildScheduledEventManager: 0,
       StageInstanceManager: 0,
@@ -117,7 +119,13 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   });
   client.rest.setToken(options.token);
 
-  const sender = createDiscordSender({ rest: client.rest, log, botUserId: options.applicationId, refs });
+  const sender = createDiscordSender({
+    rest: client.rest,
+    log,
+    botUserId: options.applicationId,
+    refs,
+    inVoice: (guildId, userId) => Boolean(client.guilds.cache.get(guildId)?.voiceStates.cache.get(userId)?.channelId),
+  });
   const live = new LiveSessions({ rest: client.rest, log, timeScale: options.timeScale ?? 1, ...options.live });
 
   const inFlight = new Set<Promise<unknown>>();

@@ -1,7 +1,7 @@
 import { DiscordAPIError, HTTPError, RateLimitError, Routes, type REST } from 'discord.js';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
-import type { NudgeDelivery, ReconcileResult, Sender, SendResult } from '../../src/core/sender.js';
+import type { Availability, NudgeDelivery, ReconcileResult, Sender, SendResult } from '../../src/core/sender.js';
 import { ActionRefs, decodeCustomId, type MessageContext } from './custom-id.js';
 import { renderMessage } from './render.js';
 
@@ -36,7 +36,12 @@ export interface DiscordSenderOptions {
   /** The bot's user id (equal to the application id for bot applications): only its own messages count in reconcile. */
   botUserId: string;
   refs?: ActionRefs;
+  /** Is the user in a voice channel of this guild (the gateway's voice-state cache)? Without it everyone is available. */
+  inVoice?: (guildId: string, userId: string) => boolean;
 }
+
+/** Recorded on the skipped delivery and shown in `/backcare me`. */
+export const IN_VOICE_REASON = 'in a Discord voice channel';
 
 export interface DiscordSender extends Sender {
   /** Opens (or returns the cached) DM channel with a user. */
@@ -107,6 +112,11 @@ export function createDiscordSender(options: DiscordSenderOptions): DiscordSende
         );
         return result;
       }
+    },
+    async isAvailable(delivery): Promise<Availability> {
+      // A call in the server is the Discord equivalent of a meeting: skip this slot, the next one comes as usual.
+      if (options.inVoice?.(delivery.workspace.externalId, delivery.user.platformUserId)) return { available: false, reason: IN_VOICE_REASON };
+      return { available: true };
     },
     async reconcile(delivery) {
       // Look in the channel's recent history for this delivery's message: by nonce, or by the delivery id its buttons carry.

@@ -30,7 +30,7 @@ const me = defineCommand({
     const now = ctx.now();
     const weekAgo = new Date(now.getTime() - 7 * 24 * 60 * 60 * 1000);
     const prefs = await loadPreferences(ctx.db, user.id);
-    const [[activityAll], [activityWeek], [deliveries], triage] = await Promise.all([
+    const [[activityAll], [activityWeek], [deliveries], triage, [lastSkip]] = await Promise.all([
       ctx.db.select({ n: count() }).from(activityEvents).where(eq(activityEvents.userId, user.id)),
       ctx.db
         .select({ n: count() })
@@ -43,6 +43,13 @@ const me = defineCommand({
         .where(eq(triageRecords.userId, user.id))
         .orderBy(desc(triageRecords.recordedAt))
         .limit(5),
+      // The last slot skipped because the person was busy (meeting, huddle, call), within the week: says why no nudge came.
+      ctx.db
+        .select({ at: nudgeDeliveries.slotAt, reason: nudgeDeliveries.lastError })
+        .from(nudgeDeliveries)
+        .where(and(eq(nudgeDeliveries.userId, user.id), eq(nudgeDeliveries.status, 'unavailable'), gte(nudgeDeliveries.slotAt, weekAgo)))
+        .orderBy(desc(nudgeDeliveries.slotAt))
+        .limit(1),
     ]);
     const blocks: Reply['blocks'] = [header('What Backcare stores about you')];
     blocks.push(prefs ? { type: 'fields', fields: describePreferences(prefs, now) } : text('No settings saved: nudges are off.'));
@@ -58,6 +65,7 @@ const me = defineCommand({
       bullets([
         `Activity records: ${activityAll?.n ?? 0} (${activityWeek?.n ?? 0} in the last 7 days)`,
         `Nudges recorded: ${deliveries?.n ?? 0}`,
+        ...(lastSkip ? [`Last nudge skipped: ${lastSkip.reason ?? 'you were busy'} (${lastSkip.at.toISOString().slice(0, 16).replace('T', ' ')} UTC)`] : []),
         triage.length === 0
           ? 'Triage outcomes kept: none'
           : `Triage outcomes kept (only with your consent): ${triage.map((t) => `${t.outcome} on ${t.at.toISOString().slice(0, 10)}`).join(', ')}`,
