@@ -108,6 +108,23 @@ export function parseHoursText(input: string): HoursText {
   return { ok: true, hours, off };
 }
 
+/**
+ * The working days and per-day hours after "different hours on some days": named days with hours become
+ * working days, days marked `off` stop being working days, and the text replaces any earlier per-day hours.
+ */
+export function applyHoursText(days: readonly Weekday[], text: string): { ok: true; weekly: Pick<Preferences, 'days' | 'hours'> } | { ok: false; error: string } {
+  const parsed = parseHoursText(text);
+  if (!parsed.ok) return parsed;
+  const named = Object.keys(parsed.hours) as Weekday[];
+  return {
+    ok: true,
+    weekly: {
+      days: weekdays.filter((d) => (days.includes(d) || named.includes(d)) && !parsed.off.includes(d)),
+      hours: named.length > 0 ? parsed.hours : null,
+    },
+  };
+}
+
 /** The per-day hours as the settings form shows them (working days only, in week order). */
 export function formatHoursText(prefs: Pick<Preferences, 'days' | 'hours'>): string {
   return weekdays
@@ -141,13 +158,9 @@ export function applySettingsForm(current: Preferences, values: Record<string, s
   const { pause, hours: hoursText, maxPerDay, ...rest } = form.data;
   let weekly: Pick<Preferences, 'days' | 'hours'> = { days: rest.days as Weekday[], hours: current.hours ?? null };
   if (hoursText !== undefined) {
-    const parsedHours = parseHoursText(hoursText);
-    if (!parsedHours.ok) return { ok: false, errors: { hours: parsedHours.error } };
-    const named = Object.keys(parsedHours.hours) as Weekday[];
-    weekly = {
-      days: weekdays.filter((d) => (rest.days.includes(d) || named.includes(d)) && !parsedHours.off.includes(d)),
-      hours: named.length > 0 ? parsedHours.hours : null,
-    };
+    const applied = applyHoursText(rest.days as Weekday[], hoursText);
+    if (!applied.ok) return { ok: false, errors: { hours: applied.error } };
+    weekly = applied.weekly;
   }
   const candidate = {
     ...current,

@@ -105,37 +105,51 @@ describeEachDatabase('days off, hours per weekday and the daily maximum in setti
     await expect(loadPreferences(database().db, userId)).rejects.toBeInstanceOf(StoredDataError);
   });
 
-  it('saves "different hours on some days" from the settings form and shows it back', async () => {
+  it('sets "different hours on some days" and the daily maximum with /backcare hours and its form, and shows them in settings', async () => {
     const core = buildTestCore(database().db, { now: () => new Date('2026-12-21T10:00:00Z') });
-    const saved = await ask(core, { kind: 'submit', formId: 'settings', values: { ...form, hours: 'fri 09:00-13:00, sat off, sun 10:00-12:00', maxPerDay: '5' } });
+    await ask(core, { kind: 'submit', formId: 'settings', values: form });
+    const edit = await ask(core, '/backcare hours edit');
+    expect(edit.form?.fields.map((f) => [f.id, f.initial])).toEqual([
+      ['hours', ''],
+      ['maxPerDay', '8'],
+    ]);
+    const saved = await ask(core, { kind: 'submit', formId: 'hours', values: { hours: 'fri 09:00-13:00, sat off, sun 10:00-12:00', maxPerDay: '5' } });
     expect(saved.formErrors).toBeUndefined();
     const { prefs } = await myPrefs(database().db);
     // "sat off" takes Saturday out; hours for Sunday make it a working day.
     expect(prefs?.days).toEqual(['mon', 'tue', 'wed', 'thu', 'fri', 'sun']);
     expect(prefs?.hours).toEqual({ fri: { start: '09:00', end: '13:00' }, sun: { start: '10:00', end: '12:00' } });
     expect(prefs?.maxPerDay).toBe(5);
-    expect(field(saved, 'Different hours')).toBe('fri 09:00-13:00, sun 10:00-12:00');
-    expect(field(saved, 'Most a day')).toBe('5 nudges');
+    const settings = await ask(core, '/backcare settings');
+    expect(field(settings, 'Different hours')).toBe('fri 09:00-13:00, sun 10:00-12:00');
+    expect(field(settings, 'Most a day')).toBe('5 nudges');
+    expect((await ask(core, '/backcare hours edit')).form?.fields.map((f) => f.initial)).toEqual(['fri 09:00-13:00, sun 10:00-12:00', '5']);
 
-    const edit = await ask(core, '/backcare settings edit');
-    const initial = Object.fromEntries((edit.form?.fields ?? []).map((f) => [f.id, f.initial]));
-    expect(initial).toMatchObject({ hours: 'fri 09:00-13:00, sun 10:00-12:00', maxPerDay: '5' });
-
-    // A form without the new fields (an older client) keeps them; an empty text clears the per-day hours.
-    await ask(core, { kind: 'submit', formId: 'settings', values: { ...form, days: prefs!.days } });
-    expect((await myPrefs(database().db)).prefs?.hours).toEqual(prefs?.hours);
-    await ask(core, { kind: 'submit', formId: 'settings', values: { ...form, hours: '' } });
+    // The quick forms, as typed (also what Discord's free-text option sends).
+    await ask(core, '/backcare hours mon 08:00-12:00');
+    expect((await myPrefs(database().db)).prefs?.hours).toEqual({ mon: { start: '08:00', end: '12:00' } });
+    await ask(core, '/backcare hours max 3');
+    expect((await myPrefs(database().db)).prefs?.maxPerDay).toBe(3);
+    await ask(core, '/backcare hours clear');
     expect((await myPrefs(database().db)).prefs?.hours ?? null).toBeNull();
     const [row] = await database().db.select().from(preferences);
     expect(row?.weeklyHours).toBeNull();
+
+    // Saving the main settings form (which has no such fields) keeps them.
+    await ask(core, '/backcare hours fri 09:00-13:00');
+    await ask(core, { kind: 'submit', formId: 'settings', values: { ...form, days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sun'] } });
+    expect((await myPrefs(database().db)).prefs).toMatchObject({ hours: { fri: { start: '09:00', end: '13:00' } }, maxPerDay: 3 });
   });
 
   it('points at the field when the per-day hours or the daily maximum are wrong, and stores nothing', async () => {
     const core = buildTestCore(database().db);
-    const bad = await ask(core, { kind: 'submit', formId: 'settings', values: { ...form, hours: 'friday afternoons' } });
-    expect(Object.keys(bad.formErrors ?? {})).toEqual(['hours']);
-    const cap = await ask(core, { kind: 'submit', formId: 'settings', values: { ...form, maxPerDay: '0' } });
+    const bad = await ask(core, { kind: 'submit', formId: 'hours', values: { hours: 'friday afternoons', maxPerDay: '8' } });
+    expect(bad.formErrors).toEqual({ hours: '"friday afternoons" is not like "fri 09:00-13:00" or "sat off"' });
+    const cap = await ask(core, { kind: 'submit', formId: 'hours', values: { hours: '', maxPerDay: '0' } });
     expect(cap.formErrors?.maxPerDay).toMatch(/at least 1/);
+    expect((await ask(core, '/backcare hours max lots')).summary).toMatch(/whole number/);
+    // Taking out every working day is refused on the hours field.
+    expect((await ask(core, '/backcare hours mon off, tue off, wed off, thu off, fri off')).summary).toMatch(/at least one working day/);
     expect(await database().db.select().from(preferences)).toHaveLength(0);
   });
 });

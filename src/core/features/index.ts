@@ -7,6 +7,7 @@ import { dataRightsFeature } from './data-rights.js';
 import { nudgesFeature } from './nudges.js';
 import { breakFeature } from './break.js';
 import { daysOffFeature } from './days-off.js';
+import { hoursFeature } from './hours.js';
 import { settingsFeature } from './settings.js';
 import { statsFeature } from './stats.js';
 import { triageFeature } from './triage.js';
@@ -17,4 +18,4 @@ import { privacyFeature } from './privacy.js';
  * Every feature the bot offers, in help order. A new subcommand is one file under features/
  * and one line here.
  */
-export const features: Feature[] = [helpFeature, guidedFeature, settingsFeature, nudgesFeature, breakFeature, daysOffFeature, meFeature, statsFeature, leadsFeature, dataRightsFeature, triageFeature, teamRoutinesFeature, privacyFeature];
+export const features: Feature[] = [helpFeature, guidedFeature, settingsFeature, nudgesFeature, breakFeature, hoursFeature, daysOffFeature, meFeature, statsFeature, leadsFeature, dataRightsFeature, triageFeature, teamRoutinesFeature, privacyFeature];

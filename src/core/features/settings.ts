@@ -14,6 +14,8 @@ import { context, header, reply, text, type Form, type Reply } from '../reply.js
 import { applySettingsForm, currentPreferences, formatHoursText, storePreferences } from '../settings-service.js';
 
 export const SETTINGS_FORM = 'settings';
+/** Issue 11: where the per-weekday hours, the daily maximum and days off are set (kept out of the main form). */
+const MORE_SETTINGS_HINT = 'Different hours on some days and the most nudges a day: `/backcare hours`. Holidays and sick leave: `/backcare days-off`.';
 
 function formatInstant(date: Date, timezone: string): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(date);
@@ -66,17 +68,7 @@ export function settingsForm(prefs: Preferences): Form {
       },
       { id: 'start', label: 'Start of working day', kind: 'time', initial: prefs.start, hint: '24-hour HH:MM' },
       { id: 'end', label: 'End of working day', kind: 'time', initial: prefs.end, hint: '24-hour HH:MM; earlier than the start means past midnight' },
-      {
-        id: 'hours',
-        label: 'Different hours on some days',
-        kind: 'text',
-        initial: formatHoursText(prefs),
-        hint: 'e.g. fri 09:00-13:00, sat off (days off for holidays: /backcare days-off)',
-        optional: true,
-        maxLength: 200,
-      },
       { id: 'everyMinutes', label: 'Minutes between nudges', kind: 'number', initial: String(prefs.everyMinutes), min: 10, max: 480 },
-      { id: 'maxPerDay', label: 'Most nudges a day', kind: 'number', initial: String(prefs.maxPerDay ?? DEFAULT_MAX_PER_DAY), min: 1, max: 48 },
       {
         id: 'kinds',
         label: 'Kinds of nudge',
@@ -113,7 +105,7 @@ export function settingsForm(prefs: Preferences): Form {
 }
 
 export function settingsReply(prefs: Preferences, now: Date, lead = 'Your Backcare settings'): Reply {
-  return reply(lead, [header(lead), { type: 'fields', fields: describePreferences(prefs, now) }, context('Nudges only come during your working hours, and only if you turn them on.')], {
+  return reply(lead, [header(lead), { type: 'fields', fields: describePreferences(prefs, now) }, context('Nudges only come during your working hours, and only if you turn them on.'), context(MORE_SETTINGS_HINT)], {
     actions: [
       { type: 'button', actionId: 'settings.edit', label: 'Edit settings', value: '{}', style: 'primary' },
       prefs.optedIn
