@@ -326,3 +326,24 @@ export const nudgeQuestions = pgTable(
   },
   (t) => [index('nudge_questions_user_idx').on(t.userId, t.askedAt)],
 );
+
+/**
+ * Issue 11: the one-time DM invite from `/backcare invite #channel dm`, one row per person per workspace, so it is
+ * never sent twice; "No thanks" (in the DM or on the announcement) stores `declined`, which also stops any later DM.
+ * Keyed by the platform user id because the people invited have no Backcare user row (nothing is stored for them).
+ */
+export const inviteDms = pgTable(
+  'invite_dms',
+  {
+    id: id(),
+    workspaceId: bigint('workspace_id', { mode: 'number' })
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    platformUserId: text('platform_user_id').notNull(),
+    /** sent | failed (the DM could not be delivered; not retried) | declined */
+    status: text('status').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('invite_dms_ws_user_uq').on(t.workspaceId, t.platformUserId)],
+);
