@@ -10,7 +10,7 @@ import { effectiveFloor } from '../stats/privacy.js';
  */
 
 /** How long a table's rows live: the two configured periods, a fixed period, or until someone deletes them. */
-export type Keep = 'retention' | 'audit' | 'a week' | 'until deleted' | 'while installed';
+export type Keep = 'retention' | 'audit' | 'a week' | 'until deleted' | 'while installed' | 'never invited twice';
 
 export interface StoredTable {
   table: string;
@@ -30,6 +30,7 @@ export const storedTables: readonly StoredTable[] = [
   { table: 'nudge_questions', about: 'you', keep: 'retention', what: 'after several skipped nudges in a row: that Backcare asked whether to send fewer, and your answer (fewer or pause)' },
   { table: 'activity_events', about: 'you', keep: 'retention', what: 'what you did: nudge outcomes and guided sessions (kind, outcome, routine, how long, when); never how you feel' },
   { table: 'triage_records', about: 'you', keep: 'retention', what: 'only if you chose to keep it: the outcome level of a symptom check and its time; never your answers' },
+  { table: 'invite_dms', about: 'you', keep: 'never invited twice', what: 'if a lead invited you by direct message: your platform user id and whether the invite was sent, could not be delivered, or you said no' },
   { table: 'lead_grants', about: 'you', keep: 'until deleted', what: 'who an admin made a team lead, by platform user id, and who granted it' },
   { table: 'audit_log', about: 'workspace', keep: 'audit', what: 'who viewed team figures, granted lead rights, deleted someone’s data or changed team routines: platform user ids, the action, when' },
   { table: 'discord_guild_settings', about: 'workspace', keep: 'while installed', what: 'Discord only: the role that marks team leads, and who set it' },
@@ -72,6 +73,8 @@ export function keepText(keep: Keep, figures: PrivacyFigures): string {
       return 'until you, an admin or the operator deletes it';
     case 'while installed':
       return 'while Backcare is installed';
+    case 'never invited twice':
+      return 'kept while Backcare is installed, so nobody is invited twice';
   }
 }
 
@@ -87,7 +90,7 @@ const privacy = defineCommand({
     return reply(`Backcare's privacy promise: team figures only for groups of ${figures.floor} or more; activity kept ${months(figures.retentionMonths)}`, [
       header('Your privacy with Backcare'),
       text('*What is stored about you*'),
-      bullets(aboutYou.map((t) => `${t.what} (${keepText(t.keep, figures)})`)),
+      bullets(aboutYou.map((t) => `${t.what.charAt(0).toUpperCase()}${t.what.slice(1)} (${keepText(t.keep, figures)})`)),
       context('Never stored: what you answer in a symptom check, how you feel after a session, messages you write to others.'),
       text('*Who sees what*'),
       bullets([
