@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
-import { afterEach, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { blockText, replyText, type Reply } from '../../src/core/reply.js';
 import { queryRows } from '../../src/db/client.js';
 import { SPINE_CAUTION } from '../../src/core/content/schema.js';
@@ -293,3 +293,32 @@ it('routines usage errors name the subcommands', async () => {
   expect(routinesArgsSchema.parse(['import', 'my', 'file.yaml'])).toEqual({ verb: 'import', file: 'my file.yaml' });
 });
 
+
+describe('the routine forms on each platform', () => {
+  it('render as a Slack modal and a Discord wizard within their limits', async () => {
+    const { addRoutineForm, importForm } = await import('../../src/core/features/team-routines.js');
+    const { renderModal } = await import('../../adapters/slack/render.js');
+    const { steps, modalFor, initialValues } = await import('../../adapters/discord/forms.js');
+    for (const form of [addRoutineForm(), importForm()]) {
+      const modal = renderModal(form);
+      expect(modal.blocks).toHaveLength(form.fields.length);
+      expect(modal.title.text).toBe(form.title);
+      const draft = { id: 'd1', form, values: initialValues(form), userId: 'U', position: 0, expires: Date.now() + 60_000 };
+      const plan = steps(draft);
+      expect(plan.at(-1)).toEqual({ kind: 'submit' });
+      // Every field is asked somewhere, selects on pages and text in modals of at most five inputs.
+      const asked = plan.flatMap((s) => (s.kind === 'submit' ? [] : s.fields.map((f) => f.id)));
+      expect(asked.sort()).toEqual(form.fields.map((f) => f.id).sort());
+      for (const step of plan) {
+        if (step.kind !== 'modal') continue;
+        const built = modalFor(draft, step);
+        expect(built.components.length).toBeLessThanOrEqual(5);
+        for (const row of built.components) {
+          const input = (row as { components: { max_length?: number; label: string }[] }).components[0]!;
+          expect(input.max_length ?? 0).toBeLessThanOrEqual(4000);
+          expect(input.label.length).toBeLessThanOrEqual(45);
+        }
+      }
+    }
+  });
+});
