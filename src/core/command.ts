@@ -7,6 +7,7 @@ import type { Actor } from './request.js';
 import type { NextSlotFn } from './settings-service.js';
 import type { TeamResolver } from './stats/team.js';
 import type { RoutineLibrary } from './content/library.js';
+import type { ChannelMessenger } from './channel-messenger.js';
 
 /** What every handler gets: who asks, lazy access to their rows, the services, and the clock. */
 export interface CommandContext {
@@ -36,6 +37,8 @@ export interface CoreDeps {
   privacyFloor: number;
   /** Adapters that can list a team's members (Slack channel, Discord role); without one a team is the whole workspace. */
   teamResolvers?: TeamResolver[];
+  /** Adapters that can post into a named channel and DM people (`/backcare invite`); the console has none. */
+  channelMessengers?: ChannelMessenger[];
   /** Where stats charts are written for adapters to upload (default: the system temp directory). */
   chartDir?: string;
   /** Slot maths from the scheduler: when the next nudge falls for these preferences. */
