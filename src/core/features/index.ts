@@ -13,9 +13,10 @@ import { statsFeature } from './stats.js';
 import { triageFeature } from './triage.js';
 import { teamRoutinesFeature } from './team-routines.js';
 import { privacyFeature } from './privacy.js';
+import { inviteFeature } from './invite.js';
 
 /**
  * Every feature the bot offers, in help order. A new subcommand is one file under features/
  * and one line here.
  */
-export const features: Feature[] = [helpFeature, guidedFeature, settingsFeature, nudgesFeature, breakFeature, hoursFeature, daysOffFeature, meFeature, statsFeature, leadsFeature, dataRightsFeature, triageFeature, teamRoutinesFeature, privacyFeature];
+export const features: Feature[] = [helpFeature, guidedFeature, settingsFeature, nudgesFeature, breakFeature, hoursFeature, daysOffFeature, meFeature, statsFeature, leadsFeature, dataRightsFeature, triageFeature, teamRoutinesFeature, privacyFeature, inviteFeature];
