@@ -144,6 +144,10 @@ export const activityEvents = pgTable(
   (t) => [
     index('activity_workspace_time_idx').on(t.workspaceId, t.occurredAt),
     index('activity_user_time_idx').on(t.userId, t.occurredAt),
+    // Team stats read only "did something" rows (done nudges, completed sessions): a partial index keeps that read small.
+    index('activity_did_something_idx')
+      .on(t.workspaceId, t.occurredAt)
+      .where(sql`(${t.kind} = 'nudge' and ${t.outcome} = 'done') or (${t.kind} = 'session' and ${t.outcome} = 'completed')`),
   ],
 );
 

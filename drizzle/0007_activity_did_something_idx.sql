@@ -1,0 +1,1 @@
+CREATE INDEX "activity_did_something_idx" ON "activity_events" USING btree ("workspace_id","occurred_at") WHERE ("activity_events"."kind" = 'nudge' and "activity_events"."outcome" = 'done') or ("activity_events"."kind" = 'session' and "activity_events"."outcome" = 'completed');
