@@ -92,6 +92,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
         adapters.push(slackAdapter);
         senders.slack = slackAdapter.sender;
         core.deps.teamResolvers?.push(slackAdapter.teamResolver);
+        (core.deps.channelMessengers ??= []).push(slackAdapter.channelMessenger);
         break;
       }
       case 'discord': {

@@ -30,6 +30,8 @@ import { BackcareHttpReceiver } from './receiver.js';
 import { localFiles, modalErrors, renderBlocks, renderMessage, renderModal, resultModal, timezoneOptions, type SlackMessage } from './render.js';
 import { createSlackSender } from './sender.js';
 import { createSlackTeamResolver } from './team-resolver.js';
+import { createSlackChannelMessenger } from './channel-messenger.js';
+import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
 import type { TeamResolver } from '../../src/core/stats/team.js';
 import { classifySlackError, createClientPool, defaultClientOptions, type TokenLookup } from './slack-api.js';
 
@@ -81,6 +83,8 @@ export interface SlackAdapter extends Adapter {
   readonly installationStore: InstallationStore | null;
   /** What `/backcare stats #channel` means on Slack; the app registers it with the core. */
   readonly teamResolver: TeamResolver;
+  /** `/backcare invite #channel [dm]` on Slack; the app registers it with the core. */
+  readonly channelMessenger: ChannelMessenger;
   /** Resolves when all work started by past requests has finished (tests, graceful stop). */
   idle(): Promise<void>;
 }
@@ -156,6 +160,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   };
   const sender = createSlackSender({ tokens, client: clientFor, log, now: core.deps.now, ...(options.busyStatusEmoji ? { busyStatusEmoji: options.busyStatusEmoji } : {}) });
   const teamResolver = createSlackTeamResolver({ tokens, client: clientFor, log });
+  const channelMessenger = createSlackChannelMessenger({ tokens, client: clientFor, teamResolver, log });
   const live = new LiveSessions({
     log,
     ...(options.liveUpdatesPerMinute !== undefined ? { updatesPerMinute: options.liveUpdatesPerMinute } : {}),
@@ -269,7 +274,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       },
       async finish() {
         if (!sequence.onComplete) return { text: reply.summary.slice(0, 2000), blocks: renderBlocks(sequence.staticBlocks, []) };
-        const done = await core.handle({ actor: target.actor, input: { kind: 'action', ...sequence.onComplete } });
+        const done = await handle(target.actor, { kind: 'action', ...sequence.onComplete });
         return renderMessage(done);
       },
     });
@@ -318,8 +323,15 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     await postToDm(target, message, reply);
   }
 
+  /** The core promises never to throw; if a bug makes it, the person still gets an answer. */
   async function handle(actor: Actor, input: CoreInput): Promise<Reply> {
-    return core.handle({ actor, input });
+    try {
+      return await core.handle({ actor, input });
+    } catch (error) {
+      log.error({ event: 'slack.core_threw', kind: input.kind, err: error }, 'the core threw instead of answering');
+      const message = 'Sorry, something went wrong on my side. It has been logged; please try again.';
+      return { summary: message, blocks: [{ type: 'text', text: message }], actions: [], visibility: 'ephemeral' };
+    }
   }
 
   /* ---------------------------------------------------------------- Bolt wiring */
@@ -537,6 +549,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     live,
     installationStore,
     teamResolver,
+    channelMessenger,
     idle,
     async start() {
       await app.start();

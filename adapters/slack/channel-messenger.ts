@@ -1,0 +1,71 @@
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../../src/config/logger.js';
+import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
+import type { TeamResolver } from '../../src/core/stats/team.js';
+import { renderMessage } from './render.js';
+import { classifySlackError, type TokenLookup } from './slack-api.js';
+
+/** Slack escapes a typed `#design` as `<#C0123|design>`; a bare channel id is accepted too. */
+const channelMention = /^<#([CG][A-Z0-9]{2,30})(?:\|[^>]{0,80})?>$/;
+const bareChannel = /^([CG][A-Z0-9]{2,30})$/;
+
+const postFailures: Record<string, string> = {
+  not_in_channel: 'Backcare is not in that channel. Add it there first (`/invite @Backcare`), then try again.',
+  channel_not_found: 'Slack does not know that channel, or it is private and Backcare is not in it.',
+  is_archived: 'that channel is archived.',
+  restricted_action: 'posting in that channel is restricted.',
+};
+
+/**
+ * `/backcare invite` on Slack: the announcement is a chat.postMessage in the channel; members come from the team
+ * resolver (conversations.members); each DM opens the conversation first (conversations.open, then postMessage).
+ */
+export function createSlackChannelMessenger(options: { tokens: TokenLookup; client: (token: string) => WebClient; teamResolver: TeamResolver; log: Logger }): ChannelMessenger {
+  const { log } = options;
+  async function clientFor(teamId: string): Promise<WebClient | null> {
+    const token = await options.tokens(teamId);
+    return token ? options.client(token) : null;
+  }
+  return {
+    platform: 'slack',
+    channelId(typed) {
+      const value = typed.trim();
+      return channelMention.exec(value)?.[1] ?? bareChannel.exec(value)?.[1] ?? null;
+    },
+    async post(actor, channelId, message) {
+      const client = await clientFor(actor.workspaceExternalId);
+      if (!client) return { ok: false, message: 'Backcare is not installed in this workspace.' };
+      try {
+        const rendered = renderMessage(message);
+        await client.chat.postMessage({ channel: channelId, text: rendered.text, blocks: rendered.blocks, unfurl_links: false });
+        return { ok: true };
+      } catch (error) {
+        const failure = classifySlackError(error);
+        log.warn({ event: 'slack.invite_post_failed', failure }, 'invite announcement not posted');
+        const reason = failure.kind === 'permanent' ? (postFailures[failure.reason] ?? `Slack refused (${failure.reason}).`) : 'Slack did not answer in time; try again in a minute.';
+        return { ok: false, message: reason };
+      }
+    },
+    async listMembers(actor, channelId) {
+      const resolved = await options.teamResolver.resolve(actor, `<#${channelId}>`);
+      if (resolved.kind === 'members') return { ok: true, platformUserIds: resolved.platformUserIds };
+      return { ok: false, message: resolved.kind === 'unknown' ? resolved.message : 'that is not a channel.' };
+    },
+    async sendDm(actor, platformUserId, message) {
+      const client = await clientFor(actor.workspaceExternalId);
+      if (!client) return false;
+      try {
+        const opened = await client.conversations.open({ users: platformUserId });
+        const channel = opened.channel?.id;
+        if (!channel) return false;
+        const rendered = renderMessage(message);
+        await client.chat.postMessage({ channel, text: rendered.text, blocks: rendered.blocks, unfurl_links: false });
+        return true;
+      } catch (error) {
+        // Bots, deactivated people and closed DMs land here; the invite is marked and never retried.
+        log.warn({ event: 'slack.invite_dm_failed', failure: classifySlackError(error) }, 'invite DM not delivered');
+        return false;
+      }
+    },
+  };
+}
