@@ -68,3 +68,24 @@ describeEachDatabase('Slack acks before the work', (database) => {
     expect((await database().db.select().from(preferences))[0]?.optedIn).toBe(true);
   });
 });
+
+/** A core with a bug: it throws for one command instead of answering. */
+const throwing = (core: Core): Core => ({
+  commands: core.commands,
+  deps: core.deps,
+  async handle(request) {
+    if (request.input.kind === 'command' && request.input.text === 'boom') throw new Error('bug in a handler');
+    return core.handle(request);
+  },
+});
+
+describeEachDatabase('Slack when the core throws', (database) => {
+  const h = useSlackHarness(database, {}, throwing);
+  it('the person still gets a polite answer and the error is logged', async () => {
+    const res = await postSigned(h().adapter.port, '/slack/commands', slashCommand('boom'));
+    expect(res.status).toBe(200);
+    await h().adapter.idle();
+    expect(String(h().api.responses[0]?.body.text)).toMatch(/something went wrong on my side/);
+    expect(h().logs.lines().some((l) => l.event === 'slack.core_threw')).toBe(true);
+  });
+});
