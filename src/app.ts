@@ -108,6 +108,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
         adapters.push(discordAdapter);
         senders.discord = discordAdapter.sender;
         core.deps.teamResolvers?.push(discordAdapter.teamResolver);
+        (core.deps.channelMessengers ??= []).push(discordAdapter.channelMessenger);
         break;
       }
     }

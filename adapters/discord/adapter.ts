@@ -33,6 +33,8 @@ import { actorFrom, commandText, parseCommandOptions, timezoneSuggestions, type 
 import { REF_OPTION_PREFIX, isPersonal, renderActions, renderEmbed, renderMessage, type DiscordMessage } from './render.js';
 import { createDiscordSender, DMS_CLOSED_REASON, type DiscordSender } from './sender.js';
 import { createDiscordTeamResolver } from './team-resolver.js';
+import { createDiscordChannelMessenger } from './channel-messenger.js';
+import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
 import type { TeamResolver } from '../../src/core/stats/team.js';
 
 export interface DiscordAdapterOptions {
@@ -56,6 +58,8 @@ export interface DiscordAdapter extends Adapter {
   readonly live: LiveSessions;
   /** For `/backcare stats`: the whole server or one role (the app adds it to the core's resolvers). */
   readonly teamResolver: TeamResolver;
+  /** For `/backcare invite #channel`: the announcement only (no member list without privileged intents). */
+  readonly channelMessenger: ChannelMessenger;
   readonly specs: readonly SubcommandSpec[];
   /** Wires the event handlers without connecting (start() does both); tests feed raw packets after this. */
   attach(): void;
@@ -630,6 +634,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     sender,
     live,
     teamResolver: createDiscordTeamResolver({ rest: client.rest, db, log }),
+    channelMessenger: createDiscordChannelMessenger({ rest: client.rest, refs, log }),
     specs,
     attach,
     idle,

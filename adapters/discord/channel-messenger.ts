@@ -1,0 +1,40 @@
+import { DiscordAPIError, Routes, type REST } from 'discord.js';
+import type { Logger } from '../../src/config/logger.js';
+import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
+import type { ActionRefs } from './custom-id.js';
+import { renderMessage } from './render.js';
+
+/** A `#channel` typed into a slash-command option arrives as `<#id>`; a bare id is accepted too. */
+const channelMention = /^<#(\d{15,21})>$/;
+const snowflake = /^(\d{15,21})$/;
+
+const postFailures: Record<number, string> = {
+  10003: 'Discord does not know that channel.',
+  50001: 'Backcare cannot see that channel. Give it access to the channel first.',
+  50013: 'Backcare lacks permission to post in that channel (Send Messages, Embed Links).',
+};
+
+/**
+ * `/backcare invite` on Discord: the announcement only. Listing a channel's members needs the privileged
+ * Server Members intent, which Backcare does not ask for, so there is no `listMembers` and no DM invite here.
+ */
+export function createDiscordChannelMessenger(options: { rest: REST; refs: ActionRefs; log: Logger }): ChannelMessenger {
+  return {
+    platform: 'discord',
+    channelId(typed) {
+      const value = typed.trim();
+      return channelMention.exec(value)?.[1] ?? snowflake.exec(value)?.[1] ?? null;
+    },
+    async post(actor, channelId, message) {
+      try {
+        const { files: _files, dropped: _dropped, flags: _flags, ...body } = renderMessage(message, { ctx: { guildId: actor.workspaceExternalId }, refs: options.refs });
+        await options.rest.post(Routes.channelMessages(channelId), { body });
+        return { ok: true };
+      } catch (error) {
+        const code = error instanceof DiscordAPIError && typeof error.code === 'number' ? error.code : undefined;
+        options.log.warn({ event: 'discord.invite_post_failed', code }, 'invite announcement not posted');
+        return { ok: false, message: (code !== undefined ? postFailures[code] : undefined) ?? 'Discord did not accept the message; try again in a minute.' };
+      }
+    },
+  };
+}
