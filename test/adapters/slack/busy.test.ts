@@ -5,6 +5,12 @@ import type { NudgeDelivery } from '../../../src/core/sender.js';
 import { silentLogger } from '../../support/log.js';
 import { BOT_TOKEN, interceptSlack, type ApiCall } from '../../support/slack/http.js';
 import { TEAM_ID, USER_ID } from '../../support/slack/payloads.js';
+import { describeEachDatabase } from '../../support/db.js';
+import { ask, buildTestCore, testActor, testClock, testLibrary } from '../../support/core.js';
+import { deliveries, seedUser } from '../../jobs/support/fixtures.js';
+import { createScheduler } from '../../../src/jobs/scheduler.js';
+import { soloInstance } from '../../../src/jobs/instance.js';
+import { replyText } from '../../../src/core/reply.js';
 
 const now = new Date('2026-03-02T10:00:30Z');
 const nowSeconds = now.getTime() / 1000;
@@ -96,5 +102,38 @@ describe('Slack busy check (huddles and meeting statuses)', () => {
 
   it('a profile lookup error fails open (available), never stops nudges silently', async () => {
     expect(await sender({ ok: false, error: 'missing_scope', needed: 'users.profile:read' }).isAvailable!(nudge)).toEqual({ available: true });
+  });
+});
+
+describeEachDatabase('Slack busy: the scheduler skips the slot as unavailable, the next one comes as usual', (database) => {
+  it('a huddle at 10:00 skips that slot with the reason; at 11:00 (no status) the nudge is sent; /backcare me says why', async () => {
+    const clock = testClock(new Date('2026-03-02T10:00:20Z'));
+    const db = database().db;
+    const { userId } = await seedUser(db, { id: 'U1', platform: 'slack', dueAt: new Date('2026-03-02T10:00:00Z') });
+    let inHuddle = true;
+    api = interceptSlack((call: ApiCall) => {
+      if (call.method === 'dnd.info') return { body: dndOff };
+      if (call.method === 'users.profile.get') return { body: inHuddle ? profile({ huddle_state: 'in_a_huddle' }) : profile({}) };
+      if (call.method === 'conversations.open') return { body: { ok: true, channel: { id: 'D0BUSY' } } };
+      if (call.method === 'chat.postMessage') return { body: { ok: true, channel: 'D0BUSY', ts: '1772445630.000100' } };
+      return undefined;
+    });
+    const slack = createSlackSender({ tokens: async () => BOT_TOKEN, client: createClientPool({ ...defaultClientOptions, retryConfig: { retries: 0 } }), log: silentLogger(), now: clock.now });
+    const scheduler = createScheduler({ db, log: silentLogger(), senders: { slack }, instance: soloInstance(1), now: clock.now, sleep: async (ms) => clock.advance(ms), routines: testLibrary() });
+
+    expect(await scheduler.tick()).toMatchObject({ unavailable: 1, sent: 0 });
+    expect(api.of('chat.postMessage')).toEqual([]);
+
+    inHuddle = false;
+    clock.set(new Date('2026-03-02T11:00:20Z'));
+    expect(await scheduler.tick()).toMatchObject({ sent: 1, unavailable: 0 });
+    expect((await deliveries(db)).map((d) => [d.user_id, d.slot_at.toISOString(), d.status, d.last_error])).toEqual([
+      [userId, '2026-03-02T10:00:00.000Z', 'unavailable', 'in a Slack huddle'],
+      [userId, '2026-03-02T11:00:00.000Z', 'sent', null],
+    ]);
+
+    const core = buildTestCore(db, { now: clock.now });
+    const me = await ask(core, '/backcare me', testActor({ platform: 'slack', workspaceExternalId: 'W1', userExternalId: 'U1' }));
+    expect(replyText(me)).toContain('Last nudge skipped: in a Slack huddle (2026-03-02 10:00 UTC)');
   });
 });
