@@ -341,9 +341,14 @@ export async function closeDelivery(
   attempts: number,
   error: string | null,
 ): Promise<void> {
+  // A skip-streak question riding on a nudge that never reached the person was not asked: forget it, so the
+  // next nudge asks instead (issue 11).
   await db.execute(
-    sql`update nudge_deliveries set status = ${status}, attempts = ${attempts}, last_error = ${error}
-         where id = ${deliveryId} and status = 'claimed'`,
+    sql`with closed as (
+          update nudge_deliveries set status = ${status}, attempts = ${attempts}, last_error = ${error}
+           where id = ${deliveryId} and status = 'claimed'
+       returning id)
+        delete from nudge_questions q using closed where q.delivery_id = closed.id`,
   );
 }
 

@@ -159,6 +159,31 @@ describeEachDatabase('daily cap and the skip-streak question', (database) => {
     expect(ids).not.toContain(NUDGE_ACTIONS.fewer);
   });
 
+  it('a question on a nudge that was not sent (person busy) is not counted as asked: the next nudge asks', async () => {
+    const clock = testClock(at('10:00'));
+    const { sender, sent } = fakeSender();
+    let busy = true;
+    const scheduler = createScheduler({
+      db: database().db,
+      log: silentLogger(),
+      senders: { console: { ...sender, isAvailable: async () => (busy ? { available: false, reason: 'in a huddle' } : { available: true }) } },
+      instance: soloInstance(1),
+      now: clock.now,
+      sleep: async (ms) => clock.advance(ms),
+    });
+    const db = database().db;
+    const { userId } = await seedUser(db, { id: 'U1', dueAt: at('10:00') });
+    for (const hhmm of ['07:00', '08:00', '09:00']) await addDelivery(db, userId, at(hhmm), 'skipped');
+    clock.set(new Date(at('10:00').getTime() + 30_000));
+    expect(await scheduler.tick()).toMatchObject({ unavailable: 1 });
+    expect(await questions(db)).toEqual([]);
+    busy = false;
+    clock.set(new Date(at('11:00').getTime() + 30_000));
+    expect(await scheduler.tick()).toMatchObject({ sent: 1 });
+    expect(sent[0]!.message.actions.map((a) => a.actionId)).toContain(NUDGE_ACTIONS.fewer);
+    expect((await questions(db)).map((q) => q.asked_at.toISOString())).toEqual([at('11:00').toISOString()]);
+  });
+
   it('a nudge that asked still asks when it is resent after a crash', async () => {
     const { sender, tickAt, scheduler } = setup();
     const db = database().db;
