@@ -159,7 +159,15 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
         deps.log.warn({ event: 'request.invalid', issues: request.error.issues.map((i) => i.path.join('.')) }, 'invalid core request');
         return errorReply("Sorry, I couldn't understand that request.");
       }
-      const { label, run } = route(request.data);
+      let routed: ReturnType<typeof route>;
+      try {
+        routed = route(request.data);
+      } catch (error) {
+        // An argument parser that throws is a bug in that command, not the person's fault: answer anyway.
+        deps.log.error({ event: 'request.parse_failed', err: error }, 'routing failed');
+        return errorReply('Sorry, something went wrong on my side. It has been logged; please try again.');
+      }
+      const { label, run } = routed;
       const started = performance.now();
       const observe = (result: HandledEvent['result']) => {
         try {

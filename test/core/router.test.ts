@@ -77,13 +77,20 @@ function coreWith(log = captureLogger()) {
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     },
   });
+  const brokenParser = defineCommand({
+    name: 'broken',
+    summary: 'its parser throws',
+    usage: '/backcare broken',
+    args: z.array(z.string()).transform((t) => t[1]!.toLowerCase()),
+    run: async () => reply('unreachable', []),
+  });
   const press = defineAction({
     actionId: 'test.press',
     value: z.object({ n: z.number().int() }),
     run: async (_ctx, value) => reply(`pressed ${value.n}`, []),
   });
   const core = createCore({ db: {} as Db, log: log.log, now: () => new Date('2026-03-02T10:00:00Z'), privacyFloor: 5 }, [
-    { commands: [echo, boom, dbDown], actions: [press] },
+    { commands: [echo, boom, dbDown, brokenParser], actions: [press] },
   ]);
   return { core, log };
 }
@@ -126,6 +133,13 @@ describe('router', () => {
     expect(replyText(answer)).not.toContain('kaboom');
     const line = log.lines().find((l) => l.event === 'request.failed');
     expect(line).toMatchObject({ route: 'boom', err: { message: 'kaboom' } });
+  });
+
+  it('answers even when a command's argument parser itself throws', async () => {
+    const { core, log } = coreWith();
+    const answer = await ask(core, 'broken');
+    expect(answer.summary).toMatch(/^Sorry, something went wrong/);
+    expect(log.lines().some((l) => l.event === 'request.parse_failed')).toBe(true);
   });
 
   it('says the database is having trouble when it is unreachable', async () => {
