@@ -135,7 +135,7 @@ describe('router', () => {
     expect(line).toMatchObject({ route: 'boom', err: { message: 'kaboom' } });
   });
 
-  it('answers even when a command's argument parser itself throws', async () => {
+  it('answers even when a command argument parser itself throws', async () => {
     const { core, log } = coreWith();
     const answer = await ask(core, 'broken');
     expect(answer.summary).toMatch(/^Sorry, something went wrong/);
