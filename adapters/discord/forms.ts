@@ -185,7 +185,7 @@ export function modalFor(draft: Draft, step: Extract<Step, { kind: 'modal' }>): 
             type: ComponentType.TextInput,
             custom_id: field.id,
             label: clip(field.label, discordLimits.textInputLabel),
-            style: TextInputStyle.Short,
+            style: field.kind === 'text' && field.multiline ? TextInputStyle.Paragraph : TextInputStyle.Short,
             required: !field.optional,
             ...(value ? { value: value.slice(0, maxLength ?? 4000) } : {}),
             ...(placeholder ? { placeholder: clip(placeholder, discordLimits.textInputPlaceholder) } : {}),

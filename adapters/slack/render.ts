@@ -215,6 +215,7 @@ function inputElement(field: FormField, profileTimezone: string | undefined): ty
         // Slack refuses a modal whose initial value is longer than its max_length.
         ...(field.initial ? { initial_value: field.maxLength ? field.initial.slice(0, field.maxLength) : field.initial } : {}),
         ...(field.maxLength ? { max_length: field.maxLength } : {}),
+        ...(field.multiline ? { multiline: true } : {}),
       };
     case 'time':
       return { type: 'timepicker', action_id: actionId, ...(field.initial && /^\d\d:\d\d$/.test(field.initial) ? { initial_time: field.initial } : {}) };

@@ -33,7 +33,17 @@ export type Action =
     };
 
 export type FormField =
-  | { id: string; label: string; kind: 'text'; initial?: string; hint?: string; optional?: boolean; maxLength?: number }
+  | {
+      id: string;
+      label: string;
+      kind: 'text';
+      initial?: string;
+      hint?: string;
+      optional?: boolean;
+      maxLength?: number;
+      /** Several lines (steps, a YAML document): a multi-line box in Slack, a paragraph input in Discord. */
+      multiline?: boolean;
+    }
   | { id: string; label: string; kind: 'time'; initial?: string; hint?: string; optional?: boolean }
   /** An IANA timezone: Slack offers its profile zone, Discord autocompletes, the console validates as typed. */
   | { id: string; label: string; kind: 'timezone'; initial?: string; hint?: string; optional?: boolean }
