@@ -507,7 +507,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       return;
     }
     if (result.form) {
-      await ack({ response_action: 'update', view: renderModal(result.form, { profileTimezone: actor.timezone, privateMetadata: submission.view.private_metadata }) });
+      // The next form carries its own state (e.g. triage step 2 carries the screen answers), not the submitted one's.
+      const next = JSON.stringify({ ...(result.form.state ? { state: result.form.state } : {}), ...(metadata.channelId ? { channelId: metadata.channelId } : {}) });
+      await ack({ response_action: 'update', view: renderModal(result.form, { profileTimezone: actor.timezone, privateMetadata: next }) });
       return;
     }
     await ack({ response_action: 'update', view: resultModal('Backcare', result) });
