@@ -74,6 +74,7 @@ describeEachDatabase('/backcare invite', (database) => {
   it('a bad channel or extra words get usage help', async () => {
     const { core, posts } = setup([]);
     expect(replyText(await ask(core, '/backcare invite design', lead))).toMatch(/channel as a mention/);
+    expect(replyText(await ask(core, '/backcare invite', lead))).toMatch(/name the channel/);
     expect(replyText(await ask(core, '/backcare invite <#C0DESIGN> everyone', lead))).toMatch(/`dm`/);
     expect(posts).toEqual([]);
   });

@@ -66,7 +66,7 @@ const argsSchema = z
   .array(z.string())
   .min(1, 'name the channel: `/backcare invite #channel` (add `dm` to also invite its members once by direct message)')
   .max(2, '`invite` takes a channel and optionally `dm`')
-  .refine((t) => t.length === 1 || t[1]!.toLowerCase() === 'dm', 'the only word after the channel is `dm`')
+  .refine((t) => t.length < 2 || t[1]?.toLowerCase() === 'dm', 'the only word after the channel is `dm`')
   .transform((t) => ({ channel: t[0]!, dm: t.length === 2 }));
 
 async function inviteMembers(ctx: CommandContext, channelId: string, workspaceId: number): Promise<string> {
