@@ -9,13 +9,13 @@
  *   3. the same with the bot process SIGKILLed at a random point and restarted (0 duplicates, 0 lost).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { createLogger } from '../src/config/logger.js';
+import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { openDatabase, queryRows, type Database, type Db } from '../src/db/client.js';
 import { soloInstance } from '../src/jobs/instance.js';
 import { createScheduler } from '../src/jobs/scheduler.js';
@@ -36,14 +36,8 @@ interface Scratch {
 const scratches = new Set<Scratch>();
 
 async function scratchDatabase(): Promise<Scratch> {
-  const name = `backcare_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const target = new URL(baseUrl);
-  target.pathname = `/${name}`;
-  const url = target.toString();
+  const created = await createScratchDatabase('backcare_bench', baseUrl);
+  const url = created.url;
   const database = await openDatabase({ driver: 'postgres', url, poolSize: 10 });
   const scratch: Scratch = {
     url,
@@ -51,10 +45,7 @@ async function scratchDatabase(): Promise<Scratch> {
     async drop() {
       scratches.delete(scratch);
       await database.close().catch(() => undefined);
-      const client = new pg.Client({ connectionString: baseUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
+      await created.drop();
     },
   };
   scratches.add(scratch);

@@ -3,25 +3,12 @@
  * its own (created here, dropped at the end): N activity events one hour apart going back years (default 200,000),
  * then `runRetention` with the default 13 months, timed. Prints one JSON line.
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
+import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { openDatabase } from '../src/db/client.js';
 import { ensureUser, ensureWorkspace } from '../src/db/users.js';
 import { runRetention } from '../src/ops/retention.js';
-
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 export async function runRetentionBench(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { rows: { type: 'string', default: '200000' } } });
@@ -30,11 +17,8 @@ export async function runRetentionBench(argv: string[]): Promise<number> {
     process.stderr.write('--rows must be a whole number from 1 to 10000000\n');
     return 2;
   }
-  const name = `backcare_bench_retention_${randomBytes(4).toString('hex')}`;
-  await admin(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ driver: 'postgres', url: url.toString() });
+  const scratch = await createScratchDatabase('backcare_bench_retention');
+  const database = await openDatabase({ driver: 'postgres', url: scratch.url });
   try {
     const db = database.db;
     const now = new Date();
@@ -50,6 +34,6 @@ export async function runRetentionBench(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await database.close();
-    await admin(`drop database if exists ${name} with (force)`);
+    await scratch.drop();
   }
 }

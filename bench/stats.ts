@@ -3,11 +3,10 @@
  * (created here, dropped at the end): 2,000 people, a year of nudges and sessions (about 2 million
  * activity events), then the 4-week view timed (median of repeated runs) and EXPLAIN ANALYZEd.
  */
-import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, setPriority } from 'node:os';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
+import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { openDatabase, queryRows, type Db } from '../src/db/client.js';
 import { STATS_WORK_MEM, teamWeeksQuery, queryTeamWeeks } from '../src/core/stats/query.js';
 import { weekWindow } from '../src/core/stats/weeks.js';
@@ -19,24 +18,6 @@ const PEOPLE = 2000;
 const TIMEZONE = 'Europe/London';
 const RUNS = 15;
 const NOW = new Date('2026-11-25T15:00:00Z');
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-function withDatabase(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-}
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
 /**
@@ -173,10 +154,9 @@ export function report(result: StatsBenchResult): boolean {
 
 export async function runStatsBench(argv: string[] = []): Promise<number> {
   const priority = argv.includes('--priority');
-  const name = `backcare_bench_stats_${process.pid}_${randomBytes(3).toString('hex')}`;
-  await admin(`create database ${name}`);
+  const scratch = await createScratchDatabase('backcare_bench_stats');
   try {
-    const database = await openDatabase({ driver: 'postgres', url: withDatabase(adminUrl, name), poolSize: 1 });
+    const database = await openDatabase({ driver: 'postgres', url: scratch.url, poolSize: 1 });
     try {
       const start = process.hrtime.bigint();
       const workspaceId = await seed(database.db);
@@ -189,7 +169,7 @@ export async function runStatsBench(argv: string[] = []): Promise<number> {
       );
       await database.close();
       // Measure on a fresh connection, as the bot's pool would have: not on the backend that did the bulk load.
-      const measuring = await openDatabase({ driver: 'postgres', url: withDatabase(adminUrl, name), poolSize: 1 });
+      const measuring = await openDatabase({ driver: 'postgres', url: scratch.url, poolSize: 1 });
       try {
         return report(await measure(measuring.db, workspaceId, { priority })) ? 0 : 1;
       } finally {
@@ -199,6 +179,6 @@ export async function runStatsBench(argv: string[] = []): Promise<number> {
       await database.close().catch(() => undefined);
     }
   } finally {
-    await admin(`drop database if exists ${name} with (force)`);
+    await scratch.drop();
   }
 }

@@ -36,7 +36,6 @@ export const teamPostSettingsSchema = z.object({
 
 const num = z.coerce.number().int();
 const date = z.coerce.date();
-const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 const inList = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
 
 const claimedRow = z.object({

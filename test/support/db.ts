@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
+import { createScratchDatabase } from './scratch-database.js';
 import { openDatabase, queryRows, type Database } from '../../src/db/client.js';
 
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -9,34 +8,9 @@ export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://post
 export type TestDriver = 'pglite' | 'postgres';
 export const testDrivers: TestDriver[] = ['pglite', 'postgres'];
 
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-/** A fresh, migrated PostgreSQL database of its own, so parallel test files and runs never collide. */
-export async function createScratchPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `backcare_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: testDatabaseUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return {
-    url: withDatabase(testDatabaseUrl, name),
-    async drop() {
-      const client = new pg.Client({ connectionString: testDatabaseUrl });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
+/** A fresh, empty PostgreSQL database of its own, so parallel test files and runs never collide. */
+export function createScratchPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  return createScratchDatabase('backcare_t', testDatabaseUrl);
 }
 
 /** Opens a migrated test database on the given driver; `close` also drops a PostgreSQL scratch database. */
