@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Queryable } from './client.js';
-import { leadGrants, users, workspaces, type UserRow, type WorkspaceRow } from './schema.js';
+import { inviteDms, leadGrants, users, workspaces, type UserRow, type WorkspaceRow } from './schema.js';
 
 export interface WorkspaceKey {
   platform: string;
@@ -56,7 +56,8 @@ export async function findUser(db: Queryable, workspaceId: number, platformUserI
 
 /**
  * Deletes every row about one person in a single transaction: the user row cascades to preferences,
- * deliveries, activity and triage outcomes; lead grants are keyed by platform id and go explicitly.
+ * deliveries, activity and triage outcomes; lead grants and invitation records are keyed by platform id and go
+ * explicitly (so a later channel invitation may reach them once more: their erasure request comes first).
  * Returns false when there was nothing stored.
  */
 export async function deleteUserData(db: Queryable, user: Pick<UserRow, 'id' | 'workspaceId' | 'platformUserId'>): Promise<boolean> {
@@ -64,6 +65,9 @@ export async function deleteUserData(db: Queryable, user: Pick<UserRow, 'id' | '
     await tx
       .delete(leadGrants)
       .where(and(eq(leadGrants.workspaceId, user.workspaceId), eq(leadGrants.platformUserId, user.platformUserId)));
+    await tx
+      .delete(inviteDms)
+      .where(and(eq(inviteDms.workspaceId, user.workspaceId), eq(inviteDms.platformUserId, user.platformUserId)));
     const deleted = await tx.delete(users).where(eq(users.id, user.id)).returning({ id: users.id });
     return deleted.length > 0;
   });

@@ -9,7 +9,7 @@ import type { Reply } from '../../src/core/reply.js';
 import { replyText } from '../../src/core/reply.js';
 import { recordActivity } from '../../src/db/activity.js';
 import { queryRows, type Db } from '../../src/db/client.js';
-import { auditLog, leadGrants, nudgeDeliveries, triageRecords, users } from '../../src/db/schema.js';
+import { auditLog, inviteDms, leadGrants, nudgeDeliveries, triageRecords, users } from '../../src/db/schema.js';
 import { ensureUser, ensureWorkspace } from '../../src/db/users.js';
 import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';
@@ -30,6 +30,7 @@ async function fillIn(db: Db, who: { workspaceExternalId: string; userExternalId
   await recordActivity(db, { userId: user.id, workspaceId: workspace.id }, { kind: 'session', outcome: 'completed', source: 'breathe', routineId: `session-${marker}` }, new Date('2026-03-02T09:30:00Z'));
   await db.insert(triageRecords).values({ userId: user.id, outcome: `outcome-${marker}` });
   await db.insert(leadGrants).values({ workspaceId: workspace.id, platformUserId: who.userExternalId, grantedBy: 'UADMIN' });
+  await db.insert(inviteDms).values({ workspaceId: workspace.id, platformUserId: who.userExternalId, status: marker === 'alice' ? 'declined' : 'sent' });
   return { workspace, user };
 }
 
@@ -45,6 +46,7 @@ const exportSchema = z.object({
   user: z.object({ platformUserId: z.string(), displayName: z.string().nullable(), dmChannelId: z.string().nullable() }),
   tables: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))),
   leadGrants: z.array(z.object({ grantedAt: z.string() })),
+  invitations: z.array(z.object({ status: z.string(), at: z.string() })),
   audit: z.array(z.object({ action: z.string(), role: z.enum(['actor', 'subject']), details: z.unknown() })),
 });
 
@@ -82,6 +84,7 @@ describeEachDatabase('data rights', (database) => {
     expect(data.tables.activity_events!.map((r) => r.routine_id)).toEqual(['session-alice']);
     expect(data.tables.triage_records!.map((r) => r.outcome)).toEqual(['outcome-alice']);
     expect(data.leadGrants).toHaveLength(1);
+    expect(data.invitations.map((i) => i.status)).toEqual(['declined']);
     expect(data.audit).toEqual([expect.objectContaining({ action: 'stats.view', role: 'actor', details: { weeks: 4 } })]);
 
     // Nothing about Bob or the admin anywhere in the file.

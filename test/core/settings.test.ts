@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { activityEvents, nudgeDeliveries, preferences, triageRecords, users } from '../../src/db/schema.js';
+import { activityEvents, inviteDms, leadGrants, nudgeDeliveries, preferences, triageRecords, users } from '../../src/db/schema.js';
 import { loadPreferences } from '../../src/db/preferences.js';
 import { findUser, findWorkspace } from '../../src/db/users.js';
 import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
@@ -89,6 +89,12 @@ describeEachDatabase('settings and forget-me', (database) => {
     await database().db.insert(activityEvents).values({ userId: me!.id, workspaceId: workspace!.id, kind: 'session', outcome: 'completed', source: 'breathe' });
     await database().db.insert(nudgeDeliveries).values({ userId: me!.id, slotAt: new Date('2026-03-02T10:00:00Z'), status: 'sent' });
     await database().db.insert(triageRecords).values({ userId: me!.id, outcome: 'self_care' });
+    // Rows keyed by platform id rather than by a foreign key go too.
+    await database().db.insert(leadGrants).values({ workspaceId: workspace!.id, platformUserId: 'you', grantedBy: 'admin' });
+    await database().db.insert(inviteDms).values([
+      { workspaceId: workspace!.id, platformUserId: 'you', status: 'declined' },
+      { workspaceId: workspace!.id, platformUserId: 'colleague', status: 'sent' },
+    ]);
 
     const confirm = await ask(core, '/backcare forget-me');
     expect(await database().db.select().from(users)).toHaveLength(2);
@@ -101,6 +107,8 @@ describeEachDatabase('settings and forget-me', (database) => {
     expect(await database().db.select().from(activityEvents)).toHaveLength(0);
     expect(await database().db.select().from(nudgeDeliveries)).toHaveLength(0);
     expect(await database().db.select().from(triageRecords)).toHaveLength(0);
+    expect(await database().db.select().from(leadGrants)).toHaveLength(0);
+    expect((await database().db.select().from(inviteDms)).map((r) => r.platformUserId)).toEqual(['colleague']);
     expect(await database().db.select().from(preferences).where(eq(preferences.userId, remaining[0]!.id))).toHaveLength(1);
   });
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type CommandContext, type Feature } from '../command.js';
 import { context, header, reply, text, type Reply } from '../reply.js';
 import { queryRows, type Queryable } from '../../db/client.js';
-import { auditLog, discordGuildSettings, leadGrants, type UserRow, type WorkspaceRow } from '../../db/schema.js';
+import { auditLog, discordGuildSettings, inviteDms, leadGrants, type UserRow, type WorkspaceRow } from '../../db/schema.js';
 import { deleteUserData, findUser, findWorkspace } from '../../db/users.js';
 
 /**
@@ -26,6 +26,8 @@ export interface UserExport {
   tables: Record<string, Record<string, unknown>[]>;
   /** Team-lead rights granted to this person. */
   leadGrants: { grantedAt: string }[];
+  /** The one-time invitation by direct message, if a lead sent one: sent, failed or declined. */
+  invitations: { status: string; at: string }[];
   /** Audit entries where this person acted or was acted upon; the other party is not named. */
   audit: { action: string; role: 'actor' | 'subject'; at: string; details: Record<string, unknown> | null }[];
   /** Workspace settings this person last changed (e.g. the Discord lead role). */
@@ -69,6 +71,10 @@ export async function collectUserData(db: Queryable, workspace: WorkspaceRow, us
     .select({ grantedAt: leadGrants.grantedAt })
     .from(leadGrants)
     .where(and(eq(leadGrants.workspaceId, workspace.id), eq(leadGrants.platformUserId, user.platformUserId)));
+  const invitations = await db
+    .select({ status: inviteDms.status, at: inviteDms.updatedAt })
+    .from(inviteDms)
+    .where(and(eq(inviteDms.workspaceId, workspace.id), eq(inviteDms.platformUserId, user.platformUserId)));
   const audits = await db
     .select()
     .from(auditLog)
@@ -86,6 +92,7 @@ export async function collectUserData(db: Queryable, workspace: WorkspaceRow, us
     user: { platformUserId: user.platformUserId, displayName: user.displayName, dmChannelId: user.dmChannelId, createdAt: user.createdAt.toISOString() },
     tables,
     leadGrants: grants.map((g) => ({ grantedAt: g.grantedAt.toISOString() })),
+    invitations: invitations.map((i) => ({ status: i.status, at: i.at.toISOString() })),
     // When the person only appears as the subject, the entry's details describe someone else's action: left out.
     audit: audits.map((a) => {
       const role = a.actor === user.platformUserId ? 'actor' : 'subject';
@@ -114,7 +121,7 @@ export async function exportMe(ctx: CommandContext): Promise<Reply> {
   const now = ctx.now();
   const data = await collectUserData(ctx.db, found.workspace, found.user, now);
   const file = await writeExportFile(ctx.deps.exportDir ?? defaultExportDir(), data);
-  const rows = Object.values(data.tables).reduce((n, t) => n + t.length, 0) + data.leadGrants.length + data.audit.length;
+  const rows = Object.values(data.tables).reduce((n, t) => n + t.length, 0) + data.leadGrants.length + data.invitations.length + data.audit.length;
   ctx.log.info({ event: 'data.exported', rows }, 'data export written');
   const filename = `backcare-export-${now.toISOString().slice(0, 10)}.json`;
   return reply(

@@ -74,7 +74,7 @@ export function keepText(keep: Keep, figures: PrivacyFigures): string {
     case 'while installed':
       return 'while Backcare is installed';
     case 'never invited twice':
-      return 'kept while Backcare is installed, so nobody is invited twice';
+      return 'kept while Backcare is installed, so nobody is invited twice (forget-me deletes it too)';
   }
 }
 
