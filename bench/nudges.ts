@@ -25,7 +25,11 @@ import { startFakePlatform, type FakePlatform } from './fake-platform.js';
 const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DUE = 1000;
 const here = path.dirname(new URL(import.meta.url).pathname);
-const tsx = path.resolve(here, '../node_modules/.bin/tsx');
+/**
+ * The bot runs as ONE node process with tsx's loader. The `tsx` command itself is a wrapper that starts a second
+ * process and relays signals, and SIGKILL cannot be relayed: killing the wrapper would leave the bot running.
+ */
+const botCommand = (script: string, ...args: string[]) => [process.execPath, ['--import', 'tsx', script, ...args]] as const;
 
 interface Scratch {
   url: string;
@@ -106,7 +110,8 @@ interface BotRun {
 }
 
 function startBot(dbUrl: string, fakeUrl: string): BotRun {
-  const child = spawn(tsx, [path.join(here, 'nudge-bot.ts'), dbUrl, fakeUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, args] = botCommand(path.join(here, 'nudge-bot.ts'), dbUrl, fakeUrl);
+  const child = spawn(command, [...args], { cwd: path.resolve(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
   let resolveStart!: (at: number) => void;
   const tickStart = new Promise<number>((resolve) => (resolveStart = resolve));
   createInterface({ input: child.stdout! }).on('line', (line) => {
