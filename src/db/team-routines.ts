@@ -19,11 +19,20 @@ export interface TeamRoutinesRead {
 
 const storedRow = z.object({ workspace_id: z.coerce.number().int(), routine_id: z.string(), routine: z.unknown() });
 
+/** Text that is not JSON stays the text, so the schema check below reports that one row instead of failing them all. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
 /** JSON columns are input like any other: each routine goes back through the content schema (cautions re-added). */
 function readRows(rows: readonly unknown[]): { workspaceId: number; routine: Routine | null; invalid?: InvalidTeamRoutine }[] {
   return rows.map((raw) => {
     const row = storedRow.parse(raw);
-    const json = typeof row.routine === 'string' ? (JSON.parse(row.routine) as unknown) : row.routine;
+    const json = typeof row.routine === 'string' ? parseJson(row.routine) : row.routine;
     const checked = validateTeamRoutine(json);
     if (checked.ok && checked.routine.id === row.routine_id) return { workspaceId: row.workspace_id, routine: checked.routine };
     const problem = checked.ok ? `stored id "${checked.routine.id}" does not match the row` : `${checked.issues[0]?.path.join('.') ?? ''}: ${checked.issues[0]?.message ?? 'invalid'}`;

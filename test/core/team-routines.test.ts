@@ -249,6 +249,16 @@ describeEachDatabase('team routines', (database) => {
     expect(logged).toMatchObject({ routineId: 'team-wall-angels' });
   });
 
+  it('a row whose JSON is a bare string is skipped and logged; the workspace’s other routines still run', async () => {
+    const capture = captureLogger();
+    const core = buildTestCore(database().db, { log: capture.log });
+    await ask(core, submitYaml(yamlTwo), lead);
+    await database().db.execute(sql`update team_routines set routine = to_jsonb('not a routine'::text) where routine_id = 'team-wall-angels'`);
+    expect((await ask(core, 'routine team-ball-blades', member)).sequence).toBeDefined();
+    expect((await ask(core, 'routine team-wall-angels', member)).sequence).toBeUndefined();
+    expect(capture.lines().find((l) => l.event === 'team_routines.invalid_row')).toMatchObject({ routineId: 'team-wall-angels' });
+  });
+
   it('stretch picks and nudge now draw on the workspace’s routines, never another workspace’s', async () => {
     const core = buildTestCore(database().db);
     await ask(core, submitAdd(doorwayForm), lead);
