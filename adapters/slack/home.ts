@@ -1,4 +1,5 @@
 import { and, count, eq, gte } from 'drizzle-orm';
+import { DISCLAIMER } from '../../src/core/disclaimer.js';
 import { DateTime } from 'luxon';
 import { encodeActionValue } from '../../src/core/command.js';
 import { describePreferences } from '../../src/core/features/settings.js';
@@ -74,7 +75,7 @@ export async function buildHomeView(core: Core, actor: Actor): Promise<SlackView
     },
   ];
   const footer: Block[] = [
-    { type: 'context', text: 'Backcare offers general wellbeing routines. It is not medical advice or a diagnosis. If you have severe or worsening pain, numbness, or chest pain, seek medical help.' },
+    { type: 'context', text: `${DISCLAIMER} If you have severe or worsening pain, numbness, or chest pain, seek medical help.` },
   ];
 
   return {

@@ -1,5 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { CommandContext, CoreDeps, Feature, HandledEvent, RegisteredAction, RegisteredCommand, RegisteredForm } from './command.js';
+import { DISCLAIMER } from './disclaimer.js';
 import { bullets, context, reply, text, type Reply } from './reply.js';
 import { coreRequestSchema, type Actor, type CoreRequest } from './request.js';
 import { ensureUser, ensureWorkspace, findUser, findWorkspace } from '../db/users.js';
@@ -38,7 +39,7 @@ export function helpReply(commands: readonly RegisteredCommand[]): Reply {
     [
       { type: 'header', text: 'Backcare: look after your upper back at the desk' },
       bullets(listed.map((c) => `*${c.usage}*: ${c.summary}`)),
-      context('Backcare offers general wellbeing routines. It is not medical advice or a diagnosis.'),
+      context(DISCLAIMER),
     ],
     { visibility: 'ephemeral' },
   );

@@ -11,7 +11,8 @@ import { recordActivity } from '../../db/activity.js';
 import { processedEvents } from '../../db/schema.js';
 import { recentRoutineIds } from '../../db/sessions.js';
 
-export const DISCLAIMER = 'Backcare offers general wellbeing routines. It is not medical advice or a diagnosis.';
+export { DISCLAIMER } from '../disclaimer.js';
+import { DISCLAIMER } from '../disclaimer.js';
 
 /**
  * What every session button carries. Kept tiny because Discord caps a custom id (action id + value) at 100
