@@ -60,10 +60,18 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
   const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
   const rl = createInterface({ input: options.input, terminal: false });
 
+  // A reader that went away (EPIPE, closed pipe) must not leave us waiting for a 'drain' that never comes.
+  let outputGone = false;
+  output.on('error', () => (outputGone = true));
   const write = (value: string) =>
     new Promise<void>((resolve) => {
-      if (!output.write(value)) output.once('drain', () => resolve());
-      else resolve();
+      if (outputGone || output.destroyed) return resolve();
+      if (output.write(value)) return resolve();
+      const done = () => {
+        output.off('drain', done).off('close', done).off('error', done);
+        resolve();
+      };
+      output.once('drain', done).once('close', done).once('error', done);
     });
   const say = (value: string) => (value === '' ? Promise.resolve() : write(`${value}\n`));
 
