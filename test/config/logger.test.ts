@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { maskSecrets } from '../../src/config/logger.js';
 import { captureLogger } from '../support/log.js';
 
-const botToken = 'xoxb-1111111111-2222222222-abcdefghijklmnopqrstuvwx';
-const appToken = 'xapp-1-A0000000000-1111111111111-abcdef0123456789';
+const botToken = 'xoxb-test-not-a-real-token-for-redaction';
+const appToken = 'xapp-test-not-a-real-app-token';
 const discordToken = 'MTEx' + 'A'.repeat(20) + '.GaBcDe.' + 'x'.repeat(27);
 
 describe('log redaction', () => {
