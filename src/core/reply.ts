@@ -32,6 +32,12 @@ export type Action =
       options: { label: string; value: string }[];
     };
 
+/** The options of every yes/no select, so each platform shows them the same way. */
+export const yesNoOptions: { label: string; value: 'yes' | 'no' }[] = [
+  { label: 'Yes', value: 'yes' },
+  { label: 'No', value: 'no' },
+];
+
 export type FormField =
   | {
       id: string;

@@ -10,7 +10,7 @@ import {
   weekdays,
   type Preferences,
 } from '../preferences.js';
-import { context, header, reply, text, type Form, type Reply } from '../reply.js';
+import { context, header, reply, text, yesNoOptions, type Form, type Reply } from '../reply.js';
 import { applySettingsForm, currentPreferences, formatHoursText, storePreferences } from '../settings-service.js';
 
 export const SETTINGS_FORM = 'settings';
@@ -52,10 +52,7 @@ export function settingsForm(prefs: Preferences): Form {
         id: 'optedIn',
         label: 'Send me desk-break nudges',
         kind: 'select',
-        options: [
-          { label: 'Yes', value: 'yes' },
-          { label: 'No', value: 'no' },
-        ],
+        options: yesNoOptions,
         initial: prefs.optedIn ? 'yes' : 'no',
       },
       { id: 'timezone', label: 'Timezone', kind: 'timezone', initial: prefs.timezone, hint: 'e.g. Europe/London, America/New_York' },

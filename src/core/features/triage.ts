@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { decodeActionValue, defineAction, defineCommand, defineForm, encodeActionValue, type CommandContext, type Feature } from '../command.js';
-import { caution, context, reply, text, type Action, type Form, type Reply } from '../reply.js';
+import { caution, context, reply, text, yesNoOptions, type Action, type Form, type Reply } from '../reply.js';
 import { triage, type TriageResult } from '../triage/engine.js';
 import { triageRules } from '../triage/load.js';
 import { outcomeReply } from '../triage/outcome-reply.js';
@@ -54,19 +54,13 @@ function detailsForm(state: string): Form {
         id: 'interferes',
         label: 'Does it stop you from working, sleeping or doing daily tasks?',
         kind: 'select',
-        options: [
-          { label: 'Yes', value: 'yes' },
-          { label: 'No', value: 'no' },
-        ],
+        options: yesNoOptions,
       },
       {
         id: 'worsening',
         label: 'Is it getting worse?',
         kind: 'select',
-        options: [
-          { label: 'Yes', value: 'yes' },
-          { label: 'No', value: 'no' },
-        ],
+        options: yesNoOptions,
       },
     ],
   };
