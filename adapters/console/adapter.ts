@@ -7,7 +7,7 @@ import type { Actor, CoreInput } from '../../src/core/request.js';
 import type { Core } from '../../src/core/router.js';
 import { LiveSessions, type LiveSession } from '../../src/core/live-sessions.js';
 import type { ConsoleSurface } from './sender.js';
-import { fieldPrompt, formIntro, parseFieldAnswer, renderBlocks, renderReply, type Choice, type ConsoleStyle } from './render.js';
+import { fieldPrompt, fitToWidth, formIntro, parseFieldAnswer, renderBlocks, renderReply, type Choice, type ConsoleStyle } from './render.js';
 
 export interface ConsoleAdapterOptions {
   core: Core;
@@ -73,6 +73,11 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
       };
       output.once('drain', done).once('close', done).once('error', done);
     });
+  /** The terminal's width now; 80 when the output does not say (not a TTY). */
+  const terminalColumns = () => {
+    const columns = (output as { columns?: unknown }).columns;
+    return typeof columns === 'number' && columns > 0 ? columns : 80;
+  };
   const say = (value: string) => (value === '' ? Promise.resolve() : write(`${value}\n`));
 
   async function send(input: CoreInput): Promise<void> {
@@ -100,8 +105,11 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     const render = (frame: Frame, remainingMs?: number) => {
       const textValue = renderBlocks(frame.blocks, style);
       const countdown = remainingMs === undefined ? '' : `  (${Math.ceil(remainingMs / 1000)})`;
-      // In a terminal the frame replaces the previous one; piped, each frame is a line of its own.
-      return options.interactive ? write(`\r\x1b[2K${textValue.replace(/\n/g, '  ')}${countdown}`) : say(textValue);
+      if (!options.interactive) return say(textValue);
+      // In a terminal the frame replaces the previous one on the same row, so it must never wrap: it is cut to the
+      // width (read each time, the window may have been resized), keeping the countdown visible.
+      const line = fitToWidth(textValue.replace(/\n/g, '  '), terminalColumns() - countdown.length);
+      return write(`\r\x1b[2K${line}${countdown}`);
     };
     const session = live.play(sequence, {
       show: (frame) => render(frame),

@@ -141,6 +141,48 @@ function pickOption(options: readonly { label: string; value: string }[], typed:
   return options.find((o) => o.value.toLowerCase() === lower || o.label.toLowerCase() === lower)?.value ?? null;
 }
 
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/y;
+
+/** Columns one code point takes in a terminal: combining marks none, emoji and East Asian wide characters two. */
+function cellWidth(char: string): number {
+  if (/\p{Mark}|\u200d|\ufe0f/u.test(char)) return 0;
+  if (/\p{Extended_Pictographic}|[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(char)) return 2;
+  return 1;
+}
+
+/**
+ * One live line cut to the terminal's width (ANSI emphasis costs no columns), ending in "…" when cut.
+ * A line that wrapped would leave its first rows behind when the next frame clears only the last one.
+ */
+export function fitToWidth(value: string, columns: number): string {
+  // The last column stays free: writing into it makes some terminals wrap early.
+  const room = Math.max(1, columns - 1);
+  const parts: { text: string; width: number }[] = [];
+  let width = 0;
+  let styled = false;
+  for (let i = 0; i < value.length; ) {
+    ANSI.lastIndex = i;
+    const escape = ANSI.exec(value);
+    if (escape) {
+      parts.push({ text: escape[0], width: 0 });
+      styled = true;
+      i += escape[0].length;
+      continue;
+    }
+    const char = String.fromCodePoint(value.codePointAt(i)!);
+    const w = cellWidth(char);
+    if (width + w > room) {
+      // Cut: make room for the ellipsis, then close any emphasis that was left open.
+      while (width + 1 > room && parts.length > 0) width -= parts.pop()!.width;
+      return `${parts.map((p) => p.text).join('')}…${styled ? '\x1b[0m' : ''}`;
+    }
+    parts.push({ text: char, width: w });
+    width += w;
+    i += char.length;
+  }
+  return value;
+}
+
 export function formIntro(form: Form, style: ConsoleStyle): string {
   return `${bold(form.title, style)}\n${dim('Answer each question; press Enter to keep the current value.', style)}`;
 }
