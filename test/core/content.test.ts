@@ -36,6 +36,18 @@ describe('routine content files', () => {
     for (const r of rolling) expect(r.cautions.some((c) => SPINE_CAUTION.test(c)), r.id).toBe(true);
   });
 
+  it('rolling steps never place the roller or ball on the spine, and the spine caution stays', () => {
+    const rolling = routines.filter((r) => r.kind === 'foam_roll' || r.kind === 'trigger_point');
+    // Phrases that put a roller across the spine, roll up and down its centre, or press where a wall cannot.
+    const onTheSpine = [/across your (upper )?back/i, /up and down between the shoulder blades/i, /roller across/i, /face-on/i, /top of one shoulder/i];
+    for (const r of rolling) {
+      for (const step of r.steps) for (const phrase of onTheSpine) expect(step.text, `${r.id}: ${step.text}`).not.toMatch(phrase);
+      // Each routine says where the roller or ball does go: on the muscles to one side of the spine or shoulder blade.
+      expect(r.steps.some((s) => /(one side of your (upper )?spine|(left|right) of your spine|beside (one|your left|your right) shoulder blade|not on the spine|upper trapezius on one side)/i.test(s.text)), r.id).toBe(true);
+      expect(r.cautions.some((c) => SPINE_CAUTION.test(c)), r.id).toBe(true);
+    }
+  });
+
   it('covers each breathing pattern, each relaxation variant and each habit the issue lists', () => {
     expect(new Set(routines.map((r) => r.pattern).filter(Boolean))).toEqual(new Set(['box', '4-7-8', 'coherent', 'diaphragmatic']));
     expect(new Set(routines.map((r) => r.variant).filter(Boolean))).toEqual(new Set(['pmr', 'body-scan', 'visualise']));
