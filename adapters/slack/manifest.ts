@@ -1,9 +1,11 @@
 /**
  * `npm run slack:manifest -- --url https://your-host` prints the app manifest with every request URL filled
- * in; `--socket` prints the Socket Mode variant (no public URL). Exit 0 on success, 2 on invalid input
- * (one line on stderr, nothing on stdout).
+ * in; `--socket` prints the Socket Mode variant (no public URL). `--out FILE` writes the file itself, because
+ * `npm run … > file` also captures npm's own banner and leaves invalid YAML. Exit 0 on success, 1 when the file
+ * cannot be written, 2 on invalid input (one line on stderr, nothing on stdout).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseDocument, type Document } from 'yaml';
@@ -35,10 +37,10 @@ export function buildManifest(options: ManifestOptions, source = readFileSync(MA
   return options.baseUrl ? text.split(PLACEHOLDER).join(options.baseUrl) : text;
 }
 
-export function main(argv: string[], out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): number {
-  let values: { url?: string | undefined; socket?: boolean | undefined };
+export function main(argv: string[], out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; cwd?: string }): number {
+  let values: { url?: string | undefined; socket?: boolean | undefined; out?: string | undefined };
   try {
-    ({ values } = parseArgs({ args: argv, options: { url: { type: 'string' }, socket: { type: 'boolean' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { url: { type: 'string' }, socket: { type: 'boolean' }, out: { type: 'string' } }, strict: true }));
   } catch (error) {
     out.stderr.write(`slack:manifest: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
@@ -56,10 +58,27 @@ export function main(argv: string[], out: { stdout: NodeJS.WritableStream; stder
     }
     baseUrl = parsed.data;
   }
-  out.stdout.write(buildManifest(values.socket ? { mode: 'socket', baseUrl } : { mode: 'http', baseUrl: baseUrl! }));
+  const manifest = buildManifest(values.socket ? { mode: 'socket', baseUrl } : { mode: 'http', baseUrl: baseUrl! });
+  if (values.out === undefined) {
+    out.stdout.write(manifest);
+    return 0;
+  }
+  if (values.out.trim() === '') {
+    out.stderr.write('slack:manifest: --out needs a file name, e.g. --out slack-manifest.yaml\n');
+    return 2;
+  }
+  try {
+    writeFileSync(path.resolve(out.cwd ?? process.cwd(), values.out), manifest);
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unknown error';
+    out.stderr.write(`slack:manifest: cannot write ${values.out} (${reason})\n`);
+    return 1;
+  }
+  out.stdout.write(`Wrote the Slack app manifest to ${values.out}\n`);
   return 0;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.exitCode = main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
+  // npm runs scripts from the package root; INIT_CWD is where the person typed the command.
+  process.exitCode = main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.env.INIT_CWD ?? process.cwd() });
 }

@@ -1,8 +1,12 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { botScopes } from '../../../adapters/slack/adapter.js';
 import { buildManifest, main } from '../../../adapters/slack/manifest.js';
+import { repoRoot, run } from '../../support/spawn.js';
 
 function capture() {
   let text = '';
@@ -66,5 +70,41 @@ describe('Slack app manifest', () => {
       expect(bad.out.text()).toBe('');
       expect(bad.err.text().trim().split('\n')).toHaveLength(1);
     }
+  });
+});
+
+describe('slack:manifest --out', () => {
+  it('npm run slack:manifest -- --socket --out FILE writes a file that parses as the manifest (no npm banner in it)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'backcare-manifest-'));
+    try {
+      const file = path.join(dir, 'slack-manifest.yaml');
+      const result = await run('npm', ['run', 'slack:manifest', '--', '--socket', '--out', file]);
+      expect(result.code).toBe(0);
+      const m = parse(readFileSync(file, 'utf8')) as Manifest;
+      expect(m.settings.socket_mode_enabled).toBe(true);
+      expect(m.features.slash_commands[0]?.command).toBe('/backcare');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('a file that cannot be written: exit 1 and one line naming it', () => {
+    const bad = { out: capture(), err: capture() };
+    expect(main(['--socket', '--out', '/nonexistent-dir/x/manifest.yaml'], { stdout: bad.out.stream, stderr: bad.err.stream })).toBe(1);
+    expect(bad.err.text()).toContain('/nonexistent-dir/x/manifest.yaml');
+    expect(bad.err.text().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('every README and docs command that redirects npm run output uses --silent or --out', () => {
+    const files = ['README.md', ...readdirSync(path.join(repoRoot, 'docs')).map((f) => path.join('docs', f))].filter((f) => f.endsWith('.md'));
+    const offenders: string[] = [];
+    for (const file of files) {
+      for (const line of readFileSync(path.join(repoRoot, file), 'utf8').split('\n')) {
+        for (const command of line.match(/npm run [^`]*/g) ?? []) {
+          if (/\s>{1,2}\s/.test(command) && !/npm run (--silent|-s)\b/.test(command)) offenders.push(`${file}: ${command}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });
