@@ -39,6 +39,8 @@ interface FormState {
   values: Record<string, string | string[]>;
   /** After a rejected submit: only these fields are asked again. */
   only?: string[];
+  /** A free-text answer that looked like a command: typed again it runs, Enter keeps it as the answer. */
+  confirmCommand?: string;
 }
 
 /**
@@ -50,6 +52,8 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
   const actor = localActor(options.timezone);
   const style: ConsoleStyle = { ansi: options.interactive };
   let choices: Choice[] = [];
+  // Words that start a command inside a form even without `/backcare` (the console's own quit/exit included).
+  const commandWords = new Set(['quit', 'exit', ...core.commands.flatMap((c) => [c.name, ...c.aliases].map((n) => n.toLowerCase()))]);
   let formState: FormState | null = null;
   // Sequences play through the same registry the chat adapters use; the console adds a per-second countdown.
   const live = new LiveSessions({ timeScale: options.timeScale, log });
@@ -185,12 +189,42 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     await askNextField();
   }
 
+  /**
+   * Inside a form, is this line a command rather than an answer? `/backcare` makes it one; without the prefix a line
+   * whose first word names a command is one too, unless it is a valid answer to a choice field. A free-text field
+   * could legitimately start with a command word (a step "stretch your arms"), so there the person confirms first.
+   */
+  async function commandInForm(state: FormState, raw: string): Promise<'command' | 'answer' | 'asked'> {
+    const line = raw.trim();
+    if (/^\/?backcare\b/i.test(line)) return 'command';
+    const field = currentFields(state)[state.index];
+    const first = line.split(/\s+/)[0]!.toLowerCase();
+    if (!field || !commandWords.has(first)) return 'answer';
+    if ((field.kind === 'select' || field.kind === 'multiselect') && !('error' in parseFieldAnswer(field, line))) return 'answer';
+    if (field.kind !== 'text') return 'command';
+    if (state.confirmCommand === line) return 'command';
+    state.confirmCommand = line;
+    if (!options.interactive) await write('\n');
+    await say(`  That looks like the command \`${line}\`: type it again to run it, or press Enter to use it as your answer.`);
+    await write(fieldPrompt({ ...field, initial: state.values[field.id] } as typeof field));
+    return 'asked';
+  }
+
   async function handleLine(raw: string): Promise<void> {
     const line = raw.trim();
-    const isCommand = /^\/?backcare\b/i.test(line);
-    if (formState && !isCommand) return answerField(raw);
-    if (formState && isCommand) {
+    if (formState) {
+      const pending = formState.confirmCommand;
+      // Enter right after "that looks like a command" keeps the line as the answer.
+      if (pending !== undefined && line === '') {
+        formState.confirmCommand = undefined;
+        return answerField(pending);
+      }
+      const kind = await commandInForm(formState, raw);
+      if (kind === 'asked') return;
+      if (formState) formState.confirmCommand = undefined;
+      if (kind === 'answer') return answerField(raw);
       formState = null;
+      if (!options.interactive) await write('\n');
       await say('(form cancelled)');
     }
     if (line === '') return;

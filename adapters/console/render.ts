@@ -184,5 +184,5 @@ export function fitToWidth(value: string, columns: number): string {
 }
 
 export function formIntro(form: Form, style: ConsoleStyle): string {
-  return `${bold(form.title, style)}\n${dim('Answer each question; press Enter to keep the current value.', style)}`;
+  return `${bold(form.title, style)}\n${dim('Answer each question; press Enter to keep the current value. A command (such as help, with or without /backcare) leaves the form.', style)}`;
 }
