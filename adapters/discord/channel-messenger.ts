@@ -1,12 +1,23 @@
 import { DiscordAPIError, Routes, type REST } from 'discord.js';
 import type { Logger } from '../../src/config/logger.js';
-import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
+import type { ChannelMessenger, ChannelRef } from '../../src/core/channel-messenger.js';
 import type { ActionRefs } from './custom-id.js';
 import { renderMessage } from './render.js';
 
 /** A `#channel` typed into a slash-command option arrives as `<#id>`; a bare id is accepted too. */
 const channelMention = /^<#(\d{15,21})>$/;
 const snowflake = /^(\d{15,21})$/;
+
+/** The one reading of a channel typed into a Discord command; a bare name cannot be posted to, so it is refused. */
+export function discordChannelRef(typed: string): ChannelRef {
+  const value = typed.trim();
+  const id = channelMention.exec(value)?.[1] ?? snowflake.exec(value)?.[1];
+  if (id) return { ok: true, channelId: id };
+  if (/^#?[\p{L}\p{N}_.-]{1,100}$/u.test(value)) {
+    return { ok: false, message: `Discord sent only the name ${value.startsWith('#') ? value : `#${value}`}, not the channel itself. Type \`#\` and pick the channel from Discord's list, so Discord sends its id.` };
+  }
+  return { ok: false, message: 'That is not a channel. Name it as a mention: type `#` and pick the channel from the list.' };
+}
 
 const postFailures: Record<number, string> = {
   10003: 'Discord does not know that channel.',
@@ -21,10 +32,7 @@ const postFailures: Record<number, string> = {
 export function createDiscordChannelMessenger(options: { rest: REST; refs: ActionRefs; log: Logger }): ChannelMessenger {
   return {
     platform: 'discord',
-    channelId(typed) {
-      const value = typed.trim();
-      return channelMention.exec(value)?.[1] ?? snowflake.exec(value)?.[1] ?? null;
-    },
+    channelRef: discordChannelRef,
     async post(actor, channelId, message) {
       try {
         const { files: _files, dropped: _dropped, flags: _flags, ...body } = renderMessage(message, { ctx: { guildId: actor.workspaceExternalId }, refs: options.refs });

@@ -1,13 +1,28 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/config/logger.js';
-import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
+import type { ChannelMessenger, ChannelRef } from '../../src/core/channel-messenger.js';
 import type { TeamResolver } from '../../src/core/stats/team.js';
 import { renderMessage } from './render.js';
 import { classifySlackError, type TokenLookup } from './slack-api.js';
 
-/** Slack escapes a typed `#design` as `<#C0123|design>`; a bare channel id is accepted too. */
+/** Slack escapes a typed `#design` as `<#C0123|design>` (sometimes `<#C0123|>`); a bare channel id is accepted too. */
 const channelMention = /^<#([CG][A-Z0-9]{2,30})(?:\|[^>]{0,80})?>$/;
 const bareChannel = /^([CG][A-Z0-9]{2,30})$/;
+
+/**
+ * The one reading of a channel typed into a Slack command. A plain `#design` (no id) is what Slack sends when the
+ * name was typed rather than picked, or when the command does not escape channels: posting to a name fails, so
+ * the person is asked to pick it instead of Backcare storing something unusable.
+ */
+export function slackChannelRef(typed: string): ChannelRef {
+  const value = typed.trim();
+  const id = channelMention.exec(value)?.[1] ?? bareChannel.exec(value)?.[1];
+  if (id) return { ok: true, channelId: id };
+  if (/^#?[\p{L}\p{N}_.-]{1,80}$/u.test(value)) {
+    return { ok: false, message: `Slack sent only the name ${value.startsWith('#') ? value : `#${value}`}, not the channel itself. Type \`#\` and pick the channel from Slack's list, so Slack sends its id.` };
+  }
+  return { ok: false, message: 'That is not a channel. Name it as a mention: type `#` and pick the channel from the list.' };
+}
 
 const postFailures: Record<string, string> = {
   not_in_channel: 'Backcare is not in that channel. Add it there first (`/invite @Backcare`), then try again.',
@@ -28,10 +43,7 @@ export function createSlackChannelMessenger(options: { tokens: TokenLookup; clie
   }
   return {
     platform: 'slack',
-    channelId(typed) {
-      const value = typed.trim();
-      return channelMention.exec(value)?.[1] ?? bareChannel.exec(value)?.[1] ?? null;
-    },
+    channelRef: slackChannelRef,
     async post(actor, channelId, message) {
       const client = await clientFor(actor.workspaceExternalId);
       if (!client) return { ok: false, message: 'Backcare is not installed in this workspace.' };

@@ -1,6 +1,7 @@
 import { count, eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
+import { slackChannelRef } from '../../adapters/slack/channel-messenger.js';
 import { INVITE_ACTIONS, MAX_INVITE_DMS_PER_RUN } from '../../src/core/features/invite.js';
 import { replyText, type Form, type Reply } from '../../src/core/reply.js';
 import type { Actor } from '../../src/core/request.js';
@@ -20,7 +21,7 @@ function fakeMessenger(members: string[], options: { canList?: boolean; failDmTo
   const dms: { to: string; message: Reply }[] = [];
   const messenger: ChannelMessenger = {
     platform: 'slack',
-    channelId: (typed) => /^<#(C[A-Z0-9]+)(?:\|[^>]*)?>$/.exec(typed)?.[1] ?? null,
+    channelRef: slackChannelRef,
     post: async (_actor, channelId, message) => {
       posts.push({ channelId, message });
       return { ok: true };
@@ -73,7 +74,8 @@ describeEachDatabase('/backcare invite', (database) => {
 
   it('a bad channel or extra words get usage help', async () => {
     const { core, posts } = setup([]);
-    expect(replyText(await ask(core, '/backcare invite design', lead))).toMatch(/channel as a mention/);
+    expect(replyText(await ask(core, '/backcare invite design', lead))).toMatch(/pick the channel from Slack's list/);
+    expect(replyText(await ask(core, '/backcare invite <b>', lead))).toMatch(/not a channel/);
     expect(replyText(await ask(core, '/backcare invite', lead))).toMatch(/name the channel/);
     expect(replyText(await ask(core, '/backcare invite <#C0DESIGN> everyone', lead))).toMatch(/`dm`/);
     expect(posts).toEqual([]);

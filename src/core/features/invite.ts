@@ -128,8 +128,9 @@ const invite = defineCommand({
     if (!messenger) {
       return reply('Invitations need Slack or Discord.', [text('There are no channels here to post an invitation in; `/backcare invite` works on Slack and Discord.')]);
     }
-    const channelId = messenger.channelId(args.channel);
-    if (!channelId) return reply('That is not a channel.', [text('Name the channel as a mention, like `/backcare invite #design`.')]);
+    const channel = messenger.channelRef(args.channel);
+    if (!channel.ok) return reply(channel.message, [text(channel.message)]);
+    const channelId = channel.channelId;
     const posted = await messenger.post(ctx.actor, channelId, announcement());
     if (!posted.ok) return reply('The invitation was not posted.', [text(`The invitation was not posted: ${posted.message}`)]);
     ctx.log.info({ event: 'invite.posted', dm: args.dm }, 'invite announcement posted');

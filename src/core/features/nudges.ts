@@ -13,6 +13,7 @@ import {
 import { nudgeSourceFor, type WorkspaceContext } from '../content/workspace-routines.js';
 import { clockTimeSchema, describeDays, describeInterval, type NudgeKind, type Weekday } from '../preferences.js';
 import { context, reply, text, type Reply } from '../reply.js';
+import { resolveChannel } from '../channel-messenger.js';
 import { currentPreferences, storePreferences } from '../settings-service.js';
 import { queryRows } from '../../db/client.js';
 import { recordActivity } from '../../db/activity.js';
@@ -241,7 +242,7 @@ const teamPostArgs = z.union([
   z
     .tuple([z.literal('set'), clockTimeSchema, z.string().min(1).max(100)], { error: 'use: team-post set HH:MM <channel> [mon,tue,…]' })
     .rest(z.string())
-    .transform(([, time, channel, ...days]) => ({ mode: 'set' as const, time, channel: channel.replace(/^#/, ''), days: days.join(',') })),
+    .transform(([, time, channel, ...days]) => ({ mode: 'set' as const, time, channel, days: days.join(',') })),
 ]);
 
 function describeTeamPost(post: { channelId: string; localTime: string; days: Weekday[]; timezone: string; nextDueAt: Date | null; pausedReason: string | null }): string {
@@ -272,8 +273,11 @@ const teamPost = defineCommand({
       const removed = await deleteTeamPost(ctx.db, workspace.id);
       return reply('Team post off.', [text(removed ? 'The daily team post is off.' : 'There was no daily team post to turn off.')]);
     }
+    // The same reading of a channel mention as `invite`: Slack's `<#C…|name>` and Discord's `<#…>` become the id.
+    const channel = resolveChannel(ctx.deps.channelMessengers, ctx.actor, args.channel);
+    if (!channel.ok) return reply(channel.message, [text(channel.message)]);
     const parsed = teamPostSettingsSchema.safeParse({
-      channelId: args.channel,
+      channelId: channel.channelId,
       timezone: ctx.actor.timezone ?? workspace.timezone,
       localTime: args.time,
       days: args.days ? args.days.split(',').map((d) => d.trim().toLowerCase()) : ['mon', 'tue', 'wed', 'thu', 'fri'],
