@@ -13,6 +13,8 @@ export interface BreathingPattern {
   id: BreathingPatternId;
   name: string;
   phases: readonly BreathPhase[];
+  /** The most rounds one session plays, where the technique's own guidance limits them. */
+  maxCycles?: number;
 }
 
 const breatheIn = (seconds: number, label = 'Breathe in…'): BreathPhase => ({ action: 'in', label, seconds });
@@ -23,7 +25,8 @@ const rest = (seconds: number): BreathPhase => ({ action: 'rest', label: 'Hold, 
 /** The patterns `/backcare breathe` offers. Timings follow how each technique is commonly taught. */
 export const breathingPatterns: Record<BreathingPatternId, BreathingPattern> = {
   box: { id: 'box', name: 'Box breathing', phases: [breatheIn(4), hold(4), breatheOut(4), rest(4)] },
-  '4-7-8': { id: '4-7-8', name: '4-7-8 breathing', phases: [breatheIn(4), hold(7), breatheOut(8)] },
+  // Taught as "only a few rounds at first": the long hold can make people light-headed.
+  '4-7-8': { id: '4-7-8', name: '4-7-8 breathing', phases: [breatheIn(4), hold(7), breatheOut(8)], maxCycles: 4 },
   // 5 s in, 5 s out: six breaths a minute.
   coherent: { id: 'coherent', name: 'Slow breathing, 6 a minute', phases: [breatheIn(5), breatheOut(5)] },
   diaphragmatic: {
@@ -58,9 +61,25 @@ export function cycleSeconds(pattern: BreathingPattern): number {
   return pattern.phases.reduce((sum, p) => sum + p.seconds, 0);
 }
 
-/** Whole cycles that fill the minutes as closely as possible (at least one). */
-export function cyclesFor(pattern: BreathingPattern, minutes: number): number {
+/** Whole cycles that would fill the minutes as closely as possible (at least one), before any limit. */
+export function wantedCycles(pattern: BreathingPattern, minutes: number): number {
   return Math.max(1, Math.round((minutes * 60) / cycleSeconds(pattern)));
+}
+
+/** The cycles a session of these minutes plays: as many as fill them, never more than the pattern allows. */
+export function cyclesFor(pattern: BreathingPattern, minutes: number): number {
+  const wanted = wantedCycles(pattern, minutes);
+  return pattern.maxCycles ? Math.min(pattern.maxCycles, wanted) : wanted;
+}
+
+/** How long a breathing session asked for these minutes really plays, in seconds. */
+export function breathingSeconds(pattern: BreathingPattern, minutes: number): number {
+  return cyclesFor(pattern, minutes) * cycleSeconds(pattern);
+}
+
+/** Whole minutes as shown to people for a number of played seconds (at least one). */
+export function displayMinutes(seconds: number): number {
+  return Math.max(1, Math.round(seconds / 60));
 }
 
 /** `▰▰▰▱▱▱▱▱▱▱` for how far through something we are. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,9 @@ import { ContentError, defaultRoutinesDir, loadRoutines, parseRoutineFile } from
 import { RoutineLibrary } from '../../src/core/content/library.js';
 import { contentLimits, routineKinds, routineSchema, SPINE_CAUTION, targetAreas } from '../../src/core/content/schema.js';
 import { nudgeKinds } from '../../src/core/preferences.js';
+import { routinePlan } from '../../src/core/content/plans.js';
+import { validateTeamRoutine } from '../../src/core/content/team-routine.js';
+import { displayMinutes, framesSeconds } from '../../src/core/pacing.js';
 
 const routines = loadRoutines(defaultRoutinesDir);
 
@@ -46,6 +49,36 @@ describe('routine content files', () => {
       expect(r.steps.some((s) => /(one side of your (upper )?spine|(left|right) of your spine|beside (one|your left|your right) shoulder blade|not on the spine|upper trapezius on one side)/i.test(s.text)), r.id).toBe(true);
       expect(r.cautions.some((c) => SPINE_CAUTION.test(c)), r.id).toBe(true);
     }
+  });
+
+  it('every routine plays for the minutes it shows, and no title or summary promises other minutes', () => {
+    const numbers: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
+    // "every 30 to 60 minutes" is how often, not how long.
+    const promised = (value: string) =>
+      [...value.replace(/every [^.;]*?minutes?/gi, '').matchAll(/\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)[- ]minutes?\b/gi)].map((m) => numbers[m[1]!.toLowerCase()] ?? Number(m[1]));
+    for (const r of routines) {
+      expect(displayMinutes(framesSeconds(routinePlan(r, 'routine').frames)), r.id).toBe(r.minutes);
+      for (const minutes of [...promised(r.title), ...promised(r.summary)]) expect(minutes, `${r.id}: ${r.title} / ${r.summary}`).toBe(r.minutes);
+      for (const step of r.steps) expect(step.text, r.id).not.toMatch(/\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)-minute\b|gives you \w+ of them/i);
+    }
+  });
+
+  it('one heat duration everywhere: routines, triage advice and the docs', () => {
+    const root = path.resolve(defaultRoutinesDir, '../..');
+    const files = [
+      ...readdirSync(defaultRoutinesDir).map((n) => path.join(defaultRoutinesDir, n)),
+      path.join(root, 'content/triage.yaml'),
+      path.join(root, 'README.md'),
+      ...readdirSync(path.join(root, 'docs')).filter((n) => n.endsWith('.md')).map((n) => path.join(root, 'docs', n)),
+    ];
+    const durations = new Set<string>();
+    for (const file of files) {
+      for (const line of readFileSync(file, 'utf8').split(/\n|(?<=[.!?])\s/)) {
+        if (!/heat|warm/i.test(line)) continue;
+        for (const m of line.matchAll(/(\d+)\s*(?:to|–|-)\s*(\d+)\s*minutes/g)) durations.add(`${m[1]}-${m[2]}`);
+      }
+    }
+    expect([...durations]).toEqual(['15-20']);
   });
 
   it('covers each breathing pattern, each relaxation variant and each habit the issue lists', () => {
@@ -116,6 +149,16 @@ describe('content loader errors', () => {
   it('rejects minutes that do not match how long the steps are paced', () => {
     const long = valid.replace('seconds: 10', 'seconds: 300');
     expect(() => parseRoutineFile('r.yaml', long)).toThrow('content error in r.yaml:7: routines[0].minutes: the steps take about 300 s, so minutes should be 5, not 1');
+  });
+
+  it('rejects breathing minutes the pattern does not play (4-7-8 stops at 4 rounds), but a stored team row is corrected, not dropped', () => {
+    const breathing = valid.replace('kind: stretch', 'kind: breathing\n    pattern: 4-7-8').replace('minutes: 1', 'minutes: 2');
+    expect(() => parseRoutineFile('r.yaml', breathing)).toThrow(/the 4-7-8 breathing plays about 76 s, so minutes should be 1, not 2/);
+    const team = validateTeamRoutine({
+      id: 'team-478', title: 'Team 4-7-8', kind: 'breathing', summary: 'Calm.', targets: ['neck'], minutes: 3,
+      equipment: ['none'], pattern: '4-7-8', steps: [{ text: 'Sit comfortably.' }], cautions: [], source: 'Team physio',
+    });
+    expect(team.ok && team.routine.minutes).toBe(1);
   });
 
   it('rejects a foam-roll routine without the spine caution', () => {

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { breathingPatterns } from '../../src/core/pacing.js';
-import { blockText, type Reply } from '../../src/core/reply.js';
+import { blockText, replyText as replyTextOf, type Reply } from '../../src/core/reply.js';
 import { activityEvents, processedEvents } from '../../src/db/schema.js';
 import { ask, buildTestCore, button, testActor, testClock, testLibrary } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';
@@ -52,11 +52,33 @@ describeEachDatabase('guided sessions', (database) => {
     const plain = await ask(core, 'breathe');
     expect(plain.sequence!.frames).toHaveLength(12 * 2); // 10 s cycles, 120 s
     expect(blockText(plain.sequence!.frames[0]!.blocks[0]!)).toMatch(/belly rises/);
-    const swapped = await ask(core, 'breathe 3 4-7-8');
-    expect(swapped.sequence!.frames.map((f) => f.ms).slice(0, 3)).toEqual([4000, 7000, 8000]);
-    expect(swapped.sequence!.frames).toHaveLength(Math.round(180 / 19) * 3);
+    const swapped = await ask(core, 'breathe 2 box');
+    expect(swapped.sequence!.frames.map((f) => f.ms).slice(0, 4)).toEqual([4000, 4000, 4000, 4000]);
+    expect(swapped.sequence!.frames).toHaveLength(Math.round(120 / 16) * 4);
     const slow = await ask(core, 'breathe slow 10');
     expect(slow.sequence!.frames).toHaveLength(60 * 2);
+  });
+
+  it('breathe without minutes plays as long as the routine list says for that pattern', async () => {
+    const core = buildTestCore(database().db);
+    const listed = replyTextOf(await ask(core, 'routine list'));
+    for (const pattern of ['diaphragmatic', 'box', 'coherent', '4-7-8']) {
+      const started = await ask(core, `breathe ${pattern}`);
+      const routine = library.get(sessionRoutine(started))!;
+      const minutes = Number(new RegExp(`\`${routine.id}\`: [^\\n]*\\((\\d+) min\\)`).exec(listed)?.[1]);
+      const played = started.sequence!.frames.reduce((s, f) => s + f.ms, 0) / 1000;
+      expect(Math.max(1, Math.round(played / 60)), pattern).toBe(minutes);
+    }
+  });
+
+  it('4-7-8 plays at most 4 rounds, and says so when more was asked for', async () => {
+    const core = buildTestCore(database().db);
+    const long = await ask(core, 'breathe 4-7-8 10');
+    expect(long.sequence!.frames).toHaveLength(4 * 3);
+    expect(replyTextOf(long)).toMatch(/4-7-8 breathing is limited to 4 rounds/);
+    const few = await ask(core, 'breathe 4-7-8 1');
+    expect(few.sequence!.frames).toHaveLength(3 * 3);
+    expect(replyTextOf(few)).not.toMatch(/limited to/);
   });
 
   it('rejects bad breathe arguments with a friendly message and the usage', async () => {
@@ -99,12 +121,13 @@ describeEachDatabase('guided sessions', (database) => {
       expect(blockText(started.sequence!.frames[i]!.blocks[0]!)).toContain(step.text);
       if (step.seconds) expect(started.sequence!.frames[i]!.ms).toBe(step.seconds * 1000);
     });
-    clock.advance(30_000);
+    const planned = started.sequence!.frames.reduce((sum, f) => sum + f.ms, 0) / 1000;
+    // Done after half of the planned time counts as completed, with the time actually spent.
+    const half = Math.ceil(planned / 2);
+    clock.advance(half * 1000);
     const done = await ask(core, { kind: 'action', ...button(started, 'guided.done') });
     expect(done.summary).toMatch(/How do you feel/);
-    const rows = await events();
-    const planned = started.sequence!.frames.reduce((sum, f) => sum + f.ms, 0) / 1000;
-    expect(rows).toMatchObject([{ outcome: 'completed', source: 'stretch', routineId: id, durationSeconds: Math.min(30, Math.round(planned)) }]);
+    expect(await events()).toMatchObject([{ outcome: 'completed', source: 'stretch', routineId: id, durationSeconds: half }]);
   });
 
   it('never picks the same stretch as last time', async () => {

@@ -54,7 +54,9 @@ describe('breathing patterns → frames', () => {
 
   it('fills the minutes with whole cycles (at least one)', () => {
     expect(cyclesFor(breathingPatterns.box, 1)).toBe(4);
-    expect(cyclesFor(breathingPatterns['4-7-8'], 2)).toBe(6);
+    // 4-7-8 is taught as only a few rounds: never more than 4, however many minutes.
+    expect(cyclesFor(breathingPatterns['4-7-8'], 2)).toBe(4);
+    expect(cyclesFor(breathingPatterns['4-7-8'], 1)).toBe(3);
     expect(cyclesFor(breathingPatterns.coherent, 10)).toBe(60);
     expect(cyclesFor(breathingPatterns['4-7-8'], 0)).toBe(1);
   });

@@ -5,6 +5,7 @@ import {
   cycleSeconds,
   cyclesFor,
   formatDuration,
+  wantedCycles,
   framesSeconds,
   stepFrames,
   stepStaticBlocks,
@@ -79,11 +80,17 @@ export function routinePlan(routine: Routine, source: SessionSource): SessionPla
 export function breathingPlan(pattern: BreathingPatternId, minutes: number, routine: Routine | undefined, source: SessionSource): SessionPlan {
   const definition = breathingPatterns[pattern];
   const cycles = cyclesFor(definition, minutes);
+  const played = cycles * cycleSeconds(definition);
+  // Asked for more than the technique allows: say so rather than quietly playing less.
+  const limited =
+    definition.maxCycles !== undefined && wantedCycles(definition, minutes) > definition.maxCycles
+      ? ` ${definition.name} is limited to ${definition.maxCycles} rounds (${formatDuration(played)}), as its guidance is to start with only a few; ask for another session later if you want more.`
+      : '';
   return {
     source,
     routineId: routine?.id ?? `breathing-${pattern}`,
     title: routine?.title ?? definition.name,
-    summary: routine?.summary ?? `${definition.name} for about ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+    summary: `${routine?.summary ?? `${definition.name}, ${cycles} rounds.`}${limited}`,
     intro: routine?.steps.map((s) => s.text) ?? [],
     equipment: routine?.equipment ?? ['none'],
     frames: breathingPart(pattern, cycles, definition.name),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readingSeconds } from '../pacing.js';
+import { breathingPatterns, breathingSeconds, displayMinutes, readingSeconds } from '../pacing.js';
 import { limits } from '../reply.js';
 
 /** The kinds of routine the library holds; every kind has at least two routines (tested). */
@@ -92,13 +92,15 @@ export const routineSchema = z
     if (routine.kind === 'habit' && !routine.topic) {
       ctx.addIssue({ code: 'custom', path: ['topic'], message: 'habits name their topic' });
     }
-    // The promised minutes must match what the player will actually pace (breathing fills its minutes by design).
-    if (!routine.pattern) {
-      const paced = routine.steps.reduce((sum, s) => sum + (s.seconds ?? readingSeconds(s.text)), 0);
-      const rounded = Math.max(1, Math.round(paced / 60));
-      if (rounded !== routine.minutes) {
-        ctx.addIssue({ code: 'custom', path: ['minutes'], message: `the steps take about ${paced} s, so minutes should be ${rounded}, not ${routine.minutes}` });
-      }
+    // The promised minutes must match what the player will actually pace: the steps, or the breathing pattern's
+    // whole cycles (which a pattern such as 4-7-8 limits).
+    const paced = routine.pattern
+      ? breathingSeconds(breathingPatterns[routine.pattern], routine.minutes)
+      : routine.steps.reduce((sum, s) => sum + (s.seconds ?? readingSeconds(s.text)), 0);
+    const rounded = displayMinutes(paced);
+    if (rounded !== routine.minutes) {
+      const what = routine.pattern ? `the ${routine.pattern} breathing plays` : 'the steps take';
+      ctx.addIssue({ code: 'custom', path: ['minutes'], message: `${what} about ${paced} s, so minutes should be ${rounded}, not ${routine.minutes}` });
     }
   });
 export type Routine = z.infer<typeof routineSchema>;

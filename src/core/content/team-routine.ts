@@ -1,6 +1,6 @@
 import { isCollection, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
-import { stepSeconds } from '../pacing.js';
+import { breathingPatterns, breathingSeconds, displayMinutes, stepSeconds } from '../pacing.js';
 import { formatPath } from './loader.js';
 import {
   breathingPatternIds,
@@ -46,7 +46,18 @@ function withStandardAppended(raw: unknown): unknown {
   const record = raw as Record<string, unknown>;
   const own = record.cautions === undefined ? [] : record.cautions;
   if (!Array.isArray(own)) return raw;
-  return { ...record, cautions: [...own, ...standardCautionsFor(record.kind)] };
+  return { ...record, ...playedMinutesOf(record), cautions: [...own, ...standardCautionsFor(record.kind)] };
+}
+
+/**
+ * A breathing routine plays whole cycles of its pattern, and 4-7-8 at most four: its minutes become what that
+ * really plays, so a row stored before the limit stays valid and shows people the true length.
+ */
+function playedMinutesOf(record: Record<string, unknown>): { minutes?: number } {
+  const { pattern, minutes } = record;
+  if (typeof pattern !== 'string' || !Object.hasOwn(breathingPatterns, pattern)) return {};
+  if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 1 || minutes > 30) return {};
+  return { minutes: displayMinutes(breathingSeconds(breathingPatterns[pattern as keyof typeof breathingPatterns], minutes)) };
 }
 
 /** The validated routine as it is stored and shown: standard lines first, then the team's own, no repeats. */

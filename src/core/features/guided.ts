@@ -27,13 +27,15 @@ const breatheArgs = words.max(2, 'breathe takes a pattern and a number of minute
       return z.NEVER;
     }
   }
-  minutes ??= 2;
-  if (minutes < BREATHE_MIN_MINUTES || minutes > BREATHE_MAX_MINUTES) {
+  if (minutes !== undefined && (minutes < BREATHE_MIN_MINUTES || minutes > BREATHE_MAX_MINUTES)) {
     issue.addIssue({ code: 'custom', message: `minutes must be a whole number from ${BREATHE_MIN_MINUTES} to ${BREATHE_MAX_MINUTES}` });
     return z.NEVER;
   }
   return { pattern: pattern ?? 'diaphragmatic', minutes };
 });
+
+/** Without minutes, a pattern runs as long as its routine in the list says (2 when the library has none). */
+const BREATHE_DEFAULT_MINUTES = 2;
 
 const breathe = defineCommand({
   name: 'breathe',
@@ -49,7 +51,7 @@ const breathe = defineCommand({
       .matching({ kinds: ['breathing'] })
       .filter((r) => r.pattern === pattern)
       .sort((a, b) => b.minutes - a.minutes)[0];
-    return startSession(ctx, breathingPlan(pattern, minutes, routine, 'breathe'));
+    return startSession(ctx, breathingPlan(pattern, minutes ?? routine?.minutes ?? BREATHE_DEFAULT_MINUTES, routine, 'breathe'));
   },
 });
 
