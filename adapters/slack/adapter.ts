@@ -160,7 +160,13 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   };
   const sender = createSlackSender({ tokens, client: clientFor, log, now: core.deps.now, ...(options.busyStatusEmoji ? { busyStatusEmoji: options.busyStatusEmoji } : {}) });
   const teamResolver = createSlackTeamResolver({ tokens, client: clientFor, log });
-  const channelMessenger = createSlackChannelMessenger({ tokens, client: clientFor, teamResolver, log });
+  const channelMessenger = createSlackChannelMessenger({
+    tokens,
+    client: clientFor,
+    teamResolver,
+    log,
+    sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms * (options.timeScale ?? 1))),
+  });
   const live = new LiveSessions({
     log,
     ...(options.liveUpdatesPerMinute !== undefined ? { updatesPerMinute: options.liveUpdatesPerMinute } : {}),

@@ -31,12 +31,28 @@ const postFailures: Record<string, string> = {
   restricted_action: 'posting in that channel is restricted.',
 };
 
+/** Slack's answers that say this person can never get the DM; anything else may work on another run. */
+const unreachableErrors = new Set(['user_not_found', 'users_not_found', 'user_disabled', 'user_not_visible', 'cannot_dm_bot']);
+/** A Tier-3 minute and then some: the response_url the answer goes to stays valid for 30 minutes. */
+const MAX_DM_WAIT_MS = 2 * 60 * 1000;
+
 /**
  * `/backcare invite` on Slack: the announcement is a chat.postMessage in the channel; members come from the team
  * resolver (conversations.members); each DM opens the conversation first (conversations.open, then postMessage).
  */
-export function createSlackChannelMessenger(options: { tokens: TokenLookup; client: (token: string) => WebClient; teamResolver: TeamResolver; log: Logger }): ChannelMessenger {
+export function createSlackChannelMessenger(options: {
+  tokens: TokenLookup;
+  client: (token: string) => WebClient;
+  teamResolver: TeamResolver;
+  log: Logger;
+  /** Waits out a Retry-After (tests scale it down). */
+  sleep?: (ms: number) => Promise<void>;
+  /** The most one invitation waits for rate limits before the run stops and leaves the rest for later. */
+  maxDmWaitMs?: number;
+}): ChannelMessenger {
   const { log } = options;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const maxDmWaitMs = options.maxDmWaitMs ?? MAX_DM_WAIT_MS;
   async function clientFor(teamId: string): Promise<WebClient | null> {
     const token = await options.tokens(teamId);
     return token ? options.client(token) : null;
@@ -65,18 +81,34 @@ export function createSlackChannelMessenger(options: { tokens: TokenLookup; clie
     },
     async sendDm(actor, platformUserId, message) {
       const client = await clientFor(actor.workspaceExternalId);
-      if (!client) return false;
-      try {
-        const opened = await client.conversations.open({ users: platformUserId });
-        const channel = opened.channel?.id;
-        if (!channel) return false;
-        const rendered = renderMessage(message);
-        await client.chat.postMessage({ channel, text: rendered.text, blocks: rendered.blocks, unfurl_links: false });
-        return true;
-      } catch (error) {
-        // Bots, deactivated people and closed DMs land here; the invite is marked and never retried.
-        log.warn({ event: 'slack.invite_dm_failed', failure: classifySlackError(error) }, 'invite DM not delivered');
-        return false;
+      if (!client) return { status: 'later', reason: 'Backcare is not installed in this workspace' };
+      let waitedMs = 0;
+      let channel: string | undefined;
+      // conversations.open is Tier 3 (about 50 a minute): a 429 is waited out for its Retry-After and the same
+      // call repeated, so a run of 100 invitations slows down instead of losing people.
+      for (;;) {
+        try {
+          if (!channel) {
+            const opened = await client.conversations.open({ users: platformUserId });
+            channel = opened.channel?.id;
+            if (!channel) return { status: 'later', reason: 'Slack did not open the conversation' };
+          }
+          const rendered = renderMessage(message);
+          await client.chat.postMessage({ channel, text: rendered.text, blocks: rendered.blocks, unfurl_links: false });
+          return { status: 'sent' };
+        } catch (error) {
+          const failure = classifySlackError(error);
+          if (failure.kind === 'rate_limited' && waitedMs + failure.retryAfterMs <= maxDmWaitMs) {
+            log.info({ event: 'slack.invite_dm_rate_limited', retryAfterMs: failure.retryAfterMs }, 'invite DM rate-limited; waiting');
+            waitedMs += failure.retryAfterMs;
+            await sleep(failure.retryAfterMs);
+            continue;
+          }
+          log.warn({ event: 'slack.invite_dm_failed', failure }, 'invite DM not delivered');
+          // Only an answer retrying cannot change (the person is gone, a bot, DMs closed) makes them unreachable.
+          if (failure.kind !== 'rate_limited' && unreachableErrors.has(failure.reason)) return { status: 'unreachable', reason: failure.reason };
+          return { status: 'later', reason: failure.kind === 'rate_limited' ? 'Slack is rate-limiting direct messages' : 'Slack did not take the direct messages for now' };
+        }
       }
     },
   };

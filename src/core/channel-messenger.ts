@@ -3,6 +3,12 @@ import type { Actor, Platform } from './request.js';
 
 export type ChannelPostResult = { ok: true } | { ok: false; message: string };
 
+/**
+ * `later`: not delivered this time (a rate limit beyond the wait bound, platform trouble); another run tries again.
+ * Its reason is a short phrase for the person, e.g. "Slack is rate-limiting direct messages".
+ */
+export type DmResult = { status: 'sent' } | { status: 'unreachable'; reason: string } | { status: 'later'; reason: string };
+
 /** A channel named in a command: its id, or why what was typed cannot be used (said to the person as is). */
 export type ChannelRef = { ok: true; channelId: string } | { ok: false; message: string };
 
@@ -24,8 +30,11 @@ export interface ChannelMessenger {
    * Discord needs the privileged Server Members intent for that, which Backcare does not ask for.
    */
   listMembers?(actor: Actor, channelId: string): Promise<{ ok: true; platformUserIds: string[] } | { ok: false; message: string }>;
-  /** A direct message to one person of the actor's workspace; false when it could not be delivered. */
-  sendDm?(actor: Actor, platformUserId: string, message: Reply): Promise<boolean>;
+  /**
+   * A direct message to one person of the actor's workspace. Rate limits are waited out inside (within a bound);
+   * `unreachable` is only for answers retrying cannot change (the person is gone, a bot, has DMs closed).
+   */
+  sendDm?(actor: Actor, platformUserId: string, message: Reply): Promise<DmResult>;
 }
 
 /**

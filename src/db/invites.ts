@@ -25,6 +25,14 @@ export async function markInviteDmFailed(db: Queryable, workspaceId: number, pla
     .where(and(eq(inviteDms.workspaceId, workspaceId), eq(inviteDms.platformUserId, platformUserId), eq(inviteDms.status, 'sent')));
 }
 
+/**
+ * The DM was not sent this time (rate limit, platform trouble): the claim is given back so a later run invites the
+ * person, still once. Only our own unanswered claim is removed; a "no thanks" stored meanwhile stays.
+ */
+export async function releaseInviteDm(db: Queryable, workspaceId: number, platformUserId: string): Promise<void> {
+  await db.delete(inviteDms).where(and(eq(inviteDms.workspaceId, workspaceId), eq(inviteDms.platformUserId, platformUserId), eq(inviteDms.status, 'sent')));
+}
+
 /** "No thanks": stored whether or not a DM was ever sent, so none will be. */
 export async function recordInviteDeclined(db: Queryable, workspaceId: number, platformUserId: string, at: Date): Promise<void> {
   await db

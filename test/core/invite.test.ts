@@ -1,6 +1,6 @@
 import { count, eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
+import type { ChannelMessenger, DmResult } from '../../src/core/channel-messenger.js';
 import { slackChannelRef } from '../../adapters/slack/channel-messenger.js';
 import { INVITE_ACTIONS, MAX_INVITE_DMS_PER_RUN } from '../../src/core/features/invite.js';
 import { replyText, type Form, type Reply } from '../../src/core/reply.js';
@@ -16,7 +16,7 @@ const lead = testActor({ platform: 'slack', workspaceExternalId: WS, userExterna
 const person = (id: string, extra: Partial<Actor> = {}) => testActor({ platform: 'slack', workspaceExternalId: WS, userExternalId: id, isAdmin: false, timezone: 'America/New_York', ...extra });
 
 /** A messenger like the Slack one, recording what it would post; `members` is the channel's member list. */
-function fakeMessenger(members: string[], options: { canList?: boolean; failDmTo?: string[] } = {}) {
+function fakeMessenger(members: string[], options: { canList?: boolean; failDmTo?: string[]; laterFor?: string[] } = {}) {
   const posts: { channelId: string; message: Reply }[] = [];
   const dms: { to: string; message: Reply }[] = [];
   const messenger: ChannelMessenger = {
@@ -30,9 +30,10 @@ function fakeMessenger(members: string[], options: { canList?: boolean; failDmTo
       ? {}
       : {
           listMembers: async () => ({ ok: true as const, platformUserIds: members }),
-          sendDm: async (_actor: Actor, to: string, message: Reply) => {
+          sendDm: async (_actor: Actor, to: string, message: Reply): Promise<DmResult> => {
+            if ((options.laterFor ?? []).includes(to)) return { status: 'later', reason: 'Slack is rate-limiting direct messages' };
             dms.push({ to, message });
-            return !(options.failDmTo ?? []).includes(to);
+            return (options.failDmTo ?? []).includes(to) ? { status: 'unreachable', reason: 'user_not_found' } : { status: 'sent' };
           },
         }),
   };
@@ -135,6 +136,20 @@ describeEachDatabase('/backcare invite', (database) => {
     const workspace = await findWorkspace(database().db, { platform: 'slack', externalId: WS });
     const statuses = await database().db.select({ user: inviteDms.platformUserId, status: inviteDms.status }).from(inviteDms).where(eq(inviteDms.workspaceId, workspace!.id));
     expect(Object.fromEntries(statuses.map((s) => [s.user, s.status]))).toEqual({ U1: 'declined', U2: 'failed' });
+  });
+
+  it('a DM the platform will not take for now gives the claim back and stops the run; the next run reaches the rest, once each', async () => {
+    const laterFor = ['U2'];
+    const { core, dms } = setup(['U1', 'U2', 'U3'], { laterFor });
+    const first = await ask(core, '/backcare invite <#C0DESIGN|design> dm', lead);
+    expect(replyText(first)).toMatch(/Invited 1 person by direct message; 2 not yet \(Slack is rate-limiting direct messages\)/);
+    expect(replyText(first)).not.toMatch(/could not be reached/);
+    expect(dms.map((d) => d.to)).toEqual(['U1']);
+    laterFor.length = 0;
+    await ask(core, '/backcare invite <#C0DESIGN|design> dm', lead);
+    expect(dms.map((d) => d.to)).toEqual(['U1', 'U2', 'U3']);
+    const rows = await database().db.select({ user: inviteDms.platformUserId, status: inviteDms.status }).from(inviteDms);
+    expect(rows.map((r) => `${r.user}:${r.status}`).sort()).toEqual(['U1:sent', 'U2:sent', 'U3:sent']);
   });
 
   it('where members cannot be listed (Discord), only the announcement is posted and the reply says why', async () => {

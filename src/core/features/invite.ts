@@ -7,7 +7,7 @@ import { settingsForm } from './settings.js';
 import { DISCLAIMER } from './guided-session.js';
 import { loadPreferences } from '../../db/preferences.js';
 import { ensureWorkspace } from '../../db/users.js';
-import { claimInviteDm, markInviteDmFailed, recordInviteDeclined, usersWithSettings } from '../../db/invites.js';
+import { claimInviteDm, markInviteDmFailed, recordInviteDeclined, releaseInviteDm, usersWithSettings } from '../../db/invites.js';
 
 export const INVITE_ACTIONS = { join: 'invite.join', decline: 'invite.decline' } as const;
 /** One run DMs at most this many people: DMs are opened one by one (Slack rate-limits that); run again for the rest. */
@@ -84,12 +84,14 @@ async function inviteMembers(ctx: CommandContext, channelId: string, workspaceId
   let failed = 0;
   let skipped = 0;
   let left = 0;
+  /** Set when the platform keeps refusing for now: the rest wait for the next run rather than hammering it. */
+  let stoppedBecause: string | undefined;
   for (const member of members) {
     if (already.has(member)) {
       skipped += 1;
       continue;
     }
-    if (sent + failed >= MAX_INVITE_DMS_PER_RUN) {
+    if (stoppedBecause !== undefined || sent + failed >= MAX_INVITE_DMS_PER_RUN) {
       left += 1;
       continue;
     }
@@ -98,18 +100,29 @@ async function inviteMembers(ctx: CommandContext, channelId: string, workspaceId
       skipped += 1;
       continue;
     }
-    const delivered = await messenger.sendDm(ctx.actor, member, dmInvite(ctx.actor.displayName));
-    if (delivered) sent += 1;
-    else {
+    const outcome = await messenger.sendDm(ctx.actor, member, dmInvite(ctx.actor.displayName));
+    if (outcome.status === 'sent') sent += 1;
+    else if (outcome.status === 'unreachable') {
       failed += 1;
       await markInviteDmFailed(ctx.db, workspaceId, member, ctx.now());
+    } else {
+      // Not this time: the claim goes back so the next run reaches this person (once), and the run stops here.
+      await releaseInviteDm(ctx.db, workspaceId, member);
+      stoppedBecause = outcome.reason;
+      left += 1;
     }
   }
-  ctx.log.info({ event: 'invite.dms', sent, failed, skipped, left }, 'invite DMs');
+  ctx.log.info({ event: 'invite.dms', sent, failed, skipped, left, stoppedBecause }, 'invite DMs');
   const parts = [`Invited ${sent} ${sent === 1 ? 'person' : 'people'} by direct message`];
   if (skipped > 0) parts.push(`${skipped} skipped (already invited, said no, or already using Backcare)`);
   if (failed > 0) parts.push(`${failed} could not be reached`);
-  if (left > 0) parts.push(`${left} not yet: at most ${MAX_INVITE_DMS_PER_RUN} per run, run it again for the rest`);
+  if (left > 0) {
+    parts.push(
+      stoppedBecause !== undefined
+        ? `${left} not yet (${stoppedBecause}): run it again in a few minutes for the rest; nobody gets two invitations`
+        : `${left} not yet: at most ${MAX_INVITE_DMS_PER_RUN} per run, run it again for the rest`,
+    );
+  }
   return `${parts.join('; ')}.`;
 }
 

@@ -51,6 +51,38 @@ describeEachDatabase('Slack: /backcare invite', (database) => {
     expect((await database().db.select({ n: count() }).from(inviteDms))[0]!.n).toBe(3);
   });
 
+  it('rate-limited DMs wait for Retry-After and go on: everyone invited exactly once, nobody marked unreachable; only a permanent error is', async () => {
+    start();
+    h().answer.set('conversations.members', () => ({
+      body: { ok: true, members: [ADMIN_ID, USER_ID, 'U0OTHER01', 'U0OTHER02', 'U0GONE001'], response_metadata: { next_cursor: '' } },
+    }));
+    // Every second conversations.open is refused once with 429 + Retry-After (Tier 3), and one chat.postMessage too.
+    let opens = 0;
+    h().answer.set('conversations.open', (call) => {
+      if (call.args.users === 'U0GONE001') return { body: { ok: false, error: 'user_not_found' } };
+      opens += 1;
+      if (opens % 2 === 1) return { status: 429, headers: { 'retry-after': '2' }, body: { ok: false, error: 'ratelimited' } };
+      return { body: { ok: true, channel: { id: `D0${String(call.args.users)}` } } };
+    });
+    let dmPosts = 0;
+    h().answer.set('chat.postMessage', (call) => {
+      if (String(call.args.channel).startsWith('D0') && ++dmPosts === 2) return { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } };
+      return { body: { ok: true, channel: call.args.channel, ts: '1700000100.000100' } };
+    });
+    await postSigned(h().adapter.port, '/slack/commands', slashCommand(`invite <#${TEAM_CHANNEL}|design> dm`, { user_id: ADMIN_ID }));
+    await h().adapter.idle();
+
+    // Each person got one DM that went through: the refused attempt was repeated, not doubled.
+    const dmCalls = h().api.of('chat.postMessage').filter((p) => String(p.args.channel).startsWith('D0'));
+    expect(new Set(dmCalls.map((p) => p.args.channel))).toEqual(new Set(['D0U0OTHER01', 'D0U0OTHER02', `D0${USER_ID}`]));
+    expect(dmCalls).toHaveLength(4); // three delivered + the one 429 that was repeated
+    const answer = JSON.stringify(h().api.responses.at(-1)?.body);
+    expect(answer).toMatch(/Invited 3 people by direct message/);
+    expect(answer).toMatch(/1 could not be reached/);
+    const rows = await database().db.select({ user: inviteDms.platformUserId, status: inviteDms.status }).from(inviteDms);
+    expect(rows.map((r) => `${r.user}:${r.status}`).sort()).toEqual(['U0GONE001:failed', 'U0OTHER01:sent', 'U0OTHER02:sent', `${USER_ID}:sent`].sort());
+  });
+
   it('Backcare not in the channel: the lead is told how to fix it, no DM goes out', async () => {
     start();
     h().answer.set('chat.postMessage', () => ({ body: { ok: false, error: 'not_in_channel' } }));
