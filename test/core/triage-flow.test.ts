@@ -89,6 +89,60 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
   });
 
   it.each([
+    ['the other lists left empty', { emergency: ['tearing_pain'], urgent: [], physio: [] }],
+    ['the other lists missing', { emergency: ['tearing_pain'] }],
+    ['"None of these" ticked beside it', { emergency: ['tearing_pain', 'none'], urgent: ['none'], physio: ['none'] }],
+    ['"None of these" with a symptom in another list', { emergency: ['tearing_pain'], urgent: ['none', 'fever'], physio: ['none', 'radiating'] }],
+    ['an unknown code elsewhere', { emergency: ['tearing_pain', 'sore'], urgent: ['sore'], physio: 'what?' }],
+    ['typed as text, with a code in the wrong list', { emergency: 'none', urgent: 'none', physio: 'radiating, tearing_pain' }],
+  ])('shows the emergency outcome at once, whatever else is wrong, with %s', async (_name, values) => {
+    const capture = captureLogger('trace');
+    const core = buildTestCore(database().db, { log: capture.log });
+    const result = await screen(core, values);
+    expect(result.form).toBeUndefined();
+    expect(result.formErrors).toBeUndefined();
+    expect(result.blocks[0]).toMatchObject({ type: 'caution' });
+    expect(replyText(result)).toMatch(/^\*Call your local emergency number now\*/);
+    expect(replyText(result)).toContain('Sudden, severe, tearing pain between the shoulder blades');
+    expect(result.actions).toEqual([]);
+    expect(capture.lines().some((l) => l.event === 'triage.invalid')).toBe(false);
+  });
+
+  it.each([
+    ['the physio list left empty', { emergency: ['none'], urgent: ['night_pain'], physio: [] }],
+    ['the physio list missing', { emergency: ['none'], urgent: ['night_pain'] }],
+    ['"None of these" with a symptom in the physio list', { emergency: ['none'], urgent: ['night_pain'], physio: ['none', 'radiating'] }],
+    ['"None of these" ticked beside it', { emergency: ['none'], urgent: ['night_pain', 'none'], physio: ['none'] }],
+    ['every list answered', { emergency: ['none'], urgent: ['night_pain'], physio: ['radiating'] }],
+  ])('shows the urgent outcome at once, without the pain questions, with %s', async (_name, values) => {
+    const core = buildTestCore(database().db);
+    const result = await screen(core, values);
+    expect(result.form).toBeUndefined();
+    expect(result.formErrors).toBeUndefined();
+    expect(replyText(result)).toMatch(/^\*Contact a doctor today/);
+    expect(replyText(result)).toContain('Constant pain, worse at night');
+    expect(replyText(result)).not.toContain('Pain spreading around the ribs');
+    expect(result.actions.map((a) => a.actionId)).toEqual(['triage.discard', 'triage.keep']);
+  });
+
+  it('with an urgent sign but the emergency list unanswered, asks the emergency list first', async () => {
+    const core = buildTestCore(database().db);
+    const result = await screen(core, { emergency: [], urgent: ['fever'], physio: [] });
+    expect(result.form?.formId).toBe('triage.screen');
+    expect(Object.keys(result.formErrors ?? {})).toEqual(['emergency', 'physio']);
+  });
+
+  it('lets a platform submit the screen with only the emergency list answered (the lists below it are optional)', async () => {
+    const core = buildTestCore(database().db);
+    const start = await ask(core, '/backcare triage');
+    expect(start.form?.fields.map((f) => [f.id, f.optional ?? false])).toEqual([
+      ['emergency', false],
+      ['urgent', true],
+      ['physio', true],
+    ]);
+  });
+
+  it.each([
     ['nothing ticked', { ...noneOfThese, urgent: [] }, 'urgent', /tick what applies/],
     ['"None of these" with a symptom', { ...noneOfThese, physio: ['none', 'radiating'] }, 'physio', /cannot go with other choices/],
     ['a code from another checklist', { ...noneOfThese, urgent: ['radiating'] }, 'urgent', /choose from the list/],
@@ -204,13 +258,13 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     ['maybe for worsening', { worsening: 'maybe' }, 'worsening', /yes or no/],
   ])('asks again when the details have %s, keeping the screen answers', async (_name, override, field, message) => {
     const core = buildTestCore(database().db);
-    const next = await screen(core, { ...noneOfThese, urgent: ['fever'] });
+    const next = await screen(core, { ...noneOfThese, physio: ['radiating'] });
     const result = await details(core, next.form!.state, { ...calmDetails, ...override });
     expect(Object.keys(result.formErrors ?? {})).toEqual([field]);
     expect(result.formErrors?.[field]).toMatch(message);
     expect(result.form?.state).toBe(next.form!.state);
     const fixed = await details(core, result.form!.state, calmDetails);
-    expect(replyText(fixed)).toMatch(/Contact a doctor today/);
+    expect(replyText(fixed)).toMatch(/Book an appointment with a physiotherapist/);
   });
 
   it('refuses a missing, forged or expired state instead of guessing the screen answers', async () => {

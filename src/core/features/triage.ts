@@ -36,6 +36,9 @@ function screenForm(rules: TriageRules): Form {
         { label: rules.screen.none, value: NONE },
       ],
       hint: `tick all that apply, or "${rules.screen.none}"`,
+      // A red flag higher up makes the lists below it irrelevant, so a platform must let the form through with
+      // them empty (Slack's client refuses a required checklist left blank); the core still asks for them otherwise.
+      optional: level !== 'emergency',
     })),
   };
 }
@@ -104,6 +107,18 @@ function readChecklist(rules: TriageRules, level: SymptomLevel, raw: unknown): {
   return { codes: picked };
 }
 
+/**
+ * Every known symptom code ticked anywhere on the screen, whatever else is wrong with the lists (a "None of
+ * these" beside it, an unknown code, a code in the wrong list): enough to see a red flag.
+ */
+function tickedCodes(rules: TriageRules, values: Record<string, unknown>): string[] {
+  const known = new Set(rules.symptoms.map((s) => s.code));
+  return symptomLevels.flatMap((level) => {
+    const parsed = checklist.safeParse(values[level] ?? []);
+    return parsed.success ? parsed.data.filter((code) => known.has(code)) : [];
+  });
+}
+
 function formError(form: Form, errors: Record<string, string>): Reply {
   return { ...reply('Please check the highlighted answers.', [text('Some answers need another look:')]), form, formErrors: errors };
 }
@@ -112,6 +127,9 @@ const screenSubmit = defineForm({
   formId: SCREEN_FORM,
   async submit(ctx, values) {
     const rules = triageRules();
+    // Red flags first, before any form error: a ticked emergency sign must never wait for the other lists.
+    const flagged = triage({ pain: 0, weeks: 0, symptoms: tickedCodes(rules, values), interferes: false, worsening: false }, rules);
+    if (flagged.outcome === 'emergency') return finish(ctx, flagged, rules);
     const errors: Record<string, string> = {};
     const symptoms: string[] = [];
     for (const level of symptomLevels) {
@@ -119,13 +137,13 @@ const screenSubmit = defineForm({
       if ('error' in read) errors[level] = read.error;
       else symptoms.push(...read.codes);
     }
+    // An urgent sign wins over anything wrong in the physio list, and the pain questions cannot change it either;
+    // only an unanswered emergency list is asked again first, since it could still turn out more serious.
+    if (flagged.outcome === 'urgent' && !errors.emergency) return finish(ctx, flagged, rules);
     if (Object.keys(errors).length > 0) {
       ctx.log.info({ event: 'triage.invalid', step: 'screen', problems: Object.keys(errors).length }, 'triage screen had errors');
       return formError(screenForm(rules), errors);
     }
-    // Red flags first: an emergency symptom ends the check here, before any other question.
-    const screened = triage({ pain: 0, weeks: 0, symptoms, interferes: false, worsening: false }, rules);
-    if (screened.outcome === 'emergency') return finish(ctx, screened, rules);
     const state = encodeActionValue({ s: symptoms }, { ttlSeconds: STATE_TTL_SECONDS, now: ctx.now() });
     return { ...reply('Back pain check: a few questions about the pain', []), form: detailsForm(state) };
   },

@@ -1,10 +1,16 @@
 import { expect, it } from 'vitest';
+import { renderModal } from '../../../adapters/slack/render.js';
+import { ask } from '../../support/core.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { postSigned } from '../../support/slack/http.js';
 import { interactive, opt, viewSubmission, type StateValue } from '../../support/slack/payloads.js';
 import { useSlackHarness } from './harness.js';
 
 const none = (): StateValue => ({ type: 'checkboxes', selected_options: [opt('none')] });
+const ticked = (...codes: string[]): StateValue => ({ type: 'checkboxes', selected_options: codes.map(opt) });
+
+/** What Slack answers a submission of the screen modal with: the next view or the field errors. */
+type ScreenAnswer = { response_action: string; view?: { callback_id?: string; blocks: unknown[] }; errors?: Record<string, string> };
 
 describeEachDatabase('Slack triage in modals', (database) => {
   const h = useSlackHarness(database);
@@ -49,5 +55,34 @@ describeEachDatabase('Slack triage in modals', (database) => {
     expect(outcome).not.toMatch(/expired/i);
     expect(outcome).toMatch(/physiotherapist/i);
     expect(outcome).toMatch(/not a diagnosis/i);
+  });
+
+  it('the screen modal can be sent with only the emergency checklist answered (Slack checks required fields itself)', async () => {
+    const start = await ask(h().core, '/backcare triage');
+    const view = renderModal(start.form!);
+    const optional = Object.fromEntries(view.blocks.map((b) => [b.block_id, (b as { optional?: boolean }).optional]));
+    expect(optional).toEqual({ emergency: false, urgent: true, physio: true });
+  });
+
+  it.each([
+    ['the other checklists left empty', { emergency: ticked('tearing_pain'), urgent: ticked(), physio: ticked() }],
+    ['"None of these" ticked beside it and a contradiction below', { emergency: ticked('tearing_pain', 'none'), urgent: ticked('none', 'fever'), physio: ticked() }],
+  ])('an emergency sign gets the emergency outcome at once, with %s', async (_name, values) => {
+    const res = await postSigned(h().adapter.port, '/slack/interactivity', interactive(viewSubmission('triage.screen', values)));
+    expect(res.status).toBe(200);
+    const answer = JSON.parse(res.text) as ScreenAnswer;
+    expect(answer.response_action).toBe('update');
+    expect(answer.errors).toBeUndefined();
+    const shown = JSON.stringify(answer.view?.blocks);
+    expect(shown).toMatch(/Call your local emergency number now/);
+    expect(shown).toContain('Sudden, severe, tearing pain between the shoulder blades');
+  });
+
+  it('an urgent sign gets the urgent outcome at once, with the physio checklist left empty', async () => {
+    const res = await postSigned(h().adapter.port, '/slack/interactivity', interactive(viewSubmission('triage.screen', { emergency: none(), urgent: ticked('fever'), physio: ticked() })));
+    const answer = JSON.parse(res.text) as ScreenAnswer;
+    expect(answer.response_action).toBe('update');
+    expect(answer.view?.callback_id).not.toBe('triage.details');
+    expect(JSON.stringify(answer.view?.blocks)).toMatch(/Contact a doctor today/);
   });
 });

@@ -1,0 +1,65 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachDatabase } from '../../support/db.js';
+import { buttonPress, messageWith, selectChoice, slashCommand } from '../../support/discord/payloads.js';
+import { startHarness, type Harness } from './harness.js';
+
+type Component = { type: number; custom_id: string; label?: string; placeholder?: string; min_values?: number; options?: { value: string }[] };
+type Callback = { type: number; data?: Record<string, unknown> };
+
+const rowsOf = (c: Callback | undefined) => (c?.data?.components ?? []) as { components: Component[] }[];
+const componentsOf = (c: Callback | undefined) => rowsOf(c).flatMap((r) => r.components);
+const selectWith = (c: Callback | undefined, code: string) => componentsOf(c).find((x) => x.type === 3 && x.options?.some((o) => o.value === code))!;
+
+describeEachDatabase('discord: /backcare triage wizard', (database) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness(database().db);
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  /** Opens the screen page, picks `picks` (code → the codes to choose in that code's select), presses the submit button. */
+  async function submitScreen(picks: Record<string, string[]>): Promise<Callback> {
+    const open = slashCommand('triage');
+    await h.emit(open);
+    const page = h.callbacks(open.id)[0]!;
+    const message = messageWith(rowsOf(page), { ephemeral: true, interactionId: open.id });
+    for (const [code, chosen] of Object.entries(picks)) {
+      const pick = selectChoice(selectWith(page, code).custom_id, chosen, { kind: 'guild' }, message);
+      await h.emit(pick);
+      expect(h.callbacks(pick.id)).toEqual([{ type: 6 }]);
+    }
+    const submit = componentsOf(page).find((x) => x.type === 2 && x.label !== 'Cancel')!;
+    const press = buttonPress(submit.custom_id, { kind: 'guild' }, message);
+    await h.emit(press);
+    return h.callbacks(press.id)[0]!;
+  }
+
+  it('an emergency sign alone gets the emergency outcome at once, the other selects untouched', async () => {
+    const answer = await submitScreen({ tearing_pain: ['tearing_pain'] });
+    const shown = JSON.stringify(answer);
+    expect(shown).toMatch(/Call your local emergency number now/);
+    expect(shown).toContain('Sudden, severe, tearing pain between the shoulder blades');
+    expect(shown).not.toMatch(/need another look|❌/);
+  });
+
+  it('an emergency sign wins over "None of these" beside a symptom in another select', async () => {
+    const answer = await submitScreen({ chest_pain: ['chest_pain'], radiating: ['none', 'radiating'] });
+    expect(JSON.stringify(answer)).toMatch(/Call your local emergency number now/);
+  });
+
+  it('an urgent sign gets the urgent outcome at once, the physio select untouched', async () => {
+    const answer = await submitScreen({ chest_pain: ['none'], fever: ['fever'] });
+    const shown = JSON.stringify(answer);
+    expect(shown).toMatch(/Contact a doctor today/);
+    expect(shown).not.toMatch(/need another look|How strong is the pain/);
+  });
+
+  it('the urgent and physio selects can be cleared (min 0); the emergency one needs a choice', async () => {
+    const open = slashCommand('triage');
+    await h.emit(open);
+    const page = h.callbacks(open.id)[0]!;
+    expect([selectWith(page, 'chest_pain').min_values, selectWith(page, 'fever').min_values, selectWith(page, 'radiating').min_values]).toEqual([1, 0, 0]);
+  });
+});
