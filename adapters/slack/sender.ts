@@ -1,14 +1,23 @@
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
-import type { Availability, NudgeDelivery, ReconcileResult, SendResult, Sender } from '../../src/core/sender.js';
+import { SEND_WINDOW_MS, type Availability, type NudgeDelivery, type ReconcileResult, type SendResult, type Sender } from '../../src/core/sender.js';
 import { renderMessage } from './render.js';
 import { classifySlackError, type TokenLookup } from './slack-api.js';
 
 /** The metadata event type that marks Backcare's nudge messages; its payload carries the delivery id. */
 export const NUDGE_EVENT_TYPE = 'backcare_nudge';
-/** How far before the slot reconciliation looks for an already-posted nudge. */
-const RECONCILE_LOOKBACK_MS = 10 * 60 * 1000;
+/**
+ * Slack limits conversations.history for apps distributed outside its Marketplace (new ones since May 2025) to
+ * 15 messages a call and about one call a minute. A nudge is only ever posted between its slot and the end of its
+ * send window, so reconciliation reads just that window (with some clock skew and the last send's duration), 15
+ * at a time, and matches the delivery id in the message metadata.
+ */
+export const RECONCILE_PAGE_SIZE = 15;
+/** Pages read before giving up as "unknown" (the window is a few minutes; more than this is a very busy channel). */
+const RECONCILE_MAX_PAGES = 4;
+const RECONCILE_SKEW_MS = 2 * 60 * 1000;
+const RECONCILE_SEND_MS = 60 * 1000;
 
 /** `channel:ts`, what Slack needs to find the message again (chat.update, reactions…). */
 export function slackMessageRef(channel: string, ts: string): string {
@@ -24,7 +33,12 @@ const historySchema = z.looseObject({
       }),
     )
     .default([]),
+  has_more: z.boolean().optional(),
+  response_metadata: z.looseObject({ next_cursor: z.string().optional() }).optional(),
 });
+
+/** Slack's `ts` form: seconds with six decimals. */
+const slackTs = (ms: number) => (ms / 1000).toFixed(6);
 
 const dndSchema = z.looseObject({
   dnd_enabled: z.boolean().optional(),
@@ -131,19 +145,31 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
       const client = await clientFor(delivery);
       if (!client) return { found: false };
       const { channel } = await channelFor(client, delivery);
-      // Throws on API errors on purpose: "unknown" must not be mistaken for "not sent".
-      const history = historySchema.parse(
-        await client.conversations.history({
-          channel,
-          oldest: String((delivery.slotAt.getTime() - RECONCILE_LOOKBACK_MS) / 1000),
-          include_all_metadata: true,
-          limit: 100,
-        }),
-      );
-      const match = history.messages.find(
-        (m) => m.metadata?.event_type === NUDGE_EVENT_TYPE && String(m.metadata.event_payload?.delivery_id) === String(delivery.deliveryId),
-      );
-      return match ? { found: true, messageRef: slackMessageRef(channel, match.ts) } : { found: false };
+      const window = {
+        oldest: slackTs(delivery.slotAt.getTime() - RECONCILE_SKEW_MS),
+        latest: slackTs(delivery.slotAt.getTime() + SEND_WINDOW_MS + RECONCILE_SEND_MS + RECONCILE_SKEW_MS),
+      };
+      let cursor: string | undefined;
+      for (let page = 0; page < RECONCILE_MAX_PAGES; page++) {
+        // Throws on API errors (a 429 included) on purpose: "unknown" must not be mistaken for "not sent".
+        const history = historySchema.parse(
+          await client.conversations.history({
+            channel,
+            ...window,
+            inclusive: true,
+            include_all_metadata: true,
+            limit: RECONCILE_PAGE_SIZE,
+            ...(cursor ? { cursor } : {}),
+          }),
+        );
+        const match = history.messages.find(
+          (m) => m.metadata?.event_type === NUDGE_EVENT_TYPE && String(m.metadata.event_payload?.delivery_id) === String(delivery.deliveryId),
+        );
+        if (match) return { found: true, messageRef: slackMessageRef(channel, match.ts) };
+        cursor = history.response_metadata?.next_cursor || undefined;
+        if (!history.has_more || !cursor) return { found: false };
+      }
+      throw new Error(`more than ${RECONCILE_MAX_PAGES * RECONCILE_PAGE_SIZE} messages around the slot; cannot tell whether it was posted`);
     },
 
     async isAvailable(delivery): Promise<Availability> {

@@ -2,6 +2,12 @@ import type { Reply } from './reply.js';
 import type { Platform } from './request.js';
 
 /**
+ * A nudge or team post is sent within this long after its slot or not at all (later it is recorded as missed), so
+ * a platform only has to look at messages from around the slot to this long after it to find one again.
+ */
+export const SEND_WINDOW_MS = 10 * 60 * 1000;
+
+/**
  * What the scheduler needs from a platform to deliver one nudge. The scheduler knows senders,
  * not platforms; each adapter (console, Slack, Discord) provides one.
  */

@@ -7,10 +7,11 @@ import type { Preferences } from '../core/preferences.js';
 import type { Platform } from '../core/request.js';
 import { platforms } from '../core/request.js';
 import { DEFAULT_MAX_PER_DAY } from '../core/preferences.js';
+import { SEND_WINDOW_MS } from '../core/sender.js';
 import { localDayBounds } from './slots.js';
 
 /** A slot found later than this (the bot was down) is recorded as missed, not sent. */
-export const LATE_LIMIT_MS = 10 * 60 * 1000;
+export const LATE_LIMIT_MS = SEND_WINDOW_MS;
 
 /** Everything needed to send one claimed delivery, read in the claiming transaction. */
 export interface ClaimedDelivery {

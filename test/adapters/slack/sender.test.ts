@@ -123,7 +123,14 @@ describe('Slack nudge sender', () => {
     const withDm = { ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } };
     expect(await s.reconcile(withDm)).toEqual({ found: true, messageRef: `${DM_CHANNEL}:1772445630.000100` });
     const history = api!.of('conversations.history')[0]!;
-    expect(history.args).toMatchObject({ channel: DM_CHANNEL, include_all_metadata: 'true', oldest: String((nudge.slotAt.getTime() - 600_000) / 1000) });
+    expect(history.args).toMatchObject({
+      channel: DM_CHANNEL,
+      include_all_metadata: 'true',
+      inclusive: 'true',
+      limit: '15',
+      oldest: ((nudge.slotAt.getTime() - 120_000) / 1000).toFixed(6),
+      latest: ((nudge.slotAt.getTime() + 600_000 + 180_000) / 1000).toFixed(6),
+    });
     expect(await s.reconcile({ ...withDm, deliveryId: 9999 })).toEqual({ found: false });
   });
 
