@@ -104,7 +104,7 @@ describeEachDatabase('the promise held against the stats code', (database, drive
     expect(view.summary).toBe('Team participation: the whole workspace');
     expect(view.blocks.some((b) => b.type === 'file')).toBe(true);
     const seen = await everythingIn(view);
-    expect(seen).toMatch(/on_demand_sessions/); // the CSV really was read
+    expect(seen).toMatch(/sessions_completed/); // the CSV really was read
     const people = await database().db.select().from(schema.users);
     expect(people.length).toBeGreaterThanOrEqual(6);
     for (const person of people) {

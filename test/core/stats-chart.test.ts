@@ -20,6 +20,8 @@ const row = (weekStart: string, sessions: number, sessionPeople: number, deliver
   ignoredPeople: 0,
   sessions,
   sessionPeople,
+  unfinishedSessions: 0,
+  unfinishedSessionPeople: 0,
   active: sessionPeople,
   medianStreak: 2,
 });

@@ -1,19 +1,19 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { replyText, type Reply } from '../../src/core/reply.js';
 import { queryTeamWeeks, type WeekRow } from '../../src/core/stats/query.js';
 import { weekWindow } from '../../src/core/stats/weeks.js';
 import { statsArgsSchema } from '../../src/core/features/stats.js';
 import type { TeamResolver } from '../../src/core/stats/team.js';
-import { auditLog, leadGrants, triageRecords } from '../../src/db/schema.js';
-import { ask, buildTestCore, button, testActor } from '../support/core.js';
+import { activityEvents, auditLog, leadGrants, triageRecords, users } from '../../src/db/schema.js';
+import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';
 import { addPerson, did, NOW, seedTeam, seedWorkspace, TEAM_TZ } from './stats-seed.js';
 
 const lead = testActor({ isAdmin: true, userExternalId: 'U_lead', workspaceName: 'Local' });
 const member = testActor({ isAdmin: false, userExternalId: 'U_p1', workspaceName: 'Local' });
 
-const zero = { delivered: 0, deliveredPeople: 0, done: 0, donePeople: 0, snoozed: 0, snoozedPeople: 0, skipped: 0, skippedPeople: 0, ignored: 0, ignoredPeople: 0 };
+const zero = { unfinishedSessions: 0, unfinishedSessionPeople: 0, delivered: 0, deliveredPeople: 0, done: 0, donePeople: 0, snoozed: 0, snoozedPeople: 0, skipped: 0, skippedPeople: 0, ignored: 0, ignoredPeople: 0 };
 
 /** Worked out by hand from stats-seed.ts; see the comments there. */
 const expectedRows: WeekRow[] = [
@@ -34,6 +34,9 @@ const expectedRows: WeekRow[] = [
     ignoredPeople: 1,
     sessions: 11,
     sessionPeople: 6,
+    // p6's stopped stretch: one person, so a lead sees "not enough participants".
+    unfinishedSessions: 1,
+    unfinishedSessionPeople: 1,
     active: 6,
     // Streaks at Sunday 8 March: p1 5, p2 3, p3 1, p4 0, p5 0 (ended on Monday), p6 4 (weekends) → median 2.
     medianStreak: 2,
@@ -62,6 +65,8 @@ describe('stats arguments', () => {
 
 describeEachDatabase('team stats', (database) => {
   const core = (deps: Parameters<typeof buildTestCore>[1] = {}) => buildTestCore(database().db, { now: () => NOW, ...deps });
+  const userIds = async (platformUserIds: string[]) =>
+    (await database().db.select({ id: users.id }).from(users).where(inArray(users.platformUserId, platformUserIds))).map((u) => u.id);
 
   it('aggregates a seeded team by ISO week in New York time, in one query', async () => {
     const { workspaceId } = await seedTeam(database().db);
@@ -88,13 +93,13 @@ describeEachDatabase('team stats', (database) => {
     expect(w10).toContain('Members 6 (±0) · opted in 5 (±0)');
     expect(w10).toContain('Nudges delivered 11 (+11) · done 7 (+7) · snoozed not enough participants · skipped not enough participants · ignored not enough participants');
     expect(w10).toContain('Completion rate 64%\n');
-    expect(w10).toContain('On-demand sessions 11 · active members 6 · median streak 2 days');
+    expect(w10).toContain('Sessions completed 11 · started, not completed not enough participants\nActive members 6 · median streak 2 days');
     const w11 = section(result, /^\*Week 11/);
     expect(w11).toMatch(/^\*Week 11, 9–15 Mar 2026\* \(so far\)/);
     expect(w11).toContain('Members 6 (±0) · opted in 5 (±0)');
     expect(w11).toContain('Nudges delivered 6 (−5) · done 5 (−2) · snoozed 0');
     expect(w11).toContain('Completion rate 83% (+19.7 pts)');
-    expect(w11).toContain('On-demand sessions not enough participants · active members not enough participants · median streak not enough participants');
+    expect(w11).toContain('Sessions completed not enough participants · started, not completed 0\nActive members not enough participants · median streak not enough participants');
     // Newest week first.
     expect(result.blocks.findIndex((b) => b === result.blocks.find((x) => x.type === 'text' && x.text.startsWith('*Week 11')))).toBeLessThan(
       result.blocks.findIndex((b) => b.type === 'text' && b.text.startsWith('*Week 10')),
@@ -112,17 +117,46 @@ describeEachDatabase('team stats', (database) => {
     for (const id of people.slice(0, 4)) await did(db, workspaceId, id, '2026-03-10T10:00');
     const four = section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/);
     expect(four).toContain('opted in not enough participants');
-    expect(four).toContain('On-demand sessions not enough participants · active members not enough participants');
+    expect(four).toContain('Sessions completed not enough participants · started, not completed 0 (±0)\nActive members not enough participants');
 
     await did(db, workspaceId, people[4]!, '2026-03-10T10:00');
     const five = section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/);
     expect(five).toContain('opted in not enough participants');
-    expect(five).toContain('On-demand sessions 5 (+5) · active members 5 (+5) · median streak 1 day');
+    expect(five).toContain('Sessions completed 5 (+5) · started, not completed 0 (±0)\nActive members 5 (+5) · median streak 1 day');
 
     // A lower configured floor is honoured, but never below 3.
     expect(section(await ask(core({ deps: { privacyFloor: 4 } }), '/backcare stats 1', lead), /^\*Week 11/)).toContain('opted in 4');
     const clamped = await ask(core({ deps: { privacyFloor: 1 } }), '/backcare stats 1', lead);
     expect(replyText(clamped)).toContain('fewer than 3 people');
+  });
+
+  it('shows sessions completed and sessions started but not completed apart: Done pressed at once is not completed', async () => {
+    const db = database().db;
+    await seedWorkspace(db);
+    const clock = testClock(new Date('2026-03-10T15:00:00Z'));
+    const sessions = buildTestCore(db, { now: clock.now });
+    const person = (i: number) => testActor({ userExternalId: `U_${i}`, isAdmin: false, workspaceName: 'Local' });
+    for (let i = 1; i <= 10; i += 1) {
+      const started = await ask(sessions, 'stretch', person(i));
+      const planned = started.sequence!.frames.reduce((sum, f) => sum + f.ms, 0);
+      // People 1–5 follow the whole stretch; 6–10 press Done straight away.
+      if (i <= 5) clock.advance(planned);
+      await ask(sessions, { kind: 'action', ...button(started, 'guided.done') }, person(i));
+    }
+    // Backcare met them "now" by the database clock; the figures are for March.
+    await db.update(users).set({ createdAt: new Date('2026-01-01T00:00:00Z') });
+    const week = section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/);
+    expect(week).toContain('Sessions completed 5 (+5) · started, not completed 5 (+5)\nActive members 5 (+5)');
+
+    // One more early end by someone already counted: the count moves, the people behind it do not.
+    clock.advance(1000);
+    const again = await ask(sessions, 'stretch', person(6));
+    await ask(sessions, { kind: 'action', ...button(again, 'guided.done') }, person(6));
+    expect(section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/)).toContain('started, not completed 6 (+6)');
+
+    // The privacy floor applies to it like to every count: four people are not shown.
+    await db.delete(activityEvents).where(and(eq(activityEvents.kind, 'session'), ne(activityEvents.outcome, 'completed'), inArray(activityEvents.userId, await userIds(['U_6', 'U_7']))));
+    expect(section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/)).toContain('started, not completed not enough participants');
   });
 
   it('shows nothing at all for a team smaller than the floor', async () => {
@@ -165,9 +199,9 @@ describeEachDatabase('team stats', (database) => {
     const { readFile } = await import('node:fs/promises');
     const csv = await readFile(file?.type === 'file' ? file.path : '', 'utf8');
     expect(csv.split('\n').slice(0, 3)).toEqual([
-      'iso_week,week_start,members,opted_in,nudges_delivered,done,snoozed,skipped,ignored,completion_rate,on_demand_sessions,active_members,median_streak_days',
-      '2026-W10,2026-03-02,6,5,11,7,not enough participants,not enough participants,not enough participants,0.6364,11,6,2',
-      '2026-W11,2026-03-09,6,5,6,5,0,0,0,0.8333,not enough participants,not enough participants,not enough participants',
+      'iso_week,week_start,members,opted_in,nudges_delivered,done,snoozed,skipped,ignored,completion_rate,sessions_completed,sessions_not_completed,active_members,median_streak_days',
+      '2026-W10,2026-03-02,6,5,11,7,not enough participants,not enough participants,not enough participants,0.6364,11,not enough participants,6,2',
+      '2026-W11,2026-03-09,6,5,6,5,0,0,0,0.8333,not enough participants,0,not enough participants,not enough participants',
     ]);
 
     // The export button re-checks who presses it.
@@ -206,7 +240,7 @@ describeEachDatabase('team stats', (database) => {
     expect(five.summary).toBe('Team participation: #five');
     // Only people Backcare knows are members; p6's weekend sessions are not this team's.
     expect(section(five, /^\*Week 10/)).toContain('Members 5 (±0) · opted in 5 (±0)');
-    expect(section(five, /^\*Week 10/)).toContain('On-demand sessions 9 · active members 5 · median streak 1 day');
+    expect(section(five, /^\*Week 10/)).toContain('Sessions completed 9 · started, not completed 0 (±0)\nActive members 5 · median streak 1 day');
     const unknown = await ask(core({ deps: { teamResolvers: [resolver] } }), '/backcare stats #nope', lead);
     expect(unknown.summary).toBe("I can't find #nope.");
     expect(calls).toEqual(['#five', '#nope']);

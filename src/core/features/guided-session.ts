@@ -4,7 +4,7 @@ import { defineAction, encodeActionValue, type CommandContext, type CoreDeps, ty
 import type { RoutineLibrary } from '../content/library.js';
 import { libraryFor } from '../content/workspace-routines.js';
 import { equipmentNames, kindGroup, routinePlan, sessionSources, type SessionPlan, type SessionSource } from '../content/plans.js';
-import { MAX_ROUTINE_ID } from '../content/schema.js';
+import { deskPlaces, MAX_ROUTINE_ID } from '../content/schema.js';
 import { formatDuration, framesSeconds } from '../pacing.js';
 import { bullets, caution, context, header, reply, text, type Action, type Reply } from '../reply.js';
 import { recordActivity } from '../../db/activity.js';
@@ -182,11 +182,34 @@ const complete = defineAction({
   },
 });
 
+/**
+ * A session counts as completed only when at least half of its planned time was played: "Done" pressed
+ * sooner ends it early, recorded as stopped, so it adds nothing to personal or team figures.
+ */
+export function playedEnough(value: Pick<SessionValue, 'd'>, seconds: number): boolean {
+  return seconds * 2 >= value.d;
+}
+
+async function endedEarly(ctx: CommandContext, value: SessionValue, seconds: number): Promise<Reply> {
+  const title = titleOf(await libraryFor(ctx), value);
+  const message = `Ended after ${formatDuration(seconds)}: not counted as done.`;
+  return reply(message, [
+    text(`*${message}*`),
+    text(
+      `${title.charAt(0).toUpperCase()}${title.slice(1)} counts as done once you have followed at least half of it (about ${formatDuration(Math.ceil(value.d / 2))}). That is fine: come back any time with \`/backcare help\`.`,
+    ),
+  ], { replaceOriginal: true });
+}
+
 const done = defineAction({
   actionId: GUIDED_ACTIONS.done,
   value: sessionValueSchema,
   async run(ctx, value) {
     const seconds = elapsedSeconds(ctx, value);
+    if (!playedEnough(value, seconds)) {
+      await recordSession(ctx, value, 'stopped', seconds);
+      return endedEarly(ctx, value, seconds);
+    }
     await recordSession(ctx, value, 'completed', seconds);
     return howDoYouFeel(ctx, value, seconds);
   },
@@ -211,7 +234,9 @@ const another = defineAction({
     await recordSession(ctx, value, 'skipped', elapsedSeconds(ctx, value));
     const current = library.get(value.r);
     const recent = await recentFor(ctx);
-    const next = current ? library.pick({ kinds: kindGroup(current.kind) }, { avoid: [current.id, ...recent] }) : undefined;
+    // Floor work only after floor work (asked for by `floor` or by id); otherwise the next one is done at the desk too.
+    const places = current?.place === 'floor' ? undefined : deskPlaces;
+    const next = current ? library.pick({ kinds: kindGroup(current.kind), ...(places ? { places } : {}) }, { avoid: [current.id, ...recent] }) : undefined;
     if (!next || next.id === value.r) {
       const message = 'That is the only routine of this sort I have. Try `/backcare routine list` for the others.';
       return reply(message, [text(message)], { replaceOriginal: true });

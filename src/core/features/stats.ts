@@ -63,7 +63,7 @@ const refusal = (): Reply =>
 function chartAlt(label: string, weeks: readonly WeekFigures[]): string {
   const sessions = weeks.map((w) => `${w.isoWeek.slice(5)} ${formatCell('sessions', w.cells.sessions)}`).join(', ');
   const rates = weeks.map((w) => `${w.isoWeek.slice(5)} ${formatCell('completionRate', w.cells.completionRate)}`).join(', ');
-  return `Chart for ${label}. On-demand sessions: ${sessions}. Completion rate: ${rates}.`.slice(0, 2000);
+  return `Chart for ${label}. Sessions completed: ${sessions}. Completion rate: ${rates}.`.slice(0, 2000);
 }
 
 async function renderChart(ctx: CommandContext, title: string, weeks: readonly WeekFigures[], floor: number): Promise<string | null> {

@@ -2,7 +2,7 @@ import { Resvg } from '@resvg/resvg-js';
 import type { WeekFigures } from './privacy.js';
 
 /**
- * The lead's chart: on-demand sessions per week as bars (left axis), completion rate as a line (right
+ * The lead's chart: completed sessions per week as bars (left axis), completion rate as a line (right
  * axis, 0–100%). Built as SVG here (so its geometry can be checked) and rasterised by resvg. A week whose
  * figure is hidden by the privacy floor gets a grey band saying so, never a bar or a point.
  */
@@ -77,7 +77,7 @@ export function chartSvg(weeks: readonly WeekFigures[], options: { title: string
     `<rect width="${width}" height="${height}" fill="${chartColours.background}"/>`,
     text(plot.left, 28, options.title.length > 80 ? `${options.title.slice(0, 79)}…` : options.title, { size: 16, bold: true, fill: '#111827' }),
     `<rect x="${plot.left}" y="40" width="14" height="10" fill="${chartColours.bar}"/>`,
-    text(plot.left + 20, 50, 'on-demand sessions per week (left axis)'),
+    text(plot.left + 20, 50, 'sessions completed per week (left axis)'),
     `<line x1="${plot.left + 300}" y1="45" x2="${plot.left + 322}" y2="45" stroke="${chartColours.line}" stroke-width="3"/>`,
     text(plot.left + 328, 50, 'nudge completion rate (right axis)'),
   ];

@@ -39,7 +39,8 @@ export function weekText(week: WeekFigures): string {
       part(week, 'ignored', 'ignored'),
     ].join(' · '),
     part(week, 'completionRate', 'Completion rate'),
-    [part(week, 'sessions', 'On-demand sessions'), part(week, 'active', 'active members'), part(week, 'medianStreak', 'median streak')].join(' · '),
+    [part(week, 'sessions', 'Sessions completed'), part(week, 'unfinishedSessions', 'started, not completed')].join(' · '),
+    [part(week, 'active', 'Active members'), part(week, 'medianStreak', 'median streak')].join(' · '),
   ].join('\n');
 }
 

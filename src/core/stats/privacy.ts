@@ -19,7 +19,8 @@ export const metrics = [
   { key: 'skipped', label: 'Skipped', csv: 'skipped' },
   { key: 'ignored', label: 'Ignored', csv: 'ignored' },
   { key: 'completionRate', label: 'Completion rate', csv: 'completion_rate' },
-  { key: 'sessions', label: 'On-demand sessions', csv: 'on_demand_sessions' },
+  { key: 'sessions', label: 'Sessions completed', csv: 'sessions_completed' },
+  { key: 'unfinishedSessions', label: 'Sessions started, not completed', csv: 'sessions_not_completed' },
   { key: 'active', label: 'Active members', csv: 'active_members' },
   { key: 'medianStreak', label: 'Median streak', csv: 'median_streak_days' },
 ] as const;
@@ -72,6 +73,7 @@ function weekCells(row: WeekRow, floor: number): Record<MetricKey, Cell> {
     ignored: countCell(row.ignored, row.ignoredPeople, groupOk, floor),
     completionRate,
     sessions: countCell(row.sessions, row.sessionPeople, groupOk, floor),
+    unfinishedSessions: countCell(row.unfinishedSessions, row.unfinishedSessionPeople, groupOk, floor),
     active: countCell(row.active, row.active, groupOk, floor),
     medianStreak,
   };

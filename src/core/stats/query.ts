@@ -31,6 +31,9 @@ export const weekRowSchema = z.object({
   ignoredPeople: count,
   sessions: count,
   sessionPeople: count,
+  /** Sessions started and not completed (stopped, ended early with less than half played, or swapped for another). */
+  unfinishedSessions: count,
+  unfinishedSessionPeople: count,
   active: count,
   medianStreak: z.coerce.number().nonnegative().nullable(),
 });
@@ -67,7 +70,8 @@ export interface TeamWeeksInput {
  *   (preferences keep no history).
  * - nudge counts come from nudge_deliveries (one row per nudge, its final status), grouped by slot.
  * - "did something" = a nudge marked done or a completed on-demand session (activity_events); active
- *   members and streaks are built on it.
+ *   members and streaks are built on it. Sessions started but not completed are counted apart and never
+ *   make anyone active.
  * - streak: consecutive working days (the person's own days, Mon–Fri by default) with something done,
  *   counted back from the week's last day (today for the current week, which stays alive until today ends),
  *   at most STREAK_WINDOW_DAYS back; the median is over that week's active members.
@@ -113,6 +117,19 @@ person_weeks as materialized (
   select date_trunc('week', day)::date as week_start, user_id, sum(sessions) as sessions
   from days where day >= ${window.baselineMonday}::date
   group by 1, 2
+),
+unfinished_person_weeks as (
+  select date_trunc('week', (a.occurred_at at time zone ${tz})::date)::date as week_start, a.user_id, count(*) as sessions
+  from activity_events a
+  where a.workspace_id = ${workspaceId}
+    and a.occurred_at >= ${window.rangeStart.toISOString()}::timestamptz
+    and a.occurred_at < ${window.rangeEnd.toISOString()}::timestamptz
+    and a.kind = 'session' and a.outcome <> 'completed'
+    and (${everyone} or a.user_id in (select id from team))
+  group by 1, 2
+),
+unfinished as (
+  select week_start, sum(sessions) as sessions, count(*) as people from unfinished_person_weeks group by 1
 ),
 did_weeks as (
   select week_start, sum(sessions) as sessions, count(*) filter (where sessions > 0) as session_people, count(*) as active
@@ -184,11 +201,13 @@ select to_char(w.week_start, 'YYYY-MM-DD') as "weekStart",
   coalesce(n.skipped, 0)::int as "skipped", coalesce(n.skipped_people, 0)::int as "skippedPeople",
   coalesce(n.ignored, 0)::int as "ignored", coalesce(n.ignored_people, 0)::int as "ignoredPeople",
   coalesce(dw.sessions, 0)::int as "sessions", coalesce(dw.session_people, 0)::int as "sessionPeople",
+  coalesce(u.sessions, 0)::int as "unfinishedSessions", coalesce(u.people, 0)::int as "unfinishedSessionPeople",
   coalesce(dw.active, 0)::int as "active",
   s.median_streak::float8 as "medianStreak"
 from weeks w
   left join nudges n on n.week_start = w.week_start
   left join did_weeks dw on dw.week_start = w.week_start
+  left join unfinished u on u.week_start = w.week_start
   left join streak_weeks s on s.week_start = w.week_start
 order by w.week_start`;
   return query;
