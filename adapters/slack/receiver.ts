@@ -10,6 +10,11 @@ import { verifySlackSignature } from './verify.js';
 const MAX_BODY_BYTES = 256 * 1024;
 /** Slack waits 3 s; if no listener has answered by then we answer empty so Slack does not show an error or retry. */
 const DEFAULT_ACK_DEADLINE_MS = 2500;
+/**
+ * Slack sends a whole small request at once; a client that trickles headers or a body is not Slack and must not
+ * hold a connection for Node's default of five minutes.
+ */
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export const slackPaths = {
   events: '/slack/events',
@@ -30,6 +35,11 @@ export interface HttpReceiverOptions {
   /** `/healthz` answers 200 when this resolves true. */
   healthy: () => Promise<boolean>;
   ackDeadlineMs?: number;
+  /** Time a client gets to send the request headers, and the whole request (default 10 s each). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Largest request body accepted (default 256 KiB); a larger one gets 413 and the connection is closed. */
+  maxBodyBytes?: number;
   now?: () => number;
   /** Told about each request's processing (which goes on after the ack) so the adapter can wait for it. */
   onWork?: (work: Promise<unknown>) => void;
@@ -57,7 +67,10 @@ export class BackcareHttpReceiver implements Receiver {
   }
 
   start(): Promise<Server> {
-    const server = createServer((req, res) => {
+    const requestTimeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const headersTimeout = Math.min(this.options.headersTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout);
+    // Node checks both timeouts only every connectionsCheckingInterval (30 s by default): check often enough to honour them.
+    const server = createServer({ requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))) }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         this.options.log.error({ event: 'slack.http.failed', err: error }, 'Slack request handling failed');
         if (!res.headersSent) {
@@ -112,10 +125,12 @@ export class BackcareHttpReceiver implements Receiver {
       return;
     }
 
-    const rawBody = await readBody(req);
+    const rawBody = await readBody(req, this.options.maxBodyBytes ?? MAX_BODY_BYTES);
     if (rawBody === null) {
-      res.writeHead(413);
-      res.end();
+      // Stop at the limit: answer, then close the connection rather than read (or buffer) the rest.
+      log.warn({ event: 'slack.http.too_large', path: url.pathname }, 'Slack request body over the limit rejected');
+      res.writeHead(413, { connection: 'close', 'content-type': 'text/plain' });
+      res.end('request body too large', () => req.socket.destroy());
       return;
     }
     const verified = verifySlackSignature({
@@ -199,17 +214,28 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
+/** The body as text, or null as soon as it is over `limit` bytes (declared or received): the rest is never read. */
+function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  const declared = Number(header(req, 'content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    req.pause();
+    return Promise.resolve(null);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks).toString('utf8')));
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      resolve(null);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }
