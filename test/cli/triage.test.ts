@@ -38,10 +38,17 @@ describe('npm run cli -- triage', () => {
     expect(result).toEqual({ code: 0, stdout: '{"outcome":"self_care","reasons":[]}\n', stderr: '' });
   });
 
+  it('stable weakness in an arm or hand means a physiotherapist (the documented npm form)', async () => {
+    const json = '{"pain":3,"weeks":1,"symptoms":["arm_weakness"],"interferes":false,"worsening":false}';
+    const result = await cli('npm', ['run', '--silent', 'cli', '--', 'triage', '--answers', json]);
+    expect(result).toEqual({ code: 0, stdout: '{"outcome":"physio","reasons":["arm_weakness"]}\n', stderr: '' });
+  });
+
   it.concurrent.each([
     [answers({ pain: 7 }), { outcome: 'physio', reasons: ['severe_pain'] }],
     [answers({ pain: 6, weeks: 2.9 }), { outcome: 'self_care', reasons: [] }],
     [answers({ weeks: 3, worsening: true, symptoms: ['radiating'] }), { outcome: 'physio', reasons: ['radiating', 'persistent', 'worsening'] }],
+    [answers({ symptoms: ['radiating', 'arm_weakness', 'arm_numbness'] }), { outcome: 'physio', reasons: ['arm_numbness', 'arm_weakness', 'radiating'] }],
     [answers({ symptoms: ['night_pain', 'fever', 'arm_numbness'] }), { outcome: 'urgent', reasons: ['fever', 'night_pain'] }],
     [answers({ pain: 0, symptoms: ['fever', 'leg_weakness'] }), { outcome: 'emergency', reasons: ['leg_weakness'] }],
   ])('%s → %j', async (json, expected) => {

@@ -23,6 +23,7 @@ const symptomLevels: [string, 'emergency' | 'urgent' | 'physio'][] = [
   ['fragile_trauma', 'urgent'],
   ['progressive_weakness', 'urgent'],
   ['arm_numbness', 'physio'],
+  ['arm_weakness', 'physio'],
   ['radiating', 'physio'],
 ];
 
@@ -50,10 +51,12 @@ describe('triage rules engine', () => {
     ['pain 6 and weeks 2.9 together stay self-care', { pain: 6, weeks: 2.9 }, 'self_care', []],
     [
       'every physio reason at once, listed in rule order',
-      { pain: 7, weeks: 3, interferes: true, worsening: true, symptoms: ['radiating', 'arm_numbness'] },
+      { pain: 7, weeks: 3, interferes: true, worsening: true, symptoms: ['radiating', 'arm_weakness', 'arm_numbness'] },
       'physio',
-      ['arm_numbness', 'radiating', 'severe_pain', 'persistent', 'interferes', 'worsening'],
+      ['arm_numbness', 'arm_weakness', 'radiating', 'severe_pain', 'persistent', 'interferes', 'worsening'],
     ],
+    ['stable weakness in an arm or hand, nothing else', { pain: 3, weeks: 1, symptoms: ['arm_weakness'] }, 'physio', ['arm_weakness']],
+    ['weakness getting worse outranks stable weakness', { symptoms: ['arm_weakness', 'progressive_weakness'] }, 'urgent', ['progressive_weakness']],
     ['a physio symptom with a threshold', { symptoms: ['radiating'], weeks: 4 }, 'physio', ['radiating', 'persistent']],
     [
       'urgent outranks every physio reason, and only urgent reasons are listed',

@@ -211,11 +211,25 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     expect(selfCare).toMatch(/heat|warm/i);
     expect(selfCare).toMatch(/lasts beyond a few weeks/);
     expect(selfCare).toMatch(/gets worse/);
-    expect(selfCare).toMatch(/New symptoms/);
+    expect(selfCare).toMatch(/new symptoms/i);
+    // Weakness, and pain that stops daily life, are reasons to see someone: say so before they happen.
+    expect(selfCare).toContain('Weakness, numbness or tingling appears in an arm or hand');
+    expect(selfCare).toContain('It stops you from working, sleeping or doing daily tasks');
     const physio = replyText(await runFlow(core, noneOfThese, { ...calmDetails, worsening: 'yes' }));
     expect(physio).toContain('It is getting worse');
     expect(physio).toMatch(/more urgent/);
     expect(physio).toMatch(/stop any routine/i);
+  });
+
+  it('stable weakness in an arm or hand, ticked on the screen, ends in physio with it as the reason', async () => {
+    const core = buildTestCore(database().db);
+    const start = await ask(core, '/backcare triage');
+    const physio = fieldOf(start, 'physio');
+    if (physio.kind !== 'multiselect') throw new Error('expected a checklist');
+    expect(physio.options.map((o) => o.value)).toEqual(['arm_numbness', 'arm_weakness', 'radiating', 'none']);
+    const result = await runFlow(core, { ...noneOfThese, physio: ['arm_weakness'] });
+    expect(replyText(result)).toMatch(/Book an appointment with a physiotherapist/);
+    expect(replyText(result)).toContain('Weakness in an arm or hand');
   });
 
   it('with the routine library, suggests fitting routines by id and title: heat first for self-care, only gentle ones for physio', async () => {
