@@ -5,8 +5,12 @@ import {
   GatewayIntentBits,
   GuildMemberRoleManager,
   MessageFlags,
+  MessageType,
   Options,
+  Partials,
   PermissionFlagsBits,
+  Routes,
+  type Message,
   type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -15,6 +19,7 @@ import {
   type RESTOptions,
   type StringSelectMenuInteraction,
 } from 'discord.js';
+import { readFile } from 'node:fs/promises';
 import { and, desc, eq, inArray, like, not, sql } from 'drizzle-orm';
 import type { Logger } from '../../src/config/logger.js';
 import type { Adapter } from '../../src/core/adapter.js';
@@ -23,13 +28,13 @@ import { caution, context, reply as makeReply, text, type Block, type FormField,
 import type { Actor, CoreInput } from '../../src/core/request.js';
 import type { Core } from '../../src/core/router.js';
 import { loadPreferencesRow } from '../../src/db/preferences.js';
-import { auditLog, discordGuildSettings, preferences, users, workspaces } from '../../src/db/schema.js';
+import { auditLog, discordGuildSettings, preferences, processedEvents, users, workspaces } from '../../src/db/schema.js';
 import { ensureWorkspace, findUser, findWorkspace } from '../../src/db/users.js';
 import { LEAD_ROLE_SUBCOMMAND, subcommandSpecs, type SubcommandSpec } from './commands.js';
 import { ActionRefs, decodeCustomId, type MessageContext } from './custom-id.js';
 import { FormDrafts, initialValues, modalFor, pageMessage, steps, type Draft, type FormValues } from './forms.js';
 import { LiveSessions, type LiveOptions } from './live.js';
-import { actorFrom, commandText, parseCommandOptions, timezoneSuggestions, type ActorFacts, type OptionValues } from './parse.js';
+import { actorFrom, commandText, dmCommandText, parseCommandOptions, timezoneSuggestions, type ActorFacts, type OptionValues } from './parse.js';
 import { REF_OPTION_PREFIX, isPersonal, renderActions, renderEmbed, renderMessage, type DiscordMessage } from './render.js';
 import { createDiscordSender, DMS_CLOSED_REASON, type DiscordSender } from './sender.js';
 import { createDiscordTeamResolver } from './team-resolver.js';
@@ -100,9 +105,12 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   const drafts = new FormDrafts();
 
   const client = new Client({
-    // Guilds: joins and leaves; GuildVoiceStates (not privileged): who is in a call, so no nudge then.
+    // Guilds: joins and leaves; GuildVoiceStates (not privileged): who is in a call, so no nudge then;
+    // DirectMessages: messages typed to Backcare in a DM (a DM's text needs no MessageContent intent).
     // Interactions need no intent; nothing privileged.
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildVoiceStates],
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildVoiceStates, GatewayIntentBits.DirectMessages],
+    // DM channels are not cached before their first message arrives; without this partial discord.js drops it.
+    partials: [Partials.Channel],
     // Large servers must not grow memory: Backcare never reads messages, members or presences from the cache.
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
@@ -546,6 +554,43 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     await interaction.respond([]);
   }
 
+  // ---- messages typed in a DM ------------------------------------------------------------------------
+
+  /**
+   * A message typed to Backcare in a DM is a command, with or without `/backcare`; empty or unknown gets help.
+   * Forms and live sessions need an interaction on Discord, so those answers point to the slash command.
+   */
+  async function onDirectMessage(message: Message): Promise<void> {
+    // Bots (Backcare included), server messages and system messages (pins, calls) are not someone asking.
+    if (message.author.bot || message.system || message.guildId !== null || message.type !== MessageType.Default) return;
+    // A gateway resume can replay an event: each message is answered once, across replicas too.
+    const first = await db.insert(processedEvents).values({ key: `discord:message:${message.id}` }).onConflictDoNothing().returning({ key: processedEvents.key });
+    if (first.length === 0) return;
+    const facts: ActorFacts = {
+      userId: message.author.id,
+      displayName: message.author.globalName ?? message.author.username,
+      guildId: await homeGuild(message.author.id),
+      manageGuild: false,
+      isLead: false,
+    };
+    const actor = actorFrom(facts);
+    const typed = dmCommandText(message.content);
+    log.info({ event: 'discord.dm_command' }, 'direct message taken as a command');
+    let result = await withPauseNote(actor, await ask(actor, { kind: 'command', text: typed }));
+    if (result.form) {
+      const hint = `${result.form.title} opens as a form, which Discord only opens from a slash command: use \`/backcare ${typed}\` instead.`;
+      result = makeReply(hint, [text(hint)]);
+    } else if (result.sequence) {
+      // The steps as text; a live, timed session needs the slash command.
+      const { sequence, ...rest } = result;
+      result = { ...rest, blocks: [...rest.blocks, ...sequence.staticBlocks, context(`For a live, timed session use \`/backcare ${typed}\`.`)], actions: [] };
+    }
+    const encoding = { ctx: facts.guildId && /^\d+$/.test(facts.guildId) ? { guildId: facts.guildId } : {}, refs };
+    const { files, dropped: _dropped, flags: _flags, ...body } = renderMessage(result, encoding);
+    const attachments = await Promise.all((files ?? []).map(async (f) => ({ name: f.name, data: await readFile(f.attachment) })));
+    await client.rest.post(Routes.channelMessages(message.channelId), { body, ...(attachments.length > 0 ? { files: attachments } : {}) });
+  }
+
   // ---- guilds ----------------------------------------------------------------------------------------
 
   /** Removed from a server: no more nudges for its people; their data stays until they or an admin delete it. */
@@ -610,6 +655,9 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     if (attached) return;
     attached = true;
     client.on(Events.InteractionCreate, (interaction) => track(onInteraction(interaction)));
+    client.on(Events.MessageCreate, (message) =>
+      track(onDirectMessage(message).catch((error: unknown) => log.error({ event: 'discord.dm_failed', err: error }, 'direct message not answered'))),
+    );
     client.on(Events.GuildDelete, (guild) =>
       track(onGuildDelete(guild.id).catch((error: unknown) => log.error({ event: 'discord.guild_delete_failed', err: error }, 'guildDelete failed'))),
     );

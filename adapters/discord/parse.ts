@@ -98,6 +98,16 @@ export function commandText(spec: SubcommandSpec, values: OptionValues): string 
   return parts.join(' ');
 }
 
+/** A DM's text as the core's command: the words after an optional `/backcare` (or `backcare`) and a mention of the bot. */
+export function dmCommandText(content: string): string {
+  return content
+    .trim()
+    .replace(/^<@!?\d{15,21}>\s*/, '')
+    .replace(/^\/?backcare(?=\s|$)\s*/i, '')
+    .trim()
+    .slice(0, 2000);
+}
+
 /** What the adapter knows about the person pressing or typing. */
 export interface ActorFacts {
   userId: string;

@@ -18,8 +18,11 @@ import {
   blockActionsSchema,
   blockSuggestionSchema,
   commandInput,
+  dmCommandText,
   eventCallbackSchema,
   formValues,
+  imMessageSchema,
+  MAX_DM_COMMAND,
   parseModalMetadata,
   slashCommandSchema,
   tokensRevokedSchema,
@@ -529,6 +532,35 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     if (!parsed.success || !envelope.success || (parsed.data.tab !== undefined && parsed.data.tab !== 'home')) return;
     const teamId = envelope.data.team_id;
     track(async () => publishHome(client, await resolveActor(client, teamId, parsed.data.user)));
+  });
+
+  // A message typed in Backcare's Messages tab is a command, with or without `/backcare`. Re-deliveries are
+  // dropped by the processed-events check above; edits, deletions and bots' messages (ours too) are ignored.
+  app.event('message', async ({ event, body, client }) => {
+    const parsed = imMessageSchema.safeParse(event);
+    const envelope = eventCallbackSchema.safeParse(body);
+    if (!parsed.success || !envelope.success) return;
+    const message = parsed.data;
+    if (message.subtype !== undefined || message.bot_id !== undefined || message.app_id !== undefined || !message.user) return;
+    const teamId = envelope.data.team_id;
+    const userId = message.user;
+    track(async () => {
+      const actor = await resolveActor(client, teamId, userId);
+      // The event names the DM: no conversations.open is needed to answer in it.
+      dmChannels.set(`${teamId}:${userId}`, message.channel);
+      const target: ReplyTarget = { actor, client, channelId: message.channel, source: 'command' };
+      const say = (line: string) => {
+        const answer: Reply = { summary: line, blocks: [{ type: 'text', text: line }], actions: [], visibility: 'dm' };
+        return postToDm(target, renderMessage(answer), answer);
+      };
+      if (message.text.length > MAX_DM_COMMAND) return say('That message is too long to be a Backcare command. Send `help` to see what I can do.');
+      const text = dmCommandText(message.text);
+      log.info({ event: 'slack.dm_command' }, 'direct message taken as a command');
+      const reply = await handle(actor, { kind: 'command', text });
+      // Slack opens a modal only from a slash command or a button, never from a typed message.
+      if (reply.form) return say(`${reply.form.title} opens as a form, which Slack only opens from a slash command: send \`/backcare ${text}\` instead.`);
+      await deliver(target, reply);
+    });
   });
 
   app.event('app_uninstalled', async ({ body }) => {

@@ -98,6 +98,35 @@ export const appHomeOpenedSchema = z.looseObject({
   tab: z.string().optional(),
 });
 
+/** A message someone typed to Backcare in its Messages tab (event `message.im`). */
+export const imMessageSchema = z.looseObject({
+  type: z.literal('message'),
+  channel_type: z.literal('im'),
+  channel: id,
+  text: z.string().max(40_000).default(''),
+  /** Absent on some subtypes (edits, deletions); those are not someone typing. */
+  user: id.optional(),
+  subtype: z.string().optional(),
+  bot_id: z.string().optional(),
+  app_id: z.string().optional(),
+});
+export type ImMessage = z.infer<typeof imMessageSchema>;
+
+/** The longest direct message read as a command (a slash command's text is capped the same way). */
+export const MAX_DM_COMMAND = 2000;
+
+/**
+ * A typed DM as the core's command text: the words after an optional `/backcare` (or `backcare`) and an optional
+ * mention of the bot; nothing left means `help`, which the core answers for an empty command.
+ */
+export function dmCommandText(text: string): string {
+  return normalizeMentions(text)
+    .trim()
+    .replace(/^<@[UW][A-Z0-9]{2,30}>\s*/, '')
+    .replace(/^\/?backcare(?=\s|$)\s*/i, '')
+    .trim();
+}
+
 export const tokensRevokedSchema = z.looseObject({
   type: z.literal('tokens_revoked'),
   tokens: z.looseObject({ bot: z.array(z.string()).optional(), oauth: z.array(z.string()).optional() }),

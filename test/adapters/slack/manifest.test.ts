@@ -43,7 +43,7 @@ describe('Slack app manifest', () => {
     });
     expect(m.oauth_config.redirect_urls).toEqual(['https://backcare.example.org/slack/oauth_redirect']);
     expect([...m.oauth_config.scopes.bot].sort()).toEqual([...botScopes].sort());
-    expect(m.settings.event_subscriptions.bot_events.sort()).toEqual(['app_home_opened', 'app_uninstalled', 'tokens_revoked']);
+    expect(m.settings.event_subscriptions.bot_events.sort()).toEqual(['app_home_opened', 'app_uninstalled', 'message.im', 'tokens_revoked']);
     expect(m.features.app_home).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: true, messages_tab_read_only_enabled: false });
     expect(m.settings.socket_mode_enabled).toBe(false);
   });
