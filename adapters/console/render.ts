@@ -1,3 +1,5 @@
+import { describeFormErrors } from '../../src/core/form-errors.js';
+import { canonicalTimezone } from '../../src/core/preferences.js';
 import type { Action, Block, Form, FormField, Reply } from '../../src/core/reply.js';
 
 export interface ConsoleStyle {
@@ -80,11 +82,23 @@ export function renderReply(reply: Reply, style: ConsoleStyle): { text: string; 
   const choices = choicesFor(reply.actions);
   const parts = [renderBlocks(reply.blocks, style)];
   if (reply.formErrors) {
-    parts.push(Object.entries(reply.formErrors).map(([field, message]) => `  ✗ ${field}: ${message}`).join('\n'));
+    // Every problem at once, in the form's order, each named by the label the person was asked with.
+    const order = (id: string) => {
+      const index = reply.form?.fields.findIndex((f) => f.id === id) ?? -1;
+      return index < 0 ? Number.MAX_SAFE_INTEGER : index;
+    };
+    const sorted = Object.fromEntries(Object.entries(reply.formErrors).sort(([a], [b]) => order(a) - order(b)));
+    parts.push(describeFormErrors(reply.form, sorted).map((line) => `  ✗ ${line}`).join('\n'));
   }
   const rendered = renderChoices(choices, style);
   if (rendered) parts.push(rendered);
   return { text: parts.filter(Boolean).join('\n'), choices };
+}
+
+/** "(now: …)" when there is a value to keep; otherwise whether Enter may leave it empty. */
+function currentNote(field: FormField, current: string): string {
+  if (current) return ` (now: ${current})`;
+  return field.optional ? ' (optional: press Enter to leave it empty)' : '';
 }
 
 /** The prompt for one form field, with its current value as the default. */
@@ -94,43 +108,79 @@ export function fieldPrompt(field: FormField): string {
     case 'select': {
       const options = field.options.map((o, i) => `${i + 1} ${o.label}`).join(', ');
       const current = field.options.find((o) => o.value === field.initial)?.label ?? '';
-      return `${field.label} [${options}]${hint} (now: ${current || 'none'}): `;
+      return `${field.label} [${options}]${hint}${currentNote(field, current)}: `;
     }
     case 'multiselect': {
       const options = field.options.map((o, i) => `${i + 1} ${o.label}`).join(', ');
       const current = (field.initial ?? []).join(',');
-      return `${field.label}, numbers or codes separated by commas [${options}]${hint} (now: ${current || 'none'}): `;
+      return `${field.label}, numbers or codes separated by commas [${options}]${hint}${currentNote(field, current)}: `;
     }
     default:
-      return `${field.label}${hint} (now: ${field.initial || 'none'}): `;
+      return `${field.label}${hint}${currentNote(field, field.initial ?? '')}: `;
   }
 }
 
+/** Longest answer the console passes on for a field that declares no limit (the core refuses longer values). */
+export const MAX_ANSWER_LENGTH = 3000;
+const MAX_TIMEZONE_LENGTH = 100;
+
+/** "choose 1–3", or with a single option "type 1 to choose it". */
+function chooseFrom(count: number): string {
+  return count === 1 ? 'type 1 to choose it' : `choose a number from 1 to ${count}`;
+}
+
 /**
- * Turns what the person typed into a form value. Empty keeps the default; numbers pick options.
- * Returns an error message for numbers that pick nothing; everything else is left to the core to validate.
+ * Turns what the person typed into a form value, checking it at once against the field's declared constraints
+ * (options, time format, number range, length, a known timezone) so a wrong answer is asked again on the spot.
+ * Empty keeps the current value; a required field with none must be answered. Cross-field rules stay with the core.
  */
 export function parseFieldAnswer(field: FormField, typed: string): { value: string | string[] } | { error: string } {
   const answer = typed.trim();
+  const needed = { error: 'this one needs an answer' };
   switch (field.kind) {
     case 'select': {
-      if (answer === '') return { value: field.initial ?? '' };
+      if (answer === '') return field.initial || field.optional ? { value: field.initial ?? '' } : needed;
       const pick = pickOption(field.options, answer);
-      return pick === null ? { error: `choose 1–${field.options.length}` } : { value: pick };
+      return pick === null ? { error: chooseFrom(field.options.length) } : { value: pick };
     }
     case 'multiselect': {
-      if (answer === '') return { value: field.initial ?? [] };
+      if (answer === '') return (field.initial ?? []).length > 0 || field.optional ? { value: field.initial ?? [] } : needed;
       const values: string[] = [];
       for (const part of answer.split(/[\s,]+/).filter(Boolean)) {
         const pick = pickOption(field.options, part);
-        if (pick === null) return { error: `"${part}" is not one of 1–${field.options.length}` };
+        if (pick === null) return { error: `"${part}" is not one of the choices: ${chooseFrom(field.options.length)}` };
         values.push(pick);
       }
       return { value: values };
     }
-    default:
-      if (answer === '') return { value: field.initial ?? '' };
+    default: {
+      if (answer === '') return field.initial || field.optional ? { value: field.initial ?? '' } : needed;
       if (answer === '-' && field.optional) return { value: '' };
+      const limit = field.kind === 'text' ? (field.maxLength ?? MAX_ANSWER_LENGTH) : field.kind === 'timezone' ? MAX_TIMEZONE_LENGTH : MAX_ANSWER_LENGTH;
+      if (answer.length > limit) return { error: `that answer is too long: at most ${limit} characters (it had ${answer.length})` };
+      return checkValue(field, answer);
+    }
+  }
+}
+
+function checkValue(field: FormField, answer: string): { value: string } | { error: string } {
+  switch (field.kind) {
+    case 'time': {
+      // 9:05 is 09:05; the core stores exactly HH:MM.
+      const time = /^\d:\d\d$/.test(answer) ? `0${answer}` : answer;
+      return /^([01]\d|2[0-3]):[0-5]\d$/.test(time) ? { value: time } : { error: 'use 24-hour HH:MM, from 00:00 to 23:59' };
+    }
+    case 'timezone':
+      return canonicalTimezone(answer) ? { value: answer } : { error: 'that is not a timezone I know; use a name like Europe/London or America/New_York' };
+    case 'number': {
+      // A decimal comma (2,5) is a decimal point to many people; the core reads both.
+      const number = /^-?\d+(?:[.,]\d+)?$/.test(answer) ? Number(answer.replace(',', '.')) : Number.NaN;
+      const range = field.min !== undefined && field.max !== undefined ? ` from ${field.min} to ${field.max}` : field.min !== undefined ? ` of at least ${field.min}` : field.max !== undefined ? ` of at most ${field.max}` : '';
+      if (Number.isNaN(number)) return { error: `type a number${range}` };
+      if ((field.min !== undefined && number < field.min) || (field.max !== undefined && number > field.max)) return { error: `type a number${range}` };
+      return { value: answer };
+    }
+    default:
       return { value: answer };
   }
 }

@@ -9,7 +9,8 @@ import {
   type APIStringSelectComponent,
 } from 'discord.js';
 import path from 'node:path';
-import { limits, type Action, type Block, type Reply } from '../../src/core/reply.js';
+import { fieldLabel } from '../../src/core/form-errors.js';
+import { limits, type Action, type Block, type Form, type Reply } from '../../src/core/reply.js';
 import { encodeCustomId, fitsCustomId, type ActionRefs, type MessageContext } from './custom-id.js';
 
 /** Discord limits beyond those the core knows (discord.com/developers/docs/resources/message#embed-object-embed-limits). */
@@ -71,7 +72,7 @@ export interface RenderedEmbed {
 }
 
 /** Blocks as one embed: a leading header becomes the title, fields become embed fields, the first image is shown. */
-export function renderEmbed(blocks: readonly Block[], formErrors?: Record<string, string>): RenderedEmbed {
+export function renderEmbed(blocks: readonly Block[], formErrors?: Record<string, string>, form?: Pick<Form, 'fields'>): RenderedEmbed {
   const embed: APIEmbed = { color: blocks.some((b) => b.type === 'caution') ? CAUTION_COLOUR : CARE_COLOUR };
   const files: RenderedEmbed['files'] = [];
   const rest = [...blocks];
@@ -105,7 +106,15 @@ export function renderEmbed(blocks: readonly Block[], formErrors?: Record<string
     }
   }
   if (formErrors && Object.keys(formErrors).length > 0) {
-    lines.push(Object.entries(formErrors).map(([field, message]) => `❌ **${field}**: ${message}`).join('\n'));
+    // Named by the label the person saw, never the internal field id.
+    lines.push(
+      Object.entries(formErrors)
+        .map(([field, message]) => {
+          const label = fieldLabel(form, field);
+          return label ? `❌ **${label}**: ${message}` : `❌ ${message}`;
+        })
+        .join('\n'),
+    );
   }
   const description = lines.join('\n\n');
   // An embed holds 6,000 characters in all: fields give way first, so some of the description always shows.
@@ -193,8 +202,8 @@ export interface DiscordMessage {
 }
 
 /** A reply (without its form or sequence, which the adapter plays) as a Discord message body. */
-export function renderMessage(reply: Pick<Reply, 'blocks' | 'actions' | 'summary' | 'formErrors'>, encoding: ActionEncoding, options: { ephemeral?: boolean } = {}): DiscordMessage & { dropped: number } {
-  const { embed, files } = renderEmbed(reply.blocks, reply.formErrors);
+export function renderMessage(reply: Pick<Reply, 'blocks' | 'actions' | 'summary' | 'formErrors' | 'form'>, encoding: ActionEncoding, options: { ephemeral?: boolean } = {}): DiscordMessage & { dropped: number } {
+  const { embed, files } = renderEmbed(reply.blocks, reply.formErrors, reply.form);
   const { rows, dropped } = renderActions(reply.actions, encoding);
   const message: DiscordMessage & { dropped: number } = { embeds: embed ? [embed] : [], components: rows, dropped };
   // An embed carries the text; without one, the summary is the message.

@@ -130,13 +130,19 @@ export const preferencesSchema = z
     maxPerDay: maxPerDaySchema.nullable().optional(),
   })
   .superRefine((prefs, ctx) => {
-    if (prefs.start === prefs.end) {
-      ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must differ from start (an end before start means past midnight)' });
-    }
-    if (prefs.delivery === 'channel' && !prefs.channelId) {
-      ctx.addIssue({ code: 'custom', path: ['channelId'], message: 'name the team channel to post nudges in' });
-    }
+    for (const conflict of preferenceConflicts(prefs)) ctx.addIssue({ code: 'custom', path: [conflict.field], message: conflict.message });
   });
+
+/**
+ * Rules between fields. Kept apart so a form can check them even when another field is wrong (zod skips a
+ * refinement once the object has issues, which hid a missing channel behind a bad timezone).
+ */
+export function preferenceConflicts(prefs: { start: string; end: string; delivery: string; channelId: string | null }): { field: 'end' | 'channelId'; message: string }[] {
+  const conflicts: { field: 'end' | 'channelId'; message: string }[] = [];
+  if (prefs.start === prefs.end) conflicts.push({ field: 'end', message: 'end must differ from start (an end before start means past midnight)' });
+  if (prefs.delivery === 'channel' && !prefs.channelId) conflicts.push({ field: 'channelId', message: 'name the team channel to post nudges in' });
+  return conflicts;
+}
 
 export type Preferences = z.infer<typeof preferencesSchema>;
 

@@ -2,11 +2,13 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Queryable } from '../db/client.js';
 import { loadPreferences, savePreferences } from '../db/preferences.js';
+import { lookup } from './lookup.js';
 import {
   dayHoursSchema,
   defaultPreferences,
   deliveryPlaces,
   nudgeKinds,
+  preferenceConflicts,
   preferencesSchema,
   weekdayNames,
   weekdays,
@@ -85,7 +87,7 @@ export type HoursText = { ok: true; hours: WeeklyHours; off: Weekday[] } | { ok:
 function dayNamed(word: string): Weekday | undefined {
   const lower = word.toLowerCase();
   const extra: Record<string, Weekday> = { tues: 'tue', thur: 'thu', thurs: 'thu' };
-  return extra[lower] ?? weekdays.find((d) => lower === d || lower === weekdayNames[d].toLowerCase());
+  return lookup(extra, lower) ?? weekdays.find((d) => lower === d || lower === weekdayNames[d].toLowerCase());
 }
 
 export function parseHoursText(input: string): HoursText {
@@ -151,17 +153,28 @@ function pauseUntil(choice: PauseChoice, now: Date, timezone: string, current: D
   }
 }
 
-/** Validates a settings submission against the person's current preferences; errors are per form field. */
+/**
+ * Validates a settings submission against the person's current preferences; errors are per form field, and every
+ * field is checked even when another one is wrong, so the person sees all the problems in one go.
+ */
 export function applySettingsForm(current: Preferences, values: Record<string, string | string[]>, now: Date): SettingsFormResult {
-  const form = settingsFormSchema.safeParse(values);
-  if (!form.success) return { ok: false, errors: fieldErrors(form.error) };
-  const { pause, hours: hoursText, maxPerDay, ...rest } = form.data;
-  let weekly: Pick<Preferences, 'days' | 'hours'> = { days: rest.days as Weekday[], hours: current.hours ?? null };
-  if (hoursText !== undefined) {
-    const applied = applyHoursText(rest.days as Weekday[], hoursText);
-    if (!applied.ok) return { ok: false, errors: { hours: applied.error } };
-    weekly = applied.weekly;
+  const errors: Record<string, string> = {};
+  const data: Partial<z.output<typeof settingsFormSchema>> = {};
+  const shape = settingsFormSchema.shape;
+  for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
+    const parsed = shape[key].safeParse(Object.hasOwn(values, key) ? values[key] : undefined);
+    if (parsed.success) (data as Record<string, unknown>)[key] = parsed.data;
+    else errors[key] = parsed.error.issues[0]?.message ?? 'this answer is not valid';
   }
+  const { pause = 'keep', hours: hoursText, maxPerDay, ...rest } = data;
+  const days = (rest.days ?? current.days) as Weekday[];
+  let weekly: Pick<Preferences, 'days' | 'hours'> = { days, hours: current.hours ?? null };
+  if (hoursText !== undefined) {
+    const applied = applyHoursText(days, hoursText);
+    if (applied.ok) weekly = applied.weekly;
+    else errors.hours = applied.error;
+  }
+  const optedIn = rest.optedIn ?? current.optedIn;
   const candidate = {
     ...current,
     ...rest,
@@ -169,10 +182,13 @@ export function applySettingsForm(current: Preferences, values: Record<string, s
     ...(maxPerDay !== undefined ? { maxPerDay } : {}),
     snoozedUntil: pauseUntil(pause, now, current.timezone, current.snoozedUntil),
     // Saving settings by hand is how someone resumes after a pause they were told about.
-    pausedReason: rest.optedIn ? null : current.pausedReason,
+    pausedReason: optedIn ? null : current.pausedReason,
   };
   const parsed = preferencesSchema.safeParse(candidate);
-  if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
+  // The whole-record checks (ranges, the timezone, a channel for channel delivery) add what the form checks did not.
+  if (!parsed.success) for (const [field, message] of Object.entries(fieldErrors(parsed.error))) errors[field] ??= message;
+  for (const conflict of preferenceConflicts(candidate)) errors[conflict.field] ??= conflict.message;
+  if (Object.keys(errors).length > 0 || !parsed.success) return { ok: false, errors: Object.keys(errors).length > 0 ? errors : { form: 'those settings are not valid' } };
   return { ok: true, prefs: parsed.data };
 }
 

@@ -68,6 +68,31 @@ describeEachDatabase('settings and forget-me', (database) => {
     expect(rows[0]).toMatchObject({ timezone: 'Europe/London', everyMinutes: 45, startTime: '08:30' });
   });
 
+  it('reports every problem of the form at once: a bad minutes value no longer hides the timezone, the start and the channel', async () => {
+    const core = buildTestCore(database().db);
+    const slack = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'U1' });
+    const bad = await ask(
+      core,
+      { kind: 'submit', formId: 'settings', values: { ...validForm, everyMinutes: 'ten', timezone: 'Mars/Olympus', start: '25:00', delivery: 'channel', channelId: '' } },
+      slack,
+    );
+    expect(Object.keys(bad.formErrors ?? {}).sort()).toEqual(['channelId', 'everyMinutes', 'start', 'timezone']);
+    // The console names them by label; nothing is "highlighted" there.
+    expect(bad.summary).not.toMatch(/highlighted/);
+    expect(bad.summary).toContain('Minutes between nudges: interval must be a whole number of minutes');
+    expect(bad.summary).toContain('Team channel (if posting to a channel): name the team channel');
+    expect(bad.summary).not.toMatch(/everyMinutes|channelId/);
+    expect(await database().db.select().from(preferences)).toHaveLength(0);
+  });
+
+  it('the hours form reports bad hours and a bad daily maximum together', async () => {
+    const core = buildTestCore(database().db);
+    const bad = await ask(core, { kind: 'submit', formId: 'hours', values: { hours: 'fri 9 to 5', maxPerDay: '99' } });
+    expect(Object.keys(bad.formErrors ?? {}).sort()).toEqual(['hours', 'maxPerDay']);
+    expect(bad.summary).toContain('Most nudges a day: the daily maximum must be at most 48');
+    expect(bad.summary).not.toMatch(/highlighted|maxPerDay/);
+  });
+
   it('turns nudges on and off with the quick commands', async () => {
     const core = buildTestCore(database().db);
     const on = await ask(core, '/backcare settings on');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineAction, defineCommand, defineForm, type CommandContext, type Feature } from '../command.js';
 import { DEFAULT_MAX_PER_DAY, describeDays, maxPerDaySchema, preferencesSchema, type Preferences } from '../preferences.js';
 import { context, header, reply, text, type Form, type Reply } from '../reply.js';
+import { formErrorsReply } from '../form-errors.js';
 import { applyHoursText, currentPreferences, formatHoursText, storePreferences } from '../settings-service.js';
 
 /**
@@ -69,20 +70,22 @@ async function load(ctx: CommandContext): Promise<{ userId: number; prefs: Prefe
 
 type Applied = { ok: true; prefs: Preferences } | { ok: false; errors: Record<string, string> };
 
-/** Per-day hours text and/or the daily maximum applied to the current preferences, validated as a whole. */
+/** Per-day hours text and/or the daily maximum applied to the current preferences, validated as a whole (every problem at once). */
 function apply(current: Preferences, changes: { hours?: string; maxPerDay?: string }): Applied {
   let next: Preferences = current;
+  const errors: Record<string, string> = {};
   if (changes.hours !== undefined) {
     const applied = applyHoursText(current.days, changes.hours);
-    if (!applied.ok) return { ok: false, errors: { hours: applied.error } };
-    next = { ...next, ...applied.weekly };
+    if (applied.ok) next = { ...next, ...applied.weekly };
+    else errors.hours = applied.error;
   }
   if (changes.maxPerDay !== undefined) {
     const trimmed = changes.maxPerDay.trim();
     const max = /^\d+$/.test(trimmed) ? maxPerDaySchema.safeParse(Number(trimmed)) : null;
-    if (!max?.success) return { ok: false, errors: { maxPerDay: max?.error.issues[0]?.message ?? 'the daily maximum must be a whole number' } };
-    next = { ...next, maxPerDay: max.data };
+    if (max?.success) next = { ...next, maxPerDay: max.data };
+    else errors.maxPerDay = max?.error.issues[0]?.message ?? 'the daily maximum must be a whole number';
   }
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
   const parsed = preferencesSchema.safeParse(next);
   if (!parsed.success) {
     // "sat off" on someone who only works Saturdays leaves no working day: that is the hours field's doing.
@@ -137,7 +140,7 @@ const hoursSubmit = defineForm({
       : { ok: false, errors: { hours: 'answer with text' } };
     if (!result.ok) {
       ctx.log.info({ event: 'hours.invalid', fields: Object.keys(result.errors) }, 'hours form had errors');
-      return { ...reply('Please fix the highlighted fields.', [text('Some settings need another look:')]), form: hoursForm(prefs), formErrors: result.errors };
+      return formErrorsReply(hoursForm(prefs), result.errors, 'Some settings need another look:');
     }
     return saveAndShow(ctx, userId, result.prefs);
   },

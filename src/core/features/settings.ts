@@ -10,7 +10,8 @@ import {
   weekdays,
   type Preferences,
 } from '../preferences.js';
-import { context, header, reply, text, yesNoOptions, type Form, type Reply } from '../reply.js';
+import { context, header, reply, yesNoOptions, type Form, type Reply } from '../reply.js';
+import { formErrorsReply } from '../form-errors.js';
 import { applySettingsForm, currentPreferences, formatHoursText, storePreferences } from '../settings-service.js';
 
 export const SETTINGS_FORM = 'settings';
@@ -171,11 +172,7 @@ const settingsSubmit = defineForm({
     const result = applySettingsForm(prefs, values, ctx.now());
     if (!result.ok) {
       ctx.log.info({ event: 'settings.invalid', fields: Object.keys(result.errors) }, 'settings form had errors');
-      return {
-        ...reply('Please fix the highlighted fields.', [text('Some settings need another look:')]),
-        form: settingsForm(prefs),
-        formErrors: result.errors,
-      };
+      return formErrorsReply(settingsForm(prefs), result.errors, 'Some settings need another look:');
     }
     await storePreferences(ctx.db, userId, result.prefs, ctx.now(), ctx.deps.nextSlot);
     return settingsReply(result.prefs, ctx.now(), 'Saved. Your Backcare settings');

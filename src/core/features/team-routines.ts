@@ -16,6 +16,7 @@ import {
 import { libraryFor, WorkspaceRoutineLibrary } from '../content/workspace-routines.js';
 import { bullets, context, header, reply, text, type Form, type Reply } from '../reply.js';
 import { isLead } from '../stats/leads.js';
+import { formErrorsReply } from '../form-errors.js';
 import { countTeamRoutines, deleteTeamRoutine, insertTeamRoutines, TeamRoutineConflict } from '../../db/team-routines.js';
 import { findWorkspace } from '../../db/users.js';
 
@@ -144,13 +145,13 @@ const addSubmit = defineForm({
     const checked = validateTeamRoutine(routineFromForm(values));
     if (!checked.ok) {
       ctx.log.info({ event: 'team_routines.invalid', fields: checked.issues.map((i) => String(i.path[0] ?? '')) }, 'team routine form had errors');
-      return { ...say('Please fix the highlighted fields.'), form: addRoutineForm(values), formErrors: formErrorsOf(checked.issues) };
+      return formErrorsReply(addRoutineForm(values), formErrorsOf(checked.issues) as Record<string, string>);
     }
     const { workspace } = await ctx.ensureUser();
     const allowed = await checkAdd(ctx, workspace.id, [checked.routine]);
     const stored = allowed.ok ? await store(ctx, workspace.id, [checked.routine], 'form') : allowed;
     if (!stored.ok) {
-      if (stored.field) return { ...say('Please fix the highlighted fields.'), form: addRoutineForm(values), formErrors: { [stored.field]: stored.message } };
+      if (stored.field) return formErrorsReply(addRoutineForm(values), { [stored.field]: stored.message });
       return say(stored.message);
     }
     return addedReply([checked.routine]);

@@ -19,11 +19,12 @@ describe('console adapter end to end (child process, piped stdin)', () => {
     expect(result.stderr).toContain('starting adapters: console');
   }, 90_000);
 
-  it('edits settings field by field, re-asks a bad field, saves, and keeps them across restarts', async () => {
+  it('edits settings field by field, re-asks a bad field at once, saves, and keeps them across restarts', async () => {
     const input = [
       'settings edit',
       '1', // nudges: yes
-      'Europe/Londn', // a typo: asked again after submit
+      'Europe/Londn', // a typo: refused and asked again at once
+      'Europe/London',
       '1,2,3,4', // Mon–Thu
       '08:30',
       '', // end: keep 17:00
@@ -32,13 +33,12 @@ describe('console adapter end to end (child process, piped stdin)', () => {
       '', // delivery: keep
       '', // channel: keep empty
       '', // quiet time: keep
-      'Europe/London', // the re-asked timezone
       '',
     ].join('\n');
     const first = await runBot(input, { BACKCARE_DATA_DIR: data.dir });
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('Send me desk-break nudges [1 Yes, 2 No] (now: No): ');
-    expect(first.stdout).toContain('✗ timezone: "Europe/Londn" is not a timezone I know');
+    expect(first.stdout).toContain('✗ that is not a timezone I know; use a name like Europe/London or America/New_York\nTimezone');
     expect(first.stdout).toContain('== Saved. Your Backcare settings ==');
 
     const second = await runBot('me\n', { BACKCARE_DATA_DIR: data.dir });

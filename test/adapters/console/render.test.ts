@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { choicesFor, fieldPrompt, parseFieldAnswer, renderReply } from '../../../adapters/console/render.js';
-import type { FormField, Reply } from '../../../src/core/reply.js';
+import type { Form, FormField, Reply } from '../../../src/core/reply.js';
 
 const plain = { ansi: false };
 
@@ -57,9 +57,20 @@ describe('console renderer', () => {
     expect(renderReply(sample, plain).text).not.toContain('\x1b[');
   });
 
-  it('shows form errors next to the field names', () => {
-    const { text } = renderReply({ ...sample, blocks: [], actions: [], formErrors: { timezone: 'unknown zone' } }, plain);
-    expect(text).toBe('  ✗ timezone: unknown zone');
+  it('shows every form error at once, named by the field label in the form order, never by the internal id', () => {
+    const form: Form = {
+      formId: 'settings',
+      title: 'Settings',
+      submitLabel: 'Save',
+      fields: [
+        { id: 'timezone', label: 'Timezone', kind: 'timezone' },
+        { id: 'everyMinutes', label: 'Minutes between nudges', kind: 'number' },
+        { id: 'channelId', label: 'Team channel', kind: 'text' },
+      ],
+    };
+    const errors = { channelId: 'name the team channel', everyMinutes: 'too often', timezone: 'unknown zone', form: 'something else' };
+    const { text } = renderReply({ ...sample, blocks: [], actions: [], form, formErrors: errors }, plain);
+    expect(text).toBe('  ✗ Timezone: unknown zone\n  ✗ Minutes between nudges: too often\n  ✗ Team channel: name the team channel\n  ✗ something else');
   });
 
   it('has no choices for a reply without actions', () => {
@@ -88,12 +99,46 @@ describe('console form fields', () => {
     expect(parseFieldAnswer(select, '')).toEqual({ value: 'no' });
     expect(parseFieldAnswer(select, '1')).toEqual({ value: 'yes' });
     expect(parseFieldAnswer(select, 'YES')).toEqual({ value: 'yes' });
-    expect(parseFieldAnswer(select, '3')).toEqual({ error: 'choose 1–2' });
+    expect(parseFieldAnswer(select, '3')).toEqual({ error: 'choose a number from 1 to 2' });
     expect(parseFieldAnswer(multi, '')).toEqual({ value: ['mon'] });
     expect(parseFieldAnswer(multi, '1, 3')).toEqual({ value: ['mon', 'fri'] });
     expect(parseFieldAnswer(multi, 'tue fri')).toEqual({ value: ['tue', 'fri'] });
-    expect(parseFieldAnswer(multi, '1,9')).toEqual({ error: '"9" is not one of 1–3' });
+    expect(parseFieldAnswer(multi, '1,9')).toEqual({ error: '"9" is not one of the choices: choose a number from 1 to 3' });
     expect(parseFieldAnswer(time, ' 10:30 ')).toEqual({ value: '10:30' });
     expect(parseFieldAnswer(time, '')).toEqual({ value: '09:00' });
+  });
+});
+
+describe('console form fields are checked as they are answered', () => {
+  it('a time must be HH:MM from 00:00 to 23:59 (9:05 is read as 09:05)', () => {
+    const time: FormField = { id: 'start', label: 'Start', kind: 'time', initial: '09:00' };
+    expect(parseFieldAnswer(time, '25:00')).toEqual({ error: 'use 24-hour HH:MM, from 00:00 to 23:59' });
+    expect(parseFieldAnswer(time, 'noon')).toEqual({ error: 'use 24-hour HH:MM, from 00:00 to 23:59' });
+    expect(parseFieldAnswer(time, '9:05')).toEqual({ value: '09:05' });
+  });
+
+  it('a number must be in the declared range; a decimal comma counts', () => {
+    const pain: FormField = { id: 'pain', label: 'Pain', kind: 'number', min: 0, max: 10 };
+    expect(parseFieldAnswer(pain, '11')).toEqual({ error: 'type a number from 0 to 10' });
+    expect(parseFieldAnswer(pain, 'lots')).toEqual({ error: 'type a number from 0 to 10' });
+    expect(parseFieldAnswer(pain, '7')).toEqual({ value: '7' });
+    const weeks: FormField = { id: 'weeks', label: 'Weeks', kind: 'number', min: 0 };
+    expect(parseFieldAnswer(weeks, '2,5')).toEqual({ value: '2,5' });
+    expect(parseFieldAnswer(weeks, '-1')).toEqual({ error: 'type a number of at least 0' });
+  });
+
+  it('a timezone must be one the core knows', () => {
+    const tz: FormField = { id: 'timezone', label: 'Timezone', kind: 'timezone', initial: 'UTC' };
+    expect(parseFieldAnswer(tz, 'Mars/Olympus')).toEqual({ error: 'that is not a timezone I know; use a name like Europe/London or America/New_York' });
+    expect(parseFieldAnswer(tz, 'europe/london')).toEqual({ value: 'europe/london' });
+  });
+
+  it('a required field without a current value is not offered "now: none" and Enter asks again', () => {
+    const weeks: FormField = { id: 'weeks', label: 'How many weeks?', kind: 'number', min: 0 };
+    expect(fieldPrompt(weeks)).toBe('How many weeks?: ');
+    expect(parseFieldAnswer(weeks, '')).toEqual({ error: 'this one needs an answer' });
+    const channel: FormField = { id: 'channelId', label: 'Channel', kind: 'text', optional: true };
+    expect(fieldPrompt(channel)).toBe('Channel (optional: press Enter to leave it empty): ');
+    expect(parseFieldAnswer(channel, '')).toEqual({ value: '' });
   });
 });

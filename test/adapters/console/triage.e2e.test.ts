@@ -15,11 +15,11 @@ const input = [
   '7', // emergency checklist: "None of these"
   'none',
   '1', // physio checklist: numbness or tingling
-  '11', // pain: out of range, asked again after submit
+  '11', // pain: out of range, refused and asked again at once
+  '7', // pain
   '2,5', // weeks
   '2', // interferes: No
   'no', // worsening
-  '7', // pain, asked again
   '2', // consent: yes, keep the outcome
   '/backcare me',
   '',
@@ -62,7 +62,7 @@ describe('/backcare triage in the console (child process, piped stdin)', () => {
 
   it('runs a full check: re-asks a bad answer, shows the outcome with reasons, and keeps it only when asked', () => {
     expect(fullPart).toContain('How strong is the pain right now, from 0 (none) to 10 (worst imaginable)?');
-    expect(fullPart).toContain('✗ pain: must be a whole number from 0 to 10');
+    expect(fullPart).toContain('✗ type a number from 0 to 10');
     expect(fullPart).toContain('Book an appointment with a physiotherapist or your doctor');
     expect(fullPart).toContain('Numbness or tingling in an arm or hand');
     expect(fullPart).toContain('Pain of 7 or more out of 10');
