@@ -12,7 +12,8 @@ const commands: Record<string, () => Promise<CliCommand>> = {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const load = name ? commands[name] : undefined;
+  // Own keys only: `cli constructor` must get the usage line, not Object's constructor.
+  const load = name && Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
     process.stderr.write(`usage: npm run cli -- <${Object.keys(commands).join('|')}> [options]\n`);
     return EXIT_INVALID;

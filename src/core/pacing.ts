@@ -1,4 +1,5 @@
 import type { BreathingPatternId, Step } from './content/schema.js';
+import { lookup } from './lookup.js';
 import { context, steps as numberedSteps, text, type Block, type Frame } from './reply.js';
 
 /** One phase of a breath: what to do and for how long. */
@@ -54,7 +55,7 @@ const patternAliases: Record<string, BreathingPatternId> = {
 export const breathingPatternChoices = 'box, 4-7-8, coherent (slow) or diaphragmatic (belly)';
 
 export function parseBreathingPattern(word: string): BreathingPatternId | null {
-  return patternAliases[word.toLowerCase()] ?? null;
+  return lookup(patternAliases, word.toLowerCase()) ?? null;
 }
 
 export function cycleSeconds(pattern: BreathingPattern): number {

@@ -4,6 +4,7 @@ import { routineKindNames, type RoutineLibrary } from '../content/library.js';
 import { isTeamRoutine } from '../content/workspace-routines.js';
 import { breathingPlan, kindGroup, programmePlan, PROGRAMME_MAX_MINUTES, PROGRAMME_MIN_MINUTES, routinePlan, type SessionSource } from '../content/plans.js';
 import type { BreathingPatternId, RelaxVariant, RoutineKind, TargetArea } from '../content/schema.js';
+import { lookup } from '../lookup.js';
 import { breathingPatternChoices, parseBreathingPattern } from '../pacing.js';
 import { bullets, context, header, reply, text, type Reply } from '../reply.js';
 import { DISCLAIMER, guidedActions, noLibraryReply, recentFor, requireLibrary, startSession } from './guided-session.js';
@@ -91,7 +92,7 @@ export const areaChoices = 'neck, shoulders (upper traps), mid-back, shoulder-bl
 
 export function parseArea(tokens: readonly string[]): TargetArea | null {
   const key = tokens.join('-').toLowerCase().replace(/_/g, '-');
-  return areaAliases[key] ?? null;
+  return lookup(areaAliases, key) ?? null;
 }
 
 const areaArgs = (command: string) =>
@@ -177,7 +178,7 @@ const relax = defineCommand({
   examples: ['/backcare relax', '/backcare relax body-scan'],
   args: words.max(2, 'relax takes one of pmr, body-scan or visualise').transform((tokens, issue) => {
     if (tokens.length === 0) return { variant: undefined as RelaxVariant | undefined };
-    const variant = variantAliases[tokens.join('-').toLowerCase()];
+    const variant = lookup(variantAliases, tokens.join('-').toLowerCase());
     if (!variant) {
       issue.addIssue({ code: 'custom', message: `I don't know "${tokens.join(' ')}"; choose pmr, body-scan or visualise` });
       return z.NEVER;
