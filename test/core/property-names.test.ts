@@ -45,7 +45,6 @@ describeEachDatabase('object property names typed as arguments', (database) => {
       }
     }
     expect(wrong).toEqual([]);
-    if (process.env.SHOW_ANSWERS) for (const input of inputs) console.log(input, '→', (await ask(core, input, actor)).summary);
     const failures = capture.lines().filter((l) => l.event === 'request.failed' || l.event === 'request.parse_failed');
     expect(failures).toEqual([]);
   });
