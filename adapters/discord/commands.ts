@@ -45,6 +45,9 @@ export interface SubcommandSpec {
 
 const choice = (value: string, name = value) => ({ name, value });
 
+/** Floor work (kneeling, lying, the foam roller) only when asked for; the core reads the word `floor`. */
+const floorOption: OptionSpec = { kind: 'string', name: 'place', description: 'default: at the desk', choices: [choice('floor', 'on the floor')] };
+
 /** Areas as the core's `stretch`/`roll` parse them (see parseArea in src/core/features/guided.ts). */
 export const bodyAreas = ['neck', 'shoulders', 'upper-back', 'mid-back', 'shoulder-blades', 'chest'] as const;
 
@@ -74,8 +77,8 @@ const typedSpecs: Record<string, readonly OptionSpec[]> = {
     },
     { kind: 'integer', name: 'minutes', description: 'how long, 1–10 minutes (default 2)', min: 1, max: 10 },
   ],
-  stretch: [{ kind: 'string', name: 'area', description: 'where it feels tight', choices: bodyAreas.map((a) => choice(a)) }],
-  roll: [{ kind: 'string', name: 'area', description: 'where to roll', choices: bodyAreas.map((a) => choice(a)) }],
+  stretch: [{ kind: 'string', name: 'area', description: 'where it feels tight', choices: bodyAreas.map((a) => choice(a)) }, floorOption],
+  roll: [{ kind: 'string', name: 'area', description: 'where to roll', choices: bodyAreas.map((a) => choice(a)) }, floorOption],
   relax: [
     {
       kind: 'string',

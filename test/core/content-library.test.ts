@@ -21,6 +21,7 @@ function routine(id: string, kind: Routine['kind'], extra: Partial<Routine> = {}
     targets: ['neck'],
     minutes: 2,
     equipment: ['none'],
+    place: 'desk',
     steps: [{ text: 't', seconds: 10 }],
     cautions: ['c'],
     source: 's',
@@ -108,6 +109,25 @@ describe('RoutineLibrary.pickForNudge', () => {
     expect(lib.pickForNudge({ allowed: ['stretch', 'breathing'], recentIds: ['s1', 'b1', 'b2'], random: () => 0 })?.routine.id).not.toBe('s1');
     expect(lib.pickForNudge({ allowed: ['hydration'], recentIds: [] })).toBeNull();
     expect(lib.pickForNudge({ allowed: [], recentIds: [] })).toBeNull();
+  });
+
+  it('a desk break never sends floor work: over many seeds, every kind, with and without recent routines', () => {
+    // Kneeling and lying routines, named so this fails on content that does not say where a routine is done.
+    const floorWork = ['cat-cow', 'thread-the-needle', 'plank', 'glute-bridge', 'foam-roll-upper-back', 'foam-roll-shoulder-blades'];
+    for (const id of floorWork) expect(library.get(id)?.place, id).toBe('floor');
+    for (let seed = 1; seed <= 200; seed++) {
+      let state = seed;
+      const random = () => (state = (state * 16807) % 2147483647) / 2147483647;
+      const recent: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const picked = library.pickForNudge({ allowed: [...nudgeKinds], recentIds: recent, random })!;
+        expect(floorWork, `seed ${seed}`).not.toContain(picked.routine.id);
+        expect(['desk', 'wall']).toContain(picked.routine.place);
+        recent.unshift(picked.routine.id);
+      }
+      const stretchOnly = library.pickForNudge({ allowed: ['stretch'], recentIds: recent, random })!;
+      expect(floorWork).not.toContain(stretchOnly.routine.id);
+    }
   });
 
   it('every allowed nudge kind alone still gets a routine', () => {

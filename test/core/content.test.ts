@@ -123,6 +123,7 @@ describe('content loader errors', () => {
     targets: [neck]
     minutes: 1
     equipment: [none]
+    place: desk
     steps:
       - text: Do it.
         seconds: 10
@@ -141,8 +142,8 @@ describe('content loader errors', () => {
       expect(e.file).toBe('content/routines/broken.yaml');
       expect(e.where).toBe('routines[0].steps[0].text');
       expect(e.problem).toBe('must not be empty');
-      expect(e.line).toBe(10);
-      expect(e.message).toBe('content error in content/routines/broken.yaml:10: routines[0].steps[0].text: must not be empty');
+      expect(e.line).toBe(11);
+      expect(e.message).toBe('content error in content/routines/broken.yaml:11: routines[0].steps[0].text: must not be empty');
     }
   });
 
@@ -159,6 +160,15 @@ describe('content loader errors', () => {
       equipment: ['none'], pattern: '4-7-8', steps: [{ text: 'Sit comfortably.' }], cautions: [], source: 'Team physio',
     });
     expect(team.ok && team.routine.minutes).toBe(1);
+  });
+
+  it('every routine says where it is done; a team routine without a place (an old stored row) is desk work', () => {
+    expect(() => parseRoutineFile('r.yaml', valid.replace('    place: desk\n', ''))).toThrow(/routines\[0\]\.place: must be one of desk, wall, floor/);
+    const team = { id: 'team-x', title: 'Team', kind: 'stretch', summary: 'S.', targets: ['neck'], minutes: 1, equipment: ['none'], steps: [{ text: 'Sit tall.', seconds: 40 }], source: 'Team' };
+    const old = validateTeamRoutine(team);
+    expect(old.ok && old.routine.place).toBe('desk');
+    const floor = validateTeamRoutine({ ...team, place: 'floor' });
+    expect(floor.ok && floor.routine.place).toBe('floor');
   });
 
   it('rejects a foam-roll routine without the spine caution', () => {

@@ -154,7 +154,7 @@ describeEachDatabase('guided sessions', (database) => {
       expect(rolled.targets).toContain('rhomboids');
       expect(rolled.cautions.some((c) => /never roll directly over the spine/i.test(c))).toBe(true);
     }
-    expect((await ask(core, 'roll chest')).summary).toMatch(/I have no foam rolling or trigger points routine for the chest yet/);
+    expect((await ask(core, 'roll chest')).summary).toMatch(/I have no foam rolling or trigger points routine at the desk for the chest yet/);
     expect((await ask(core, 'stretch elbow')).summary).toMatch(/I don't know the area "elbow"/);
   });
 
@@ -171,6 +171,30 @@ describeEachDatabase('guided sessions', (database) => {
     expect(secondId).not.toBe(firstId);
     expect(['foam_roll', 'trigger_point']).toContain(library.get(secondId)!.kind);
     expect(await events()).toMatchObject([{ outcome: 'skipped', source: 'roll', routineId: firstId, durationSeconds: 5 }]);
+  });
+
+  it('desk first: stretch, roll and "Another one" after stretch neck never offer floor work; floor asks for it', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    const floorWork = ['cat-cow', 'thread-the-needle', 'plank', 'glute-bridge', 'foam-roll-upper-back', 'foam-roll-shoulder-blades'];
+    for (let i = 0; i < 15; i++) {
+      const neck = await ask(core, 'stretch neck');
+      expect(floorWork).not.toContain(sessionRoutine(neck));
+      clock.advance(5_000);
+      const next = await ask(core, { kind: 'action', ...button(neck, 'guided.another') });
+      if (next.sequence) {
+        expect(floorWork, `another after ${sessionRoutine(neck)}`).not.toContain(sessionRoutine(next));
+        expect(library.get(sessionRoutine(next))!.place).not.toBe('floor');
+        clock.advance(5_000);
+        await ask(core, { kind: 'action', ...button(next, 'guided.stop') });
+      }
+      expect(floorWork).not.toContain(sessionRoutine(await ask(core, 'stretch')));
+      expect(floorWork).not.toContain(sessionRoutine(await ask(core, 'roll')));
+      clock.advance(60_000);
+    }
+    expect(library.get(sessionRoutine(await ask(core, 'stretch floor')))!.place).toBe('floor');
+    expect(library.get(sessionRoutine(await ask(core, 'roll floor')))!.equipment).toContain('foam_roller');
+    expect(library.get(sessionRoutine(await ask(core, 'stretch floor upper-back')))!.place).toBe('floor');
   });
 
   it('relax picks the asked-for variant', async () => {

@@ -1,6 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { nudgeKinds, type NudgeKind } from '../preferences.js';
-import { routineKinds, type HabitTopic, type RelaxVariant, type Routine, type RoutineKind, type TargetArea } from './schema.js';
+import { deskPlaces, routineKinds, type HabitTopic, type RelaxVariant, type Routine, type RoutineKind, type RoutinePlace, type TargetArea } from './schema.js';
 
 export interface PickCriteria {
   /** Any of these kinds (all kinds when absent). */
@@ -11,6 +11,8 @@ export interface PickCriteria {
   topic?: HabitTopic;
   /** At most this many minutes. */
   maxMinutes?: number;
+  /** Only routines done in one of these places (all places when absent). */
+  places?: readonly RoutinePlace[];
 }
 
 export interface PickOptions {
@@ -124,7 +126,8 @@ export class RoutineLibrary {
         (!criteria.area || r.targets.includes(criteria.area)) &&
         (!criteria.variant || r.variant === criteria.variant) &&
         (!criteria.topic || r.topic === criteria.topic) &&
-        (criteria.maxMinutes === undefined || r.minutes <= criteria.maxMinutes),
+        (criteria.maxMinutes === undefined || r.minutes <= criteria.maxMinutes) &&
+        (!criteria.places || criteria.places.includes(r.place)),
     );
   }
 
@@ -144,7 +147,7 @@ export class RoutineLibrary {
 
   /**
    * The routine for a nudge: short, not one of the last five, and of the next allowed kind after the kind of
-   * the most recent routine (so kinds alternate). Kinds with nothing fresh are passed over; if every allowed
+   * the most recent routine (so kinds alternate), and never floor work: a nudge is a desk break. Kinds with nothing fresh are passed over; if every allowed
    * kind has only recent routines left, the most recent one is still avoided. Null when nothing fits at all.
    */
   pickForNudge(options: NudgePickOptions): { routine: Routine; nudgeKind: NudgeKind } | null {
@@ -157,7 +160,7 @@ export class RoutineLibrary {
     const lastKind = last ? nudgeKindOf(last) : null;
     const start = lastKind && allowed.includes(lastKind) ? allowed.indexOf(lastKind) + 1 : 0;
     const order = allowed.map((_, i) => allowed[(start + i) % allowed.length]!);
-    const shortOfKind = (kind: NudgeKind) => this.#all.filter((r) => r.minutes <= maxMinutes && nudgeKindOf(r) === kind);
+    const shortOfKind = (kind: NudgeKind) => this.#all.filter((r) => r.minutes <= maxMinutes && deskPlaces.includes(r.place) && nudgeKindOf(r) === kind);
 
     for (const kind of order) {
       const routine = choose(

@@ -12,6 +12,15 @@ export type TargetArea = (typeof targetAreas)[number];
 export const equipmentKinds = ['none', 'foam_roller', 'ball', 'chair', 'wall', 'heat_pack', 'towel'] as const;
 export type Equipment = (typeof equipmentKinds)[number];
 
+/**
+ * Where a routine can be done: at the desk (seated or standing), against a wall or doorway near it, or on the
+ * floor (kneeling, lying). Desk breaks never send floor work unless the person asked for it.
+ */
+export const routinePlaces = ['desk', 'wall', 'floor'] as const;
+export type RoutinePlace = (typeof routinePlaces)[number];
+/** Places a desk break can use. */
+export const deskPlaces: readonly RoutinePlace[] = ['desk', 'wall'];
+
 /** Breathing patterns the pacing engine knows (see pacing.ts). */
 export const breathingPatternIds = ['box', '4-7-8', 'coherent', 'diaphragmatic'] as const;
 export type BreathingPatternId = (typeof breathingPatternIds)[number];
@@ -64,6 +73,7 @@ export const routineSchema = z
     /** Whole minutes the routine takes, as promised to the person. */
     minutes: z.number({ error: 'must be a number of minutes' }).int('must be whole minutes').min(1).max(30),
     equipment: z.array(z.enum(equipmentKinds, { error: `must be one of ${equipmentKinds.join(', ')}` })).min(1, 'list at least one (use "none")'),
+    place: z.enum(routinePlaces, { error: `must be one of ${routinePlaces.join(', ')} (where it can be done)` }),
     /** Breathing routines name a pacing pattern; the steps are its introduction. */
     pattern: z.enum(breathingPatternIds, { error: `must be one of ${breathingPatternIds.join(', ')}` }).optional(),
     variant: z.enum(relaxVariants, { error: `must be one of ${relaxVariants.join(', ')}` }).optional(),

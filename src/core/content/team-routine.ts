@@ -46,7 +46,8 @@ function withStandardAppended(raw: unknown): unknown {
   const record = raw as Record<string, unknown>;
   const own = record.cautions === undefined ? [] : record.cautions;
   if (!Array.isArray(own)) return raw;
-  return { ...record, ...playedMinutesOf(record), cautions: [...own, ...standardCautionsFor(record.kind)] };
+  // Rows stored before routines had a place, and forms that do not ask, mean the desk.
+  return { ...record, place: record.place ?? DEFAULT_TEAM_PLACE, ...playedMinutesOf(record), cautions: [...own, ...standardCautionsFor(record.kind)] };
 }
 
 /**
@@ -126,6 +127,8 @@ export const routineFormFields = ['id', 'title', 'kind', 'summary', 'targets', '
 export type RoutineFormField = (typeof routineFormFields)[number];
 
 export const DEFAULT_TEAM_SOURCE = 'Written by a team lead for this workspace.';
+/** A team routine is desk work unless its YAML says `place: wall` or `place: floor`. */
+export const DEFAULT_TEAM_PLACE = 'desk';
 
 /** `Hold the stretch [30s]` or `(30 s)` at the end of a step times it; other steps get a reading pause. */
 const TIMED_STEP = /\s*[[(]\s*(\d{1,3})\s*s(?:ec(?:ond)?s?)?\s*[\])]\s*$/i;

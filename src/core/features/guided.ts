@@ -3,7 +3,7 @@ import { defineCommand, type CommandContext, type Feature } from '../command.js'
 import { routineKindNames, type RoutineLibrary } from '../content/library.js';
 import { isTeamRoutine } from '../content/workspace-routines.js';
 import { breathingPlan, kindGroup, programmePlan, PROGRAMME_MAX_MINUTES, PROGRAMME_MIN_MINUTES, routinePlan, type SessionSource } from '../content/plans.js';
-import type { BreathingPatternId, RelaxVariant, RoutineKind, TargetArea } from '../content/schema.js';
+import { deskPlaces, type BreathingPatternId, type RelaxVariant, type RoutineKind, type RoutinePlace, type TargetArea } from '../content/schema.js';
 import { lookup } from '../lookup.js';
 import { breathingPatternChoices, parseBreathingPattern } from '../pacing.js';
 import { bullets, context, header, reply, text, type Reply } from '../reply.js';
@@ -95,16 +95,21 @@ export function parseArea(tokens: readonly string[]): TargetArea | null {
   return lookup(areaAliases, key) ?? null;
 }
 
+/** `floor` anywhere among the words asks for floor work (kneeling, lying); without it only desk and wall routines. */
 const areaArgs = (command: string) =>
-  words.max(4, `${command} takes one area at most`).transform((tokens, issue) => {
-    if (tokens.length === 0) return { area: undefined as TargetArea | undefined };
-    const area = parseArea(tokens);
+  words.max(5, `${command} takes one area at most, and optionally the word floor`).transform((tokens, issue) => {
+    const floor = tokens.some((t) => t.toLowerCase() === 'floor');
+    const rest = tokens.filter((t) => t.toLowerCase() !== 'floor');
+    if (rest.length === 0) return { area: undefined as TargetArea | undefined, floor };
+    const area = parseArea(rest);
     if (!area) {
-      issue.addIssue({ code: 'custom', message: `I don't know the area "${tokens.join(' ')}"; choose ${areaChoices}` });
+      issue.addIssue({ code: 'custom', message: `I don't know the area "${rest.join(' ')}"; choose ${areaChoices}, or add floor for floor work` });
       return z.NEVER;
     }
-    return { area: area as TargetArea | undefined };
+    return { area: area as TargetArea | undefined, floor };
   });
+
+const floorPlaces: readonly RoutinePlace[] = ['floor'];
 
 const areaNames: Record<TargetArea, string> = {
   upper_trapezius: 'the shoulders (upper trapezius)',
@@ -119,18 +124,19 @@ async function pickAndRun(
   ctx: CommandContext,
   source: SessionSource,
   kinds: RoutineKind[],
-  criteria: { area?: TargetArea | undefined; variant?: RelaxVariant | undefined },
+  criteria: { area?: TargetArea | undefined; variant?: RelaxVariant | undefined; floor?: boolean },
 ): Promise<Reply> {
   const library = await requireLibrary(ctx);
   if (!library) return noLibraryReply();
   const recent = await recentFor(ctx);
+  const places = criteria.floor ? floorPlaces : deskPlaces;
   const routine = library.pick(
-    { kinds, ...(criteria.area ? { area: criteria.area } : {}), ...(criteria.variant ? { variant: criteria.variant } : {}) },
+    { kinds, places, ...(criteria.area ? { area: criteria.area } : {}), ...(criteria.variant ? { variant: criteria.variant } : {}) },
     { avoid: recent },
   );
   if (!routine) {
-    const what = criteria.area ? ` for ${areaNames[criteria.area]}` : '';
-    const message = `I have no ${kinds.map((k) => routineKindNames[k].toLowerCase()).join(' or ')} routine${what} yet. Try \`/backcare ${source}\` without an area, or \`/backcare routine list\`.`;
+    const what = `${criteria.floor ? ' on the floor' : ' at the desk'}${criteria.area ? ` for ${areaNames[criteria.area]}` : ''}`;
+    const message = `I have no ${kinds.map((k) => routineKindNames[k].toLowerCase()).join(' or ')} routine${what} yet. Try \`/backcare ${source}\`${criteria.area ? ' without an area' : ''}${criteria.floor ? ' without floor' : ' floor'}, or \`/backcare routine list\`.`;
     return reply(message, [text(message)]);
   }
   return startSession(ctx, routinePlan(routine, source));
@@ -138,20 +144,20 @@ async function pickAndRun(
 
 const stretch = defineCommand({
   name: 'stretch',
-  summary: 'a guided stretch for the upper back, shoulders, neck or chest',
-  usage: `/backcare stretch [area]`,
-  examples: ['/backcare stretch', '/backcare stretch chest', '/backcare stretch neck'],
+  summary: 'a guided stretch for the upper back, shoulders, neck or chest (at the desk; add floor for floor stretches)',
+  usage: `/backcare stretch [area] [floor]`,
+  examples: ['/backcare stretch', '/backcare stretch chest', '/backcare stretch neck', '/backcare stretch floor'],
   args: areaArgs('stretch'),
-  run: (ctx, { area }) => pickAndRun(ctx, 'stretch', ['stretch'], { area }),
+  run: (ctx, { area, floor }) => pickAndRun(ctx, 'stretch', ['stretch'], { area, floor }),
 });
 
 const roll = defineCommand({
   name: 'roll',
-  summary: 'foam rolling or a ball against the wall for the upper back (never over the spine)',
-  usage: `/backcare roll [area]`,
-  examples: ['/backcare roll', '/backcare roll shoulder-blades'],
+  summary: 'a ball against the wall or chair for the upper back; add floor for the foam roller (never over the spine)',
+  usage: `/backcare roll [area] [floor]`,
+  examples: ['/backcare roll', '/backcare roll shoulder-blades', '/backcare roll floor'],
   args: areaArgs('roll'),
-  run: (ctx, { area }) => pickAndRun(ctx, 'roll', kindGroup('foam_roll'), { area }),
+  run: (ctx, { area, floor }) => pickAndRun(ctx, 'roll', kindGroup('foam_roll'), { area, floor }),
 });
 
 // ---- relax ---------------------------------------------------------------------------------------------
