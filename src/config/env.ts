@@ -41,6 +41,8 @@ const envObject = z.object({
   RETENTION_MONTHS: intFrom(1, 120, 13),
   /** Months audit rows are kept (0 = for ever); independent of RETENTION_MONTHS so deletions stay accountable. */
   AUDIT_RETENTION_MONTHS: intFrom(0, 240, 24),
+  /** Signs button values (HMAC); shared by every replica. Unset: derived from the Slack or Discord secret, else generated and kept in BACKCARE_DATA_DIR. */
+  BACKCARE_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional()),
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: optionalText,
