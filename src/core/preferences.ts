@@ -73,14 +73,19 @@ export const kindsSchema = z
 
 /** Working hours of one weekday; an end earlier than the start runs past midnight, as for the common hours. */
 export const dayHoursSchema = z
-  .object({ start: clockTimeSchema, end: clockTimeSchema })
+  .object({
+    start: clockTimeSchema,
+    end: clockTimeSchema,
+    /** The day was not a working day until these hours were set: removing them (or `hours clear`) takes it out again. */
+    madeWorkingDay: z.literal(true).optional(),
+  })
   .refine((h) => h.start !== h.end, { path: ['end'], message: 'end must differ from start (an end before start means past midnight)' });
 
 /** Hours that differ on some weekdays (issue 11), e.g. `{"fri": {"start": "09:00", "end": "13:00"}}`; other days keep start/end. */
 export const weeklyHoursSchema = z.strictObject(
   Object.fromEntries(weekdays.map((d) => [d, dayHoursSchema.optional()])) as Record<Weekday, z.ZodOptional<typeof dayHoursSchema>>,
 );
-export type WeeklyHours = Partial<Record<Weekday, { start: string; end: string }>>;
+export type WeeklyHours = Partial<Record<Weekday, { start: string; end: string; madeWorkingDay?: true }>>;
 
 /** A local calendar date, `YYYY-MM-DD`, that exists. */
 export const localDateSchema = z

@@ -110,20 +110,42 @@ export function parseHoursText(input: string): HoursText {
   return { ok: true, hours, off };
 }
 
+export type HoursApplied = { ok: true; weekly: Pick<Preferences, 'days' | 'hours'>; notes: string[] } | { ok: false; error: string };
+
 /**
- * The working days and per-day hours after "different hours on some days": named days with hours become
- * working days, days marked `off` stop being working days, and the text replaces any earlier per-day hours.
+ * The working days and per-day hours after "different hours on some days". `merge` (the typed command) changes
+ * only the days it names; `replace` (the form, `clear`) makes the text the whole set of per-day hours. A day gets
+ * hours without being a working day only by becoming one, which is said out loud and remembered, so that removing
+ * its hours takes it out again; `off` takes a day out of the working days. Every change of working days is in `notes`.
  */
-export function applyHoursText(days: readonly Weekday[], text: string): { ok: true; weekly: Pick<Preferences, 'days' | 'hours'> } | { ok: false; error: string } {
+export function applyHoursText(current: Pick<Preferences, 'days' | 'hours'>, text: string, mode: 'merge' | 'replace' = 'replace'): HoursApplied {
   const parsed = parseHoursText(text);
   if (!parsed.ok) return parsed;
-  const named = Object.keys(parsed.hours) as Weekday[];
+  const before: WeeklyHours = current.hours ?? {};
+  const hours: WeeklyHours = mode === 'merge' ? { ...before } : {};
+  const days = new Set<Weekday>(current.days);
+  const notes: string[] = [];
+  const dropped = mode === 'replace' ? (Object.keys(before) as Weekday[]).filter((d) => !(d in parsed.hours)) : [];
+  for (const day of dropped) {
+    if (before[day]?.madeWorkingDay && days.delete(day)) notes.push(`${weekdayNames[day]} is not a working day any more: it was one only for its own hours.`);
+  }
+  for (const [day, own] of Object.entries(parsed.hours) as [Weekday, { start: string; end: string }][]) {
+    const becomes = !days.has(day);
+    const remembered = before[day]?.madeWorkingDay === true && days.has(day);
+    hours[day] = { start: own.start, end: own.end, ...(becomes || remembered ? { madeWorkingDay: true as const } : {}) };
+    if (becomes) {
+      days.add(day);
+      notes.push(`${weekdayNames[day]} is not one of your working days: now it is (${own.start}–${own.end}).`);
+    }
+  }
+  for (const day of parsed.off) {
+    delete hours[day];
+    if (days.delete(day)) notes.push(`${weekdayNames[day]} is no longer one of your working days.`);
+  }
   return {
     ok: true,
-    weekly: {
-      days: weekdays.filter((d) => (days.includes(d) || named.includes(d)) && !parsed.off.includes(d)),
-      hours: named.length > 0 ? parsed.hours : null,
-    },
+    weekly: { days: weekdays.filter((d) => days.has(d)), hours: Object.keys(hours).length > 0 ? hours : null },
+    notes,
   };
 }
 
@@ -170,7 +192,7 @@ export function applySettingsForm(current: Preferences, values: Record<string, s
   const days = (rest.days ?? current.days) as Weekday[];
   let weekly: Pick<Preferences, 'days' | 'hours'> = { days, hours: current.hours ?? null };
   if (hoursText !== undefined) {
-    const applied = applyHoursText(days, hoursText);
+    const applied = applyHoursText({ days, hours: current.hours ?? null }, hoursText);
     if (applied.ok) weekly = applied.weekly;
     else errors.hours = applied.error;
   }

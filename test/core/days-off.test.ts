@@ -118,7 +118,9 @@ describeEachDatabase('days off, hours per weekday and the daily maximum in setti
     const { prefs } = await myPrefs(database().db);
     // "sat off" takes Saturday out; hours for Sunday make it a working day.
     expect(prefs?.days).toEqual(['mon', 'tue', 'wed', 'thu', 'fri', 'sun']);
-    expect(prefs?.hours).toEqual({ fri: { start: '09:00', end: '13:00' }, sun: { start: '10:00', end: '12:00' } });
+    expect(prefs?.hours).toEqual({ fri: { start: '09:00', end: '13:00' }, sun: { start: '10:00', end: '12:00', madeWorkingDay: true } });
+    expect(replyText(saved)).toContain('Saturday is no longer one of your working days.');
+    expect(replyText(saved)).toContain('Sunday is not one of your working days: now it is (10:00–12:00).');
     expect(prefs?.maxPerDay).toBe(5);
     const settings = await ask(core, '/backcare settings');
     expect(field(settings, 'Different hours')).toBe('fri 09:00-13:00, sun 10:00-12:00');
@@ -126,12 +128,20 @@ describeEachDatabase('days off, hours per weekday and the daily maximum in setti
     expect((await ask(core, '/backcare hours edit')).form?.fields.map((f) => f.initial)).toEqual(['fri 09:00-13:00, sun 10:00-12:00', '5']);
 
     // The quick forms, as typed (also what Discord's free-text option sends).
+    // A typed day is added to the others rather than replacing them.
     await ask(core, '/backcare hours mon 08:00-12:00');
-    expect((await myPrefs(database().db)).prefs?.hours).toEqual({ mon: { start: '08:00', end: '12:00' } });
+    expect((await myPrefs(database().db)).prefs?.hours).toEqual({
+      mon: { start: '08:00', end: '12:00' },
+      fri: { start: '09:00', end: '13:00' },
+      sun: { start: '10:00', end: '12:00', madeWorkingDay: true },
+    });
     await ask(core, '/backcare hours max 3');
     expect((await myPrefs(database().db)).prefs?.maxPerDay).toBe(3);
-    await ask(core, '/backcare hours clear');
+    const cleared = await ask(core, '/backcare hours clear');
     expect((await myPrefs(database().db)).prefs?.hours ?? null).toBeNull();
+    // Sunday was a working day only for its own hours; Saturday was taken off with "sat off" and stays off.
+    expect((await myPrefs(database().db)).prefs?.days).toEqual(['mon', 'tue', 'wed', 'thu', 'fri']);
+    expect(replyText(cleared)).toContain('Sunday is not a working day any more');
     const [row] = await database().db.select().from(preferences);
     expect(row?.weeklyHours).toBeNull();
 
@@ -139,6 +149,29 @@ describeEachDatabase('days off, hours per weekday and the daily maximum in setti
     await ask(core, '/backcare hours fri 09:00-13:00');
     await ask(core, { kind: 'submit', formId: 'settings', values: { ...form, days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sun'] } });
     expect((await myPrefs(database().db)).prefs).toMatchObject({ hours: { fri: { start: '09:00', end: '13:00' } }, maxPerDay: 3 });
+  });
+
+  it('one weekday at a time: hours add to the others, a new working day is said out loud, and clear restores the days exactly', async () => {
+    const core = buildTestCore(database().db, { now: () => new Date('2026-12-21T10:00:00Z') });
+    await ask(core, { kind: 'submit', formId: 'settings', values: { ...form, days: ['mon', 'tue', 'wed', 'thu'] } });
+
+    const friday = await ask(core, '/backcare hours fri 09:00-13:00');
+    expect(replyText(friday)).toContain('Friday is not one of your working days: now it is (09:00–13:00).');
+    expect(friday.summary).toContain('Friday is not one of your working days');
+    expect((await myPrefs(database().db)).prefs?.days).toEqual(['mon', 'tue', 'wed', 'thu', 'fri']);
+
+    const monday = await ask(core, '/backcare hours mon 22:00-02:00');
+    // Monday already was a working day: only its hours change, and nothing is said about working days.
+    expect(replyText(monday)).not.toMatch(/working days:/);
+    const { prefs } = await myPrefs(database().db);
+    expect(prefs?.hours).toEqual({ fri: { start: '09:00', end: '13:00', madeWorkingDay: true }, mon: { start: '22:00', end: '02:00' } });
+    expect(prefs?.days).toEqual(['mon', 'tue', 'wed', 'thu', 'fri']);
+
+    const cleared = await ask(core, '/backcare hours clear');
+    expect(replyText(cleared)).toContain('Friday is not a working day any more: it was one only for its own hours.');
+    const after = (await myPrefs(database().db)).prefs;
+    expect(after?.days).toEqual(['mon', 'tue', 'wed', 'thu']);
+    expect(after?.hours ?? null).toBeNull();
   });
 
   it('points at the field when the per-day hours or the daily maximum are wrong, and stores nothing', async () => {

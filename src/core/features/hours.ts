@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineAction, defineCommand, defineForm, type CommandContext, type Feature } from '../command.js';
+import { defineAction, defineCommand, defineForm, encodeActionValue, type CommandContext, type Feature } from '../command.js';
 import { DEFAULT_MAX_PER_DAY, describeDays, maxPerDaySchema, preferencesSchema, type Preferences } from '../preferences.js';
 import { context, header, reply, text, type Form, type Reply } from '../reply.js';
 import { formErrorsReply } from '../form-errors.js';
@@ -59,7 +59,7 @@ function hoursReply(prefs: Preferences, lead: string): Reply {
       },
       context('Set them like `/backcare hours fri 09:00-13:00, sat off` or `/backcare hours max 6`. Holidays: `/backcare days-off`.'),
     ],
-    { actions: [{ type: 'button', actionId: 'hours.edit', label: 'Change', value: '{}', style: 'primary' }] },
+    { actions: [{ type: 'button', actionId: 'hours.edit', label: 'Change', value: encodeActionValue({}), style: 'primary' }] },
   );
 }
 
@@ -68,16 +68,19 @@ async function load(ctx: CommandContext): Promise<{ userId: number; prefs: Prefe
   return { userId: user.id, prefs: await currentPreferences(ctx.db, user.id, ctx.actor.timezone) };
 }
 
-type Applied = { ok: true; prefs: Preferences } | { ok: false; errors: Record<string, string> };
+type Applied = { ok: true; prefs: Preferences; notes: string[] } | { ok: false; errors: Record<string, string> };
 
 /** Per-day hours text and/or the daily maximum applied to the current preferences, validated as a whole (every problem at once). */
-function apply(current: Preferences, changes: { hours?: string; maxPerDay?: string }): Applied {
+function apply(current: Preferences, changes: { hours?: string; maxPerDay?: string }, mode: 'merge' | 'replace' = 'replace'): Applied {
   let next: Preferences = current;
   const errors: Record<string, string> = {};
+  let notes: string[] = [];
   if (changes.hours !== undefined) {
-    const applied = applyHoursText(current.days, changes.hours);
-    if (applied.ok) next = { ...next, ...applied.weekly };
-    else errors.hours = applied.error;
+    const applied = applyHoursText(current, changes.hours, mode);
+    if (applied.ok) {
+      next = { ...next, ...applied.weekly };
+      notes = applied.notes;
+    } else errors.hours = applied.error;
   }
   if (changes.maxPerDay !== undefined) {
     const trimmed = changes.maxPerDay.trim();
@@ -91,12 +94,15 @@ function apply(current: Preferences, changes: { hours?: string; maxPerDay?: stri
     // "sat off" on someone who only works Saturdays leaves no working day: that is the hours field's doing.
     return { ok: false, errors: { hours: parsed.error.issues[0]?.message ?? 'those hours are not valid' } };
   }
-  return { ok: true, prefs: parsed.data };
+  return { ok: true, prefs: parsed.data, notes };
 }
 
-async function saveAndShow(ctx: CommandContext, userId: number, prefs: Preferences): Promise<Reply> {
+/** Saves, then shows the hours, leading with every change of working days so none happens silently. */
+async function saveAndShow(ctx: CommandContext, userId: number, prefs: Preferences, notes: string[]): Promise<Reply> {
   await storePreferences(ctx.db, userId, prefs, ctx.now(), ctx.deps.nextSlot);
-  return hoursReply(prefs, 'Saved. Your hours');
+  const shown = hoursReply(prefs, 'Saved. Your hours');
+  if (notes.length === 0) return shown;
+  return { ...shown, summary: `${notes.join(' ')} ${shown.summary}`, blocks: [...notes.map((n) => text(n)), ...shown.blocks] };
 }
 
 const hours = defineCommand({
@@ -109,12 +115,14 @@ const hours = defineCommand({
     const { userId, prefs } = await load(ctx);
     if (args.mode === 'show') return hoursReply(prefs, 'Your hours');
     if (args.mode === 'edit') return { ...reply('Edit your hours', []), form: hoursForm(prefs) };
-    const result = apply(prefs, args.mode === 'max' ? { maxPerDay: args.value } : { hours: args.mode === 'clear' ? '' : args.text });
+    // A typed day changes only that day; `clear` drops every per-day hour (and the working days they added).
+    const result =
+      args.mode === 'max' ? apply(prefs, { maxPerDay: args.value }) : args.mode === 'clear' ? apply(prefs, { hours: '' }) : apply(prefs, { hours: args.text }, 'merge');
     if (!result.ok) {
       const message = Object.values(result.errors)[0] ?? 'that is not valid';
       return reply(message, [text(`${message}. Usage: \`${USAGE}\``)]);
     }
-    return saveAndShow(ctx, userId, result.prefs);
+    return saveAndShow(ctx, userId, result.prefs, result.notes);
   },
 });
 
@@ -142,7 +150,7 @@ const hoursSubmit = defineForm({
       ctx.log.info({ event: 'hours.invalid', fields: Object.keys(result.errors) }, 'hours form had errors');
       return formErrorsReply(hoursForm(prefs), result.errors, 'Some settings need another look:');
     }
-    return saveAndShow(ctx, userId, result.prefs);
+    return saveAndShow(ctx, userId, result.prefs, result.notes);
   },
 });
 
