@@ -219,19 +219,23 @@ function inputElement(field: FormField, profileTimezone: string | undefined): ty
       };
     case 'time':
       return { type: 'timepicker', action_id: actionId, ...(field.initial && /^\d\d:\d\d$/.test(field.initial) ? { initial_time: field.initial } : {}) };
-    case 'number':
+    case 'number': {
+      // …and an initial number it would not accept (out of bounds, a fraction where none is allowed): leave the
+      // field empty rather than fail to open.
+      const initial = field.initial ?? '';
+      const fits =
+        (field.decimals ? /^-?\d+(\.\d+)?$/ : /^-?\d+$/).test(initial) && Number(initial) >= (field.min ?? -Infinity) && Number(initial) <= (field.max ?? Infinity);
       return {
         type: 'number_input',
         action_id: actionId,
-        is_decimal_allowed: false,
-        // …and an initial number outside its bounds: leave the field empty rather than fail to open.
-        ...(field.initial && /^-?\d+$/.test(field.initial) && Number(field.initial) >= (field.min ?? -Infinity) && Number(field.initial) <= (field.max ?? Infinity)
-          ? { initial_value: field.initial }
-          : {}),
+        // Slack's client refuses a fraction unless this says so, before the core ever sees it.
+        is_decimal_allowed: field.decimals === true,
+        ...(fits ? { initial_value: initial } : {}),
         ...(field.min !== undefined ? { min_value: String(field.min) } : {}),
         ...(field.max !== undefined ? { max_value: String(field.max) } : {}),
       };
     case 'timezone': {
+    }
       const initial = field.initial ?? profileTimezone;
       return {
         type: 'external_select',

@@ -53,7 +53,18 @@ export type FormField =
   | { id: string; label: string; kind: 'time'; initial?: string; hint?: string; optional?: boolean }
   /** An IANA timezone: Slack offers its profile zone, Discord autocompletes, the console validates as typed. */
   | { id: string; label: string; kind: 'timezone'; initial?: string; hint?: string; optional?: boolean }
-  | { id: string; label: string; kind: 'number'; initial?: string; hint?: string; optional?: boolean; min?: number; max?: number }
+  | {
+      id: string;
+      label: string;
+      kind: 'number';
+      initial?: string;
+      hint?: string;
+      optional?: boolean;
+      min?: number;
+      max?: number;
+      /** Whether a fraction (0.5, or 0,5 as many people type it) is a valid answer; whole numbers only when absent. */
+      decimals?: boolean;
+    }
   | {
       id: string;
       label: string;

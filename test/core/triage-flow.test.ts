@@ -167,6 +167,9 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     const next = await screen(core, { ...noneOfThese, physio: ['radiating'] });
     expect(next.form?.fields.map((f) => f.id)).toEqual(['pain', 'weeks', 'interferes', 'worsening']);
     expect(fieldOf(next, 'pain')).toMatchObject({ kind: 'number', min: 0, max: 10 });
+    // Every platform must let "0.5 for a few days" through; pain stays a whole number.
+    expect(fieldOf(next, 'weeks')).toMatchObject({ kind: 'number', min: 0, decimals: true });
+    expect(fieldOf(next, 'pain')).not.toHaveProperty('decimals', true);
     expect(next.form?.state).toContain('radiating');
     const result = await details(core, next.form!.state, calmDetails);
     expect(replyText(result)).toMatch(/physiotherapist/);

@@ -52,7 +52,7 @@ function detailsForm(state: string): Form {
     fields: [
       // A number rather than a 0–10 select: picking options by position would make "7" mean pain 6 in the console.
       { id: 'pain', label: 'How strong is the pain right now, from 0 (none) to 10 (worst imaginable)?', kind: 'number', min: 0, max: 10 },
-      { id: 'weeks', label: 'How many weeks has it lasted?', kind: 'number', min: 0, hint: 'e.g. 0.5 for a few days' },
+      { id: 'weeks', label: 'How many weeks has it lasted?', kind: 'number', min: 0, decimals: true, hint: 'e.g. 0.5 for a few days' },
       {
         id: 'interferes',
         label: 'Does it stop you from working, sleeping or doing daily tasks?',

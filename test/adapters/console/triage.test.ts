@@ -55,4 +55,10 @@ describe('console: /backcare triage safety screen', () => {
     expect(out).toContain('Some answers need another look');
     expect(out).not.toContain('Call your local emergency number now');
   });
+
+  it.each(['0.5', '0,5'])('takes %s weeks and ends in self-care', async (weeks) => {
+    const out = await type(database, ['/backcare triage', 'none', 'none', 'none', '3', weeks, 'no', 'no']);
+    expect(out).not.toMatch(/need another look|✗/);
+    expect(out).toContain('Self-care is a reasonable place to start');
+  });
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachDatabase } from '../../support/db.js';
-import { buttonPress, messageWith, selectChoice, slashCommand } from '../../support/discord/payloads.js';
+import { buttonPress, messageWith, modalSubmit, selectChoice, slashCommand } from '../../support/discord/payloads.js';
 import { startHarness, type Harness } from './harness.js';
 
 type Component = { type: number; custom_id: string; label?: string; placeholder?: string; min_values?: number; options?: { value: string }[] };
@@ -61,5 +61,27 @@ describeEachDatabase('discord: /backcare triage wizard', (database) => {
     await h.emit(open);
     const page = h.callbacks(open.id)[0]!;
     expect([selectWith(page, 'chest_pain').min_values, selectWith(page, 'fever').min_values, selectWith(page, 'radiating').min_values]).toEqual([1, 0, 0]);
+  });
+
+  it.each(['0.5', '0,5'])('takes %s weeks in the pain modal and ends in self-care', async (weeks) => {
+    const details = await submitScreen({ chest_pain: ['none'], fever: ['none'], radiating: ['none'] });
+    // The yes/no questions come as a page of selects, then pain and weeks in a modal.
+    const message = messageWith(rowsOf(details), { ephemeral: true });
+    for (const id of ['interferes', 'worsening']) {
+      const select = componentsOf(details).find((x) => x.type === 3 && x.placeholder?.startsWith(id === 'interferes' ? 'Does it stop you' : 'Is it getting worse'))!;
+      const pick = selectChoice(select.custom_id, ['no'], { kind: 'guild' }, message);
+      await h.emit(pick);
+    }
+    const next = buttonPress(componentsOf(details).find((x) => x.type === 2 && x.label !== 'Cancel')!.custom_id, { kind: 'guild' }, message);
+    await h.emit(next);
+    const modal = h.callbacks(next.id)[0]!;
+    expect(modal.type).toBe(9);
+    const inputs = (modal.data!.components as { components: { custom_id: string }[] }[]).map((r) => r.components[0]!.custom_id);
+    expect(inputs).toEqual(['pain', 'weeks']);
+    const submit = modalSubmit(modal.data!.custom_id as string, { pain: '3', weeks }, { kind: 'guild' }, message);
+    await h.emit(submit);
+    const shown = JSON.stringify(h.callbacks(submit.id)[0]);
+    expect(shown).not.toMatch(/need another look|❌/);
+    expect(shown).toMatch(/Self-care is a reasonable place to start/);
   });
 });

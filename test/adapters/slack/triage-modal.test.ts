@@ -85,4 +85,33 @@ describeEachDatabase('Slack triage in modals', (database) => {
     expect(answer.view?.callback_id).not.toBe('triage.details');
     expect(JSON.stringify(answer.view?.blocks)).toMatch(/Contact a doctor today/);
   });
+
+  it('the pain modal lets Slack take a fraction of a week (0.5 for a few days) but keeps pain whole', async () => {
+    const screen = await postSigned(h().adapter.port, '/slack/interactivity', interactive(viewSubmission('triage.screen', { emergency: none(), urgent: none(), physio: none() })));
+    const step2 = JSON.parse(screen.text) as { view: { callback_id: string; private_metadata: string; blocks: { block_id: string; element: Record<string, unknown> }[] } };
+    expect(step2.view.callback_id).toBe('triage.details');
+    const element = (id: string) => step2.view.blocks.find((b) => b.block_id === id)!.element;
+    expect(element('weeks')).toMatchObject({ type: 'number_input', is_decimal_allowed: true, min_value: '0' });
+    expect(element('pain')).toMatchObject({ type: 'number_input', is_decimal_allowed: false, min_value: '0', max_value: '10' });
+
+    const details = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(
+        viewSubmission(
+          'triage.details',
+          {
+            pain: { type: 'number_input', value: '3' },
+            weeks: { type: 'number_input', value: '0.5' },
+            interferes: { type: 'static_select', selected_option: opt('no') },
+            worsening: { type: 'static_select', selected_option: opt('no') },
+          },
+          step2.view.private_metadata,
+        ),
+      ),
+    );
+    const outcome = JSON.stringify(JSON.parse(details.text));
+    expect(outcome).not.toMatch(/"errors"/);
+    expect(outcome).toMatch(/Self-care is a reasonable place to start/);
+  });
 });
