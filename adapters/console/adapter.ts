@@ -230,7 +230,7 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     if (line === '') return;
     if (/^\d+$/.test(line) && choices.length > 0) {
       const choice = choices.find((c) => c.number === Number(line));
-      if (!choice) return say(`Choose a number from 1 to ${choices.length}.`);
+      if (!choice) return say(choices.length === 1 ? 'Type 1 to choose it.' : `Choose a number from 1 to ${choices.length}.`);
       // A pressed button during a live sequence (Stop) cancels the pending frames first.
       if (playing) stopPlaying();
       return send({ kind: 'action', actionId: choice.actionId, value: choice.value });

@@ -28,8 +28,18 @@ export function suggestCommand(typed: string, names: readonly string[]): string 
   const prefixed = names.filter((n) => n.startsWith(lower));
   if (prefixed.length === 1) return prefixed[0]!;
   const best = closest(lower, [...names]);
-  const allowed = lower.length <= 3 ? 1 : 2;
-  return distance(lower, best) <= allowed ? best : null;
+  const apart = distance(lower, best);
+  // Close means one slip (a letter wrong, missing, extra or two swapped); two only in longer words. A looser rule
+  // offered `lead` for `clear`, which helps nobody.
+  if (apart <= 1 || isSwap(lower, best)) return best;
+  return apart === 2 && lower.length >= 6 ? best : null;
+}
+
+/** Two neighbouring letters swapped (`hlep` for `help`): one slip, though Levenshtein counts two. */
+function isSwap(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const diff = [...a].flatMap((c, i) => (c === b[i] ? [] : [i]));
+  return diff.length === 2 && diff[1] === diff[0]! + 1 && a[diff[0]!] === b[diff[1]!] && a[diff[1]!] === b[diff[0]!];
 }
 
 export function helpReply(commands: readonly RegisteredCommand[]): Reply {
@@ -124,11 +134,12 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
         const [name = 'help', ...rest] = tokens;
         const command = byName.get(name.toLowerCase());
         if (!command) {
+          // One line, not the whole help: a suggestion only when it is close, and where to find the rest.
           const suggestion = suggestCommand(name, [...byName.keys()]);
           const message = suggestion
-            ? `I don't know \`${name}\`. Did you mean \`/backcare ${suggestion}\`?`
-            : `I don't know \`${name}\`.`;
-          return { label: 'unknown', run: async () => ({ ...helpReply(commands), summary: message, blocks: [text(message), ...helpReply(commands).blocks] }) };
+            ? `I don't know \`${name}\`. Did you mean \`/backcare ${suggestion}\`? \`/backcare help\` lists every command.`
+            : `I don't know \`${name}\`. \`/backcare help\` lists every command.`;
+          return { label: 'unknown', run: async () => errorReply(message) };
         }
         const parsed = command.parse(rest);
         if (!parsed.ok) {

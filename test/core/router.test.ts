@@ -37,6 +37,19 @@ describe('suggestCommand', () => {
   });
 });
 
+describe('suggestCommand among the real commands', () => {
+  const names = ['help', 'breathe', 'stretch', 'roll', 'relax', 'routine', 'routines', 'settings', 'nudge', 'team-post', 'break', 'hours', 'days-off', 'holiday', 'me', 'forget-me', 'admin', 'stats', 'lead', 'leads', 'triage', 'privacy', 'invite'];
+  it.each([
+    ['clear', null],
+    ['hello', null],
+    ['seting', 'settings'],
+    ['brethe', 'breathe'],
+    ['triag', 'triage'],
+  ])('%s → %s', (typed, expected) => {
+    expect(suggestCommand(typed, names)).toBe(expected);
+  });
+});
+
 describe('action values', () => {
   it('round-trip, and expire after their time to live', () => {
     const now = new Date('2026-03-02T10:00:00Z');
@@ -102,13 +115,13 @@ describe('router', () => {
     expect((await ask(core, 'say 8')).summary).toBe('echo 8');
   });
 
-  it('answers an unknown subcommand with a suggestion and the help list, not an error', async () => {
+  it('answers an unknown subcommand in one line: a suggestion only when it is close, and a pointer to help', async () => {
     const { core } = coreWith();
     const answer = await ask(core, '/backcare ecko 1');
-    expect(answer.summary).toBe("I don't know `ecko`. Did you mean `/backcare echo`?");
-    expect(replyText(answer)).toContain('*/backcare echo <number>*: repeats a number');
+    expect(answer.summary).toBe("I don't know `ecko`. Did you mean `/backcare echo`? `/backcare help` lists every command.");
+    expect(replyText(answer)).toBe(answer.summary);
     const far = await ask(core, '/backcare zzzzzz');
-    expect(far.summary).toBe("I don't know `zzzzzz`.");
+    expect(replyText(far)).toBe("I don't know `zzzzzz`. `/backcare help` lists every command.");
   });
 
   it('shows the problem and usage for bad arguments', async () => {

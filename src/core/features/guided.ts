@@ -19,17 +19,25 @@ export const BREATHE_MAX_MINUTES = 10;
 const breatheArgs = words.max(2, 'breathe takes a pattern and a number of minutes at most').transform((tokens, issue) => {
   let pattern: BreathingPatternId | undefined;
   let minutes: number | undefined;
+  const minutesRule = `minutes must be a whole number from ${BREATHE_MIN_MINUTES} to ${BREATHE_MAX_MINUTES}`;
+  // Each complaint names the argument that is wrong: a second pattern or a fractional minute is not an unknown pattern.
   for (const token of tokens) {
     const named = parseBreathingPattern(token);
+    const numeric = /^[-+]?\d*[.,]?\d+$/.test(token);
+    let problem: string | undefined;
     if (named && !pattern) pattern = named;
+    else if (named) problem = 'give one breathing pattern, not two';
     else if (/^\d+$/.test(token) && minutes === undefined) minutes = Number(token);
-    else {
-      issue.addIssue({ code: 'custom', message: `I don't know the breathing pattern "${token}"; choose ${breathingPatternChoices}` });
+    else if (numeric && minutes === undefined) problem = `${minutesRule} ("${token}" is not)`;
+    else if (numeric) problem = 'give the minutes once';
+    else problem = `I don't know the breathing pattern "${token}"; choose ${breathingPatternChoices}`;
+    if (problem) {
+      issue.addIssue({ code: 'custom', message: problem });
       return z.NEVER;
     }
   }
   if (minutes !== undefined && (minutes < BREATHE_MIN_MINUTES || minutes > BREATHE_MAX_MINUTES)) {
-    issue.addIssue({ code: 'custom', message: `minutes must be a whole number from ${BREATHE_MIN_MINUTES} to ${BREATHE_MAX_MINUTES}` });
+    issue.addIssue({ code: 'custom', message: minutesRule });
     return z.NEVER;
   }
   return { pattern: pattern ?? 'diaphragmatic', minutes };
