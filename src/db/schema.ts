@@ -195,7 +195,8 @@ export const leadGrants = pgTable(
       .notNull()
       .references(() => workspaces.id, { onDelete: 'cascade' }),
     platformUserId: text('platform_user_id').notNull(),
-    grantedBy: text('granted_by').notNull(),
+    /** Platform user id of the admin who granted it; null once that admin's data is deleted (the grant stays). */
+    grantedBy: text('granted_by'),
     grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.platformUserId] })],
@@ -213,8 +214,8 @@ export const discordGuildSettings = pgTable('discord_guild_settings', {
     .primaryKey()
     .references(() => workspaces.id, { onDelete: 'cascade' }),
   leadRoleId: text('lead_role_id'),
-  /** Platform user id of whoever set it (kept as text, like the audit log). */
-  updatedBy: text('updated_by').notNull(),
+  /** Platform user id of whoever set it; null once that person's data is deleted (the setting stays). */
+  updatedBy: text('updated_by'),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -245,10 +246,11 @@ export const teamPosts = pgTable(
     localTime: text('local_time').notNull(),
     /** Working days as codes mon…sun (validated by zod when read back). */
     days: jsonb('days').$type<string[]>().notNull(),
-    /** The user who set it up: the sender needs someone to post as context (channel destination). */
-    createdByUserId: bigint('created_by_user_id', { mode: 'number' })
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    /**
+     * Who set it up. The post belongs to the workspace: when that person is forgotten it stays and only loses
+     * the link (set null), so one admin's `forget-me` does not switch off the team's post.
+     */
+    createdByUserId: bigint('created_by_user_id', { mode: 'number' }).references(() => users.id, { onDelete: 'set null' }),
     nextDueAt: timestamp('next_due_at', { withTimezone: true }),
     pausedReason: text('paused_reason'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

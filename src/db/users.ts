@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Queryable } from './client.js';
-import { inviteDms, leadGrants, users, workspaces, type UserRow, type WorkspaceRow } from './schema.js';
+import { discordGuildSettings, inviteDms, leadGrants, users, workspaces, type UserRow, type WorkspaceRow } from './schema.js';
 
 export interface WorkspaceKey {
   platform: string;
@@ -55,20 +55,46 @@ export async function findUser(db: Queryable, workspaceId: number, platformUserI
 }
 
 /**
- * Deletes every row about one person in a single transaction: the user row cascades to preferences,
- * deliveries, activity and triage outcomes; lead grants and invitation records are keyed by platform id and go
- * explicitly (so a later channel invitation may reach them once more: their erasure request comes first).
- * Returns false when there was nothing stored.
+ * Deletes every row about one person in a workspace, in a single transaction: the user row cascades to
+ * preferences, deliveries, activity and triage outcomes; lead grants and invitation records are keyed by platform
+ * id and go explicitly (so a later channel invitation may reach them once more: their erasure request comes first).
+ * Workspace data the person set up stays and loses the link to them: the team post (its foreign key sets null),
+ * lead grants they gave others and the Discord lead role they chose (their platform id is cleared here). The
+ * audit log keeps platform ids on purpose (see PRIVACY.md). Works whether or not Backcare has a user row for
+ * them (an admin who only granted leads has none). Returns false when nothing was stored.
  */
-export async function deleteUserData(db: Queryable, user: Pick<UserRow, 'id' | 'workspaceId' | 'platformUserId'>): Promise<boolean> {
+export async function forgetPerson(db: Queryable, who: { workspaceId: number; platformUserId: string }): Promise<boolean> {
+  const { workspaceId, platformUserId } = who;
   return db.transaction(async (tx) => {
-    await tx
-      .delete(leadGrants)
-      .where(and(eq(leadGrants.workspaceId, user.workspaceId), eq(leadGrants.platformUserId, user.platformUserId)));
-    await tx
-      .delete(inviteDms)
-      .where(and(eq(inviteDms.workspaceId, user.workspaceId), eq(inviteDms.platformUserId, user.platformUserId)));
-    const deleted = await tx.delete(users).where(eq(users.id, user.id)).returning({ id: users.id });
-    return deleted.length > 0;
+    const changed = [
+      await tx
+        .delete(leadGrants)
+        .where(and(eq(leadGrants.workspaceId, workspaceId), eq(leadGrants.platformUserId, platformUserId)))
+        .returning({ id: leadGrants.platformUserId }),
+      await tx
+        .delete(inviteDms)
+        .where(and(eq(inviteDms.workspaceId, workspaceId), eq(inviteDms.platformUserId, platformUserId)))
+        .returning({ id: inviteDms.id }),
+      await tx
+        .update(leadGrants)
+        .set({ grantedBy: null })
+        .where(and(eq(leadGrants.workspaceId, workspaceId), eq(leadGrants.grantedBy, platformUserId)))
+        .returning({ id: leadGrants.platformUserId }),
+      await tx
+        .update(discordGuildSettings)
+        .set({ updatedBy: null })
+        .where(and(eq(discordGuildSettings.workspaceId, workspaceId), eq(discordGuildSettings.updatedBy, platformUserId)))
+        .returning({ id: discordGuildSettings.workspaceId }),
+      await tx
+        .delete(users)
+        .where(and(eq(users.workspaceId, workspaceId), eq(users.platformUserId, platformUserId)))
+        .returning({ id: users.id }),
+    ];
+    return changed.some((rows) => rows.length > 0);
   });
+}
+
+/** `forgetPerson` for a known user row. */
+export async function deleteUserData(db: Queryable, user: Pick<UserRow, 'workspaceId' | 'platformUserId'>): Promise<boolean> {
+  return forgetPerson(db, { workspaceId: user.workspaceId, platformUserId: user.platformUserId });
 }

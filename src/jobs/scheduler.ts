@@ -79,6 +79,12 @@ export interface Scheduler {
 /** Confirmations written per statement. */
 const CONFIRM_GROUP = 50;
 
+/**
+ * A team post addresses a channel, not a person (whoever set it up may since have been forgotten): senders read
+ * `user` only to open a DM or check someone's availability, and neither happens for a channel destination.
+ */
+const NO_PERSON: NudgeDelivery['user'] = { id: 0, platformUserId: '', dmChannelId: null };
+
 const emptyReport = (): TickReport => ({ claimed: 0, sent: 0, missed: 0, failed: 0, unavailable: 0, reconciled: 0, capped: 0 });
 
 /** A platform-wide pause after a 429: every send to that platform waits until it lifts. */
@@ -260,7 +266,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       deliveryId: post.deliveryId,
       slotAt: post.slotAt,
       workspace: { id: post.workspaceId, platform: post.platform, externalId: post.workspaceExternalId },
-      user: { id: post.userId, platformUserId: post.platformUserId, dmChannelId: null },
+      user: NO_PERSON,
       destination: { kind: 'channel', channelId: post.channelId },
       message: buildTeamPostMessage(routine),
     };

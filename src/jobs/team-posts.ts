@@ -14,9 +14,6 @@ export interface ClaimedTeamPost {
   platform: Platform;
   workspaceExternalId: string;
   channelId: string;
-  /** Who set it up: senders get a person for context; the destination is the channel. */
-  userId: number;
-  platformUserId: string;
   routineId: string | null;
 }
 
@@ -45,8 +42,6 @@ const claimedRow = z.object({
   platform: z.enum(platforms),
   external_id: z.string(),
   channel_id: z.string(),
-  user_id: num,
-  platform_user_id: z.string(),
   routine_id: z.string().nullable(),
 });
 
@@ -58,8 +53,6 @@ function fromRow(row: z.infer<typeof claimedRow>): ClaimedTeamPost {
     platform: row.platform,
     workspaceExternalId: row.external_id,
     channelId: row.channel_id,
-    userId: row.user_id,
-    platformUserId: row.platform_user_id,
     routineId: row.routine_id,
   };
 }
@@ -143,10 +136,8 @@ export async function claimDueTeamPosts(
                       ${late ? null : options.pickRoutine(recent.map((r) => r.routine_id), row.workspace_id)}, ${now}, ${holder})
               on conflict (workspace_id, slot_at) do nothing
               returning id, slot_at, workspace_id, routine_id, status)
-            select ins.id, ins.slot_at, ins.workspace_id, w.platform, w.external_id, t.channel_id, u.id as user_id,
-                   u.platform_user_id, ins.routine_id
+            select ins.id, ins.slot_at, ins.workspace_id, w.platform, w.external_id, t.channel_id, ins.routine_id
               from ins join workspaces w on w.id = ins.workspace_id join team_posts t on t.workspace_id = ins.workspace_id
-              join users u on u.id = t.created_by_user_id
              where ins.status = 'claimed'`,
       );
       for (const ins of inserted) result.claimed.push(fromRow(claimedRow.parse(ins)));
@@ -183,10 +174,8 @@ export async function takeOverTeamPost(db: Queryable, deliveryId: number, previo
           update team_post_deliveries set claimed_by = ${holder}
            where id = ${deliveryId} and status = 'claimed' and claimed_by is not distinct from ${previousHolder}
        returning id, slot_at, workspace_id, routine_id)
-        select taken.id, taken.slot_at, taken.workspace_id, w.platform, w.external_id, t.channel_id, u.id as user_id,
-               u.platform_user_id, taken.routine_id
-          from taken join workspaces w on w.id = taken.workspace_id join team_posts t on t.workspace_id = taken.workspace_id
-          join users u on u.id = t.created_by_user_id`,
+        select taken.id, taken.slot_at, taken.workspace_id, w.platform, w.external_id, t.channel_id, taken.routine_id
+          from taken join workspaces w on w.id = taken.workspace_id join team_posts t on t.workspace_id = taken.workspace_id`,
   );
   return rows[0] ? fromRow(claimedRow.parse(rows[0])) : null;
 }

@@ -8,7 +8,7 @@ import { defineAction, defineCommand, encodeActionValue, type CommandContext, ty
 import { context, header, reply, text, type Reply } from '../reply.js';
 import { queryRows, type Queryable } from '../../db/client.js';
 import { auditLog, discordGuildSettings, inviteDms, leadGrants, type UserRow, type WorkspaceRow } from '../../db/schema.js';
-import { deleteUserData, findUser, findWorkspace } from '../../db/users.js';
+import { findWorkspace, forgetPerson } from '../../db/users.js';
 
 /**
  * Data rights: `/backcare me export` (a JSON file of everything stored about the person) and
@@ -206,8 +206,7 @@ export async function adminForget(
   now: Date,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const target = await findUser(tx, who.workspace.id, who.targetPlatformUserId);
-    const deleted = target ? await deleteUserData(tx, target) : false;
+    const deleted = await forgetPerson(tx, { workspaceId: who.workspace.id, platformUserId: who.targetPlatformUserId });
     await tx.insert(auditLog).values({
       workspaceId: who.workspace.id,
       actor: who.adminPlatformUserId,

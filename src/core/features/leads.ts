@@ -73,7 +73,7 @@ async function list(ctx: CommandContext): Promise<Reply> {
   if (rows.length === 0) return reply('No one has been granted team-lead rights.', [text('No one has been granted team-lead rights.'), note]);
   return reply(`Team leads granted: ${rows.length}`, [
     text('*Team leads granted by an admin*'),
-    bullets(rows.map((r) => `${mention(r.platformUserId)}, granted by ${mention(r.grantedBy)} on ${r.grantedAt.toISOString().slice(0, 10)}`)),
+    bullets(rows.map((r) => `${mention(r.platformUserId)}, granted by ${r.grantedBy ? mention(r.grantedBy) : 'an admin whose data has since been deleted'} on ${r.grantedAt.toISOString().slice(0, 10)}`)),
     note,
   ]);
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type Feature } from '../command.js';
 import { bullets, context, header, reply, text, type Reply } from '../reply.js';
 import { activityEvents, nudgeDeliveries, triageRecords } from '../../db/schema.js';
-import { deleteUserData } from '../../db/users.js';
+import { findWorkspace, forgetPerson } from '../../db/users.js';
 import { loadPreferences } from '../../db/preferences.js';
 import { describePreferences } from './settings.js';
 import { exportMe } from './data-rights.js';
@@ -107,8 +107,8 @@ const forgetConfirm = defineAction({
   actionId: 'forget.confirm',
   value: z.object({}),
   async run(ctx) {
-    const found = await ctx.findUser();
-    const deleted = found ? await deleteUserData(ctx.db, found.user) : false;
+    const workspace = await findWorkspace(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId });
+    const deleted = workspace ? await forgetPerson(ctx.db, { workspaceId: workspace.id, platformUserId: ctx.actor.userExternalId }) : false;
     ctx.log.info({ event: 'user.forgotten', deleted }, 'forget-me');
     const message = deleted
       ? 'Done: everything Backcare stored about you has been deleted. Nudges are off.'
