@@ -13,6 +13,8 @@ const dim = (s: string, style: ConsoleStyle) => (style.ansi ? `\x1b[2m${s}\x1b[2
 /** The core's light markup (*bold*, _italic_, `code`) as terminal text. */
 export function renderInline(value: string, style: ConsoleStyle): string {
   return value
+    // Mentions as the core writes them for chat platforms (`<@id>`, `<@id|name>`, `<#id|name>`) read as @name/#name here.
+    .replace(/<([@#])([^<>|\s]+)(?:\|([^<>]+))?>/g, (_, sigil: string, id: string, name?: string) => `${sigil}${name ?? id}`)
     .replace(/\*([^*\n]+)\*/g, (_, inner: string) => bold(inner, style))
     .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,!?:;])/g, (_, lead: string, inner: string) => `${lead}${inner}`)
     .replace(/`([^`\n]+)`/g, '$1');

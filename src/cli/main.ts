@@ -12,10 +12,16 @@ const commands: Record<string, () => Promise<CliCommand>> = {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  const usage = `usage: npm run cli -- <${Object.keys(commands).join('|')}> [options]\n`;
+  // Asking for help is not a mistake: the usage goes to stdout and the exit code is 0.
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage}Each command's options and exit codes are in README.md.\n`);
+    return 0;
+  }
   // Own keys only: `cli constructor` must get the usage line, not Object's constructor.
   const load = name && Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
-    process.stderr.write(`usage: npm run cli -- <${Object.keys(commands).join('|')}> [options]\n`);
+    process.stderr.write(usage);
     return EXIT_INVALID;
   }
   const command = await load();

@@ -5,6 +5,7 @@ import { loadPreferences } from '../../src/db/preferences.js';
 import { findUser, findWorkspace } from '../../src/db/users.js';
 import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';
+import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
 
 const validForm = {
   optedIn: 'yes',
@@ -69,7 +70,9 @@ describeEachDatabase('settings and forget-me', (database) => {
   });
 
   it('reports every problem of the form at once: a bad minutes value no longer hides the timezone, the start and the channel', async () => {
-    const core = buildTestCore(database().db);
+    // Slack has channels (a messenger); only its presence matters here.
+    const slackChannels = { platform: 'slack', channelRef: () => ({ ok: false, message: '' }), post: async () => ({ ok: false }) } as unknown as ChannelMessenger;
+    const core = buildTestCore(database().db, { deps: { channelMessengers: [slackChannels] } });
     const slack = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'U1' });
     const bad = await ask(
       core,

@@ -312,7 +312,7 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     expect(await database().db.select().from(activityEvents)).toHaveLength(0);
 
     const me = await ask(core, '/backcare me');
-    expect(replyText(me)).toMatch(/Triage outcomes kept.*physio on 2026-03-02/);
+    expect(replyText(me)).toMatch(/Triage outcomes kept.*see a physiotherapist or doctor on 2026-03-02/);
 
     const confirm = await ask(core, '/backcare forget-me');
     await ask(core, { kind: 'action', ...button(confirm, 'forget.confirm') });

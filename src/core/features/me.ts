@@ -7,8 +7,15 @@ import { findWorkspace, forgetPerson } from '../../db/users.js';
 import { loadPreferences } from '../../db/preferences.js';
 import { describePreferences } from './settings.js';
 import { exportMe } from './data-rights.js';
+import { triageRules } from '../triage/load.js';
 import { defaultPreferences } from '../preferences.js';
 import { personalFields, personalFigures } from '../stats/personal.js';
+
+/** A stored outcome code as people read it ("self-care", not `self_care`), from the triage rules' own names. */
+function outcomeName(code: string): string {
+  const outcomes: Record<string, { name: string }> = triageRules().outcomes;
+  return Object.hasOwn(outcomes, code) ? outcomes[code]!.name : code.replace(/_/g, '-');
+}
 
 const me = defineCommand({
   name: 'me',
@@ -68,7 +75,7 @@ const me = defineCommand({
         ...(lastSkip ? [`Last nudge skipped: ${lastSkip.reason ?? 'you were busy'} (${lastSkip.at.toISOString().slice(0, 16).replace('T', ' ')} UTC)`] : []),
         triage.length === 0
           ? 'Triage outcomes kept: none'
-          : `Triage outcomes kept (only with your consent): ${triage.map((t) => `${t.outcome} on ${t.at.toISOString().slice(0, 10)}`).join(', ')}`,
+          : `Triage outcomes kept (only with your consent): ${triage.map((t) => `${outcomeName(t.outcome)} on ${t.at.toISOString().slice(0, 10)}`).join(', ')}`,
       ]),
       context('Only you can see this. `/backcare forget-me` deletes all of it.'),
     );

@@ -235,15 +235,33 @@ const pauseWeek = defineAction({
   },
 });
 
-const teamPostArgs = z.union([
-  z.tuple([]).transform(() => ({ mode: 'show' as const })),
-  z.tuple([z.literal('show')]).transform(() => ({ mode: 'show' as const })),
-  z.tuple([z.literal('off')]).transform(() => ({ mode: 'off' as const })),
-  z
-    .tuple([z.literal('set'), clockTimeSchema, z.string().min(1).max(100)], { error: 'use: team-post set HH:MM <channel> [mon,tue,…]' })
-    .rest(z.string())
-    .transform(([, time, channel, ...days]) => ({ mode: 'set' as const, time, channel, days: days.join(',') })),
-]);
+type TeamPostArgs = { mode: 'show' } | { mode: 'off' } | { mode: 'set'; time: string; channel: string; days: string };
+
+// Read word by word so a wrong argument gets its own message (a union of shapes only ever said "Invalid input").
+const teamPostArgs = z.array(z.string()).transform((tokens, issue): TeamPostArgs => {
+  const [verb, ...rest] = tokens;
+  const fail = (message: string) => {
+    issue.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  switch (verb?.toLowerCase()) {
+    case undefined:
+      return { mode: 'show' };
+    case 'show':
+    case 'off':
+      return rest.length === 0 ? { mode: verb.toLowerCase() as 'show' | 'off' } : fail(`\`team-post ${verb.toLowerCase()}\` takes nothing after it`);
+    case 'set': {
+      const [time, channel, ...days] = rest;
+      if (time === undefined || channel === undefined) return fail('use: team-post set HH:MM <channel> [mon,tue,…]');
+      const parsed = clockTimeSchema.safeParse(time);
+      if (!parsed.success) return fail('the time must be 24-hour HH:MM, from 00:00 to 23:59');
+      if (channel.length > 100) return fail('that channel name is too long');
+      return { mode: 'set', time: parsed.data, channel, days: days.join(',') };
+    }
+    default:
+      return fail('use `team-post`, `team-post set HH:MM <channel> [days]` or `team-post off`');
+  }
+});
 
 function describeTeamPost(post: { channelId: string; localTime: string; days: Weekday[]; timezone: string; nextDueAt: Date | null; pausedReason: string | null }): string {
   const next = post.nextDueAt

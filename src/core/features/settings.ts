@@ -165,14 +165,31 @@ const nudgesAction = defineAction({
   run: (ctx, value) => setNudges(ctx, value.on),
 });
 
+/**
+ * Where there are no channels (the console: no channel messenger, the same check `invite` makes), a team channel
+ * could never be posted to, so choosing one is refused rather than stored.
+ */
+function channelErrors(ctx: CommandContext, values: Record<string, string | string[]>): Record<string, string> {
+  if (ctx.deps.channelMessengers?.some((m) => m.platform === ctx.actor.platform)) return {};
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? (v[0] ?? '') : (v ?? '')).trim();
+  const errors: Record<string, string> = {};
+  if (one(values.delivery) === 'channel') errors.delivery = 'there are no channels here: nudges come to you directly (channel posts work on Slack and Discord)';
+  if (one(values.channelId) !== '') errors.channelId = 'there are no channels here: leave it empty';
+  return errors;
+}
+
 const settingsSubmit = defineForm({
   formId: SETTINGS_FORM,
   async submit(ctx, values) {
     const { userId, prefs } = await load(ctx);
     const result = applySettingsForm(prefs, values, ctx.now());
-    if (!result.ok) {
-      ctx.log.info({ event: 'settings.invalid', fields: Object.keys(result.errors) }, 'settings form had errors');
-      return formErrorsReply(settingsForm(prefs), result.errors, 'Some settings need another look:');
+    const noChannel = channelErrors(ctx, values);
+    const errors: Record<string, string> = { ...(result.ok ? {} : result.errors), ...noChannel };
+    // "Name the team channel" would only send the person looking for something that does not exist here.
+    if (noChannel.delivery && !noChannel.channelId) delete errors.channelId;
+    if (!result.ok || Object.keys(errors).length > 0) {
+      ctx.log.info({ event: 'settings.invalid', fields: Object.keys(errors) }, 'settings form had errors');
+      return formErrorsReply(settingsForm(prefs), errors, 'Some settings need another look:');
     }
     await storePreferences(ctx.db, userId, result.prefs, ctx.now(), ctx.deps.nextSlot);
     return settingsReply(result.prefs, ctx.now(), 'Saved. Your Backcare settings');

@@ -71,7 +71,7 @@ describe('/backcare triage in the console (child process, piped stdin)', () => {
     expect(fullPart).toContain('[1] No, keep nothing');
     expect(fullPart).toContain('[2] Yes, keep the outcome and date');
     expect(fullPart).toContain('Kept: the outcome (see a physiotherapist or doctor) and the date, nothing else.');
-    expect(fullPart).toMatch(/Triage outcomes kept \(only with your consent\): physio on \d{4}-\d{2}-\d{2}/);
+    expect(fullPart).toMatch(/Triage outcomes kept \(only with your consent\): see a physiotherapist or doctor on \d{4}-\d{2}-\d{2}/);
   });
 
   it('never logs the answers', () => {
