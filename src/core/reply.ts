@@ -179,6 +179,36 @@ export const limits = {
   discordButtonsPerRow: 5,
   discordSelectOptions: 25,
   discordCustomId: 100,
+  /*
+   * Form texts, at the tightest platform's limit (renderers clip anything longer, which loses meaning: see
+   * formFitProblems). A form's title and submit label: Slack modal title/submit 24 (Discord modal title 45).
+   */
+  formTitle: 24,
+  /** A choice in a select or checklist: Slack option text 75 (Discord select option 100). */
+  formOptionLabel: 75,
+  /** The label of a typed field (text, number, time, timezone): Discord text-input label 45 (Slack 2000). */
+  formFieldLabel: 45,
+  /** The label of a select or checklist: Discord shows it as the select's placeholder, 150 (Slack 2000). */
+  formChoiceLabel: 150,
+  /** The hint of a typed field: Discord shows it as the text input's placeholder, 100 (Slack 2000). */
+  formFieldHint: 100,
 } as const;
+
+/** Every text of a form that a platform would have to cut, as readable problems (empty when it all fits). */
+export function formFitProblems(form: Form): string[] {
+  const problems: string[] = [];
+  const check = (what: string, value: string, max: number) => {
+    if (value.length > max) problems.push(`${form.formId} ${what} "${value}" has ${value.length} characters (at most ${max})`);
+  };
+  check('title', form.title, limits.formTitle);
+  check('submit label', form.submitLabel, limits.formTitle);
+  for (const field of form.fields) {
+    const choice = field.kind === 'select' || field.kind === 'multiselect';
+    check(`${field.id} label`, field.label, choice ? limits.formChoiceLabel : limits.formFieldLabel);
+    if (!choice && field.hint) check(`${field.id} hint`, field.hint, limits.formFieldHint);
+    if (choice) for (const option of field.options) check(`${field.id} option`, option.label, limits.formOptionLabel);
+  }
+  return problems;
+}
 
 export const visibilitySchema = z.enum(['ephemeral', 'public', 'dm']);

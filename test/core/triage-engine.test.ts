@@ -177,6 +177,11 @@ describe('triage content file', () => {
     ['a pain threshold above 10', (s: string) => s.replace('severePain: 7', 'severePain: 11'), /thresholds\.severePain/],
     ['broken YAML', (s: string) => `${s}\n  - : [\n`, /not valid YAML/],
     [
+      'a symptom label longer than a checklist choice may be (Slack cuts option text at 75)',
+      (s: string) => s.replace('label: Short of breath', `label: Short of breath ${'x'.repeat(76 - 'Short of breath '.length)}`),
+      /symptoms\.1\.label: must be at most 75 characters/,
+    ],
+    [
       'more urgent symptoms than one Slack checklist holds',
       (s: string) =>
         s.replace(
@@ -188,6 +193,11 @@ describe('triage content file', () => {
   ])('rejects %s, naming the file and the line', (_name, edit, message) => {
     expect(() => parseTriageRules(edit(source), 'content/triage.yaml')).toThrow(message);
     expect(() => parseTriageRules(edit(source), 'content/triage.yaml')).toThrow(/^content\/triage\.yaml(:\d+)?: /);
+  });
+
+  it('takes a symptom label of exactly 75 characters', () => {
+    const edited = source.replace('label: Short of breath', `label: Short of breath ${'x'.repeat(75 - 'Short of breath '.length)}`);
+    expect(parseTriageRules(edited, 'content/triage.yaml').symptoms[1]!.label).toHaveLength(75);
   });
 
   it('points at the line of the problem', () => {

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Core } from '../../src/core/router.js';
-import { replyText, type FormField, type Reply } from '../../src/core/reply.js';
+import { formFitProblems, replyText, type FormField, type Reply } from '../../src/core/reply.js';
 import { encodeActionValue } from '../../src/core/command.js';
 import { triageRules } from '../../src/core/triage/load.js';
 import { activityEvents, triageRecords, users } from '../../src/db/schema.js';
@@ -154,6 +154,16 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     expect(Object.keys(result.formErrors ?? {})).toEqual([field]);
     expect(result.formErrors?.[field]).toMatch(message);
     expect(result.form?.formId).toBe('triage.screen');
+  });
+
+  it('both forms fit every platform uncut: titles, labels, options and hints', async () => {
+    const core = buildTestCore(database().db);
+    const start = await ask(core, '/backcare triage');
+    const next = await screen(core, noneOfThese);
+    expect(next.form?.formId).toBe('triage.details');
+    expect([...formFitProblems(start.form!), ...formFitProblems(next.form!)]).toEqual([]);
+    // The pain question keeps its scale within Discord's 45-character label, with what the ends mean beside it.
+    expect(fieldOf(next, 'pain')).toMatchObject({ label: expect.stringMatching(/0 to 10/), hint: '0 = none, 10 = worst imaginable' });
   });
 
   it('accepts checklists as comma-separated text too (console and plain-text adapters)', async () => {

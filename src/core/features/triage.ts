@@ -25,7 +25,7 @@ const CONSENT_TTL_SECONDS = 24 * 60 * 60;
 function screenForm(rules: TriageRules): Form {
   return {
     formId: SCREEN_FORM,
-    title: 'Back pain check: safety first',
+    title: 'Back pain: safety check',
     submitLabel: 'Next',
     fields: symptomLevels.map((level) => ({
       id: level,
@@ -46,12 +46,14 @@ function screenForm(rules: TriageRules): Form {
 function detailsForm(state: string): Form {
   return {
     formId: DETAILS_FORM,
-    title: 'Back pain check: your pain',
+    title: 'Back pain: your pain',
     submitLabel: 'See the outcome',
     state,
     fields: [
       // A number rather than a 0–10 select: picking options by position would make "7" mean pain 6 in the console.
-      { id: 'pain', label: 'How strong is the pain right now, from 0 (none) to 10 (worst imaginable)?', kind: 'number', min: 0, max: 10 },
+      // Discord cuts a text-input label at 45 characters: the range stays in the label, what the ends mean goes in
+      // the hint (a placeholder on Discord, a hint on Slack, in brackets in the console).
+      { id: 'pain', label: 'How strong is the pain right now, 0 to 10?', kind: 'number', min: 0, max: 10, hint: '0 = none, 10 = worst imaginable' },
       { id: 'weeks', label: 'How many weeks has it lasted?', kind: 'number', min: 0, decimals: true, hint: 'e.g. 0.5 for a few days' },
       {
         id: 'interferes',

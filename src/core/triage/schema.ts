@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { habitTopics, routineKinds, targetAreas } from '../content/schema.js';
+import { limits } from '../reply.js';
 
 /** Symptom levels, highest first; `self_care` is what remains when none applies. */
 export const symptomLevels = ['emergency', 'urgent', 'physio'] as const;
@@ -27,8 +28,8 @@ const symptomSchema = z.strictObject({
     .max(40)
     .refine((c) => c !== NONE, `"${NONE}" is reserved for "None of these"`),
   level: z.enum(symptomLevels, { error: `must be one of ${symptomLevels.join(', ')}` }),
-  /** Plain words, shown in the checklist and in "why". Discord select labels stop at 100 characters. */
-  label: line(100),
+  /** Plain words, shown in the checklist and in "why": a checklist choice, so within the tightest option limit (Slack's). */
+  label: line(limits.formOptionLabel),
 });
 export type Symptom = z.infer<typeof symptomSchema>;
 

@@ -61,7 +61,7 @@ describe('/backcare triage in the console (child process, piped stdin)', () => {
   });
 
   it('runs a full check: re-asks a bad answer, shows the outcome with reasons, and keeps it only when asked', () => {
-    expect(fullPart).toContain('How strong is the pain right now, from 0 (none) to 10 (worst imaginable)?');
+    expect(fullPart).toContain('How strong is the pain right now, 0 to 10? (0 = none, 10 = worst imaginable)');
     expect(fullPart).toContain('✗ type a number from 0 to 10');
     expect(fullPart).toContain('Book an appointment with a physiotherapist or your doctor');
     expect(fullPart).toContain('Numbness or tingling in an arm or hand');

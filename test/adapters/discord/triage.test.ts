@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { FormDrafts, modalFor, pageMessage, steps } from '../../../adapters/discord/forms.js';
+import { ask } from '../../support/core.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { buttonPress, messageWith, modalSubmit, selectChoice, slashCommand } from '../../support/discord/payloads.js';
 import { startHarness, type Harness } from './harness.js';
@@ -83,5 +85,36 @@ describeEachDatabase('discord: /backcare triage wizard', (database) => {
     const shown = JSON.stringify(h.callbacks(submit.id)[0]);
     expect(shown).not.toMatch(/need another look|❌/);
     expect(shown).toMatch(/Self-care is a reasonable place to start/);
+  });
+
+  it('both triage forms show every title, label, option and hint whole (nothing cut to Discord limits)', async () => {
+    const start = await ask(h.core, '/backcare triage');
+    const next = await ask(h.core, { kind: 'submit', formId: 'triage.screen', values: { emergency: ['none'], urgent: ['none'], physio: ['none'] } });
+    const drafts = new FormDrafts();
+    for (const form of [start.form!, next.form!]) {
+      const draft = drafts.create(form, { userId: 'u' });
+      for (const [position, step] of steps(draft).entries()) {
+        draft.position = position;
+        if (step.kind === 'page') {
+          const page = pageMessage(draft);
+          expect(page.embeds?.[0]?.title).toBe(form.title);
+          const selects = (page.components ?? []).flatMap((r) => r.components).filter((c) => c.type === 3) as unknown as Component[];
+          expect(selects.map((c) => c.placeholder)).toEqual(step.fields.map((f) => f.label));
+          for (const [i, field] of step.fields.entries()) {
+            if (field.kind === 'select' || field.kind === 'multiselect') expect(selects[i]!.options?.map((o) => (o as { label?: string }).label)).toEqual(field.options.map((o) => o.label));
+          }
+        } else if (step.kind === 'modal') {
+          const modal = modalFor(draft, step);
+          expect(modal.title).toBe(form.title);
+          const inputs = modal.components.map((r) => (r as { components: { label: string; placeholder?: string }[] }).components[0]!);
+          expect(inputs.map((i) => i.label)).toEqual(step.fields.map((f) => f.label));
+          expect(inputs.map((i) => i.placeholder)).toEqual(step.fields.map((f) => f.hint));
+        }
+      }
+    }
+    // The pain scale is visible in the modal: the range in the label, the meaning of its ends in the placeholder.
+    const pain = next.form!.fields.find((f) => f.id === 'pain')!;
+    expect(pain.label).toMatch(/0 to 10/);
+    expect(pain.hint).toBe('0 = none, 10 = worst imaginable');
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildHomeView } from '../../../adapters/slack/home.js';
 import { renderBlocks, renderMessage, renderModal } from '../../../adapters/slack/render.js';
-import type { Form, Reply } from '../../../src/core/reply.js';
+import { formFitProblems, type Form, type Reply } from '../../../src/core/reply.js';
 import type { Actor, CoreInput } from '../../../src/core/request.js';
 import type { Core } from '../../../src/core/router.js';
 import type { Database } from '../../../src/db/client.js';
@@ -30,6 +30,8 @@ interface Walk {
 function check(reply: Reply, label: string, walk: Walk): void {
   walk.replies += 1;
   walk.problems.push(...messageProblems(renderMessage(reply), label));
+  // Clipping keeps a modal valid but cuts meaning: every form text must fit every platform whole.
+  if (reply.form) walk.problems.push(...formFitProblems(reply.form).map((p) => `${label}: ${p}`));
   if (reply.form) walk.problems.push(...modalProblems(renderModal(reply.form, { profileTimezone: 'Europe/Paris', privateMetadata: JSON.stringify({ state: reply.form.state }) }) as unknown as Record<string, unknown>, `${label} modal`));
   if (reply.sequence) {
     reply.sequence.frames.forEach((f, i) =>

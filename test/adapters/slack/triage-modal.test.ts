@@ -114,4 +114,23 @@ describeEachDatabase('Slack triage in modals', (database) => {
     expect(outcome).not.toMatch(/"errors"/);
     expect(outcome).toMatch(/Self-care is a reasonable place to start/);
   });
+
+  it('both triage modals show every title, label and option whole (nothing cut to Slack limits)', async () => {
+    const start = await ask(h().core, '/backcare triage');
+    const next = await ask(h().core, { kind: 'submit', formId: 'triage.screen', values: { emergency: ['none'], urgent: ['none'], physio: ['none'] } });
+    for (const form of [start.form!, next.form!]) {
+      const view = renderModal(form);
+      expect(view.title.text).toBe(form.title);
+      expect(view.submit?.text).toBe(form.submitLabel);
+      for (const field of form.fields) {
+        const block = view.blocks.find((b) => b.block_id === field.id) as unknown as { label: { text: string }; hint?: { text: string }; element: { options?: { text: { text: string } }[] } };
+        expect(block.label.text).toBe(field.label);
+        if (field.hint) expect(block.hint?.text).toBe(field.hint);
+        if (field.kind === 'multiselect' || field.kind === 'select') expect(block.element.options?.map((o) => o.text.text)).toEqual(field.options.map((o) => o.label));
+      }
+    }
+    expect(start.form!.title).toBe('Back pain: safety check');
+    expect(JSON.stringify(renderModal(start.form!))).not.toContain('…');
+    expect(JSON.stringify(renderModal(next.form!))).not.toContain('…');
+  });
 });
