@@ -234,8 +234,8 @@ function inputElement(field: FormField, profileTimezone: string | undefined): ty
         ...(field.min !== undefined ? { min_value: String(field.min) } : {}),
         ...(field.max !== undefined ? { max_value: String(field.max) } : {}),
       };
-    case 'timezone': {
     }
+    case 'timezone': {
       const initial = field.initial ?? profileTimezone;
       return {
         type: 'external_select',
