@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, parseEnv, selectAdapters } from './config/env.js';
 import { createLogger } from './config/logger.js';
 import { createApp } from './app.js';
+import { DataDirError, prepareDataDir } from './db/data-dir.js';
 import { within } from './ops/runtime.js';
 
 /** How long in-flight replies and claimed deliveries get to finish after SIGTERM/SIGINT. */
@@ -23,12 +24,21 @@ async function main(): Promise<number> {
     throw error;
   }
 
+  // Everything local (embedded database, exports, charts, logs) lives there: a directory that cannot be used
+  // stops the start here, at once and with its name, instead of failing (or spinning) deep inside a later step.
+  try {
+    prepareDataDir(env.BACKCARE_DATA_DIR);
+  } catch (error) {
+    if (!(error instanceof DataDirError)) throw error;
+    process.stderr.write(`backcare could not start: ${error.message}\n`);
+    return 1;
+  }
+
   // In a terminal chat, log lines would interleave with the conversation: they go to a file there instead.
   const consoleOnly = selectAdapters(env).every((a) => a === 'console');
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   let destination;
   if (consoleOnly && process.stderr.isTTY) {
-    mkdirSync(env.BACKCARE_DATA_DIR, { recursive: true });
     const file = path.join(env.BACKCARE_DATA_DIR, 'backcare.log');
     process.stderr.write(`logs: ${file}\n`);
     destination = pino.destination({ dest: file, sync: true });

@@ -3,11 +3,14 @@ import { z } from 'zod';
 /** Empty strings in .env files mean "not set", not "set to nothing". */
 const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
 
-const intFrom = (min: number, max: number, fallback: number) =>
-  z.preprocess(
-    (v) => (v === undefined || v === '' ? fallback : Number(v)),
-    z.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max),
-  );
+/** A whole number in a range; every way of missing it gets the same message naming the range. */
+const wholeNumber = (min: number, max: number, note = '') => {
+  const message = `must be a whole number from ${min} to ${max}${note}`;
+  return z.number({ error: message }).int(message).min(min, message).max(max, message);
+};
+
+const intFrom = (min: number, max: number, fallback: number, note = '') =>
+  z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), wholeNumber(min, max, note));
 
 export const adapterNames = ['console', 'slack', 'discord'] as const;
 export type AdapterName = (typeof adapterNames)[number];
@@ -35,12 +38,12 @@ const envObject = z.object({
   PORT: intFrom(1, 65535, 3000),
   HEALTH_PORT: z.preprocess(
     (v) => (v === undefined || v === '' ? undefined : Number(v)),
-    z.number({ error: 'must be a number' }).int().min(1).max(65535).optional(),
+    wholeNumber(1, 65535).optional(),
   ),
   STATS_PRIVACY_FLOOR: intFrom(3, 1000, 5),
   RETENTION_MONTHS: intFrom(1, 120, 13),
   /** Months audit rows are kept (0 = for ever); independent of RETENTION_MONTHS so deletions stay accountable. */
-  AUDIT_RETENTION_MONTHS: intFrom(0, 240, 24),
+  AUDIT_RETENTION_MONTHS: intFrom(0, 240, 24, ' (0 keeps them for ever)'),
   /** Signs button values (HMAC); shared by every replica. Unset: derived from the Slack or Discord secret, else generated and kept in BACKCARE_DATA_DIR. */
   BACKCARE_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional()),
   SLACK_BOT_TOKEN: optionalText,

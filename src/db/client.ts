@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -10,6 +9,7 @@ import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from './schema.js';
+import { pgliteOpenError, prepareDataDir } from './data-dir.js';
 
 /** The one database type the rest of the code sees, whichever driver is underneath. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -85,13 +85,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       close: () => pool.end(),
     };
   }
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // A directory that cannot hold the database fails here with its name and the cause, not deep inside PGlite.
+  if (options.dataDir) prepareDataDir(options.dataDir);
   const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  try {
+    await client.waitReady;
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw options.dataDir ? pgliteOpenError(options.dataDir, error) : error;
+  }
   const database = drizzlePglite(client, { schema });
   try {
     await migratePglite(database, { migrationsFolder });
   } catch (error) {
-    await client.close();
+    await client.close().catch(() => undefined);
     throw error;
   }
   return {

@@ -39,11 +39,16 @@ describe('environment config', () => {
   });
 
   it.each([
-    [{ PORT: 'eighty' }, 'config error: PORT must be a number'],
-    [{ PORT: '70000' }, 'config error: PORT'],
+    [{ PORT: 'eighty' }, 'config error: PORT must be a whole number from 1 to 65535'],
+    [{ PORT: '70000' }, 'config error: PORT must be a whole number from 1 to 65535'],
+    [{ PORT: '-1' }, 'config error: PORT must be a whole number from 1 to 65535'],
+    [{ PORT: '80.5' }, 'config error: PORT must be a whole number from 1 to 65535'],
+    [{ HEALTH_PORT: '0' }, 'config error: HEALTH_PORT must be a whole number from 1 to 65535'],
+    [{ RETENTION_MONTHS: '0' }, 'config error: RETENTION_MONTHS must be a whole number from 1 to 120'],
+    [{ AUDIT_RETENTION_MONTHS: '-3' }, 'config error: AUDIT_RETENTION_MONTHS must be a whole number from 0 to 240 (0 keeps them for ever)'],
     [{ BACKCARE_ADAPTER: 'teams' }, 'config error: BACKCARE_ADAPTER must be one of console, slack, discord'],
     [{ DATABASE_URL: 'mysql://x' }, 'config error: DATABASE_URL must be a postgres:// or postgresql:// URL'],
-    [{ STATS_PRIVACY_FLOOR: '2' }, 'config error: STATS_PRIVACY_FLOOR'],
+    [{ STATS_PRIVACY_FLOOR: '2' }, 'config error: STATS_PRIVACY_FLOOR must be a whole number from 3 to 1000'],
     [{ SLACK_BOT_TOKEN: 'xoxb-test-not-a-real-token' }, 'config error: SLACK_SIGNING_SECRET is required when Slack is configured'],
     [{ SLACK_BOT_TOKEN: 'not-a-token', SLACK_SIGNING_SECRET: 's' }, 'config error: SLACK_BOT_TOKEN must be a bot token starting with xoxb-'],
     [{ DISCORD_TOKEN: 'test-token-not-real' }, 'config error: DISCORD_APPLICATION_ID is required together with DISCORD_TOKEN'],
