@@ -1,9 +1,8 @@
-import { readdir, stat, unlink } from 'node:fs/promises';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { Logger } from '../config/logger.js';
 import { queryRows, type Db } from '../db/client.js';
+import { purgeOldExportFiles } from '../core/export-files.js';
 
 export interface RetentionPolicy {
   /** Activity, nudge history and kept triage outcomes older than this many months are deleted. */
@@ -69,22 +68,7 @@ export async function runRetention(db: Db, policy: RetentionPolicy, now: Date, l
 
 /** Removes export files older than the policy allows (they hold personal data). Returns how many went. */
 export async function purgeExportFiles(dir: string, now: Date, maxAgeHours = 24): Promise<number> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return 0;
-  }
-  let removed = 0;
-  for (const name of names.filter((n) => n.endsWith('.json'))) {
-    const file = path.join(dir, name);
-    const info = await stat(file).catch(() => null);
-    if (info && now.getTime() - info.mtimeMs > maxAgeHours * 3_600_000) {
-      await unlink(file).catch(() => undefined);
-      removed += 1;
-    }
-  }
-  return removed;
+  return purgeOldExportFiles(dir, now, maxAgeHours);
 }
 
 export interface DailyJob {

@@ -71,8 +71,11 @@ describeEachDatabase('data rights', (database) => {
     expect(result.visibility).toBe('dm');
     const { file, filename } = exportedFile(result);
     expect(filename).toBe('backcare-export-2026-03-03.json');
-    expect(path.dirname(file)).toBe(exportDir);
+    // In the person's own directory, named by their internal id; only this process's user can read either.
+    expect(path.dirname(path.dirname(file))).toBe(exportDir);
+    expect(path.basename(path.dirname(file))).toMatch(/^user-\d+$/);
     expect(statSync(file).mode & 0o077).toBe(0);
+    expect(statSync(path.dirname(file)).mode & 0o077).toBe(0);
     const raw = readFileSync(file, 'utf8');
     const data = exportSchema.parse(JSON.parse(raw));
 

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { and, eq, or, sql } from 'drizzle-orm';
@@ -8,7 +6,8 @@ import { defineAction, defineCommand, encodeActionValue, type CommandContext, ty
 import { context, header, reply, text, type Reply } from '../reply.js';
 import { queryRows, type Queryable } from '../../db/client.js';
 import { auditLog, discordGuildSettings, inviteDms, leadGrants, type UserRow, type WorkspaceRow } from '../../db/schema.js';
-import { findWorkspace, forgetPerson } from '../../db/users.js';
+import { findUser, findWorkspace, forgetPerson } from '../../db/users.js';
+import { deleteExportFiles, writeExportFile } from '../export-files.js';
 
 /**
  * Data rights: `/backcare me export` (a JSON file of everything stored about the person) and
@@ -104,13 +103,23 @@ export async function collectUserData(db: Queryable, workspace: WorkspaceRow, us
 
 export const defaultExportDir = () => path.join(tmpdir(), 'backcare-exports');
 
-/** Writes the export where only this process's user can read it; the retention job removes old files. */
-export async function writeExportFile(dir: string, data: UserExport): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, `${randomUUID()}.json`);
-  await writeFile(file, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-  return file;
+/**
+ * Deletes a forgotten person's export files, after their rows are gone. A failure is logged and reported to the
+ * caller (the daily clean-up still removes the files within a day); it never undoes the deletion.
+ */
+export async function forgetExportFiles(ctx: Pick<CommandContext, 'deps' | 'log'>, userId: number | null): Promise<boolean> {
+  if (userId === null) return true;
+  try {
+    const removed = await deleteExportFiles(ctx.deps.exportDir ?? defaultExportDir(), userId);
+    if (removed > 0) ctx.log.info({ event: 'data.exports_deleted', files: removed }, 'export files deleted with the person');
+    return true;
+  } catch (error) {
+    ctx.log.error({ event: 'data.exports_delete_failed', err: error }, 'export files could not be deleted');
+    return false;
+  }
 }
+
+export const EXPORTS_LEFT_NOTE = 'An earlier export file could not be removed just now; the daily clean-up removes it within a day.';
 
 /** `/backcare me export`: called by the `me` command. */
 export async function exportMe(ctx: CommandContext): Promise<Reply> {
@@ -120,7 +129,7 @@ export async function exportMe(ctx: CommandContext): Promise<Reply> {
   }
   const now = ctx.now();
   const data = await collectUserData(ctx.db, found.workspace, found.user, now);
-  const file = await writeExportFile(ctx.deps.exportDir ?? defaultExportDir(), data);
+  const file = await writeExportFile(ctx.deps.exportDir ?? defaultExportDir(), found.user.id, data);
   const rows = Object.values(data.tables).reduce((n, t) => n + t.length, 0) + data.leadGrants.length + data.invitations.length + data.audit.length;
   ctx.log.info({ event: 'data.exported', rows }, 'data export written');
   const filename = `backcare-export-${now.toISOString().slice(0, 10)}.json`;
@@ -199,13 +208,17 @@ const admin = defineCommand({
   },
 });
 
-/** Deletes one person's data in the admin's workspace and writes the audit row in the same transaction. */
+/**
+ * Deletes one person's data in the admin's workspace and writes the audit row in the same transaction; `userId` is
+ * the internal id they had (their export files are found by it), null when Backcare had no user row for them.
+ */
 export async function adminForget(
   db: Queryable,
   who: { workspace: WorkspaceRow; adminPlatformUserId: string; targetPlatformUserId: string },
   now: Date,
-): Promise<boolean> {
+): Promise<{ deleted: boolean; userId: number | null }> {
   return db.transaction(async (tx) => {
+    const target = await findUser(tx, who.workspace.id, who.targetPlatformUserId);
     const deleted = await forgetPerson(tx, { workspaceId: who.workspace.id, platformUserId: who.targetPlatformUserId });
     await tx.insert(auditLog).values({
       workspaceId: who.workspace.id,
@@ -215,7 +228,7 @@ export async function adminForget(
       details: { deleted },
       at: now,
     });
-    return deleted;
+    return { deleted, userId: target?.id ?? null };
   });
 }
 
@@ -226,10 +239,13 @@ const forgetConfirm = defineAction({
     // The button could be forwarded or replayed: admin rights are checked again when it is pressed.
     if (ctx.actor.isAdmin !== true) return { ...notAdmin(), replaceOriginal: true };
     const workspace = await findWorkspace(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId });
-    const deleted = workspace ? await adminForget(ctx.db, { workspace, adminPlatformUserId: ctx.actor.userExternalId, targetPlatformUserId: target }, ctx.now()) : false;
+    const { deleted, userId } = workspace
+      ? await adminForget(ctx.db, { workspace, adminPlatformUserId: ctx.actor.userExternalId, targetPlatformUserId: target }, ctx.now())
+      : { deleted: false, userId: null };
+    const filesGone = await forgetExportFiles(ctx, userId);
     ctx.log.info({ event: 'admin.forget', deleted }, 'admin forget');
     const message = deleted
-      ? `Done: everything Backcare stored about <@${target}> has been deleted. The deletion is recorded in the audit log.`
+      ? `Done: everything Backcare stored about <@${target}> has been deleted.${filesGone ? ' Any data export files of theirs went too.' : ` ${EXPORTS_LEFT_NOTE}`} The deletion is recorded in the audit log.`
       : `Backcare stored nothing about <@${target}>, so there was nothing to delete.`;
     return reply(message, [text(message)], { replaceOriginal: true });
   },

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type Feature } from '../command.js';
 import { bullets, context, header, reply, text, type Reply } from '../reply.js';
 import { activityEvents, nudgeDeliveries, triageRecords } from '../../db/schema.js';
-import { findWorkspace, forgetPerson } from '../../db/users.js';
+import { findUser, findWorkspace, forgetPerson } from '../../db/users.js';
 import { loadPreferences } from '../../db/preferences.js';
 import { describePreferences } from './settings.js';
-import { exportMe } from './data-rights.js';
+import { EXPORTS_LEFT_NOTE, exportMe, forgetExportFiles } from './data-rights.js';
 import { triageRules } from '../triage/load.js';
 import { defaultPreferences } from '../preferences.js';
 import { personalFields, personalFigures } from '../stats/personal.js';
@@ -115,10 +115,13 @@ const forgetConfirm = defineAction({
   value: z.object({}),
   async run(ctx) {
     const workspace = await findWorkspace(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId });
+    // The internal id names the person's export directory: read it before the row goes.
+    const user = workspace ? await findUser(ctx.db, workspace.id, ctx.actor.userExternalId) : null;
     const deleted = workspace ? await forgetPerson(ctx.db, { workspaceId: workspace.id, platformUserId: ctx.actor.userExternalId }) : false;
+    const filesGone = await forgetExportFiles(ctx, user?.id ?? null);
     ctx.log.info({ event: 'user.forgotten', deleted }, 'forget-me');
     const message = deleted
-      ? 'Done: everything Backcare stored about you has been deleted. Nudges are off.'
+      ? `Done: everything Backcare stored about you has been deleted.${filesGone ? ' Any data export files you made went too.' : ` ${EXPORTS_LEFT_NOTE}`} Nudges are off.`
       : 'There was nothing stored about you, so there was nothing to delete.';
     return reply(message, [text(message)], { replaceOriginal: true });
   },
