@@ -20,7 +20,7 @@ import { postgresInstance, soloInstance } from './jobs/instance.js';
 import { createScheduler } from './jobs/scheduler.js';
 import { createWorkspaceRoutineSources } from './core/content/workspace-routines.js';
 import { createMetrics, instrumentSenders, poolStatsOf, type Metrics } from './ops/metrics.js';
-import { startOps, type Ops } from './ops/runtime.js';
+import { startOps, within, type Ops } from './ops/runtime.js';
 
 export interface App {
   core: Core;
@@ -33,6 +33,19 @@ export interface App {
   metrics: Metrics;
   stop(): Promise<void>;
 }
+
+/**
+ * Settings an adapter cannot start without, checked before anything is opened (BACKCARE_ADAPTER can force an
+ * adapter whose tokens are missing): a start that cannot succeed should not open the database first.
+ */
+export function adapterConfigProblem(env: Env, names: readonly string[]): string | null {
+  if (names.includes('slack') && !env.SLACK_SIGNING_SECRET) return 'the slack adapter needs SLACK_SIGNING_SECRET';
+  if (names.includes('discord') && (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID)) return 'the discord adapter needs DISCORD_TOKEN and DISCORD_APPLICATION_ID';
+  return null;
+}
+
+/** How long each opened piece gets to close when start-up fails half-way (the process exits right after). */
+const ABORT_CLOSE_MS = 1500;
 
 export interface AppIo {
   stdin: NodeJS.ReadableStream & import('node:stream').Readable;
@@ -47,9 +60,21 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   log.info({ event: 'content.loaded', routines: library.size }, `loaded ${library.size} routines`);
   // The triage rules too: a broken content/triage.yaml stops start-up with its line, not the first person's check.
   triageRules();
+  const problem = adapterConfigProblem(env, selectAdapters(env));
+  if (problem) throw new Error(problem);
   const dbOptions = databaseOptionsFromEnv(env);
   log.info({ event: 'db.opening', driver: dbOptions.driver }, `opening database (${dbOptions.driver === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'})`);
   const database = await openDatabase(dbOptions);
+  // What start-up has opened so far, closed in reverse when a later step fails (a port in use, a refused token):
+  // an open pool, socket or stdin reader would otherwise keep a process that could not start alive.
+  const opened: { name: string; close: () => Promise<unknown> }[] = [{ name: 'database', close: () => database.close() }];
+  const abort = async (error: unknown): Promise<never> => {
+    for (const item of opened.reverse()) {
+      const closed = await within(item.close().catch(() => undefined), ABORT_CLOSE_MS);
+      if (!closed) log.warn({ event: 'startup.close_timeout', part: item.name }, `${item.name} did not close in time`);
+    }
+    throw error;
+  };
   const metrics = createMetrics({ poolStats: poolStatsOf(database) });
   const core = createCore(
     { db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR, retention: { months: env.RETENTION_MONTHS, auditMonths: env.AUDIT_RETENTION_MONTHS }, nextSlot, library, onHandled: metrics.observeHandled, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'), chartDir: path.resolve(env.BACKCARE_DATA_DIR, 'charts'), teamResolvers: [] },
@@ -113,19 +138,24 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
       }
     }
   }
-  for (const adapter of adapters) await adapter.start();
+  for (const adapter of adapters) {
+    // Registered before start: an adapter that fails half-way (socket open, login refused) is closed too.
+    opened.push({ name: adapter.name, close: () => adapter.stop() });
+    await adapter.start().catch(abort);
+  }
   // Nudges start once the adapters can deliver them: reconcile what a previous run left claimed, then tick.
   const scheduler = createScheduler({
     db: database.db,
     log,
     senders: instrumentSenders(senders, metrics),
-    instance: env.DATABASE_URL ? await postgresInstance(env.DATABASE_URL) : soloInstance(),
+    instance: env.DATABASE_URL ? await postgresInstance(env.DATABASE_URL).catch(abort) : soloInstance(),
     routines: routineSourceOf(core.deps),
     workspaceRoutines: createWorkspaceRoutineSources(database.db, library, log),
     onTick: metrics.observeTick,
   });
-  await scheduler.start();
-  const ops = await startOps({ env, log, database, adapters, adapterNames: names, metrics, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports') });
+  opened.push({ name: 'scheduler', close: () => scheduler.stop() });
+  await scheduler.start().catch(abort);
+  const ops = await startOps({ env, log, database, adapters, adapterNames: names, metrics, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports') }).catch(abort);
 
   const finishing = adapters.map((a) => a.finished).filter((p): p is Promise<void> => p !== undefined);
   let stopped: Promise<void> | null = null;

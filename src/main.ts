@@ -49,9 +49,14 @@ async function main(): Promise<number> {
   try {
     app = await createApp(env, log, { stdin: process.stdin, stdout: process.stdout, interactive });
   } catch (error) {
-    log.fatal({ event: 'startup.failed', err: error }, 'start-up failed');
-    process.stderr.write(`backcare could not start: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    // One line for the person at the terminal; the stack only for whoever turns on debug logging.
+    const reason = startupFailureReason(error);
+    log.fatal({ event: 'startup.failed', reason }, 'start-up failed');
+    log.debug({ event: 'startup.failed', err: error }, 'start-up failure details');
+    process.stderr.write(`backcare could not start: ${reason}\n`);
+    // createApp closed what it had opened; anything a library still holds (a socket, a timer) must not keep
+    // a process that could not start alive, so exit now rather than when the event loop happens to empty.
+    process.exit(1);
   }
 
   const running = app;
@@ -82,6 +87,15 @@ async function main(): Promise<number> {
   // Servers run until a signal stops them.
   await new Promise<never>(() => undefined);
   return 0;
+}
+
+/** The first line of what went wrong, in the person's terms where the cause is a common one. */
+function startupFailureReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const port = (error as { port?: unknown } | null)?.port;
+  if (code === 'EADDRINUSE' && typeof port === 'number') return `port ${port} is already in use: stop what is using it, or set PORT / HEALTH_PORT to a free port`;
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim() || 'unknown error';
 }
 
 main().then(
