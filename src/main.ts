@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { ConfigError, parseEnv, selectAdapters } from './config/env.js';
 import { createLogger } from './config/logger.js';
 import { createApp } from './app.js';
-import { DataDirError, prepareDataDir } from './db/data-dir.js';
+import { DataDirBusyError, DataDirError, lockDataDir, prepareDataDir } from './db/data-dir.js';
 import { within } from './ops/runtime.js';
 
 /** How long in-flight replies and claimed deliveries get to finish after SIGTERM/SIGINT. */
@@ -28,9 +28,11 @@ async function main(): Promise<number> {
   // stops the start here, at once and with its name, instead of failing (or spinning) deep inside a later step.
   try {
     prepareDataDir(env.BACKCARE_DATA_DIR);
+    // Embedded PGlite is single-process: a second bot on the same directory stops here (PostgreSQL takes many).
+    if (!env.DATABASE_URL) lockDataDir(env.BACKCARE_DATA_DIR);
   } catch (error) {
     if (!(error instanceof DataDirError)) throw error;
-    process.stderr.write(`backcare could not start: ${error.message}\n`);
+    process.stderr.write(error instanceof DataDirBusyError ? `${error.message}\n` : `backcare could not start: ${error.message}\n`);
     return 1;
   }
 

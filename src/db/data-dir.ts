@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** A data directory Backcare cannot use: one line naming the directory, the likely cause and what to do. */
@@ -62,4 +62,69 @@ export function pgliteOpenError(dir: string, error: unknown): DataDirError {
     `the embedded database in ${dir} could not be opened (${reason}); it may be corrupt or from another version: move it aside or set BACKCARE_DATA_DIR`,
     { cause: error },
   );
+}
+
+/** Another live process holds the data directory: PGlite is single-process, two bots would corrupt each other. */
+export class DataDirBusyError extends DataDirError {
+  override name = 'DataDirBusyError';
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else, which still counts as "in use".
+    return errnoCode(error) === 'EPERM';
+  }
+};
+
+export interface DataDirLock {
+  readonly file: string;
+  release(): void;
+}
+
+/**
+ * Takes `<dir>/backcare.lock` (created exclusively, holding our pid) so a second bot on the same embedded
+ * database stops at once. A lock whose pid is gone (kill -9, a crash, a previous container where we had the
+ * same pid) is taken over. Released on exit, however the process ends short of SIGKILL.
+ */
+export function lockDataDir(dir: string, shown = dir): DataDirLock {
+  const file = path.join(path.resolve(dir), 'backcare.lock');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST' || attempt >= 3) {
+        throw new DataDirError(`cannot lock the data directory ${shown} (${errnoCode(error)}): fix its permissions or set BACKCARE_DATA_DIR`);
+      }
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    } catch {
+      // Removed between our attempt and this read: just try again.
+      continue;
+    }
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+      throw new DataDirBusyError(`another Backcare is using ${shown}; stop it or set BACKCARE_DATA_DIR, or use DATABASE_URL for several processes`);
+    }
+    // Stale: its process is gone.
+    rmSync(file, { force: true });
+  }
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    process.off('exit', release);
+    try {
+      // Only our own lock: never remove one a later process has taken over.
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // Already gone.
+    }
+  };
+  process.on('exit', release);
+  return { file, release };
 }
