@@ -5,6 +5,7 @@ import type { Adapter } from '../../src/core/adapter.js';
 import type { Form, Frame, Reply, Sequence } from '../../src/core/reply.js';
 import type { Actor, CoreInput } from '../../src/core/request.js';
 import type { Core } from '../../src/core/router.js';
+import { stripControl } from '../../src/core/echo.js';
 import { LiveSessions, type LiveSession } from '../../src/core/live-sessions.js';
 import type { ConsoleSurface } from './sender.js';
 import { fieldPrompt, fitToWidth, formIntro, parseFieldAnswer, renderBlocks, renderReply, type Choice, type ConsoleStyle } from './render.js';
@@ -205,7 +206,7 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     if (state.confirmCommand === line) return 'command';
     state.confirmCommand = line;
     if (!options.interactive) await write('\n');
-    await say(`  That looks like the command \`${line}\`: type it again to run it, or press Enter to use it as your answer.`);
+    await say(`  That looks like the command \`${stripControl(line)}\`: type it again to run it, or press Enter to use it as your answer.`);
     await write(fieldPrompt({ ...field, initial: state.values[field.id] } as typeof field));
     return 'asked';
   }

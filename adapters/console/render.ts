@@ -1,3 +1,4 @@
+import { stripControl } from '../../src/core/echo.js';
 import { describeFormErrors } from '../../src/core/form-errors.js';
 import { canonicalTimezone } from '../../src/core/preferences.js';
 import type { Action, Block, Form, FormField, Reply } from '../../src/core/reply.js';
@@ -7,12 +8,20 @@ export interface ConsoleStyle {
   ansi: boolean;
 }
 
+/**
+ * No control character from a reply reaches the terminal except the emphasis this file adds itself: the core
+ * already cleans what it echoes, and this keeps any text that slipped through from moving the cursor or recolouring.
+ */
+export function stripTerminalControls(value: string): string {
+  return value.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}
+
 const bold = (s: string, style: ConsoleStyle) => (style.ansi ? `\x1b[1m${s}\x1b[22m` : s);
 const dim = (s: string, style: ConsoleStyle) => (style.ansi ? `\x1b[2m${s}\x1b[22m` : s);
 
 /** The core's light markup (*bold*, _italic_, `code`) as terminal text. */
 export function renderInline(value: string, style: ConsoleStyle): string {
-  return value
+  return stripTerminalControls(value)
     // Mentions as the core writes them for chat platforms (`<@id>`, `<@id|name>`, `<#id|name>`) read as @name/#name here.
     .replace(/<([@#])([^<>|\s]+)(?:\|([^<>]+))?>/g, (_, sigil: string, id: string, name?: string) => `${sigil}${name ?? id}`)
     .replace(/\*([^*\n]+)\*/g, (_, inner: string) => bold(inner, style))
@@ -23,7 +32,7 @@ export function renderInline(value: string, style: ConsoleStyle): string {
 export function renderBlock(block: Block, style: ConsoleStyle): string {
   switch (block.type) {
     case 'header':
-      return bold(`== ${block.text} ==`, style);
+      return bold(`== ${stripTerminalControls(block.text)} ==`, style);
     case 'text':
       return renderInline(block.text, style);
     case 'list':
@@ -35,7 +44,7 @@ export function renderBlock(block: Block, style: ConsoleStyle): string {
     case 'context':
       return dim(renderInline(block.text, style), style);
     case 'fields':
-      return block.fields.map((f) => `  ${f.label}: ${renderInline(f.value, style)}`).join('\n');
+      return block.fields.map((f) => `  ${stripTerminalControls(f.label)}: ${renderInline(f.value, style)}`).join('\n');
     case 'image':
       return block.path ? `[image: ${block.alt}] ${block.path}` : `[image: ${block.alt}]${block.url ? ` ${block.url}` : ''}`;
     case 'file':
@@ -90,7 +99,7 @@ export function renderReply(reply: Reply, style: ConsoleStyle): { text: string; 
       return index < 0 ? Number.MAX_SAFE_INTEGER : index;
     };
     const sorted = Object.fromEntries(Object.entries(reply.formErrors).sort(([a], [b]) => order(a) - order(b)));
-    parts.push(describeFormErrors(reply.form, sorted).map((line) => `  ✗ ${line}`).join('\n'));
+    parts.push(describeFormErrors(reply.form, sorted).map((line) => `  ✗ ${stripTerminalControls(line)}`).join('\n'));
   }
   const rendered = renderChoices(choices, style);
   if (rendered) parts.push(rendered);
@@ -150,7 +159,7 @@ export function parseFieldAnswer(field: FormField, typed: string): { value: stri
       const values: string[] = [];
       for (const part of answer.split(/[\s,]+/).filter(Boolean)) {
         const pick = pickOption(field.options, part);
-        if (pick === null) return { error: `"${part}" is not one of the choices: ${chooseFrom(field.options.length)}` };
+        if (pick === null) return { error: `"${stripControl(part)}" is not one of the choices: ${chooseFrom(field.options.length)}` };
         values.push(pick);
       }
       return { value: values };

@@ -36,11 +36,15 @@ export function clip(value: string, max: number): string {
   return `${value.slice(0, max - 1)}…`;
 }
 
-/** Slack mrkdwn needs &, < and > escaped; user mentions the core passes through (`<@U123>`) stay live. */
+/**
+ * Slack mrkdwn needs &, < and > escaped in everything, echoed input included; only the app's own mentions stay live
+ * (`<@U123>` people, `<#C123>` / `<#C123|name>` channels). An entity Slack already escaped in what the person
+ * typed (`&lt;`) is left as it is, so it shows once as `<` rather than as `&lt;`.
+ */
 export function escapeMrkdwn(value: string): string {
   return value
-    .split(/(<@[UW][A-Z0-9]{2,30}>)/)
-    .map((part, index) => (index % 2 === 1 ? part : part.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
+    .split(/(<@[UW][A-Z0-9]{2,30}>|<#[CG][A-Z0-9]{2,30}(?:\|[^<>|&]{1,80})?>)/)
+    .map((part, index) => (index % 2 === 1 ? part : part.replace(/&(?!(?:amp|lt|gt);)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
     .join('');
 }
 

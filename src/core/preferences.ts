@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IANAZone } from 'luxon';
+import { echo } from './echo.js';
 
 export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof weekdays)[number];
@@ -43,7 +44,7 @@ export const timezoneSchema = z
   .transform((value, ctx) => {
     const canonical = canonicalTimezone(value);
     if (!canonical) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a timezone I know; use a name like Europe/London or America/New_York` });
+      ctx.addIssue({ code: 'custom', message: `${echo(value)} is not a timezone I know; use a name like Europe/London or America/New_York` });
       return z.NEVER;
     }
     return canonical;

@@ -1,6 +1,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { CommandContext, CoreDeps, Feature, HandledEvent, RegisteredAction, RegisteredCommand, RegisteredForm } from './command.js';
 import { DISCLAIMER } from './disclaimer.js';
+import { echo } from './echo.js';
 import { bullets, context, reply, text, type Reply } from './reply.js';
 import { coreRequestSchema, type Actor, type CoreRequest } from './request.js';
 import { ensureUser, ensureWorkspace, findUser, findWorkspace } from '../db/users.js';
@@ -137,8 +138,8 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
           // One line, not the whole help: a suggestion only when it is close, and where to find the rest.
           const suggestion = suggestCommand(name, [...byName.keys()]);
           const message = suggestion
-            ? `I don't know \`${name}\`. Did you mean \`/backcare ${suggestion}\`? \`/backcare help\` lists every command.`
-            : `I don't know \`${name}\`. \`/backcare help\` lists every command.`;
+            ? `I don't know ${echo(name)}. Did you mean \`/backcare ${suggestion}\`? \`/backcare help\` lists every command.`
+            : `I don't know ${echo(name)}. \`/backcare help\` lists every command.`;
           return { label: 'unknown', run: async () => errorReply(message) };
         }
         const parsed = command.parse(rest);

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Queryable } from '../db/client.js';
+import { echo } from './echo.js';
 import { loadPreferences, savePreferences } from '../db/preferences.js';
 import { lookup } from './lookup.js';
 import {
@@ -96,7 +97,7 @@ export function parseHoursText(input: string): HoursText {
   for (const entry of input.split(/[,;\n]/).map((e) => e.trim()).filter(Boolean)) {
     const match = /^([a-z]+)\s+(?:(off)|(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2}))$/i.exec(entry);
     const day = match ? dayNamed(match[1]!) : undefined;
-    if (!match || !day) return { ok: false, error: `"${entry}" is not like "fri 09:00-13:00" or "sat off"` };
+    if (!match || !day) return { ok: false, error: `${echo(entry)} is not like "fri 09:00-13:00" or "sat off"` };
     if (day in hours || off.includes(day)) return { ok: false, error: `${day} appears twice` };
     if (match[2]) {
       off.push(day);

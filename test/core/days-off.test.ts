@@ -43,7 +43,7 @@ describe('parseHoursText', () => {
   });
 
   it('names the entry it cannot read', () => {
-    expect(parseHoursText('fri 9-1')).toEqual({ ok: false, error: '"fri 9-1" is not like "fri 09:00-13:00" or "sat off"' });
+    expect(parseHoursText('fri 9-1')).toEqual({ ok: false, error: '`fri 9-1` is not like "fri 09:00-13:00" or "sat off"' });
     expect(parseHoursText('fry 09:00-13:00')).toMatchObject({ ok: false });
     expect(parseHoursText('frisbee 09:00-13:00')).toMatchObject({ ok: false });
     expect(parseHoursText('thurs 09:00-13:00')).toMatchObject({ ok: true, hours: { thu: { start: '09:00', end: '13:00' } } });
@@ -177,7 +177,7 @@ describeEachDatabase('days off, hours per weekday and the daily maximum in setti
   it('points at the field when the per-day hours or the daily maximum are wrong, and stores nothing', async () => {
     const core = buildTestCore(database().db);
     const bad = await ask(core, { kind: 'submit', formId: 'hours', values: { hours: 'friday afternoons', maxPerDay: '8' } });
-    expect(bad.formErrors).toEqual({ hours: '"friday afternoons" is not like "fri 09:00-13:00" or "sat off"' });
+    expect(bad.formErrors).toEqual({ hours: '`friday afternoons` is not like "fri 09:00-13:00" or "sat off"' });
     const cap = await ask(core, { kind: 'submit', formId: 'hours', values: { hours: '', maxPerDay: '0' } });
     expect(cap.formErrors?.maxPerDay).toMatch(/at least 1/);
     expect((await ask(core, '/backcare hours max lots')).summary).toMatch(/whole number/);

@@ -85,7 +85,7 @@ describeEachDatabase('guided sessions', (database) => {
     const core = buildTestCore(database().db);
     expect((await ask(core, 'breathe box 11')).summary).toMatch(/minutes must be a whole number from 1 to 10\. Usage: `\/backcare breathe/);
     expect((await ask(core, 'breathe 0')).summary).toMatch(/from 1 to 10/);
-    expect((await ask(core, 'breathe zen')).summary).toMatch(/I don't know the breathing pattern "zen"; choose box, 4-7-8/);
+    expect((await ask(core, 'breathe zen')).summary).toMatch(/I don't know the breathing pattern `zen`; choose box, 4-7-8/);
     expect((await ask(core, 'breathe box 2 3')).summary).toMatch(/at most/);
     expect(await events()).toHaveLength(0);
   });
@@ -155,7 +155,7 @@ describeEachDatabase('guided sessions', (database) => {
       expect(rolled.cautions.some((c) => /never roll directly over the spine/i.test(c))).toBe(true);
     }
     expect((await ask(core, 'roll chest')).summary).toMatch(/I have no foam rolling or trigger points routine at the desk for the chest yet/);
-    expect((await ask(core, 'stretch elbow')).summary).toMatch(/I don't know the area "elbow"/);
+    expect((await ask(core, 'stretch elbow')).summary).toMatch(/I don't know the area `elbow`/);
   });
 
   it('Another one records the first as skipped and starts a different routine of the same sort', async () => {

@@ -246,6 +246,6 @@ describeEachDatabase('team stats', (database) => {
     expect(calls).toEqual(['#five', '#nope']);
 
     const noResolver = await ask(core(), '/backcare stats #five', lead);
-    expect(noResolver.summary).toMatch(/can't look up "#five" here/);
+    expect(noResolver.summary).toMatch(/can't look up `#five` here/);
   });
 });

@@ -4,6 +4,7 @@ import { routineKindNames, type RoutineLibrary } from '../content/library.js';
 import { isTeamRoutine } from '../content/workspace-routines.js';
 import { breathingPlan, kindGroup, programmePlan, PROGRAMME_MAX_MINUTES, PROGRAMME_MIN_MINUTES, routinePlan, type SessionSource } from '../content/plans.js';
 import { deskPlaces, type BreathingPatternId, type RelaxVariant, type RoutineKind, type RoutinePlace, type TargetArea } from '../content/schema.js';
+import { echo } from '../echo.js';
 import { lookup } from '../lookup.js';
 import { breathingPatternChoices, parseBreathingPattern } from '../pacing.js';
 import { bullets, context, header, reply, text, type Reply } from '../reply.js';
@@ -28,9 +29,9 @@ const breatheArgs = words.max(2, 'breathe takes a pattern and a number of minute
     if (named && !pattern) pattern = named;
     else if (named) problem = 'give one breathing pattern, not two';
     else if (/^\d+$/.test(token) && minutes === undefined) minutes = Number(token);
-    else if (numeric && minutes === undefined) problem = `${minutesRule} ("${token}" is not)`;
+    else if (numeric && minutes === undefined) problem = `${minutesRule} (${echo(token)} is not)`;
     else if (numeric) problem = 'give the minutes once';
-    else problem = `I don't know the breathing pattern "${token}"; choose ${breathingPatternChoices}`;
+    else problem = `I don't know the breathing pattern ${echo(token)}; choose ${breathingPatternChoices}`;
     if (problem) {
       issue.addIssue({ code: 'custom', message: problem });
       return z.NEVER;
@@ -111,7 +112,7 @@ const areaArgs = (command: string) =>
     if (rest.length === 0) return { area: undefined as TargetArea | undefined, floor };
     const area = parseArea(rest);
     if (!area) {
-      issue.addIssue({ code: 'custom', message: `I don't know the area "${rest.join(' ')}"; choose ${areaChoices}, or add floor for floor work` });
+      issue.addIssue({ code: 'custom', message: `I don't know the area ${echo(rest.join(' '))}; choose ${areaChoices}, or add floor for floor work` });
       return z.NEVER;
     }
     return { area: area as TargetArea | undefined, floor };
@@ -194,7 +195,7 @@ const relax = defineCommand({
     if (tokens.length === 0) return { variant: undefined as RelaxVariant | undefined };
     const variant = lookup(variantAliases, tokens.join('-').toLowerCase());
     if (!variant) {
-      issue.addIssue({ code: 'custom', message: `I don't know "${tokens.join(' ')}"; choose pmr, body-scan or visualise` });
+      issue.addIssue({ code: 'custom', message: `I don't know ${echo(tokens.join(' '))}; choose pmr, body-scan or visualise` });
       return z.NEVER;
     }
     return { variant: variant as RelaxVariant | undefined };
@@ -250,8 +251,8 @@ const routine = defineCommand({
         if (!found) {
           const suggestion = library.suggest(args.id);
           const message = suggestion
-            ? `I don't have a routine called \`${args.id}\`. Did you mean \`/backcare routine ${suggestion}\`?`
-            : `I don't have a routine called \`${args.id}\`. See \`/backcare routine list\`.`;
+            ? `I don't have a routine called ${echo(args.id)}. Did you mean \`/backcare routine ${suggestion}\`?`
+            : `I don't have a routine called ${echo(args.id)}. See \`/backcare routine list\`.`;
           return reply(message, [text(message)]);
         }
         return startSession(ctx, routinePlan(found, 'routine'));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Actor, Platform } from '../request.js';
+import { echo } from '../echo.js';
 import type { TeamScope } from './query.js';
 
 /**
@@ -42,7 +43,7 @@ export async function resolveTeam(
   const resolver = resolvers?.find((r) => r.platform === actor.platform);
   if (!resolver) {
     if (team === undefined || wholeWorkspaceWords.has(team.toLowerCase())) return { ok: true, team: { label: workspaceLabel, scope: { kind: 'workspace' } } };
-    return { ok: false, message: `I can't look up "${team}" here, so a team is the whole workspace. Try \`/backcare stats\` without a team.` };
+    return { ok: false, message: `I can't look up ${echo(team)} here, so a team is the whole workspace. Try \`/backcare stats\` without a team.` };
   }
   const parsed = resolutionSchema.safeParse(await resolver.resolve(actor, team));
   if (!parsed.success) throw new Error(`team resolver for ${actor.platform} returned an invalid answer`);

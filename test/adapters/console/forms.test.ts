@@ -76,7 +76,7 @@ describe('console forms: errors', () => {
   it('errors found on submit are named by label, all at once, and only those fields are asked again', async () => {
     const out = await typeIntoConsole(database.db, ['hours edit', 'fri 9 to 5', '99', '6', 'fri 09:00-13:00', '']);
     expect(out).toContain('✗ type a number from 1 to 48');
-    expect(out).toContain('Some settings need another look:\n  ✗ Different hours on some days: "fri 9 to 5" is not like "fri 09:00-13:00" or "sat off"');
+    expect(out).toContain('Some settings need another look:\n  ✗ Different hours on some days: `fri 9 to 5` is not like "fri 09:00-13:00" or "sat off"');
     expect(out).toContain('== Saved. Your hours ==');
     expect(out).not.toMatch(/maxPerDay|highlighted/);
   });
