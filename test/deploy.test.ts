@@ -5,6 +5,10 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { envVariables, parseEnv, selectAdapters } from '../src/config/env.js';
 import { repoRoot } from './support/spawn.js';
+import { findProjectRoot } from '../src/project-root.js';
+import { migrationsFolder } from '../src/db/client.js';
+import { defaultRoutinesDir } from '../src/core/content/loader.js';
+import { defaultTriageFile } from '../src/core/triage/load.js';
 
 const compose = parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8')) as unknown;
 
@@ -38,10 +42,45 @@ describe('docker-compose.yml', () => {
     expect(selectAdapters(env)).toEqual(['console']);
   });
 
-  it('builds from a Dockerfile that ships everything the bot reads at run time', () => {
+  it('builds from a Dockerfile that compiles the bot and runs it as the main process, shipping what it reads at run time', () => {
     const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
-    for (const folder of ['src', 'adapters', 'content', 'drizzle']) expect(dockerfile).toMatch(new RegExp(`^COPY ${folder} `, 'm'));
-    expect(dockerfile).toMatch(/^RUN npm ci/m);
+    const [build, runtime] = dockerfile.split(/^FROM /m).slice(1);
+    expect(build).toBeDefined();
+    expect(runtime).toBeDefined();
+    for (const folder of ['src', 'adapters']) expect(build).toMatch(new RegExp(`^COPY ${folder} `, 'm'));
+    expect(build).toMatch(/^RUN npm ci/m);
+    expect(build).toMatch(/^RUN npm run build$/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    for (const folder of ['content', 'drizzle']) expect(runtime).toMatch(new RegExp(`^COPY ${folder} `, 'm'));
+    expect(runtime).toMatch(/^RUN npm ci --omit=dev/m);
+    // Exec form with node itself: no npm or shell in between to swallow docker stop's SIGTERM.
+    const cmd = [...runtime!.matchAll(/^CMD (.*)$/gm)].map((m) => m[1]);
+    expect(cmd).toHaveLength(1);
+    expect(JSON.parse(cmd[0]!)).toEqual(['node', 'dist/src/main.js']);
+  });
+
+  it('npm run build compiles src and adapters into dist/ while the typecheck config stays noEmit', () => {
+    const pkg = z.object({ scripts: z.record(z.string(), z.string()) }).parse(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')));
+    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
+    // npm runs a script through `sh -c`; exec makes node replace that shell so npm's forwarded SIGTERM reaches the bot.
+    expect(pkg.scripts.start).toBe('exec node --import tsx src/main.ts');
+    const stripComments = (text: string) => text.replace(/^\s*\/\/.*$/gm, '');
+    const tsconfig = z.object({ compilerOptions: z.object({ noEmit: z.boolean() }) }).parse(JSON.parse(readFileSync(path.join(repoRoot, 'tsconfig.json'), 'utf8')));
+    expect(tsconfig.compilerOptions.noEmit).toBe(true);
+    const buildConfig = z
+      .object({ extends: z.string(), compilerOptions: z.object({ noEmit: z.literal(false), outDir: z.literal('dist'), rootDir: z.literal('.') }), include: z.array(z.string()) })
+      .parse(JSON.parse(stripComments(readFileSync(path.join(repoRoot, 'tsconfig.build.json'), 'utf8'))));
+    expect(buildConfig.extends).toBe('./tsconfig.json');
+    expect(buildConfig.include).toEqual(expect.arrayContaining(['src', 'adapters']));
+    expect(readFileSync(path.join(repoRoot, '.gitignore'), 'utf8').split('\n')).toContain('dist/');
+  });
+
+  it('content/ and drizzle/ resolve from the project root whether the code runs from src/ or dist/src/', () => {
+    expect(findProjectRoot(path.join(repoRoot, 'src/db'))).toBe(repoRoot);
+    expect(findProjectRoot(path.join(repoRoot, 'dist/src/core/content'))).toBe(repoRoot);
+    expect(migrationsFolder).toBe(path.join(repoRoot, 'drizzle'));
+    expect(defaultRoutinesDir).toBe(path.join(repoRoot, 'content/routines'));
+    expect(defaultTriageFile).toBe(path.join(repoRoot, 'content/triage.yaml'));
   });
 });
 

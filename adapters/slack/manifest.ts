@@ -7,11 +7,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../../src/project-root.js';
 import { parseArgs } from 'node:util';
 import { parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 
-export const MANIFEST_PATH = fileURLToPath(new URL('./manifest.yaml', import.meta.url));
+export const MANIFEST_PATH = path.join(projectRoot, 'adapters/slack/manifest.yaml');
 const PLACEHOLDER = 'https://YOUR-PUBLIC-URL';
 
 const baseUrlSchema = z

@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../../project-root.js';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { RoutineLibrary } from './library.js';
 import { routineFileSchema, type Routine } from './schema.js';
 
-export const defaultRoutinesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../content/routines');
+export const defaultRoutinesDir = path.join(projectRoot, 'content/routines');
 
 /** A content file that cannot be used: which file, where inside it, and what is wrong. Start-up stops on it. */
 export class ContentError extends Error {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../../project-root.js';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { triageRulesSchema, type TriageRules } from './schema.js';
 
-export const defaultTriageFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../content/triage.yaml');
+export const defaultTriageFile = path.join(projectRoot, 'content/triage.yaml');
 
 /** The triage content cannot be used: which file, where inside it (with its line when known), and what is wrong. */
 export class TriageContentError extends Error {
