@@ -25,6 +25,11 @@ const envObject = z.object({
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .optional(),
   ),
+  /**
+   * Longest a PostgreSQL statement may run or wait for a lock, and a command may wait for a pooled connection:
+   * a locked table or a saturated pool then answers "having trouble" within seconds instead of never.
+   */
+  DATABASE_TIMEOUT_MS: intFrom(100, 600_000, 5000),
   BACKCARE_DATA_DIR: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('./.backcare')),
   BACKCARE_ADAPTER: z.preprocess(
     (v) => (v === '' ? undefined : v),

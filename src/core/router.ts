@@ -69,7 +69,8 @@ const troubleReply = (): Reply => errorReply('Backcare is having trouble, try ag
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code))) {
+  // 57014 statement timeout and 55P03 lock timeout: a locked table or an overloaded server, not a bug.
+  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', '57014', '55P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code))) {
     return true;
   }
   // 55000 is a broad class; only "database … is not currently accepting connections" (ALLOW_CONNECTIONS false) means away.

@@ -38,9 +38,12 @@ export interface Database {
 export const migrationsFolder = path.join(projectRoot, 'drizzle');
 
 export type DatabaseOptions =
-  | { driver: 'postgres'; url: string; poolSize?: number }
+  /** `timeoutMs`: statement and lock timeout of every pooled connection, and the wait for a free one (default 5 s). */
+  | { driver: 'postgres'; url: string; poolSize?: number; timeoutMs?: number }
   /** `dataDir` undefined means in memory. */
   | { driver: 'pglite'; dataDir?: string };
+
+const DEFAULT_TIMEOUT_MS = 5000;
 
 /** Arbitrary but fixed: every Backcare replica agrees on it, nothing else on the server uses it. */
 const MIGRATION_LOCK_KEY = 0x6261_636b; // "back"
@@ -52,11 +55,14 @@ const MIGRATION_LOCK_KEY = 0x6261_636b; // "back"
 async function migrateUnderLock(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
+    // Waiting for another replica's migration, or a long migration itself, is not a stuck command: no timeouts here.
+    await client.query('set statement_timeout = 0; set lock_timeout = 0');
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
     } finally {
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await client.query('reset statement_timeout; reset lock_timeout');
     }
   } finally {
     client.release();
@@ -66,7 +72,16 @@ async function migrateUnderLock(pool: pg.Pool): Promise<void> {
 /** Opens the database and applies every pending migration before anything else may use it. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.driver === 'postgres') {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // A locked table or a stuck query must fail within seconds (the person gets "having trouble"), not hold a
+    // pooled connection for ever; waiting for a free connection is bounded the same way.
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      statement_timeout: timeoutMs,
+      lock_timeout: timeoutMs,
+      connectionTimeoutMillis: timeoutMs,
+    });
     // An idle client losing its server must not take the process down; queries report the error instead.
     pool.on('error', () => undefined);
     const db = drizzlePg(pool, { schema }) as unknown as Db;
@@ -112,7 +127,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 /** DATABASE_URL means a real server through `pg`; without it, embedded PGlite under the data directory. */
-export function databaseOptionsFromEnv(env: { DATABASE_URL?: string | undefined; BACKCARE_DATA_DIR: string }): DatabaseOptions {
-  if (env.DATABASE_URL) return { driver: 'postgres', url: env.DATABASE_URL };
+export function databaseOptionsFromEnv(env: { DATABASE_URL?: string | undefined; BACKCARE_DATA_DIR: string; DATABASE_TIMEOUT_MS?: number }): DatabaseOptions {
+  if (env.DATABASE_URL) return { driver: 'postgres', url: env.DATABASE_URL, ...(env.DATABASE_TIMEOUT_MS !== undefined ? { timeoutMs: env.DATABASE_TIMEOUT_MS } : {}) };
   return { driver: 'pglite', dataDir: path.resolve(env.BACKCARE_DATA_DIR, 'pgdata') };
 }

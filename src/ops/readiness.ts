@@ -70,6 +70,22 @@ export function migrationsCheck(database: Pick<Database, 'db'>, folder = migrati
   };
 }
 
+/**
+ * The connection pool can take more work: every connection busy with commands already queueing means a locked
+ * table or a slow server, and a load balancer should send work elsewhere until it clears (the database itself
+ * may still answer `select 1` on a connection a moment later).
+ */
+export function poolCheck(stats: () => { total: number; idle: number; waiting: number; max: number }): ReadinessCheck {
+  return {
+    name: 'pool',
+    async run() {
+      const { total, idle, waiting, max } = stats();
+      if (waiting > 0 && idle === 0 && total >= max) return { ok: false, detail: `saturated: all ${total} connections busy, ${waiting} waiting` };
+      return { ok: true, detail: `${total - idle}/${max} busy` };
+    },
+  };
+}
+
 /** Every adapter that can tell (Slack socket, Discord gateway) says it is connected. */
 export function adaptersCheck(adapters: readonly Pick<Adapter, 'name' | 'isConnected'>[]): ReadinessCheck {
   return {

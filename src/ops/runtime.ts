@@ -5,8 +5,8 @@ import type { Adapter } from '../core/adapter.js';
 import { defaultExportDir } from '../core/features/data-rights.js';
 import type { Database } from '../db/client.js';
 import { opsRequestHandler, startOpsServer, type OpsServer } from './health-server.js';
-import type { Metrics } from './metrics.js';
-import { adaptersCheck, databaseCheck, migrationsCheck } from './readiness.js';
+import { poolStatsOf, type Metrics } from './metrics.js';
+import { adaptersCheck, databaseCheck, migrationsCheck, poolCheck } from './readiness.js';
 import { purgeExportFiles, runRetention, startDailyJob, type DailyJob } from './retention.js';
 
 /**
@@ -51,8 +51,9 @@ export interface OpsOptions {
 export async function startOps(options: OpsOptions): Promise<Ops> {
   const { env, log, database, metrics } = options;
   let draining = false;
+  const poolStats = poolStatsOf(database);
   const routes = {
-    checks: [databaseCheck(database), migrationsCheck(database), adaptersCheck(options.adapters)],
+    checks: [databaseCheck(database), migrationsCheck(database), adaptersCheck(options.adapters), ...(poolStats ? [poolCheck(poolStats)] : [])],
     registry: metrics.registry,
     log,
     draining: () => draining,
