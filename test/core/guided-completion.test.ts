@@ -4,8 +4,6 @@ import { activityEvents } from '../../src/db/schema.js';
 import { ask, buildTestCore, button, testClock } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';
 
-const sessionRoutine = (reply: Awaited<ReturnType<typeof ask>>): string => (JSON.parse(button(reply, 'guided.stop').value) as { r: string }).r;
-
 describeEachDatabase('when a guided session counts as completed', (database) => {
   const events = () => database().db.select().from(activityEvents).orderBy(activityEvents.id);
 
@@ -17,7 +15,7 @@ describeEachDatabase('when a guided session counts as completed', (database) => 
     expect(done.summary).toBe('Ended after 0 s: not counted as done.');
     expect(replyText(done)).not.toMatch(/you finished|well done/i);
     expect(done.replaceOriginal).toBe(true);
-    expect(await events()).toMatchObject([{ outcome: 'stopped', source: 'stretch', routineId: sessionRoutine(started), durationSeconds: 0 }]);
+    expect(await events()).toMatchObject([{ outcome: 'stopped', source: 'stretch', routineId: expect.any(String), durationSeconds: 0 }]);
 
     // Just short of half is still early; the person's own figures and streak do not count either.
     clock.advance(1000);
