@@ -62,7 +62,7 @@ describe('console adapter end to end (child process, piped stdin)', () => {
   it('stops at start-up with one line naming a bad variable', async () => {
     const result = await runBot('help\n', { BACKCARE_DATA_DIR: data.dir, PORT: 'eighty' });
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toBe('config error: PORT must be a number');
+    expect(result.stderr.trim()).toBe('config error: PORT must be a whole number from 1 to 65535');
     expect(result.stdout).toBe('');
   }, 60_000);
 });
