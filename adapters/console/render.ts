@@ -40,7 +40,10 @@ export function renderBlock(block: Block, style: ConsoleStyle): string {
         .map((item, i) => (block.style === 'numbered' ? `  ${i + 1}. ` : '  • ') + renderInline(item, style))
         .join('\n');
     case 'caution':
-      return `  ! ${renderInline(block.text, style)}`;
+      return block.text
+        .split('\n')
+        .map((line) => `  ! ${renderInline(line, style)}`)
+        .join('\n');
     case 'context':
       return dim(renderInline(block.text, style), style);
     case 'fields':

@@ -35,7 +35,7 @@ import { ActionRefs, decodeCustomId, type MessageContext } from './custom-id.js'
 import { FormDrafts, initialValues, modalFor, pageMessage, steps, type Draft, type FormValues } from './forms.js';
 import { LiveSessions, type LiveOptions } from './live.js';
 import { actorFrom, commandText, dmCommandText, parseCommandOptions, timezoneSuggestions, type ActorFacts, type OptionValues } from './parse.js';
-import { REF_OPTION_PREFIX, isPersonal, renderActions, renderEmbed, renderMessage, type DiscordMessage } from './render.js';
+import { REF_OPTION_PREFIX, isPersonal, renderActions, renderMessage, sessionEmbeds, type DiscordMessage } from './render.js';
 import { createDiscordSender, DMS_CLOSED_REASON, type DiscordSender } from './sender.js';
 import { createDiscordTeamResolver } from './team-resolver.js';
 import { createDiscordChannelMessenger } from './channel-messenger.js';
@@ -449,12 +449,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   async function startSequence(interaction: Repliable, result: Reply, how: Delivery): Promise<void> {
     const sequence = result.sequence!;
     const encoding = encodingFor(how.facts, interaction);
-    const intro = result.blocks.length > 0 ? renderEmbed(result.blocks).embed : null;
     const { rows } = renderActions(sequence.actions, encoding);
-    const render = (blocks: Block[]): DiscordMessage => {
-      const frame = renderEmbed(blocks).embed;
-      return { embeds: [intro, frame].filter((e) => e !== null), components: rows };
-    };
+    const render = (blocks: Block[]): DiscordMessage => ({ embeds: sessionEmbeds(result.blocks, blocks), components: rows });
     const playLive = live.canPlayLive() && sequence.frames.length > 0;
     const first = render(playLive ? sequence.frames[0]!.blocks : sequence.staticBlocks);
     if (how.deferred) await interaction.editReply(first);

@@ -50,7 +50,11 @@ function blockLines(block: Block): string | null {
     case 'list':
       return block.items.map((item, i) => `${block.style === 'numbered' ? `${i + 1}.` : '•'} ${markdown(item)}`).join('\n');
     case 'caution':
-      return `> ⚠️ ${markdown(block.text)}`;
+      // Several cautions travel as one block, one per line: each line is quoted and marked.
+      return block.text
+        .split('\n')
+        .map((line) => `> ⚠️ ${markdown(line)}`)
+        .join('\n');
     case 'context':
       // Subtext: Discord's small grey line.
       return block.text
@@ -127,6 +131,23 @@ export function renderEmbed(blocks: readonly Block[], formErrors?: Record<string
   if (description) embed.description = clip(description, room);
   const empty = !embed.title && !embed.description && !embed.fields && !embed.image;
   return { embed: empty ? null : embed, files };
+}
+
+const embedLength = (embed: APIEmbed): number =>
+  (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+
+/**
+ * A session's message: the intro (every caution is in it) in full, then the frame or the written-out steps,
+ * clipped so that both fit the 6,000 characters Discord allows across all of a message's embeds.
+ */
+export function sessionEmbeds(intro: readonly Block[], frame: readonly Block[]): APIEmbed[] {
+  const first = intro.length > 0 ? renderEmbed(intro).embed : null;
+  const second = renderEmbed(frame).embed;
+  if (second?.description) {
+    const room = discordLimits.embedTotal - (first ? embedLength(first) : 0) - (embedLength(second) - second.description.length);
+    second.description = clip(second.description, Math.max(1, room));
+  }
+  return [first, second].filter((e): e is APIEmbed => e !== null);
 }
 
 export interface ActionEncoding {

@@ -271,7 +271,12 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       workspace: target.actor.workspaceExternalId,
       user: target.actor.userExternalId,
       existing,
-      sequence: { ...sequence, frames: sequence.frames.map((f) => ({ ...f, blocks: [...reply.blocks, ...f.blocks] })) },
+      // The intro (with every caution) stays above the frames, and above the written-out steps when updates run short.
+      sequence: {
+        ...sequence,
+        frames: sequence.frames.map((f) => ({ ...f, blocks: [...reply.blocks, ...f.blocks] })),
+        staticBlocks: [...reply.blocks, ...sequence.staticBlocks],
+      },
       api: {
         async post(message) {
           const posted = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false });

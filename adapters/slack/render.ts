@@ -81,7 +81,8 @@ function renderBlock(block: Block): SlackBlock[] {
     case 'text':
       return sections(block.text);
     case 'caution':
-      return sections(`:warning: ${block.text}`);
+      // Several cautions travel as one block, one per line: each line gets its own mark.
+      return sections(block.text.split('\n').map((line) => `:warning: ${line}`).join('\n'));
     case 'list':
       return sections(block.items.map((item, i) => (block.style === 'numbered' ? `${i + 1}. ${item}` : `• ${item}`)).join('\n'));
     case 'context':

@@ -1,7 +1,8 @@
 import type { CoreDeps } from './command.js';
 import { encodeActionValue } from './command.js';
 import type { NudgeKind } from './preferences.js';
-import { caution, context, header, steps, text, type Reply } from './reply.js';
+import { blockText, caution, context, header, limits, steps, text, type Block, type Reply } from './reply.js';
+import { uniqueCautions } from './content/plans.js';
 
 /** The part of a content-library routine a nudge shows. */
 export interface NudgeRoutine {
@@ -87,23 +88,39 @@ export interface NudgeMessageOptions {
 export const NUDGE_BUTTON_TTL_SECONDS = 24 * 60 * 60;
 export const SNOOZE_MINUTES = 30;
 const MAX_STEPS_SHOWN = 5;
+/** A nudge must fit one Discord embed description with room for markup: steps give way, cautions never do. */
+const NUDGE_TEXT_BUDGET = limits.discordEmbedDescription - 500;
+
+/**
+ * The routine's steps (at most five) and every one of its cautions, deduplicated. When a team routine's
+ * cautions leave too little room, fewer steps are shown; a caution is never dropped or cut.
+ */
+function routineBlocks(routine: NudgeRoutine, around: readonly Block[]): Block[] {
+  // One block, one caution per line: a team routine with many cautions still fits Slack's block count.
+  const unique = uniqueCautions(routine.cautions);
+  const cautions = unique.length > 0 ? [caution(unique.join('\n'))] : [];
+  const fixed = [...around, ...cautions].reduce((n, b) => n + blockText(b).length + 8, 0);
+  let shown = Math.min(MAX_STEPS_SHOWN, routine.steps.length);
+  const stepsLength = (count: number) => routine.steps.slice(0, count).reduce((n, s) => n + s.text.length + 8, 0);
+  while (shown > 0 && fixed + stepsLength(shown) > NUDGE_TEXT_BUDGET) shown -= 1;
+  const more = routine.steps.length > shown ? [context(`…and ${routine.steps.length - shown} more step${routine.steps.length - shown === 1 ? '' : 's'}: \`/backcare routine ${routine.id}\` plays them all.`)] : [];
+  return [...(shown > 0 ? [steps(routine.steps.slice(0, shown).map((s) => s.text))] : []), ...more, ...cautions];
+}
 
 /** The nudge itself: a short routine, how long it takes, and Done / Snooze 30 min / Skip / Stop nudges. */
 export function buildNudgeMessage(routine: NudgeRoutine, deliveryId: number, now: Date, options: NudgeMessageOptions = {}): Reply {
   const value = encodeActionValue({ d: deliveryId }, { ttlSeconds: NUDGE_BUTTON_TTL_SECONDS, now });
   const minutes = routine.minutes === 1 ? 'about 1 minute' : `about ${routine.minutes} minutes`;
+  const head = [header(`Desk break: ${routine.title}`), text(`${routine.summary} _Takes ${minutes}._`)];
+  const tail = [
+    context('Backcare offers general wellbeing routines, not medical advice. If you have sudden severe pain, numbness or chest pain, seek urgent care.'),
+    ...(options.note ? [context(options.note)] : []),
+    ...(options.askFewer ? [text(fewerQuestionText(options.askFewer.everyMinutes))] : []),
+  ];
   return {
     summary: `Desk break: ${routine.title} (${minutes})`,
     visibility: 'dm',
-    blocks: [
-      header(`Desk break: ${routine.title}`),
-      text(`${routine.summary} _Takes ${minutes}._`),
-      steps(routine.steps.slice(0, MAX_STEPS_SHOWN).map((s) => s.text)),
-      ...routine.cautions.slice(0, 1).map((c) => caution(c)),
-      context('Backcare offers general wellbeing routines, not medical advice. If you have sudden severe pain, numbness or chest pain, seek urgent care.'),
-      ...(options.note ? [context(options.note)] : []),
-      ...(options.askFewer ? [text(fewerQuestionText(options.askFewer.everyMinutes))] : []),
-    ],
+    blocks: [...head, ...routineBlocks(routine, [...head, ...tail]), ...tail],
     actions: [
       { type: 'button', actionId: NUDGE_ACTIONS.done, label: 'Done', value, style: 'primary' },
       { type: 'button', actionId: NUDGE_ACTIONS.snooze, label: `Snooze ${SNOOZE_MINUTES} min`, value },
@@ -131,16 +148,12 @@ const describeMinutes = (minutes: number) => (minutes % 60 === 0 ? (minutes === 
 /** The daily "stretch together" post in a team channel: the same kind of short routine, for everyone at once. */
 export function buildTeamPostMessage(routine: NudgeRoutine): Reply {
   const minutes = routine.minutes === 1 ? 'about 1 minute' : `about ${routine.minutes} minutes`;
+  const head = [header(`Stretch together: ${routine.title}`), text(`Time for the team's desk break. ${routine.summary} _Takes ${minutes}._`)];
+  const tail = [context('Join in if you can, skip it if you cannot. Backcare offers general wellbeing routines, not medical advice.')];
   return {
     summary: `Stretch together: ${routine.title} (${minutes})`,
     visibility: 'public',
-    blocks: [
-      header(`Stretch together: ${routine.title}`),
-      text(`Time for the team's desk break. ${routine.summary} _Takes ${minutes}._`),
-      steps(routine.steps.slice(0, MAX_STEPS_SHOWN).map((s) => s.text)),
-      ...routine.cautions.slice(0, 1).map((c) => caution(c)),
-      context('Join in if you can, skip it if you cannot. Backcare offers general wellbeing routines, not medical advice.'),
-    ],
+    blocks: [...head, ...routineBlocks(routine, [...head, ...tail]), ...tail],
     actions: [],
   };
 }

@@ -248,6 +248,25 @@ describeEachDatabase('guided sessions', (database) => {
     expect(await events()).toMatchObject([{ outcome: 'completed', source: 'routine', routineId: 'programme-10m', durationSeconds: Math.round(seconds) }]);
   });
 
+  it('a long programme shows every caution of every routine in it, however many there are', async () => {
+    const core = buildTestCore(database().db);
+    const byTitle = new Map(library.all().map((r) => [r.title, r]));
+    let checked = 0;
+    for (let i = 0; i < 12; i++) {
+      const programme = await ask(core, `routine ${i % 2 === 0 ? 30 : 20}`);
+      const text = replyTextOf(programme);
+      // The static version names every part; each named routine's cautions must be in the reply.
+      const titles = programme.sequence!.staticBlocks.map(blockText).map((t) => /^\*(.+)\*$/.exec(t)?.[1]).filter((t): t is string => !!t);
+      for (const title of titles) {
+        for (const c of byTitle.get(title)?.cautions ?? []) {
+          expect(text, title).toContain(c);
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(12 * 6);
+  });
+
   it('"Worse" answers with emergency advice first and stores nothing', async () => {
     const core = buildTestCore(database().db);
     const started = await ask(core, 'breathe');

@@ -1,10 +1,10 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/db.js';
 import { ask, buildTestCore, button, testActor, testClock, testLibrary } from '../support/core.js';
 import { nudgeKindOf } from '../../src/core/content/library.js';
 import type { NudgeRoutineSource } from '../../src/core/nudge-message.js';
-import { replyText } from '../../src/core/reply.js';
-import { NUDGE_ACTIONS } from '../../src/core/nudge-message.js';
+import { blockText, replyText } from '../../src/core/reply.js';
+import { buildNudgeMessage, buildTeamPostMessage, NUDGE_ACTIONS } from '../../src/core/nudge-message.js';
 import { activity, deliveries, prefsRow } from '../jobs/support/fixtures.js';
 
 // The content library is what the scheduler and `nudge now` pick from: it must fit the source interface.
@@ -97,5 +97,28 @@ describeEachDatabase('nudge buttons', (database) => {
     await ask(core, '/backcare help', other);
     await ask(core, { kind: 'action', ...button(nudge, NUDGE_ACTIONS.stop) }, other);
     expect((await deliveries(database().db))[0]!.status).toBe('sent');
+  });
+});
+
+describe('what a nudge shows', () => {
+  const base = { id: 'team-roll', title: 'Team roll', summary: 'A ball on the wall.', minutes: 2, steps: [{ text: 'Stand with your back to the wall.' }, { text: 'Lean into the ball.' }] };
+
+  it('every caution of the routine, deduplicated, not only the first (a team rolling routine keeps its spine line)', () => {
+    const cautions = ['Move slowly and only as far as is comfortable.', 'Never roll directly over the spine: keep the ball on the muscles beside it.', 'move slowly and only as far as is comfortable.'];
+    for (const message of [buildNudgeMessage({ ...base, cautions }, 1, new Date()), buildTeamPostMessage({ ...base, cautions })]) {
+      const shown = message.blocks.filter((b) => b.type === 'caution').flatMap((b) => blockText(b).split('\n'));
+      expect(shown).toEqual(cautions.slice(0, 2));
+    }
+  });
+
+  it('when cautions are long, fewer steps are shown, never fewer cautions, and it fits a Discord embed', () => {
+    const cautions = Array.from({ length: 12 }, (_, i) => `Caution ${i + 1}: ${'take care '.repeat(25)}`);
+    const steps = Array.from({ length: 5 }, (_, i) => ({ text: `Step ${i + 1}: ${'move gently '.repeat(60)}` }));
+    const message = buildNudgeMessage({ ...base, steps, cautions }, 1, new Date());
+    const text = replyText(message);
+    for (const c of cautions) expect(text).toContain(c);
+    expect(text).not.toContain('Step 5:');
+    expect(text).toMatch(/more steps?: `\/backcare routine team-roll` plays them all/);
+    expect(text.length).toBeLessThanOrEqual(4096 - 200);
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { programmePlan, routinePlan } from '../../src/core/content/plans.js';
+import { programmePlan, routinePlan, SESSION_INTRO_BUDGET, sessionIntroBlocks } from '../../src/core/content/plans.js';
+import { DISCLAIMER } from '../../src/core/disclaimer.js';
 import { LiveSessions } from '../../src/core/live-sessions.js';
 import {
   breathingFrames,
@@ -10,6 +11,7 @@ import {
   parseBreathingPattern,
   progressBar,
   readingSeconds,
+  framesSeconds,
   stepFrames,
 } from '../../src/core/pacing.js';
 import { blockText, type Frame } from '../../src/core/reply.js';
@@ -179,6 +181,36 @@ describe('programmes', () => {
       const ids = programmePlan(library, 10, { avoid: recent, random }).parts!.map((p) => p.routineId);
       for (const id of recent) expect(ids).not.toContain(id);
     }
+  });
+});
+
+describe('cautions before a session', () => {
+  it('5,200 sampled programmes show every caution of every routine in them, each once, within the room a Discord embed has', () => {
+    const random = seeded(2026);
+    let longest = 0;
+    for (let i = 0; i < 5200; i++) {
+      const minutes = 5 + (i % 26);
+      const plan = programmePlan(library, minutes, { random });
+      const blocks = sessionIntroBlocks(plan, framesSeconds(plan.frames), DISCLAIMER);
+      const cautionLines = blocks.filter((b) => b.type === 'caution').flatMap((b) => blockText(b).split('\n'));
+      const expected = plan.parts!.flatMap((p) => library.get(p.routineId)?.cautions ?? []);
+      for (const c of expected) expect(cautionLines, `programme ${minutes} min #${i}`).toContain(c);
+      expect(new Set(cautionLines).size).toBe(cautionLines.length);
+      const length = blocks.slice(1).map(blockText).join('\n').length;
+      longest = Math.max(longest, length);
+      expect(length).toBeLessThanOrEqual(SESSION_INTRO_BUDGET);
+    }
+    expect(longest).toBeGreaterThan(0);
+  });
+
+  it('when room is short the outline gives way, never a caution', () => {
+    const plan = routinePlan(library.get('foam-roll-upper-back')!, 'routine');
+    const crowded = { ...plan, intro: Array.from({ length: 80 }, (_, i) => `Part ${i + 1}: ${'a long outline line '.repeat(3)}`) };
+    const blocks = sessionIntroBlocks(crowded, 480, DISCLAIMER);
+    const text = blocks.map(blockText).join('\n');
+    for (const c of plan.cautions) expect(text).toContain(c);
+    expect(text).toMatch(/…and \d+ more, shown as the session plays\./);
+    expect(text.length).toBeLessThanOrEqual(SESSION_INTRO_BUDGET);
   });
 });
 

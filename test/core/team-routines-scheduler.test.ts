@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultPreferences, type Preferences } from '../../src/core/preferences.js';
 import { routineSourceOf } from '../../src/core/nudge-message.js';
+import { blockText } from '../../src/core/reply.js';
 import { validateTeamRoutine, STANDARD_CAUTIONS } from '../../src/core/content/team-routine.js';
 import { createWorkspaceRoutineSources, mergeLibrary, WorkspaceRoutineLibrary } from '../../src/core/content/workspace-routines.js';
 import type { Routine } from '../../src/core/content/schema.js';
@@ -76,7 +77,7 @@ describeEachDatabase('scheduled nudges and team routines', (database) => {
     expect(byUser.get(theirs.userId)).not.toBe('team-chair-reset');
     const sentToMine = sender.sent.find((d) => d.user.id === mine.userId)!;
     expect(sentToMine.message.summary).toBe('Desk break: Team chair reset (about 1 minute)');
-    expect(sentToMine.message.blocks.find((b) => b.type === 'caution')).toEqual({ type: 'caution', text: STANDARD_CAUTIONS[0] });
+    expect(blockText(sentToMine.message.blocks.find((b) => b.type === 'caution')!).split('\n')[0]).toBe(STANDARD_CAUTIONS[0]);
 
     await deleteTeamRoutine(db, { workspaceId: mine.workspaceId, actor: 'U-LEAD' }, 'team-chair-reset', new Date());
     clock.set(new Date('2026-03-03T11:00:10Z'));

@@ -68,7 +68,8 @@ const yamlTwo = `routines:
 `;
 
 const all = (r: Reply) => [replyText(r), ...(r.sequence?.staticBlocks ?? []).map(blockText)].join('\n');
-const cautionTexts = (r: Reply) => r.blocks.filter((b) => b.type === 'caution').map(blockText);
+// Cautions travel as one block, one per line.
+const cautionTexts = (r: Reply) => r.blocks.filter((b) => b.type === 'caution').flatMap((b) => blockText(b).split('\n'));
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -274,7 +275,8 @@ describeEachDatabase('team routines', (database) => {
     await ask(core, { kind: 'submit', formId: 'settings', values: { optedIn: 'yes', timezone: 'Europe/London', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00', everyMinutes: '60', kinds: ['stretch'], delivery: 'dm', channelId: '', pause: 'keep' } }, member);
     const nudge = await ask(core, 'nudge now', member);
     expect(nudge.summary).toBe('Desk break: Team doorway opener (about 1 minute)');
-    expect(cautionTexts(nudge)).toEqual([STANDARD_CAUTIONS[0]]);
+    // Every caution of the team's routine, not only the first.
+    expect(cautionTexts(nudge)).toEqual([...STANDARD_CAUTIONS, 'Keep your elbows below shoulder height.']);
     const [delivery] = await database().db.select().from(nudgeDeliveries);
     expect(delivery!.routineId).toBe('team-doorway-opener');
     const done = nudge.actions.find((a) => a.actionId === 'nudge.done')!;

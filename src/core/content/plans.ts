@@ -10,7 +10,7 @@ import {
   stepFrames,
   stepStaticBlocks,
 } from '../pacing.js';
-import { context, text, type Block, type Frame } from '../reply.js';
+import { bullets, caution, context, header, limits, text, type Block, type Frame } from '../reply.js';
 import type { RoutineLibrary } from './library.js';
 import type { BreathingPatternId, Routine, RoutineKind } from './schema.js';
 
@@ -46,6 +46,59 @@ export const equipmentNames: Record<string, string> = {
   heat_pack: 'a heat pack or warm shower',
   towel: 'a towel or resistance band',
 };
+
+/** The same caution written twice (two routines share a line) is shown once. */
+export function uniqueCautions(cautions: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return cautions.filter((c) => {
+    const key = c.trim().toLowerCase().replace(/\s+/g, ' ');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * What a session shows before it starts must fit one Discord embed description (the tightest container) with
+ * room for markup, so no renderer ever clips it: every caution is always shown, and it is the outline and then
+ * the summary that get shorter when there is not room for everything.
+ */
+export const SESSION_INTRO_BUDGET = limits.discordEmbedDescription - 500;
+/** Markup a renderer may add per line (Discord's "> ⚠️ ", list bullets) and between blocks. */
+const MARKUP_PER_LINE = 8;
+
+const introLength = (blocks: readonly Block[]): number =>
+  blocks.reduce((sum, b) => {
+    const lines = b.type === 'list' ? b.items : 'text' in b ? b.text.split('\n') : [];
+    return sum + lines.reduce((n, line) => n + line.length + MARKUP_PER_LINE, 0);
+  }, 0);
+
+/**
+ * The blocks that open a session: title, summary and length, equipment, every caution of every routine in it
+ * (deduplicated, together in one caution block), the outline and the disclaimer.
+ */
+export function sessionIntroBlocks(plan: SessionPlan, seconds: number, disclaimer: string): Block[] {
+  const equipment = plan.equipment.filter((e) => e !== 'none').map((e) => equipmentNames[e] ?? e);
+  const cautions = uniqueCautions(plan.cautions);
+  const build = (summary: string, intro: readonly string[]): Block[] => [
+    text(`${summary ? `${summary} ` : ''}_About ${formatDuration(seconds)}._`),
+    ...(equipment.length > 0 ? [context(`You need ${equipment.join(', ')}.`)] : []),
+    ...(cautions.length > 0 ? [caution(cautions.join('\n'))] : []),
+    ...(intro.length > 0 ? [bullets([...intro])] : []),
+    context(disclaimer),
+  ];
+  let intro = [...plan.intro];
+  let blocks = build(plan.summary, intro);
+  while (introLength(blocks) > SESSION_INTRO_BUDGET && intro.length > 0) {
+    const kept = intro.filter((item) => !item.startsWith('…and '));
+    kept.pop();
+    const left = plan.intro.length - kept.length;
+    intro = kept.length > 0 ? [...kept, `…and ${left} more, shown as the session plays.`] : [];
+    blocks = build(plan.summary, intro);
+  }
+  if (introLength(blocks) > SESSION_INTRO_BUDGET) blocks = build('', intro);
+  return [header(plan.title), ...blocks];
+}
 
 /** Foam rolling and trigger points come and go together ("another one" after a roll may be a ball). */
 export function kindGroup(kind: RoutineKind): RoutineKind[] {

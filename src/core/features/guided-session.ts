@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { defineAction, encodeActionValue, type CommandContext, type CoreDeps, type RegisteredAction } from '../command.js';
 import type { RoutineLibrary } from '../content/library.js';
 import { libraryFor } from '../content/workspace-routines.js';
-import { equipmentNames, kindGroup, routinePlan, sessionSources, type SessionPlan, type SessionSource } from '../content/plans.js';
+import { kindGroup, routinePlan, sessionIntroBlocks, sessionSources, type SessionPlan, type SessionSource } from '../content/plans.js';
 import { deskPlaces, MAX_ROUTINE_ID } from '../content/schema.js';
 import { formatDuration, framesSeconds } from '../pacing.js';
-import { bullets, caution, context, header, reply, text, type Action, type Reply } from '../reply.js';
+import { caution, context, reply, text, type Action, type Reply } from '../reply.js';
 import { recordActivity } from '../../db/activity.js';
 import { processedEvents } from '../../db/schema.js';
 import { recentRoutineIds } from '../../db/sessions.js';
@@ -90,12 +90,7 @@ export async function startSession(ctx: CommandContext, plan: SessionPlan, optio
   if (plan.offerAnother) actions.push({ type: 'button', actionId: GUIDED_ACTIONS.another, label: 'Another one', value: encoded });
   actions.push({ type: 'button', actionId: GUIDED_ACTIONS.stop, label: 'Stop', value: encoded, style: 'danger' });
 
-  const equipment = plan.equipment.filter((e) => e !== 'none').map((e) => equipmentNames[e] ?? e);
-  const blocks: Reply['blocks'] = [header(plan.title), text(`${plan.summary} _About ${formatDuration(seconds)}._`)];
-  if (equipment.length > 0) blocks.push(context(`You need ${equipment.join(', ')}.`));
-  if (plan.intro.length > 0) blocks.push(bullets(plan.intro));
-  for (const c of plan.cautions.slice(0, 6)) blocks.push(caution(c));
-  blocks.push(context(DISCLAIMER));
+  const blocks = sessionIntroBlocks(plan, seconds, DISCLAIMER);
 
   return reply(`${plan.title}: guided session, about ${formatDuration(seconds)}`, blocks, {
     actions,

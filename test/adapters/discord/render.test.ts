@@ -2,7 +2,7 @@ import { ComponentType, type APIEmbed, type APIModalInteractionResponseCallbackD
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionRefs, decodeCustomId } from '../../../adapters/discord/custom-id.js';
 import { FormDrafts, modalFor, pageMessage, steps } from '../../../adapters/discord/forms.js';
-import { discordLimits, markdown, renderEmbed, renderMessage, type DiscordMessage } from '../../../adapters/discord/render.js';
+import { discordLimits, markdown, renderEmbed, renderMessage, sessionEmbeds, type DiscordMessage } from '../../../adapters/discord/render.js';
 import { buildNudgeMessage } from '../../../src/core/nudge-message.js';
 import type { Reply } from '../../../src/core/reply.js';
 import type { Actor } from '../../../src/core/request.js';
@@ -88,10 +88,9 @@ function renderAll(reply: Reply): { messages: DiscordMessage[]; modals: APIModal
   if (reply.sequence) {
     const actions = renderMessage({ ...reply, blocks: [], actions: reply.sequence.actions }, encoding);
     dropped += actions.dropped;
-    const intro = renderEmbed(reply.blocks).embed;
+    // As the adapter plays it: the intro with every caution, and the frame or the written-out steps.
     for (const blocks of [...reply.sequence.frames.map((f) => f.blocks), reply.sequence.staticBlocks]) {
-      const frame = renderEmbed(blocks).embed;
-      messages.push({ embeds: [intro, frame].filter((e): e is APIEmbed => e !== null), components: actions.components });
+      messages.push({ embeds: sessionEmbeds(reply.blocks, blocks), components: actions.components });
     }
   }
   return { messages, modals, dropped };
