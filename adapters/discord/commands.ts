@@ -45,11 +45,13 @@ export interface SubcommandSpec {
 
 const choice = (value: string, name = value) => ({ name, value });
 
-/** Floor work (kneeling, lying, the foam roller) only when asked for; the core reads the word `floor`. */
-const floorOption: OptionSpec = { kind: 'string', name: 'place', description: 'default: at the desk', choices: [choice('floor', 'on the floor')] };
-
 /** Areas as the core's `stretch`/`roll` parse them (see parseArea in src/core/features/guided.ts). */
 export const bodyAreas = ['neck', 'shoulders', 'upper-back', 'mid-back', 'shoulder-blades', 'chest'] as const;
+/**
+ * Floor work (kneeling, lying, the foam roller) only when asked for: one more choice beside the areas (the core
+ * reads the word `floor`), which keeps the whole command inside Discord's size limit.
+ */
+const areaOrFloor = [...bodyAreas.map((a) => choice(a)), choice('floor', 'floor work')];
 
 /**
  * Typed options for the core commands Discord can type; the order is the order the core reads its words
@@ -75,10 +77,13 @@ const typedSpecs: Record<string, readonly OptionSpec[]> = {
       description: 'breathing pattern (default diaphragmatic)',
       choices: [choice('diaphragmatic', 'diaphragmatic (belly)'), choice('box'), choice('4-7-8'), choice('coherent', 'coherent (slow)')],
     },
-    { kind: 'integer', name: 'minutes', description: 'how long, 1–10 minutes (default 2)', min: 1, max: 10 },
+    { kind: 'integer', name: 'minutes', description: '1–10 minutes (default: as listed)', min: 1, max: 10 },
   ],
-  stretch: [{ kind: 'string', name: 'area', description: 'where it feels tight', choices: bodyAreas.map((a) => choice(a)) }, floorOption],
-  roll: [{ kind: 'string', name: 'area', description: 'where to roll', choices: bodyAreas.map((a) => choice(a)) }, floorOption],
+  stretch: [{ kind: 'string', name: 'area', description: 'where it feels tight', choices: areaOrFloor }],
+  roll: [{ kind: 'string', name: 'area', description: 'where to roll', choices: areaOrFloor }],
+  // Only the areas strengthening routines work on (the whole command must stay inside Discord's size limit).
+  strengthen: [{ kind: 'string', name: 'area', description: 'which muscles', choices: [...['shoulder-blades', 'mid-back', 'chest'].map((a) => choice(a)), choice('floor', 'floor work')] }],
+  habits: [{ kind: 'string', name: 'topic', description: 'which habit', choices: ['desk', 'heat', 'water', 'sleep', 'breaks'].map((t) => choice(t)) }],
   relax: [
     {
       kind: 'string',

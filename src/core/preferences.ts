@@ -14,7 +14,8 @@ export const weekdayNames: Record<Weekday, string> = {
   sun: 'Sunday',
 };
 
-export const nudgeKinds = ['stretch', 'breathing', 'foam_roll', 'relaxation', 'posture', 'hydration'] as const;
+// New kinds go at the end: stored rows list kinds by name, so old rows stay valid.
+export const nudgeKinds = ['stretch', 'breathing', 'foam_roll', 'relaxation', 'posture', 'hydration', 'strength'] as const;
 export type NudgeKind = (typeof nudgeKinds)[number];
 export const nudgeKindNames: Record<NudgeKind, string> = {
   stretch: 'Stretches',
@@ -23,6 +24,7 @@ export const nudgeKindNames: Record<NudgeKind, string> = {
   relaxation: 'Relaxation',
   posture: 'Posture and ergonomics',
   hydration: 'Hydration',
+  strength: 'Strengthening',
 };
 
 export const deliveryPlaces = ['dm', 'channel'] as const;

@@ -71,11 +71,11 @@ describe('RoutineLibrary.pick', () => {
 });
 
 describe('RoutineLibrary.pickForNudge', () => {
-  it('maps every routine kind to a nudge kind (strength and non-hydration habits are not nudges)', () => {
+  it('maps every routine kind to a nudge kind (non-hydration habits are not nudges)', () => {
     expect(nudgeKindOf(routine('a', 'trigger_point'))).toBe('foam_roll');
     expect(nudgeKindOf(routine('a', 'habit', { topic: 'hydration' }))).toBe('hydration');
     expect(nudgeKindOf(routine('a', 'habit', { topic: 'heat' }))).toBeNull();
-    expect(nudgeKindOf(routine('a', 'strength'))).toBeNull();
+    expect(nudgeKindOf(routine('a', 'strength'))).toBe('strength');
   });
 
   it('alternates kinds among the allowed ones, short routines only, never one of the last five', () => {
@@ -128,6 +128,21 @@ describe('RoutineLibrary.pickForNudge', () => {
       const stretchOnly = library.pickForNudge({ allowed: ['stretch'], recentIds: recent, random })!;
       expect(floorWork).not.toContain(stretchOnly.routine.id);
     }
+  });
+
+  it('strengthening can be a nudge kind, and sends only desk or wall exercises', () => {
+    expect(nudgeKinds).toContain('strength');
+    const seen = new Set<string>();
+    const recent: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const picked = library.pickForNudge({ allowed: ['strength'], recentIds: recent })!;
+      expect(picked.nudgeKind).toBe('strength');
+      expect(picked.routine.kind).toBe('strength');
+      expect(picked.routine.place).not.toBe('floor');
+      seen.add(picked.routine.id);
+      recent.unshift(picked.routine.id);
+    }
+    expect(seen).toEqual(new Set(['wall-angels', 'towel-rows']));
   });
 
   it('every allowed nudge kind alone still gets a routine', () => {

@@ -197,6 +197,34 @@ describeEachDatabase('guided sessions', (database) => {
     expect(library.get(sessionRoutine(await ask(core, 'stretch floor upper-back')))!.place).toBe('floor');
   });
 
+  it('strengthen and habits find the strengthening and habit routines, and help lists them with examples', async () => {
+    const clock = testClock();
+    const core = buildTestCore(database().db, { now: clock.now });
+    for (let i = 0; i < 4; i++) {
+      const strength = library.get(sessionRoutine(await ask(core, 'strengthen')))!;
+      expect(strength.kind).toBe('strength');
+      expect(strength.place).not.toBe('floor');
+      expect(['plank', 'glute-bridge']).toContain(sessionRoutine(await ask(core, 'strengthen floor')));
+    }
+    expect(sessionRoutine(await ask(core, 'strengthen shoulder-blades'))).toMatch(/^(wall-angels|towel-rows)$/);
+    expect(library.get(sessionRoutine(await ask(core, 'habits desk')))!.kind).toBe('posture');
+    expect(sessionRoutine(await ask(core, 'habits sleep'))).toBe('sleep-position-pillow');
+    expect(library.get(sessionRoutine(await ask(core, 'habits water')))!.topic).toBe('hydration');
+    expect(library.get(sessionRoutine(await ask(core, 'habits heat')))!.topic).toBe('heat');
+    expect(['habit', 'posture']).toContain(library.get(sessionRoutine(await ask(core, 'habits')))!.kind);
+    expect((await ask(core, 'habits yoga')).summary).toMatch(/I don't know the habit topic "yoga"; choose desk/);
+    const help = replyTextOf(await ask(core, 'help'));
+    expect(help).toContain('/backcare strengthen [area] [floor]');
+    expect(help).toMatch(/planks and bridges/);
+    expect(help).toContain('/backcare habits [desk|heat|water|sleep|breaks]');
+    expect(help).toMatch(/sleep position/);
+    clock.advance(60_000);
+    const started = await ask(core, 'strengthen');
+    clock.advance(120_000);
+    await ask(core, { kind: 'action', ...completion(started) });
+    expect((await events()).at(-1)).toMatchObject({ source: 'strengthen', outcome: 'completed' });
+  });
+
   it('relax picks the asked-for variant', async () => {
     const core = buildTestCore(database().db);
     for (const [word, variant] of [

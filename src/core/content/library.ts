@@ -53,8 +53,8 @@ export function nudgeKindOf(routine: Routine): NudgeKind | null {
     case 'habit':
       return routine.topic === 'hydration' ? 'hydration' : null;
     case 'strength':
-      // Planks and bridges need floor space: not something to push into someone's working hour.
-      return null;
+      // Only the desk and wall ones are sent (wall angels, towel rows): nudges never send floor work.
+      return 'strength';
   }
 }
 

@@ -15,7 +15,7 @@ import type { RoutineLibrary } from './library.js';
 import type { BreathingPatternId, Routine, RoutineKind } from './schema.js';
 
 /** Where a session was started from; recorded with its outcome. */
-export const sessionSources = ['breathe', 'stretch', 'roll', 'relax', 'routine'] as const;
+export const sessionSources = ['breathe', 'stretch', 'roll', 'relax', 'routine', 'strengthen', 'habits'] as const;
 export type SessionSource = (typeof sessionSources)[number];
 
 /** Everything a guided session needs, before it becomes a reply: the paced frames and the same content written out. */

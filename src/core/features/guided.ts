@@ -3,7 +3,7 @@ import { defineCommand, type CommandContext, type Feature } from '../command.js'
 import { routineKindNames, type RoutineLibrary } from '../content/library.js';
 import { isTeamRoutine } from '../content/workspace-routines.js';
 import { breathingPlan, kindGroup, programmePlan, PROGRAMME_MAX_MINUTES, PROGRAMME_MIN_MINUTES, routinePlan, type SessionSource } from '../content/plans.js';
-import { deskPlaces, type BreathingPatternId, type RelaxVariant, type RoutineKind, type RoutinePlace, type TargetArea } from '../content/schema.js';
+import { deskPlaces, type BreathingPatternId, type HabitTopic, type RelaxVariant, type RoutineKind, type RoutinePlace, type TargetArea } from '../content/schema.js';
 import { echo } from '../echo.js';
 import { lookup } from '../lookup.js';
 import { breathingPatternChoices, parseBreathingPattern } from '../pacing.js';
@@ -133,14 +133,20 @@ async function pickAndRun(
   ctx: CommandContext,
   source: SessionSource,
   kinds: RoutineKind[],
-  criteria: { area?: TargetArea | undefined; variant?: RelaxVariant | undefined; floor?: boolean },
+  criteria: { area?: TargetArea | undefined; variant?: RelaxVariant | undefined; topic?: HabitTopic | undefined; floor?: boolean },
 ): Promise<Reply> {
   const library = await requireLibrary(ctx);
   if (!library) return noLibraryReply();
   const recent = await recentFor(ctx);
   const places = criteria.floor ? floorPlaces : deskPlaces;
   const routine = library.pick(
-    { kinds, places, ...(criteria.area ? { area: criteria.area } : {}), ...(criteria.variant ? { variant: criteria.variant } : {}) },
+    {
+      kinds,
+      places,
+      ...(criteria.area ? { area: criteria.area } : {}),
+      ...(criteria.variant ? { variant: criteria.variant } : {}),
+      ...(criteria.topic ? { topic: criteria.topic } : {}),
+    },
     { avoid: recent },
   );
   if (!routine) {
@@ -153,7 +159,7 @@ async function pickAndRun(
 
 const stretch = defineCommand({
   name: 'stretch',
-  summary: 'a guided stretch for the upper back, shoulders, neck or chest (at the desk; add floor for floor stretches)',
+  summary: 'a guided stretch for the upper back, shoulders, neck or chest; floor for floor stretches',
   usage: `/backcare stretch [area] [floor]`,
   examples: ['/backcare stretch', '/backcare stretch chest', '/backcare stretch neck', '/backcare stretch floor'],
   args: areaArgs('stretch'),
@@ -162,11 +168,61 @@ const stretch = defineCommand({
 
 const roll = defineCommand({
   name: 'roll',
-  summary: 'a ball against the wall or chair for the upper back; add floor for the foam roller (never over the spine)',
+  summary: 'a ball on the wall or chair; floor for the foam roller (never over the spine)',
   usage: `/backcare roll [area] [floor]`,
   examples: ['/backcare roll', '/backcare roll shoulder-blades', '/backcare roll floor'],
   args: areaArgs('roll'),
   run: (ctx, { area, floor }) => pickAndRun(ctx, 'roll', kindGroup('foam_roll'), { area, floor }),
+});
+
+// ---- strengthen / habits -------------------------------------------------------------------------------
+
+const strengthen = defineCommand({
+  name: 'strengthen',
+  summary: 'strengthening: wall angels, towel rows; floor for planks and bridges',
+  usage: '/backcare strengthen [area] [floor]',
+  examples: ['/backcare strengthen', '/backcare strengthen shoulder-blades', '/backcare strengthen floor'],
+  args: areaArgs('strengthen'),
+  run: (ctx, { area, floor }) => pickAndRun(ctx, 'strengthen', ['strength'], { area, floor }),
+});
+
+/** What `habits` can be about: a habit topic, or posture and desk set-up. */
+type HabitChoice = { kinds: RoutineKind[]; topic?: HabitTopic };
+const habitAliases: Record<string, HabitChoice> = {
+  desk: { kinds: ['posture'] },
+  'desk-setup': { kinds: ['posture'] },
+  'desk-set-up': { kinds: ['posture'] },
+  setup: { kinds: ['posture'] },
+  ergonomics: { kinds: ['posture'] },
+  posture: { kinds: ['posture'] },
+  sitting: { kinds: ['posture'] },
+  heat: { kinds: ['habit'], topic: 'heat' },
+  warmth: { kinds: ['habit'], topic: 'heat' },
+  water: { kinds: ['habit'], topic: 'hydration' },
+  hydration: { kinds: ['habit'], topic: 'hydration' },
+  drink: { kinds: ['habit'], topic: 'hydration' },
+  sleep: { kinds: ['habit'], topic: 'sleep' },
+  pillow: { kinds: ['habit'], topic: 'sleep' },
+  breaks: { kinds: ['habit'], topic: 'breaks' },
+  break: { kinds: ['habit'], topic: 'breaks' },
+};
+export const habitChoices = 'desk (set-up and posture), heat, water, sleep or breaks';
+
+const habits = defineCommand({
+  name: 'habits',
+  summary: 'habits: desk set-up, posture, sleep position, water, heat, breaks',
+  usage: '/backcare habits [desk|heat|water|sleep|breaks]',
+  examples: ['/backcare habits', '/backcare habits desk', '/backcare habits sleep', '/backcare habits water'],
+  args: words.max(3, `habits takes one topic: ${habitChoices}`).transform((tokens, issue): HabitChoice => {
+    if (tokens.length === 0) return { kinds: ['habit', 'posture'] };
+    const choice = habitAliases[tokens.join('-').toLowerCase()];
+    if (!choice) {
+      issue.addIssue({ code: 'custom', message: `I don't know the habit topic "${tokens.join(' ')}"; choose ${habitChoices}` });
+      return z.NEVER;
+    }
+    return choice;
+  }),
+  run: (ctx, { kinds, topic }) => pickAndRun(ctx, 'habits', kinds, { topic }),
 });
 
 // ---- relax ---------------------------------------------------------------------------------------------
@@ -261,4 +317,4 @@ const routine = defineCommand({
   },
 });
 
-export const guidedFeature: Feature = { commands: [breathe, stretch, roll, relax, routine], actions: guidedActions };
+export const guidedFeature: Feature = { commands: [breathe, stretch, roll, strengthen, relax, habits, routine], actions: guidedActions };
