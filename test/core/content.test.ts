@@ -81,6 +81,17 @@ describe('routine content files', () => {
     expect([...durations]).toEqual(['15-20']);
   });
 
+  it('every routine names a public health or physiotherapy source for its positions and doses, without links', () => {
+    const publishers = ['NHS', 'NHS inform', 'Chartered Society of Physiotherapy', 'Health and Safety Executive', 'Mind'];
+    for (const r of routines) {
+      expect(r.sources?.length ?? 0, r.id).toBeGreaterThan(0);
+      for (const s of r.sources ?? []) {
+        expect(s, r.id).not.toMatch(/https?:\/\//);
+        expect(publishers, `${r.id}: ${s}`).toContain(s.split(': ')[0]);
+      }
+    }
+  });
+
   it('covers each breathing pattern, each relaxation variant and each habit the issue lists', () => {
     expect(new Set(routines.map((r) => r.pattern).filter(Boolean))).toEqual(new Set(['box', '4-7-8', 'coherent', 'diaphragmatic']));
     expect(new Set(routines.map((r) => r.variant).filter(Boolean))).toEqual(new Set(['pmr', 'body-scan', 'visualise']));
@@ -129,6 +140,7 @@ describe('content loader errors', () => {
         seconds: 10
     cautions: [Be careful.]
     source: Test.
+    sources: ["NHS: Back pain"]
 `;
 
   it('names the file, the path inside it, the line and the problem', () => {
@@ -169,6 +181,17 @@ describe('content loader errors', () => {
     expect(old.ok && old.routine.place).toBe('desk');
     const floor = validateTeamRoutine({ ...team, place: 'floor' });
     expect(floor.ok && floor.routine.place).toBe('floor');
+  });
+
+  it('rejects a built-in routine that names no source, or a source not written as "Publisher: Page title"', () => {
+    expect(() => parseRoutineFile('r.yaml', valid.replace('    sources: ["NHS: Back pain"]\n', ''))).toThrow(
+      /routines\[0\]\.sources: name the public sources of this guidance/,
+    );
+    expect(() => parseRoutineFile('r.yaml', valid.replace('sources: ["NHS: Back pain"]', 'sources: []'))).toThrow(/routines\[0\]\.sources: name at least one source/);
+    expect(() => parseRoutineFile('r.yaml', valid.replace('"NHS: Back pain"', '"somewhere"'))).toThrow(/routines\[0\]\.sources\[0\]: write a source as "Publisher: Page title"/);
+    // A team's own routine may leave sources out (its `source` line says who wrote it).
+    const team = validateTeamRoutine({ id: 'team-y', title: 'Team', kind: 'stretch', summary: 'S.', targets: ['neck'], minutes: 1, equipment: ['none'], steps: [{ text: 'Sit tall.', seconds: 40 }], source: 'Team' });
+    expect(team.ok).toBe(true);
   });
 
   it('rejects a foam-roll routine without the spine caution', () => {

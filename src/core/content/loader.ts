@@ -4,7 +4,7 @@ import { projectRoot } from '../../project-root.js';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { RoutineLibrary } from './library.js';
-import { routineFileSchema, type Routine } from './schema.js';
+import { builtinRoutineFileSchema, type Routine } from './schema.js';
 
 export const defaultRoutinesDir = path.join(projectRoot, 'content/routines');
 
@@ -60,7 +60,7 @@ export function parseRoutineFile(file: string, source: string): Routine[] {
     const at = firstError.linePos?.[0]?.line;
     throw new ContentError(file, '', `not valid ${isJson ? 'JSON' : 'YAML'}: ${firstError.message.split('\n')[0]}`, at);
   }
-  const parsed = routineFileSchema.safeParse(doc.toJS());
+  const parsed = builtinRoutineFileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
     const issue: z.core.$ZodIssue = parsed.error.issues[0]!;
     const node = nodeAt(doc.contents, issue.path);

@@ -82,6 +82,14 @@ export const routineSchema = z
     cautions: z.array(cleanText(500)).min(1, 'needs at least one caution'),
     /** Where the advice comes from, described (no invented links). */
     source: cleanText(300),
+    /**
+     * The public sources behind the positions and doses, as `Publisher: Page title` (no links we cannot check).
+     * Required in the built-in content files; a team's own routines may leave it out.
+     */
+    sources: z
+      .array(cleanText(200).regex(/^[^:]{2,80}: \S.{2,}$/, 'write a source as "Publisher: Page title", e.g. "NHS: Back pain"'))
+      .min(1, 'name at least one source')
+      .optional(),
   })
   .superRefine((routine, ctx) => {
     if (routine.kind !== 'habit' && routine.kind !== 'posture' && routine.targets.length === 0) {
@@ -117,6 +125,15 @@ export type Routine = z.infer<typeof routineSchema>;
 
 export const routineFileSchema = z.strictObject({
   routines: z.array(routineSchema).min(1, 'needs at least one routine'),
+});
+
+/** Built-in content names its sources for every routine: a claim without one does not ship. */
+export const builtinRoutineFileSchema = routineFileSchema.superRefine((file, ctx) => {
+  file.routines.forEach((routine, index) => {
+    if (!routine.sources || routine.sources.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['routines', index, 'sources'], message: 'name the public sources of this guidance, e.g. "NHS: Back pain"' });
+    }
+  });
 });
 
 /** Exposed so content tests can check texts against what the adapters need. */
