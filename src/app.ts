@@ -1,5 +1,7 @@
 import type { Env } from './config/env.js';
 import { selectAdapters } from './config/env.js';
+import { resolveActionSecret } from './config/action-secret.js';
+import { setActionValueSecret } from './core/command.js';
 import type { Logger } from './config/logger.js';
 import type { Adapter } from './core/adapter.js';
 import { features } from './core/features/index.js';
@@ -60,6 +62,10 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   log.info({ event: 'content.loaded', routines: library.size }, `loaded ${library.size} routines`);
   // The triage rules too: a broken content/triage.yaml stops start-up with its line, not the first person's check.
   triageRules();
+  // Button values are signed with one secret shared by every replica (unset: derived or generated, see action-secret.ts).
+  const actionSecret = resolveActionSecret(env);
+  setActionValueSecret(actionSecret.secret);
+  log.info({ event: 'buttons.secret', source: actionSecret.source }, `button values signed with a secret from ${actionSecret.source}`);
   const problem = adapterConfigProblem(env, selectAdapters(env));
   if (problem) throw new Error(problem);
   const dbOptions = databaseOptionsFromEnv(env);

@@ -23,7 +23,7 @@ import { readFile } from 'node:fs/promises';
 import { and, desc, eq, inArray, like, not, sql } from 'drizzle-orm';
 import type { Logger } from '../../src/config/logger.js';
 import type { Adapter } from '../../src/core/adapter.js';
-import { decodeActionValue } from '../../src/core/command.js';
+import { decodeActionValue, encodeActionValue } from '../../src/core/command.js';
 import { caution, context, reply as makeReply, text, type Block, type FormField, type Reply } from '../../src/core/reply.js';
 import type { Actor, CoreInput } from '../../src/core/request.js';
 import type { Core } from '../../src/core/router.js';
@@ -228,7 +228,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       text(`*Which timezone are you in?* ${message}`),
       text('Run `/backcare settings mode:on timezone:` and start typing your city (for example London or New York), then pick it from the list.'),
       context('Or set everything at once with the button below.'),
-    ], { actions: [{ type: 'button', actionId: 'settings.edit', label: 'Edit all settings', value: '{}', style: 'primary' }] });
+    ], { actions: [{ type: 'button', actionId: 'settings.edit', label: 'Edit all settings', value: encodeActionValue({}), style: 'primary' }] });
   }
 
   async function settingsFlow(actor: Actor, values: OptionValues): Promise<Reply> {

@@ -368,6 +368,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       log,
       healthy,
       onWork: watch,
+      // Kept in the database (all replicas, across restarts); the retention job removes keys after a week.
+      firstSeen: async (key) => (await db.insert(processedEvents).values({ key }).onConflictDoNothing().returning({ key: processedEvents.key })).length > 0,
       ...(options.oauth && installationStore
         ? {
             installer: {

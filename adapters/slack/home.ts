@@ -53,7 +53,7 @@ export async function buildHomeView(core: Core, actor: Actor): Promise<SlackView
     { type: 'fields', fields: describePreferences(prefs, now) },
   ];
   const settingsActions: Action[] = [
-    { type: 'button', actionId: 'settings.edit', label: 'Edit settings', value: '{}', style: 'primary' },
+    { type: 'button', actionId: 'settings.edit', label: 'Edit settings', value: encodeActionValue({}), style: 'primary' },
     prefs.optedIn
       ? { type: 'button', actionId: 'settings.nudges', label: 'Turn nudges off', value: encodeActionValue({ on: false }) }
       : { type: 'button', actionId: 'settings.nudges', label: 'Turn nudges on', value: encodeActionValue({ on: true }) },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
@@ -43,6 +44,12 @@ export interface HttpReceiverOptions {
   now?: () => number;
   /** Told about each request's processing (which goes on after the ack) so the adapter can wait for it. */
   onWork?: (work: Promise<unknown>) => void;
+  /**
+   * Records a verified request's key and says whether it is new. A signed request stays valid for five minutes,
+   * so a captured slash command or button press could be sent again: only its first delivery is processed.
+   * Events are not keyed here (Slack re-signs its retries; their event_id is checked instead).
+   */
+  firstSeen?: (key: string) => Promise<boolean>;
 }
 
 /**
@@ -162,6 +169,21 @@ export class BackcareHttpReceiver implements Receiver {
       res.writeHead(200);
       res.end();
       return;
+    }
+    if (body.type !== 'event_callback' && this.options.firstSeen) {
+      // The signature covers the timestamp and the body: the same one twice is the same request replayed.
+      const key = `slack:request:${createHash('sha256').update(`${header(req, 'x-slack-request-timestamp')}:${header(req, 'x-slack-signature')}`).digest('hex')}`;
+      const fresh = await this.options.firstSeen(key).catch((error: unknown) => {
+        // Fail open: with the database away the core answers its trouble message, which is better than silence.
+        log.warn({ event: 'slack.http.replay_check_failed', err: error }, 'could not check for a replayed request');
+        return true;
+      });
+      if (!fresh) {
+        log.warn({ event: 'slack.http.replayed', path: url.pathname }, 'replayed Slack request ignored');
+        res.writeHead(200);
+        res.end();
+        return;
+      }
     }
     await this.dispatch(req, res, body);
   }

@@ -1,3 +1,4 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/client.js';
@@ -146,30 +147,50 @@ export interface Feature {
 }
 
 /**
- * Action values travel through the platform (Discord custom ids are capped at 100 characters), so they
- * are compact JSON. An optional `x` (expiry, epoch seconds) makes a button stale after a while.
+ * Action values travel through the platform (Discord custom ids are capped at 100 characters) and come back from
+ * whoever presses, so they are signed and always expire: `<tag><expiry><JSON payload>`, where the tag is 12
+ * characters of base64url HMAC-SHA256 (72 bits) over the expiry and the JSON, keyed with the server's secret, and
+ * the expiry is epoch seconds in base 36. A value that was made up, altered, or has no expiry fails the check, and
+ * the press gets the expired-button answer.
  */
-export function encodeActionValue(payload: Record<string, unknown>, options: { ttlSeconds?: number; now?: Date } = {}): string {
-  const body: Record<string, unknown> = { ...payload };
-  if (options.ttlSeconds !== undefined) {
-    body.x = Math.floor((options.now ?? new Date()).getTime() / 1000) + options.ttlSeconds;
-  }
-  return JSON.stringify(body);
+export const DEFAULT_ACTION_TTL_SECONDS = 90 * 24 * 60 * 60;
+const TAG_LENGTH = 12;
+
+/** In-process key until start-up sets the configured one (tests and tools encode and decode in one process). */
+let actionKey: Buffer = randomBytes(32);
+
+/** Called once at start-up with the server secret (see src/config/action-secret.ts); every replica must share it. */
+export function setActionValueSecret(secret: string): void {
+  // A key of its own, so the secret it came from is never used for two purposes.
+  actionKey = createHmac('sha256', secret).update('backcare action values v1').digest();
 }
 
-const envelopeSchema = z.looseObject({ x: z.number().int().positive().optional() });
+const sign = (signed: string) => createHmac('sha256', actionKey).update(signed).digest().subarray(0, 9).toString('base64url');
 
-/** The payload without its expiry, or undefined when it is not ours or has expired. */
+export function encodeActionValue(payload: Record<string, unknown>, options: { ttlSeconds?: number; now?: Date } = {}): string {
+  const expiry = Math.floor((options.now ?? new Date()).getTime() / 1000) + (options.ttlSeconds ?? DEFAULT_ACTION_TTL_SECONDS);
+  const signed = `${Math.max(0, expiry).toString(36)}${JSON.stringify(payload)}`;
+  return `${sign(signed)}${signed}`;
+}
+
+const signedValue = /^([0-9a-z]{1,8})(\{[\s\S]*\})$/;
+const payloadSchema = z.record(z.string(), z.unknown());
+
+/** The payload, or undefined when it is not ours (unsigned, altered, no expiry) or has expired. */
 export function decodeActionValue(raw: string, now: Date): Record<string, unknown> | undefined {
+  const given = Buffer.from(raw.slice(0, TAG_LENGTH), 'utf8');
+  const signed = raw.slice(TAG_LENGTH);
+  const expected = Buffer.from(sign(signed), 'utf8');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  const parts = signedValue.exec(signed);
+  if (!parts) return undefined;
+  if (Number.parseInt(parts[1]!, 36) * 1000 < now.getTime()) return undefined;
   let json: unknown;
   try {
-    json = JSON.parse(raw);
+    json = JSON.parse(parts[2]!);
   } catch {
     return undefined;
   }
-  const envelope = envelopeSchema.safeParse(json);
-  if (!envelope.success) return undefined;
-  const { x, ...payload } = envelope.data;
-  if (x !== undefined && x * 1000 < now.getTime()) return undefined;
-  return payload;
+  const payload = payloadSchema.safeParse(json);
+  return payload.success ? payload.data : undefined;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { decodeActionValue, defineAction, defineCommand, encodeActionValue } from '../../src/core/command.js';
+import { decodeActionValue, defineAction, defineCommand, encodeActionValue, setActionValueSecret } from '../../src/core/command.js';
 import { reply, replyText } from '../../src/core/reply.js';
 import { createCore, isDatabaseUnavailable, suggestCommand, tokenize } from '../../src/core/router.js';
 import type { Db } from '../../src/db/client.js';
@@ -59,6 +59,15 @@ describe('action values', () => {
     expect(decodeActionValue(value, new Date(now.getTime() + 61_000))).toBeUndefined();
     expect(decodeActionValue('not json', now)).toBeUndefined();
     expect(decodeActionValue('[1,2]', now)).toBeUndefined();
+  });
+
+  it('only the server secret they were signed with accepts them', () => {
+    const now = new Date('2026-03-02T10:00:00Z');
+    setActionValueSecret('first-server-secret-0123456789abcdef');
+    const value = encodeActionValue({ d: 42 }, { now });
+    expect(decodeActionValue(value, now)).toEqual({ d: 42 });
+    setActionValueSecret('other-server-secret-0123456789abcdef');
+    expect(decodeActionValue(value, now)).toBeUndefined();
   });
 });
 
@@ -132,11 +141,32 @@ describe('router', () => {
 
   it('validates action values: forged or malformed ones get the expired-button reply', async () => {
     const { core } = coreWith();
-    expect((await ask(core, { kind: 'action', actionId: 'test.press', value: '{"n":3}' })).summary).toBe('pressed 3');
-    for (const value of ['{"n":"3"}', 'garbage', '{"n":1,"x":1}']) {
+    expect((await ask(core, { kind: 'action', actionId: 'test.press', value: encodeActionValue({ n: 3 }) })).summary).toBe('pressed 3');
+    for (const value of [encodeActionValue({ n: '3' }), 'garbage', encodeActionValue({ n: 1 }, { ttlSeconds: 60, now: new Date('2020-01-01T00:00:00Z') })]) {
       expect((await ask(core, { kind: 'action', actionId: 'test.press', value })).summary).toMatch(/expired or is no longer valid/);
     }
-    expect((await ask(core, { kind: 'action', actionId: 'no.such', value: '{}' })).summary).toMatch(/expired/);
+    expect((await ask(core, { kind: 'action', actionId: 'no.such', value: encodeActionValue({}) })).summary).toMatch(/expired/);
+  });
+
+  it('action values are signed: unsigned, altered or expiry-less values get the expired-button reply', async () => {
+    const { core } = coreWith();
+    const genuine = encodeActionValue({ n: 3 }, { ttlSeconds: 60 });
+    const tag = genuine.slice(0, 12);
+    const expiry = /^[0-9a-z]+/.exec(genuine.slice(12))![0];
+    const json = genuine.slice(12 + expiry.length);
+    expect(json).toBe('{"n":3}');
+    const forged = [
+      '{"n":3}', // the old unsigned form: no signature, no expiry
+      `${expiry}${json}`, // the genuine expiry and JSON without the signature
+      `${tag}${expiry}{"n":4}`, // payload changed under the genuine signature
+      `${tag}${json}`, // expiry left out
+      `${tag}${(Number.parseInt(expiry, 36) + 86_400).toString(36)}${json}`, // expiry pushed out
+      `${'A'.repeat(12)}${expiry}${json}`, // a made-up signature
+    ];
+    for (const value of forged) {
+      expect((await ask(core, { kind: 'action', actionId: 'test.press', value })).summary, value).toMatch(/expired or is no longer valid/);
+    }
+    expect((await ask(core, { kind: 'action', actionId: 'test.press', value: genuine })).summary).toBe('pressed 3');
   });
 
   it('never throws: a failing handler gives a friendly reply and a structured log line', async () => {

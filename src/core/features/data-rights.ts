@@ -201,7 +201,7 @@ const admin = defineCommand({
             style: 'danger',
             value: encodeActionValue({ u: target }, { ttlSeconds: FORGET_TTL_SECONDS, now: ctx.now() }),
           },
-          { type: 'button', actionId: 'admin.forget.cancel', label: 'Cancel', value: '{}' },
+          { type: 'button', actionId: 'admin.forget.cancel', label: 'Cancel', value: encodeActionValue({}) },
         ],
       },
     );

@@ -37,8 +37,8 @@ function announcement(): Reply {
     {
       visibility: 'public',
       actions: [
-        { type: 'button', actionId: INVITE_ACTIONS.join, label: 'Join', value: '{}', style: 'primary' },
-        { type: 'button', actionId: INVITE_ACTIONS.decline, label: 'No thanks', value: '{}' },
+        { type: 'button', actionId: INVITE_ACTIONS.join, label: 'Join', value: encodeActionValue({}), style: 'primary' },
+        { type: 'button', actionId: INVITE_ACTIONS.decline, label: 'No thanks', value: encodeActionValue({}) },
       ],
     },
   );
@@ -55,7 +55,7 @@ function dmInvite(inviterName: string | undefined): Reply {
     {
       visibility: 'dm',
       actions: [
-        { type: 'button', actionId: INVITE_ACTIONS.join, label: 'Join', value: '{}', style: 'primary' },
+        { type: 'button', actionId: INVITE_ACTIONS.join, label: 'Join', value: encodeActionValue({}), style: 'primary' },
         { type: 'button', actionId: INVITE_ACTIONS.decline, label: 'No thanks', value: encodeActionValue({ dm: 1 }) },
       ],
     },

@@ -94,7 +94,7 @@ function confirmForget(now: Date): Reply {
     {
       actions: [
         { type: 'button', actionId: 'forget.confirm', label: 'Yes, delete my data', style: 'danger', value: encodeActionValue({}, { ttlSeconds: FORGET_TTL_SECONDS, now }) },
-        { type: 'button', actionId: 'forget.cancel', label: 'Cancel', value: '{}' },
+        { type: 'button', actionId: 'forget.cancel', label: 'Cancel', value: encodeActionValue({}) },
       ],
     },
   );

@@ -105,11 +105,11 @@ export function settingsForm(prefs: Preferences): Form {
 export function settingsReply(prefs: Preferences, now: Date, lead = 'Your Backcare settings'): Reply {
   return reply(lead, [header(lead), { type: 'fields', fields: describePreferences(prefs, now) }, context('Nudges only come during your working hours, and only if you turn them on.'), context(MORE_SETTINGS_HINT)], {
     actions: [
-      { type: 'button', actionId: 'settings.edit', label: 'Edit settings', value: '{}', style: 'primary' },
+      { type: 'button', actionId: 'settings.edit', label: 'Edit settings', value: encodeActionValue({}), style: 'primary' },
       prefs.optedIn
         ? { type: 'button', actionId: 'settings.nudges', label: 'Turn nudges off', value: encodeActionValue({ on: false }) }
         : { type: 'button', actionId: 'settings.nudges', label: 'Turn nudges on', value: encodeActionValue({ on: true }) },
-      { type: 'button', actionId: 'forget.ask', label: 'Delete my data', value: '{}', style: 'danger' },
+      { type: 'button', actionId: 'forget.ask', label: 'Delete my data', value: encodeActionValue({}), style: 'danger' },
     ],
   });
 }

@@ -237,7 +237,7 @@ function finish(ctx: CommandContext, result: TriageResult, rules: TriageRules): 
       ? []
       : [
           // "No" comes first and is the highlighted choice: nothing is kept unless the person asks.
-          { type: 'button', actionId: 'triage.discard', label: rules.consent.decline, value: '{}', style: 'primary' },
+          { type: 'button', actionId: 'triage.discard', label: rules.consent.decline, value: encodeActionValue({}), style: 'primary' },
           {
             type: 'button',
             actionId: 'triage.keep',

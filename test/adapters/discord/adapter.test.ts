@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decodeCustomId } from '../../../adapters/discord/custom-id.js';
-import { defineAction, defineCommand, type Feature } from '../../../src/core/command.js';
+import { decodeActionValue, defineAction, defineCommand, encodeActionValue, type Feature } from '../../../src/core/command.js';
 import { features } from '../../../src/core/features/index.js';
 import { reply, text } from '../../../src/core/reply.js';
 import type { Actor, CoreRequest } from '../../../src/core/request.js';
@@ -136,7 +136,9 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(id.length).toBeLessThanOrEqual(100);
     const cancel = findButton(callback, 'Cancel')!;
-    expect(decodeCustomId(cancel.custom_id)).toMatchObject({ kind: 'button', actionId: 'forget.cancel', value: '{}' });
+    const cancelId = decodeCustomId(cancel.custom_id);
+    expect(cancelId).toMatchObject({ kind: 'button', actionId: 'forget.cancel' });
+    expect(cancelId?.kind === 'button' ? decodeActionValue(cancelId.value, new Date()) : undefined).toEqual({});
     expect(rowsOf(callback)[0]!.components.map((b) => (b as { style?: number }).style)).toEqual([4, 2]);
 
     const press = buttonPress(cancel.custom_id, { kind: 'guild' }, messageWith(rowsOf(callback), { ephemeral: true, interactionId: ask.id }));
@@ -145,7 +147,7 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     expect(answer!.type).toBe(7);
     expect(answer!.data!.flags).toBeUndefined();
     expect(embedsOf(answer)[0]!.description).toContain('Nothing was deleted');
-    expect(seen.at(-1)!.input).toEqual({ kind: 'action', actionId: 'forget.cancel', value: '{}' });
+    expect(seen.at(-1)!.input).toMatchObject({ kind: 'action', actionId: 'forget.cancel' });
   });
 
   it('a forged or stale custom id gets a polite ephemeral answer and never reaches the core', async () => {
@@ -330,8 +332,8 @@ function demoFeature(frameMs: number): Feature {
             sessionId: `demo:${ctx.actor.userExternalId}`,
             frames: frames.map((f) => ({ blocks: [text(f)], ms: frameMs })),
             staticBlocks: [text('In 4, hold 4, out 4.')],
-            onComplete: { actionId: 'demo.done', value: '{}' },
-            actions: [{ type: 'button', actionId: 'demo.stop', label: 'Stop', value: '{}' }],
+            onComplete: { actionId: 'demo.done', value: encodeActionValue({}) },
+            actions: [{ type: 'button', actionId: 'demo.stop', label: 'Stop', value: encodeActionValue({}) }],
           },
         }),
       }),

@@ -56,7 +56,9 @@ describeEachDatabase('Slack flows end to end', (database) => {
     const done = buttons(nudge.blocks).find((b) => b.text.text === 'Done')!;
 
     for (let press = 0; press < 2; press += 1) {
-      const res = await postSigned(h().adapter.port, '/slack/interactivity', interactive(blockActionsOnMessage({ action_id: done.action_id, value: done.value })));
+      // Two real presses: Slack gives each its own trigger_id (an identical request would be a replay, dropped).
+      const pressed = { ...blockActionsOnMessage({ action_id: done.action_id, value: done.value }), trigger_id: `1111111111.2222222222.press${press}` };
+      const res = await postSigned(h().adapter.port, '/slack/interactivity', interactive(pressed));
       expect(res.status).toBe(200);
       await h().adapter.idle();
     }

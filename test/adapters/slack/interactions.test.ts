@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { encodeActionValue } from '../../../src/core/command.js';
 import { settingsForm } from '../../../src/core/features/settings.js';
 import { defaultPreferences } from '../../../src/core/preferences.js';
 import { auditLog, leadGrants, preferences, users } from '../../../src/db/schema.js';
@@ -89,7 +90,7 @@ describeEachDatabase('Slack interactions', (database) => {
     const on = await postSigned(
       h().adapter.port,
       '/slack/interactivity',
-      interactive(blockActionsOnMessage({ action_id: 'settings.nudges', value: JSON.stringify({ on: true }) })),
+      interactive(blockActionsOnMessage({ action_id: 'settings.nudges', value: encodeActionValue({ on: true }) })),
     );
     expect(on.status).toBe(200);
     await h().adapter.idle();
@@ -101,7 +102,7 @@ describeEachDatabase('Slack interactions', (database) => {
   });
 
   it('replaceOriginal replies update the message in place', async () => {
-    await postSigned(h().adapter.port, '/slack/interactivity', interactive(blockActionsOnMessage({ action_id: 'forget.cancel', value: '{}' })));
+    await postSigned(h().adapter.port, '/slack/interactivity', interactive(blockActionsOnMessage({ action_id: 'forget.cancel', value: encodeActionValue({}) })));
     await h().adapter.idle();
     expect(h().api.responses[0]?.body).toMatchObject({ replace_original: true, text: 'Nothing was deleted.' });
   });
@@ -138,7 +139,7 @@ describeEachDatabase('Slack interactions', (database) => {
   });
 
   it('the opt-in switch on App Home turns nudges on and refreshes the tab', async () => {
-    await postSigned(h().adapter.port, '/slack/interactivity', interactive(blockActionsOnHome({ action_id: 'settings.nudges', value: JSON.stringify({ on: true }) })));
+    await postSigned(h().adapter.port, '/slack/interactivity', interactive(blockActionsOnHome({ action_id: 'settings.nudges', value: encodeActionValue({ on: true }) })));
     await h().adapter.idle();
     expect((await database().db.select().from(preferences))[0]?.optedIn).toBe(true);
     const view = JSON.stringify(h().api.of('views.publish').at(-1)?.args.view);
