@@ -132,6 +132,19 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     expect(Object.keys(result.formErrors ?? {})).toEqual(['emergency', 'physio']);
   });
 
+  it('names what needs another look by the question a person saw, never by internal ids or "highlighted"', async () => {
+    const core = buildTestCore(database().db);
+    const result = await screen(core, { emergency: [], urgent: ['none'], physio: [] });
+    expect(result.summary).toContain(`${rules.screen.emergency}: tick what applies`);
+    expect(result.summary).toContain(`${rules.screen.physio}: tick what applies`);
+    expect(result.summary).not.toMatch(/highlighted|\bemergency:|\bphysio:/);
+    const next = await screen(core, noneOfThese);
+    const bad = await details(core, next.form!.state, { ...calmDetails, pain: '11', weeks: 'lots' });
+    expect(bad.summary).toContain(fieldOf(next, 'pain').label);
+    expect(bad.summary).toContain(fieldOf(next, 'weeks').label);
+    expect(bad.summary).not.toMatch(/highlighted|\bpain:|\bweeks:/);
+  });
+
   it('lets a platform submit the screen with only the emergency list answered (the lists below it are optional)', async () => {
     const core = buildTestCore(database().db);
     const start = await ask(core, '/backcare triage');

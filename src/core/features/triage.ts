@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { decodeActionValue, defineAction, defineCommand, defineForm, encodeActionValue, type CommandContext, type Feature } from '../command.js';
 import { caution, context, reply, text, yesNoOptions, type Action, type Form, type Reply } from '../reply.js';
+import { formErrorsReply } from '../form-errors.js';
 import { triage, type TriageResult } from '../triage/engine.js';
 import { triageRules } from '../triage/load.js';
 import { outcomeReply } from '../triage/outcome-reply.js';
@@ -121,10 +122,6 @@ function tickedCodes(rules: TriageRules, values: Record<string, unknown>): strin
   });
 }
 
-function formError(form: Form, errors: Record<string, string>): Reply {
-  return { ...reply('Please check the highlighted answers.', [text('Some answers need another look:')]), form, formErrors: errors };
-}
-
 const screenSubmit = defineForm({
   formId: SCREEN_FORM,
   async submit(ctx, values) {
@@ -144,7 +141,7 @@ const screenSubmit = defineForm({
     if (flagged.outcome === 'urgent' && !errors.emergency) return finish(ctx, flagged, rules);
     if (Object.keys(errors).length > 0) {
       ctx.log.info({ event: 'triage.invalid', step: 'screen', problems: Object.keys(errors).length }, 'triage screen had errors');
-      return formError(screenForm(rules), errors);
+      return formErrorsReply(screenForm(rules), errors);
     }
     const state = encodeActionValue({ s: symptoms }, { ttlSeconds: STATE_TTL_SECONDS, now: ctx.now() });
     return { ...reply('Back pain check: a few questions about the pain', []), form: detailsForm(state) };
@@ -155,7 +152,15 @@ const yesNo = z.union([z.string(), z.array(z.string()).length(1).transform((a) =
 const single = z.union([z.string(), z.array(z.string()).length(1).transform((a) => a[0]!)]);
 
 const detailsValuesSchema = z.object({
-  pain: single.pipe(z.string().trim().regex(/^\d{1,2}$/, 'a whole number from 0 to 10').transform(Number)),
+  // The range is checked here too, so a pain of 11 is reported together with a bad weeks answer, not after it.
+  pain: single.pipe(
+    z
+      .string()
+      .trim()
+      .regex(/^\d{1,2}$/, 'a whole number from 0 to 10')
+      .transform(Number)
+      .pipe(z.number().max(10, 'a whole number from 0 to 10')),
+  ),
   // People type "2,5" as often as "2.5".
   weeks: single.pipe(
     z
@@ -200,7 +205,7 @@ const detailsSubmit = defineForm({
     }
     if (Object.keys(errors).length > 0 || !answers?.success) {
       ctx.log.info({ event: 'triage.invalid', step: 'details', problems: Object.keys(errors).length }, 'triage details had errors');
-      return formError(detailsForm(state!), errors);
+      return formErrorsReply(detailsForm(state!), errors);
     }
     return finish(ctx, triage(answers.data, rules), rules);
   },
