@@ -63,6 +63,8 @@ const stateValueSchema = z.looseObject({
   selected_time: z.string().nullable().optional(),
   selected_option: optionSchema.nullable().optional(),
   selected_options: z.array(optionSchema).max(100).optional(),
+  selected_conversation: z.string().max(100).nullable().optional(),
+  selected_channel: z.string().max(100).nullable().optional(),
 });
 
 export const viewSubmissionSchema = z.looseObject({
@@ -173,6 +175,9 @@ export function formValues(values: ViewSubmission['view']['state']['values']): R
     if (element.selected_options !== undefined) out[blockId] = element.selected_options.map((o) => o.value);
     else if (element.selected_option !== undefined) out[blockId] = element.selected_option?.value ?? '';
     else if (element.selected_time !== undefined) out[blockId] = element.selected_time ?? '';
+    // Channel pickers send the id; the core still reads it with the channel parser like anything typed.
+    else if (element.selected_conversation !== undefined) out[blockId] = element.selected_conversation ?? '';
+    else if (element.selected_channel !== undefined) out[blockId] = element.selected_channel ?? '';
     else out[blockId] = element.value ?? '';
   }
   return out;

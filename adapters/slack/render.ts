@@ -250,6 +250,16 @@ function inputElement(field: FormField, profileTimezone: string | undefined): ty
         ...(initial ? { initial_option: option(initial, initial) } : {}),
       };
     }
+    case 'channel':
+      // A picker, so Slack sends the channel's id: a name typed into a text box could never be posted to.
+      return {
+        type: 'conversations_select',
+        action_id: actionId,
+        placeholder: plain('Pick a channel', slackLimits.placeholder),
+        filter: { include: ['public', 'private'], exclude_bot_users: true },
+        // Only an id: Slack refuses to open a modal whose initial conversation is not one (older stored names).
+        ...(field.initial && /^[CG][A-Z0-9]{2,30}$/.test(field.initial) ? { initial_conversation: field.initial } : {}),
+      };
     case 'select': {
       const options = field.options.slice(0, slackLimits.optionsPerSelect).map((o) => option(o.label, o.value));
       const initial = options.find((o) => o.value === field.initial);

@@ -51,6 +51,11 @@ export type FormField =
       multiline?: boolean;
     }
   | { id: string; label: string; kind: 'time'; initial?: string; hint?: string; optional?: boolean }
+  /**
+   * A channel of the workspace: Slack and Discord offer a channel picker (the value is the channel's id), the console
+   * asks for text. Whatever arrives is read by the core through the platform's one channel parser.
+   */
+  | { id: string; label: string; kind: 'channel'; initial?: string; hint?: string; optional?: boolean }
   /** An IANA timezone: Slack offers its profile zone, Discord autocompletes, the console validates as typed. */
   | { id: string; label: string; kind: 'timezone'; initial?: string; hint?: string; optional?: boolean }
   | {

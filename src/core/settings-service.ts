@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Queryable } from '../db/client.js';
+import type { ChannelRef } from './channel-messenger.js';
 import { echo } from './echo.js';
 import { loadPreferences, savePreferences } from '../db/preferences.js';
 import { lookup } from './lookup.js';
@@ -62,7 +63,8 @@ export const settingsFormSchema = z.object({
   ),
   kinds: multiple.pipe(z.array(z.enum(nudgeKinds, { error: `kinds are ${nudgeKinds.join(', ')}` }))),
   delivery: single.pipe(z.enum(deliveryPlaces, { error: 'delivery is dm or channel' })).default('dm'),
-  channelId: single.optional().transform((v) => (v && v.trim() !== '' ? v.trim().replace(/^#/, '') : null)),
+  /** As sent: a picker's id or typed text; applySettingsForm reads it with the platform's channel parser. */
+  channelId: single.optional().transform((v) => (v && v.trim() !== '' ? v.trim() : null)),
   pause: single.pipe(z.enum(pauseChoices)).default('keep'),
   /** Issue 11, optional so older forms (and platforms that drop empty fields) keep the stored values. */
   hours: single.optional(),
@@ -180,7 +182,13 @@ function pauseUntil(choice: PauseChoice, now: Date, timezone: string, current: D
  * Validates a settings submission against the person's current preferences; errors are per form field, and every
  * field is checked even when another one is wrong, so the person sees all the problems in one go.
  */
-export function applySettingsForm(current: Preferences, values: Record<string, string | string[]>, now: Date): SettingsFormResult {
+export function applySettingsForm(
+  current: Preferences,
+  values: Record<string, string | string[]>,
+  now: Date,
+  /** The actor's platform channel parser (resolveChannel), so a form stores the same id a command would. */
+  channelRef: (typed: string) => ChannelRef,
+): SettingsFormResult {
   const errors: Record<string, string> = {};
   const data: Partial<z.output<typeof settingsFormSchema>> = {};
   const shape = settingsFormSchema.shape;
@@ -188,6 +196,14 @@ export function applySettingsForm(current: Preferences, values: Record<string, s
     const parsed = shape[key].safeParse(Object.hasOwn(values, key) ? values[key] : undefined);
     if (parsed.success) (data as Record<string, unknown>)[key] = parsed.data;
     else errors[key] = parsed.error.issues[0]?.message ?? 'this answer is not valid';
+  }
+  if (data.channelId) {
+    const channel = channelRef(data.channelId);
+    if (channel.ok) data.channelId = channel.channelId;
+    else {
+      errors.channelId = channel.message;
+      delete data.channelId;
+    }
   }
   const { pause = 'keep', hours: hoursText, maxPerDay, ...rest } = data;
   const days = (rest.days ?? current.days) as Weekday[];

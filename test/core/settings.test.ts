@@ -6,6 +6,8 @@ import { findUser, findWorkspace } from '../../src/db/users.js';
 import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';
 import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
+import { slackChannelRef } from '../../adapters/slack/channel-messenger.js';
+import { discordChannelRef } from '../../adapters/discord/channel-messenger.js';
 
 const validForm = {
   optedIn: 'yes',
@@ -86,6 +88,33 @@ describeEachDatabase('settings and forget-me', (database) => {
     expect(bad.summary).toContain('Team channel (if posting to a channel): name the team channel');
     expect(bad.summary).not.toMatch(/everyMinutes|channelId/);
     expect(await database().db.select().from(preferences)).toHaveLength(0);
+  });
+
+  it('the team channel goes through the platform channel parser: an escaped Slack mention stores its id, a bare name is a field error', async () => {
+    const slackChannels: ChannelMessenger = { platform: 'slack', channelRef: slackChannelRef, post: async () => ({ ok: true }) };
+    const core = buildTestCore(database().db, { deps: { channelMessengers: [slackChannels] } });
+    const slack = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'U1' });
+
+    const named = await ask(core, { kind: 'submit', formId: 'settings', values: { ...validForm, delivery: 'channel', channelId: '#team' } }, slack);
+    expect(Object.keys(named.formErrors ?? {})).toEqual(['channelId']);
+    expect(named.formErrors?.channelId).toMatch(/only the name #team/);
+    expect(named.summary).toContain('Team channel (if posting to a channel): Slack sent only the name #team');
+    expect(await database().db.select().from(preferences)).toHaveLength(0);
+
+    const saved = await ask(core, { kind: 'submit', formId: 'settings', values: { ...validForm, delivery: 'channel', channelId: '<#C0123ABC|team>' } }, slack);
+    expect(saved.formErrors).toBeUndefined();
+    const rows = await database().db.select().from(preferences);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ delivery: 'channel', channelId: 'C0123ABC' });
+  });
+
+  it('on Discord the team channel mention is stored as the bare channel id', async () => {
+    const discordChannels: ChannelMessenger = { platform: 'discord', channelRef: discordChannelRef, post: async () => ({ ok: true }) };
+    const core = buildTestCore(database().db, { deps: { channelMessengers: [discordChannels] } });
+    const discord = testActor({ platform: 'discord', workspaceExternalId: '123456789012345678', userExternalId: '323456789012345678' });
+    const saved = await ask(core, { kind: 'submit', formId: 'settings', values: { ...validForm, delivery: 'channel', channelId: '<#223456789012345678>' } }, discord);
+    expect(saved.formErrors).toBeUndefined();
+    expect((await database().db.select().from(preferences))[0]).toMatchObject({ delivery: 'channel', channelId: '223456789012345678' });
   });
 
   it('the hours form reports bad hours and a bad daily maximum together', async () => {

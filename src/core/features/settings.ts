@@ -12,6 +12,7 @@ import {
 } from '../preferences.js';
 import { context, header, reply, yesNoOptions, type Form, type Reply } from '../reply.js';
 import { formErrorsReply } from '../form-errors.js';
+import { resolveChannel } from '../channel-messenger.js';
 import { applySettingsForm, currentPreferences, formatHoursText, storePreferences } from '../settings-service.js';
 
 export const SETTINGS_FORM = 'settings';
@@ -84,7 +85,7 @@ export function settingsForm(prefs: Preferences): Form {
         ],
         initial: prefs.delivery,
       },
-      { id: 'channelId', label: 'Team channel (if posting to a channel)', kind: 'text', initial: prefs.channelId ?? '', optional: true, maxLength: 100 },
+      { id: 'channelId', label: 'Team channel (if posting to a channel)', kind: 'channel', ...(prefs.channelId ? { initial: prefs.channelId } : {}), optional: true },
       {
         id: 'pause',
         label: 'Quiet time',
@@ -182,7 +183,7 @@ const settingsSubmit = defineForm({
   formId: SETTINGS_FORM,
   async submit(ctx, values) {
     const { userId, prefs } = await load(ctx);
-    const result = applySettingsForm(prefs, values, ctx.now());
+    const result = applySettingsForm(prefs, values, ctx.now(), (typed) => resolveChannel(ctx.deps.channelMessengers, ctx.actor, typed));
     const noChannel = channelErrors(ctx, values);
     const errors: Record<string, string> = { ...(result.ok ? {} : result.errors), ...noChannel };
     // "Name the team channel" would only send the person looking for something that does not exist here.

@@ -30,7 +30,7 @@ const validState: Record<string, StateValue> = {
   everyMinutes: { type: 'number_input', value: '45' },
   kinds: { type: 'checkboxes', selected_options: [opt('stretch'), opt('breathing')] },
   delivery: { type: 'static_select', selected_option: opt('dm') },
-  channelId: { type: 'plain_text_input', value: null },
+  channelId: { type: 'conversations_select', selected_conversation: null },
   pause: { type: 'static_select', selected_option: opt('keep') },
 };
 
@@ -73,6 +73,33 @@ describeEachDatabase('Slack interactions', (database) => {
     expect(stored).toMatchObject({ optedIn: true, timezone: 'Europe/Paris', startTime: '08:30', endTime: '16:30', everyMinutes: 45, days: ['mon', 'tue', 'thu'] });
     await h().adapter.idle();
     expect(h().api.of('views.publish')[0]?.args.user_id).toBe(USER_ID);
+  });
+
+  it('the team channel is a channel picker, and the picked conversation is the channel id stored', async () => {
+    h().core.deps.channelMessengers = [h().adapter.channelMessenger];
+    await postSigned(h().adapter.port, '/slack/commands', slashCommand('settings edit'));
+    await h().adapter.idle();
+    const view = h().api.of('views.open')[0]?.args.view as { blocks: (InputBlock & { optional: boolean })[] };
+    const channel = view.blocks.find((b) => b.block_id === 'channelId');
+    // A text box let people type `#team`, which Slack sends as a bare name nothing can post to.
+    expect(channel).toMatchObject({ optional: true, element: { type: 'conversations_select', filter: { include: ['public', 'private'], exclude_bot_users: true } } });
+
+    const picked: Record<string, StateValue> = {
+      ...validState,
+      delivery: { type: 'static_select', selected_option: opt('channel') },
+      channelId: { type: 'conversations_select', selected_conversation: 'C0123ABC' },
+    };
+    const res = await postSigned(h().adapter.port, '/slack/interactivity', interactive(viewSubmission('settings', picked)));
+    expect((JSON.parse(res.text) as { response_action: string }).response_action).toBe('update');
+    const [stored] = await database().db.select().from(preferences);
+    expect(stored).toMatchObject({ delivery: 'channel', channelId: 'C0123ABC' });
+
+    // Opened again, the picker starts on the stored channel.
+    h().api.calls.length = 0;
+    await postSigned(h().adapter.port, '/slack/commands', slashCommand('settings edit', { trigger_id: 'another.trigger' }));
+    await h().adapter.idle();
+    const again = h().api.of('views.open')[0]?.args.view as { blocks: InputBlock[] };
+    expect(again.blocks.find((b) => b.block_id === 'channelId')?.element).toMatchObject({ type: 'conversations_select', initial_conversation: 'C0123ABC' });
   });
 
   it('field errors come back in the modal with response_action errors and nothing is saved', async () => {

@@ -85,6 +85,7 @@ export type StateValue =
   | { type: 'plain_text_input'; value: string | null }
   | { type: 'number_input'; value: string | null }
   | { type: 'timepicker'; selected_time: string | null }
+  | { type: 'conversations_select'; selected_conversation: string | null }
   | { type: 'static_select' | 'external_select'; selected_option: { text: { type: 'plain_text'; text: string }; value: string } | null }
   | { type: 'checkboxes' | 'multi_static_select'; selected_options: { text: { type: 'plain_text'; text: string }; value: string }[] };
 
