@@ -18,6 +18,7 @@ import {
   type ModalSubmitInteraction,
   type RESTOptions,
   type StringSelectMenuInteraction,
+  type ChannelSelectMenuInteraction,
 } from 'discord.js';
 import { readFile } from 'node:fs/promises';
 import { and, desc, eq, inArray, like, not, sql } from 'drizzle-orm';
@@ -80,7 +81,7 @@ const expiredText = 'This button has expired or is no longer valid. Run `/backca
 /** The guild's lead role is read on every guild interaction; a short cache keeps that off the database. */
 const LEAD_ROLE_CACHE_MS = 60_000;
 
-type Component = ButtonInteraction | StringSelectMenuInteraction;
+type Component = ButtonInteraction | StringSelectMenuInteraction | ChannelSelectMenuInteraction;
 type Repliable = ChatInputCommandInteraction | Component | ModalSubmitInteraction;
 
 function memberRoles(member: Interaction['member']): string[] {
@@ -389,6 +390,12 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     };
     if (/^\d+$/.test(step)) {
       const field = draft.form.fields[Number(step)];
+      if (field?.kind === 'channel' && interaction.isChannelSelectMenu()) {
+        // The picked channel's id (nothing when cleared); the core reads it with the channel parser on submit.
+        draft.values[field.id] = interaction.values[0] ?? '';
+        await interaction.deferUpdate();
+        return;
+      }
       if (!field || !interaction.isStringSelectMenu() || (field.kind !== 'select' && field.kind !== 'multiselect')) {
         await interaction.reply({ content: expiredText, flags: ephemeral });
         return;
@@ -622,7 +629,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     try {
       if (interaction.isAutocomplete()) await onAutocomplete(interaction);
       else if (interaction.isChatInputCommand()) await onCommand(interaction);
-      else if (interaction.isButton() || interaction.isStringSelectMenu()) await onComponent(interaction);
+      else if (interaction.isButton() || interaction.isStringSelectMenu() || interaction.isChannelSelectMenu()) await onComponent(interaction);
       else if (interaction.isModalSubmit()) {
         const id = decodeCustomId(interaction.customId);
         if (id?.kind === 'modal') await onModal(interaction, id.draft, id.chunk);

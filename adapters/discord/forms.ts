@@ -1,4 +1,4 @@
-import { ButtonStyle, ComponentType, TextInputStyle, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIModalInteractionResponseCallbackData } from 'discord.js';
+import { ButtonStyle, ChannelType, ComponentType, SelectMenuDefaultValueType, TextInputStyle, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIModalInteractionResponseCallbackData } from 'discord.js';
 import type { Form, FormField } from '../../src/core/reply.js';
 import { encodeCustomId } from './custom-id.js';
 import { clip, discordLimits, markdown, type DiscordMessage } from './render.js';
@@ -28,7 +28,8 @@ export interface Draft {
 
 export type Step = { kind: 'page'; fields: FormField[] } | { kind: 'modal'; index: number; fields: FormField[] } | { kind: 'submit' };
 
-const isChoice = (f: FormField) => f.kind === 'select' || f.kind === 'multiselect';
+/** Fields picked on a page of selects; a channel is picked too, so Discord sends its id rather than a typed name. */
+const isChoice = (f: FormField) => f.kind === 'select' || f.kind === 'multiselect' || f.kind === 'channel';
 const SELECTS_PER_PAGE = discordLimits.discordActionRows - 1;
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -117,9 +118,28 @@ export function pageMessage(draft: Draft): DiscordMessage {
   const notes: string[] = [];
   if (step?.kind === 'page') {
     for (const field of step.fields) {
-      if (field.kind !== 'select' && field.kind !== 'multiselect') continue;
       const index = draft.form.fields.indexOf(field);
       const current = draft.values[field.id];
+      if (field.kind === 'channel') {
+        const chosen = typeof current === 'string' && /^\d{15,21}$/.test(current) ? current : undefined;
+        notes.push(fieldNote(draft, field));
+        rows.push({
+          type: ComponentType.ActionRow,
+          components: [
+            {
+              type: ComponentType.ChannelSelect,
+              custom_id: encodeCustomId({ kind: 'form', draft: draft.id, step: String(index) }),
+              placeholder: clip(field.label, discordLimits.selectPlaceholder),
+              channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement],
+              min_values: field.optional ? 0 : 1,
+              max_values: 1,
+              ...(chosen ? { default_values: [{ id: chosen, type: SelectMenuDefaultValueType.Channel }] } : {}),
+            },
+          ],
+        });
+        continue;
+      }
+      if (field.kind !== 'select' && field.kind !== 'multiselect') continue;
       const chosen = new Set(Array.isArray(current) ? current : current ? [current] : []);
       const options = field.options.slice(0, discordLimits.discordSelectOptions);
       notes.push(fieldNote(draft, field));

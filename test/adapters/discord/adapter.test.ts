@@ -14,6 +14,7 @@ import { silentLogger } from '../../support/log.js';
 import {
   autocomplete,
   buttonPress,
+  channelChoice,
   GUILD_ID,
   LEAD_ROLE_ID,
   MANAGE_GUILD_PERMISSIONS,
@@ -29,6 +30,8 @@ type Callback = { type: number; data?: Record<string, unknown> };
 type Row = { components: { type: number; custom_id: string; label?: string; options?: { value: string; default?: boolean }[] }[] };
 type Embed = { title?: string; description?: string; fields?: { name: string; value: string }[] };
 
+/** A text channel of the test guild, as Discord's channel select sends it. */
+const TEAM_CHANNEL_ID = '223456789012345678';
 const embedsOf = (c: Callback | undefined) => (c?.data?.embeds ?? []) as Embed[];
 const rowsOf = (c: Callback | undefined) => (c?.data?.components ?? []) as Row[];
 const customIds = (c: Callback | undefined) => rowsOf(c).flatMap((r) => r.components.map((x) => x.custom_id));
@@ -202,6 +205,8 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
   });
 
   it('settings edit: pages of ephemeral selects, then a modal (type 9), errors shown in place, saved only at the end', async () => {
+    // As src/app.ts does: the adapter's channel messenger goes to the core.
+    h.core.deps.channelMessengers = [h.adapter.channelMessenger];
     const open = slashCommand('settings', [{ name: 'mode', type: 3, value: 'edit' }]);
     await h.emit(open);
     const page1 = h.callbacks(open.id)[0]!;
@@ -221,6 +226,12 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     await h.emit(next1);
     const page2 = h.callbacks(next1.id)[0]!;
     expect(page2.type).toBe(7);
+    // The team channel is picked from Discord's own channel list (text channels), never typed as a name.
+    const channelSelect = rowsOf(page2).flatMap((r) => r.components).find((c) => c.type === 8) as { custom_id: string; channel_types?: number[]; min_values?: number } | undefined;
+    expect(channelSelect).toMatchObject({ channel_types: [0, 5], min_values: 0 });
+    const pickChannel = channelChoice(channelSelect!.custom_id, [TEAM_CHANNEL_ID], { kind: 'guild' }, messageWith(rowsOf(page2), { ephemeral: true, interactionId: open.id }));
+    await h.emit(pickChannel);
+    expect(h.callbacks(pickChannel.id)).toEqual([{ type: 6 }]);
     const nextLabel = rowsOf(page2).flatMap((r) => r.components).find((c) => c.type === 2 && c.label !== 'Cancel')!;
     const next2 = buttonPress(nextLabel.custom_id, { kind: 'guild' }, messageWith(rowsOf(page2), { ephemeral: true, interactionId: open.id }));
     await h.emit(next2);
@@ -228,7 +239,7 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     const typed: string[] = [];
     let current = h.callbacks(next2.id)[0]!;
     expect(current.type).toBe(9);
-    const answers: Record<string, string> = { timezone: 'America/New_York', start: '09:00', end: '09:00', everyMinutes: '45', channelId: '' };
+    const answers: Record<string, string> = { timezone: 'America/New_York', start: '09:00', end: '09:00', everyMinutes: '45' };
     while (current.type === 9 || (current.type === 7 && findButton(current, 'Open the form') && !JSON.stringify(current).includes('❌'))) {
       if (current.type === 9) {
         expect((current.data!.title as string).length).toBeLessThanOrEqual(45);
@@ -249,7 +260,8 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
         current = h.callbacks(press.id)[0]!;
       }
     }
-    expect(typed).toEqual(expect.arrayContaining(['timezone', 'start', 'end', 'everyMinutes', 'channelId']));
+    expect(typed).toEqual(expect.arrayContaining(['timezone', 'start', 'end', 'everyMinutes']));
+    expect(typed).not.toContain('channelId');
 
     // The same start and end: the core rejects it; the person sees why and nothing is saved.
     const retry = current;
@@ -268,7 +280,7 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     const saved = h.callbacks(good.id)[0]!;
     expect(saved.type).toBe(7);
     expect(JSON.stringify(saved)).toContain('Saved');
-    expect(await loadPreferences(database().db, user!.id)).toMatchObject({ timezone: 'America/New_York', days: ['mon', 'wed'], start: '09:00', end: '17:30', everyMinutes: 45 });
+    expect(await loadPreferences(database().db, user!.id)).toMatchObject({ timezone: 'America/New_York', days: ['mon', 'wed'], start: '09:00', end: '17:30', everyMinutes: 45, channelId: TEAM_CHANNEL_ID });
   });
 
   it('an unknown interaction (10062) is logged and does not crash; the next one is answered', async () => {

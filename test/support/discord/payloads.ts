@@ -119,6 +119,11 @@ export function selectChoice(customId: string, values: string[], where: Where = 
   return { ...envelope(where), type: 3, message, data: { custom_id: customId, component_type: 3, values } };
 }
 
+/** MESSAGE_COMPONENT: a channel select choice (Discord sends the picked channel ids). */
+export function channelChoice(customId: string, channelIds: string[], where: Where = { kind: 'guild' }, message = messageWith([])) {
+  return { ...envelope(where), type: 3, message, data: { custom_id: customId, component_type: 8, values: channelIds } };
+}
+
 /** MODAL_SUBMIT from a modal opened by a button on `message`. */
 export function modalSubmit(customId: string, values: Record<string, string>, where: Where = { kind: 'guild' }, message = messageWith([])) {
   return {
