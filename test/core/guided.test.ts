@@ -215,7 +215,7 @@ describeEachDatabase('guided sessions', (database) => {
     expect(library.get(sessionRoutine(await ask(core, 'habits water')))!.topic).toBe('hydration');
     expect(library.get(sessionRoutine(await ask(core, 'habits heat')))!.topic).toBe('heat');
     expect(['habit', 'posture']).toContain(library.get(sessionRoutine(await ask(core, 'habits')))!.kind);
-    expect((await ask(core, 'habits yoga')).summary).toMatch(/I don't know the habit topic "yoga"; choose desk/);
+    expect((await ask(core, 'habits yoga')).summary).toMatch(/I don't know the habit topic `yoga`; choose desk/);
     const help = replyTextOf(await ask(core, 'help'));
     expect(help).toContain('/backcare strengthen [area] [floor]');
     expect(help).toMatch(/planks and bridges/);

@@ -215,9 +215,9 @@ const habits = defineCommand({
   examples: ['/backcare habits', '/backcare habits desk', '/backcare habits sleep', '/backcare habits water'],
   args: words.max(3, `habits takes one topic: ${habitChoices}`).transform((tokens, issue): HabitChoice => {
     if (tokens.length === 0) return { kinds: ['habit', 'posture'] };
-    const choice = habitAliases[tokens.join('-').toLowerCase()];
+    const choice = lookup(habitAliases, tokens.join('-').toLowerCase());
     if (!choice) {
-      issue.addIssue({ code: 'custom', message: `I don't know the habit topic "${tokens.join(' ')}"; choose ${habitChoices}` });
+      issue.addIssue({ code: 'custom', message: `I don't know the habit topic ${echo(tokens.join(' '))}; choose ${habitChoices}` });
       return z.NEVER;
     }
     return choice;
