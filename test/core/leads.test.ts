@@ -54,4 +54,14 @@ describeEachDatabase('lead grants', (database) => {
     expect(junk.summary).toMatch(/Usage/);
     expect(await database().db.select().from(leadGrants)).toHaveLength(0);
   });
+  it('a lead granted with `lead add` may change the daily team post, as they may open stats; a member may not', async () => {
+    const core = buildTestCore(database().db);
+    await ask(core, 'lead add <@U0SAM>', admin);
+    const sam = testActor({ platform: 'slack', workspaceExternalId: 'T0TESTTEAM', userExternalId: 'U0SAM', isAdmin: false });
+    const off = await ask(core, 'team-post off', sam);
+    expect(off.summary).toBe('Team post off.');
+    expect(JSON.stringify(off.blocks)).toContain('There was no daily team post to turn off.');
+    const refused = await ask(core, 'team-post off', member);
+    expect(refused.summary).toBe('Only admins and team leads can change the team post.');
+  });
 });

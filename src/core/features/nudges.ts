@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type CommandContext, type Feature } from '../command.js';
+import { isLead } from '../stats/leads.js';
 import {
   buildNudgeMessage,
   fewerInterval,
@@ -284,7 +285,8 @@ const teamPost = defineCommand({
       const post = await loadTeamPost(ctx.db, workspace.id);
       return reply('Team post', [text(post ? describeTeamPost(post) : 'No daily team post is set. An admin or lead can add one with `/backcare team-post set 15:00 #channel`.')]);
     }
-    if (!ctx.actor.isAdmin && !ctx.actor.isLead) {
+    // The same test as stats, invite and routines: a lead granted with `/backcare lead add` counts too.
+    if (!(await isLead(ctx))) {
       return reply('Only admins and team leads can change the team post.', [text('Only workspace admins and team leads can change the daily team post.')]);
     }
     if (args.mode === 'off') {
