@@ -178,6 +178,7 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
       try {
         const dnd = dndSchema.parse(await client.dnd.info({ user: delivery.user.platformUserId }));
         const nowSeconds = now().getTime() / 1000;
+        // Slack returns snooze_* only for the token's own user, so with a bot token this rarely fires; kept for when it does.
         if (dnd.snooze_enabled && (dnd.snooze_endtime ?? Infinity) > nowSeconds) return { available: false, reason: 'Slack notifications snoozed' };
         if (dnd.dnd_enabled && dnd.next_dnd_start_ts !== undefined && dnd.next_dnd_end_ts !== undefined) {
           if (dnd.next_dnd_start_ts <= nowSeconds && nowSeconds < dnd.next_dnd_end_ts) return { available: false, reason: 'Slack do not disturb' };
