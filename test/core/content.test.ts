@@ -43,8 +43,13 @@ describe('routine content files', () => {
     const rolling = routines.filter((r) => r.kind === 'foam_roll' || r.kind === 'trigger_point');
     // Phrases that put a roller across the spine, roll up and down its centre, or press where a wall cannot.
     const onTheSpine = [/across your (upper )?back/i, /up and down between the shoulder blades/i, /roller across/i, /face-on/i, /top of one shoulder/i];
+    // Moving sideways without staying on one side takes the ball over the spine.
+    const crossesOver = /side to side(?![^.]*that side)/i;
     for (const r of rolling) {
       for (const step of r.steps) for (const phrase of onTheSpine) expect(step.text, `${r.id}: ${step.text}`).not.toMatch(phrase);
+      for (const step of r.steps) expect(step.text, `${r.id}: ${step.text}`).not.toMatch(crossesOver);
+      // The cautions must agree with the steps: nothing sends the ball back on top of the shoulder.
+      for (const c of r.cautions) expect(c, r.id).not.toMatch(/on top of the shoulder/i);
       // Each routine says where the roller or ball does go: on the muscles to one side of the spine or shoulder blade.
       expect(r.steps.some((s) => /(one side of your (upper )?spine|(left|right) of your spine|beside (one|your left|your right) shoulder blade|not on the spine|upper trapezius on one side)/i.test(s.text)), r.id).toBe(true);
       expect(r.cautions.some((c) => SPINE_CAUTION.test(c)), r.id).toBe(true);
@@ -79,6 +84,13 @@ describe('routine content files', () => {
       }
     }
     expect([...durations]).toEqual(['15-20']);
+    // A timed step shorter than what it asks for is advice for later, and says so (the session cannot wait 15 minutes).
+    for (const r of routines) {
+      for (const step of r.steps) {
+        const asks = /(?<!every )\b(\d+) to \d+ minutes/.exec(step.text);
+        if (asks && step.seconds !== undefined && step.seconds < Number(asks[1]) * 60) expect(step.text, r.id).toMatch(/next time|later|when you can/i);
+      }
+    }
   });
 
   it('every routine names a public health or physiotherapy source for its positions and doses, without links', () => {

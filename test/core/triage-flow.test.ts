@@ -55,7 +55,7 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     const emergency = fieldOf(start, 'emergency');
     if (emergency.kind !== 'multiselect') throw new Error('expected a checklist');
     expect(emergency.options.map((o) => o.value)).toEqual(['chest_pain', 'breathless', 'tearing_pain', 'leg_weakness', 'bladder_bowel', 'major_trauma', 'none']);
-    expect(emergency.options[0]?.label).toBe('Chest pain or pressure, or pain spreading to the arm, neck or jaw');
+    expect(emergency.options[0]?.label).toBe('Chest pain or pressure, which may spread to the arm, neck or jaw');
     expect(emergency.options.at(-1)?.label).toBe('None of these');
     for (const field of start.form!.fields) {
       if (field.kind === 'multiselect') expect(field.options.length).toBeLessThanOrEqual(10);

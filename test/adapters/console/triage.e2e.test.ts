@@ -52,7 +52,7 @@ describe('/backcare triage in the console (child process, piped stdin)', () => {
   it('shows the emergency outcome right after the screen, with nothing competing', () => {
     const outcome = emergencyPart.slice(emergencyPart.indexOf('! Call your local emergency number now'));
     expect(outcome).toMatch(/^! Call your local emergency number now: 999 in the UK, 112 in the EU, 911 in the US and Canada\. Do not drive yourself/);
-    expect(outcome).toContain('Chest pain or pressure, or pain spreading to the arm, neck or jaw');
+    expect(outcome).toContain('Chest pain or pressure, which may spread to the arm, neck or jaw');
     expect(outcome).toContain('Sudden, severe, tearing pain between the shoulder blades');
     expect(outcome).toContain('not a diagnosis or medical advice');
     // No pain questions, no routines, no buttons, no consent question.
