@@ -1,4 +1,6 @@
-import { accessSync, constants, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 
 /** A data directory Backcare cannot use: one line naming the directory, the likely cause and what to do. */
@@ -79,48 +81,132 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** The holder touches its lock this often; a lock untouched for LOCK_STALE_MS has no live holder anywhere. */
+const LOCK_HEARTBEAT_MS = 10_000;
+const LOCK_STALE_MS = 30_000;
+const LOCK_ATTEMPTS = 5;
+
+interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+const parseHolder = (raw: string): LockHolder | null => {
+  try {
+    const value = JSON.parse(raw) as Partial<LockHolder> | null;
+    if (value && Number.isInteger(value.pid) && typeof value.host === 'string' && typeof value.startedAt === 'string') {
+      return { pid: value.pid!, host: value.host, startedAt: value.startedAt };
+    }
+  } catch {
+    // Not ours (an older plain-pid lock, or one being written right now): judged by its age alone.
+  }
+  return null;
+};
+
+/** Lock contents this process holds right now: our own pid on our own host is then live, not a crashed predecessor. */
+const held = new Set<string>();
+
 export interface DataDirLock {
   readonly file: string;
   release(): void;
 }
 
+export interface LockDataDirHooks {
+  /** Runs after a lock was judged stale and before it is taken over (lets tests interleave two takeovers). */
+  beforeTakeover?: () => void;
+}
+
 /**
- * Takes `<dir>/backcare.lock` (created exclusively, holding our pid) so a second bot on the same embedded
- * database stops at once. A lock whose pid is gone (kill -9, a crash, a previous container where we had the
- * same pid) is taken over. Released on exit, however the process ends short of SIGKILL.
+ * Takes `<dir>/backcare.lock` (created exclusively, holding {pid, host, startedAt}) so a second bot on the same
+ * embedded database stops at once. The holder touches it every 10 s. A pid alone cannot tell who holds it: in
+ * Docker every bot is PID 1 and a pid from another container's namespace looks dead. So a lock is stale only
+ * when its heartbeat stopped (untouched for 30 s), or when it is from this host and its pid is gone or is ours
+ * (a restart after a crash, not something we hold). Released on exit, however the process ends short of SIGKILL.
  */
-export function lockDataDir(dir: string, shown = dir): DataDirLock {
+export function lockDataDir(dir: string, shown = dir, hooks: LockDataDirHooks = {}): DataDirLock {
   const file = path.join(path.resolve(dir), 'backcare.lock');
-  for (let attempt = 0; ; attempt++) {
+  const me = hostname();
+  const content = `${JSON.stringify({ pid: process.pid, host: me, startedAt: new Date().toISOString() })}\n`;
+  const busy = () => new DataDirBusyError(`another Backcare is using ${shown}; stop it or set BACKCARE_DATA_DIR, or use DATABASE_URL for several processes`);
+  let acquired = false;
+  for (let attempt = 0; attempt < LOCK_ATTEMPTS && !acquired; attempt++) {
     try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      writeFileSync(file, content, { flag: 'wx' });
+      acquired = true;
       break;
     } catch (error) {
-      if (errnoCode(error) !== 'EEXIST' || attempt >= 3) {
+      if (errnoCode(error) !== 'EEXIST') {
         throw new DataDirError(`cannot lock the data directory ${shown} (${errnoCode(error)}): fix its permissions or set BACKCARE_DATA_DIR`);
       }
     }
-    let holder = Number.NaN;
+    let raw: string;
+    let mtimeMs: number;
     try {
-      holder = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+      raw = readFileSync(file, 'utf8');
+      mtimeMs = statSync(file).mtimeMs;
     } catch {
       // Removed between our attempt and this read: just try again.
       continue;
     }
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
-      throw new DataDirBusyError(`another Backcare is using ${shown}; stop it or set BACKCARE_DATA_DIR, or use DATABASE_URL for several processes`);
+    const holder = parseHolder(raw);
+    const heartbeatStopped = Date.now() - mtimeMs > LOCK_STALE_MS;
+    const deadHere = holder !== null && holder.host === me && !held.has(raw) && (holder.pid === process.pid || !alive(holder.pid));
+    if (!heartbeatStopped && !deadHere) throw busy();
+
+    hooks.beforeTakeover?.();
+    // Take over by renaming (atomic): of several processes judging the same stale lock, exactly one moves it.
+    // Deleting it instead could delete the fresh lock another one created in between.
+    const aside = `${file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      renameSync(file, aside);
+    } catch {
+      continue;
     }
-    // Stale: its process is gone.
-    rmSync(file, { force: true });
+    let moved: string | null = null;
+    try {
+      moved = readFileSync(aside, 'utf8');
+    } catch {
+      // Vanished: nothing to compare, start over.
+    }
+    if (moved !== raw) {
+      // We moved a lock someone created after our judgement: put it back unless a newer one already stands
+      // (link never overwrites), then judge again from the start.
+      try {
+        linkSync(aside, file);
+      } catch {
+        // Another lock is already in place.
+      }
+    }
+    try {
+      unlinkSync(aside);
+    } catch {
+      // Already gone.
+    }
   }
+  if (!acquired) {
+    throw new DataDirError(`cannot lock the data directory ${shown}: its lock kept changing while several processes started; start one Backcare at a time or set BACKCARE_DATA_DIR`);
+  }
+  held.add(content);
+  const heartbeat = setInterval(() => {
+    try {
+      const now = new Date();
+      utimesSync(file, now, now);
+    } catch {
+      // Gone or unwritable: the next start judges it by its age.
+    }
+  }, LOCK_HEARTBEAT_MS);
+  heartbeat.unref();
   let released = false;
   const release = () => {
     if (released) return;
     released = true;
+    clearInterval(heartbeat);
+    held.delete(content);
     process.off('exit', release);
     try {
       // Only our own lock: never remove one a later process has taken over.
-      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+      if (readFileSync(file, 'utf8') === content) unlinkSync(file);
     } catch {
       // Already gone.
     }
