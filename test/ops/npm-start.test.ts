@@ -49,4 +49,44 @@ describe('npm start and SIGTERM', () => {
       for (const pid of children.filter(alive)) process.kill(pid, 'SIGKILL');
     }
   });
+
+  // A terminal Ctrl-C, `kill -- -PGID` and a systemd stop signal npm and the bot at once, and npm forwards its
+  // copy: the bot sees SIGTERM twice within milliseconds, which must still be one graceful shutdown.
+  it('SIGTERM to the whole process group (npm and node at once) still drains and exits 0', { timeout: 180_000 }, async () => {
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: repoRoot,
+      env: isolatedEnv({ BACKCARE_DATA_DIR: data.dir, BACKCARE_ADAPTER: 'console', LOG_LEVEL: 'debug' }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stderr = '';
+    npm.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    npm.stdout.resume();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.on('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      for (let i = 0; i < 1200 && !stderr.includes('"event":"adapters.starting"') && npm.exitCode === null; i++) await sleep(100);
+      expect(stderr).toContain('"event":"adapters.starting"');
+      await sleep(500);
+      const bot = Number(execFileSync('ps', ['-o', 'pid=', '--ppid', String(npm.pid)]).toString().trim().split('\n')[0]);
+      process.kill(-npm.pid!, 'SIGTERM');
+      // npm forwards its copy a few milliseconds later, unless the kernel merged it with the first while still
+      // pending: send that copy ourselves, as npm does, so the duplicate is certain.
+      await sleep(30);
+      try {
+        process.kill(bot, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+      const outcome = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
+      expect(outcome).toEqual({ code: 0, signal: null });
+      expect(stderr).toContain('"event":"shutdown.done"');
+      expect(stderr).not.toContain('"event":"shutdown.forced"');
+    } finally {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // The group is already gone.
+      }
+    }
+  });
 });
