@@ -8,7 +8,7 @@ import type { Core } from '../../src/core/router.js';
 import { stripControl } from '../../src/core/echo.js';
 import { LiveSessions, type LiveSession } from '../../src/core/live-sessions.js';
 import type { ConsoleSurface } from './sender.js';
-import { fieldPrompt, fitToWidth, formIntro, parseFieldAnswer, renderBlocks, renderReply, type Choice, type ConsoleStyle } from './render.js';
+import { fieldPrompt, fitToWidth, formIntro, parseFieldAnswer, renderBlocks, renderReply, submitNowAnswer, type Choice, type ConsoleStyle } from './render.js';
 
 export interface ConsoleAdapterOptions {
   core: Core;
@@ -161,17 +161,18 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     if (!state) return;
     const fields = currentFields(state);
     const field = fields[state.index];
-    if (!field) {
-      const submitted: FormState = { ...state, index: 0 };
-      formState = submitted;
-      const { form, values } = state;
-      await send({ kind: 'submit', formId: form.formId, values, ...(form.state ? { state: form.state } : {}) });
-      // A clean submit ends the form; a rejected one has already replaced it to re-ask the fields in question.
-      if (formState === submitted) formState = null;
-      return;
-    }
+    if (!field) return submitForm(state);
     const withCurrent = { ...field, initial: state.values[field.id] } as typeof field;
     await write(fieldPrompt(withCurrent));
+  }
+
+  async function submitForm(state: FormState): Promise<void> {
+    const submitted: FormState = { ...state, index: 0 };
+    formState = submitted;
+    const { form, values } = state;
+    await send({ kind: 'submit', formId: form.formId, values, ...(form.state ? { state: form.state } : {}) });
+    // A clean submit ends the form; a rejected one has already replaced it to re-ask the fields in question.
+    if (formState === submitted) formState = null;
   }
 
   async function answerField(line: string): Promise<void> {
@@ -179,6 +180,13 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     const field = currentFields(state)[state.index]!;
     if (!options.interactive) await write('\n');
     const withCurrent = { ...field, initial: state.values[field.id] } as typeof field;
+    // A choice the core marked as deciding (a red flag) goes to the core at once: the remaining fields, and any
+    // mistake beside it in the same answer, must not delay it.
+    const decisive = submitNowAnswer(withCurrent, line);
+    if (decisive) {
+      state.values[field.id] = decisive;
+      return submitForm(state);
+    }
     const parsed = parseFieldAnswer(withCurrent, line);
     if ('error' in parsed) {
       await say(`  ✗ ${parsed.error}`);
@@ -201,7 +209,7 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     const field = currentFields(state)[state.index];
     const first = line.split(/\s+/)[0]!.toLowerCase();
     if (!field || !commandWords.has(first)) return 'answer';
-    if ((field.kind === 'select' || field.kind === 'multiselect') && !('error' in parseFieldAnswer(field, line))) return 'answer';
+    if ((field.kind === 'select' || field.kind === 'multiselect') && (!('error' in parseFieldAnswer(field, line)) || submitNowAnswer(field, line))) return 'answer';
     if (field.kind !== 'text') return 'command';
     if (state.confirmCommand === line) return 'command';
     state.confirmCommand = line;

@@ -177,6 +177,21 @@ export function parseFieldAnswer(field: FormField, typed: string): { value: stri
   }
 }
 
+/**
+ * A checklist answer that ticks one of the field's `submitNowOn` values: its valid choices, with any part that is not
+ * a choice dropped (a typo beside a red flag must not hold the form back). Null when no such value is ticked.
+ */
+export function submitNowAnswer(field: FormField, typed: string): string[] | null {
+  if (field.kind !== 'multiselect' || !field.submitNowOn?.length) return null;
+  const picks = typed
+    .trim()
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((part) => pickOption(field.options, part))
+    .filter((pick): pick is string => pick !== null);
+  return picks.some((pick) => field.submitNowOn!.includes(pick)) ? [...new Set(picks)] : null;
+}
+
 function checkValue(field: FormField, answer: string): { value: string } | { error: string } {
   switch (field.kind) {
     case 'time': {

@@ -87,6 +87,11 @@ export type FormField =
       initial?: string[];
       hint?: string;
       optional?: boolean;
+      /**
+       * Option values that make the rest of the form moot (a red flag): an adapter that asks field by field submits
+       * the form as soon as an answer ticks one, with the later fields unanswered. Whole-form platforms ignore it.
+       */
+      submitNowOn?: string[];
     };
 
 /** A multi-field form: a Slack modal, a Discord modal or selects, field-by-field prompts in the console. */

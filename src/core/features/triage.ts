@@ -40,6 +40,8 @@ function screenForm(rules: TriageRules): Form {
       // A red flag higher up makes the lists below it irrelevant, so a platform must let the form through with
       // them empty (Slack's client refuses a required checklist left blank); the core still asks for them otherwise.
       optional: level !== 'emergency',
+      // Any emergency or urgent sign decides the outcome (see screenSubmit), so the console must not ask further.
+      ...(level === 'physio' ? {} : { submitNowOn: rules.symptoms.filter((s) => s.level === level).map((s) => s.code) }),
     })),
   };
 }

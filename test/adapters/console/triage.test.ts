@@ -56,6 +56,52 @@ describe('console: /backcare triage safety screen', () => {
     expect(out).not.toContain('Call your local emergency number now');
   });
 
+  // The prompts of the urgent and physio checklists, from content/triage.yaml.
+  const urgentPrompt = 'Do you have any of these?';
+  const physioPrompt = 'And any of these?';
+
+  it('an emergency sign ends the screen at once: a bad answer typed after it is never taken for the urgent list', async () => {
+    const out = await type(database, ['/backcare triage', '3', 'x']);
+    const outcome = out.indexOf('! Call your local emergency number now');
+    expect(outcome).toBeGreaterThan(-1);
+    expect(out).toContain('Sudden, severe, tearing pain between the shoulder blades');
+    expect(out).not.toContain(urgentPrompt);
+    expect(out).not.toContain(physioPrompt);
+    expect(out).not.toMatch(/✗|need another look/);
+  });
+
+  it('an emergency sign typed beside a choice that does not exist still ends the screen at once', async () => {
+    const out = await type(database, ['/backcare triage', '3, 9']);
+    expect(out).toContain('! Call your local emergency number now');
+    expect(out).toContain('Sudden, severe, tearing pain between the shoulder blades');
+    expect(out).not.toContain(urgentPrompt);
+    expect(out).not.toMatch(/✗|need another look/);
+  });
+
+  it('an urgent sign ends the screen without asking the physio list', async () => {
+    // 1 on the urgent list = "Fever or chills"; the "x" after it would be a bad physio answer if that were asked.
+    const out = await type(database, ['/backcare triage', 'none', '1', 'x']);
+    expect(out).toContain(urgentPrompt);
+    expect(out).toContain('Contact a doctor today');
+    expect(out).toContain('Fever or chills');
+    expect(out).not.toContain(physioPrompt);
+    expect(out).not.toMatch(/✗|need another look|How strong is the pain/);
+    // A choice that does not exist beside the urgent sign does not hold it back either.
+    const typo = await type(database, ['/backcare triage', 'none', '1, 99']);
+    expect(typo).toContain('Contact a doctor today');
+    expect(typo).not.toContain(physioPrompt);
+  });
+
+  it('without a red flag, an answer that is not a choice is still asked again on the spot', async () => {
+    const noFlag = await type(database, ['/backcare triage', 'none', 'none', '99', 'none', '3', '1', 'no', 'no']);
+    expect(noFlag).toContain('✗ "99" is not one of the choices');
+    expect(noFlag.split(physioPrompt).length - 1).toBe(2);
+    expect(noFlag).toContain('Self-care is a reasonable place to start');
+    const emergencyTypo = await type(database, ['/backcare triage', 'x']);
+    expect(emergencyTypo).toContain('✗ "x" is not one of the choices');
+    expect(emergencyTypo).not.toContain('Call your local emergency number now');
+  });
+
   it.each(['0.5', '0,5'])('takes %s weeks and ends in self-care', async (weeks) => {
     const out = await type(database, ['/backcare triage', 'none', 'none', 'none', '3', weeks, 'no', 'no']);
     expect(out).not.toMatch(/need another look|✗/);
