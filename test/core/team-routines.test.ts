@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { blockText, replyText, type Reply } from '../../src/core/reply.js';
 import { queryRows } from '../../src/db/client.js';
 import { SPINE_CAUTION } from '../../src/core/content/schema.js';
-import { SPINE_CAUTION_LINE, STANDARD_CAUTIONS } from '../../src/core/content/team-routine.js';
+import { SPINE_CAUTION_LINE, STANDARD_CAUTIONS, validateTeamRoutine } from '../../src/core/content/team-routine.js';
 import { ADD_FORM, IMPORT_FORM, MAX_TEAM_ROUTINES } from '../../src/core/features/team-routines.js';
 import { auditLog, leadGrants, nudgeDeliveries, teamRoutines } from '../../src/db/schema.js';
 import { ensureWorkspace } from '../../src/db/users.js';
@@ -332,5 +332,37 @@ describe('the routine forms on each platform', () => {
         }
       }
     }
+  });
+});
+
+describe('team routines: where they are done and how much caution text they carry', () => {
+  const roller = {
+    id: 'team-roller',
+    title: 'Our roller routine',
+    kind: 'foam_roll',
+    summary: 'Roll beside the spine.',
+    targets: ['thoracic_paraspinals'],
+    equipment: ['foam_roller'],
+    minutes: 1,
+    steps: [{ text: 'Lie on the roller on one side of your spine.', seconds: 60 }],
+    cautions: ['Go gently.'],
+    source: 'Our physiotherapist',
+  };
+
+  it('a roller routine that does not say where is floor work, never a desk break; a wall routine is wall work', () => {
+    const read = validateTeamRoutine(roller);
+    expect(read.ok && read.routine.place).toBe('floor');
+    const wall = validateTeamRoutine({ ...roller, kind: 'trigger_point', equipment: ['ball', 'wall'] });
+    expect(wall.ok && wall.routine.place).toBe('wall');
+    const desk = validateTeamRoutine({ ...roller, kind: 'stretch', equipment: ['none'] });
+    expect(desk.ok && desk.routine.place).toBe('desk');
+    const said = validateTeamRoutine({ ...roller, place: 'wall' });
+    expect(said.ok && said.routine.place).toBe('wall');
+  });
+
+  it('refuses cautions too long to be shown whole, so no platform ever has to cut one', () => {
+    const many = validateTeamRoutine({ ...roller, cautions: Array.from({ length: 10 }, (_, i) => `Caution ${i}: ${'x'.repeat(430)}`) });
+    expect(many.ok).toBe(false);
+    if (!many.ok) expect(many.issues.map((i) => i.message).join(' ')).toMatch(/cautions together must be at most 1500 characters/);
   });
 });

@@ -59,6 +59,9 @@ export type Step = z.infer<typeof stepSchema>;
 
 export const SPINE_CAUTION = /never roll (directly )?over the spine/i;
 
+/** The most caution text one routine may carry: every caution is shown whole, on every platform. */
+export const MAX_CAUTION_CHARS = 1500;
+
 export const routineSchema = z
   .strictObject({
     id: z
@@ -94,6 +97,11 @@ export const routineSchema = z
   .superRefine((routine, ctx) => {
     if (routine.kind !== 'habit' && routine.kind !== 'posture' && routine.targets.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['targets'], message: 'name at least one target area' });
+    }
+    // Every caution is always shown (never cut), so their total must fit a message with room for the rest.
+    const cautionChars = routine.cautions.reduce((n, c) => n + c.length, 0);
+    if (cautionChars > MAX_CAUTION_CHARS) {
+      ctx.addIssue({ code: 'custom', path: ['cautions'], message: `cautions together must be at most ${MAX_CAUTION_CHARS} characters (these are ${cautionChars})` });
     }
     if ((routine.kind === 'foam_roll' || routine.kind === 'trigger_point') && !routine.cautions.some((c) => SPINE_CAUTION.test(c))) {
       ctx.addIssue({ code: 'custom', path: ['cautions'], message: 'foam-roll and trigger-point routines must say "never roll directly over the spine"' });

@@ -13,6 +13,7 @@ import {
   targetAreas,
   type Routine,
   type RoutineKind,
+  type RoutinePlace,
 } from './schema.js';
 
 /**
@@ -46,8 +47,8 @@ function withStandardAppended(raw: unknown): unknown {
   const record = raw as Record<string, unknown>;
   const own = record.cautions === undefined ? [] : record.cautions;
   if (!Array.isArray(own)) return raw;
-  // Rows stored before routines had a place, and forms that do not ask, mean the desk.
-  return { ...record, place: record.place ?? DEFAULT_TEAM_PLACE, ...playedMinutesOf(record), cautions: [...own, ...standardCautionsFor(record.kind)] };
+  // Rows stored before routines had a place, and forms that do not ask, get the place their equipment implies.
+  return { ...record, place: record.place ?? defaultTeamPlace(record.equipment), ...playedMinutesOf(record), cautions: [...own, ...standardCautionsFor(record.kind)] };
 }
 
 /**
@@ -127,8 +128,16 @@ export const routineFormFields = ['id', 'title', 'kind', 'summary', 'targets', '
 export type RoutineFormField = (typeof routineFormFields)[number];
 
 export const DEFAULT_TEAM_SOURCE = 'Written by a team lead for this workspace.';
-/** A team routine is desk work unless its YAML says `place: wall` or `place: floor`. */
-export const DEFAULT_TEAM_PLACE = 'desk';
+/**
+ * Where a team routine that does not say is done: a foam roller means the floor and a wall means the wall (a lead's
+ * roller routine must never reach a desk-break nudge); anything else is desk work.
+ */
+export function defaultTeamPlace(equipment: unknown): RoutinePlace {
+  const list = Array.isArray(equipment) ? equipment : [];
+  if (list.includes('foam_roller')) return 'floor';
+  if (list.includes('wall')) return 'wall';
+  return 'desk';
+}
 
 /** `Hold the stretch [30s]` or `(30 s)` at the end of a step times it; other steps get a reading pause. */
 const TIMED_STEP = /\s*[[(]\s*(\d{1,3})\s*s(?:ec(?:ond)?s?)?\s*[\])]\s*$/i;
