@@ -11,6 +11,8 @@ import { verifySlackSignature } from './verify.js';
 const MAX_BODY_BYTES = 256 * 1024;
 /** Slack waits 3 s; if no listener has answered by then we answer empty so Slack does not show an error or retry. */
 const DEFAULT_ACK_DEADLINE_MS = 2500;
+/** How long the replay check may take before the request is handled as new (it runs before the ack clock starts). */
+const DEFAULT_REPLAY_CHECK_MS = 500;
 /**
  * Slack sends a whole small request at once; a client that trickles headers or a body is not Slack and must not
  * hold a connection for Node's default of five minutes.
@@ -50,6 +52,7 @@ export interface HttpReceiverOptions {
    * Events are not keyed here (Slack re-signs its retries; their event_id is checked instead).
    */
   firstSeen?: (key: string) => Promise<boolean>;
+  replayCheckMs?: number;
 }
 
 /**
@@ -173,11 +176,20 @@ export class BackcareHttpReceiver implements Receiver {
     if (body.type !== 'event_callback' && this.options.firstSeen) {
       // The signature covers the timestamp and the body: the same one twice is the same request replayed.
       const key = `slack:request:${createHash('sha256').update(`${header(req, 'x-slack-request-timestamp')}:${header(req, 'x-slack-signature')}`).digest('hex')}`;
-      const fresh = await this.options.firstSeen(key).catch((error: unknown) => {
-        // Fail open: with the database away the core answers its trouble message, which is better than silence.
-        log.warn({ event: 'slack.http.replay_check_failed', err: error }, 'could not check for a replayed request');
-        return true;
+      // Bounded: the 3-second ack clock is already running at Slack, so a slow or saturated database must not eat it.
+      let timer: NodeJS.Timeout | undefined;
+      const slow = new Promise<'slow'>((resolve) => {
+        timer = setTimeout(() => resolve('slow'), this.options.replayCheckMs ?? DEFAULT_REPLAY_CHECK_MS);
       });
+      const checked = await Promise.race([this.options.firstSeen(key), slow])
+        .catch((error: unknown) => {
+          log.warn({ event: 'slack.http.replay_check_failed', err: error }, 'could not check for a replayed request');
+          return 'failed' as const;
+        })
+        .finally(() => clearTimeout(timer));
+      if (checked === 'slow') log.warn({ event: 'slack.http.replay_check_slow' }, 'replay check too slow; request handled as new');
+      // Fail open (failed or slow): the core then answers, at worst with its trouble message, which beats silence.
+      const fresh = checked !== false;
       if (!fresh) {
         log.warn({ event: 'slack.http.replayed', path: url.pathname }, 'replayed Slack request ignored');
         res.writeHead(200);

@@ -100,3 +100,34 @@ describe('Slack HTTP receiver: request size and slow clients', () => {
     }
   });
 });
+
+describe('Slack HTTP receiver: the replay check never eats the 3-second ack', () => {
+  it('a replay check that hangs (a locked or saturated database) is given up after its bound and the request is acked', async () => {
+    const { postSigned } = await import('../../support/slack/http.js');
+    const { slashCommand } = await import('../../support/slack/payloads.js');
+    const logs = captureLogger();
+    const receiver = new BackcareHttpReceiver({
+      signingSecret: 'test-signing-secret-not-real',
+      port: 0,
+      host: '127.0.0.1',
+      log: logs.log,
+      healthy: async () => true,
+      firstSeen: () => new Promise<boolean>(() => undefined),
+      replayCheckMs: 300,
+    });
+    let processed = 0;
+    // A stand-in for Bolt: acks at once, as Backcare's listeners do.
+    receiver.init({ processEvent: async (event: { ack: (body?: unknown) => Promise<void> }) => { processed += 1; await event.ack(); } } as never);
+    await receiver.start();
+    try {
+      const started = Date.now();
+      const res = await postSigned(receiver.port, '/slack/commands', slashCommand('help'));
+      expect(res.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(processed).toBe(1);
+      expect(logs.lines().some((l) => l.event === 'slack.http.replay_check_slow')).toBe(true);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
