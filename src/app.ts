@@ -149,6 +149,9 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
     opened.push({ name: adapter.name, close: () => adapter.stop() });
     await adapter.start().catch(abort);
   }
+  // The health port is bound before any nudge is claimed: a port in use stops the start before anything is sent.
+  const ops = await startOps({ env, log, database, adapters, adapterNames: names, metrics, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports') }).catch(abort);
+  opened.push({ name: 'ops', close: () => ops.stop() });
   // Nudges start once the adapters can deliver them: reconcile what a previous run left claimed, then tick.
   const scheduler = createScheduler({
     db: database.db,
@@ -161,7 +164,6 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   });
   opened.push({ name: 'scheduler', close: () => scheduler.stop() });
   await scheduler.start().catch(abort);
-  const ops = await startOps({ env, log, database, adapters, adapterNames: names, metrics, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports') }).catch(abort);
 
   const finishing = adapters.map((a) => a.finished).filter((p): p is Promise<void> => p !== undefined);
   let stopped: Promise<void> | null = null;
