@@ -33,6 +33,10 @@ import { nextSlot } from './slots.js';
 import { sql } from 'drizzle-orm';
 import type { WorkspaceRoutineSources } from '../core/content/workspace-routines.js';
 
+/** How long a claim's platform check may keep failing before the claim is closed without a resend. */
+export const RECONCILE_GIVE_UP_MS = 60 * 60 * 1000;
+const UNVERIFIABLE = 'could not be checked on the platform for an hour; not resent';
+
 export interface SchedulerOptions {
   db: Db;
   log: Logger;
@@ -305,6 +309,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         log.warn({ event: 'team_post.paused', workspaceId: post.workspaceId, reason: outcome.reason }, 'team post paused: channel unreachable');
       }
     } catch (error) {
+      if (beyondChecking(post.slotAt)) {
+        log.warn({ event: 'team_post.unverifiable', deliveryId: post.deliveryId, err: error }, 'team post could not be checked on the platform for an hour; closed, not resent');
+        report.missed += 1;
+        return await closeTeamPost(db, post.deliveryId, 'missed', null, UNVERIFIABLE, now()).catch(() => undefined);
+      }
       log.error({ event: 'team_post.deliver_failed', deliveryId: post.deliveryId, err: error }, 'team post failed; released for reconciliation');
       await db.execute(sql`update team_post_deliveries set claimed_by = null where id = ${post.deliveryId} and status = 'claimed'`).catch(() => undefined);
     }
@@ -370,6 +379,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
   }
 
+  /**
+   * A claim whose platform check keeps failing (a history window Slack will not page through, a rate limit) would
+   * otherwise be released and retried forever. Long past the point where it could still be sent, it is closed
+   * without a resend: never twice beats a record that may say "missed" for a message that did arrive.
+   */
+  function beyondChecking(slotAt: Date): boolean {
+    return now().getTime() - slotAt.getTime() > RECONCILE_GIVE_UP_MS;
+  }
+
   async function reconcileOne(claimed: ClaimedDelivery, report: TickReport): Promise<void> {
     const sender = senders[claimed.platform];
     if (!sender) return;
@@ -398,6 +416,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       log.info({ event: 'nudge.reconciled', deliveryId: claimed.deliveryId, outcome: 'resend' }, 'claimed nudge not found on the platform; sending');
       await deliver(claimed, report);
     } catch (error) {
+      if (beyondChecking(claimed.slotAt)) {
+        log.warn({ event: 'nudge.unverifiable', deliveryId: claimed.deliveryId, err: error }, 'claimed nudge could not be checked on the platform for an hour; closed, not resent');
+        report.missed += 1;
+        return await closeDelivery(db, claimed.deliveryId, 'missed', 0, UNVERIFIABLE).catch(() => undefined);
+      }
       log.error({ event: 'nudge.reconcile_failed', deliveryId: claimed.deliveryId, err: error }, 'reconcile failed; will retry next tick');
       await db.execute(sql`update nudge_deliveries set claimed_by = null where id = ${claimed.deliveryId} and status = 'claimed'`).catch(() => undefined);
     }

@@ -214,6 +214,23 @@ describeEachDatabase('nudge scheduler', (database) => {
       expect((await deliveries(database().db))[0]).toMatchObject({ status: 'sent', message_ref: 'posted-before-confirm-failed' });
     });
 
+    it('a claim the platform cannot check (history refused) is retried while it matters, then closed unsent, never looped on', async () => {
+      const script = fakeSender();
+      script.sender.reconcile = async () => {
+        throw new Error('ratelimited: one history call a minute');
+      };
+      const { scheduler, clock } = setup(script);
+      await orphan({ slotAt: new Date('2026-03-03T10:00:00Z'), routineId: 'nudge-slow-breaths' });
+      clock.set(new Date('2026-03-03T10:30:00Z'));
+      await scheduler.reconcile();
+      // Still unknown, and within the hour: released for another look, not sent and not closed.
+      expect((await deliveries(database().db))[0]).toMatchObject({ status: 'claimed', claimed_by: null });
+      clock.set(new Date('2026-03-03T11:05:00Z'));
+      await scheduler.reconcile();
+      expect(script.sent).toHaveLength(0);
+      expect((await deliveries(database().db))[0]).toMatchObject({ status: 'missed', last_error: expect.stringMatching(/could not be checked/) });
+    });
+
     it('leaves a claim alone while its holder is still running', async () => {
       const script = fakeSender();
       const alive: SchedulerInstance = { id: 1, isAlive: async (holder) => holder === 1 || holder === 99, close: async () => undefined };
