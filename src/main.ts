@@ -5,12 +5,10 @@ import { ConfigError, parseEnv, selectAdapters } from './config/env.js';
 import { createLogger } from './config/logger.js';
 import { createApp } from './app.js';
 import { DataDirBusyError, DataDirError, lockDataDir, prepareDataDir } from './db/data-dir.js';
-import { within } from './ops/runtime.js';
+import { createSignalHandler } from './ops/signals.js';
 
 /** How long in-flight replies and claimed deliveries get to finish after SIGTERM/SIGINT. */
 const SHUTDOWN_GRACE_MS = 10_000;
-/** A repeat of the same signal within this window is a duplicate delivery (npm forwarding), not a second request. */
-const REPEAT_SIGNAL_MS = 2_000;
 
 /** Entry point of `npm start`: config → logger → database → core → adapters, and a clean exit. */
 async function main(): Promise<number> {
@@ -64,28 +62,7 @@ async function main(): Promise<number> {
   }
 
   const running = app;
-  let first: { signal: NodeJS.Signals; at: number } | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (first) {
-      // Under `npm start`, a Ctrl-C, `kill -- -PGID` or a systemd stop reaches npm and node at once and npm
-      // forwards it too: the same signal twice within milliseconds is one request, not "now".
-      if (signal === first.signal && Date.now() - first.at < REPEAT_SIGNAL_MS) {
-        log.debug({ event: 'shutdown.repeat_ignored', signal }, 'same signal again right away: already shutting down');
-        return;
-      }
-      // A deliberate second Ctrl-C means "now": skip the drain.
-      log.warn({ event: 'shutdown.forced', signal }, 'second signal: exiting without waiting');
-      process.exit(1);
-    }
-    first = { signal, at: Date.now() };
-    log.info({ event: 'shutdown', signal }, 'shutting down: no new work, finishing in-flight replies and deliveries');
-    // Bounded: a stuck platform call must not keep a container from stopping (orchestrators SIGKILL after ~30 s).
-    void within(running.stop(), SHUTDOWN_GRACE_MS).then((clean) => {
-      if (clean) log.info({ event: 'shutdown.done' }, 'stopped cleanly');
-      else log.error({ event: 'shutdown.timeout', ms: SHUTDOWN_GRACE_MS }, 'shutdown took too long; exiting anyway');
-      process.exit(clean ? 0 : 1);
-    });
-  };
+  const onSignal = createSignalHandler({ stop: () => running.stop(), log, graceMs: SHUTDOWN_GRACE_MS, exit: (code) => process.exit(code) });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
