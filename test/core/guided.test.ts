@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { breathingPatterns } from '../../src/core/pacing.js';
-import { decodeActionValue } from '../../src/core/command.js';
+import { decodeActionValue, encodeActionValue } from '../../src/core/command.js';
+import { sessionValueSchema } from '../../src/core/features/guided-session.js';
 import { ActionRefs } from '../../adapters/discord/custom-id.js';
 import { renderActions } from '../../adapters/discord/render.js';
 import { blockText, replyText as replyTextOf, type Reply } from '../../src/core/reply.js';
@@ -13,7 +14,8 @@ const library = testLibrary();
 
 function sessionRoutine(reply: Reply): string {
   const stop = button(reply, 'guided.stop');
-  return String(decodeActionValue(stop.value, new Date(0))?.r);
+  const session = sessionValueSchema.safeParse(decodeActionValue(stop.value, new Date(0)));
+  return session.success ? session.data.r : 'undefined';
 }
 
 function completion(reply: Reply): { actionId: string; value: string } {
@@ -349,10 +351,11 @@ describeEachDatabase('guided sessions', (database) => {
 
   it('every button fits Slack (label 75, value 2000) and Discord (label 80, custom id 100), for every routine', async () => {
     const core = buildTestCore(database().db);
-    // A signed value of a long routine id no longer fits a custom id by itself: Discord keeps those as refs.
+    // In a server every session button carries its value in the custom id itself, none only in one process's
+    // memory (an `r|` ref), so Done and Stop still work after a restart.
     const fitsDiscord = (a: { type: 'button'; actionId: string; label: string; value: string }) => {
       const { rows } = renderActions([a], { ctx: {}, refs: new ActionRefs() });
-      return rows.flatMap((r) => r.components).every((c) => 'custom_id' in c && c.custom_id.length <= 100);
+      return rows.flatMap((r) => r.components).every((c) => 'custom_id' in c && c.custom_id.length <= 100 && !c.custom_id.startsWith('r|'));
     };
     const replies = [
       ...(await Promise.all(library.all().map((r) => ask(core, `routine ${r.id}`)))),
@@ -381,6 +384,11 @@ describeEachDatabase('guided sessions', (database) => {
     const core = buildTestCore(database().db);
     const forged = await ask(core, { kind: 'action', actionId: 'guided.complete', value: JSON.stringify({ s: 'breathe', r: 'x'.repeat(80), t: 1, d: 1 }) });
     expect(forged.summary).toMatch(/expired or is no longer valid/);
+    // Signed, but not a session: an unknown source letter, a routine id too long, a value that is not packed.
+    for (const v of ['zabc.1.doorway', `o1.1.${'x'.repeat(40)}`, 'nonsense']) {
+      const signed = await ask(core, { kind: 'action', actionId: 'guided.complete', value: encodeActionValue({ v }) });
+      expect(signed.summary, v).toMatch(/expired or is no longer valid/);
+    }
     expect(await database().db.select().from(activityEvents).where(eq(activityEvents.kind, 'session'))).toHaveLength(0);
   });
 });

@@ -14,17 +14,40 @@ import { recentRoutineIds } from '../../db/sessions.js';
 export { DISCLAIMER } from '../disclaimer.js';
 import { DISCLAIMER } from '../disclaimer.js';
 
-/**
- * What every session button carries. Kept tiny because Discord caps a custom id (action id + value) at 100
- * characters: source, routine id, start time (ms, which also identifies the session) and planned seconds.
- */
-export const sessionValueSchema = z.object({
+/** A session as its buttons know it: source, routine id, start time (ms, which also identifies it), planned seconds. */
+const sessionShape = z.object({
   s: z.enum(sessionSources),
   r: z.string().min(1).max(MAX_ROUTINE_ID),
   t: z.number().int().positive(),
   d: z.number().int().min(0).max(24 * 3600),
 });
-export type SessionValue = z.infer<typeof sessionValueSchema>;
+export type SessionValue = z.infer<typeof sessionShape>;
+
+/** One letter per source on the wire. Fixed: changing a letter expires the buttons already sent. */
+const sourceCodes: Record<SessionSource, string> = { breathe: 'b', stretch: 's', roll: 'r', relax: 'x', routine: 'o', strengthen: 'g', habits: 'h' };
+const sourceOfCode = new Map(Object.entries(sourceCodes).map(([source, code]) => [code, source as SessionSource]));
+const packedSession = /^([a-z])([0-9a-z]{1,10})\.([0-9a-z]{1,4})\.([a-z0-9-]+)$/;
+
+/**
+ * `<source letter><start ms, base 36>.<planned seconds, base 36>.<routine id>`. Discord caps a custom id (action
+ * id + signed value) at 100 characters; as JSON fields the longest routine ids no longer fit once signed, and a
+ * value that does not fit is only kept in one process's memory (lost at a restart).
+ */
+export function packSession(value: SessionValue): { v: string } {
+  return { v: `${sourceCodes[value.s]}${value.t.toString(36)}.${value.d.toString(36)}.${value.r}` };
+}
+
+export const sessionValueSchema = z.object({ v: z.string().max(64) }).transform((packed, ctx): SessionValue => {
+  const parts = packedSession.exec(packed.v);
+  const session = parts
+    ? sessionShape.safeParse({ s: sourceOfCode.get(parts[1]!), r: parts[4], t: parseInt(parts[2]!, 36), d: parseInt(parts[3]!, 36) })
+    : undefined;
+  if (!session?.success) {
+    ctx.addIssue({ code: 'custom', message: 'not a session value' });
+    return z.NEVER;
+  }
+  return session.data;
+});
 
 export const GUIDED_ACTIONS = {
   complete: 'guided.complete',
@@ -84,7 +107,7 @@ export async function startSession(ctx: CommandContext, plan: SessionPlan, optio
   const seconds = framesSeconds(plan.frames);
   const value: SessionValue = { s: plan.source, r: plan.routineId, t: ctx.now().getTime(), d: seconds };
   openSessionsOf(ctx).set(sessionId, value);
-  const encoded = encodeActionValue(value);
+  const encoded = encodeActionValue(packSession(value));
   const actions: Action[] = [];
   if (plan.source !== 'breathe') actions.push({ type: 'button', actionId: GUIDED_ACTIONS.done, label: 'Done', value: encoded, style: 'primary' });
   if (plan.offerAnother) actions.push({ type: 'button', actionId: GUIDED_ACTIONS.another, label: 'Another one', value: encoded });
