@@ -70,7 +70,12 @@ export async function startFakePlatform(ratePerSecond: number): Promise<FakePlat
       if (inWindow >= ratePerSecond) {
         state.rejected429 += 1;
         const retryAfter = (windowStart + 1000 - now) / 1000;
-        return json(res, 429, { message: 'You are being rate limited.', retry_after: retryAfter, global: true }, { 'retry-after': String(Math.ceil(retryAfter)) });
+        return json(
+          res,
+          429,
+          { message: 'You are being rate limited.', retry_after: retryAfter, global: true },
+          { 'retry-after': String(Math.ceil(retryAfter)) },
+        );
       }
       let message: z.infer<typeof messageSchema>;
       try {

@@ -2,7 +2,8 @@ import type { NudgeDelivery, ReconcileResult, SendResult, Sender } from '../src/
 import { z } from 'zod';
 
 /** The slot a delivery stands for, as the fake platform counts it. */
-export const slotKey = (delivery: Pick<NudgeDelivery, 'user' | 'slotAt'>) => `${delivery.user.id}@${delivery.slotAt.toISOString()}`;
+export const slotKey = (delivery: Pick<NudgeDelivery, 'user' | 'slotAt'>) =>
+  `${delivery.user.id}@${delivery.slotAt.toISOString()}`;
 
 const rateLimitedSchema = z.object({ retry_after: z.number().nonnegative() });
 const messageSchema = z.object({ id: z.string() });
@@ -18,7 +19,11 @@ export function createHttpSender(baseUrl: string, timeoutMs = 5000): Sender {
       const response = await fetch(`${baseUrl}/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ nonce: `n${delivery.deliveryId}`, key: slotKey(delivery), text: delivery.message.summary }),
+        body: JSON.stringify({
+          nonce: `n${delivery.deliveryId}`,
+          key: slotKey(delivery),
+          text: delivery.message.summary,
+        }),
         signal: AbortSignal.timeout(timeoutMs),
       });
       const body: unknown = await response.json().catch(() => ({}));
@@ -32,7 +37,9 @@ export function createHttpSender(baseUrl: string, timeoutMs = 5000): Sender {
       return { status: 'permanent', reason: `HTTP ${response.status}` };
     },
     async reconcile(delivery: NudgeDelivery): Promise<ReconcileResult> {
-      const response = await fetch(`${baseUrl}/messages/n${delivery.deliveryId}`, { signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(`${baseUrl}/messages/n${delivery.deliveryId}`, {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       if (response.status === 404) return { found: false };
       if (!response.ok) throw new Error(`reconcile lookup failed: HTTP ${response.status}`);
       return { found: true, messageRef: messageSchema.parse(await response.json()).id };

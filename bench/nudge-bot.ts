@@ -27,7 +27,9 @@ const scheduler = createScheduler({
 
 emit({ event: 'tick-start', at: Date.now(), instance: instance.id });
 const totals = { claimed: 0, sent: 0, reconciled: 0, failed: 0, missed: 0 };
-await scheduler.reconcile().then((r) => Object.keys(totals).forEach((k) => (totals[k as keyof typeof totals] += r[k as keyof typeof totals])));
+await scheduler
+  .reconcile()
+  .then((r) => Object.keys(totals).forEach((k) => (totals[k as keyof typeof totals] += r[k as keyof typeof totals])));
 // Bounded: ticks until nothing is due and nothing is left claimed (an orphan of a dead holder shows up here too).
 for (let i = 0; i < 600; i++) {
   const report = await scheduler.tick();

@@ -29,7 +29,8 @@ const here = path.dirname(new URL(import.meta.url).pathname);
  * The bot runs as ONE node process with tsx's loader. The `tsx` command itself is a wrapper that starts a second
  * process and relays signals, and SIGKILL cannot be relayed: killing the wrapper would leave the bot running.
  */
-const botCommand = (script: string, ...args: string[]) => [process.execPath, ['--import', 'tsx', script, ...args]] as const;
+const botCommand = (script: string, ...args: string[]) =>
+  [process.execPath, ['--import', 'tsx', script, ...args]] as const;
 
 interface Scratch {
   url: string;
@@ -58,10 +59,14 @@ async function scratchDatabase(): Promise<Scratch> {
 
 /** Adds users `from`..`to` (opted in, hourly, every day), none of them due: their next slot is hours to days away. */
 async function seedUsers(db: Db, from: number, to: number): Promise<void> {
-  await db.execute(sql`insert into workspaces (platform, external_id) values ('console', 'bench') on conflict do nothing`);
+  await db.execute(
+    sql`insert into workspaces (platform, external_id) values ('console', 'bench') on conflict do nothing`,
+  );
   for (let start = from; start <= to; start += 250_000) {
     const end = Math.min(to, start + 249_999);
-    await db.execute(sql`insert into users (workspace_id, platform_user_id) select 1, 'u' || g from generate_series(${start}::int, ${end}::int) g`);
+    await db.execute(
+      sql`insert into users (workspace_id, platform_user_id) select 1, 'u' || g from generate_series(${start}::int, ${end}::int) g`,
+    );
     await db.execute(
       sql`insert into preferences (user_id, opted_in, timezone, days, start_time, end_time, every_minutes, kinds, next_due_at)
           select u.id, true, 'UTC', '["mon","tue","wed","thu","fri","sat","sun"]', '00:00', '23:59', 60, '["stretch","breathing"]',
@@ -77,9 +82,16 @@ async function seedUsers(db: Db, from: number, to: number): Promise<void> {
 async function makeDue(db: Db, population: number): Promise<void> {
   const stride = Math.floor(population / DUE);
   await db.execute(sql`truncate nudge_questions, nudge_deliveries, activity_events`);
-  await db.execute(sql`update preferences set next_due_at = now() + interval '1 hour' where next_due_at <= now() + interval '1 hour'`);
-  await db.execute(sql`update preferences set next_due_at = now() - interval '20 seconds' where user_id % ${stride} = 0 and user_id <= ${stride * DUE}`);
-  const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from preferences where next_due_at <= now()`);
+  await db.execute(
+    sql`update preferences set next_due_at = now() + interval '1 hour' where next_due_at <= now() + interval '1 hour'`,
+  );
+  await db.execute(
+    sql`update preferences set next_due_at = now() - interval '20 seconds' where user_id % ${stride} = 0 and user_id <= ${stride * DUE}`,
+  );
+  const [row] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from preferences where next_due_at <= now()`,
+  );
   if (row?.n !== DUE) throw new Error(`expected ${DUE} due, found ${row?.n}`);
 }
 
@@ -94,7 +106,12 @@ async function tickCost(db: Db, population: number): Promise<number> {
   const times: number[] = [];
   for (let run = 0; run < 3; run++) {
     await makeDue(db, population);
-    const scheduler = createScheduler({ db, log: createLogger({ level: 'warn' }), senders: { console: instantSender }, instance: soloInstance() });
+    const scheduler = createScheduler({
+      db,
+      log: createLogger({ level: 'warn' }),
+      senders: { console: instantSender },
+      instance: soloInstance(),
+    });
     const started = performance.now();
     const report = await scheduler.tick();
     times.push(performance.now() - started);
@@ -124,7 +141,10 @@ function startBot(dbUrl: string, fakeUrl: string): BotRun {
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   // A bot that dies before its first tick must fail the bench, not hang it.
-  const startedOrDied = Promise.race([tickStart, exited.then((code) => Promise.reject(new Error(`bot exited with ${code} before its first tick`)))]);
+  const startedOrDied = Promise.race([
+    tickStart,
+    exited.then((code) => Promise.reject(new Error(`bot exited with ${code} before its first tick`))),
+  ]);
   return { child, tickStart: startedOrDied, exited };
 }
 
@@ -137,7 +157,10 @@ function count(fake: FakePlatform, expected: readonly string[]) {
 }
 
 async function dueKeys(db: Db): Promise<string[]> {
-  const rows = await queryRows<{ user_id: unknown; next_due_at: Date }>(db, sql`select user_id, next_due_at from preferences where next_due_at <= now()`);
+  const rows = await queryRows<{ user_id: unknown; next_due_at: Date }>(
+    db,
+    sql`select user_id, next_due_at from preferences where next_due_at <= now()`,
+  );
   return rows.map((r) => `${Number(r.user_id)}@${new Date(r.next_due_at).toISOString()}`);
 }
 
@@ -167,8 +190,17 @@ async function fanOut(rate: number, crash: boolean) {
       if (code !== 0) throw new Error(`bot exited with ${code}`);
     }
     const totalMs = (fake.lastAcceptedAt ?? Date.now()) - started;
-    const statuses = await queryRows<{ status: string; n: number }>(scratch.database.db, sql`select status, count(*)::int as n from nudge_deliveries group by status order by status`);
-    return { totalMs, killedAt, ...count(fake, expected), rejected429: fake.rejected429, statuses: statuses.map((s) => `${s.status}=${s.n}`).join(' ') };
+    const statuses = await queryRows<{ status: string; n: number }>(
+      scratch.database.db,
+      sql`select status, count(*)::int as n from nudge_deliveries group by status order by status`,
+    );
+    return {
+      totalMs,
+      killedAt,
+      ...count(fake, expected),
+      rejected429: fake.rejected429,
+      statuses: statuses.map((s) => `${s.status}=${s.n}`).join(' '),
+    };
   } finally {
     await fake.close();
     await scratch.drop();
@@ -178,7 +210,11 @@ async function fanOut(rate: number, crash: boolean) {
 export async function runNudgesBench(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { rate: { type: 'string', default: '50' }, small: { type: 'string', default: '100000' }, large: { type: 'string', default: '1000000' } },
+    options: {
+      rate: { type: 'string', default: '50' },
+      small: { type: 'string', default: '100000' },
+      large: { type: 'string', default: '1000000' },
+    },
   });
   const rate = Number(values.rate);
   const small = Number(values.small);

@@ -40,7 +40,10 @@ const median = (values: number[]) => {
 
 /** A year of plausible activity, generated in the database: nothing is pulled into or pushed from JS row by row. */
 export async function seed(db: Db): Promise<number> {
-  const [ws] = await queryRows<{ id: number }>(db, sql`insert into workspaces (platform, external_id, name, timezone) values ('slack', 'T_BENCH', 'Bench', ${TIMEZONE}) returning id::int as id`);
+  const [ws] = await queryRows<{ id: number }>(
+    db,
+    sql`insert into workspaces (platform, external_id, name, timezone) values ('slack', 'T_BENCH', 'Bench', ${TIMEZONE}) returning id::int as id`,
+  );
   // A second, smaller workspace so the workspace filter has something to skip.
   await db.execute(sql`insert into workspaces (platform, external_id, name) values ('slack', 'T_OTHER', 'Other')`);
   const workspaceId = ws!.id;
@@ -92,7 +95,11 @@ export interface StatsBenchResult {
 }
 
 /** Times the 4-week view on an already seeded database (pool of one, so the backend pid is known). */
-export async function measure(db: Db, workspaceId: number, options: { priority?: boolean } = {}): Promise<StatsBenchResult> {
+export async function measure(
+  db: Db,
+  workspaceId: number,
+  options: { priority?: boolean } = {},
+): Promise<StatsBenchResult> {
   const input = { workspaceId, scope: { kind: 'workspace' as const }, window: weekWindow(NOW, TIMEZONE, 4) };
   const [backend] = await queryRows<{ pid: number }>(db, sql`select pg_backend_pid() as pid`);
   if (options.priority) {
@@ -102,7 +109,13 @@ export async function measure(db: Db, workspaceId: number, options: { priority?:
     setPriority(-20);
   }
   await queryTeamWeeks(db, input); // warm the cache once, as a running bot would be
-  const result: StatsBenchResult = { queryWallMs: [], queryCpuMs: [], commandWallMs: [], planText: '', executionMs: null };
+  const result: StatsBenchResult = {
+    queryWallMs: [],
+    queryCpuMs: [],
+    commandWallMs: [],
+    planText: '',
+    executionMs: null,
+  };
   for (let i = 0; i < RUNS; i += 1) {
     const cpuBefore = backendCpuMs(backend!.pid);
     const start = process.hrtime.bigint();
@@ -113,7 +126,12 @@ export async function measure(db: Db, workspaceId: number, options: { priority?:
   }
   // The whole command as a lead runs it: lead check, query, audit row, privacy floor, chart PNG.
   const core = createCore({ db, log: createLogger({ level: 'silent' }), now: () => NOW, privacyFloor: 5 }, features);
-  const actor = { platform: 'slack' as const, workspaceExternalId: 'T_BENCH', userExternalId: 'U000001', isAdmin: true };
+  const actor = {
+    platform: 'slack' as const,
+    workspaceExternalId: 'T_BENCH',
+    userExternalId: 'U000001',
+    isAdmin: true,
+  };
   for (let i = 0; i < 5; i += 1) {
     const start = process.hrtime.bigint();
     const reply = await core.handle({ actor, input: { kind: 'command', text: '/backcare stats' } });
@@ -123,7 +141,10 @@ export async function measure(db: Db, workspaceId: number, options: { priority?:
   // Explained exactly as the bot runs it: in a transaction with the query's own work_mem.
   const plan = await db.transaction(async (tx) => {
     await tx.execute(sql.raw(`set local work_mem = '${STATS_WORK_MEM}'`));
-    return queryRows<{ 'QUERY PLAN': string }>(tx, sql`explain (analyze, buffers, costs off, timing on) ${teamWeeksQuery(input)}`);
+    return queryRows<{ 'QUERY PLAN': string }>(
+      tx,
+      sql`explain (analyze, buffers, costs off, timing on) ${teamWeeksQuery(input)}`,
+    );
   });
   result.planText = plan.map((r) => r['QUERY PLAN']).join('\n');
   const execution = /Execution Time: ([\d.]+) ms/.exec(result.planText);
@@ -136,7 +157,11 @@ export function report(result: StatsBenchResult): boolean {
   writeFileSync('scratch/stats-bench-plan.txt', `${result.planText}\n`);
   const shape = result.planText
     .split('\n')
-    .filter((line) => /Scan|Join|Aggregate|WindowAgg|CTE |Nested Loop|Limit|Execution Time/.test(line) && !/unnest|jsonb_array_elements|generate_series n/.test(line))
+    .filter(
+      (line) =>
+        /Scan|Join|Aggregate|WindowAgg|CTE |Nested Loop|Limit|Execution Time/.test(line) &&
+        !/unnest|jsonb_array_elements|generate_series n/.test(line),
+    )
     .map((line) => line.replace(/\s+\(actual.*$/, '').replace(/\s+$/, ''));
   console.log('stats bench: EXPLAIN ANALYZE shape of the 4-week view (full plan in scratch/stats-bench-plan.txt):');
   for (const line of shape) console.log(`  ${line}`);
@@ -144,9 +169,13 @@ export function report(result: StatsBenchResult): boolean {
   console.log(`stats bench: machine load average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
   console.log(
     `stats bench: 4-week view query, ${RUNS} runs: median ${wall.toFixed(1)} ms wall (min ${Math.min(...result.queryWallMs).toFixed(1)}, max ${Math.max(...result.queryWallMs).toFixed(1)})` +
-      (result.queryCpuMs.length > 0 ? `, median ${median(result.queryCpuMs).toFixed(0)} ms of PostgreSQL backend CPU` : ''),
+      (result.queryCpuMs.length > 0
+        ? `, median ${median(result.queryCpuMs).toFixed(0)} ms of PostgreSQL backend CPU`
+        : ''),
   );
-  console.log(`stats bench: whole /backcare stats command incl. chart PNG, 5 runs: median ${median(result.commandWallMs).toFixed(1)} ms wall`);
+  console.log(
+    `stats bench: whole /backcare stats command incl. chart PNG, 5 runs: median ${median(result.commandWallMs).toFixed(1)} ms wall`,
+  );
   const ok = wall < 1000;
   console.log(`stats bench: target median < 1000 ms: ${ok ? 'met' : 'NOT met'}`);
   return ok;

@@ -42,7 +42,8 @@ export interface App {
  */
 export function adapterConfigProblem(env: Env, names: readonly string[]): string | null {
   if (names.includes('slack') && !env.SLACK_SIGNING_SECRET) return 'the slack adapter needs SLACK_SIGNING_SECRET';
-  if (names.includes('discord') && (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID)) return 'the discord adapter needs DISCORD_TOKEN and DISCORD_APPLICATION_ID';
+  if (names.includes('discord') && (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID))
+    return 'the discord adapter needs DISCORD_TOKEN and DISCORD_APPLICATION_ID';
   return null;
 }
 
@@ -65,25 +66,48 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   // Button values are signed with one secret shared by every replica (unset: derived or generated, see action-secret.ts).
   const actionSecret = resolveActionSecret(env);
   setActionValueSecret(actionSecret.secret);
-  log.info({ event: 'buttons.secret', source: actionSecret.source }, `button values signed with a secret from ${actionSecret.source}`);
+  log.info(
+    { event: 'buttons.secret', source: actionSecret.source },
+    `button values signed with a secret from ${actionSecret.source}`,
+  );
   const problem = adapterConfigProblem(env, selectAdapters(env));
   if (problem) throw new Error(problem);
   const dbOptions = databaseOptionsFromEnv(env);
-  log.info({ event: 'db.opening', driver: dbOptions.driver }, `opening database (${dbOptions.driver === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'})`);
+  log.info(
+    { event: 'db.opening', driver: dbOptions.driver },
+    `opening database (${dbOptions.driver === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'})`,
+  );
   const database = await openDatabase(dbOptions);
   // What start-up has opened so far, closed in reverse when a later step fails (a port in use, a refused token):
   // an open pool, socket or stdin reader would otherwise keep a process that could not start alive.
-  const opened: { name: string; close: () => Promise<unknown> }[] = [{ name: 'database', close: () => database.close() }];
+  const opened: { name: string; close: () => Promise<unknown> }[] = [
+    { name: 'database', close: () => database.close() },
+  ];
   const abort = async (error: unknown): Promise<never> => {
     for (const item of opened.reverse()) {
-      const closed = await within(item.close().catch(() => undefined), ABORT_CLOSE_MS);
+      const closed = await within(
+        item.close().catch(() => undefined),
+        ABORT_CLOSE_MS,
+      );
       if (!closed) log.warn({ event: 'startup.close_timeout', part: item.name }, `${item.name} did not close in time`);
     }
     throw error;
   };
   const metrics = createMetrics({ poolStats: poolStatsOf(database) });
   const core = createCore(
-    { db: database.db, log, now: () => new Date(), privacyFloor: env.STATS_PRIVACY_FLOOR, retention: { months: env.RETENTION_MONTHS, auditMonths: env.AUDIT_RETENTION_MONTHS }, nextSlot, library, onHandled: metrics.observeHandled, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'), chartDir: path.resolve(env.BACKCARE_DATA_DIR, 'charts'), teamResolvers: [] },
+    {
+      db: database.db,
+      log,
+      now: () => new Date(),
+      privacyFloor: env.STATS_PRIVACY_FLOOR,
+      retention: { months: env.RETENTION_MONTHS, auditMonths: env.AUDIT_RETENTION_MONTHS },
+      nextSlot,
+      library,
+      onHandled: metrics.observeHandled,
+      exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'),
+      chartDir: path.resolve(env.BACKCARE_DATA_DIR, 'charts'),
+      teamResolvers: [],
+    },
     features,
   );
 
@@ -95,9 +119,18 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   for (const name of names) {
     switch (name) {
       case 'console': {
-        const consoleAdapter = createConsoleAdapter({ core, log, input: io.stdin, output: io.stdout, interactive: io.interactive, timeScale: env.BACKCARE_TIME_SCALE });
+        const consoleAdapter = createConsoleAdapter({
+          core,
+          log,
+          input: io.stdin,
+          output: io.stdout,
+          interactive: io.interactive,
+          timeScale: env.BACKCARE_TIME_SCALE,
+        });
         adapters.push(consoleAdapter);
-        senders.console = createConsoleSender(consoleAdapter, { logFile: path.resolve(env.BACKCARE_DATA_DIR, 'console-nudges.log') });
+        senders.console = createConsoleSender(consoleAdapter, {
+          logFile: path.resolve(env.BACKCARE_DATA_DIR, 'console-nudges.log'),
+        });
         break;
       }
       case 'slack': {
@@ -106,19 +139,26 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
           core,
           log,
           signingSecret: env.SLACK_SIGNING_SECRET,
-          busyStatusEmoji: env.SLACK_BUSY_STATUS_EMOJI?.split(',').map((e) => e.trim()).filter(Boolean),
+          busyStatusEmoji: env.SLACK_BUSY_STATUS_EMOJI?.split(',')
+            .map((e) => e.trim())
+            .filter(Boolean),
           botToken: env.SLACK_BOT_TOKEN,
           appToken: env.SLACK_APP_TOKEN,
           oauth:
             env.SLACK_CLIENT_ID && env.SLACK_CLIENT_SECRET && env.SLACK_STATE_SECRET
-              ? { clientId: env.SLACK_CLIENT_ID, clientSecret: env.SLACK_CLIENT_SECRET, stateSecret: env.SLACK_STATE_SECRET }
+              ? {
+                  clientId: env.SLACK_CLIENT_ID,
+                  clientSecret: env.SLACK_CLIENT_SECRET,
+                  stateSecret: env.SLACK_STATE_SECRET,
+                }
               : undefined,
           port: env.PORT,
           timeScale: env.BACKCARE_TIME_SCALE,
-          healthy: () => database.ping().then(
-            () => true,
-            () => false,
-          ),
+          healthy: () =>
+            database.ping().then(
+              () => true,
+              () => false,
+            ),
         });
         adapters.push(slackAdapter);
         senders.slack = slackAdapter.sender;
@@ -127,7 +167,8 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
         break;
       }
       case 'discord': {
-        if (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID) throw new Error('the discord adapter needs DISCORD_TOKEN and DISCORD_APPLICATION_ID');
+        if (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID)
+          throw new Error('the discord adapter needs DISCORD_TOKEN and DISCORD_APPLICATION_ID');
         const discordAdapter = createDiscordAdapter({
           core,
           log,
@@ -150,7 +191,15 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
     await adapter.start().catch(abort);
   }
   // The health port is bound before any nudge is claimed: a port in use stops the start before anything is sent.
-  const ops = await startOps({ env, log, database, adapters, adapterNames: names, metrics, exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports') }).catch(abort);
+  const ops = await startOps({
+    env,
+    log,
+    database,
+    adapters,
+    adapterNames: names,
+    metrics,
+    exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'),
+  }).catch(abort);
   opened.push({ name: 'ops', close: () => ops.stop() });
   // Nudges start once the adapters can deliver them: reconcile what a previous run left claimed, then tick.
   const scheduler = createScheduler({
@@ -178,12 +227,19 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
       stopped ??= (async () => {
         // Readiness fails first so a load balancer stops routing here while in-flight work finishes.
         ops.beginDrain();
-        await scheduler.stop().catch((error: unknown) => log.warn({ event: 'scheduler.stop_failed', err: error }, 'scheduler did not stop cleanly'));
+        await scheduler
+          .stop()
+          .catch((error: unknown) =>
+            log.warn({ event: 'scheduler.stop_failed', err: error }, 'scheduler did not stop cleanly'),
+          );
         for (const adapter of adapters) {
           try {
             await adapter.stop();
           } catch (error) {
-            log.warn({ event: 'adapter.stop_failed', adapter: adapter.name, err: error }, 'adapter did not stop cleanly');
+            log.warn(
+              { event: 'adapter.stop_failed', adapter: adapter.name, err: error },
+              'adapter did not stop cleanly',
+            );
           }
         }
         await ops.stop();

@@ -32,7 +32,9 @@ async function main(): Promise<number> {
     if (!env.DATABASE_URL) lockDataDir(env.BACKCARE_DATA_DIR);
   } catch (error) {
     if (!(error instanceof DataDirError)) throw error;
-    process.stderr.write(error instanceof DataDirBusyError ? `${error.message}\n` : `backcare could not start: ${error.message}\n`);
+    process.stderr.write(
+      error instanceof DataDirBusyError ? `${error.message}\n` : `backcare could not start: ${error.message}\n`,
+    );
     return 1;
   }
 
@@ -62,7 +64,12 @@ async function main(): Promise<number> {
   }
 
   const running = app;
-  const onSignal = createSignalHandler({ stop: () => running.stop(), log, graceMs: SHUTDOWN_GRACE_MS, exit: (code) => process.exit(code) });
+  const onSignal = createSignalHandler({
+    stop: () => running.stop(),
+    log,
+    graceMs: SHUTDOWN_GRACE_MS,
+    exit: (code) => process.exit(code),
+  });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
@@ -80,7 +87,8 @@ async function main(): Promise<number> {
 function startupFailureReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   const port = (error as { port?: unknown } | null)?.port;
-  if (code === 'EADDRINUSE' && typeof port === 'number') return `port ${port} is already in use: stop what is using it, or set PORT / HEALTH_PORT to a free port`;
+  if (code === 'EADDRINUSE' && typeof port === 'number')
+    return `port ${port} is already in use: stop what is using it, or set PORT / HEALTH_PORT to a free port`;
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0]!.trim() || 'unknown error';
 }

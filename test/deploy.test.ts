@@ -60,15 +60,23 @@ describe('docker-compose.yml', () => {
   });
 
   it('npm run build compiles src and adapters into dist/ while the typecheck config stays noEmit', () => {
-    const pkg = z.object({ scripts: z.record(z.string(), z.string()) }).parse(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')));
+    const pkg = z
+      .object({ scripts: z.record(z.string(), z.string()) })
+      .parse(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')));
     expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
     // npm runs a script through `sh -c`; exec makes node replace that shell so npm's forwarded SIGTERM reaches the bot.
     expect(pkg.scripts.start).toBe('exec node --import tsx src/main.ts');
     const stripComments = (text: string) => text.replace(/^\s*\/\/.*$/gm, '');
-    const tsconfig = z.object({ compilerOptions: z.object({ noEmit: z.boolean() }) }).parse(JSON.parse(readFileSync(path.join(repoRoot, 'tsconfig.json'), 'utf8')));
+    const tsconfig = z
+      .object({ compilerOptions: z.object({ noEmit: z.boolean() }) })
+      .parse(JSON.parse(readFileSync(path.join(repoRoot, 'tsconfig.json'), 'utf8')));
     expect(tsconfig.compilerOptions.noEmit).toBe(true);
     const buildConfig = z
-      .object({ extends: z.string(), compilerOptions: z.object({ noEmit: z.literal(false), outDir: z.literal('dist'), rootDir: z.literal('.') }), include: z.array(z.string()) })
+      .object({
+        extends: z.string(),
+        compilerOptions: z.object({ noEmit: z.literal(false), outDir: z.literal('dist'), rootDir: z.literal('.') }),
+        include: z.array(z.string()),
+      })
       .parse(JSON.parse(stripComments(readFileSync(path.join(repoRoot, 'tsconfig.build.json'), 'utf8'))));
     expect(buildConfig.extends).toBe('./tsconfig.json');
     expect(buildConfig.include).toEqual(expect.arrayContaining(['src', 'adapters']));

@@ -8,7 +8,17 @@ import type { Core } from '../../src/core/router.js';
 import { stripControl } from '../../src/core/echo.js';
 import { LiveSessions, type LiveSession } from '../../src/core/live-sessions.js';
 import type { ConsoleSurface } from './sender.js';
-import { fieldPrompt, fitToWidth, formIntro, parseFieldAnswer, renderBlocks, renderReply, submitNowAnswer, type Choice, type ConsoleStyle } from './render.js';
+import {
+  fieldPrompt,
+  fitToWidth,
+  formIntro,
+  parseFieldAnswer,
+  renderBlocks,
+  renderReply,
+  submitNowAnswer,
+  type Choice,
+  type ConsoleStyle,
+} from './render.js';
 
 export interface ConsoleAdapterOptions {
   core: Core;
@@ -54,7 +64,11 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
   const style: ConsoleStyle = { ansi: options.interactive };
   let choices: Choice[] = [];
   // Words that start a command inside a form even without `/backcare` (the console's own quit/exit included).
-  const commandWords = new Set(['quit', 'exit', ...core.commands.flatMap((c) => [c.name, ...c.aliases].map((n) => n.toLowerCase()))]);
+  const commandWords = new Set([
+    'quit',
+    'exit',
+    ...core.commands.flatMap((c) => [c.name, ...c.aliases].map((n) => n.toLowerCase())),
+  ]);
   let formState: FormState | null = null;
   // Sequences play through the same registry the chat adapters use; the console adds a per-second countdown.
   const live = new LiveSessions({ timeScale: options.timeScale, log });
@@ -105,7 +119,10 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     stopPlaying();
     if (intro) await say(intro);
     choices = sequenceChoices;
-    const hint = renderReply({ summary: '', blocks: [], actions: sequence.actions, visibility: 'ephemeral' }, style).text;
+    const hint = renderReply(
+      { summary: '', blocks: [], actions: sequence.actions, visibility: 'ephemeral' },
+      style,
+    ).text;
     if (hint) await say(hint);
     const render = (frame: Frame, remainingMs?: number) => {
       const textValue = renderBlocks(frame.blocks, style);
@@ -118,10 +135,14 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     };
     const session = live.play(sequence, {
       show: (frame) => render(frame),
-      ...(options.interactive ? { tick: (frame: Frame, _index: number, remainingMs: number) => render(frame, remainingMs) } : {}),
+      ...(options.interactive
+        ? { tick: (frame: Frame, _index: number, remainingMs: number) => render(frame, remainingMs) }
+        : {}),
       dispatch: async ({ actionId, value }) => {
         if (options.interactive) await write('\n');
-        queue = queue.then(() => send({ kind: 'action', actionId, value })).catch((error: unknown) => log.error({ err: error }, 'console completion failed'));
+        queue = queue
+          .then(() => send({ kind: 'action', actionId, value }))
+          .catch((error: unknown) => log.error({ err: error }, 'console completion failed'));
         await queue;
       },
       onEnd: (outcome) => {
@@ -209,12 +230,18 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     const field = currentFields(state)[state.index];
     const first = line.split(/\s+/)[0]!.toLowerCase();
     if (!field || !commandWords.has(first)) return 'answer';
-    if ((field.kind === 'select' || field.kind === 'multiselect') && (!('error' in parseFieldAnswer(field, line)) || submitNowAnswer(field, line))) return 'answer';
+    if (
+      (field.kind === 'select' || field.kind === 'multiselect') &&
+      (!('error' in parseFieldAnswer(field, line)) || submitNowAnswer(field, line))
+    )
+      return 'answer';
     if (field.kind !== 'text') return 'command';
     if (state.confirmCommand === line) return 'command';
     state.confirmCommand = line;
     if (!options.interactive) await write('\n');
-    await say(`  That looks like the command \`${stripControl(line)}\`: type it again to run it, or press Enter to use it as your answer.`);
+    await say(
+      `  That looks like the command \`${stripControl(line)}\`: type it again to run it, or press Enter to use it as your answer.`,
+    );
     await write(fieldPrompt({ ...field, initial: state.values[field.id] } as typeof field));
     return 'asked';
   }
@@ -239,7 +266,8 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     if (line === '') return;
     if (/^\d+$/.test(line) && choices.length > 0) {
       const choice = choices.find((c) => c.number === Number(line));
-      if (!choice) return say(choices.length === 1 ? 'Type 1 to choose it.' : `Choose a number from 1 to ${choices.length}.`);
+      if (!choice)
+        return say(choices.length === 1 ? 'Type 1 to choose it.' : `Choose a number from 1 to ${choices.length}.`);
       // A pressed button during a live sequence (Stop) cancels the pending frames first.
       if (playing) stopPlaying();
       return send({ kind: 'action', actionId: choice.actionId, value: choice.value });
@@ -280,12 +308,24 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
         if (options.interactive) await write('\n');
         await show(message);
       });
-      queue = shown.catch((error: unknown) => log.error({ event: 'console.push_failed', err: error }, 'console push failed'));
+      queue = shown.catch((error: unknown) =>
+        log.error({ event: 'console.push_failed', err: error }, 'console push failed'),
+      );
       return shown;
     },
     async start() {
       if (options.interactive) {
-        await say(renderBlocks([{ type: 'text', text: '*Backcare* in your terminal. Type `/backcare help` (or just `help`). Ctrl-D or `quit` to leave.' }], style));
+        await say(
+          renderBlocks(
+            [
+              {
+                type: 'text',
+                text: '*Backcare* in your terminal. Type `/backcare help` (or just `help`). Ctrl-D or `quit` to leave.',
+              },
+            ],
+            style,
+          ),
+        );
       }
     },
     async stop() {

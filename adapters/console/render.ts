@@ -21,12 +21,17 @@ const dim = (s: string, style: ConsoleStyle) => (style.ansi ? `\x1b[2m${s}\x1b[2
 
 /** The core's light markup (*bold*, _italic_, `code`) as terminal text. */
 export function renderInline(value: string, style: ConsoleStyle): string {
-  return stripTerminalControls(value)
-    // Mentions as the core writes them for chat platforms (`<@id>`, `<@id|name>`, `<#id|name>`) read as @name/#name here.
-    .replace(/<([@#])([^<>|\s]+)(?:\|([^<>]+))?>/g, (_, sigil: string, id: string, name?: string) => `${sigil}${name ?? id}`)
-    .replace(/\*([^*\n]+)\*/g, (_, inner: string) => bold(inner, style))
-    .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,!?:;])/g, (_, lead: string, inner: string) => `${lead}${inner}`)
-    .replace(/`([^`\n]+)`/g, '$1');
+  return (
+    stripTerminalControls(value)
+      // Mentions as the core writes them for chat platforms (`<@id>`, `<@id|name>`, `<#id|name>`) read as @name/#name here.
+      .replace(
+        /<([@#])([^<>|\s]+)(?:\|([^<>]+))?>/g,
+        (_, sigil: string, id: string, name?: string) => `${sigil}${name ?? id}`,
+      )
+      .replace(/\*([^*\n]+)\*/g, (_, inner: string) => bold(inner, style))
+      .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,!?:;])/g, (_, lead: string, inner: string) => `${lead}${inner}`)
+      .replace(/`([^`\n]+)`/g, '$1')
+  );
 }
 
 export function renderBlock(block: Block, style: ConsoleStyle): string {
@@ -49,7 +54,9 @@ export function renderBlock(block: Block, style: ConsoleStyle): string {
     case 'fields':
       return block.fields.map((f) => `  ${stripTerminalControls(f.label)}: ${renderInline(f.value, style)}`).join('\n');
     case 'image':
-      return block.path ? `[image: ${block.alt}] ${block.path}` : `[image: ${block.alt}]${block.url ? ` ${block.url}` : ''}`;
+      return block.path
+        ? `[image: ${block.alt}] ${block.path}`
+        : `[image: ${block.alt}]${block.url ? ` ${block.url}` : ''}`;
     case 'file':
       return `[file: ${block.alt}] saved to ${block.path}`;
     case 'divider':
@@ -79,7 +86,12 @@ export function choicesFor(actions: readonly Action[]): Choice[] {
       choices.push({ number: choices.length + 1, label: action.label, actionId: action.actionId, value: action.value });
     } else {
       for (const option of action.options) {
-        choices.push({ number: choices.length + 1, label: `${action.placeholder}: ${option.label}`, actionId: action.actionId, value: option.value });
+        choices.push({
+          number: choices.length + 1,
+          label: `${action.placeholder}: ${option.label}`,
+          actionId: action.actionId,
+          value: option.value,
+        });
       }
     }
   }
@@ -102,7 +114,11 @@ export function renderReply(reply: Reply, style: ConsoleStyle): { text: string; 
       return index < 0 ? Number.MAX_SAFE_INTEGER : index;
     };
     const sorted = Object.fromEntries(Object.entries(reply.formErrors).sort(([a], [b]) => order(a) - order(b)));
-    parts.push(describeFormErrors(reply.form, sorted).map((line) => `  ✗ ${stripTerminalControls(line)}`).join('\n'));
+    parts.push(
+      describeFormErrors(reply.form, sorted)
+        .map((line) => `  ✗ ${stripTerminalControls(line)}`)
+        .join('\n'),
+    );
   }
   const rendered = renderChoices(choices, style);
   if (rendered) parts.push(rendered);
@@ -158,11 +174,13 @@ export function parseFieldAnswer(field: FormField, typed: string): { value: stri
       return pick === null ? { error: chooseFrom(field.options.length) } : { value: pick };
     }
     case 'multiselect': {
-      if (answer === '') return (field.initial ?? []).length > 0 || field.optional ? { value: field.initial ?? [] } : needed;
+      if (answer === '')
+        return (field.initial ?? []).length > 0 || field.optional ? { value: field.initial ?? [] } : needed;
       const values: string[] = [];
       for (const part of answer.split(/[\s,]+/).filter(Boolean)) {
         const pick = pickOption(field.options, part);
-        if (pick === null) return { error: `"${stripControl(part)}" is not one of the choices: ${chooseFrom(field.options.length)}` };
+        if (pick === null)
+          return { error: `"${stripControl(part)}" is not one of the choices: ${chooseFrom(field.options.length)}` };
         values.push(pick);
       }
       return { value: values };
@@ -170,8 +188,14 @@ export function parseFieldAnswer(field: FormField, typed: string): { value: stri
     default: {
       if (answer === '') return field.initial || field.optional ? { value: field.initial ?? '' } : needed;
       if (answer === '-' && field.optional) return { value: '' };
-      const limit = field.kind === 'text' ? (field.maxLength ?? MAX_ANSWER_LENGTH) : field.kind === 'timezone' ? MAX_TIMEZONE_LENGTH : MAX_ANSWER_LENGTH;
-      if (answer.length > limit) return { error: `that answer is too long: at most ${limit} characters (it had ${answer.length})` };
+      const limit =
+        field.kind === 'text'
+          ? (field.maxLength ?? MAX_ANSWER_LENGTH)
+          : field.kind === 'timezone'
+            ? MAX_TIMEZONE_LENGTH
+            : MAX_ANSWER_LENGTH;
+      if (answer.length > limit)
+        return { error: `that answer is too long: at most ${limit} characters (it had ${answer.length})` };
       return checkValue(field, answer);
     }
   }
@@ -197,16 +221,28 @@ function checkValue(field: FormField, answer: string): { value: string } | { err
     case 'time': {
       // 9:05 is 09:05; the core stores exactly HH:MM.
       const time = /^\d:\d\d$/.test(answer) ? `0${answer}` : answer;
-      return /^([01]\d|2[0-3]):[0-5]\d$/.test(time) ? { value: time } : { error: 'use 24-hour HH:MM, from 00:00 to 23:59' };
+      return /^([01]\d|2[0-3]):[0-5]\d$/.test(time)
+        ? { value: time }
+        : { error: 'use 24-hour HH:MM, from 00:00 to 23:59' };
     }
     case 'timezone':
-      return canonicalTimezone(answer) ? { value: answer } : { error: 'that is not a timezone I know; use a name like Europe/London or America/New_York' };
+      return canonicalTimezone(answer)
+        ? { value: answer }
+        : { error: 'that is not a timezone I know; use a name like Europe/London or America/New_York' };
     case 'number': {
       // A decimal comma (2,5) is a decimal point to many people; the core reads both.
       const number = /^-?\d+(?:[.,]\d+)?$/.test(answer) ? Number(answer.replace(',', '.')) : Number.NaN;
-      const range = field.min !== undefined && field.max !== undefined ? ` from ${field.min} to ${field.max}` : field.min !== undefined ? ` of at least ${field.min}` : field.max !== undefined ? ` of at most ${field.max}` : '';
+      const range =
+        field.min !== undefined && field.max !== undefined
+          ? ` from ${field.min} to ${field.max}`
+          : field.min !== undefined
+            ? ` of at least ${field.min}`
+            : field.max !== undefined
+              ? ` of at most ${field.max}`
+              : '';
       if (Number.isNaN(number)) return { error: `type a number${range}` };
-      if ((field.min !== undefined && number < field.min) || (field.max !== undefined && number > field.max)) return { error: `type a number${range}` };
+      if ((field.min !== undefined && number < field.min) || (field.max !== undefined && number > field.max))
+        return { error: `type a number${range}` };
       return { value: answer };
     }
     default:
@@ -225,7 +261,12 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/y;
 /** Columns one code point takes in a terminal: combining marks none, emoji and East Asian wide characters two. */
 function cellWidth(char: string): number {
   if (/\p{Mark}|\u200d|\ufe0f/u.test(char)) return 0;
-  if (/\p{Extended_Pictographic}|[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(char)) return 2;
+  if (
+    /\p{Extended_Pictographic}|[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(
+      char,
+    )
+  )
+    return 2;
   return 1;
 }
 
@@ -239,7 +280,7 @@ export function fitToWidth(value: string, columns: number): string {
   const parts: { text: string; width: number }[] = [];
   let width = 0;
   let styled = false;
-  for (let i = 0; i < value.length; ) {
+  for (let i = 0; i < value.length;) {
     ANSI.lastIndex = i;
     const escape = ANSI.exec(value);
     if (escape) {

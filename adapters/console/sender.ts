@@ -36,7 +36,9 @@ export function createConsoleSender(surface: ConsoleSurface, options: { logFile?
       return { status: 'sent', messageRef: ref(delivery.deliveryId) };
     },
     async reconcile(delivery: NudgeDelivery): Promise<ReconcileResult> {
-      return delivered.has(delivery.deliveryId) ? { found: true, messageRef: ref(delivery.deliveryId) } : { found: false };
+      return delivered.has(delivery.deliveryId)
+        ? { found: true, messageRef: ref(delivery.deliveryId) }
+        : { found: false };
     },
   };
 }

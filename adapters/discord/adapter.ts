@@ -25,18 +25,48 @@ import { and, desc, eq, inArray, like, not, sql } from 'drizzle-orm';
 import type { Logger } from '../../src/config/logger.js';
 import type { Adapter } from '../../src/core/adapter.js';
 import { decodeActionValue, encodeActionValue } from '../../src/core/command.js';
-import { caution, context, reply as makeReply, text, type Block, type FormField, type Reply } from '../../src/core/reply.js';
+import {
+  caution,
+  context,
+  reply as makeReply,
+  text,
+  type Block,
+  type FormField,
+  type Reply,
+} from '../../src/core/reply.js';
 import type { Actor, CoreInput } from '../../src/core/request.js';
 import type { Core } from '../../src/core/router.js';
 import { loadPreferencesRow } from '../../src/db/preferences.js';
-import { auditLog, discordGuildSettings, preferences, processedEvents, users, workspaces } from '../../src/db/schema.js';
+import {
+  auditLog,
+  discordGuildSettings,
+  preferences,
+  processedEvents,
+  users,
+  workspaces,
+} from '../../src/db/schema.js';
 import { ensureWorkspace, findUser, findWorkspace } from '../../src/db/users.js';
 import { LEAD_ROLE_SUBCOMMAND, subcommandSpecs, type SubcommandSpec } from './commands.js';
 import { ActionRefs, decodeCustomId, type MessageContext } from './custom-id.js';
 import { FormDrafts, initialValues, modalFor, pageMessage, steps, type Draft, type FormValues } from './forms.js';
 import { LiveSessions, type LiveOptions } from './live.js';
-import { actorFrom, commandText, dmCommandText, parseCommandOptions, timezoneSuggestions, type ActorFacts, type OptionValues } from './parse.js';
-import { REF_OPTION_PREFIX, isPersonal, renderActions, renderMessage, sessionEmbeds, type DiscordMessage } from './render.js';
+import {
+  actorFrom,
+  commandText,
+  dmCommandText,
+  parseCommandOptions,
+  timezoneSuggestions,
+  type ActorFacts,
+  type OptionValues,
+} from './parse.js';
+import {
+  REF_OPTION_PREFIX,
+  isPersonal,
+  renderActions,
+  renderMessage,
+  sessionEmbeds,
+  type DiscordMessage,
+} from './render.js';
 import { createDiscordSender, DMS_CLOSED_REASON, type DiscordSender } from './sender.js';
 import { createDiscordTeamResolver } from './team-resolver.js';
 import { createDiscordChannelMessenger } from './channel-messenger.js';
@@ -171,7 +201,14 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       .from(users)
       .innerJoin(workspaces, eq(users.workspaceId, workspaces.id))
       .leftJoin(preferences, eq(preferences.userId, users.id))
-      .where(and(eq(workspaces.platform, 'discord'), eq(users.platformUserId, userId), eq(workspaces.active, true), not(like(workspaces.externalId, 'dm-%'))))
+      .where(
+        and(
+          eq(workspaces.platform, 'discord'),
+          eq(users.platformUserId, userId),
+          eq(workspaces.active, true),
+          not(like(workspaces.externalId, 'dm-%')),
+        ),
+      )
       .orderBy(sql`${preferences.updatedAt} desc nulls last`, desc(users.createdAt))
       .limit(1);
     return row?.externalId;
@@ -225,27 +262,61 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
 
   function askTimezoneReply(): Reply {
     const message = 'Discord does not tell apps your timezone, and nudges follow your working hours.';
-    return makeReply(message, [
-      text(`*Which timezone are you in?* ${message}`),
-      text('Run `/backcare settings mode:on timezone:` and start typing your city (for example London or New York), then pick it from the list.'),
-      context('Or set everything at once with the button below.'),
-    ], { actions: [{ type: 'button', actionId: 'settings.edit', label: 'Edit all settings', value: encodeActionValue({}), style: 'primary' }] });
+    return makeReply(
+      message,
+      [
+        text(`*Which timezone are you in?* ${message}`),
+        text(
+          'Run `/backcare settings mode:on timezone:` and start typing your city (for example London or New York), then pick it from the list.',
+        ),
+        context('Or set everything at once with the button below.'),
+      ],
+      {
+        actions: [
+          {
+            type: 'button',
+            actionId: 'settings.edit',
+            label: 'Edit all settings',
+            value: encodeActionValue({}),
+            style: 'primary',
+          },
+        ],
+      },
+    );
   }
 
   async function settingsFlow(actor: Actor, values: OptionValues): Promise<Reply> {
     const timezone = typeof values.timezone === 'string' ? values.timezone : undefined;
     const mode = typeof values.mode === 'string' ? values.mode : 'show';
     if (mode === 'on' && !timezone && !(await storedPreferences(actor))) return askTimezoneReply();
-    if (!timezone || mode === 'off') return ask(actor, { kind: 'command', text: mode === 'show' ? 'settings' : `settings ${mode}` });
+    if (!timezone || mode === 'off')
+      return ask(actor, { kind: 'command', text: mode === 'show' ? 'settings' : `settings ${mode}` });
     // A timezone from autocomplete: fill it into the core's own settings form and submit that (validated there).
     const withZone = { ...actor, timezone };
     const opened = await ask(withZone, { kind: 'command', text: 'settings edit' });
     if (!opened.form) return opened;
     if (mode === 'edit') {
-      return { ...opened, form: { ...opened.form, fields: opened.form.fields.map((f): FormField => (f.id === 'timezone' && f.kind === 'timezone' ? { ...f, initial: timezone } : f)) } };
+      return {
+        ...opened,
+        form: {
+          ...opened.form,
+          fields: opened.form.fields.map((f): FormField =>
+            f.id === 'timezone' && f.kind === 'timezone' ? { ...f, initial: timezone } : f,
+          ),
+        },
+      };
     }
-    const submitted: FormValues = { ...initialValues(opened.form), timezone, ...(mode === 'on' ? { optedIn: 'yes' } : {}) };
-    return ask(withZone, { kind: 'submit', formId: opened.form.formId, values: submitted, ...(opened.form.state ? { state: opened.form.state } : {}) });
+    const submitted: FormValues = {
+      ...initialValues(opened.form),
+      timezone,
+      ...(mode === 'on' ? { optedIn: 'yes' } : {}),
+    };
+    return ask(withZone, {
+      kind: 'submit',
+      formId: opened.form.formId,
+      values: submitted,
+      ...(opened.form.state ? { state: opened.form.state } : {}),
+    });
   }
 
   /** Someone whose nudges were paused because their DMs are closed is told how to fix it with every personal reply until they do. */
@@ -273,7 +344,10 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       const facts = await factsFor(interaction);
       const actor = actorFrom(facts);
       if (spec.name === LEAD_ROLE_SUBCOMMAND) return { facts, actor, result: await leadRoleCommand(facts, values) };
-      const result = spec.name === 'settings' ? await settingsFlow(actor, values) : await ask(actor, { kind: 'command', text: commandText(spec, values) });
+      const result =
+        spec.name === 'settings'
+          ? await settingsFlow(actor, values)
+          : await ask(actor, { kind: 'command', text: commandText(spec, values) });
       return { facts, actor, result: await withPauseNote(actor, result) };
     })();
     const { value, deferred } = await within(work, () => interaction.deferReply({ flags: ephemeral }));
@@ -282,8 +356,13 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
 
   async function leadRoleCommand(facts: ActorFacts, values: OptionValues): Promise<Reply> {
     const say = (message: string) => makeReply(message, [text(message)]);
-    if (!facts.guildId || facts.guildId.startsWith('dm-') || !/^\d+$/.test(facts.guildId)) return say('Run this in your server, not in a direct message.');
-    const workspace = await ensureWorkspace(db, { platform: 'discord', externalId: facts.guildId, name: facts.guildName });
+    if (!facts.guildId || facts.guildId.startsWith('dm-') || !/^\d+$/.test(facts.guildId))
+      return say('Run this in your server, not in a direct message.');
+    const workspace = await ensureWorkspace(db, {
+      platform: 'discord',
+      externalId: facts.guildId,
+      name: facts.guildName,
+    });
     if (values.clear === 'yes' || typeof values.role === 'string') {
       if (!facts.manageGuild) return say('Only members with the *Manage Server* permission can choose the lead role.');
       const roleId = values.clear === 'yes' ? null : (values.role as string);
@@ -291,15 +370,33 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
         await tx
           .insert(discordGuildSettings)
           .values({ workspaceId: workspace.id, leadRoleId: roleId, updatedBy: facts.userId })
-          .onConflictDoUpdate({ target: discordGuildSettings.workspaceId, set: { leadRoleId: roleId, updatedBy: facts.userId, updatedAt: new Date() } });
-        await tx.insert(auditLog).values({ workspaceId: workspace.id, actor: facts.userId, action: roleId ? 'discord.lead_role.set' : 'discord.lead_role.cleared', subject: roleId });
+          .onConflictDoUpdate({
+            target: discordGuildSettings.workspaceId,
+            set: { leadRoleId: roleId, updatedBy: facts.userId, updatedAt: new Date() },
+          });
+        await tx
+          .insert(auditLog)
+          .values({
+            workspaceId: workspace.id,
+            actor: facts.userId,
+            action: roleId ? 'discord.lead_role.set' : 'discord.lead_role.cleared',
+            subject: roleId,
+          });
       });
       leadRoles.delete(facts.guildId);
       log.info({ event: 'discord.lead_role', guildId: facts.guildId, set: roleId !== null }, 'lead role changed');
-      return say(roleId ? `Members with <@&${roleId}> now count as team leads (as do members with Manage Server).` : 'The lead role is cleared: only members with Manage Server count as team leads.');
+      return say(
+        roleId
+          ? `Members with <@&${roleId}> now count as team leads (as do members with Manage Server).`
+          : 'The lead role is cleared: only members with Manage Server count as team leads.',
+      );
     }
     const current = await leadRoleFor(facts.guildId);
-    return say(current ? `Team leads: members with <@&${current}>, and members with Manage Server.` : 'Team leads: members with Manage Server. Choose a lead role with `/backcare lead-role role:`.');
+    return say(
+      current
+        ? `Team leads: members with <@&${current}>, and members with Manage Server.`
+        : 'Team leads: members with Manage Server. Choose a lead role with `/backcare lead-role role:`.',
+    );
   }
 
   // ---- delivering a reply ----------------------------------------------------------------------------
@@ -317,12 +414,19 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     if (result.sequence) return startSequence(interaction, result, how);
     const encoding = encodingFor(how.facts, interaction);
     const message = renderMessage(result, encoding, { ephemeral: isPersonal(result) });
-    if (message.dropped > 0) log.warn({ event: 'discord.render_dropped', dropped: message.dropped }, 'reply had more actions than Discord shows');
+    if (message.dropped > 0)
+      log.warn(
+        { event: 'discord.render_dropped', dropped: message.dropped },
+        'reply had more actions than Discord shows',
+      );
     const { dropped: _dropped, ...body } = message;
-    const replaces = interaction.isChatInputCommand() ? false : Boolean(result.replaceOriginal) || (interaction.isModalSubmit() && interaction.isFromMessage());
+    const replaces = interaction.isChatInputCommand()
+      ? false
+      : Boolean(result.replaceOriginal) || (interaction.isModalSubmit() && interaction.isFromMessage());
     if (replaces && (interaction.isMessageComponent() || interaction.isModalSubmit())) {
       if (how.deferred) await interaction.editReply(withoutFlags(body));
-      else if (interaction.isMessageComponent() || interaction.isFromMessage()) await (interaction as Component).update(withoutFlags(body));
+      else if (interaction.isMessageComponent() || interaction.isFromMessage())
+        await (interaction as Component).update(withoutFlags(body));
       return;
     }
     if (!how.deferred) {
@@ -345,10 +449,14 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
 
   async function startForm(interaction: Repliable, result: Reply, how: Delivery): Promise<void> {
     const form = result.form!;
-    const draft = drafts.create(form, { userId: how.facts.userId, guildId: how.facts.guildId }, {
-      values: how.previous ?? {},
-      ...(result.formErrors ? { errors: result.formErrors } : {}),
-    });
+    const draft = drafts.create(
+      form,
+      { userId: how.facts.userId, guildId: how.facts.guildId },
+      {
+        values: how.previous ?? {},
+        ...(result.formErrors ? { errors: result.formErrors } : {}),
+      },
+    );
     await showStep(interaction, draft, how, true);
   }
 
@@ -376,7 +484,10 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   async function onFormStep(interaction: Component, draftId: string, step: string): Promise<void> {
     const draft = drafts.get(draftId, interaction.user.id);
     if (!draft) {
-      await interaction.reply({ content: 'This form has expired or belongs to someone else. Run the command again.', flags: ephemeral });
+      await interaction.reply({
+        content: 'This form has expired or belongs to someone else. Run the command again.',
+        flags: ephemeral,
+      });
       return;
     }
     if (step === 'x') {
@@ -428,7 +539,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     for (const field of (all[index] as Extract<(typeof all)[number], { kind: 'modal' }>).fields) {
       const typed = interaction.fields.fields.get(field.id);
       // A pasted channel mention (<#123>) means the channel's id, which is what the core stores and the sender posts to.
-      if (typed && 'value' in typed && typeof typed.value === 'string') draft.values[field.id] = typed.value.trim().replace(/^<#(\d{15,21})>$/, '$1');
+      if (typed && 'value' in typed && typeof typed.value === 'string')
+        draft.values[field.id] = typed.value.trim().replace(/^<#(\d{15,21})>$/, '$1');
     }
     draft.position = index + 1;
     const facts = await factsFor(interaction, draft.guildId ? { guildId: draft.guildId } : {});
@@ -437,11 +549,20 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
 
   async function submitDraft(interaction: Repliable, draft: Draft, how: Delivery): Promise<void> {
     drafts.delete(draft.id);
-    const work = ask(how.actor, { kind: 'submit', formId: draft.form.formId, values: draft.values, ...(draft.form.state ? { state: draft.form.state } : {}) });
+    const work = ask(how.actor, {
+      kind: 'submit',
+      formId: draft.form.formId,
+      values: draft.values,
+      ...(draft.form.state ? { state: draft.form.state } : {}),
+    });
     const { value: result, deferred } = await within(work, () => (interaction as Component).deferUpdate());
     if (result.form) {
       // Rejected: ask again for the fields in question only, keeping every answer given.
-      const again = drafts.create(result.form, { userId: how.facts.userId, guildId: draft.guildId }, { values: draft.values, ...(result.formErrors ? { errors: result.formErrors } : {}) });
+      const again = drafts.create(
+        result.form,
+        { userId: how.facts.userId, guildId: draft.guildId },
+        { values: draft.values, ...(result.formErrors ? { errors: result.formErrors } : {}) },
+      );
       await showStep(interaction, again, { ...how, deferred }, false);
       return;
     }
@@ -457,7 +578,10 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     const sequence = result.sequence!;
     const encoding = encodingFor(how.facts, interaction);
     const { rows } = renderActions(sequence.actions, encoding);
-    const render = (blocks: Block[]): DiscordMessage => ({ embeds: sessionEmbeds(result.blocks, blocks), components: rows });
+    const render = (blocks: Block[]): DiscordMessage => ({
+      embeds: sessionEmbeds(result.blocks, blocks),
+      components: rows,
+    });
     const playLive = live.canPlayLive() && sequence.frames.length > 0;
     const first = render(playLive ? sequence.frames[0]!.blocks : sequence.staticBlocks);
     if (how.deferred) await interaction.editReply(first);
@@ -472,7 +596,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       render,
       editOriginal: async (message) => (await interaction.editReply(message)).id,
       complete: async () => {
-        if (!sequence.onComplete) return { ...render(sequence.frames.at(-1)?.blocks ?? sequence.staticBlocks), components: [] };
+        if (!sequence.onComplete)
+          return { ...render(sequence.frames.at(-1)?.blocks ?? sequence.staticBlocks), components: [] };
         const done = await ask(how.actor, { kind: 'action', ...sequence.onComplete });
         const { dropped: _dropped, flags: _flags, ...body } = renderMessage(done, encoding);
         return body;
@@ -486,7 +611,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     const id = decodeCustomId(interaction.customId);
     if (!id) return null;
     const selected = interaction.isStringSelectMenu() ? interaction.values[0] : undefined;
-    const fromRef = (value: string | undefined) => (value?.startsWith(REF_OPTION_PREFIX) ? refs.get(value.slice(REF_OPTION_PREFIX.length))?.value : value);
+    const fromRef = (value: string | undefined) =>
+      value?.startsWith(REF_OPTION_PREFIX) ? refs.get(value.slice(REF_OPTION_PREFIX.length))?.value : value;
     switch (id.kind) {
       case 'button':
         return { actionId: id.actionId, value: id.value, ctx: id.ctx };
@@ -515,15 +641,27 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       return;
     }
     // A press on a live session's message (Stop, or anything else) ends the session first.
-    await live.stopFor({ userId: interaction.user.id, messageId: interaction.message.id, interactionId: interaction.message.interactionMetadata?.id });
+    await live.stopFor({
+      userId: interaction.user.id,
+      messageId: interaction.message.id,
+      interactionId: interaction.message.interactionMetadata?.id,
+    });
     const work = (async () => {
       const facts = await factsFor(interaction, action.ctx);
       const actor = actorFrom(facts);
       // Turning nudges on for the first time needs a timezone Discord cannot give us.
-      if (action.actionId === 'settings.nudges' && decodeActionValue(action.value, new Date())?.on === true && !(await storedPreferences(actor))) {
+      if (
+        action.actionId === 'settings.nudges' &&
+        decodeActionValue(action.value, new Date())?.on === true &&
+        !(await storedPreferences(actor))
+      ) {
         return { facts, actor, result: askTimezoneReply() };
       }
-      return { facts, actor, result: await ask(actor, { kind: 'action', actionId: action.actionId, value: action.value }) };
+      return {
+        facts,
+        actor,
+        result: await ask(actor, { kind: 'action', actionId: action.actionId, value: action.value }),
+      };
     })();
     const { value, deferred } = await within(work, () => interaction.deferUpdate());
     await deliver(interaction, value.result, { deferred, actor: value.actor, facts: value.facts });
@@ -550,7 +688,10 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
         routines
           .filter((r) => r.id.includes(lower) || r.title.toLowerCase().includes(lower))
           .slice(0, 25)
-          .map((r) => ({ name: r.id === 'list' ? 'list: every routine' : `${r.title} (${r.id})`.slice(0, 100), value: r.id })),
+          .map((r) => ({
+            name: r.id === 'list' ? 'list: every routine' : `${r.title} (${r.id})`.slice(0, 100),
+            value: r.id,
+          })),
       );
       return;
     }
@@ -565,9 +706,14 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
    */
   async function onDirectMessage(message: Message): Promise<void> {
     // Bots (Backcare included), server messages and system messages (pins, calls) are not someone asking.
-    if (message.author.bot || message.system || message.guildId !== null || message.type !== MessageType.Default) return;
+    if (message.author.bot || message.system || message.guildId !== null || message.type !== MessageType.Default)
+      return;
     // A gateway resume can replay an event: each message is answered once, across replicas too.
-    const first = await db.insert(processedEvents).values({ key: `discord:message:${message.id}` }).onConflictDoNothing().returning({ key: processedEvents.key });
+    const first = await db
+      .insert(processedEvents)
+      .values({ key: `discord:message:${message.id}` })
+      .onConflictDoNothing()
+      .returning({ key: processedEvents.key });
     if (first.length === 0) return;
     const facts: ActorFacts = {
       userId: message.author.id,
@@ -586,12 +732,25 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     } else if (result.sequence) {
       // The steps as text; a live, timed session needs the slash command.
       const { sequence, ...rest } = result;
-      result = { ...rest, blocks: [...rest.blocks, ...sequence.staticBlocks, context(`For a live, timed session use \`/backcare ${typed}\`.`)], actions: [] };
+      result = {
+        ...rest,
+        blocks: [
+          ...rest.blocks,
+          ...sequence.staticBlocks,
+          context(`For a live, timed session use \`/backcare ${typed}\`.`),
+        ],
+        actions: [],
+      };
     }
     const encoding = { ctx: facts.guildId && /^\d+$/.test(facts.guildId) ? { guildId: facts.guildId } : {}, refs };
     const { files, dropped: _dropped, flags: _flags, ...body } = renderMessage(result, encoding);
-    const attachments = await Promise.all((files ?? []).map(async (f) => ({ name: f.name, data: await readFile(f.attachment) })));
-    await client.rest.post(Routes.channelMessages(message.channelId), { body, ...(attachments.length > 0 ? { files: attachments } : {}) });
+    const attachments = await Promise.all(
+      (files ?? []).map(async (f) => ({ name: f.name, data: await readFile(f.attachment) })),
+    );
+    await client.rest.post(Routes.channelMessages(message.channelId), {
+      body,
+      ...(attachments.length > 0 ? { files: attachments } : {}),
+    });
   }
 
   // ---- guilds ----------------------------------------------------------------------------------------
@@ -609,7 +768,10 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
         .where(and(inArray(preferences.userId, members), eq(preferences.optedIn, true)))
         .returning({ userId: preferences.userId });
     });
-    log.info({ event: 'discord.guild_removed', guildId, paused: paused.length }, 'removed from a server: nudges stopped');
+    log.info(
+      { event: 'discord.guild_removed', guildId, paused: paused.length },
+      'removed from a server: nudges stopped',
+    );
   }
 
   async function onGuildCreate(guildId: string): Promise<void> {
@@ -629,26 +791,45 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     try {
       if (interaction.isAutocomplete()) await onAutocomplete(interaction);
       else if (interaction.isChatInputCommand()) await onCommand(interaction);
-      else if (interaction.isButton() || interaction.isStringSelectMenu() || interaction.isChannelSelectMenu()) await onComponent(interaction);
+      else if (interaction.isButton() || interaction.isStringSelectMenu() || interaction.isChannelSelectMenu())
+        await onComponent(interaction);
       else if (interaction.isModalSubmit()) {
         const id = decodeCustomId(interaction.customId);
         if (id?.kind === 'modal') await onModal(interaction, id.draft, id.chunk);
         else await interaction.reply({ content: expiredText, flags: ephemeral });
       }
-      log.debug({ event: 'discord.interaction', type: interaction.type, ms: Math.round(performance.now() - started) }, 'interaction handled');
+      log.debug(
+        { event: 'discord.interaction', type: interaction.type, ms: Math.round(performance.now() - started) },
+        'interaction handled',
+      );
     } catch (error) {
       if (error instanceof DiscordAPIError && error.code === 10062) {
-        log.warn({ event: 'discord.interaction_unknown', interactionId: interaction.id, ms: Math.round(performance.now() - started) }, 'interaction expired before it was answered');
+        log.warn(
+          {
+            event: 'discord.interaction_unknown',
+            interactionId: interaction.id,
+            ms: Math.round(performance.now() - started),
+          },
+          'interaction expired before it was answered',
+        );
         return;
       }
       if (error instanceof DiscordAPIError && error.code === 40060) {
-        log.warn({ event: 'discord.interaction_acknowledged', interactionId: interaction.id }, 'interaction was already acknowledged');
+        log.warn(
+          { event: 'discord.interaction_acknowledged', interactionId: interaction.id },
+          'interaction was already acknowledged',
+        );
         return;
       }
       log.error({ event: 'discord.interaction_failed', err: error }, 'interaction failed');
       if (interaction.isRepliable()) {
-        const body = { content: 'Sorry, something went wrong on my side. It has been logged; please try again.', flags: ephemeral } as const;
-        await (interaction.deferred || interaction.replied ? interaction.followUp(body) : interaction.reply(body)).catch(() => undefined);
+        const body = {
+          content: 'Sorry, something went wrong on my side. It has been logged; please try again.',
+          flags: ephemeral,
+        } as const;
+        await (
+          interaction.deferred || interaction.replied ? interaction.followUp(body) : interaction.reply(body)
+        ).catch(() => undefined);
       }
     }
   }
@@ -659,17 +840,38 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     attached = true;
     client.on(Events.InteractionCreate, (interaction) => track(onInteraction(interaction)));
     client.on(Events.MessageCreate, (message) =>
-      track(onDirectMessage(message).catch((error: unknown) => log.error({ event: 'discord.dm_failed', err: error }, 'direct message not answered'))),
+      track(
+        onDirectMessage(message).catch((error: unknown) =>
+          log.error({ event: 'discord.dm_failed', err: error }, 'direct message not answered'),
+        ),
+      ),
     );
     client.on(Events.GuildDelete, (guild) =>
-      track(onGuildDelete(guild.id).catch((error: unknown) => log.error({ event: 'discord.guild_delete_failed', err: error }, 'guildDelete failed'))),
+      track(
+        onGuildDelete(guild.id).catch((error: unknown) =>
+          log.error({ event: 'discord.guild_delete_failed', err: error }, 'guildDelete failed'),
+        ),
+      ),
     );
     client.on(Events.GuildCreate, (guild) =>
-      track(onGuildCreate(guild.id).catch((error: unknown) => log.error({ event: 'discord.guild_create_failed', err: error }, 'guildCreate failed'))),
+      track(
+        onGuildCreate(guild.id).catch((error: unknown) =>
+          log.error({ event: 'discord.guild_create_failed', err: error }, 'guildCreate failed'),
+        ),
+      ),
     );
-    client.on(Events.ClientReady, (ready) => log.info({ event: 'discord.ready', guilds: ready.guilds.cache.size }, `Discord: logged in as ${ready.user.tag}`));
-    client.on(Events.Error, (error) => log.error({ event: 'discord.client_error', err: error }, 'discord client error'));
-    client.rest.on('rateLimited', (info) => log.warn({ event: 'discord.rate_limited', route: info.route, retryAfter: info.retryAfter, global: info.global }, 'Discord rate limit: waiting'));
+    client.on(Events.ClientReady, (ready) =>
+      log.info({ event: 'discord.ready', guilds: ready.guilds.cache.size }, `Discord: logged in as ${ready.user.tag}`),
+    );
+    client.on(Events.Error, (error) =>
+      log.error({ event: 'discord.client_error', err: error }, 'discord client error'),
+    );
+    client.rest.on('rateLimited', (info) =>
+      log.warn(
+        { event: 'discord.rate_limited', route: info.route, retryAfter: info.retryAfter, global: info.global },
+        'Discord rate limit: waiting',
+      ),
+    );
   }
 
   async function idle(): Promise<void> {

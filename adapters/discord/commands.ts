@@ -68,38 +68,94 @@ const typedSpecs: Record<string, readonly OptionSpec[]> = {
       description: 'show (default), edit, on or off',
       choices: [choice('show'), choice('edit'), choice('on', 'on (opt in)'), choice('off')],
     },
-    { kind: 'string', name: 'timezone', description: 'your timezone (Discord does not share it): start typing a city', autocomplete: 'timezone', maxLength: 100 },
+    {
+      kind: 'string',
+      name: 'timezone',
+      description: 'your timezone (Discord does not share it): start typing a city',
+      autocomplete: 'timezone',
+      maxLength: 100,
+    },
   ],
   breathe: [
     {
       kind: 'string',
       name: 'pattern',
       description: 'breathing pattern (default diaphragmatic)',
-      choices: [choice('diaphragmatic', 'diaphragmatic (belly)'), choice('box'), choice('4-7-8'), choice('coherent', 'coherent (slow)')],
+      choices: [
+        choice('diaphragmatic', 'diaphragmatic (belly)'),
+        choice('box'),
+        choice('4-7-8'),
+        choice('coherent', 'coherent (slow)'),
+      ],
     },
     { kind: 'integer', name: 'minutes', description: '1–10 minutes (default: as listed)', min: 1, max: 10 },
   ],
   stretch: [{ kind: 'string', name: 'area', description: 'where it feels tight', choices: areaOrFloor }],
   roll: [{ kind: 'string', name: 'area', description: 'where to roll', choices: areaOrFloor }],
   // Only the areas strengthening routines work on (the whole command must stay inside Discord's size limit).
-  strengthen: [{ kind: 'string', name: 'area', description: 'which muscles', choices: [...['shoulder-blades', 'mid-back', 'chest'].map((a) => choice(a)), choice('floor', 'floor work')] }],
-  habits: [{ kind: 'string', name: 'topic', description: 'which habit', choices: ['desk', 'heat', 'water', 'sleep', 'breaks'].map((t) => choice(t)) }],
+  strengthen: [
+    {
+      kind: 'string',
+      name: 'area',
+      description: 'which muscles',
+      choices: [...['shoulder-blades', 'mid-back', 'chest'].map((a) => choice(a)), choice('floor', 'floor work')],
+    },
+  ],
+  habits: [
+    {
+      kind: 'string',
+      name: 'topic',
+      description: 'which habit',
+      choices: ['desk', 'heat', 'water', 'sleep', 'breaks'].map((t) => choice(t)),
+    },
+  ],
   relax: [
     {
       kind: 'string',
       name: 'kind',
       description: 'kind of relaxation',
-      choices: [choice('pmr', 'progressive muscle relaxation'), choice('body-scan', 'body scan'), choice('visualise', 'visualisation')],
+      choices: [
+        choice('pmr', 'progressive muscle relaxation'),
+        choice('body-scan', 'body scan'),
+        choice('visualise', 'visualisation'),
+      ],
     },
   ],
   routine: [
-    { kind: 'string', name: 'routine', description: '"list" or a routine id: start typing', autocomplete: 'routine', maxLength: 40 },
-    { kind: 'integer', name: 'minutes', description: 'or: a mixed programme of this many minutes (5–30)', min: 5, max: 30 },
+    {
+      kind: 'string',
+      name: 'routine',
+      description: '"list" or a routine id: start typing',
+      autocomplete: 'routine',
+      maxLength: 40,
+    },
+    {
+      kind: 'integer',
+      name: 'minutes',
+      description: 'or: a mixed programme of this many minutes (5–30)',
+      min: 5,
+      max: 30,
+    },
   ],
-  nudge: [{ kind: 'string', name: 'when', description: 'get your next nudge now', required: true, choices: [choice('now')] }],
-  me: [{ kind: 'string', name: 'export', description: 'download everything stored about you', choices: [choice('export', 'export my data')] }],
+  nudge: [
+    { kind: 'string', name: 'when', description: 'get your next nudge now', required: true, choices: [choice('now')] },
+  ],
+  me: [
+    {
+      kind: 'string',
+      name: 'export',
+      description: 'download everything stored about you',
+      choices: [choice('export', 'export my data')],
+    },
+  ],
   admin: [
-    { kind: 'string', name: 'action', description: 'what to do', required: true, choices: [choice('forget', 'forget a person (delete their data)')] },
+    {
+      kind: 'string',
+      name: 'action',
+      description: 'what to do',
+      required: true,
+      choices: [choice('forget', 'forget a person (delete their data)')],
+    },
     { kind: 'user', name: 'person', description: 'whose data', required: true },
   ],
   stats: [
@@ -108,7 +164,12 @@ const typedSpecs: Record<string, readonly OptionSpec[]> = {
     { kind: 'string', name: 'csv', description: 'also export a CSV', choices: [choice('csv', 'yes, as CSV')] },
   ],
   lead: [
-    { kind: 'string', name: 'action', description: 'list (default), add or remove', choices: [choice('list'), choice('add'), choice('remove')] },
+    {
+      kind: 'string',
+      name: 'action',
+      description: 'list (default), add or remove',
+      choices: [choice('list'), choice('add'), choice('remove')],
+    },
     { kind: 'user', name: 'person', description: 'who (for add and remove)' },
   ],
 };
@@ -130,13 +191,22 @@ const adapterSpecs: SubcommandSpec[] = [
 const trim = (value: string, max: number) => (value.length <= max ? value : `${value.slice(0, max - 1)}…`);
 
 /** Subcommand specs derived from the core's registry (listed commands only; Discord allows 25 subcommands). */
-export function subcommandSpecs(commands: readonly Pick<RegisteredCommand, 'name' | 'summary' | 'listed'>[]): SubcommandSpec[] {
+export function subcommandSpecs(
+  commands: readonly Pick<RegisteredCommand, 'name' | 'summary' | 'listed'>[],
+): SubcommandSpec[] {
   const specs: SubcommandSpec[] = commands
     .filter((c) => c.listed && /^[a-z0-9-]{1,32}$/.test(c.name))
     .map((c) => ({
       name: c.name,
       description: trim(c.summary, 100),
-      options: typedSpecs[c.name] ?? [{ kind: 'string', name: 'args', description: 'anything after the command, as you would type it', maxLength: 200 } as const],
+      options: typedSpecs[c.name] ?? [
+        {
+          kind: 'string',
+          name: 'args',
+          description: 'anything after the command, as you would type it',
+          maxLength: 200,
+        } as const,
+      ],
     }));
   for (const spec of adapterSpecs) if (!specs.some((s) => s.name === spec.name)) specs.push(spec);
   return specs.slice(0, 25);
@@ -147,7 +217,9 @@ function addOptions(sub: SlashCommandSubcommandBuilder, options: readonly Option
     switch (option.kind) {
       case 'string':
         sub.addStringOption((o) => {
-          o.setName(option.name).setDescription(option.description).setRequired(option.required ?? false);
+          o.setName(option.name)
+            .setDescription(option.description)
+            .setRequired(option.required ?? false);
           if (option.maxLength) o.setMaxLength(option.maxLength);
           if (option.choices) o.addChoices(...option.choices);
           if (option.autocomplete) o.setAutocomplete(true);
@@ -156,14 +228,29 @@ function addOptions(sub: SlashCommandSubcommandBuilder, options: readonly Option
         break;
       case 'integer':
         sub.addIntegerOption((o) =>
-          o.setName(option.name).setDescription(option.description).setRequired(option.required ?? false).setMinValue(option.min).setMaxValue(option.max),
+          o
+            .setName(option.name)
+            .setDescription(option.description)
+            .setRequired(option.required ?? false)
+            .setMinValue(option.min)
+            .setMaxValue(option.max),
         );
         break;
       case 'role':
-        sub.addRoleOption((o) => o.setName(option.name).setDescription(option.description).setRequired(option.required ?? false));
+        sub.addRoleOption((o) =>
+          o
+            .setName(option.name)
+            .setDescription(option.description)
+            .setRequired(option.required ?? false),
+        );
         break;
       case 'user':
-        sub.addUserOption((o) => o.setName(option.name).setDescription(option.description).setRequired(option.required ?? false));
+        sub.addUserOption((o) =>
+          o
+            .setName(option.name)
+            .setDescription(option.description)
+            .setRequired(option.required ?? false),
+        );
         break;
     }
   }
@@ -183,6 +270,8 @@ export function buildCommand(specs: readonly SubcommandSpec[]): SlashCommandBuil
   return builder;
 }
 
-export function commandJson(commands: readonly Pick<RegisteredCommand, 'name' | 'summary' | 'listed'>[]): RESTPostAPIChatInputApplicationCommandsJSONBody {
+export function commandJson(
+  commands: readonly Pick<RegisteredCommand, 'name' | 'summary' | 'listed'>[],
+): RESTPostAPIChatInputApplicationCommandsJSONBody {
   return buildCommand(subcommandSpecs(commands)).toJSON();
 }

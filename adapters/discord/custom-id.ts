@@ -39,7 +39,10 @@ const contextSchema = z
     let guildId = 0n;
     for (const digit of guild) guildId = guildId * 36n + BigInt(parseInt(digit, 36));
     const id = guildId.toString();
-    return { ...(snowflake.test(id) ? { guildId: id } : {}), ...(delivery ? { deliveryId: parseInt(delivery, 36) } : {}) };
+    return {
+      ...(snowflake.test(id) ? { guildId: id } : {}),
+      ...(delivery ? { deliveryId: parseInt(delivery, 36) } : {}),
+    };
   });
 
 export function encodeCustomId(id: CustomId): string {
@@ -59,7 +62,11 @@ export function encodeCustomId(id: CustomId): string {
 
 export const fitsCustomId = (value: string) => value.length <= limits.discordCustomId;
 
-const actionIdSchema = z.string().min(1).max(100).regex(/^[^|]+$/);
+const actionIdSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^|]+$/);
 
 /** Parses a custom id coming back from Discord (which anyone can forge): null when it is not one of ours. */
 export function decodeCustomId(raw: string): CustomId | null {
@@ -85,11 +92,15 @@ export function decodeCustomId(raw: string): CustomId | null {
       return /^[0-9a-z]{1,20}$/.test(tail) ? { kind: 'ref', key: tail } : null;
     case 'f': {
       const [draft, step] = rest;
-      return draft && step && /^[0-9a-z]{1,20}$/.test(draft) && /^[0-9a-z<>x]{1,10}$/.test(step) ? { kind: 'form', draft, step } : null;
+      return draft && step && /^[0-9a-z]{1,20}$/.test(draft) && /^[0-9a-z<>x]{1,10}$/.test(step)
+        ? { kind: 'form', draft, step }
+        : null;
     }
     case 'm': {
       const [draft, chunk] = rest;
-      return draft && /^[0-9a-z]{1,20}$/.test(draft) && chunk && /^\d{1,2}$/.test(chunk) ? { kind: 'modal', draft, chunk: Number(chunk) } : null;
+      return draft && /^[0-9a-z]{1,20}$/.test(draft) && chunk && /^\d{1,2}$/.test(chunk)
+        ? { kind: 'modal', draft, chunk: Number(chunk) }
+        : null;
     }
     default:
       return null;

@@ -1,4 +1,13 @@
-import { ButtonStyle, ChannelType, ComponentType, SelectMenuDefaultValueType, TextInputStyle, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIModalInteractionResponseCallbackData } from 'discord.js';
+import {
+  ButtonStyle,
+  ChannelType,
+  ComponentType,
+  SelectMenuDefaultValueType,
+  TextInputStyle,
+  type APIActionRowComponent,
+  type APIComponentInMessageActionRow,
+  type APIModalInteractionResponseCallbackData,
+} from 'discord.js';
 import type { Form, FormField } from '../../src/core/reply.js';
 import { encodeCustomId } from './custom-id.js';
 import { clip, discordLimits, markdown, type DiscordMessage } from './render.js';
@@ -26,7 +35,8 @@ export interface Draft {
   expires: number;
 }
 
-export type Step = { kind: 'page'; fields: FormField[] } | { kind: 'modal'; index: number; fields: FormField[] } | { kind: 'submit' };
+export type Step =
+  { kind: 'page'; fields: FormField[] } | { kind: 'modal'; index: number; fields: FormField[] } | { kind: 'submit' };
 
 /** Fields picked on a page of selects; a channel is picked too, so Discord sends its id rather than a typed name. */
 const isChoice = (f: FormField) => f.kind === 'select' || f.kind === 'multiselect' || f.kind === 'channel';
@@ -41,7 +51,10 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 export function steps(draft: Pick<Draft, 'form' | 'only'>): Step[] {
   const fields = draft.only ? draft.form.fields.filter((f) => draft.only!.includes(f.id)) : draft.form.fields;
   const pages = chunk(fields.filter(isChoice), SELECTS_PER_PAGE).map((page): Step => ({ kind: 'page', fields: page }));
-  const modals = chunk(fields.filter((f) => !isChoice(f)), discordLimits.modalTextInputs).map((group, index): Step => ({ kind: 'modal', index, fields: group }));
+  const modals = chunk(
+    fields.filter((f) => !isChoice(f)),
+    discordLimits.modalTextInputs,
+  ).map((group, index): Step => ({ kind: 'modal', index, fields: group }));
   return [...pages, ...modals, { kind: 'submit' }];
 }
 
@@ -61,7 +74,11 @@ export class FormDrafts {
     private readonly ttlMs = 60 * 60 * 1000,
   ) {}
 
-  create(form: Form, owner: { userId: string; guildId?: string | undefined }, previous?: { values: FormValues; errors?: Record<string, string> }): Draft {
+  create(
+    form: Form,
+    owner: { userId: string; guildId?: string | undefined },
+    previous?: { values: FormValues; errors?: Record<string, string> },
+  ): Draft {
     this.sweep();
     const id = `${(this.now() % 2 ** 40).toString(36)}${(this.counter++ % 1296).toString(36)}`;
     const errors = previous?.errors && Object.keys(previous.errors).length > 0 ? previous.errors : undefined;
@@ -152,7 +169,11 @@ export function pageMessage(draft: Draft): DiscordMessage {
             placeholder: clip(field.label, discordLimits.selectPlaceholder),
             min_values: field.kind === 'multiselect' ? (field.optional ? 0 : 1) : 1,
             max_values: field.kind === 'multiselect' ? options.length : 1,
-            options: options.map((o) => ({ label: clip(o.label, discordLimits.selectOptionLabel), value: o.value.slice(0, discordLimits.selectOptionValue), default: chosen.has(o.value) })),
+            options: options.map((o) => ({
+              label: clip(o.label, discordLimits.selectOptionLabel),
+              value: o.value.slice(0, discordLimits.selectOptionValue),
+              default: chosen.has(o.value),
+            })),
           },
         ],
       });
@@ -160,7 +181,9 @@ export function pageMessage(draft: Draft): DiscordMessage {
   } else if (step?.kind === 'modal') {
     for (const field of step.fields) notes.push(fieldNote(draft, field));
   }
-  const errorsElsewhere = Object.entries(draft.errors ?? {}).filter(([id]) => !draft.form.fields.some((f) => f.id === id));
+  const errorsElsewhere = Object.entries(draft.errors ?? {}).filter(
+    ([id]) => !draft.form.fields.some((f) => f.id === id),
+  );
   for (const [, message] of errorsElsewhere) notes.push(`❌ ${message}`);
   rows.push({
     type: ComponentType.ActionRow,
@@ -171,10 +194,19 @@ export function pageMessage(draft: Draft): DiscordMessage {
         label: step?.kind === 'modal' ? 'Open the form' : nextLabel(draft, draft.position + 1),
         custom_id: encodeCustomId({ kind: 'form', draft: draft.id, step: '>' }),
       },
-      { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Cancel', custom_id: encodeCustomId({ kind: 'form', draft: draft.id, step: 'x' }) },
+      {
+        type: ComponentType.Button,
+        style: ButtonStyle.Secondary,
+        label: 'Cancel',
+        custom_id: encodeCustomId({ kind: 'form', draft: draft.id, step: 'x' }),
+      },
     ],
   });
-  const intro = draft.errors ? 'Some answers need another look:' : step?.kind === 'modal' ? 'Next, a few things to type:' : 'Choose below, then press the button.';
+  const intro = draft.errors
+    ? 'Some answers need another look:'
+    : step?.kind === 'modal'
+      ? 'Next, a few things to type:'
+      : 'Choose below, then press the button.';
   return {
     embeds: [
       {
@@ -189,14 +221,20 @@ export function pageMessage(draft: Draft): DiscordMessage {
 }
 
 /** The modal for a group of text fields (at most five), prefilled with the current values. */
-export function modalFor(draft: Draft, step: Extract<Step, { kind: 'modal' }>): APIModalInteractionResponseCallbackData {
+export function modalFor(
+  draft: Draft,
+  step: Extract<Step, { kind: 'modal' }>,
+): APIModalInteractionResponseCallbackData {
   return {
     custom_id: encodeCustomId({ kind: 'modal', draft: draft.id, chunk: step.index }),
     title: clip(draft.form.title, discordLimits.modalTitle),
     components: step.fields.map((field) => {
       const current = draft.values[field.id];
       const value = typeof current === 'string' ? current : '';
-      const placeholder = draft.errors?.[field.id] ?? field.hint ?? (field.kind === 'timezone' ? 'e.g. Europe/London' : field.kind === 'time' ? 'HH:MM' : undefined);
+      const placeholder =
+        draft.errors?.[field.id] ??
+        field.hint ??
+        (field.kind === 'timezone' ? 'e.g. Europe/London' : field.kind === 'time' ? 'HH:MM' : undefined);
       const maxLength = field.kind === 'text' ? field.maxLength : field.kind === 'time' ? 5 : 100;
       return {
         type: ComponentType.ActionRow,

@@ -99,7 +99,11 @@ export class LiveSessions {
    * Stops whatever session a press on this message belongs to; resolves once its last edit has landed, so the
    * press's own answer is not overwritten by a late frame.
    */
-  async stopFor(press: { userId: string; messageId?: string | undefined; interactionId?: string | undefined }): Promise<boolean> {
+  async stopFor(press: {
+    userId: string;
+    messageId?: string | undefined;
+    interactionId?: string | undefined;
+  }): Promise<boolean> {
     const stopped: Promise<void>[] = [];
     for (const session of this.sessions.values()) {
       if (session.userId !== press.userId) continue;
@@ -130,29 +134,45 @@ export class LiveSessions {
     // The core keeps sessionId stable per user: a new session replaces the one still playing.
     this.sessions.get(sequence.sessionId)?.controller.abort();
     const controller = new AbortController();
-    const session: Session = { sessionId: sequence.sessionId, userId: request.userId, interactionId: request.interactionId, controller, done: Promise.resolve() };
+    const session: Session = {
+      sessionId: sequence.sessionId,
+      userId: request.userId,
+      interactionId: request.interactionId,
+      controller,
+      done: Promise.resolve(),
+    };
     this.sessions.set(sequence.sessionId, session);
-    session.done = this.run(request, session, request.live).catch((error: unknown) => {
-      this.options.log.error({ event: 'discord.live_failed', err: error }, 'live session failed');
-    }).finally(() => {
-      if (this.sessions.get(sequence.sessionId) === session) this.sessions.delete(sequence.sessionId);
-    });
+    session.done = this.run(request, session, request.live)
+      .catch((error: unknown) => {
+        this.options.log.error({ event: 'discord.live_failed', err: error }, 'live session failed');
+      })
+      .finally(() => {
+        if (this.sessions.get(sequence.sessionId) === session) this.sessions.delete(sequence.sessionId);
+      });
   }
 
   private async run(request: PlayRequest, session: Session, live: boolean): Promise<void> {
     const { rest, log } = this.options;
     const lifetime = this.options.tokenLifetimeMs ?? 14 * 60 * 1000;
-    let target: { kind: 'interaction' } | { kind: 'message'; channelId: string; messageId: string } = { kind: 'interaction' };
+    let target: { kind: 'interaction' } | { kind: 'message'; channelId: string; messageId: string } = {
+      kind: 'interaction',
+    };
     let inFlight: Promise<void> | null = null;
     let pending: DiscordMessage | null = null;
 
     const moveToDm = async (message: DiscordMessage): Promise<void> => {
-      const channel = messageIdSchema.parse(await rest.post(Routes.userChannels(), { body: { recipient_id: request.userId } }));
+      const channel = messageIdSchema.parse(
+        await rest.post(Routes.userChannels(), { body: { recipient_id: request.userId } }),
+      );
       const posted = messageIdSchema.parse(await rest.post(Routes.channelMessages(channel.id), { body: message }));
       target = { kind: 'message', channelId: channel.id, messageId: posted.id };
       session.messageId = posted.id;
       this.stats.movedToDm++;
-      await request.editOriginal({ content: 'This session continues in your direct messages with Backcare.', embeds: [], components: [] });
+      await request.editOriginal({
+        content: 'This session continues in your direct messages with Backcare.',
+        embeds: [],
+        components: [],
+      });
     };
 
     const send = async (message: DiscordMessage): Promise<void> => {
@@ -213,6 +233,9 @@ export class LiveSessions {
     while (inFlight) await inFlight;
     if (outcome !== 'completed') return;
     const final = await request.complete();
-    if (final) await send(final).catch((error: unknown) => log.warn({ event: 'discord.live_edit_failed', err: error }, 'final edit failed'));
+    if (final)
+      await send(final).catch((error: unknown) =>
+        log.warn({ event: 'discord.live_edit_failed', err: error }, 'final edit failed'),
+      );
   }
 }

@@ -17,7 +17,14 @@ const subcommandDataSchema = z
       name: z.string().min(1).max(32),
       type: z.literal(ApplicationCommandOptionType.Subcommand),
       options: z
-        .array(z.object({ name: z.string().min(1).max(32), type: z.number().int(), value: optionValue.optional(), focused: z.boolean().optional() }))
+        .array(
+          z.object({
+            name: z.string().min(1).max(32),
+            type: z.number().int(),
+            value: optionValue.optional(),
+            focused: z.boolean().optional(),
+          }),
+        )
         .max(25)
         .optional(),
     }),
@@ -26,12 +33,17 @@ const subcommandDataSchema = z
 
 export type OptionValues = Record<string, string | number>;
 
-export type ParsedCommand = { ok: true; spec: SubcommandSpec; values: OptionValues; focused?: string } | { ok: false; error: string };
+export type ParsedCommand =
+  { ok: true; spec: SubcommandSpec; values: OptionValues; focused?: string } | { ok: false; error: string };
 
 function checkValue(spec: OptionSpec, value: unknown): string | number | null {
   switch (spec.kind) {
     case 'string': {
-      const s = z.string().trim().max(spec.maxLength ?? 200).safeParse(value);
+      const s = z
+        .string()
+        .trim()
+        .max(spec.maxLength ?? 200)
+        .safeParse(value);
       if (!s.success || s.data === '') return null;
       if (spec.choices && !spec.choices.some((c) => c.value === s.data)) return null;
       return s.data;
@@ -42,7 +54,10 @@ function checkValue(spec: OptionSpec, value: unknown): string | number | null {
     }
     case 'role':
     case 'user': {
-      const r = z.string().regex(/^\d{15,21}$/).safeParse(value);
+      const r = z
+        .string()
+        .regex(/^\d{15,21}$/)
+        .safeParse(value);
       return r.success ? r.data : null;
     }
   }
@@ -57,7 +72,8 @@ export function parseCommandOptions(specs: readonly SubcommandSpec[], data: unkn
   if (!parsed.success) return { ok: false, error: 'that command did not come through as expected' };
   const [sub] = parsed.data;
   const spec = specs.find((s) => s.name === sub!.name);
-  if (!spec) return { ok: false, error: `\`${sub!.name}\` is not a Backcare command (the command list may be out of date)` };
+  if (!spec)
+    return { ok: false, error: `\`${sub!.name}\` is not a Backcare command (the command list may be out of date)` };
   const values: OptionValues = {};
   let focused: string | undefined;
   for (const option of sub!.options ?? []) {
@@ -73,7 +89,8 @@ export function parseCommandOptions(specs: readonly SubcommandSpec[], data: unkn
     values[option.name] = value;
   }
   for (const optionSpec of spec.options) {
-    if (optionSpec.required && values[optionSpec.name] === undefined) return { ok: false, error: `\`${optionSpec.name}\` is required` };
+    if (optionSpec.required && values[optionSpec.name] === undefined)
+      return { ok: false, error: `\`${optionSpec.name}\` is required` };
   }
   return { ok: true, spec, values, ...(focused ? { focused } : {}) };
 }
@@ -151,7 +168,8 @@ export function timezoneSuggestions(typed: string, max = 25): { name: string; va
     .map((zone) => {
       const lower = zone.toLowerCase();
       const city = lower.split('/').pop() ?? lower;
-      const rank = query === '' ? 2 : city.startsWith(query) ? 0 : lower.startsWith(query) ? 1 : lower.includes(query) ? 2 : 3;
+      const rank =
+        query === '' ? 2 : city.startsWith(query) ? 0 : lower.startsWith(query) ? 1 : lower.includes(query) ? 2 : 3;
       return { zone, rank };
     })
     .filter((z) => z.rank < 3)

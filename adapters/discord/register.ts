@@ -13,15 +13,30 @@ import { commandJson } from './commands.js';
 
 const registerEnvSchema = z.object({
   DISCORD_TOKEN: z.string({ error: 'is required (the bot token from the Developer Portal)' }).min(1, 'is required'),
-  DISCORD_APPLICATION_ID: z.string({ error: 'is required (the application id)' }).regex(/^\d{15,21}$/, 'must be the application id (a number)'),
-  DISCORD_GUILD_ID: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^\d{15,21}$/, 'must be a server id (a number)').optional()),
+  DISCORD_APPLICATION_ID: z
+    .string({ error: 'is required (the application id)' })
+    .regex(/^\d{15,21}$/, 'must be the application id (a number)'),
+  DISCORD_GUILD_ID: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^\d{15,21}$/, 'must be a server id (a number)')
+      .optional(),
+  ),
 });
 
 export const registeredCommands = () => commandJson(features.flatMap((f) => f.commands ?? []));
 
-export async function registerCommands(options: { token: string; applicationId: string; guildId?: string | undefined; rest?: Partial<RESTOptions> }): Promise<{ route: string; count: number }> {
+export async function registerCommands(options: {
+  token: string;
+  applicationId: string;
+  guildId?: string | undefined;
+  rest?: Partial<RESTOptions>;
+}): Promise<{ route: string; count: number }> {
   const rest = new REST(options.rest ?? {}).setToken(options.token);
-  const route = options.guildId ? Routes.applicationGuildCommands(options.applicationId, options.guildId) : Routes.applicationCommands(options.applicationId);
+  const route = options.guildId
+    ? Routes.applicationGuildCommands(options.applicationId, options.guildId)
+    : Routes.applicationCommands(options.applicationId);
   const body = [registeredCommands()];
   await rest.put(route, { body });
   return { route, count: body[0]!.options?.length ?? 0 };
@@ -37,7 +52,11 @@ async function main(): Promise<number> {
   }
   const { DISCORD_TOKEN, DISCORD_APPLICATION_ID, DISCORD_GUILD_ID } = env.data;
   try {
-    const { count } = await registerCommands({ token: DISCORD_TOKEN, applicationId: DISCORD_APPLICATION_ID, guildId: DISCORD_GUILD_ID });
+    const { count } = await registerCommands({
+      token: DISCORD_TOKEN,
+      applicationId: DISCORD_APPLICATION_ID,
+      guildId: DISCORD_GUILD_ID,
+    });
     process.stdout.write(
       DISCORD_GUILD_ID
         ? `registered /backcare with ${count} subcommands in server ${DISCORD_GUILD_ID} (usable now)\n`

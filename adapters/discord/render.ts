@@ -34,7 +34,8 @@ export const discordLimits = {
 const CARE_COLOUR = 0x3ba99c;
 const CAUTION_COLOUR = 0xe8a33d;
 
-export const clip = (value: string, max: number): string => (value.length <= max ? value : `${value.slice(0, Math.max(0, max - 1))}…`);
+export const clip = (value: string, max: number): string =>
+  value.length <= max ? value : `${value.slice(0, Math.max(0, max - 1))}…`;
 
 /** The core's light markup (*bold*, _italic_, `code`) as Discord markdown. */
 export function markdown(value: string): string {
@@ -48,7 +49,9 @@ function blockLines(block: Block): string | null {
     case 'text':
       return markdown(block.text);
     case 'list':
-      return block.items.map((item, i) => `${block.style === 'numbered' ? `${i + 1}.` : '•'} ${markdown(item)}`).join('\n');
+      return block.items
+        .map((item, i) => `${block.style === 'numbered' ? `${i + 1}.` : '•'} ${markdown(item)}`)
+        .join('\n');
     case 'caution':
       // Several cautions travel as one block, one per line: each line is quoted and marked.
       return block.text
@@ -76,7 +79,11 @@ export interface RenderedEmbed {
 }
 
 /** Blocks as one embed: a leading header becomes the title, fields become embed fields, the first image is shown. */
-export function renderEmbed(blocks: readonly Block[], formErrors?: Record<string, string>, form?: Pick<Form, 'fields'>): RenderedEmbed {
+export function renderEmbed(
+  blocks: readonly Block[],
+  formErrors?: Record<string, string>,
+  form?: Pick<Form, 'fields'>,
+): RenderedEmbed {
   const embed: APIEmbed = { color: blocks.some((b) => b.type === 'caution') ? CAUTION_COLOUR : CARE_COLOUR };
   const files: RenderedEmbed['files'] = [];
   const rest = [...blocks];
@@ -90,7 +97,11 @@ export function renderEmbed(blocks: readonly Block[], formErrors?: Record<string
   for (const block of rest) {
     if (block.type === 'fields') {
       for (const f of block.fields) {
-        fields.push({ name: clip(f.label || '\u200b', discordLimits.embedFieldName), value: clip(markdown(f.value) || '\u200b', discordLimits.embedFieldValue), inline: true });
+        fields.push({
+          name: clip(f.label || '\u200b', discordLimits.embedFieldName),
+          value: clip(markdown(f.value) || '\u200b', discordLimits.embedFieldValue),
+          inline: true,
+        });
       }
     } else if (block.type === 'image') {
       if (embed.image) continue;
@@ -125,7 +136,11 @@ export function renderEmbed(blocks: readonly Block[], formErrors?: Record<string
   const kept = fields.slice(0, discordLimits.embedFields);
   const fieldsLength = () => kept.reduce((n, f) => n + f.name.length + f.value.length, 0);
   const titleLength = embed.title?.length ?? 0;
-  while (kept.length > 0 && titleLength + fieldsLength() + Math.min(description.length, 1000) > discordLimits.embedTotal) kept.pop();
+  while (
+    kept.length > 0 &&
+    titleLength + fieldsLength() + Math.min(description.length, 1000) > discordLimits.embedTotal
+  )
+    kept.pop();
   if (kept.length > 0) embed.fields = kept;
   const room = Math.min(discordLimits.discordEmbedDescription, discordLimits.embedTotal - titleLength - fieldsLength());
   if (description) embed.description = clip(description, room);
@@ -134,7 +149,9 @@ export function renderEmbed(blocks: readonly Block[], formErrors?: Record<string
 }
 
 const embedLength = (embed: APIEmbed): number =>
-  (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+  (embed.title?.length ?? 0) +
+  (embed.description?.length ?? 0) +
+  (embed.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
 
 /**
  * A session's message: the intro (every caution is in it) in full, then the frame or the written-out steps,
@@ -144,7 +161,8 @@ export function sessionEmbeds(intro: readonly Block[], frame: readonly Block[]):
   const first = intro.length > 0 ? renderEmbed(intro).embed : null;
   const second = renderEmbed(frame).embed;
   if (second?.description) {
-    const room = discordLimits.embedTotal - (first ? embedLength(first) : 0) - (embedLength(second) - second.description.length);
+    const room =
+      discordLimits.embedTotal - (first ? embedLength(first) : 0) - (embedLength(second) - second.description.length);
     second.description = clip(second.description, Math.max(1, room));
   }
   return [first, second].filter((e): e is APIEmbed => e !== null);
@@ -160,7 +178,10 @@ export interface ActionEncoding {
 function buttonId(action: Extract<Action, { type: 'button' }>, encoding: ActionEncoding, used: Set<string>): string {
   const direct = encodeCustomId({ kind: 'button', actionId: action.actionId, ctx: encoding.ctx, value: action.value });
   if (fitsCustomId(direct) && !used.has(direct)) return direct;
-  return encodeCustomId({ kind: 'ref', key: encoding.refs.put({ actionId: action.actionId, value: action.value, ctx: encoding.ctx }) });
+  return encodeCustomId({
+    kind: 'ref',
+    key: encoding.refs.put({ actionId: action.actionId, value: action.value, ctx: encoding.ctx }),
+  });
 }
 
 /** Marks a select option whose core value was too long for Discord (100 characters) and waits in the refs. */
@@ -170,7 +191,10 @@ const buttonStyle = (style: 'primary' | 'danger' | undefined) =>
   style === 'primary' ? ButtonStyle.Primary : style === 'danger' ? ButtonStyle.Danger : ButtonStyle.Secondary;
 
 /** Buttons five to a row, each select on a row of its own, at most five rows (extra actions are dropped). */
-export function renderActions(actions: readonly Action[], encoding: ActionEncoding): { rows: APIActionRowComponent<APIComponentInMessageActionRow>[]; dropped: number } {
+export function renderActions(
+  actions: readonly Action[],
+  encoding: ActionEncoding,
+): { rows: APIActionRowComponent<APIComponentInMessageActionRow>[]; dropped: number } {
   const rows: APIComponentInMessageActionRow[][] = [];
   const used = new Set<string>();
   let dropped = 0;
@@ -187,7 +211,12 @@ export function renderActions(actions: readonly Action[], encoding: ActionEncodi
       }
       const customId = buttonId(action, encoding, used);
       used.add(customId);
-      buttonRow.push({ type: ComponentType.Button, style: buttonStyle(action.style), label: clip(action.label, discordLimits.discordButtonLabel), custom_id: customId });
+      buttonRow.push({
+        type: ComponentType.Button,
+        style: buttonStyle(action.style),
+        label: clip(action.label, discordLimits.discordButtonLabel),
+        custom_id: customId,
+      });
     } else {
       if (rows.length >= discordLimits.discordActionRows) {
         dropped++;
@@ -197,7 +226,12 @@ export function renderActions(actions: readonly Action[], encoding: ActionEncodi
       const customId = encodeCustomId({ kind: 'select', actionId: action.actionId, ctx: encoding.ctx });
       const select: APIStringSelectComponent = {
         type: ComponentType.StringSelect,
-        custom_id: fitsCustomId(customId) ? customId : encodeCustomId({ kind: 'ref', key: encoding.refs.put({ actionId: action.actionId, value: '', ctx: encoding.ctx }) }),
+        custom_id: fitsCustomId(customId)
+          ? customId
+          : encodeCustomId({
+              kind: 'ref',
+              key: encoding.refs.put({ actionId: action.actionId, value: '', ctx: encoding.ctx }),
+            }),
         placeholder: clip(action.placeholder, discordLimits.selectPlaceholder),
         options: action.options.slice(0, discordLimits.discordSelectOptions).map((o) => ({
           label: clip(o.label, discordLimits.selectOptionLabel),
@@ -223,7 +257,11 @@ export interface DiscordMessage {
 }
 
 /** A reply (without its form or sequence, which the adapter plays) as a Discord message body. */
-export function renderMessage(reply: Pick<Reply, 'blocks' | 'actions' | 'summary' | 'formErrors' | 'form'>, encoding: ActionEncoding, options: { ephemeral?: boolean } = {}): DiscordMessage & { dropped: number } {
+export function renderMessage(
+  reply: Pick<Reply, 'blocks' | 'actions' | 'summary' | 'formErrors' | 'form'>,
+  encoding: ActionEncoding,
+  options: { ephemeral?: boolean } = {},
+): DiscordMessage & { dropped: number } {
   const { embed, files } = renderEmbed(reply.blocks, reply.formErrors, reply.form);
   const { rows, dropped } = renderActions(reply.actions, encoding);
   const message: DiscordMessage & { dropped: number } = { embeds: embed ? [embed] : [], components: rows, dropped };

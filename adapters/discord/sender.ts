@@ -26,7 +26,9 @@ const historySchema = z.array(
     id: z.string(),
     nonce: z.union([z.string(), z.number()]).nullish(),
     author: z.looseObject({ id: z.string() }).optional(),
-    components: z.array(z.looseObject({ components: z.array(z.looseObject({ custom_id: z.string().optional() })).optional() })).optional(),
+    components: z
+      .array(z.looseObject({ components: z.array(z.looseObject({ custom_id: z.string().optional() })).optional() }))
+      .optional(),
   }),
 );
 
@@ -75,7 +77,10 @@ export function createDiscordSender(options: DiscordSenderOptions): DiscordSende
     return dmChannel(delivery.user.platformUserId);
   }
 
-  const contextOf = (delivery: NudgeDelivery): MessageContext => ({ guildId: delivery.workspace.externalId, deliveryId: delivery.deliveryId });
+  const contextOf = (delivery: NudgeDelivery): MessageContext => ({
+    guildId: delivery.workspace.externalId,
+    deliveryId: delivery.deliveryId,
+  });
 
   function classify(error: unknown): SendResult {
     if (error instanceof DiscordAPIError) {
@@ -84,7 +89,8 @@ export function createDiscordSender(options: DiscordSenderOptions): DiscordSende
       if (error.status >= 500) return { status: 'retry', retryAfterMs: 30_000, reason: `discord ${error.status}` };
       return { status: 'permanent', reason: `Discord refused the nudge (${error.code}: ${error.message})` };
     }
-    if (error instanceof RateLimitError) return { status: 'retry', retryAfterMs: Math.max(1000, error.retryAfter), reason: 'rate limited' };
+    if (error instanceof RateLimitError)
+      return { status: 'retry', retryAfterMs: Math.max(1000, error.retryAfter), reason: 'rate limited' };
     if (error instanceof HTTPError) return { status: 'retry', retryAfterMs: 30_000, reason: `discord ${error.status}` };
     // Timeouts and network errors: the enforced nonce makes the retry safe.
     return { status: 'retry', retryAfterMs: 30_000, reason: error instanceof Error ? error.name : 'network error' };
@@ -101,13 +107,24 @@ export function createDiscordSender(options: DiscordSenderOptions): DiscordSende
         // Nudges carry no local images, so no attachments: the body is the whole message.
         const { files: _files, dropped: _dropped, ...body } = message;
         const created = messageSchema.parse(
-          await rest.post(Routes.channelMessages(channelId), { body: { ...body, nonce: deliveryNonce(delivery.deliveryId), enforce_nonce: true } }),
+          await rest.post(Routes.channelMessages(channelId), {
+            body: { ...body, nonce: deliveryNonce(delivery.deliveryId), enforce_nonce: true },
+          }),
         );
-        return { status: 'sent', messageRef: `${channelId}/${created.id}`, ...(delivery.destination.kind === 'dm' ? { dmChannelId: channelId } : {}) };
+        return {
+          status: 'sent',
+          messageRef: `${channelId}/${created.id}`,
+          ...(delivery.destination.kind === 'dm' ? { dmChannelId: channelId } : {}),
+        };
       } catch (error) {
         const result = classify(error);
         log.warn(
-          { event: 'discord.nudge_failed', deliveryId: delivery.deliveryId, status: result.status, code: error instanceof DiscordAPIError ? error.code : undefined },
+          {
+            event: 'discord.nudge_failed',
+            deliveryId: delivery.deliveryId,
+            status: result.status,
+            code: error instanceof DiscordAPIError ? error.code : undefined,
+          },
           'nudge not delivered',
         );
         return result;
@@ -115,13 +132,16 @@ export function createDiscordSender(options: DiscordSenderOptions): DiscordSende
     },
     async isAvailable(delivery): Promise<Availability> {
       // A call in the server is the Discord equivalent of a meeting: skip this slot, the next one comes as usual.
-      if (options.inVoice?.(delivery.workspace.externalId, delivery.user.platformUserId)) return { available: false, reason: IN_VOICE_REASON };
+      if (options.inVoice?.(delivery.workspace.externalId, delivery.user.platformUserId))
+        return { available: false, reason: IN_VOICE_REASON };
       return { available: true };
     },
     async reconcile(delivery) {
       // Look in the channel's recent history for this delivery's message: by nonce, or by the delivery id its buttons carry.
       const channelId = await channelFor(delivery);
-      const history = historySchema.parse(await rest.get(Routes.channelMessages(channelId), { query: new URLSearchParams({ limit: '50' }) }));
+      const history = historySchema.parse(
+        await rest.get(Routes.channelMessages(channelId), { query: new URLSearchParams({ limit: '50' }) }),
+      );
       const nonce = deliveryNonce(delivery.deliveryId);
       const found = history.find((m) => {
         if (m.author && m.author.id !== options.botUserId) return false;
@@ -129,12 +149,19 @@ export function createDiscordSender(options: DiscordSenderOptions): DiscordSende
         return (m.components ?? []).some((row) =>
           (row.components ?? []).some((c) => {
             const id = c.custom_id ? decodeCustomId(c.custom_id) : null;
-            return id !== null && (id.kind === 'button' || id.kind === 'select') && id.ctx.deliveryId === delivery.deliveryId;
+            return (
+              id !== null && (id.kind === 'button' || id.kind === 'select') && id.ctx.deliveryId === delivery.deliveryId
+            );
           }),
         );
       });
-      const result: ReconcileResult = found ? { found: true, messageRef: `${channelId}/${found.id}` } : { found: false };
-      log.info({ event: 'discord.reconciled', deliveryId: delivery.deliveryId, found: result.found }, 'reconciled nudge');
+      const result: ReconcileResult = found
+        ? { found: true, messageRef: `${channelId}/${found.id}` }
+        : { found: false };
+      log.info(
+        { event: 'discord.reconciled', deliveryId: delivery.deliveryId, found: result.found },
+        'reconciled nudge',
+      );
       return result;
     },
   };

@@ -18,7 +18,12 @@ const roleSchema = z.array(z.looseObject({ id: z.string(), name: z.string() }));
 const memberSchema = z.looseObject({ roles: z.array(z.string()) });
 const wholeServerWords = new Set(['server', 'all', 'everyone', 'workspace', 'team']);
 
-export function createDiscordTeamResolver(options: { rest: REST; db: Db; log: Logger; concurrency?: number }): TeamResolver {
+export function createDiscordTeamResolver(options: {
+  rest: REST;
+  db: Db;
+  log: Logger;
+  concurrency?: number;
+}): TeamResolver {
   const { rest, db, log } = options;
 
   async function knownUsers(guildId: string): Promise<string[]> {
@@ -46,10 +51,15 @@ export function createDiscordTeamResolver(options: { rest: REST; db: Db; log: Lo
     async resolve(actor: Actor, team: string | undefined): Promise<TeamResolution> {
       const guildId = actor.workspaceExternalId;
       const serverLabel = `${actor.workspaceName ?? 'this server'} (whole server)`;
-      if (team === undefined || wholeServerWords.has(team.toLowerCase())) return { kind: 'workspace', label: serverLabel };
+      if (team === undefined || wholeServerWords.has(team.toLowerCase()))
+        return { kind: 'workspace', label: serverLabel };
       const roleId = /^<@&(\d{15,21})>$/.exec(team)?.[1];
       if (!roleId || !/^\d{15,21}$/.test(guildId)) {
-        return { kind: 'unknown', message: 'On Discord a team is the whole server or a role: pick the role in the `team` option, or leave it out.' };
+        return {
+          kind: 'unknown',
+          message:
+            'On Discord a team is the whole server or a role: pick the role in the `team` option, or leave it out.',
+        };
       }
       const roles = roleSchema.parse(await rest.get(Routes.guildRoles(guildId)));
       const role = roles.find((r) => r.id === roleId);
@@ -64,7 +74,10 @@ export function createDiscordTeamResolver(options: { rest: REST; db: Db; log: Lo
         }
       };
       await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, candidates.length) }, worker));
-      log.info({ event: 'discord.team_resolved', checked: candidates.length, members: members.length }, 'role team resolved');
+      log.info(
+        { event: 'discord.team_resolved', checked: candidates.length, members: members.length },
+        'role team resolved',
+      );
       return { kind: 'members', label: `@${role.name}`.slice(0, 200), platformUserIds: members };
     },
   };

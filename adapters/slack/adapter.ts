@@ -10,7 +10,13 @@ import { expiredButtonReply, type Core } from '../../src/core/router.js';
 import type { Sender } from '../../src/core/sender.js';
 import { processedEvents } from '../../src/db/schema.js';
 import { buildHomeView } from './home.js';
-import { botTokenFor, createInstallationStore, reactivateWorkspace, resumeWorkspace, uninstallWorkspace } from './installation-store.js';
+import {
+  botTokenFor,
+  createInstallationStore,
+  reactivateWorkspace,
+  resumeWorkspace,
+  uninstallWorkspace,
+} from './installation-store.js';
 import { LiveSessions } from './live.js';
 import {
   actionInput,
@@ -30,7 +36,16 @@ import {
   type BlockActions,
 } from './parse.js';
 import { BackcareHttpReceiver } from './receiver.js';
-import { localFiles, modalErrors, renderBlocks, renderMessage, renderModal, resultModal, timezoneOptions, type SlackMessage } from './render.js';
+import {
+  localFiles,
+  modalErrors,
+  renderBlocks,
+  renderMessage,
+  renderModal,
+  resultModal,
+  timezoneOptions,
+  type SlackMessage,
+} from './render.js';
 import { createSlackSender } from './sender.js';
 import { createSlackTeamResolver } from './team-resolver.js';
 import { createSlackChannelMessenger } from './channel-messenger.js';
@@ -129,7 +144,8 @@ interface ReplyTarget {
 
 function boltLogger(log: Logger): BoltLogger {
   const child = log.child({ component: 'bolt' });
-  const text = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  const text = (msg: unknown[]) =>
+    msg.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
   let level = LogLevel.INFO;
   return {
     debug: (...msg: unknown[]) => child.debug(text(msg)),
@@ -155,13 +171,22 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const clientOptions = { ...defaultClientOptions, ...options.clientOptions };
   const clientFor = createClientPool(clientOptions);
   const installationStore = options.oauth
-    ? createInstallationStore(db, log, { onInstalled: async (teamId) => void (await resumeWorkspace(db, teamId, core.deps.now(), core.deps.nextSlot, log)) })
+    ? createInstallationStore(db, log, {
+        onInstalled: async (teamId) =>
+          void (await resumeWorkspace(db, teamId, core.deps.now(), core.deps.nextSlot, log)),
+      })
     : null;
   const tokens: TokenLookup = async (teamId) => {
     if (installationStore) return (await botTokenFor(installationStore, teamId))?.botToken ?? null;
     return options.botToken ?? null;
   };
-  const sender = createSlackSender({ tokens, client: clientFor, log, now: core.deps.now, ...(options.busyStatusEmoji ? { busyStatusEmoji: options.busyStatusEmoji } : {}) });
+  const sender = createSlackSender({
+    tokens,
+    client: clientFor,
+    log,
+    now: core.deps.now,
+    ...(options.busyStatusEmoji ? { busyStatusEmoji: options.busyStatusEmoji } : {}),
+  });
   const teamResolver = createSlackTeamResolver({ tokens, client: clientFor, log });
   const channelMessenger = createSlackChannelMessenger({
     tokens,
@@ -184,13 +209,23 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   };
   /** Work after the ack: logged if it fails, awaited by `idle()` and `stop()`. */
   const track = (work: () => Promise<unknown>) =>
-    watch(work().catch((error: unknown) => log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed')));
+    watch(
+      work().catch((error: unknown) =>
+        log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
+      ),
+    );
 
   const profiles = new Map<string, Profile>();
   const dmChannels = new Map<string, string>();
 
   /** Who is asking: Slack ids from the payload, timezone and admin rights from users.info (cached). */
-  async function resolveActor(client: WebClient, teamId: string, userId: string, fallbackName?: string, workspaceName?: string): Promise<Actor> {
+  async function resolveActor(
+    client: WebClient,
+    teamId: string,
+    userId: string,
+    fallbackName?: string,
+    workspaceName?: string,
+  ): Promise<Actor> {
     const key = `${teamId}:${userId}`;
     let profile = profiles.get(key);
     if (!profile || core.deps.now().getTime() - profile.at > PROFILE_TTL_MS) {
@@ -240,13 +275,22 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
 
   async function publishHome(client: WebClient, actor: Actor, notice?: Reply): Promise<void> {
     const view = await buildHomeView(core, actor);
-    if (notice) view.blocks = [...renderBlocks(notice.blocks, notice.actions, 20), { type: 'divider' }, ...view.blocks].slice(0, 100);
+    if (notice)
+      view.blocks = [...renderBlocks(notice.blocks, notice.actions, 20), { type: 'divider' }, ...view.blocks].slice(
+        0,
+        100,
+      );
     await client.views.publish({ user_id: actor.userExternalId, view });
   }
 
   async function uploadFiles(client: WebClient, channel: string, reply: Reply): Promise<void> {
     for (const file of localFiles(reply)) {
-      await client.files.uploadV2({ channel_id: channel, file: file.path, filename: file.filename, initial_comment: file.alt });
+      await client.files.uploadV2({
+        channel_id: channel,
+        file: file.path,
+        filename: file.filename,
+        initial_comment: file.alt,
+      });
     }
   }
 
@@ -259,12 +303,17 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   async function runLive(target: ReplyTarget, reply: Reply): Promise<void> {
     const sequence = reply.sequence!;
     // "Another round" pressed on a live message in the DM plays on that same message.
-    const existing = reply.replaceOriginal && target.source === 'message' && target.channelId?.startsWith('D') && target.messageTs
-      ? { channel: target.channelId, ts: target.messageTs }
-      : undefined;
+    const existing =
+      reply.replaceOriginal && target.source === 'message' && target.channelId?.startsWith('D') && target.messageTs
+        ? { channel: target.channelId, ts: target.messageTs }
+        : undefined;
     const channel = existing?.channel ?? (await dmChannel(target.client, target.actor));
     if (target.respond && target.channelId !== channel) {
-      await target.respond({ response_type: 'ephemeral', replace_original: false, text: 'Your session is running in your direct messages with Backcare.' });
+      await target.respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'Your session is running in your direct messages with Backcare.',
+      });
     }
     const client = target.client;
     await live.start({
@@ -279,7 +328,12 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       },
       api: {
         async post(message) {
-          const posted = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false });
+          const posted = await client.chat.postMessage({
+            channel,
+            text: message.text,
+            blocks: message.blocks,
+            unfurl_links: false,
+          });
           return { channel: posted.channel ?? channel, ts: posted.ts ?? '' };
         },
         async update(ch, ts, message) {
@@ -287,7 +341,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         },
       },
       async finish() {
-        if (!sequence.onComplete) return { text: reply.summary.slice(0, 2000), blocks: renderBlocks(sequence.staticBlocks, []) };
+        if (!sequence.onComplete)
+          return { text: reply.summary.slice(0, 2000), blocks: renderBlocks(sequence.staticBlocks, []) };
         const done = await handle(target.actor, { kind: 'action', ...sequence.onComplete });
         return renderMessage(done);
       },
@@ -301,14 +356,18 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       if (!target.triggerId) return postToDm(target, renderMessage(reply), reply);
       const view = renderModal(reply.form, {
         profileTimezone: actor.timezone,
-        privateMetadata: JSON.stringify({ ...(reply.form.state ? { state: reply.form.state } : {}), ...(target.channelId ? { channelId: target.channelId } : {}) }),
+        privateMetadata: JSON.stringify({
+          ...(reply.form.state ? { state: reply.form.state } : {}),
+          ...(target.channelId ? { channelId: target.channelId } : {}),
+        }),
       });
       try {
         await client.views.open({ trigger_id: target.triggerId, view });
       } catch (error) {
         log.warn({ event: 'slack.views_open_failed', failure: classifySlackError(error) }, 'could not open the modal');
         const message = 'That took too long to open. Please try again.';
-        if (target.respond) await target.respond({ response_type: 'ephemeral', replace_original: false, text: message });
+        if (target.respond)
+          await target.respond({ response_type: 'ephemeral', replace_original: false, text: message });
       }
       return;
     }
@@ -320,7 +379,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       await client.views.update({ view_id: target.viewId, view: resultModal('Backcare', reply) });
       return;
     }
-    if (reply.visibility === 'dm' || reply.visibility === 'ephemeral' && localFiles(reply).length > 0) return postToDm(target, message, reply);
+    if (reply.visibility === 'dm' || (reply.visibility === 'ephemeral' && localFiles(reply).length > 0))
+      return postToDm(target, message, reply);
     if (target.respond) {
       if (target.source === 'message' && reply.replaceOriginal) {
         await target.respond({ replace_original: true, text: message.text, blocks: message.blocks });
@@ -356,7 +416,10 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   if (options.appToken) {
     // Socket Mode is for one workspace without a public URL (Slack does not list Socket Mode apps for
     // distribution); the OAuth install flow needs public HTTPS anyway, so it goes with the HTTP receiver.
-    if (options.oauth) throw new Error('Socket Mode (SLACK_APP_TOKEN) serves one workspace: unset SLACK_APP_TOKEN to use OAuth (SLACK_CLIENT_ID…) over HTTP');
+    if (options.oauth)
+      throw new Error(
+        'Socket Mode (SLACK_APP_TOKEN) serves one workspace: unset SLACK_APP_TOKEN to use OAuth (SLACK_CLIENT_ID…) over HTTP',
+      );
     if (!options.botToken) throw new Error('Socket Mode (SLACK_APP_TOKEN) needs SLACK_BOT_TOKEN');
     // /healthz in Socket Mode is served by the ops server on PORT (src/ops/runtime.ts), so no HTTP server here.
     receiver = new SocketModeReceiver({ appToken: options.appToken, logger: boltLogger(log) });
@@ -369,11 +432,18 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       healthy,
       onWork: watch,
       // Kept in the database (all replicas, across restarts); the retention job removes keys after a week.
-      firstSeen: async (key) => (await db.insert(processedEvents).values({ key }).onConflictDoNothing().returning({ key: processedEvents.key })).length > 0,
+      firstSeen: async (key) =>
+        (await db.insert(processedEvents).values({ key }).onConflictDoNothing().returning({ key: processedEvents.key }))
+          .length > 0,
       ...(options.oauth && installationStore
         ? {
             installer: {
-              provider: new InstallProvider({ ...options.oauth, installationStore, logger: boltLogger(log), clientOptions }),
+              provider: new InstallProvider({
+                ...options.oauth,
+                installationStore,
+                logger: boltLogger(log),
+                clientOptions,
+              }),
               urlOptions: installUrlOptions,
             },
           }
@@ -423,14 +493,26 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     track(async () => {
       const parsed = slashCommandSchema.safeParse(body);
       if (!parsed.success) {
-        log.warn({ event: 'slack.command_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'unexpected slash command payload');
+        log.warn(
+          { event: 'slack.command_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) },
+          'unexpected slash command payload',
+        );
         await respond({ response_type: 'ephemeral', text: "Sorry, I couldn't understand that request." });
         return;
       }
       const command = parsed.data;
-      const actor = await resolveActor(client, command.team_id, command.user_id, command.user_name, command.team_domain);
+      const actor = await resolveActor(
+        client,
+        command.team_id,
+        command.user_id,
+        command.user_name,
+        command.team_domain,
+      );
       const reply = await handle(actor, commandInput(command));
-      await deliver({ actor, client, triggerId: command.trigger_id, respond, channelId: command.channel_id, source: 'command' }, reply);
+      await deliver(
+        { actor, client, triggerId: command.trigger_id, respond, channelId: command.channel_id, source: 'command' },
+        reply,
+      );
     });
   });
 
@@ -439,21 +521,35 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     track(async () => {
       const parsed = blockActionsSchema.safeParse(body);
       if (!parsed.success) {
-        log.warn({ event: 'slack.action_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'unexpected block_actions payload');
+        log.warn(
+          { event: 'slack.action_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) },
+          'unexpected block_actions payload',
+        );
         return;
       }
       const payload: BlockActions = parsed.data;
       const teamId = payload.team?.id ?? payload.user.team_id;
       if (!teamId) return;
-      const actor = await resolveActor(client, teamId, payload.user.id, payload.user.username ?? payload.user.name, payload.team?.domain);
+      const actor = await resolveActor(
+        client,
+        teamId,
+        payload.user.id,
+        payload.user.username ?? payload.user.name,
+        payload.team?.domain,
+      );
       const container = payload.container;
-      const source: ReplyTarget['source'] = container?.type === 'view' ? (payload.view?.type === 'home' ? 'home' : 'modal') : 'message';
+      const source: ReplyTarget['source'] =
+        container?.type === 'view' ? (payload.view?.type === 'home' ? 'home' : 'modal') : 'message';
       // Any button on a live session's message (Stop above all) ends its playback before the core answers.
       if (container?.channel_id && container.message_ts) live.stopByMessage(container.channel_id, container.message_ts);
       for (const action of payload.actions) {
         const input = actionInput(action);
         const reply = input ? await handle(actor, input) : expiredButtonReply();
-        if (!input) log.warn({ event: 'slack.action_forged', actionId: action.action_id }, 'action value rejected before the core');
+        if (!input)
+          log.warn(
+            { event: 'slack.action_forged', actionId: action.action_id },
+            'action value rejected before the core',
+          );
         await deliver(
           {
             actor,
@@ -480,7 +576,10 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   app.view(/.*/, async ({ ack, body, client }) => {
     const parsed = viewSubmissionSchema.safeParse(body);
     if (!parsed.success) {
-      log.warn({ event: 'slack.view_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'unexpected view_submission payload');
+      log.warn(
+        { event: 'slack.view_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) },
+        'unexpected view_submission payload',
+      );
       await ack();
       return;
     }
@@ -495,8 +594,19 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     // Field errors can only go back in the ack, so looking up the person and the core's answer get most of
     // Slack's 3 s; a slower answer closes the modal and goes to the DM instead.
     const handled = (async () => {
-      const actor = await resolveActor(client, teamId, submission.user.id, submission.user.username ?? submission.user.name, submission.team?.domain);
-      const reply = await handle(actor, { kind: 'submit', formId: submission.view.callback_id, values, ...(metadata.state ? { state: metadata.state } : {}) });
+      const actor = await resolveActor(
+        client,
+        teamId,
+        submission.user.id,
+        submission.user.username ?? submission.user.name,
+        submission.team?.domain,
+      );
+      const reply = await handle(actor, {
+        kind: 'submit',
+        formId: submission.view.callback_id,
+        values,
+        ...(metadata.state ? { state: metadata.state } : {}),
+      });
       return { actor, reply };
     })();
     const timeout = Symbol('timeout');
@@ -512,20 +622,35 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       await ack();
       track(async () => {
         const late = await handled;
-        await postToDm({ actor: late.actor, client, channelId: metadata.channelId, source: 'modal' }, renderMessage(late.reply), late.reply);
+        await postToDm(
+          { actor: late.actor, client, channelId: metadata.channelId, source: 'modal' },
+          renderMessage(late.reply),
+          late.reply,
+        );
       });
       return;
     }
     const { actor, reply: result } = outcome;
     if (result.formErrors && Object.keys(result.formErrors).length > 0) {
-      const form = result.form ?? { formId: submission.view.callback_id, title: '', submitLabel: '', fields: Object.keys(values).map((id) => ({ id, label: id, kind: 'text' as const })) };
+      const form = result.form ?? {
+        formId: submission.view.callback_id,
+        title: '',
+        submitLabel: '',
+        fields: Object.keys(values).map((id) => ({ id, label: id, kind: 'text' as const })),
+      };
       await ack({ response_action: 'errors', errors: modalErrors(form, result.formErrors) });
       return;
     }
     if (result.form) {
       // The next form carries its own state (e.g. triage step 2 carries the screen answers), not the submitted one's.
-      const next = JSON.stringify({ ...(result.form.state ? { state: result.form.state } : {}), ...(metadata.channelId ? { channelId: metadata.channelId } : {}) });
-      await ack({ response_action: 'update', view: renderModal(result.form, { profileTimezone: actor.timezone, privateMetadata: next }) });
+      const next = JSON.stringify({
+        ...(result.form.state ? { state: result.form.state } : {}),
+        ...(metadata.channelId ? { channelId: metadata.channelId } : {}),
+      });
+      await ack({
+        response_action: 'update',
+        view: renderModal(result.form, { profileTimezone: actor.timezone, privateMetadata: next }),
+      });
       return;
     }
     await ack({ response_action: 'update', view: resultModal('Backcare', result) });
@@ -548,7 +673,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     const envelope = eventCallbackSchema.safeParse(body);
     if (!parsed.success || !envelope.success) return;
     const message = parsed.data;
-    if (message.subtype !== undefined || message.bot_id !== undefined || message.app_id !== undefined || !message.user) return;
+    if (message.subtype !== undefined || message.bot_id !== undefined || message.app_id !== undefined || !message.user)
+      return;
     const teamId = envelope.data.team_id;
     const userId = message.user;
     track(async () => {
@@ -560,12 +686,16 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         const answer: Reply = { summary: line, blocks: [{ type: 'text', text: line }], actions: [], visibility: 'dm' };
         return postToDm(target, renderMessage(answer), answer);
       };
-      if (message.text.length > MAX_DM_COMMAND) return say('That message is too long to be a Backcare command. Send `help` to see what I can do.');
+      if (message.text.length > MAX_DM_COMMAND)
+        return say('That message is too long to be a Backcare command. Send `help` to see what I can do.');
       const text = dmCommandText(message.text);
       log.info({ event: 'slack.dm_command' }, 'direct message taken as a command');
       const reply = await handle(actor, { kind: 'command', text });
       // Slack opens a modal only from a slash command or a button, never from a typed message.
-      if (reply.form) return say(`${reply.form.title} opens as a form, which Slack only opens from a slash command: send \`/backcare ${text}\` instead.`);
+      if (reply.form)
+        return say(
+          `${reply.form.title} opens as a form, which Slack only opens from a slash command: send \`/backcare ${text}\` instead.`,
+        );
       await deliver(target, reply);
     });
   });
@@ -603,14 +733,23 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       if (options.botToken && !options.oauth) {
         // Which workspace the token belongs to; if it was uninstalled before, it is back now.
         try {
-          const auth = z.looseObject({ team_id: z.string().optional() }).parse(await clientFor(options.botToken).auth.test());
+          const auth = z
+            .looseObject({ team_id: z.string().optional() })
+            .parse(await clientFor(options.botToken).auth.test());
           if (auth.team_id) await reactivateWorkspace(db, auth.team_id, core.deps.now(), core.deps.nextSlot, log);
         } catch (error) {
-          log.warn({ event: 'slack.auth_test_failed', failure: classifySlackError(error) }, 'auth.test failed at start; the token may be invalid');
+          log.warn(
+            { event: 'slack.auth_test_failed', failure: classifySlackError(error) },
+            'auth.test failed at start; the token may be invalid',
+          );
         }
       }
       log.info(
-        { event: 'slack.started', mode: options.appToken ? 'socket' : 'http', workspaces: options.oauth ? 'oauth' : 'single' },
+        {
+          event: 'slack.started',
+          mode: options.appToken ? 'socket' : 'http',
+          workspaces: options.oauth ? 'oauth' : 'single',
+        },
         `Slack adapter started (${options.appToken ? 'Socket Mode' : `HTTP on port ${httpReceiver?.port}`})`,
       );
     },

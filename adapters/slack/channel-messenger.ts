@@ -19,9 +19,15 @@ export function slackChannelRef(typed: string): ChannelRef {
   const id = channelMention.exec(value)?.[1] ?? bareChannel.exec(value)?.[1];
   if (id) return { ok: true, channelId: id };
   if (/^#?[\p{L}\p{N}_.-]{1,80}$/u.test(value)) {
-    return { ok: false, message: `Slack sent only the name ${value.startsWith('#') ? value : `#${value}`}, not the channel itself. Type \`#\` and pick the channel from Slack's list, so Slack sends its id.` };
+    return {
+      ok: false,
+      message: `Slack sent only the name ${value.startsWith('#') ? value : `#${value}`}, not the channel itself. Type \`#\` and pick the channel from Slack's list, so Slack sends its id.`,
+    };
   }
-  return { ok: false, message: 'That is not a channel. Name it as a mention: type `#` and pick the channel from the list.' };
+  return {
+    ok: false,
+    message: 'That is not a channel. Name it as a mention: type `#` and pick the channel from the list.',
+  };
 }
 
 const postFailures: Record<string, string> = {
@@ -32,7 +38,13 @@ const postFailures: Record<string, string> = {
 };
 
 /** Slack's answers that say this person can never get the DM; anything else may work on another run. */
-const unreachableErrors = new Set(['user_not_found', 'users_not_found', 'user_disabled', 'user_not_visible', 'cannot_dm_bot']);
+const unreachableErrors = new Set([
+  'user_not_found',
+  'users_not_found',
+  'user_disabled',
+  'user_not_visible',
+  'cannot_dm_bot',
+]);
 /** A Tier-3 minute and then some: the response_url the answer goes to stays valid for 30 minutes. */
 const MAX_DM_WAIT_MS = 2 * 60 * 1000;
 
@@ -65,12 +77,20 @@ export function createSlackChannelMessenger(options: {
       if (!client) return { ok: false, message: 'Backcare is not installed in this workspace.' };
       try {
         const rendered = renderMessage(message);
-        await client.chat.postMessage({ channel: channelId, text: rendered.text, blocks: rendered.blocks, unfurl_links: false });
+        await client.chat.postMessage({
+          channel: channelId,
+          text: rendered.text,
+          blocks: rendered.blocks,
+          unfurl_links: false,
+        });
         return { ok: true };
       } catch (error) {
         const failure = classifySlackError(error);
         log.warn({ event: 'slack.invite_post_failed', failure }, 'invite announcement not posted');
-        const reason = failure.kind === 'permanent' ? (postFailures[failure.reason] ?? `Slack refused (${failure.reason}).`) : 'Slack did not answer in time; try again in a minute.';
+        const reason =
+          failure.kind === 'permanent'
+            ? (postFailures[failure.reason] ?? `Slack refused (${failure.reason}).`)
+            : 'Slack did not answer in time; try again in a minute.';
         return { ok: false, message: reason };
       }
     },
@@ -99,15 +119,25 @@ export function createSlackChannelMessenger(options: {
         } catch (error) {
           const failure = classifySlackError(error);
           if (failure.kind === 'rate_limited' && waitedMs + failure.retryAfterMs <= maxDmWaitMs) {
-            log.info({ event: 'slack.invite_dm_rate_limited', retryAfterMs: failure.retryAfterMs }, 'invite DM rate-limited; waiting');
+            log.info(
+              { event: 'slack.invite_dm_rate_limited', retryAfterMs: failure.retryAfterMs },
+              'invite DM rate-limited; waiting',
+            );
             waitedMs += failure.retryAfterMs;
             await sleep(failure.retryAfterMs);
             continue;
           }
           log.warn({ event: 'slack.invite_dm_failed', failure }, 'invite DM not delivered');
           // Only an answer retrying cannot change (the person is gone, a bot, DMs closed) makes them unreachable.
-          if (failure.kind !== 'rate_limited' && unreachableErrors.has(failure.reason)) return { status: 'unreachable', reason: failure.reason };
-          return { status: 'later', reason: failure.kind === 'rate_limited' ? 'Slack is rate-limiting direct messages' : 'Slack did not take the direct messages for now' };
+          if (failure.kind !== 'rate_limited' && unreachableErrors.has(failure.reason))
+            return { status: 'unreachable', reason: failure.reason };
+          return {
+            status: 'later',
+            reason:
+              failure.kind === 'rate_limited'
+                ? 'Slack is rate-limiting direct messages'
+                : 'Slack did not take the direct messages for now',
+          };
         }
       }
     },

@@ -20,7 +20,12 @@ const quickStarts = [
   { command: 'roll', label: 'Roll', value: 'roll' },
 ] as const;
 
-async function sessionCounts(core: Core, userId: number, timezone: string, now: Date): Promise<{ today: number; week: number }> {
+async function sessionCounts(
+  core: Core,
+  userId: number,
+  timezone: string,
+  now: Date,
+): Promise<{ today: number; week: number }> {
   const local = DateTime.fromJSDate(now).setZone(timezone);
   const startOfDay = local.startOf('day').toJSDate();
   const startOfWeek = local.startOf('week').toJSDate(); // ISO week: Monday
@@ -28,7 +33,14 @@ async function sessionCounts(core: Core, userId: number, timezone: string, now: 
     const [row] = await core.deps.db
       .select({ n: count() })
       .from(activityEvents)
-      .where(and(eq(activityEvents.userId, userId), eq(activityEvents.kind, 'session'), eq(activityEvents.outcome, 'completed'), gte(activityEvents.occurredAt, from)));
+      .where(
+        and(
+          eq(activityEvents.userId, userId),
+          eq(activityEvents.kind, 'session'),
+          eq(activityEvents.outcome, 'completed'),
+          gte(activityEvents.occurredAt, from),
+        ),
+      );
     return Number(row?.n ?? 0);
   };
   return { today: await since(startOfDay), week: await since(startOfWeek) };
@@ -40,23 +52,45 @@ async function sessionCounts(core: Core, userId: number, timezone: string, now: 
  */
 export async function buildHomeView(core: Core, actor: Actor): Promise<SlackView> {
   const now = core.deps.now();
-  const workspace = await findWorkspace(core.deps.db, { platform: actor.platform, externalId: actor.workspaceExternalId });
+  const workspace = await findWorkspace(core.deps.db, {
+    platform: actor.platform,
+    externalId: actor.workspaceExternalId,
+  });
   const user = workspace ? await findUser(core.deps.db, workspace.id, actor.userExternalId) : null;
   const prefs = (user ? await loadPreferences(core.deps.db, user.id) : null) ?? defaultPreferences(actor.timezone);
   const counts = user ? await sessionCounts(core, user.id, prefs.timezone, now) : { today: 0, week: 0 };
 
   const blocks: Block[] = [
     { type: 'header', text: 'Backcare' },
-    { type: 'text', text: 'Short breaks for your upper back at the desk: guided breathing, stretches and foam rolling, and gentle nudges if you want them.' },
+    {
+      type: 'text',
+      text: 'Short breaks for your upper back at the desk: guided breathing, stretches and foam rolling, and gentle nudges if you want them.',
+    },
     { type: 'divider' },
     { type: 'header', text: 'Your settings' },
     { type: 'fields', fields: describePreferences(prefs, now) },
   ];
   const settingsActions: Action[] = [
-    { type: 'button', actionId: 'settings.edit', label: 'Edit settings', value: encodeActionValue({}), style: 'primary' },
+    {
+      type: 'button',
+      actionId: 'settings.edit',
+      label: 'Edit settings',
+      value: encodeActionValue({}),
+      style: 'primary',
+    },
     prefs.optedIn
-      ? { type: 'button', actionId: 'settings.nudges', label: 'Turn nudges off', value: encodeActionValue({ on: false }) }
-      : { type: 'button', actionId: 'settings.nudges', label: 'Turn nudges on', value: encodeActionValue({ on: true }) },
+      ? {
+          type: 'button',
+          actionId: 'settings.nudges',
+          label: 'Turn nudges off',
+          value: encodeActionValue({ on: false }),
+        }
+      : {
+          type: 'button',
+          actionId: 'settings.nudges',
+          label: 'Turn nudges on',
+          value: encodeActionValue({ on: true }),
+        },
   ];
   const known = new Set(core.commands.flatMap((c) => [c.name, ...c.aliases]));
   const starts: Action[] = quickStarts
@@ -75,7 +109,10 @@ export async function buildHomeView(core: Core, actor: Actor): Promise<SlackView
     },
   ];
   const footer: Block[] = [
-    { type: 'context', text: `${DISCLAIMER} If you have severe or worsening pain, numbness, or chest pain, seek medical help.` },
+    {
+      type: 'context',
+      text: `${DISCLAIMER} If you have severe or worsening pain, numbness, or chest pain, seek medical help.`,
+    },
   ];
 
   return {

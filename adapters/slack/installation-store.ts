@@ -16,10 +16,16 @@ const storedInstallationSchema = z.looseObject({
   team: z.looseObject({ id: z.string() }).optional(),
   enterprise: z.looseObject({ id: z.string() }).optional(),
   isEnterpriseInstall: z.boolean().optional(),
-  bot: z.looseObject({ token: z.string().startsWith('xoxb-'), id: z.string().optional(), userId: z.string().optional() }).optional(),
+  bot: z
+    .looseObject({ token: z.string().startsWith('xoxb-'), id: z.string().optional(), userId: z.string().optional() })
+    .optional(),
 });
 
-function keyFor(query: { teamId?: string | undefined; enterpriseId?: string | undefined; isEnterpriseInstall?: boolean | undefined }): string {
+function keyFor(query: {
+  teamId?: string | undefined;
+  enterpriseId?: string | undefined;
+  isEnterpriseInstall?: boolean | undefined;
+}): string {
   if (query.isEnterpriseInstall && query.enterpriseId) return `E:${query.enterpriseId}`;
   if (query.teamId) return `T:${query.teamId}`;
   if (query.enterpriseId) return `E:${query.enterpriseId}`;
@@ -30,7 +36,11 @@ function keyFor(query: { teamId?: string | undefined; enterpriseId?: string | un
  * Bolt's installation store, in Postgres through drizzle. Installing (again) re-activates the workspace;
  * removal goes through `uninstallWorkspace`, which also stops every nudge there.
  */
-export function createInstallationStore(db: Db, log: Logger, hooks: { onInstalled?: (teamId: string) => Promise<void> } = {}): InstallationStore {
+export function createInstallationStore(
+  db: Db,
+  log: Logger,
+  hooks: { onInstalled?: (teamId: string) => Promise<void> } = {},
+): InstallationStore {
   return {
     async storeInstallation(installation) {
       const teamId = installation.team?.id;
@@ -40,8 +50,17 @@ export function createInstallationStore(db: Db, log: Logger, hooks: { onInstalle
       const json = JSON.parse(JSON.stringify(installation)) as Record<string, unknown>;
       await db
         .insert(slackInstallations)
-        .values({ installKey, teamId: teamId ?? null, enterpriseId: enterpriseId ?? null, isEnterpriseInstall, installation: json })
-        .onConflictDoUpdate({ target: slackInstallations.installKey, set: { installation: json, updatedAt: sql`now()` } });
+        .values({
+          installKey,
+          teamId: teamId ?? null,
+          enterpriseId: enterpriseId ?? null,
+          isEnterpriseInstall,
+          installation: json,
+        })
+        .onConflictDoUpdate({
+          target: slackInstallations.installKey,
+          set: { installation: json, updatedAt: sql`now()` },
+        });
       if (teamId) {
         await db
           .update(workspaces)
@@ -53,7 +72,10 @@ export function createInstallationStore(db: Db, log: Logger, hooks: { onInstalle
     },
 
     async fetchInstallation(query: InstallationQuery<boolean>) {
-      const [row] = await db.select().from(slackInstallations).where(eq(slackInstallations.installKey, keyFor(query)));
+      const [row] = await db
+        .select()
+        .from(slackInstallations)
+        .where(eq(slackInstallations.installKey, keyFor(query)));
       if (!row) throw new Error(`no Slack installation for ${keyFor(query)}`);
       const parsed = storedInstallationSchema.safeParse(row.installation);
       if (!parsed.success) throw new Error(`stored Slack installation ${row.installKey} is malformed`);
@@ -67,7 +89,11 @@ export function createInstallationStore(db: Db, log: Logger, hooks: { onInstalle
 }
 
 /** The bot token for a workspace in OAuth mode, or null when the app is not installed there. */
-export async function botTokenFor(store: InstallationStore, teamId: string, enterpriseId?: string): Promise<{ botToken: string; botUserId?: string; botId?: string } | null> {
+export async function botTokenFor(
+  store: InstallationStore,
+  teamId: string,
+  enterpriseId?: string,
+): Promise<{ botToken: string; botUserId?: string; botId?: string } | null> {
   try {
     const installation = await store.fetchInstallation({ teamId, enterpriseId, isEnterpriseInstall: false });
     const token = installation.bot?.token;
@@ -101,7 +127,10 @@ export async function uninstallWorkspace(db: Db, teamId: string, log: Logger): P
       .set({ nextDueAt: null, pausedReason: UNINSTALLED_REASON, updatedAt: sql`now()` })
       .where(inArray(preferences.userId, members))
       .returning({ userId: preferences.userId });
-    log.info({ event: 'slack.uninstalled', teamId, pausedUsers: paused.length }, 'Slack workspace removed: nudges stopped');
+    log.info(
+      { event: 'slack.uninstalled', teamId, pausedUsers: paused.length },
+      'Slack workspace removed: nudges stopped',
+    );
     return { pausedUsers: paused.length };
   });
 }
@@ -110,22 +139,41 @@ export async function uninstallWorkspace(db: Db, teamId: string, log: Logger): P
  * The app came back (reinstall): people whose nudges stopped only because it had been removed get them
  * back, with their next slot recomputed. Anyone who paused for another reason stays paused.
  */
-export async function resumeWorkspace(db: Db, teamId: string, now: Date, nextSlot: NextSlotFn | undefined, log: Logger): Promise<number> {
+export async function resumeWorkspace(
+  db: Db,
+  teamId: string,
+  now: Date,
+  nextSlot: NextSlotFn | undefined,
+  log: Logger,
+): Promise<number> {
   const rows = await db
     .select({ prefs: preferences })
     .from(preferences)
     .innerJoin(users, eq(users.id, preferences.userId))
     .innerJoin(workspaces, eq(workspaces.id, users.workspaceId))
-    .where(and(eq(workspaces.platform, 'slack'), eq(workspaces.externalId, teamId), eq(preferences.pausedReason, UNINSTALLED_REASON)));
+    .where(
+      and(
+        eq(workspaces.platform, 'slack'),
+        eq(workspaces.externalId, teamId),
+        eq(preferences.pausedReason, UNINSTALLED_REASON),
+      ),
+    );
   for (const { prefs } of rows) {
     await storePreferences(db, prefs.userId, { ...preferencesFromRow(prefs), pausedReason: null }, now, nextSlot);
   }
-  if (rows.length > 0) log.info({ event: 'slack.reinstalled', teamId, resumedUsers: rows.length }, 'Slack workspace back: nudges resumed');
+  if (rows.length > 0)
+    log.info({ event: 'slack.reinstalled', teamId, resumedUsers: rows.length }, 'Slack workspace back: nudges resumed');
   return rows.length;
 }
 
 /** Single-workspace mode has no install callback: a start with a working token marks the workspace installed again. */
-export async function reactivateWorkspace(db: Db, teamId: string, now: Date, nextSlot: NextSlotFn | undefined, log: Logger): Promise<void> {
+export async function reactivateWorkspace(
+  db: Db,
+  teamId: string,
+  now: Date,
+  nextSlot: NextSlotFn | undefined,
+  log: Logger,
+): Promise<void> {
   const reactivated = await db
     .update(workspaces)
     .set({ active: true })

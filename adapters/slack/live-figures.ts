@@ -65,10 +65,24 @@ export async function simulate(sessions: number, updatesPerMinute = 45) {
       if (message.text === 'done') lastFinal = clock.now();
     },
   };
-  const live = new LiveSessions({ log: createLogger({ level: 'silent' }), updatesPerMinute, now: clock.now, setTimer: clock.setTimer, clearTimer: clock.clearTimer });
+  const live = new LiveSessions({
+    log: createLogger({ level: 'silent' }),
+    updatesPerMinute,
+    now: clock.now,
+    setTimer: clock.setTimer,
+    clearTimer: clock.clearTimer,
+  });
   let finished = 0;
   for (let i = 0; i < sessions; i += 1) {
-    void live.start({ workspace: 'T0SIM', user: `U${i}`, sequence: breathing(`s${i}`), api, finish: async () => ({ text: 'done', blocks: [] }) }).then(() => (finished += 1));
+    void live
+      .start({
+        workspace: 'T0SIM',
+        user: `U${i}`,
+        sequence: breathing(`s${i}`),
+        api,
+        finish: async () => ({ text: 'done', blocks: [] }),
+      })
+      .then(() => (finished += 1));
   }
   await clock.run(() => finished === sessions);
   updates.sort((a, b) => a - b);
@@ -83,8 +97,12 @@ export async function simulate(sessions: number, updatesPerMinute = 45) {
 if (process.argv[1]?.endsWith('live-figures.ts')) {
   const rows = [];
   for (const n of [1, 2, 3, 4, 5, 6, 12, 40, 100]) rows.push(await simulate(n));
-  process.stdout.write('| sessions | phases shown live | phases skipped | static fallbacks | peak chat.update / min | last final message at |\n|---|---|---|---|---|---|\n');
+  process.stdout.write(
+    '| sessions | phases shown live | phases skipped | static fallbacks | peak chat.update / min | last final message at |\n|---|---|---|---|---|---|\n',
+  );
   for (const r of rows) {
-    process.stdout.write(`| ${r.sessions} | ${r.frameUpdates} | ${r.skippedFrames} | ${r.staticFallbacks} | ${r.peakPerMinute} | ${r.lastFinalSeconds} s |\n`);
+    process.stdout.write(
+      `| ${r.sessions} | ${r.frameUpdates} | ${r.skippedFrames} | ${r.staticFallbacks} | ${r.peakPerMinute} | ${r.lastFinalSeconds} s |\n`,
+    );
   }
 }

@@ -212,7 +212,8 @@ export class LiveSessions {
           if (index === 0 && request.existing) {
             session.channel = request.existing.channel;
             session.ts = request.existing.ts;
-            if (this.budget.tryTake(session.workspace, 'frame')) await request.api.update(session.channel, session.ts, frameMessage(0));
+            if (this.budget.tryTake(session.workspace, 'frame'))
+              await request.api.update(session.channel, session.ts, frameMessage(0));
             return;
           }
           if (index === 0) {
@@ -237,7 +238,12 @@ export class LiveSessions {
     return delivered ? 'completed' : 'failed';
   }
 
-  private async showFrame(session: Session, request: LiveStart, index: number, frameMessage: (i: number) => SlackMessage): Promise<void> {
+  private async showFrame(
+    session: Session,
+    request: LiveStart,
+    index: number,
+    frameMessage: (i: number) => SlackMessage,
+  ): Promise<void> {
     if (!session.channel || !session.ts || this.staticShown.has(session)) return;
     const share = this.share(session.workspace);
     // Showing fewer than half the phases would mislead more than it guides (a stale "breathe in"): go static.
@@ -259,7 +265,10 @@ export class LiveSessions {
     }
     const message =
       session.mode === 'static'
-        ? { text: 'Guided session in progress', blocks: renderBlocks(request.sequence.staticBlocks, request.sequence.actions) }
+        ? {
+            text: 'Guided session in progress',
+            blocks: renderBlocks(request.sequence.staticBlocks, request.sequence.actions),
+          }
         : frameMessage(index);
     try {
       await request.api.update(session.channel, session.ts, message);
@@ -271,7 +280,10 @@ export class LiveSessions {
       if (failure.kind === 'rate_limited') {
         this.stats.rateLimited += 1;
         this.budget.pause(session.workspace, failure.retryAfterMs);
-        this.options.log.warn({ event: 'slack.live.rate_limited', retryAfterMs: failure.retryAfterMs }, 'chat.update rate limited');
+        this.options.log.warn(
+          { event: 'slack.live.rate_limited', retryAfterMs: failure.retryAfterMs },
+          'chat.update rate limited',
+        );
         return;
       }
       if (failure.kind === 'permanent') throw error;
@@ -280,7 +292,13 @@ export class LiveSessions {
   }
 
   /** The last message always gets through: it waits for budget and obeys Retry-After. */
-  private async deliverFinal(session: Session, channel: string, ts: string, api: LiveMessageApi, message: SlackMessage): Promise<boolean> {
+  private async deliverFinal(
+    session: Session,
+    channel: string,
+    ts: string,
+    api: LiveMessageApi,
+    message: SlackMessage,
+  ): Promise<boolean> {
     for (let attempt = 0; attempt < FINAL_ATTEMPTS; attempt += 1) {
       if (!this.budget.tryTake(session.workspace, 'final')) {
         await this.delay(Math.max(50, this.budget.waitMs(session.workspace)));
@@ -312,4 +330,3 @@ function wantedPerMinute(sequence: Sequence, timeScale: number): number {
   const total = sequence.frames.reduce((sum, f) => sum + f.ms, 0) * timeScale;
   return total > 0 ? (sequence.frames.length * WINDOW_MS) / total : 0;
 }
-

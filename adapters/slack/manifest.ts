@@ -38,10 +38,17 @@ export function buildManifest(options: ManifestOptions, source = readFileSync(MA
   return options.baseUrl ? text.split(PLACEHOLDER).join(options.baseUrl) : text;
 }
 
-export function main(argv: string[], out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; cwd?: string }): number {
+export function main(
+  argv: string[],
+  out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; cwd?: string },
+): number {
   let values: { url?: string | undefined; socket?: boolean | undefined; out?: string | undefined };
   try {
-    ({ values } = parseArgs({ args: argv, options: { url: { type: 'string' }, socket: { type: 'boolean' }, out: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { url: { type: 'string' }, socket: { type: 'boolean' }, out: { type: 'string' } },
+      strict: true,
+    }));
   } catch (error) {
     out.stderr.write(`slack:manifest: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
@@ -81,5 +88,9 @@ export function main(argv: string[], out: { stdout: NodeJS.WritableStream; stder
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // npm runs scripts from the package root; INIT_CWD is where the person typed the command.
-  process.exitCode = main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.env.INIT_CWD ?? process.cwd() });
+  process.exitCode = main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: process.env.INIT_CWD ?? process.cwd(),
+  });
 }

@@ -23,7 +23,12 @@ export const slashCommandSchema = z.looseObject({
 });
 export type SlashCommand = z.infer<typeof slashCommandSchema>;
 
-const userRef = z.looseObject({ id, username: z.string().optional(), name: z.string().optional(), team_id: z.string().optional() });
+const userRef = z.looseObject({
+  id,
+  username: z.string().optional(),
+  name: z.string().optional(),
+  team_id: z.string().optional(),
+});
 const teamRef = z.looseObject({ id, domain: z.string().optional() }).nullable().optional();
 
 const optionSchema = z.looseObject({ value: z.string() });
@@ -205,12 +210,16 @@ export function parseRequestBody(rawBody: string, contentType: string | undefine
   try {
     if (contentType?.includes('application/json')) {
       const json: unknown = JSON.parse(rawBody);
-      return json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : null;
+      return json !== null && typeof json === 'object' && !Array.isArray(json)
+        ? (json as Record<string, unknown>)
+        : null;
     }
     const form = Object.fromEntries(new URLSearchParams(rawBody));
     if (typeof form.payload === 'string') {
       const json: unknown = JSON.parse(form.payload);
-      return json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : null;
+      return json !== null && typeof json === 'object' && !Array.isArray(json)
+        ? (json as Record<string, unknown>)
+        : null;
     }
     return form;
   } catch {

@@ -80,21 +80,31 @@ export class BackcareHttpReceiver implements Receiver {
     const requestTimeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const headersTimeout = Math.min(this.options.headersTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout);
     // Node checks both timeouts only every connectionsCheckingInterval (30 s by default): check often enough to honour them.
-    const server = createServer({ requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))) }, (req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        this.options.log.error({ event: 'slack.http.failed', err: error }, 'Slack request handling failed');
-        if (!res.headersSent) {
-          res.writeHead(500);
-          res.end();
-        }
-      });
-    });
+    const server = createServer(
+      {
+        requestTimeout,
+        headersTimeout,
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
+      },
+      (req, res) => {
+        this.handle(req, res).catch((error: unknown) => {
+          this.options.log.error({ event: 'slack.http.failed', err: error }, 'Slack request handling failed');
+          if (!res.headersSent) {
+            res.writeHead(500);
+            res.end();
+          }
+        });
+      },
+    );
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => {
         server.off('error', reject);
-        this.options.log.info({ event: 'slack.http.listening', port: this.port }, `Slack HTTP receiver on port ${this.port}`);
+        this.options.log.info(
+          { event: 'slack.http.listening', port: this.port },
+          `Slack HTTP receiver on port ${this.port}`,
+        );
         resolve(server);
       });
     });
@@ -128,7 +138,10 @@ export class BackcareHttpReceiver implements Receiver {
       await this.options.installer.provider.handleCallback(req, res, {}, this.options.installer.urlOptions);
       return;
     }
-    const isSlackPath = url.pathname === slackPaths.events || url.pathname === slackPaths.commands || url.pathname === slackPaths.interactivity;
+    const isSlackPath =
+      url.pathname === slackPaths.events ||
+      url.pathname === slackPaths.commands ||
+      url.pathname === slackPaths.interactivity;
     if (req.method !== 'POST' || !isSlackPath) {
       res.writeHead(404);
       res.end();
@@ -151,7 +164,10 @@ export class BackcareHttpReceiver implements Receiver {
       nowMs: (this.options.now ?? Date.now)(),
     });
     if (!verified.ok) {
-      log.warn({ event: 'slack.http.rejected', reason: verified.reason, path: url.pathname }, 'unverified Slack request rejected');
+      log.warn(
+        { event: 'slack.http.rejected', reason: verified.reason, path: url.pathname },
+        'unverified Slack request rejected',
+      );
       res.writeHead(401, { 'content-type': 'text/plain' });
       res.end('invalid request signature');
       return;
@@ -175,7 +191,9 @@ export class BackcareHttpReceiver implements Receiver {
     }
     if (body.type !== 'event_callback' && this.options.firstSeen) {
       // The signature covers the timestamp and the body: the same one twice is the same request replayed.
-      const key = `slack:request:${createHash('sha256').update(`${header(req, 'x-slack-request-timestamp')}:${header(req, 'x-slack-signature')}`).digest('hex')}`;
+      const key = `slack:request:${createHash('sha256')
+        .update(`${header(req, 'x-slack-request-timestamp')}:${header(req, 'x-slack-signature')}`)
+        .digest('hex')}`;
       // Bounded: the 3-second ack clock is already running at Slack, so a slow or saturated database must not eat it.
       let timer: NodeJS.Timeout | undefined;
       const slow = new Promise<'slow'>((resolve) => {
@@ -187,7 +205,8 @@ export class BackcareHttpReceiver implements Receiver {
           return 'failed' as const;
         })
         .finally(() => clearTimeout(timer));
-      if (checked === 'slow') log.warn({ event: 'slack.http.replay_check_slow' }, 'replay check too slow; request handled as new');
+      if (checked === 'slow')
+        log.warn({ event: 'slack.http.replay_check_slow' }, 'replay check too slow; request handled as new');
       // Fail open (failed or slow): the core then answers, at worst with its trouble message, which beats silence.
       const fresh = checked !== false;
       if (!fresh) {

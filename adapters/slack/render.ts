@@ -1,5 +1,13 @@
 import type { types } from '@slack/bolt';
-import { blockText, limits, type Action, type Block, type Form, type FormField, type Reply } from '../../src/core/reply.js';
+import {
+  blockText,
+  limits,
+  type Action,
+  type Block,
+  type Form,
+  type FormField,
+  type Reply,
+} from '../../src/core/reply.js';
 
 /**
  * The core's reply model → Block Kit, always inside Slack's limits: long text is split over several
@@ -44,7 +52,14 @@ export function clip(value: string, max: number): string {
 export function escapeMrkdwn(value: string): string {
   return value
     .split(/(<@[UW][A-Z0-9]{2,30}>|<#[CG][A-Z0-9]{2,30}(?:\|[^<>|&]{1,80})?>)/)
-    .map((part, index) => (index % 2 === 1 ? part : part.replace(/&(?!(?:amp|lt|gt);)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
+    .map((part, index) =>
+      index % 2 === 1
+        ? part
+        : part
+            .replace(/&(?!(?:amp|lt|gt);)/g, '&amp;')
+            .replace(/</g, '&lt;')
+            .replace(/>/g, '&gt;'),
+    )
     .join('');
 }
 
@@ -63,7 +78,11 @@ export function splitText(value: string, max: number): string[] {
   return pieces;
 }
 
-const plain = (value: string, max: number): types.PlainTextElement => ({ type: 'plain_text', text: clip(value, max), emoji: true });
+const plain = (value: string, max: number): types.PlainTextElement => ({
+  type: 'plain_text',
+  text: clip(value, max),
+  emoji: true,
+});
 
 /** Slack rejects empty text objects, so empty text renders as nothing. */
 function sections(value: string): SlackBlock[] {
@@ -82,9 +101,16 @@ function renderBlock(block: Block): SlackBlock[] {
       return sections(block.text);
     case 'caution':
       // Several cautions travel as one block, one per line: each line gets its own mark.
-      return sections(block.text.split('\n').map((line) => `:warning: ${line}`).join('\n'));
+      return sections(
+        block.text
+          .split('\n')
+          .map((line) => `:warning: ${line}`)
+          .join('\n'),
+      );
     case 'list':
-      return sections(block.items.map((item, i) => (block.style === 'numbered' ? `${i + 1}. ${item}` : `• ${item}`)).join('\n'));
+      return sections(
+        block.items.map((item, i) => (block.style === 'numbered' ? `${i + 1}. ${item}` : `• ${item}`)).join('\n'),
+      );
     case 'context':
       if (block.text.trim() === '') return [];
       return splitText(escapeMrkdwn(block.text), slackLimits.slackSectionText).map((piece) => ({
@@ -145,12 +171,19 @@ function renderElement(action: Action, actionId: string): types.ActionsBlockElem
     .slice(0, slackLimits.optionsPerSelect)
     .map((o) => ({ text: plain(o.label, slackLimits.optionText), value: o.value }));
   if (options.length === 0) return null;
-  return { type: 'static_select', action_id: actionId, placeholder: plain(action.placeholder, slackLimits.placeholder), options };
+  return {
+    type: 'static_select',
+    action_id: actionId,
+    placeholder: plain(action.placeholder, slackLimits.placeholder),
+    options,
+  };
 }
 
 export function renderActions(actions: Action[]): SlackBlock[] {
   const ids = uniqueActionIds(actions);
-  const elements = actions.map((a, i) => renderElement(a, ids[i]!)).filter((e): e is types.ActionsBlockElement => e !== null);
+  const elements = actions
+    .map((a, i) => renderElement(a, ids[i]!))
+    .filter((e): e is types.ActionsBlockElement => e !== null);
   const out: SlackBlock[] = [];
   for (let i = 0; i < elements.length; i += slackLimits.elementsPerActions) {
     out.push({ type: 'actions', elements: elements.slice(i, i + slackLimits.elementsPerActions) });
@@ -160,11 +193,17 @@ export function renderActions(actions: Action[]): SlackBlock[] {
 
 const shortenedNote: SlackBlock = {
   type: 'context',
-  elements: [{ type: 'mrkdwn', text: '_Shortened to fit in Slack; run the command in the console or ask for less at once._' }],
+  elements: [
+    { type: 'mrkdwn', text: '_Shortened to fit in Slack; run the command in the console or ask for less at once._' },
+  ],
 };
 
 /** Content blocks then action blocks, at most `maxBlocks` in all; actions are kept, content is shortened. */
-export function renderBlocks(blocks: Block[], actions: Action[], maxBlocks: number = slackLimits.slackBlocks): SlackBlock[] {
+export function renderBlocks(
+  blocks: Block[],
+  actions: Action[],
+  maxBlocks: number = slackLimits.slackBlocks,
+): SlackBlock[] {
   const content = blocks.flatMap(renderBlock);
   const actionBlocks = renderActions(actions).slice(0, Math.max(0, maxBlocks - 1));
   const room = maxBlocks - actionBlocks.length;
@@ -189,9 +228,11 @@ export function renderMessage(reply: Pick<Reply, 'summary' | 'blocks' | 'actions
 /** Local files (charts, exports) to upload alongside a message. */
 export function localFiles(reply: Pick<Reply, 'blocks'>): { path: string; filename: string; alt: string }[] {
   return reply.blocks.flatMap((b) => {
-    if (b.type === 'image') return b.path && !b.url ? [{ path: b.path, filename: b.path.split('/').pop() ?? 'chart.png', alt: b.alt }] : [];
+    if (b.type === 'image')
+      return b.path && !b.url ? [{ path: b.path, filename: b.path.split('/').pop() ?? 'chart.png', alt: b.alt }] : [];
     const file = b as { path?: unknown; filename?: unknown; alt?: unknown };
-    if (typeof file.path === 'string' && typeof file.filename === 'string') return [{ path: file.path, filename: file.filename, alt: String(file.alt ?? '') }];
+    if (typeof file.path === 'string' && typeof file.filename === 'string')
+      return [{ path: file.path, filename: file.filename, alt: String(file.alt ?? '') }];
     return [];
   });
 }
@@ -201,7 +242,10 @@ export function localFiles(reply: Pick<Reply, 'blocks'>): { path: string; filena
 const option = (label: string, value: string) => ({ text: plain(label, slackLimits.optionText), value });
 
 /** Timezone choices for the modal's search box (external select): IANA names matching what was typed. */
-export function timezoneOptions(query: string, zones: readonly string[] = Intl.supportedValuesOf('timeZone')): { text: types.PlainTextElement; value: string }[] {
+export function timezoneOptions(
+  query: string,
+  zones: readonly string[] = Intl.supportedValuesOf('timeZone'),
+): { text: types.PlainTextElement; value: string }[] {
   const needle = query.trim().toLowerCase().replace(/\s+/g, '_');
   const all = zones.includes('UTC') ? zones : ['UTC', ...zones];
   return all
@@ -218,18 +262,26 @@ function inputElement(field: FormField, profileTimezone: string | undefined): ty
         type: 'plain_text_input',
         action_id: actionId,
         // Slack refuses a modal whose initial value is longer than its max_length.
-        ...(field.initial ? { initial_value: field.maxLength ? field.initial.slice(0, field.maxLength) : field.initial } : {}),
+        ...(field.initial
+          ? { initial_value: field.maxLength ? field.initial.slice(0, field.maxLength) : field.initial }
+          : {}),
         ...(field.maxLength ? { max_length: field.maxLength } : {}),
         ...(field.multiline ? { multiline: true } : {}),
       };
     case 'time':
-      return { type: 'timepicker', action_id: actionId, ...(field.initial && /^\d\d:\d\d$/.test(field.initial) ? { initial_time: field.initial } : {}) };
+      return {
+        type: 'timepicker',
+        action_id: actionId,
+        ...(field.initial && /^\d\d:\d\d$/.test(field.initial) ? { initial_time: field.initial } : {}),
+      };
     case 'number': {
       // …and an initial number it would not accept (out of bounds, a fraction where none is allowed): leave the
       // field empty rather than fail to open.
       const initial = field.initial ?? '';
       const fits =
-        (field.decimals ? /^-?\d+(\.\d+)?$/ : /^-?\d+$/).test(initial) && Number(initial) >= (field.min ?? -Infinity) && Number(initial) <= (field.max ?? Infinity);
+        (field.decimals ? /^-?\d+(\.\d+)?$/ : /^-?\d+$/).test(initial) &&
+        Number(initial) >= (field.min ?? -Infinity) &&
+        Number(initial) <= (field.max ?? Infinity);
       return {
         type: 'number_input',
         action_id: actionId,
@@ -269,8 +321,19 @@ function inputElement(field: FormField, profileTimezone: string | undefined): ty
       const options = field.options.slice(0, slackLimits.optionsPerSelect).map((o) => option(o.label, o.value));
       const initial = options.filter((o) => field.initial?.includes(o.value));
       // Checkboxes show every choice at once, which suits short lists (days, kinds); long lists get a menu.
-      if (options.length <= 10) return { type: 'checkboxes', action_id: actionId, options, ...(initial.length > 0 ? { initial_options: initial } : {}) };
-      return { type: 'multi_static_select', action_id: actionId, options, ...(initial.length > 0 ? { initial_options: initial } : {}) };
+      if (options.length <= 10)
+        return {
+          type: 'checkboxes',
+          action_id: actionId,
+          options,
+          ...(initial.length > 0 ? { initial_options: initial } : {}),
+        };
+      return {
+        type: 'multi_static_select',
+        action_id: actionId,
+        options,
+        ...(initial.length > 0 ? { initial_options: initial } : {}),
+      };
     }
   }
 }
@@ -318,7 +381,8 @@ export function modalErrors(form: Form, errors: Record<string, string>): Record<
     else stray.push(message);
   }
   const first = form.fields[0]?.id;
-  if (stray.length > 0 && first) out[first] = clip([out[first], ...stray].filter(Boolean).join(' '), slackLimits.inputLabel);
+  if (stray.length > 0 && first)
+    out[first] = clip([out[first], ...stray].filter(Boolean).join(' '), slackLimits.inputLabel);
   return out;
 }
 

@@ -1,7 +1,14 @@
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
-import { SEND_WINDOW_MS, type Availability, type NudgeDelivery, type ReconcileResult, type SendResult, type Sender } from '../../src/core/sender.js';
+import {
+  SEND_WINDOW_MS,
+  type Availability,
+  type NudgeDelivery,
+  type ReconcileResult,
+  type SendResult,
+  type Sender,
+} from '../../src/core/sender.js';
 import { renderMessage } from './render.js';
 import { classifySlackError, type TokenLookup } from './slack-api.js';
 
@@ -29,7 +36,9 @@ const historySchema = z.looseObject({
     .array(
       z.looseObject({
         ts: z.string(),
-        metadata: z.looseObject({ event_type: z.string(), event_payload: z.record(z.string(), z.unknown()).optional() }).optional(),
+        metadata: z
+          .looseObject({ event_type: z.string(), event_payload: z.record(z.string(), z.unknown()).optional() })
+          .optional(),
       }),
     )
     .default([]),
@@ -60,15 +69,30 @@ const profileSchema = z.looseObject({
 });
 
 /** Status emoji that mean "in a meeting or on a call" (calendar sync sets :spiral_calendar_pad:); SLACK_BUSY_STATUS_EMOJI overrides. */
-export const DEFAULT_BUSY_STATUS_EMOJI = [':spiral_calendar_pad:', ':calendar:', ':date:', ':headphones:', ':phone:', ':telephone_receiver:', ':slack_call:', ':zoom:', ':google_meet:'];
+export const DEFAULT_BUSY_STATUS_EMOJI = [
+  ':spiral_calendar_pad:',
+  ':calendar:',
+  ':date:',
+  ':headphones:',
+  ':phone:',
+  ':telephone_receiver:',
+  ':slack_call:',
+  ':zoom:',
+  ':google_meet:',
+];
 /** Status words calendar integrations and people use for the same thing. */
 const busyStatusText = /\b(in a meeting|on a call|in a call|in a huddle)\b/i;
 
 /** Why a Slack profile says "busy", or null: a huddle, or a meeting/call status that has not expired. */
-export function busyReason(profile: z.infer<typeof profileSchema>['profile'], busyEmoji: readonly string[], nowSeconds: number): string | null {
+export function busyReason(
+  profile: z.infer<typeof profileSchema>['profile'],
+  busyEmoji: readonly string[],
+  nowSeconds: number,
+): string | null {
   if (!profile) return null;
   if (profile.huddle_state === 'in_a_huddle') return 'in a Slack huddle';
-  const expired = profile.status_expiration !== undefined && profile.status_expiration > 0 && profile.status_expiration <= nowSeconds;
+  const expired =
+    profile.status_expiration !== undefined && profile.status_expiration > 0 && profile.status_expiration <= nowSeconds;
   if (expired) return null;
   const emoji = profile.status_emoji?.trim().toLowerCase();
   if (emoji && busyEmoji.includes(emoji)) return `in a meeting (Slack status ${emoji})`;
@@ -135,7 +159,8 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
       } catch (error) {
         const failure = classifySlackError(error);
         log.warn({ event: 'slack.nudge.send_failed', deliveryId: delivery.deliveryId, failure }, 'nudge not sent');
-        if (failure.kind === 'rate_limited') return { status: 'retry', retryAfterMs: failure.retryAfterMs, reason: 'rate_limited' };
+        if (failure.kind === 'rate_limited')
+          return { status: 'retry', retryAfterMs: failure.retryAfterMs, reason: 'rate_limited' };
         if (failure.kind === 'permanent') return { status: 'permanent', reason: failure.reason };
         return { status: 'retry', retryAfterMs: 5000, reason: failure.reason };
       }
@@ -163,13 +188,17 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
           }),
         );
         const match = history.messages.find(
-          (m) => m.metadata?.event_type === NUDGE_EVENT_TYPE && String(m.metadata.event_payload?.delivery_id) === String(delivery.deliveryId),
+          (m) =>
+            m.metadata?.event_type === NUDGE_EVENT_TYPE &&
+            String(m.metadata.event_payload?.delivery_id) === String(delivery.deliveryId),
         );
         if (match) return { found: true, messageRef: slackMessageRef(channel, match.ts) };
         cursor = history.response_metadata?.next_cursor || undefined;
         if (!history.has_more || !cursor) return { found: false };
       }
-      throw new Error(`more than ${RECONCILE_MAX_PAGES * RECONCILE_PAGE_SIZE} messages around the slot; cannot tell whether it was posted`);
+      throw new Error(
+        `more than ${RECONCILE_MAX_PAGES * RECONCILE_PAGE_SIZE} messages around the slot; cannot tell whether it was posted`,
+      );
     },
 
     async isAvailable(delivery): Promise<Availability> {
@@ -179,13 +208,18 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
         const dnd = dndSchema.parse(await client.dnd.info({ user: delivery.user.platformUserId }));
         const nowSeconds = now().getTime() / 1000;
         // Slack returns snooze_* only for the token's own user, so with a bot token this rarely fires; kept for when it does.
-        if (dnd.snooze_enabled && (dnd.snooze_endtime ?? Infinity) > nowSeconds) return { available: false, reason: 'Slack notifications snoozed' };
+        if (dnd.snooze_enabled && (dnd.snooze_endtime ?? Infinity) > nowSeconds)
+          return { available: false, reason: 'Slack notifications snoozed' };
         if (dnd.dnd_enabled && dnd.next_dnd_start_ts !== undefined && dnd.next_dnd_end_ts !== undefined) {
-          if (dnd.next_dnd_start_ts <= nowSeconds && nowSeconds < dnd.next_dnd_end_ts) return { available: false, reason: 'Slack do not disturb' };
+          if (dnd.next_dnd_start_ts <= nowSeconds && nowSeconds < dnd.next_dnd_end_ts)
+            return { available: false, reason: 'Slack do not disturb' };
         }
       } catch (error) {
         // Failing open: a DND lookup problem should not silently stop someone's nudges.
-        log.warn({ event: 'slack.dnd_failed', failure: classifySlackError(error) }, 'dnd.info failed; treating as available');
+        log.warn(
+          { event: 'slack.dnd_failed', failure: classifySlackError(error) },
+          'dnd.info failed; treating as available',
+        );
       }
       try {
         // Huddles and calendar-synced statuses live on the profile (users.profile:read).
@@ -193,7 +227,10 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
         const reason = busyReason(profile, busyEmoji, now().getTime() / 1000);
         return reason ? { available: false, reason } : { available: true };
       } catch (error) {
-        log.warn({ event: 'slack.profile_failed', failure: classifySlackError(error) }, 'users.profile.get failed; treating as available');
+        log.warn(
+          { event: 'slack.profile_failed', failure: classifySlackError(error) },
+          'users.profile.get failed; treating as available',
+        );
         return { available: true };
       }
     },

@@ -1,4 +1,11 @@
-import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, WebClient, type WebClientOptions } from '@slack/web-api';
+import {
+  WebAPIHTTPError,
+  WebAPIPlatformError,
+  WebAPIRateLimitedError,
+  WebAPIRequestError,
+  WebClient,
+  type WebClientOptions,
+} from '@slack/web-api';
 
 /**
  * How Backcare's Slack Web API clients behave. `@slack/web-api` by default sleeps through 429s and retries
@@ -59,7 +66,8 @@ const permanentErrors = new Set([
 
 /** Sorts a Web API failure into "wait then retry", "give up" or "try again soon". */
 export function classifySlackError(error: unknown): SlackFailure {
-  if (error instanceof WebAPIRateLimitedError) return { kind: 'rate_limited', retryAfterMs: Math.max(1, error.retryAfter) * 1000 };
+  if (error instanceof WebAPIRateLimitedError)
+    return { kind: 'rate_limited', retryAfterMs: Math.max(1, error.retryAfter) * 1000 };
   if (error instanceof WebAPIPlatformError) {
     const code = error.data.error;
     // `ratelimited` comes back as a platform error from some methods (e.g. chat.postMessage bursts) without a header.

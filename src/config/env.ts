@@ -50,7 +50,10 @@ const envObject = z.object({
   /** Months audit rows are kept (0 = for ever); independent of RETENTION_MONTHS so deletions stay accountable. */
   AUDIT_RETENTION_MONTHS: intFrom(0, 240, 24, ' (0 keeps them for ever)'),
   /** Signs button values (HMAC); shared by every replica. Unset: derived from the Slack or Discord secret, else generated and kept in BACKCARE_DATA_DIR. */
-  BACKCARE_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional()),
+  BACKCARE_SECRET: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  ),
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: optionalText,
@@ -72,10 +75,20 @@ export const envSchema = envObject.superRefine((env, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'must be a bot token starting with xoxb-' });
   }
   if (env.SLACK_APP_TOKEN && !env.SLACK_APP_TOKEN.startsWith('xapp-')) {
-    ctx.addIssue({ code: 'custom', path: ['SLACK_APP_TOKEN'], message: 'must be an app-level token starting with xapp-' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SLACK_APP_TOKEN'],
+      message: 'must be an app-level token starting with xapp-',
+    });
   }
-  const slackOAuth = { SLACK_CLIENT_ID: env.SLACK_CLIENT_ID, SLACK_CLIENT_SECRET: env.SLACK_CLIENT_SECRET, SLACK_STATE_SECRET: env.SLACK_STATE_SECRET };
-  const oauthMissing = Object.entries(slackOAuth).filter(([, value]) => !value).map(([name]) => name);
+  const slackOAuth = {
+    SLACK_CLIENT_ID: env.SLACK_CLIENT_ID,
+    SLACK_CLIENT_SECRET: env.SLACK_CLIENT_SECRET,
+    SLACK_STATE_SECRET: env.SLACK_STATE_SECRET,
+  };
+  const oauthMissing = Object.entries(slackOAuth)
+    .filter(([, value]) => !value)
+    .map(([name]) => name);
   if (oauthMissing.length > 0 && oauthMissing.length < 3) {
     ctx.addIssue({
       code: 'custom',
@@ -90,7 +103,9 @@ export const envSchema = envObject.superRefine((env, ctx) => {
     ctx.addIssue({
       code: 'custom',
       path: [env.DISCORD_TOKEN ? 'DISCORD_APPLICATION_ID' : 'DISCORD_TOKEN'],
-      message: env.DISCORD_TOKEN ? 'is required together with DISCORD_TOKEN' : 'is required together with DISCORD_APPLICATION_ID',
+      message: env.DISCORD_TOKEN
+        ? 'is required together with DISCORD_TOKEN'
+        : 'is required together with DISCORD_APPLICATION_ID',
     });
   }
 });

@@ -69,7 +69,10 @@ export function createLogger(options: { level?: string; destination?: Destinatio
       formatters: { log: (object) => maskSecretsDeep(object) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((arg) => (typeof arg === 'string' ? maskSecrets(arg) : arg)) as Parameters<typeof method>);
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === 'string' ? maskSecrets(arg) : arg)) as Parameters<typeof method>,
+          );
         },
       },
     },
@@ -78,7 +81,8 @@ export function createLogger(options: { level?: string; destination?: Destinatio
   );
 }
 
-const tokenPattern = /\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|[MN][A-Za-z0-9]{23,}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,})\b/g;
+const tokenPattern =
+  /\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|[MN][A-Za-z0-9]{23,}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,})\b/g;
 const urlPasswordPattern = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s]+:)[^@\s]+@/gi;
 
 /** Masks credentials that appear inside free text (error messages, URLs), which path-based redaction cannot see. */

@@ -7,7 +7,8 @@ export type ChannelPostResult = { ok: true } | { ok: false; message: string };
  * `later`: not delivered this time (a rate limit beyond the wait bound, platform trouble); another run tries again.
  * Its reason is a short phrase for the person, e.g. "Slack is rate-limiting direct messages".
  */
-export type DmResult = { status: 'sent' } | { status: 'unreachable'; reason: string } | { status: 'later'; reason: string };
+export type DmResult =
+  { status: 'sent' } | { status: 'unreachable'; reason: string } | { status: 'later'; reason: string };
 
 /** A channel named in a command: its id, or why what was typed cannot be used (said to the person as is). */
 export type ChannelRef = { ok: true; channelId: string } | { ok: false; message: string };
@@ -29,7 +30,10 @@ export interface ChannelMessenger {
    * The channel's members, where a bot may list them (Slack: conversations.members). Absent where it may not:
    * Discord needs the privileged Server Members intent for that, which Backcare does not ask for.
    */
-  listMembers?(actor: Actor, channelId: string): Promise<{ ok: true; platformUserIds: string[] } | { ok: false; message: string }>;
+  listMembers?(
+    actor: Actor,
+    channelId: string,
+  ): Promise<{ ok: true; platformUserIds: string[] } | { ok: false; message: string }>;
   /**
    * A direct message to one person of the actor's workspace. Rate limits are waited out inside (within a bound);
    * `unreachable` is only for answers retrying cannot change (the person is gone, a bot, has DMs closed).
@@ -41,7 +45,11 @@ export interface ChannelMessenger {
  * The channel a command names, through the actor's platform messenger. Platforms without channels (the console)
  * get a plain answer instead of a stored name nothing could ever post to.
  */
-export function resolveChannel(messengers: readonly ChannelMessenger[] | undefined, actor: Actor, typed: string): ChannelRef {
+export function resolveChannel(
+  messengers: readonly ChannelMessenger[] | undefined,
+  actor: Actor,
+  typed: string,
+): ChannelRef {
   const messenger = messengers?.find((m) => m.platform === actor.platform);
   if (!messenger) return { ok: false, message: 'There are no channels here: channel posts work on Slack and Discord.' };
   return messenger.channelRef(typed);

@@ -98,7 +98,8 @@ export function defineCommand<A>(definition: CommandDefinition<A>): RegisteredCo
     listed: definition.listed ?? true,
     parse(tokens) {
       const parsed = definition.args.safeParse(tokens);
-      if (!parsed.success) return { ok: false, error: parsed.error.issues[0]?.message ?? 'those arguments are not valid' };
+      if (!parsed.success)
+        return { ok: false, error: parsed.error.issues[0]?.message ?? 'those arguments are not valid' };
       const args = parsed.data;
       return { ok: true, run: (ctx) => definition.run(ctx, args) };
     },
@@ -165,10 +166,15 @@ export function setActionValueSecret(secret: string): void {
   actionKey = createHmac('sha256', secret).update('backcare action values v1').digest();
 }
 
-const sign = (signed: string) => createHmac('sha256', actionKey).update(signed).digest().subarray(0, 9).toString('base64url');
+const sign = (signed: string) =>
+  createHmac('sha256', actionKey).update(signed).digest().subarray(0, 9).toString('base64url');
 
-export function encodeActionValue(payload: Record<string, unknown>, options: { ttlSeconds?: number; now?: Date } = {}): string {
-  const expiry = Math.floor((options.now ?? new Date()).getTime() / 1000) + (options.ttlSeconds ?? DEFAULT_ACTION_TTL_SECONDS);
+export function encodeActionValue(
+  payload: Record<string, unknown>,
+  options: { ttlSeconds?: number; now?: Date } = {},
+): string {
+  const expiry =
+    Math.floor((options.now ?? new Date()).getTime() / 1000) + (options.ttlSeconds ?? DEFAULT_ACTION_TTL_SECONDS);
   const signed = `${Math.max(0, expiry).toString(36)}${JSON.stringify(payload)}`;
   return `${sign(signed)}${signed}`;
 }

@@ -17,6 +17,10 @@ export function describeFormErrors(form: Pick<Form, 'fields'> | undefined, error
  * A rejected form, offered again with every problem found (never only the first). Slack and Discord show each
  * message on its field; the console lists them by label, so the wording never speaks of highlighting.
  */
-export function formErrorsReply(form: Form, errors: Record<string, string>, lead = 'Some answers need another look:'): Reply {
+export function formErrorsReply(
+  form: Form,
+  errors: Record<string, string>,
+  lead = 'Some answers need another look:',
+): Reply {
   return { ...reply(`${lead} ${describeFormErrors(form, errors).join('; ')}`, [text(lead)]), form, formErrors: errors };
 }

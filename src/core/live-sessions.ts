@@ -76,7 +76,10 @@ export class LiveSessions {
           ...(this.#options.clearTimer ? { clearTimer: this.#options.clearTimer } : {}),
         });
       } catch (error) {
-        log?.warn({ event: 'live_session.show_failed', sessionId: sequence.sessionId, err: error }, 'live session could not show a frame');
+        log?.warn(
+          { event: 'live_session.show_failed', sessionId: sequence.sessionId, err: error },
+          'live session could not show a frame',
+        );
         outcome = 'failed';
       }
       // Leave the registry before dispatching, so the completion reply may itself start a new sequence.
@@ -85,13 +88,19 @@ export class LiveSessions {
         try {
           await callbacks.dispatch(sequence.onComplete);
         } catch (error) {
-          log?.error({ event: 'live_session.dispatch_failed', sessionId: sequence.sessionId, err: error }, 'live session completion failed');
+          log?.error(
+            { event: 'live_session.dispatch_failed', sessionId: sequence.sessionId, err: error },
+            'live session completion failed',
+          );
         }
       }
       try {
         await callbacks.onEnd?.(outcome);
       } catch (error) {
-        log?.warn({ event: 'live_session.end_failed', sessionId: sequence.sessionId, err: error }, 'live session end hook failed');
+        log?.warn(
+          { event: 'live_session.end_failed', sessionId: sequence.sessionId, err: error },
+          'live session end hook failed',
+        );
       }
       return outcome;
     };

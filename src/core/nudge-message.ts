@@ -20,7 +20,10 @@ export interface NudgeRoutine {
  * depend on how the library is loaded.
  */
 export interface NudgeRoutineSource {
-  pickForNudge(options: { allowed: readonly NudgeKind[]; recentIds: readonly string[] }): { routine: NudgeRoutine } | null;
+  pickForNudge(options: {
+    allowed: readonly NudgeKind[];
+    recentIds: readonly string[];
+  }): { routine: NudgeRoutine } | null;
   get(id: string): NudgeRoutine | undefined;
 }
 
@@ -31,7 +34,11 @@ const fallbackRoutines: NudgeRoutine[] = [
     title: 'Shoulder rolls',
     summary: 'Loosen the tops of your shoulders.',
     minutes: 1,
-    steps: [{ text: 'Sit tall, arms relaxed.' }, { text: 'Roll your shoulders slowly backwards ten times.' }, { text: 'Then forwards five times.' }],
+    steps: [
+      { text: 'Sit tall, arms relaxed.' },
+      { text: 'Roll your shoulders slowly backwards ten times.' },
+      { text: 'Then forwards five times.' },
+    ],
     cautions: ['Move gently and stop if anything hurts.'],
   },
   {
@@ -39,7 +46,11 @@ const fallbackRoutines: NudgeRoutine[] = [
     title: 'Three slow breaths',
     summary: 'Let your upper back soften.',
     minutes: 1,
-    steps: [{ text: 'Breathe in through your nose for four counts.' }, { text: 'Breathe out slowly for six counts.' }, { text: 'Repeat three times, letting your shoulders drop.' }],
+    steps: [
+      { text: 'Breathe in through your nose for four counts.' },
+      { text: 'Breathe out slowly for six counts.' },
+      { text: 'Repeat three times, letting your shoulders drop.' },
+    ],
     cautions: ['Breathe comfortably; stop if you feel dizzy.'],
   },
 ];
@@ -103,17 +114,31 @@ function routineBlocks(routine: NudgeRoutine, around: readonly Block[]): Block[]
   let shown = Math.min(MAX_STEPS_SHOWN, routine.steps.length);
   const stepsLength = (count: number) => routine.steps.slice(0, count).reduce((n, s) => n + s.text.length + 8, 0);
   while (shown > 0 && fixed + stepsLength(shown) > NUDGE_TEXT_BUDGET) shown -= 1;
-  const more = routine.steps.length > shown ? [context(`…and ${routine.steps.length - shown} more step${routine.steps.length - shown === 1 ? '' : 's'}: \`/backcare routine ${routine.id}\` plays them all.`)] : [];
+  const more =
+    routine.steps.length > shown
+      ? [
+          context(
+            `…and ${routine.steps.length - shown} more step${routine.steps.length - shown === 1 ? '' : 's'}: \`/backcare routine ${routine.id}\` plays them all.`,
+          ),
+        ]
+      : [];
   return [...(shown > 0 ? [steps(routine.steps.slice(0, shown).map((s) => s.text))] : []), ...more, ...cautions];
 }
 
 /** The nudge itself: a short routine, how long it takes, and Done / Snooze 30 min / Skip / Stop nudges. */
-export function buildNudgeMessage(routine: NudgeRoutine, deliveryId: number, now: Date, options: NudgeMessageOptions = {}): Reply {
+export function buildNudgeMessage(
+  routine: NudgeRoutine,
+  deliveryId: number,
+  now: Date,
+  options: NudgeMessageOptions = {},
+): Reply {
   const value = encodeActionValue({ d: deliveryId }, { ttlSeconds: NUDGE_BUTTON_TTL_SECONDS, now });
   const minutes = routine.minutes === 1 ? 'about 1 minute' : `about ${routine.minutes} minutes`;
   const head = [header(`Desk break: ${routine.title}`), text(`${routine.summary} _Takes ${minutes}._`)];
   const tail = [
-    context('Backcare offers general wellbeing routines, not medical advice. If you have sudden severe pain, numbness or chest pain, seek urgent care.'),
+    context(
+      'Backcare offers general wellbeing routines, not medical advice. If you have sudden severe pain, numbness or chest pain, seek urgent care.',
+    ),
     ...(options.note ? [context(options.note)] : []),
     ...(options.askFewer ? [text(fewerQuestionText(options.askFewer.everyMinutes))] : []),
   ];
@@ -132,24 +157,37 @@ export function buildNudgeMessage(routine: NudgeRoutine, deliveryId: number, now
 }
 
 function fewerQuestionText(everyMinutes: number): string {
-  const fewer = everyMinutes < MAX_EVERY_MINUTES ? `I can send fewer (every ${describeMinutes(fewerInterval(everyMinutes))} instead of every ${describeMinutes(everyMinutes)}) or ` : 'I can ';
+  const fewer =
+    everyMinutes < MAX_EVERY_MINUTES
+      ? `I can send fewer (every ${describeMinutes(fewerInterval(everyMinutes))} instead of every ${describeMinutes(everyMinutes)}) or `
+      : 'I can ';
   return `*You skipped the last few breaks.* ${fewer}pause nudges for a week. Or just carry on: I won't ask again unless it happens again after a break you take.`;
 }
 
 function fewerQuestionButtons(everyMinutes: number, value: string): Reply['actions'] {
   return [
-    ...(everyMinutes < MAX_EVERY_MINUTES ? [{ type: 'button' as const, actionId: NUDGE_ACTIONS.fewer, label: 'Send fewer', value }] : []),
+    ...(everyMinutes < MAX_EVERY_MINUTES
+      ? [{ type: 'button' as const, actionId: NUDGE_ACTIONS.fewer, label: 'Send fewer', value }]
+      : []),
     { type: 'button' as const, actionId: NUDGE_ACTIONS.pauseWeek, label: 'Pause for a week', value },
   ];
 }
 
-const describeMinutes = (minutes: number) => (minutes % 60 === 0 ? (minutes === 60 ? 'hour' : `${minutes / 60} hours`) : `${minutes} minutes`);
+const describeMinutes = (minutes: number) =>
+  minutes % 60 === 0 ? (minutes === 60 ? 'hour' : `${minutes / 60} hours`) : `${minutes} minutes`;
 
 /** The daily "stretch together" post in a team channel: the same kind of short routine, for everyone at once. */
 export function buildTeamPostMessage(routine: NudgeRoutine): Reply {
   const minutes = routine.minutes === 1 ? 'about 1 minute' : `about ${routine.minutes} minutes`;
-  const head = [header(`Stretch together: ${routine.title}`), text(`Time for the team's desk break. ${routine.summary} _Takes ${minutes}._`)];
-  const tail = [context('Join in if you can, skip it if you cannot. Backcare offers general wellbeing routines, not medical advice.')];
+  const head = [
+    header(`Stretch together: ${routine.title}`),
+    text(`Time for the team's desk break. ${routine.summary} _Takes ${minutes}._`),
+  ];
+  const tail = [
+    context(
+      'Join in if you can, skip it if you cannot. Backcare offers general wellbeing routines, not medical advice.',
+    ),
+  ];
   return {
     summary: `Stretch together: ${routine.title} (${minutes})`,
     visibility: 'public',

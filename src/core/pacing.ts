@@ -101,7 +101,10 @@ export function breathingFrames(pattern: BreathingPattern, cycles: number, label
     for (const phase of pattern.phases) {
       frames.push({
         ms: phase.seconds * 1000,
-        blocks: [text(`*${phase.label}* ${phase.seconds}`), context(`${progressBar(elapsed, total)}  breath ${cycle} of ${cycles} · ${label}`)],
+        blocks: [
+          text(`*${phase.label}* ${phase.seconds}`),
+          context(`${progressBar(elapsed, total)}  breath ${cycle} of ${cycles} · ${label}`),
+        ],
       });
       elapsed += phase.seconds;
     }
@@ -115,7 +118,9 @@ export function breathingStaticBlocks(pattern: BreathingPattern, cycles: number)
   const total = cycleSeconds(pattern) * cycles;
   return [
     text(`*${pattern.name}*: ${described}.`),
-    text(`Repeat ${cycles} ${cycles === 1 ? 'time' : 'times'} (${formatDuration(total)}). Count slowly in your head; there is no need to be exact.`),
+    text(
+      `Repeat ${cycles} ${cycles === 1 ? 'time' : 'times'} (${formatDuration(total)}). Count slowly in your head; there is no need to be exact.`,
+    ),
   ];
 }
 

@@ -15,7 +15,15 @@ export const weekdayNames: Record<Weekday, string> = {
 };
 
 // New kinds go at the end: stored rows list kinds by name, so old rows stay valid.
-export const nudgeKinds = ['stretch', 'breathing', 'foam_roll', 'relaxation', 'posture', 'hydration', 'strength'] as const;
+export const nudgeKinds = [
+  'stretch',
+  'breathing',
+  'foam_roll',
+  'relaxation',
+  'posture',
+  'hydration',
+  'strength',
+] as const;
 export type NudgeKind = (typeof nudgeKinds)[number];
 export const nudgeKindNames: Record<NudgeKind, string> = {
   stretch: 'Stretches',
@@ -46,7 +54,10 @@ export const timezoneSchema = z
   .transform((value, ctx) => {
     const canonical = canonicalTimezone(value);
     if (!canonical) {
-      ctx.addIssue({ code: 'custom', message: `${echo(value)} is not a timezone I know; use a name like Europe/London or America/New_York` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${echo(value)} is not a timezone I know; use a name like Europe/London or America/New_York`,
+      });
       return z.NEVER;
     }
     return canonical;
@@ -82,11 +93,17 @@ export const dayHoursSchema = z
     /** The day was not a working day until these hours were set: removing them (or `hours clear`) takes it out again. */
     madeWorkingDay: z.literal(true).optional(),
   })
-  .refine((h) => h.start !== h.end, { path: ['end'], message: 'end must differ from start (an end before start means past midnight)' });
+  .refine((h) => h.start !== h.end, {
+    path: ['end'],
+    message: 'end must differ from start (an end before start means past midnight)',
+  });
 
 /** Hours that differ on some weekdays (issue 11), e.g. `{"fri": {"start": "09:00", "end": "13:00"}}`; other days keep start/end. */
 export const weeklyHoursSchema = z.strictObject(
-  Object.fromEntries(weekdays.map((d) => [d, dayHoursSchema.optional()])) as Record<Weekday, z.ZodOptional<typeof dayHoursSchema>>,
+  Object.fromEntries(weekdays.map((d) => [d, dayHoursSchema.optional()])) as Record<
+    Weekday,
+    z.ZodOptional<typeof dayHoursSchema>
+  >,
 );
 export type WeeklyHours = Partial<Record<Weekday, { start: string; end: string; madeWorkingDay?: true }>>;
 
@@ -138,17 +155,25 @@ export const preferencesSchema = z
     maxPerDay: maxPerDaySchema.nullable().optional(),
   })
   .superRefine((prefs, ctx) => {
-    for (const conflict of preferenceConflicts(prefs)) ctx.addIssue({ code: 'custom', path: [conflict.field], message: conflict.message });
+    for (const conflict of preferenceConflicts(prefs))
+      ctx.addIssue({ code: 'custom', path: [conflict.field], message: conflict.message });
   });
 
 /**
  * Rules between fields. Kept apart so a form can check them even when another field is wrong (zod skips a
  * refinement once the object has issues, which hid a missing channel behind a bad timezone).
  */
-export function preferenceConflicts(prefs: { start: string; end: string; delivery: string; channelId: string | null }): { field: 'end' | 'channelId'; message: string }[] {
+export function preferenceConflicts(prefs: {
+  start: string;
+  end: string;
+  delivery: string;
+  channelId: string | null;
+}): { field: 'end' | 'channelId'; message: string }[] {
   const conflicts: { field: 'end' | 'channelId'; message: string }[] = [];
-  if (prefs.start === prefs.end) conflicts.push({ field: 'end', message: 'end must differ from start (an end before start means past midnight)' });
-  if (prefs.delivery === 'channel' && !prefs.channelId) conflicts.push({ field: 'channelId', message: 'name the team channel to post nudges in' });
+  if (prefs.start === prefs.end)
+    conflicts.push({ field: 'end', message: 'end must differ from start (an end before start means past midnight)' });
+  if (prefs.delivery === 'channel' && !prefs.channelId)
+    conflicts.push({ field: 'channelId', message: 'name the team channel to post nudges in' });
   return conflicts;
 }
 

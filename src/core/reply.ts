@@ -141,7 +141,11 @@ export interface Reply {
   replaceOriginal?: boolean;
 }
 
-export function reply(summary: string, blocks: Block[], options: Partial<Omit<Reply, 'summary' | 'blocks'>> = {}): Reply {
+export function reply(
+  summary: string,
+  blocks: Block[],
+  options: Partial<Omit<Reply, 'summary' | 'blocks'>> = {},
+): Reply {
   return { summary, blocks, actions: [], visibility: 'ephemeral', ...options };
 }
 
@@ -208,7 +212,8 @@ export const limits = {
 export function formFitProblems(form: Form): string[] {
   const problems: string[] = [];
   const check = (what: string, value: string, max: number) => {
-    if (value.length > max) problems.push(`${form.formId} ${what} "${value}" has ${value.length} characters (at most ${max})`);
+    if (value.length > max)
+      problems.push(`${form.formId} ${what} "${value}" has ${value.length} characters (at most ${max})`);
   };
   check('title', form.title, limits.formTitle);
   check('submit label', form.submitLabel, limits.formTitle);

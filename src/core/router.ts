@@ -1,5 +1,13 @@
 import { closest, distance } from 'fastest-levenshtein';
-import type { CommandContext, CoreDeps, Feature, HandledEvent, RegisteredAction, RegisteredCommand, RegisteredForm } from './command.js';
+import type {
+  CommandContext,
+  CoreDeps,
+  Feature,
+  HandledEvent,
+  RegisteredAction,
+  RegisteredCommand,
+  RegisteredForm,
+} from './command.js';
 import { DISCLAIMER } from './disclaimer.js';
 import { echo } from './echo.js';
 import { bullets, context, reply, text, type Reply } from './reply.js';
@@ -70,7 +78,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   // 57014 statement timeout and 55P03 lock timeout: a locked table or an overloaded server, not a bug.
-  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', '57014', '55P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code))) {
+  if (
+    typeof code === 'string' &&
+    (/^08/.test(code) ||
+      ['57P01', '57P02', '57P03', '53300', '57014', '55P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code))
+  ) {
     return true;
   }
   // 55000 is a broad class; only "database … is not currently accepting connections" (ALLOW_CONNECTIONS false) means away.
@@ -170,7 +182,10 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
     async handle(raw) {
       const request = coreRequestSchema.safeParse(raw);
       if (!request.success) {
-        deps.log.warn({ event: 'request.invalid', issues: request.error.issues.map((i) => i.path.join('.')) }, 'invalid core request');
+        deps.log.warn(
+          { event: 'request.invalid', issues: request.error.issues.map((i) => i.path.join('.')) },
+          'invalid core request',
+        );
         return errorReply("Sorry, I couldn't understand that request.");
       }
       let routed: ReturnType<typeof route>;
@@ -185,7 +200,12 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
       const started = performance.now();
       const observe = (result: HandledEvent['result']) => {
         try {
-          deps.onHandled?.({ route: label, platform: request.data.actor.platform, result, seconds: (performance.now() - started) / 1000 });
+          deps.onHandled?.({
+            route: label,
+            platform: request.data.actor.platform,
+            result,
+            seconds: (performance.now() - started) / 1000,
+          });
         } catch (error) {
           deps.log.warn({ event: 'request.observer_failed', err: error }, 'onHandled hook failed');
         }
@@ -193,7 +213,12 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
       try {
         const result = await run(contextFor(request.data.actor));
         deps.log.info(
-          { event: 'request.handled', route: label, platform: request.data.actor.platform, ms: Math.round(performance.now() - started) },
+          {
+            event: 'request.handled',
+            route: label,
+            platform: request.data.actor.platform,
+            ms: Math.round(performance.now() - started),
+          },
           'handled',
         );
         observe('ok');

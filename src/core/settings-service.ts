@@ -25,7 +25,11 @@ import {
  */
 export type NextSlotFn = (prefs: Preferences, after: Date) => Date | null;
 
-export async function currentPreferences(db: Queryable, userId: number, platformTimezone?: string): Promise<Preferences> {
+export async function currentPreferences(
+  db: Queryable,
+  userId: number,
+  platformTimezone?: string,
+): Promise<Preferences> {
   return (await loadPreferences(db, userId)) ?? defaultPreferences(platformTimezone);
 }
 
@@ -44,8 +48,17 @@ export async function storePreferences(
 const pauseChoices = ['keep', 'none', '1h', 'today', 'week'] as const;
 export type PauseChoice = (typeof pauseChoices)[number];
 
-const single = z.union([z.string(), z.array(z.string()).length(1).transform((a) => a[0]!)]);
-const multiple = z.union([z.array(z.string()), z.string().transform((s) => (s.trim() === '' ? [] : s.split(',').map((p) => p.trim())))]);
+const single = z.union([
+  z.string(),
+  z
+    .array(z.string())
+    .length(1)
+    .transform((a) => a[0]!),
+]);
+const multiple = z.union([
+  z.array(z.string()),
+  z.string().transform((s) => (s.trim() === '' ? [] : s.split(',').map((p) => p.trim()))),
+]);
 
 /** What the settings form sends back: strings from every platform, turned into typed values here. */
 export const settingsFormSchema = z.object({
@@ -55,11 +68,7 @@ export const settingsFormSchema = z.object({
   start: single,
   end: single,
   everyMinutes: single.pipe(
-    z
-      .string()
-      .trim()
-      .regex(/^\d+$/, 'interval must be a whole number of minutes')
-      .transform(Number),
+    z.string().trim().regex(/^\d+$/, 'interval must be a whole number of minutes').transform(Number),
   ),
   kinds: multiple.pipe(z.array(z.enum(nudgeKinds, { error: `kinds are ${nudgeKinds.join(', ')}` }))),
   delivery: single.pipe(z.enum(deliveryPlaces, { error: 'delivery is dm or channel' })).default('dm'),
@@ -96,7 +105,10 @@ function dayNamed(word: string): Weekday | undefined {
 export function parseHoursText(input: string): HoursText {
   const hours: WeeklyHours = {};
   const off: Weekday[] = [];
-  for (const entry of input.split(/[,;\n]/).map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of input
+    .split(/[,;\n]/)
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const match = /^([a-z]+)\s+(?:(off)|(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2}))$/i.exec(entry);
     const day = match ? dayNamed(match[1]!) : undefined;
     if (!match || !day) return { ok: false, error: `${echo(entry)} is not like "fri 09:00-13:00" or "sat off"` };
@@ -113,7 +125,8 @@ export function parseHoursText(input: string): HoursText {
   return { ok: true, hours, off };
 }
 
-export type HoursApplied = { ok: true; weekly: Pick<Preferences, 'days' | 'hours'>; notes: string[] } | { ok: false; error: string };
+export type HoursApplied =
+  { ok: true; weekly: Pick<Preferences, 'days' | 'hours'>; notes: string[] } | { ok: false; error: string };
 
 /**
  * The working days and per-day hours after "different hours on some days". `merge` (the typed command) changes
@@ -121,7 +134,11 @@ export type HoursApplied = { ok: true; weekly: Pick<Preferences, 'days' | 'hours
  * hours without being a working day only by becoming one, which is said out loud and remembered, so that removing
  * its hours takes it out again; `off` takes a day out of the working days. Every change of working days is in `notes`.
  */
-export function applyHoursText(current: Pick<Preferences, 'days' | 'hours'>, text: string, mode: 'merge' | 'replace' = 'replace'): HoursApplied {
+export function applyHoursText(
+  current: Pick<Preferences, 'days' | 'hours'>,
+  text: string,
+  mode: 'merge' | 'replace' = 'replace',
+): HoursApplied {
   const parsed = parseHoursText(text);
   if (!parsed.ok) return parsed;
   const before: WeeklyHours = current.hours ?? {};
@@ -130,12 +147,17 @@ export function applyHoursText(current: Pick<Preferences, 'days' | 'hours'>, tex
   const notes: string[] = [];
   const dropped = mode === 'replace' ? (Object.keys(before) as Weekday[]).filter((d) => !(d in parsed.hours)) : [];
   for (const day of dropped) {
-    if (before[day]?.madeWorkingDay && days.delete(day)) notes.push(`${weekdayNames[day]} is not a working day any more: it was one only for its own hours.`);
+    if (before[day]?.madeWorkingDay && days.delete(day))
+      notes.push(`${weekdayNames[day]} is not a working day any more: it was one only for its own hours.`);
   }
   for (const [day, own] of Object.entries(parsed.hours) as [Weekday, { start: string; end: string }][]) {
     const becomes = !days.has(day);
     const remembered = before[day]?.madeWorkingDay === true && days.has(day);
-    hours[day] = { start: own.start, end: own.end, ...(becomes || remembered ? { madeWorkingDay: true as const } : {}) };
+    hours[day] = {
+      start: own.start,
+      end: own.end,
+      ...(becomes || remembered ? { madeWorkingDay: true as const } : {}),
+    };
     if (becomes) {
       days.add(day);
       notes.push(`${weekdayNames[day]} is not one of your working days: now it is (${own.start}–${own.end}).`);
@@ -225,9 +247,11 @@ export function applySettingsForm(
   };
   const parsed = preferencesSchema.safeParse(candidate);
   // The whole-record checks (ranges, the timezone, a channel for channel delivery) add what the form checks did not.
-  if (!parsed.success) for (const [field, message] of Object.entries(fieldErrors(parsed.error))) errors[field] ??= message;
+  if (!parsed.success)
+    for (const [field, message] of Object.entries(fieldErrors(parsed.error))) errors[field] ??= message;
   for (const conflict of preferenceConflicts(candidate)) errors[conflict.field] ??= conflict.message;
-  if (Object.keys(errors).length > 0 || !parsed.success) return { ok: false, errors: Object.keys(errors).length > 0 ? errors : { form: 'those settings are not valid' } };
+  if (Object.keys(errors).length > 0 || !parsed.success)
+    return { ok: false, errors: Object.keys(errors).length > 0 ? errors : { form: 'those settings are not valid' } };
   return { ok: true, prefs: parsed.data };
 }
 

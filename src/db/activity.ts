@@ -2,9 +2,28 @@ import type { Queryable } from './client.js';
 import { activityEvents } from './schema.js';
 
 export const activityKinds = ['nudge', 'session'] as const;
-export const nudgeOutcomes = ['delivered', 'done', 'snoozed', 'skipped', 'ignored', 'missed', 'unavailable', 'stopped'] as const;
+export const nudgeOutcomes = [
+  'delivered',
+  'done',
+  'snoozed',
+  'skipped',
+  'ignored',
+  'missed',
+  'unavailable',
+  'stopped',
+] as const;
 export const sessionOutcomes = ['completed', 'stopped', 'skipped'] as const;
-export const activitySources = ['nudge', 'breathe', 'stretch', 'roll', 'relax', 'routine', 'break', 'strengthen', 'habits'] as const;
+export const activitySources = [
+  'nudge',
+  'breathe',
+  'stretch',
+  'roll',
+  'relax',
+  'routine',
+  'break',
+  'strengthen',
+  'habits',
+] as const;
 
 export type ActivityEvent =
   | {

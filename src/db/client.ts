@@ -127,7 +127,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 /** DATABASE_URL means a real server through `pg`; without it, embedded PGlite under the data directory. */
-export function databaseOptionsFromEnv(env: { DATABASE_URL?: string | undefined; BACKCARE_DATA_DIR: string; DATABASE_TIMEOUT_MS?: number }): DatabaseOptions {
-  if (env.DATABASE_URL) return { driver: 'postgres', url: env.DATABASE_URL, ...(env.DATABASE_TIMEOUT_MS !== undefined ? { timeoutMs: env.DATABASE_TIMEOUT_MS } : {}) };
+export function databaseOptionsFromEnv(env: {
+  DATABASE_URL?: string | undefined;
+  BACKCARE_DATA_DIR: string;
+  DATABASE_TIMEOUT_MS?: number;
+}): DatabaseOptions {
+  if (env.DATABASE_URL)
+    return {
+      driver: 'postgres',
+      url: env.DATABASE_URL,
+      ...(env.DATABASE_TIMEOUT_MS !== undefined ? { timeoutMs: env.DATABASE_TIMEOUT_MS } : {}),
+    };
   return { driver: 'pglite', dataDir: path.resolve(env.BACKCARE_DATA_DIR, 'pgdata') };
 }

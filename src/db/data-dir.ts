@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 
@@ -35,7 +46,9 @@ export function prepareDataDir(dir: string, shown = dir): void {
     if (state === true) break;
     if (state === false) {
       const where = existing === target ? '' : ` (${existing} is a file)`;
-      throw new DataDirError(`the data directory ${shown} is not a directory${where}: move it aside or set BACKCARE_DATA_DIR`);
+      throw new DataDirError(
+        `the data directory ${shown} is not a directory${where}: move it aside or set BACKCARE_DATA_DIR`,
+      );
     }
     missing.unshift(existing);
     const parent = path.dirname(existing);
@@ -47,13 +60,17 @@ export function prepareDataDir(dir: string, shown = dir): void {
       mkdirSync(level);
     } catch (error) {
       if (errnoCode(error) === 'EEXIST' && isDirectory(level)) continue;
-      throw new DataDirError(`cannot create the data directory ${shown} (${errnoCode(error)} at ${level}): set BACKCARE_DATA_DIR to a directory you can write to`);
+      throw new DataDirError(
+        `cannot create the data directory ${shown} (${errnoCode(error)} at ${level}): set BACKCARE_DATA_DIR to a directory you can write to`,
+      );
     }
   }
   try {
     accessSync(target, constants.W_OK);
   } catch (error) {
-    throw new DataDirError(`cannot write to the data directory ${shown} (${errnoCode(error)}: read-only or not yours): fix its permissions or set BACKCARE_DATA_DIR`);
+    throw new DataDirError(
+      `cannot write to the data directory ${shown} (${errnoCode(error)}: read-only or not yours): fix its permissions or set BACKCARE_DATA_DIR`,
+    );
   }
 }
 
@@ -128,7 +145,10 @@ export function lockDataDir(dir: string, shown = dir, hooks: LockDataDirHooks = 
   const file = path.join(path.resolve(dir), 'backcare.lock');
   const me = hostname();
   const content = `${JSON.stringify({ pid: process.pid, host: me, startedAt: new Date().toISOString() })}\n`;
-  const busy = () => new DataDirBusyError(`another Backcare is using ${shown}; stop it or set BACKCARE_DATA_DIR, or use DATABASE_URL for several processes`);
+  const busy = () =>
+    new DataDirBusyError(
+      `another Backcare is using ${shown}; stop it or set BACKCARE_DATA_DIR, or use DATABASE_URL for several processes`,
+    );
   let acquired = false;
   for (let attempt = 0; attempt < LOCK_ATTEMPTS && !acquired; attempt++) {
     try {
@@ -137,7 +157,9 @@ export function lockDataDir(dir: string, shown = dir, hooks: LockDataDirHooks = 
       break;
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') {
-        throw new DataDirError(`cannot lock the data directory ${shown} (${errnoCode(error)}): fix its permissions or set BACKCARE_DATA_DIR`);
+        throw new DataDirError(
+          `cannot lock the data directory ${shown} (${errnoCode(error)}): fix its permissions or set BACKCARE_DATA_DIR`,
+        );
       }
     }
     let raw: string;
@@ -151,7 +173,8 @@ export function lockDataDir(dir: string, shown = dir, hooks: LockDataDirHooks = 
     }
     const holder = parseHolder(raw);
     const heartbeatStopped = Date.now() - mtimeMs > LOCK_STALE_MS;
-    const deadHere = holder !== null && holder.host === me && !held.has(raw) && (holder.pid === process.pid || !alive(holder.pid));
+    const deadHere =
+      holder !== null && holder.host === me && !held.has(raw) && (holder.pid === process.pid || !alive(holder.pid));
     if (!heartbeatStopped && !deadHere) throw busy();
 
     hooks.beforeTakeover?.();
@@ -185,7 +208,9 @@ export function lockDataDir(dir: string, shown = dir, hooks: LockDataDirHooks = 
     }
   }
   if (!acquired) {
-    throw new DataDirError(`cannot lock the data directory ${shown}: its lock kept changing while several processes started; start one Backcare at a time or set BACKCARE_DATA_DIR`);
+    throw new DataDirError(
+      `cannot lock the data directory ${shown}: its lock kept changing while several processes started; start one Backcare at a time or set BACKCARE_DATA_DIR`,
+    );
   }
   held.add(content);
   const heartbeat = setInterval(() => {

@@ -8,7 +8,12 @@ export type InviteDmStatus = 'sent' | 'failed' | 'declined';
  * Claims the one DM invite for this person: true only for the first caller ever (the unique key decides, so two
  * leads inviting overlapping channels at once still send one DM). A refusal already stored makes it false.
  */
-export async function claimInviteDm(db: Queryable, workspaceId: number, platformUserId: string, at: Date): Promise<boolean> {
+export async function claimInviteDm(
+  db: Queryable,
+  workspaceId: number,
+  platformUserId: string,
+  at: Date,
+): Promise<boolean> {
   const inserted = await db
     .insert(inviteDms)
     .values({ workspaceId, platformUserId, status: 'sent', createdAt: at, updatedAt: at })
@@ -18,11 +23,22 @@ export async function claimInviteDm(db: Queryable, workspaceId: number, platform
 }
 
 /** The DM could not be delivered; the row stays so the invite is not retried (no spam by retry). */
-export async function markInviteDmFailed(db: Queryable, workspaceId: number, platformUserId: string, at: Date): Promise<void> {
+export async function markInviteDmFailed(
+  db: Queryable,
+  workspaceId: number,
+  platformUserId: string,
+  at: Date,
+): Promise<void> {
   await db
     .update(inviteDms)
     .set({ status: 'failed', updatedAt: at })
-    .where(and(eq(inviteDms.workspaceId, workspaceId), eq(inviteDms.platformUserId, platformUserId), eq(inviteDms.status, 'sent')));
+    .where(
+      and(
+        eq(inviteDms.workspaceId, workspaceId),
+        eq(inviteDms.platformUserId, platformUserId),
+        eq(inviteDms.status, 'sent'),
+      ),
+    );
 }
 
 /**
@@ -30,18 +46,38 @@ export async function markInviteDmFailed(db: Queryable, workspaceId: number, pla
  * person, still once. Only our own unanswered claim is removed; a "no thanks" stored meanwhile stays.
  */
 export async function releaseInviteDm(db: Queryable, workspaceId: number, platformUserId: string): Promise<void> {
-  await db.delete(inviteDms).where(and(eq(inviteDms.workspaceId, workspaceId), eq(inviteDms.platformUserId, platformUserId), eq(inviteDms.status, 'sent')));
+  await db
+    .delete(inviteDms)
+    .where(
+      and(
+        eq(inviteDms.workspaceId, workspaceId),
+        eq(inviteDms.platformUserId, platformUserId),
+        eq(inviteDms.status, 'sent'),
+      ),
+    );
 }
 
 /** "No thanks": stored whether or not a DM was ever sent, so none will be. */
-export async function recordInviteDeclined(db: Queryable, workspaceId: number, platformUserId: string, at: Date): Promise<void> {
+export async function recordInviteDeclined(
+  db: Queryable,
+  workspaceId: number,
+  platformUserId: string,
+  at: Date,
+): Promise<void> {
   await db
     .insert(inviteDms)
     .values({ workspaceId, platformUserId, status: 'declined', createdAt: at, updatedAt: at })
-    .onConflictDoUpdate({ target: [inviteDms.workspaceId, inviteDms.platformUserId], set: { status: 'declined', updatedAt: at } });
+    .onConflictDoUpdate({
+      target: [inviteDms.workspaceId, inviteDms.platformUserId],
+      set: { status: 'declined', updatedAt: at },
+    });
 }
 
-export async function inviteDmStatus(db: Queryable, workspaceId: number, platformUserId: string): Promise<InviteDmStatus | null> {
+export async function inviteDmStatus(
+  db: Queryable,
+  workspaceId: number,
+  platformUserId: string,
+): Promise<InviteDmStatus | null> {
   const [row] = await db
     .select({ status: inviteDms.status })
     .from(inviteDms)
@@ -50,7 +86,11 @@ export async function inviteDmStatus(db: Queryable, workspaceId: number, platfor
 }
 
 /** Of these people, the ones who already have Backcare settings (they need no invite). */
-export async function usersWithSettings(db: Queryable, workspaceId: number, platformUserIds: readonly string[]): Promise<Set<string>> {
+export async function usersWithSettings(
+  db: Queryable,
+  workspaceId: number,
+  platformUserIds: readonly string[],
+): Promise<Set<string>> {
   if (platformUserIds.length === 0) return new Set();
   const rows = await db
     .select({ platformUserId: users.platformUserId })

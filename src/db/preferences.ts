@@ -27,7 +27,9 @@ export function preferencesFromRow(row: PreferencesRow): Preferences {
     maxPerDay: row.maxPerDay ?? null,
   });
   if (!parsed.success) {
-    throw new StoredDataError(`stored preferences for user ${row.userId} are invalid: ${z.prettifyError(parsed.error)}`);
+    throw new StoredDataError(
+      `stored preferences for user ${row.userId} are invalid: ${z.prettifyError(parsed.error)}`,
+    );
   }
   return parsed.data;
 }

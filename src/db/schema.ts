@@ -81,7 +81,9 @@ export const preferences = pgTable(
     maxPerDay: integer('max_per_day'),
   },
   (t) => [
-    index('preferences_next_due_idx').on(t.nextDueAt).where(sql`${t.nextDueAt} is not null`),
+    index('preferences_next_due_idx')
+      .on(t.nextDueAt)
+      .where(sql`${t.nextDueAt} is not null`),
     check('preferences_every_minutes_ck', sql`${t.everyMinutes} between 10 and 480`),
     check('preferences_delivery_ck', sql`${t.delivery} in ('dm', 'channel')`),
   ],
@@ -147,7 +149,9 @@ export const activityEvents = pgTable(
     // Team stats read only "did something" rows (done nudges, completed sessions): a partial index keeps that read small.
     index('activity_did_something_idx')
       .on(t.workspaceId, t.occurredAt)
-      .where(sql`(${t.kind} = 'nudge' and ${t.outcome} = 'done') or (${t.kind} = 'session' and ${t.outcome} = 'completed')`),
+      .where(
+        sql`(${t.kind} = 'nudge' and ${t.outcome} = 'done') or (${t.kind} = 'session' and ${t.outcome} = 'completed')`,
+      ),
   ],
 );
 
@@ -250,12 +254,18 @@ export const teamPosts = pgTable(
      * Who set it up. The post belongs to the workspace: when that person is forgotten it stays and only loses
      * the link (set null), so one admin's `forget-me` does not switch off the team's post.
      */
-    createdByUserId: bigint('created_by_user_id', { mode: 'number' }).references(() => users.id, { onDelete: 'set null' }),
+    createdByUserId: bigint('created_by_user_id', { mode: 'number' }).references(() => users.id, {
+      onDelete: 'set null',
+    }),
     nextDueAt: timestamp('next_due_at', { withTimezone: true }),
     pausedReason: text('paused_reason'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('team_posts_next_due_idx').on(t.nextDueAt).where(sql`${t.nextDueAt} is not null`)],
+  (t) => [
+    index('team_posts_next_due_idx')
+      .on(t.nextDueAt)
+      .where(sql`${t.nextDueAt} is not null`),
+  ],
 );
 
 /**

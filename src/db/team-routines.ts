@@ -29,14 +29,23 @@ function parseJson(text: string): unknown {
 }
 
 /** JSON columns are input like any other: each routine goes back through the content schema (cautions re-added). */
-function readRows(rows: readonly unknown[]): { workspaceId: number; routine: Routine | null; invalid?: InvalidTeamRoutine }[] {
+function readRows(
+  rows: readonly unknown[],
+): { workspaceId: number; routine: Routine | null; invalid?: InvalidTeamRoutine }[] {
   return rows.map((raw) => {
     const row = storedRow.parse(raw);
     const json = typeof row.routine === 'string' ? parseJson(row.routine) : row.routine;
     const checked = validateTeamRoutine(json);
-    if (checked.ok && checked.routine.id === row.routine_id) return { workspaceId: row.workspace_id, routine: checked.routine };
-    const problem = checked.ok ? `stored id "${checked.routine.id}" does not match the row` : `${checked.issues[0]?.path.join('.') ?? ''}: ${checked.issues[0]?.message ?? 'invalid'}`;
-    return { workspaceId: row.workspace_id, routine: null, invalid: { workspaceId: row.workspace_id, routineId: row.routine_id, problem } };
+    if (checked.ok && checked.routine.id === row.routine_id)
+      return { workspaceId: row.workspace_id, routine: checked.routine };
+    const problem = checked.ok
+      ? `stored id "${checked.routine.id}" does not match the row`
+      : `${checked.issues[0]?.path.join('.') ?? ''}: ${checked.issues[0]?.message ?? 'invalid'}`;
+    return {
+      workspaceId: row.workspace_id,
+      routine: null,
+      invalid: { workspaceId: row.workspace_id, routineId: row.routine_id, problem },
+    };
   });
 }
 
@@ -50,7 +59,10 @@ function collect(rows: readonly unknown[]): TeamRoutinesRead {
 }
 
 /** The routines of the workspace an actor is in, found by its platform key in one query (none if unknown). */
-export async function teamRoutinesByKey(db: Queryable, key: Pick<WorkspaceKey, 'platform' | 'externalId'>): Promise<TeamRoutinesRead> {
+export async function teamRoutinesByKey(
+  db: Queryable,
+  key: Pick<WorkspaceKey, 'platform' | 'externalId'>,
+): Promise<TeamRoutinesRead> {
   const rows = await queryRows<unknown>(
     db,
     sql`select r.workspace_id, r.routine_id, r.routine
@@ -63,7 +75,11 @@ export async function teamRoutinesByKey(db: Queryable, key: Pick<WorkspaceKey, '
 
 export async function teamRoutinesOf(db: Queryable, workspaceId: number): Promise<TeamRoutinesRead> {
   const rows = await db
-    .select({ workspace_id: teamRoutines.workspaceId, routine_id: teamRoutines.routineId, routine: teamRoutines.routine })
+    .select({
+      workspace_id: teamRoutines.workspaceId,
+      routine_id: teamRoutines.routineId,
+      routine: teamRoutines.routine,
+    })
     .from(teamRoutines)
     .where(eq(teamRoutines.workspaceId, workspaceId))
     .orderBy(asc(teamRoutines.id));
@@ -80,12 +96,19 @@ export async function teamRoutineVersions(db: Queryable): Promise<Map<number, st
 }
 
 /** The routines of several workspaces at once (the scheduler's refresh), grouped by workspace. */
-export async function teamRoutinesOfMany(db: Queryable, workspaceIds: readonly number[]): Promise<{ byWorkspace: Map<number, Routine[]>; invalid: InvalidTeamRoutine[] }> {
+export async function teamRoutinesOfMany(
+  db: Queryable,
+  workspaceIds: readonly number[],
+): Promise<{ byWorkspace: Map<number, Routine[]>; invalid: InvalidTeamRoutine[] }> {
   const byWorkspace = new Map<number, Routine[]>(workspaceIds.map((id) => [id, []]));
   const invalid: InvalidTeamRoutine[] = [];
   if (workspaceIds.length === 0) return { byWorkspace, invalid };
   const rows = await db
-    .select({ workspace_id: teamRoutines.workspaceId, routine_id: teamRoutines.routineId, routine: teamRoutines.routine })
+    .select({
+      workspace_id: teamRoutines.workspaceId,
+      routine_id: teamRoutines.routineId,
+      routine: teamRoutines.routine,
+    })
     .from(teamRoutines)
     .where(inArray(teamRoutines.workspaceId, [...workspaceIds]))
     .orderBy(asc(teamRoutines.id));
@@ -97,7 +120,10 @@ export async function teamRoutinesOfMany(db: Queryable, workspaceIds: readonly n
 }
 
 export async function countTeamRoutines(db: Queryable, workspaceId: number): Promise<number> {
-  const [row] = await queryRows<{ n: unknown }>(db, sql`select count(*)::int as n from ${teamRoutines} where workspace_id = ${workspaceId}`);
+  const [row] = await queryRows<{ n: unknown }>(
+    db,
+    sql`select count(*)::int as n from ${teamRoutines} where workspace_id = ${workspaceId}`,
+  );
   return Number(row?.n ?? 0);
 }
 
@@ -121,28 +147,57 @@ export async function insertTeamRoutines(
   await db.transaction(async (tx) => {
     const inserted = await tx
       .insert(teamRoutines)
-      .values(routines.map((r) => ({ workspaceId: who.workspaceId, routineId: r.id, routine: r as unknown as Record<string, unknown>, createdAt: now })))
+      .values(
+        routines.map((r) => ({
+          workspaceId: who.workspaceId,
+          routineId: r.id,
+          routine: r as unknown as Record<string, unknown>,
+          createdAt: now,
+        })),
+      )
       .onConflictDoNothing()
       .returning({ routineId: teamRoutines.routineId });
     if (inserted.length !== routines.length) {
       const got = new Set(inserted.map((i) => i.routineId));
       throw new TeamRoutineConflict(routines.map((r) => r.id).filter((id) => !got.has(id)));
     }
-    await tx.insert(auditLog).values(
-      routines.map((r) => ({ workspaceId: who.workspaceId, actor: who.actor, action: 'routine.add', subject: r.id, details: { via: who.via, title: r.title, kind: r.kind }, at: now })),
-    );
+    await tx
+      .insert(auditLog)
+      .values(
+        routines.map((r) => ({
+          workspaceId: who.workspaceId,
+          actor: who.actor,
+          action: 'routine.add',
+          subject: r.id,
+          details: { via: who.via, title: r.title, kind: r.kind },
+          at: now,
+        })),
+      );
   });
 }
 
 /** Removes one routine and audits it in the same transaction; false when the workspace has no such routine. */
-export async function deleteTeamRoutine(db: Queryable, who: { workspaceId: number; actor: string }, routineId: string, now: Date): Promise<boolean> {
+export async function deleteTeamRoutine(
+  db: Queryable,
+  who: { workspaceId: number; actor: string },
+  routineId: string,
+  now: Date,
+): Promise<boolean> {
   return db.transaction(async (tx) => {
     const deleted = await tx
       .delete(teamRoutines)
       .where(and(eq(teamRoutines.workspaceId, who.workspaceId), eq(teamRoutines.routineId, routineId)))
       .returning({ routineId: teamRoutines.routineId });
     if (deleted.length === 0) return false;
-    await tx.insert(auditLog).values({ workspaceId: who.workspaceId, actor: who.actor, action: 'routine.remove', subject: routineId, at: now });
+    await tx
+      .insert(auditLog)
+      .values({
+        workspaceId: who.workspaceId,
+        actor: who.actor,
+        action: 'routine.remove',
+        subject: routineId,
+        at: now,
+      });
     return true;
   });
 }

@@ -1,6 +1,14 @@
 import { and, eq } from 'drizzle-orm';
 import type { Queryable } from './client.js';
-import { discordGuildSettings, inviteDms, leadGrants, users, workspaces, type UserRow, type WorkspaceRow } from './schema.js';
+import {
+  discordGuildSettings,
+  inviteDms,
+  leadGrants,
+  users,
+  workspaces,
+  type UserRow,
+  type WorkspaceRow,
+} from './schema.js';
 
 export interface WorkspaceKey {
   platform: string;
@@ -63,7 +71,10 @@ export async function findUser(db: Queryable, workspaceId: number, platformUserI
  * audit log keeps platform ids on purpose (see PRIVACY.md). Works whether or not Backcare has a user row for
  * them (an admin who only granted leads has none). Returns false when nothing was stored.
  */
-export async function forgetPerson(db: Queryable, who: { workspaceId: number; platformUserId: string }): Promise<boolean> {
+export async function forgetPerson(
+  db: Queryable,
+  who: { workspaceId: number; platformUserId: string },
+): Promise<boolean> {
   const { workspaceId, platformUserId } = who;
   return db.transaction(async (tx) => {
     const changed = [
@@ -83,7 +94,9 @@ export async function forgetPerson(db: Queryable, who: { workspaceId: number; pl
       await tx
         .update(discordGuildSettings)
         .set({ updatedBy: null })
-        .where(and(eq(discordGuildSettings.workspaceId, workspaceId), eq(discordGuildSettings.updatedBy, platformUserId)))
+        .where(
+          and(eq(discordGuildSettings.workspaceId, workspaceId), eq(discordGuildSettings.updatedBy, platformUserId)),
+        )
         .returning({ id: discordGuildSettings.workspaceId }),
       await tx
         .delete(users)
@@ -95,6 +108,9 @@ export async function forgetPerson(db: Queryable, who: { workspaceId: number; pl
 }
 
 /** `forgetPerson` for a known user row. */
-export async function deleteUserData(db: Queryable, user: Pick<UserRow, 'workspaceId' | 'platformUserId'>): Promise<boolean> {
+export async function deleteUserData(
+  db: Queryable,
+  user: Pick<UserRow, 'workspaceId' | 'platformUserId'>,
+): Promise<boolean> {
   return forgetPerson(db, { workspaceId: user.workspaceId, platformUserId: user.platformUserId });
 }

@@ -85,7 +85,22 @@ const validated = new Map<string, Preferences>();
 const VALIDATED_MAX = 20_000;
 
 function prefsOf(row: DueRow): Preferences {
-  const key = JSON.stringify([row.opted_in, row.timezone, row.days, row.start_time, row.end_time, row.every_minutes, row.kinds, row.snoozed_until, row.delivery, row.channel_id, row.paused_reason, row.weekly_hours, row.days_off, row.max_per_day]);
+  const key = JSON.stringify([
+    row.opted_in,
+    row.timezone,
+    row.days,
+    row.start_time,
+    row.end_time,
+    row.every_minutes,
+    row.kinds,
+    row.snoozed_until,
+    row.delivery,
+    row.channel_id,
+    row.paused_reason,
+    row.weekly_hours,
+    row.days_off,
+    row.max_per_day,
+  ]);
   const known = validated.get(key);
   if (known) return known;
   const prefs = validatePrefs(row);
@@ -117,7 +132,11 @@ function validatePrefs(row: DueRow): Preferences {
 }
 
 const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
-const inList = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
+const inList = (values: readonly string[]) =>
+  sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  );
 
 export interface ClaimOptions {
   now: Date;
@@ -159,7 +178,8 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
     const parsedRows = raw.map((item) => dueRowSchema.parse(item));
     const deliveredToday = await deliveredOnSlotDays(tx, parsedRows);
 
-    const inserts: { user_id: number; slot_at: string; status: 'claimed' | 'missed'; routine_id?: string | null }[] = [];
+    const inserts: { user_id: number; slot_at: string; status: 'claimed' | 'missed'; routine_id?: string | null }[] =
+      [];
     const advances: { user_id: number; next_due_at: string | null }[] = [];
     const rows = new Map<number, { row: DueRow; prefs: Preferences }>();
     for (const row of parsedRows) {
@@ -178,7 +198,10 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
       if (!late && today && today.count >= (prefs.maxPerDay ?? DEFAULT_MAX_PER_DAY)) {
         // Daily cap reached (issue 11): this slot and the rest of the day's are skipped, not sent.
         batch.capped.push({ userId: row.user_id, slotAt });
-        advances.push({ user_id: row.user_id, next_due_at: options.nextSlot(prefs, new Date(today.dayEnd - 1))?.toISOString() ?? null });
+        advances.push({
+          user_id: row.user_id,
+          next_due_at: options.nextSlot(prefs, new Date(today.dayEnd - 1))?.toISOString() ?? null,
+        });
         continue;
       }
       inserts.push({ user_id: row.user_id, slot_at: slotAt.toISOString(), status: late ? 'missed' : 'claimed' });
@@ -190,10 +213,16 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
 
     if (inserts.length > 0) {
       // The routine is chosen here, in the claim, so a resend after a crash shows the same one; one query for the batch.
-      const recent = await recentRoutinesFor(tx, inserts.map((i) => i.user_id));
+      const recent = await recentRoutinesFor(
+        tx,
+        inserts.map((i) => i.user_id),
+      );
       for (const insert of inserts) {
         const found = rows.get(insert.user_id)!;
-        insert.routine_id = insert.status === 'claimed' ? options.pickRoutine(found.prefs, recent.get(insert.user_id) ?? [], found.row.workspace_id) : null;
+        insert.routine_id =
+          insert.status === 'claimed'
+            ? options.pickRoutine(found.prefs, recent.get(insert.user_id) ?? [], found.row.workspace_id)
+            : null;
       }
       const ignored = await queryRows<{ user_id: unknown; routine_id: string | null }>(
         tx,
@@ -204,10 +233,21 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
       );
       for (const i of ignored) {
         const found = rows.get(num.parse(i.user_id));
-        if (found) batch.ignored.push({ userId: found.row.user_id, workspaceId: found.row.workspace_id, routineId: i.routine_id });
+        if (found)
+          batch.ignored.push({
+            userId: found.row.user_id,
+            workspaceId: found.row.workspace_id,
+            routineId: i.routine_id,
+          });
       }
 
-      const inserted = await queryRows<{ id: unknown; user_id: unknown; slot_at: unknown; status: string; routine_id: string | null }>(
+      const inserted = await queryRows<{
+        id: unknown;
+        user_id: unknown;
+        slot_at: unknown;
+        status: string;
+        routine_id: string | null;
+      }>(
         tx,
         sql`insert into nudge_deliveries (user_id, slot_at, status, routine_id, claimed_at, claimed_by, attempts)
             select r.user_id, r.slot_at, r.status, r.routine_id, ${now}, ${holder}, 0
@@ -217,7 +257,9 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
       );
       const asking = await askSkipQuestion(
         tx,
-        inserted.filter((i) => i.status === 'claimed').map((i) => ({ deliveryId: num.parse(i.id), userId: num.parse(i.user_id), slotAt: date.parse(i.slot_at) })),
+        inserted
+          .filter((i) => i.status === 'claimed')
+          .map((i) => ({ deliveryId: num.parse(i.id), userId: num.parse(i.user_id), slotAt: date.parse(i.slot_at) })),
       );
       for (const ins of inserted) {
         const found = rows.get(num.parse(ins.user_id));
@@ -252,8 +294,18 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
     await recordNudgeActivity(
       tx,
       [
-        ...batch.missed.map((m) => ({ user_id: m.userId, workspace_id: m.workspaceId, outcome: 'missed', routine_id: null })),
-        ...batch.ignored.map((i) => ({ user_id: i.userId, workspace_id: i.workspaceId, outcome: 'ignored', routine_id: i.routineId })),
+        ...batch.missed.map((m) => ({
+          user_id: m.userId,
+          workspace_id: m.workspaceId,
+          outcome: 'missed',
+          routine_id: null,
+        })),
+        ...batch.ignored.map((i) => ({
+          user_id: i.userId,
+          workspace_id: i.workspaceId,
+          outcome: 'ignored',
+          routine_id: i.routineId,
+        })),
       ],
       now,
     );
@@ -264,7 +316,13 @@ export async function claimDueBatch(db: Db, options: ClaimOptions): Promise<Clai
 /** Nudge activity for many people in one statement (the single-row form is `recordActivity`). */
 export async function recordNudgeActivity(
   db: Queryable,
-  events: { user_id: number; workspace_id: number; outcome: string; routine_id: string | null; duration_seconds?: number | null }[],
+  events: {
+    user_id: number;
+    workspace_id: number;
+    outcome: string;
+    routine_id: string | null;
+    duration_seconds?: number | null;
+  }[],
   at: Date,
 ): Promise<void> {
   if (events.length === 0) return;
@@ -294,7 +352,13 @@ export interface Confirmation {
  */
 export async function confirmSent(db: Queryable, confirmations: readonly Confirmation[]): Promise<void> {
   if (confirmations.length === 0) return;
-  const rows = confirmations.map((c) => ({ id: c.deliveryId, workspace_id: c.workspaceId, message_ref: c.messageRef, attempts: c.attempts, sent_at: c.at.toISOString() }));
+  const rows = confirmations.map((c) => ({
+    id: c.deliveryId,
+    workspace_id: c.workspaceId,
+    message_ref: c.messageRef,
+    attempts: c.attempts,
+    sent_at: c.at.toISOString(),
+  }));
   await db.execute(
     sql`with confirmed as (
           update nudge_deliveries d
@@ -361,7 +425,9 @@ export async function pauseUser(db: Queryable, userId: number, reason: string, a
 }
 
 export async function rememberDmChannel(db: Queryable, userId: number, dmChannelId: string): Promise<void> {
-  await db.execute(sql`update users set dm_channel_id = ${dmChannelId} where id = ${userId} and dm_channel_id is distinct from ${dmChannelId}`);
+  await db.execute(
+    sql`update users set dm_channel_id = ${dmChannelId} where id = ${userId} and dm_channel_id is distinct from ${dmChannelId}`,
+  );
 }
 
 /** The routines of the person's latest nudges, most recent first (the library avoids repeating them). */
@@ -374,14 +440,21 @@ export async function recentRoutineIds(db: Queryable, userId: number, limit = 5)
 }
 
 /** Deliveries still `claimed` (unconfirmed), oldest first, skipping ids already looked at: candidates for reconciliation. */
-export async function openClaims(db: Queryable, afterId: number, limit: number): Promise<{ deliveryId: number; claimedBy: number | null }[]> {
+export async function openClaims(
+  db: Queryable,
+  afterId: number,
+  limit: number,
+): Promise<{ deliveryId: number; claimedBy: number | null }[]> {
   const rows = await queryRows<{ id: unknown; claimed_by: unknown }>(
     db,
     sql`select id, claimed_by from nudge_deliveries
          where status = 'claimed' and id > ${afterId}
          order by id limit ${limit}`,
   );
-  return rows.map((r) => ({ deliveryId: num.parse(r.id), claimedBy: r.claimed_by === null ? null : num.parse(r.claimed_by) }));
+  return rows.map((r) => ({
+    deliveryId: num.parse(r.id),
+    claimedBy: r.claimed_by === null ? null : num.parse(r.claimed_by),
+  }));
 }
 
 /**
@@ -412,7 +485,9 @@ export async function takeOver(
   );
   const first = rows[0];
   if (!first) return null;
-  const row = dueRowSchema.extend({ id: num, slot_at: date, routine_id: z.string().nullable(), question: z.boolean() }).parse(first);
+  const row = dueRowSchema
+    .extend({ id: num, slot_at: date, routine_id: z.string().nullable(), question: z.boolean() })
+    .parse(first);
   return {
     deliveryId: row.id,
     slotAt: row.slot_at,
@@ -433,7 +508,10 @@ export async function takeOver(
  * already reached them on the local calendar day of their due slot (one statement for the batch, through
  * the (user_id, slot_at) index). Rows whose preferences do not validate are left out; the loop handles them.
  */
-async function deliveredOnSlotDays(db: Queryable, rows: readonly DueRow[]): Promise<Map<number, { count: number; dayEnd: number }>> {
+async function deliveredOnSlotDays(
+  db: Queryable,
+  rows: readonly DueRow[],
+): Promise<Map<number, { count: number; dayEnd: number }>> {
   const days: { user_id: number; day_start: string; day_end: string }[] = [];
   const result = new Map<number, { count: number; dayEnd: number }>();
   for (const row of rows) {
@@ -446,7 +524,11 @@ async function deliveredOnSlotDays(db: Queryable, rows: readonly DueRow[]): Prom
     }
     // A zone that no longer validates gives NaN here; the loop stops that schedule as invalid.
     if (!Number.isFinite(bounds.start) || !Number.isFinite(bounds.end)) continue;
-    days.push({ user_id: row.user_id, day_start: new Date(bounds.start).toISOString(), day_end: new Date(bounds.end).toISOString() });
+    days.push({
+      user_id: row.user_id,
+      day_start: new Date(bounds.start).toISOString(),
+      day_end: new Date(bounds.end).toISOString(),
+    });
     result.set(row.user_id, { count: 0, dayEnd: bounds.end });
   }
   if (days.length === 0) return result;
@@ -472,7 +554,10 @@ async function deliveredOnSlotDays(db: Queryable, rows: readonly DueRow[]): Prom
  * than skip (done, snooze, stop) on a nudge at or after the one that asked. The question is recorded here,
  * in the claiming transaction, with the delivery that carries it.
  */
-async function askSkipQuestion(db: Queryable, claimed: readonly { deliveryId: number; userId: number; slotAt: Date }[]): Promise<Set<number>> {
+async function askSkipQuestion(
+  db: Queryable,
+  claimed: readonly { deliveryId: number; userId: number; slotAt: Date }[],
+): Promise<Set<number>> {
   const asking = new Set<number>();
   if (claimed.length === 0) return asking;
   const rows = await queryRows<{ delivery_id: unknown; user_id: unknown; slot_at: unknown }>(
@@ -492,7 +577,11 @@ async function askSkipQuestion(db: Queryable, claimed: readonly { deliveryId: nu
                      and d.status in ('done', 'snoozed', 'stopped')))`,
   );
   if (rows.length === 0) return asking;
-  const asked = rows.map((r) => ({ delivery_id: num.parse(r.delivery_id), user_id: num.parse(r.user_id), asked_at: date.parse(r.slot_at).toISOString() }));
+  const asked = rows.map((r) => ({
+    delivery_id: num.parse(r.delivery_id),
+    user_id: num.parse(r.user_id),
+    asked_at: date.parse(r.slot_at).toISOString(),
+  }));
   await db.execute(
     sql`insert into nudge_questions (delivery_id, user_id, asked_at)
         select r.delivery_id, r.user_id, r.asked_at from jsonb_to_recordset(${json(asked)}) as r(delivery_id bigint, user_id bigint, asked_at timestamptz)

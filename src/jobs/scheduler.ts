@@ -2,7 +2,13 @@ import cron from 'node-cron';
 import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/client.js';
 import { recordActivity } from '../db/activity.js';
-import { buildNudgeMessage, buildTeamPostMessage, fallbackRoutineSource, type NudgeRoutine, type NudgeRoutineSource } from '../core/nudge-message.js';
+import {
+  buildNudgeMessage,
+  buildTeamPostMessage,
+  fallbackRoutineSource,
+  type NudgeRoutine,
+  type NudgeRoutineSource,
+} from '../core/nudge-message.js';
 import type { Preferences } from '../core/preferences.js';
 import type { Platform } from '../core/request.js';
 import type { NudgeDelivery, SendResult, Sender } from '../core/sender.js';
@@ -89,7 +95,15 @@ const CONFIRM_GROUP = 50;
  */
 const NO_PERSON: NudgeDelivery['user'] = { id: 0, platformUserId: '', dmChannelId: null };
 
-const emptyReport = (): TickReport => ({ claimed: 0, sent: 0, missed: 0, failed: 0, unavailable: 0, reconciled: 0, capped: 0 });
+const emptyReport = (): TickReport => ({
+  claimed: 0,
+  sent: 0,
+  missed: 0,
+  failed: 0,
+  unavailable: 0,
+  reconciled: 0,
+  capped: 0,
+});
 
 /** A platform-wide pause after a 429: every send to that platform waits until it lifts. */
 class RateGate {
@@ -128,7 +142,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   };
 
   /** The workspace's own library when it has routines of its own, else the shared one. */
-  const sourceFor = (workspaceId: number): NudgeRoutineSource => options.workspaceRoutines?.forWorkspace(workspaceId) ?? routines;
+  const sourceFor = (workspaceId: number): NudgeRoutineSource =>
+    options.workspaceRoutines?.forWorkspace(workspaceId) ?? routines;
 
   function pick(prefs: Preferences, recentIds: readonly string[], workspaceId: number): NudgeRoutine {
     return (
@@ -140,7 +155,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   /** The routine chosen at claim time; chosen again only if the content library no longer has it. */
   async function routineFor(claimed: ClaimedDelivery): Promise<NudgeRoutine> {
-    const stored = claimed.routineId ? (sourceFor(claimed.workspaceId).get(claimed.routineId) ?? fallbackRoutineSource.get(claimed.routineId)) : undefined;
+    const stored = claimed.routineId
+      ? (sourceFor(claimed.workspaceId).get(claimed.routineId) ?? fallbackRoutineSource.get(claimed.routineId))
+      : undefined;
     if (stored) return stored;
     const routine = pick(claimed.prefs, await recentRoutineIds(db, claimed.userId), claimed.workspaceId);
     await setRoutine(db, claimed.deliveryId, routine.id);
@@ -154,8 +171,16 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       slotAt: claimed.slotAt,
       workspace: { id: claimed.workspaceId, platform: claimed.platform, externalId: claimed.workspaceExternalId },
       user: { id: claimed.userId, platformUserId: claimed.platformUserId, dmChannelId: claimed.dmChannelId },
-      destination: claimed.prefs.delivery === 'channel' && claimed.prefs.channelId ? { kind: 'channel', channelId: claimed.prefs.channelId } : { kind: 'dm' },
-      message: buildNudgeMessage(routine, claimed.deliveryId, claimed.slotAt, claimed.question ? { askFewer: { everyMinutes: claimed.prefs.everyMinutes } } : {}),
+      destination:
+        claimed.prefs.delivery === 'channel' && claimed.prefs.channelId
+          ? { kind: 'channel', channelId: claimed.prefs.channelId }
+          : { kind: 'dm' },
+      message: buildNudgeMessage(
+        routine,
+        claimed.deliveryId,
+        claimed.slotAt,
+        claimed.question ? { askFewer: { everyMinutes: claimed.prefs.everyMinutes } } : {},
+      ),
     };
   }
 
@@ -175,17 +200,32 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     confirming = confirming.then(() =>
       confirmSent(db, group).catch(async (error: unknown) => {
         // Left claimed by us: the next pass reconciles them (and finds the messages).
-        log.error({ event: 'nudge.confirm_failed', count: group.length, err: error }, 'could not confirm sent nudges; they will be reconciled');
+        log.error(
+          { event: 'nudge.confirm_failed', count: group.length, err: error },
+          'could not confirm sent nudges; they will be reconciled',
+        );
       }),
     );
     return confirming;
   }
 
-  async function markSent(claimed: ClaimedDelivery, result: Extract<SendResult, { status: 'sent' }>, attempts: number, report: TickReport) {
-    unconfirmed.push({ deliveryId: claimed.deliveryId, workspaceId: claimed.workspaceId, messageRef: result.messageRef, attempts, at: now() });
+  async function markSent(
+    claimed: ClaimedDelivery,
+    result: Extract<SendResult, { status: 'sent' }>,
+    attempts: number,
+    report: TickReport,
+  ) {
+    unconfirmed.push({
+      deliveryId: claimed.deliveryId,
+      workspaceId: claimed.workspaceId,
+      messageRef: result.messageRef,
+      attempts,
+      at: now(),
+    });
     report.sent += 1;
     if (unconfirmed.length >= CONFIRM_GROUP) void flushConfirmations();
-    if (result.dmChannelId && result.dmChannelId !== claimed.dmChannelId) await rememberDmChannel(db, claimed.userId, result.dmChannelId);
+    if (result.dmChannelId && result.dmChannelId !== claimed.dmChannelId)
+      await rememberDmChannel(db, claimed.userId, result.dmChannelId);
   }
 
   type SendOutcome =
@@ -197,7 +237,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
    * One delivery's send, retried on transient failures until it succeeds, fails for good, or further waiting
    * would run past the slot's 10 minutes. A 429 pauses every send to that platform for its Retry-After.
    */
-  async function sendWithinSlot(sender: Sender, delivery: NudgeDelivery, onAttempt: (attempts: number) => void): Promise<SendOutcome> {
+  async function sendWithinSlot(
+    sender: Sender,
+    delivery: NudgeDelivery,
+    onAttempt: (attempts: number) => void,
+  ): Promise<SendOutcome> {
     const deadline = delivery.slotAt.getTime() + LATE_LIMIT_MS;
     const gate = gateFor(sender.platform);
     for (let attempts = 1; ; attempts++) {
@@ -208,15 +252,28 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         result = await sender.send(delivery);
       } catch (error) {
         // A sender that throws may or may not have posted: ask the platform before trying again.
-        log.warn({ event: 'nudge.send_threw', deliveryId: delivery.deliveryId, err: error }, 'sender threw; reconciling before retry');
+        log.warn(
+          { event: 'nudge.send_threw', deliveryId: delivery.deliveryId, err: error },
+          'sender threw; reconciling before retry',
+        );
         const check = await sender.reconcile(delivery);
         if (check.found) return { kind: 'sent', messageRef: check.messageRef };
-        result = { status: 'retry', retryAfterMs: 1000, reason: error instanceof Error ? error.message : String(error) };
+        result = {
+          status: 'retry',
+          retryAfterMs: 1000,
+          reason: error instanceof Error ? error.message : String(error),
+        };
       }
-      if (result.status === 'sent') return { kind: 'sent', messageRef: result.messageRef, ...(result.dmChannelId ? { dmChannelId: result.dmChannelId } : {}) };
+      if (result.status === 'sent')
+        return {
+          kind: 'sent',
+          messageRef: result.messageRef,
+          ...(result.dmChannelId ? { dmChannelId: result.dmChannelId } : {}),
+        };
       if (result.status === 'permanent') return { kind: 'permanent', reason: result.reason };
       const wait = Math.max(result.retryAfterMs, backoffMs(attempts));
-      if (attempts >= maxAttempts || now().getTime() + wait > deadline) return { kind: 'gave-up', reason: result.reason };
+      if (attempts >= maxAttempts || now().getTime() + wait > deadline)
+        return { kind: 'gave-up', reason: result.reason };
       gate.block(result.retryAfterMs);
       await sleep(wait);
     }
@@ -231,7 +288,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       // Waited in the queue (or behind rate limits) past its slot: too stale to send.
       if (now().getTime() - claimed.slotAt.getTime() > LATE_LIMIT_MS) {
         await closeDelivery(db, claimed.deliveryId, 'missed', 0, 'not sent within 10 minutes of its slot');
-        await recordActivity(db, who(claimed), { kind: 'nudge', outcome: 'missed', source: 'nudge', routineId: claimed.routineId }, now());
+        await recordActivity(
+          db,
+          who(claimed),
+          { kind: 'nudge', outcome: 'missed', source: 'nudge', routineId: claimed.routineId },
+          now(),
+        );
         report.missed += 1;
         return;
       }
@@ -241,27 +303,55 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         const availability = await sender.isAvailable(delivery);
         if (!availability.available) {
           await closeDelivery(db, claimed.deliveryId, 'unavailable', 0, availability.reason);
-          await recordActivity(db, who(claimed), { kind: 'nudge', outcome: 'unavailable', source: 'nudge', routineId: routine.id }, now());
+          await recordActivity(
+            db,
+            who(claimed),
+            { kind: 'nudge', outcome: 'unavailable', source: 'nudge', routineId: routine.id },
+            now(),
+          );
           report.unavailable += 1;
           return;
         }
       }
       const outcome = await sendWithinSlot(sender, delivery, (n) => (attempts = n));
-      if (outcome.kind === 'sent') return await markSent(claimed, { status: 'sent', messageRef: outcome.messageRef, ...(outcome.dmChannelId ? { dmChannelId: outcome.dmChannelId } : {}) }, attempts, report);
+      if (outcome.kind === 'sent')
+        return await markSent(
+          claimed,
+          {
+            status: 'sent',
+            messageRef: outcome.messageRef,
+            ...(outcome.dmChannelId ? { dmChannelId: outcome.dmChannelId } : {}),
+          },
+          attempts,
+          report,
+        );
       if (outcome.kind === 'permanent') {
         await closeDelivery(db, claimed.deliveryId, 'failed', attempts, outcome.reason);
         await pauseUser(db, claimed.userId, outcome.reason, now());
-        log.warn({ event: 'nudge.paused', userId: claimed.userId, reason: outcome.reason }, 'nudges paused: person unreachable');
+        log.warn(
+          { event: 'nudge.paused', userId: claimed.userId, reason: outcome.reason },
+          'nudges paused: person unreachable',
+        );
         report.failed += 1;
         return;
       }
       await closeDelivery(db, claimed.deliveryId, 'failed', attempts, `gave up within the slot: ${outcome.reason}`);
-      log.warn({ event: 'nudge.gave_up', deliveryId: claimed.deliveryId, attempts, reason: outcome.reason }, 'nudge not delivered within its slot');
+      log.warn(
+        { event: 'nudge.gave_up', deliveryId: claimed.deliveryId, attempts, reason: outcome.reason },
+        'nudge not delivered within its slot',
+      );
       report.failed += 1;
     } catch (error) {
       // Storage trouble mid-delivery: hand the claim back so reconciliation (which checks the platform) resolves it.
-      log.error({ event: 'nudge.deliver_failed', deliveryId: claimed.deliveryId, err: error }, 'delivery failed; released for reconciliation');
-      await db.execute(sql`update nudge_deliveries set claimed_by = null, attempts = ${attempts} where id = ${claimed.deliveryId} and status = 'claimed'`).catch(() => undefined);
+      log.error(
+        { event: 'nudge.deliver_failed', deliveryId: claimed.deliveryId, err: error },
+        'delivery failed; released for reconciliation',
+      );
+      await db
+        .execute(
+          sql`update nudge_deliveries set claimed_by = null, attempts = ${attempts} where id = ${claimed.deliveryId} and status = 'claimed'`,
+        )
+        .catch(() => undefined);
     }
   }
 
@@ -277,9 +367,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   const teamRoutine = (post: ClaimedTeamPost) =>
-    (post.routineId ? (sourceFor(post.workspaceId).get(post.routineId) ?? fallbackRoutineSource.get(post.routineId)) : undefined) ?? pickTeamRoutine([], post.workspaceId);
+    (post.routineId
+      ? (sourceFor(post.workspaceId).get(post.routineId) ?? fallbackRoutineSource.get(post.routineId))
+      : undefined) ?? pickTeamRoutine([], post.workspaceId);
   function pickTeamRoutine(recentIds: readonly string[], workspaceId: number): NudgeRoutine {
-    return sourceFor(workspaceId).pickForNudge({ allowed: ['stretch'], recentIds })?.routine ?? fallbackRoutineSource.pickForNudge({ allowed: ['stretch'], recentIds })!.routine;
+    return (
+      sourceFor(workspaceId).pickForNudge({ allowed: ['stretch'], recentIds })?.routine ??
+      fallbackRoutineSource.pickForNudge({ allowed: ['stretch'], recentIds })!.routine
+    );
   }
 
   /** A team's daily post: same claim, send-within-slot and reconcile rules as a nudge. */
@@ -295,7 +390,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
       if (now().getTime() - post.slotAt.getTime() > LATE_LIMIT_MS) {
         report.missed += 1;
-        return await closeTeamPost(db, post.deliveryId, 'missed', null, 'not sent within 10 minutes of its slot', now());
+        return await closeTeamPost(
+          db,
+          post.deliveryId,
+          'missed',
+          null,
+          'not sent within 10 minutes of its slot',
+          now(),
+        );
       }
       const outcome = await sendWithinSlot(sender, delivery, () => undefined);
       if (outcome.kind === 'sent') {
@@ -306,23 +408,42 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       await closeTeamPost(db, post.deliveryId, 'failed', null, outcome.reason, now());
       if (outcome.kind === 'permanent') {
         await pauseTeamPost(db, post.workspaceId, outcome.reason);
-        log.warn({ event: 'team_post.paused', workspaceId: post.workspaceId, reason: outcome.reason }, 'team post paused: channel unreachable');
+        log.warn(
+          { event: 'team_post.paused', workspaceId: post.workspaceId, reason: outcome.reason },
+          'team post paused: channel unreachable',
+        );
       }
     } catch (error) {
       if (beyondChecking(post.slotAt)) {
-        log.warn({ event: 'team_post.unverifiable', deliveryId: post.deliveryId, err: error }, 'team post could not be checked on the platform for an hour; closed, not resent');
+        log.warn(
+          { event: 'team_post.unverifiable', deliveryId: post.deliveryId, err: error },
+          'team post could not be checked on the platform for an hour; closed, not resent',
+        );
         report.missed += 1;
         return await closeTeamPost(db, post.deliveryId, 'missed', null, UNVERIFIABLE, now()).catch(() => undefined);
       }
-      log.error({ event: 'team_post.deliver_failed', deliveryId: post.deliveryId, err: error }, 'team post failed; released for reconciliation');
-      await db.execute(sql`update team_post_deliveries set claimed_by = null where id = ${post.deliveryId} and status = 'claimed'`).catch(() => undefined);
+      log.error(
+        { event: 'team_post.deliver_failed', deliveryId: post.deliveryId, err: error },
+        'team post failed; released for reconciliation',
+      );
+      await db
+        .execute(
+          sql`update team_post_deliveries set claimed_by = null where id = ${post.deliveryId} and status = 'claimed'`,
+        )
+        .catch(() => undefined);
     }
   }
 
   async function claimAndSendTeamPosts(report: TickReport): Promise<void> {
     // Bounded: a few hundred teams per tick at most; the next tick carries on.
     for (let i = 0; i < 20 && !stopped; i++) {
-      const batch = await claimDueTeamPosts(db, { now: now(), holder: instance.id, platforms: served, limit: 25, pickRoutine: (recent, workspaceId) => pickTeamRoutine(recent, workspaceId).id });
+      const batch = await claimDueTeamPosts(db, {
+        now: now(),
+        holder: instance.id,
+        platforms: served,
+        limit: 25,
+        pickRoutine: (recent, workspaceId) => pickTeamRoutine(recent, workspaceId).id,
+      });
       report.missed += batch.missed;
       await runPool(batch.claimed, (post) => deliverTeamPost(post, report, false));
       if (batch.claimed.length + batch.missed < 25) return;
@@ -394,10 +515,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     try {
       // No routine stored means the message was never built, so it cannot have been posted.
       if (claimed.routineId) {
-        const routine = sourceFor(claimed.workspaceId).get(claimed.routineId) ?? (await routineFor({ ...claimed, routineId: null }));
+        const routine =
+          sourceFor(claimed.workspaceId).get(claimed.routineId) ?? (await routineFor({ ...claimed, routineId: null }));
         const found = await sender.reconcile(deliveryOf(claimed, routine));
         if (found.found) {
-          log.info({ event: 'nudge.reconciled', deliveryId: claimed.deliveryId, outcome: 'found' }, 'claimed nudge was already posted');
+          log.info(
+            { event: 'nudge.reconciled', deliveryId: claimed.deliveryId, outcome: 'found' },
+            'claimed nudge was already posted',
+          );
           report.reconciled += 1;
           return await markSent(claimed, { status: 'sent', messageRef: found.messageRef }, 1, report);
         }
@@ -405,7 +530,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       report.reconciled += 1;
       if (now().getTime() - claimed.slotAt.getTime() > LATE_LIMIT_MS) {
         await closeDelivery(db, claimed.deliveryId, 'missed', 0, 'found unsent after a restart, too late to send');
-        await recordActivity(db, who(claimed), { kind: 'nudge', outcome: 'missed', source: 'nudge', routineId: claimed.routineId }, now());
+        await recordActivity(
+          db,
+          who(claimed),
+          { kind: 'nudge', outcome: 'missed', source: 'nudge', routineId: claimed.routineId },
+          now(),
+        );
         report.missed += 1;
         return;
       }
@@ -413,16 +543,29 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         await closeDelivery(db, claimed.deliveryId, 'failed', 0, 'nudges were turned off before it could be resent');
         return;
       }
-      log.info({ event: 'nudge.reconciled', deliveryId: claimed.deliveryId, outcome: 'resend' }, 'claimed nudge not found on the platform; sending');
+      log.info(
+        { event: 'nudge.reconciled', deliveryId: claimed.deliveryId, outcome: 'resend' },
+        'claimed nudge not found on the platform; sending',
+      );
       await deliver(claimed, report);
     } catch (error) {
       if (beyondChecking(claimed.slotAt)) {
-        log.warn({ event: 'nudge.unverifiable', deliveryId: claimed.deliveryId, err: error }, 'claimed nudge could not be checked on the platform for an hour; closed, not resent');
+        log.warn(
+          { event: 'nudge.unverifiable', deliveryId: claimed.deliveryId, err: error },
+          'claimed nudge could not be checked on the platform for an hour; closed, not resent',
+        );
         report.missed += 1;
         return await closeDelivery(db, claimed.deliveryId, 'missed', 0, UNVERIFIABLE).catch(() => undefined);
       }
-      log.error({ event: 'nudge.reconcile_failed', deliveryId: claimed.deliveryId, err: error }, 'reconcile failed; will retry next tick');
-      await db.execute(sql`update nudge_deliveries set claimed_by = null where id = ${claimed.deliveryId} and status = 'claimed'`).catch(() => undefined);
+      log.error(
+        { event: 'nudge.reconcile_failed', deliveryId: claimed.deliveryId, err: error },
+        'reconcile failed; will retry next tick',
+      );
+      await db
+        .execute(
+          sql`update nudge_deliveries set claimed_by = null where id = ${claimed.deliveryId} and status = 'claimed'`,
+        )
+        .catch(() => undefined);
     }
   }
 
@@ -441,13 +584,25 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const claimMore = async () => {
       // Bounded: at most 10,000 batches per tick; the next tick carries on.
       if (batches >= 10_000 || stopped || !(await instance.isAlive(instance.id))) {
-        if (!stopped && batches < 10_000) log.error({ event: 'scheduler.lost_lock' }, 'scheduler lost its liveness lock; not claiming');
+        if (!stopped && batches < 10_000)
+          log.error({ event: 'scheduler.lost_lock' }, 'scheduler lost its liveness lock; not claiming');
         exhausted = true;
         return;
       }
       batches += 1;
-      const batch = await claimDueBatch(db, { now: now(), holder: instance.id, platforms: served, batchSize, nextSlot, pickRoutine: (p, r, w) => pick(p, r, w).id });
-      for (const bad of batch.invalid) log.error({ event: 'nudge.invalid_preferences', userId: bad.userId, error: bad.error }, 'stored preferences invalid; schedule stopped');
+      const batch = await claimDueBatch(db, {
+        now: now(),
+        holder: instance.id,
+        platforms: served,
+        batchSize,
+        nextSlot,
+        pickRoutine: (p, r, w) => pick(p, r, w).id,
+      });
+      for (const bad of batch.invalid)
+        log.error(
+          { event: 'nudge.invalid_preferences', userId: bad.userId, error: bad.error },
+          'stored preferences invalid; schedule stopped',
+        );
       report.claimed += batch.claimed.length;
       report.missed += batch.missed.length;
       report.capped += batch.capped.length;
@@ -498,7 +653,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       let failed = false;
       try {
         // A team's routines added or removed since the last pass; on failure the previous ones (or the built-ins) serve.
-        await options.workspaceRoutines?.refresh().catch((error: unknown) => log.warn({ event: 'scheduler.team_routines_failed', err: error }, 'team routines not refreshed'));
+        await options.workspaceRoutines
+          ?.refresh()
+          .catch((error: unknown) =>
+            log.warn({ event: 'scheduler.team_routines_failed', err: error }, 'team routines not refreshed'),
+          );
         await reconcileOrphans(report);
         if (!reconcileOnly && !stopped) {
           await claimAndSend(report);
@@ -529,7 +688,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     async start() {
       stopped = false;
       await pass(true);
-      task = cron.schedule(options.cronExpression ?? '* * * * *', () => void pass(false), { name: 'backcare-nudges', noOverlap: true });
+      task = cron.schedule(options.cronExpression ?? '* * * * *', () => void pass(false), {
+        name: 'backcare-nudges',
+        noOverlap: true,
+      });
     },
     async stop() {
       stopped = true;

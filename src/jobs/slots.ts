@@ -47,10 +47,18 @@ export const slotRulesSchema = z
     hours: weeklyHoursSchema.nullable().optional(),
     daysOff: daysOffSchema.nullable().optional(),
   })
-  .refine((r) => r.start !== r.end, { path: ['end'], message: 'end must differ from start (an end before start means past midnight)' })
+  .refine((r) => r.start !== r.end, {
+    path: ['end'],
+    message: 'end must differ from start (an end before start means past midnight)',
+  })
   .superRefine((r, ctx) => {
     for (const day of Object.keys(r.hours ?? {}) as Weekday[]) {
-      if (!r.days.includes(day)) ctx.addIssue({ code: 'custom', path: ['hours', day], message: `${day} is not in days; add it to days to give it hours` });
+      if (!r.days.includes(day))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hours', day],
+          message: `${day} is not in days; add it to days to give it hours`,
+        });
     }
   });
 
@@ -114,7 +122,9 @@ export function localInstant(zoneName: string, date: LocalDate, clock: string): 
     if (zone.offset(instant) === offset && (earliest === null || instant < earliest)) earliest = instant;
   }
   // In the gap: luxon keeps the wall time and applies the offset from before the change, i.e. moves forward by the gap.
-  const result = earliest ?? DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour, minute }, { zone }).toMillis();
+  const result =
+    earliest ??
+    DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour, minute }, { zone }).toMillis();
   if (instantCache.size >= INSTANT_CACHE_MAX) instantCache.clear();
   instantCache.set(key, result);
   return result;
@@ -130,7 +140,8 @@ function dayOffUntil(rules: SlotRules, day: LocalDate): LocalDate | null {
   if (!rules.daysOff || rules.daysOff.length === 0) return null;
   const key = isoDate(day);
   let until: string | null = null;
-  for (const off of rules.daysOff) if (off.from <= key && key <= off.to && (until === null || off.to > until)) until = off.to;
+  for (const off of rules.daysOff)
+    if (off.from <= key && key <= off.to && (until === null || off.to > until)) until = off.to;
   if (until === null) return null;
   const [year, month, date] = until.split('-').map(Number) as [number, number, number];
   return { year, month, day: date };
@@ -155,7 +166,8 @@ function windowOn(rules: SlotRules, day: LocalDate): { open: number; close: numb
   // slots never overlap or go backwards. (With one start/end for all days this never bites.)
   if (rules.hours && end < start) {
     const next = weekdayOf(nextDay);
-    if (rules.days.includes(next) && dayOffUntil(rules, nextDay) === null) close = Math.min(close, localInstant(rules.timezone, nextDay, hoursOn(rules, next).start));
+    if (rules.days.includes(next) && dayOffUntil(rules, nextDay) === null)
+      close = Math.min(close, localInstant(rules.timezone, nextDay, hoursOn(rules, next).start));
   }
   return { open, close };
 }

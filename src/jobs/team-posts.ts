@@ -33,7 +33,11 @@ export const teamPostSettingsSchema = z.object({
 
 const num = z.coerce.number().int();
 const date = z.coerce.date();
-const inList = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
+const inList = (values: readonly string[]) =>
+  sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  );
 
 const claimedRow = z.object({
   id: num,
@@ -57,7 +61,13 @@ function fromRow(row: z.infer<typeof claimedRow>): ClaimedTeamPost {
   };
 }
 
-export async function saveTeamPost(db: Queryable, workspaceId: number, createdByUserId: number, settings: TeamPostSettings, now: Date): Promise<Date | null> {
+export async function saveTeamPost(
+  db: Queryable,
+  workspaceId: number,
+  createdByUserId: number,
+  settings: TeamPostSettings,
+  now: Date,
+): Promise<Date | null> {
   const nextDueAt = nextDailyAt(settings.timezone, settings.days, settings.localTime, now);
   const values = {
     channel_id: settings.channelId,
@@ -75,7 +85,10 @@ export async function saveTeamPost(db: Queryable, workspaceId: number, createdBy
 }
 
 export async function deleteTeamPost(db: Queryable, workspaceId: number): Promise<boolean> {
-  const rows = await queryRows<unknown>(db, sql`delete from team_posts where workspace_id = ${workspaceId} returning workspace_id`);
+  const rows = await queryRows<unknown>(
+    db,
+    sql`delete from team_posts where workspace_id = ${workspaceId} returning workspace_id`,
+  );
   // A post claimed by a scheduler that since died has nobody left to reconcile it for: close it.
   await db.execute(
     sql`update team_post_deliveries set status = 'failed', last_error = 'team post turned off' where workspace_id = ${workspaceId} and status = 'claimed' and claimed_by is null`,
@@ -83,16 +96,31 @@ export async function deleteTeamPost(db: Queryable, workspaceId: number): Promis
   return rows.length > 0;
 }
 
-export async function loadTeamPost(db: Queryable, workspaceId: number): Promise<(TeamPostSettings & { nextDueAt: Date | null; pausedReason: string | null }) | null> {
+export async function loadTeamPost(
+  db: Queryable,
+  workspaceId: number,
+): Promise<(TeamPostSettings & { nextDueAt: Date | null; pausedReason: string | null }) | null> {
   const [row] = await queryRows<unknown>(
     db,
     sql`select channel_id, timezone, local_time, days, next_due_at, paused_reason from team_posts where workspace_id = ${workspaceId}`,
   );
   if (!row) return null;
   const parsed = z
-    .object({ channel_id: z.string(), timezone: z.string(), local_time: z.string(), days: z.unknown(), next_due_at: date.nullable(), paused_reason: z.string().nullable() })
+    .object({
+      channel_id: z.string(),
+      timezone: z.string(),
+      local_time: z.string(),
+      days: z.unknown(),
+      next_due_at: date.nullable(),
+      paused_reason: z.string().nullable(),
+    })
     .parse(row);
-  const settings = teamPostSettingsSchema.safeParse({ channelId: parsed.channel_id, timezone: parsed.timezone, localTime: parsed.local_time, days: parsed.days });
+  const settings = teamPostSettingsSchema.safeParse({
+    channelId: parsed.channel_id,
+    timezone: parsed.timezone,
+    localTime: parsed.local_time,
+    days: parsed.days,
+  });
   if (!settings.success) return null;
   return { ...settings.data, nextDueAt: parsed.next_due_at, pausedReason: parsed.paused_reason };
 }
@@ -103,7 +131,13 @@ export async function loadTeamPost(db: Queryable, workspaceId: number): Promise<
  */
 export async function claimDueTeamPosts(
   db: Db,
-  options: { now: Date; holder: number; platforms: readonly Platform[]; limit: number; pickRoutine: (recentIds: readonly string[], workspaceId: number) => string },
+  options: {
+    now: Date;
+    holder: number;
+    platforms: readonly Platform[];
+    limit: number;
+    pickRoutine: (recentIds: readonly string[], workspaceId: number) => string;
+  },
 ): Promise<{ claimed: ClaimedTeamPost[]; missed: number }> {
   const { now, holder } = options;
   return db.transaction(async (tx) => {
@@ -118,10 +152,25 @@ export async function claimDueTeamPosts(
     );
     const result = { claimed: [] as ClaimedTeamPost[], missed: 0 };
     for (const raw of due) {
-      const row = z.object({ workspace_id: num, next_due_at: date, timezone: z.string(), local_time: z.string(), days: z.unknown() }).parse(raw);
-      const settings = teamPostSettingsSchema.safeParse({ channelId: 'x', timezone: row.timezone, localTime: row.local_time, days: row.days });
+      const row = z
+        .object({
+          workspace_id: num,
+          next_due_at: date,
+          timezone: z.string(),
+          local_time: z.string(),
+          days: z.unknown(),
+        })
+        .parse(raw);
+      const settings = teamPostSettingsSchema.safeParse({
+        channelId: 'x',
+        timezone: row.timezone,
+        localTime: row.local_time,
+        days: row.days,
+      });
       const late = now.getTime() - row.next_due_at.getTime() > LATE_LIMIT_MS;
-      const next = settings.success ? nextDailyAt(settings.data.timezone, settings.data.days, settings.data.localTime, late ? now : row.next_due_at) : null;
+      const next = settings.success
+        ? nextDailyAt(settings.data.timezone, settings.data.days, settings.data.localTime, late ? now : row.next_due_at)
+        : null;
       await tx.execute(sql`update team_posts set next_due_at = ${next} where workspace_id = ${row.workspace_id}`);
       if (late) result.missed += 1;
       const recent = await queryRows<{ routine_id: string }>(
@@ -133,7 +182,14 @@ export async function claimDueTeamPosts(
         sql`with ins as (
               insert into team_post_deliveries (workspace_id, slot_at, status, routine_id, claimed_at, claimed_by)
               values (${row.workspace_id}, ${row.next_due_at}, ${late ? 'missed' : 'claimed'},
-                      ${late ? null : options.pickRoutine(recent.map((r) => r.routine_id), row.workspace_id)}, ${now}, ${holder})
+                      ${
+                        late
+                          ? null
+                          : options.pickRoutine(
+                              recent.map((r) => r.routine_id),
+                              row.workspace_id,
+                            )
+                      }, ${now}, ${holder})
               on conflict (workspace_id, slot_at) do nothing
               returning id, slot_at, workspace_id, routine_id, status)
             select ins.id, ins.slot_at, ins.workspace_id, w.platform, w.external_id, t.channel_id, ins.routine_id
@@ -146,7 +202,14 @@ export async function claimDueTeamPosts(
   });
 }
 
-export async function closeTeamPost(db: Queryable, deliveryId: number, status: 'sent' | 'failed' | 'missed', messageRef: string | null, error: string | null, at: Date): Promise<void> {
+export async function closeTeamPost(
+  db: Queryable,
+  deliveryId: number,
+  status: 'sent' | 'failed' | 'missed',
+  messageRef: string | null,
+  error: string | null,
+  at: Date,
+): Promise<void> {
   await db.execute(
     sql`update team_post_deliveries set status = ${status}, message_ref = ${messageRef}, last_error = ${error}, sent_at = ${status === 'sent' ? at : null}
          where id = ${deliveryId} and status = 'claimed'`,
@@ -155,19 +218,32 @@ export async function closeTeamPost(db: Queryable, deliveryId: number, status: '
 
 /** The channel cannot be posted to (archived, bot removed): stop the daily post and say why. */
 export async function pauseTeamPost(db: Queryable, workspaceId: number, reason: string): Promise<void> {
-  await db.execute(sql`update team_posts set paused_reason = ${reason.slice(0, 200)}, next_due_at = null where workspace_id = ${workspaceId}`);
+  await db.execute(
+    sql`update team_posts set paused_reason = ${reason.slice(0, 200)}, next_due_at = null where workspace_id = ${workspaceId}`,
+  );
 }
 
 /** Team posts left claimed by a holder that is gone (same liveness rule as nudges). */
-export async function openTeamPostClaims(db: Queryable, limit: number): Promise<{ deliveryId: number; claimedBy: number | null }[]> {
+export async function openTeamPostClaims(
+  db: Queryable,
+  limit: number,
+): Promise<{ deliveryId: number; claimedBy: number | null }[]> {
   const rows = await queryRows<{ id: unknown; claimed_by: unknown }>(
     db,
     sql`select id, claimed_by from team_post_deliveries where status = 'claimed' order by id limit ${limit}`,
   );
-  return rows.map((r) => ({ deliveryId: num.parse(r.id), claimedBy: r.claimed_by === null ? null : num.parse(r.claimed_by) }));
+  return rows.map((r) => ({
+    deliveryId: num.parse(r.id),
+    claimedBy: r.claimed_by === null ? null : num.parse(r.claimed_by),
+  }));
 }
 
-export async function takeOverTeamPost(db: Queryable, deliveryId: number, previousHolder: number | null, holder: number): Promise<ClaimedTeamPost | null> {
+export async function takeOverTeamPost(
+  db: Queryable,
+  deliveryId: number,
+  previousHolder: number | null,
+  holder: number,
+): Promise<ClaimedTeamPost | null> {
   const rows = await queryRows<unknown>(
     db,
     sql`with taken as (

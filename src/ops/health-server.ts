@@ -17,7 +17,9 @@ export interface OpsRoutesOptions {
  * checks otherwise) and `GET /metrics` (Prometheus text). Returns false for any other path so the same
  * handler can be mounted beside another server's routes (e.g. a Slack HTTP receiver's custom routes).
  */
-export function opsRequestHandler(options: OpsRoutesOptions): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function opsRequestHandler(
+  options: OpsRoutesOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
     res.end(JSON.stringify(body));

@@ -43,7 +43,16 @@ export type TickCounts = Record<'claimed' | 'sent' | 'missed' | 'failed' | 'unav
  * `claimed`…`reconciled` come from the scheduler's per-tick report (reason `none`); `retry` and `unreachable`
  * (a permanent failure: DMs closed, user gone) come per delivery from the instrumented senders, with their reason.
  */
-export const nudgeResults = ['claimed', 'sent', 'missed', 'failed', 'unavailable', 'retry', 'unreachable', 'reconciled'] as const;
+export const nudgeResults = [
+  'claimed',
+  'sent',
+  'missed',
+  'failed',
+  'unavailable',
+  'retry',
+  'unreachable',
+  'reconciled',
+] as const;
 export type NudgeResult = (typeof nudgeResults)[number];
 
 /** `DMs closed (50007)` → `dms_closed_50007`; anything odd or long → `other`. */
@@ -61,7 +70,8 @@ export function routeLabels(route: string, result: HandledEvent['result']): { su
   if (route.endsWith(':invalid') && !route.startsWith('action:')) {
     return { subcommand: route.slice(0, -':invalid'.length), outcome: 'invalid_arguments' };
   }
-  if (route === 'unknown' || route === 'action:invalid' || route === 'form:unknown') return { subcommand: route, outcome: 'unknown' };
+  if (route === 'unknown' || route === 'action:invalid' || route === 'form:unknown')
+    return { subcommand: route, outcome: 'unknown' };
   return { subcommand: route, outcome: result };
 }
 
@@ -76,10 +86,17 @@ export interface PoolStats {
 export function poolStatsOf(database: Pick<Database, 'db'>): (() => PoolStats) | null {
   const client = (database.db as unknown as { $client?: unknown }).$client;
   if (!(client instanceof pg.Pool)) return null;
-  return () => ({ total: client.totalCount, idle: client.idleCount, waiting: client.waitingCount, max: client.options.max ?? 10 });
+  return () => ({
+    total: client.totalCount,
+    idle: client.idleCount,
+    waiting: client.waitingCount,
+    max: client.options.max ?? 10,
+  });
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean; poolStats?: (() => PoolStats) | null } = {}): Metrics {
+export function createMetrics(
+  options: { defaultMetrics?: boolean; poolStats?: (() => PoolStats) | null } = {},
+): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'backcare_' });
 
@@ -205,8 +222,12 @@ export function instrumentSender(sender: Sender, metrics: Pick<Metrics, 'recordN
   return instrumented;
 }
 
-export function instrumentSenders(senders: Partial<Record<Platform, Sender>>, metrics: Pick<Metrics, 'recordNudge' | 'rateLimited'>): Partial<Record<Platform, Sender>> {
+export function instrumentSenders(
+  senders: Partial<Record<Platform, Sender>>,
+  metrics: Pick<Metrics, 'recordNudge' | 'rateLimited'>,
+): Partial<Record<Platform, Sender>> {
   const out: Partial<Record<Platform, Sender>> = {};
-  for (const [platform, sender] of Object.entries(senders) as [Platform, Sender | undefined][]) if (sender) out[platform] = instrumentSender(sender, metrics);
+  for (const [platform, sender] of Object.entries(senders) as [Platform, Sender | undefined][])
+    if (sender) out[platform] = instrumentSender(sender, metrics);
   return out;
 }

@@ -43,7 +43,10 @@ const journalSchema = z.object({ entries: z.array(z.object({ when: z.number(), t
 /** The newest migration this build ships (drizzle's journal): the database must have applied it. */
 export function latestShippedMigration(folder = migrationsFolder): { when: number; tag: string } | null {
   const journal = journalSchema.parse(JSON.parse(readFileSync(path.join(folder, 'meta/_journal.json'), 'utf8')));
-  return journal.entries.reduce<{ when: number; tag: string } | null>((latest, e) => (latest && latest.when >= e.when ? latest : e), null);
+  return journal.entries.reduce<{ when: number; tag: string } | null>(
+    (latest, e) => (latest && latest.when >= e.when ? latest : e),
+    null,
+  );
 }
 
 /**
@@ -62,7 +65,9 @@ export function migrationsCheck(database: Pick<Database, 'db'>, folder = migrati
           sql`select max(created_at)::text as last from drizzle.__drizzle_migrations`,
         );
         const applied = row?.last ? Number(row.last) : 0;
-        return applied >= latest.when ? { ok: true, detail: latest.tag } : { ok: false, detail: `migration ${latest.tag} is not applied` };
+        return applied >= latest.when
+          ? { ok: true, detail: latest.tag }
+          : { ok: false, detail: `migration ${latest.tag} is not applied` };
       } catch (error) {
         return { ok: false, detail: describe(error) };
       }
@@ -80,7 +85,8 @@ export function poolCheck(stats: () => { total: number; idle: number; waiting: n
     name: 'pool',
     async run() {
       const { total, idle, waiting, max } = stats();
-      if (waiting > 0 && idle === 0 && total >= max) return { ok: false, detail: `saturated: all ${total} connections busy, ${waiting} waiting` };
+      if (waiting > 0 && idle === 0 && total >= max)
+        return { ok: false, detail: `saturated: all ${total} connections busy, ${waiting} waiting` };
       return { ok: true, detail: `${total - idle}/${max} busy` };
     },
   };
@@ -92,7 +98,9 @@ export function adaptersCheck(adapters: readonly Pick<Adapter, 'name' | 'isConne
     name: 'adapters',
     async run() {
       const down = adapters.filter((a) => a.isConnected && !a.isConnected()).map((a) => a.name);
-      return down.length === 0 ? { ok: true, detail: adapters.map((a) => a.name).join(',') } : { ok: false, detail: `not connected: ${down.join(', ')}` };
+      return down.length === 0
+        ? { ok: true, detail: adapters.map((a) => a.name).join(',') }
+        : { ok: false, detail: `not connected: ${down.join(', ')}` };
     },
   };
 }

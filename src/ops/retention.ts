@@ -25,10 +25,15 @@ const targets = (policy: RetentionPolicy, now: Date) => {
     { table: 'nudge_deliveries', where: sql`slot_at < ${cutoff} and status <> 'claimed'` },
     { table: 'team_post_deliveries', where: sql`slot_at < ${cutoff} and status <> 'claimed'` },
     { table: 'triage_records', where: sql`recorded_at < ${cutoff}` },
-    { table: 'processed_events', where: sql`processed_at < ${new Date(now.getTime() - (policy.processedEventsDays ?? 7) * 86_400_000)}` },
+    {
+      table: 'processed_events',
+      where: sql`processed_at < ${new Date(now.getTime() - (policy.processedEventsDays ?? 7) * 86_400_000)}`,
+    },
   ];
   if (policy.auditRetentionMonths > 0) {
-    const auditCutoff = DateTime.fromJSDate(now, { zone: 'utc' }).minus({ months: policy.auditRetentionMonths }).toJSDate();
+    const auditCutoff = DateTime.fromJSDate(now, { zone: 'utc' })
+      .minus({ months: policy.auditRetentionMonths })
+      .toJSDate();
     list.push({ table: 'audit_log', where: sql`at < ${auditCutoff}` });
   }
   return list;
@@ -42,7 +47,9 @@ const CHUNK = 5000;
  */
 export async function runRetention(db: Db, policy: RetentionPolicy, now: Date, log?: Logger): Promise<RetentionReport> {
   const existing = new Set(
-    (await queryRows<{ name: string }>(db, sql`select tablename as name from pg_tables where schemaname = 'public'`)).map((r) => r.name),
+    (
+      await queryRows<{ name: string }>(db, sql`select tablename as name from pg_tables where schemaname = 'public'`)
+    ).map((r) => r.name),
   );
   const report: RetentionReport = {};
   for (const { table, where } of targets(policy, now)) {
@@ -94,7 +101,9 @@ export function startDailyJob(
     timer = setTimeout(() => {
       running = work()
         .then(() => undefined)
-        .catch((error: unknown) => options.log.error({ event: `${name}.failed`, err: error }, `${name} failed; will retry`))
+        .catch((error: unknown) =>
+          options.log.error({ event: `${name}.failed`, err: error }, `${name} failed; will retry`),
+        )
         .finally(() => {
           running = null;
           schedule(intervalMs);

@@ -17,7 +17,10 @@ import { purgeExportFiles, runRetention, startDailyJob, type DailyJob } from './
  *   (or the Slack adapter mounts `handler` on its own server);
  * - otherwise (Socket Mode, Discord only): PORT.
  */
-export function healthPortFor(env: Pick<Env, 'PORT' | 'HEALTH_PORT' | 'SLACK_APP_TOKEN'>, adapters: readonly AdapterName[]): number | null {
+export function healthPortFor(
+  env: Pick<Env, 'PORT' | 'HEALTH_PORT' | 'SLACK_APP_TOKEN'>,
+  adapters: readonly AdapterName[],
+): number | null {
   if (env.HEALTH_PORT !== undefined) return env.HEALTH_PORT;
   if (adapters.every((a) => a === 'console')) return null;
   if (adapters.includes('slack') && !env.SLACK_APP_TOKEN) return null;
@@ -53,15 +56,28 @@ export async function startOps(options: OpsOptions): Promise<Ops> {
   let draining = false;
   const poolStats = poolStatsOf(database);
   const routes = {
-    checks: [databaseCheck(database), migrationsCheck(database), adaptersCheck(options.adapters), ...(poolStats ? [poolCheck(poolStats)] : [])],
+    checks: [
+      databaseCheck(database),
+      migrationsCheck(database),
+      adaptersCheck(options.adapters),
+      ...(poolStats ? [poolCheck(poolStats)] : []),
+    ],
     registry: metrics.registry,
     log,
     draining: () => draining,
   };
   const handler = opsRequestHandler(routes);
   const port = options.port !== undefined ? options.port : healthPortFor(env, options.adapterNames);
-  if (port === null && options.adapterNames.includes('slack') && !env.SLACK_APP_TOKEN && env.HEALTH_PORT === undefined) {
-    log.warn({ event: 'ops.no_port' }, 'Slack uses PORT for its HTTP receiver: set HEALTH_PORT to serve /healthz, /readyz and /metrics');
+  if (
+    port === null &&
+    options.adapterNames.includes('slack') &&
+    !env.SLACK_APP_TOKEN &&
+    env.HEALTH_PORT === undefined
+  ) {
+    log.warn(
+      { event: 'ops.no_port' },
+      'Slack uses PORT for its HTTP receiver: set HEALTH_PORT to serve /healthz, /readyz and /metrics',
+    );
   }
   const server = port === null ? null : await startOpsServer({ ...routes, port });
 
@@ -70,7 +86,12 @@ export async function startOps(options: OpsOptions): Promise<Ops> {
     'retention',
     async () => {
       const now = new Date();
-      const report = await runRetention(database.db, { retentionMonths: env.RETENTION_MONTHS, auditRetentionMonths: env.AUDIT_RETENTION_MONTHS }, now, log);
+      const report = await runRetention(
+        database.db,
+        { retentionMonths: env.RETENTION_MONTHS, auditRetentionMonths: env.AUDIT_RETENTION_MONTHS },
+        now,
+        log,
+      );
       for (const [table, n] of Object.entries(report)) if (n > 0) metrics.retentionDeleted.inc({ table }, n);
       await purgeExportFiles(exportDir, now);
     },

@@ -23,7 +23,14 @@ describe('multi-line text fields (a YAML document, a list of steps)', () => {
   });
 
   it('are a paragraph input in a Discord modal, and single-line fields stay short', () => {
-    const draft: Draft = { id: 'd1', form, values: initialValues(form), userId: 'u', position: 0, expires: Date.now() + 60_000 };
+    const draft: Draft = {
+      id: 'd1',
+      form,
+      values: initialValues(form),
+      userId: 'u',
+      position: 0,
+      expires: Date.now() + 60_000,
+    };
     const step = steps(draft).find((s) => s.kind === 'modal');
     if (!step || step.kind !== 'modal') throw new Error('expected a modal step');
     const rows = modalFor(draft, step).components as { components: { custom_id: string; style: number }[] }[];

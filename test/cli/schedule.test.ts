@@ -4,12 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { runSchedule } from '../../src/cli/schedule.js';
 
 const run = promisify(execFile);
-const londonWeekdays = '{"timezone":"Europe/London","days":["mon","tue","wed","thu","fri"],"start":"09:00","end":"17:00","everyMinutes":60}';
+const londonWeekdays =
+  '{"timezone":"Europe/London","days":["mon","tue","wed","thu","fri"],"start":"09:00","end":"17:00","everyMinutes":60}';
 
 /** Runs the real command line as the README shows it; resolves with the exit code instead of throwing. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('npm', ['run', '--silent', 'cli', '--', 'schedule', ...args], { cwd: process.cwd() });
+    const { stdout, stderr } = await run('npm', ['run', '--silent', 'cli', '--', 'schedule', ...args], {
+      cwd: process.cwd(),
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -34,7 +37,14 @@ describe('npm run cli -- schedule', () => {
   });
 
   it('exits 2 with one line on stderr and nothing on stdout for invalid input', async () => {
-    const result = await cli(['--prefs', '{"timezone":"Mars/Olympus"}', '--from', '2026-03-27T00:00:00Z', '--count', '5']);
+    const result = await cli([
+      '--prefs',
+      '{"timezone":"Mars/Olympus"}',
+      '--from',
+      '2026-03-27T00:00:00Z',
+      '--count',
+      '5',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
@@ -65,7 +75,11 @@ describe('runSchedule', () => {
 
   it('honours snoozeUntil', () => {
     const prefs = JSON.stringify({ ...JSON.parse(londonWeekdays), snoozeUntil: '2026-03-27T13:30:00Z' });
-    expect(ok(['--prefs', prefs, ...base])).toEqual(['2026-03-27T14:00:00.000Z', '2026-03-27T15:00:00.000Z', '2026-03-27T16:00:00.000Z']);
+    expect(ok(['--prefs', prefs, ...base])).toEqual([
+      '2026-03-27T14:00:00.000Z',
+      '2026-03-27T15:00:00.000Z',
+      '2026-03-27T16:00:00.000Z',
+    ]);
   });
 
   it.each([
@@ -82,7 +96,10 @@ describe('runSchedule', () => {
     [['--prefs', londonWeekdays, '--from', '2026-03-27T00:00:00Z', '--count', 'lots'], /--count/],
     [['--prefs', londonWeekdays, '--from', '2026-03-27T00:00:00Z'], /--count/],
     [[...base], /--prefs/],
-    [['--prefs', '{"timezone":"UTC","start":"09:00","end":"17:00","everyMinutes":60}', ...base], /--prefs\.days: is required/],
+    [
+      ['--prefs', '{"timezone":"UTC","start":"09:00","end":"17:00","everyMinutes":60}', ...base],
+      /--prefs\.days: is required/,
+    ],
     [['--prefs', londonWeekdays, ...base, '--extra'], /extra/],
   ])('rejects %j', (argv, message) => {
     expect(error(argv)).toMatch(message);

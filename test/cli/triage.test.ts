@@ -47,9 +47,18 @@ describe('npm run cli -- triage', () => {
   it.concurrent.each([
     [answers({ pain: 7 }), { outcome: 'physio', reasons: ['severe_pain'] }],
     [answers({ pain: 6, weeks: 2.9 }), { outcome: 'self_care', reasons: [] }],
-    [answers({ weeks: 3, worsening: true, symptoms: ['radiating'] }), { outcome: 'physio', reasons: ['radiating', 'persistent', 'worsening'] }],
-    [answers({ symptoms: ['radiating', 'arm_weakness', 'arm_numbness'] }), { outcome: 'physio', reasons: ['arm_numbness', 'arm_weakness', 'radiating'] }],
-    [answers({ symptoms: ['night_pain', 'fever', 'arm_numbness'] }), { outcome: 'urgent', reasons: ['fever', 'night_pain'] }],
+    [
+      answers({ weeks: 3, worsening: true, symptoms: ['radiating'] }),
+      { outcome: 'physio', reasons: ['radiating', 'persistent', 'worsening'] },
+    ],
+    [
+      answers({ symptoms: ['radiating', 'arm_weakness', 'arm_numbness'] }),
+      { outcome: 'physio', reasons: ['arm_numbness', 'arm_weakness', 'radiating'] },
+    ],
+    [
+      answers({ symptoms: ['night_pain', 'fever', 'arm_numbness'] }),
+      { outcome: 'urgent', reasons: ['fever', 'night_pain'] },
+    ],
     [answers({ pain: 0, symptoms: ['fever', 'leg_weakness'] }), { outcome: 'emergency', reasons: ['leg_weakness'] }],
   ])('%s → %j', async (json, expected) => {
     const result = await triageCli('--answers', json);
@@ -69,7 +78,11 @@ describe('npm run cli -- triage', () => {
     ['unknown symptom code', ['--answers', answers({ symptoms: ['sore'] })], /unknown symptom code "sore"/],
     ['pain out of range', ['--answers', answers({ pain: 11 })], /pain: must be a whole number from 0 to 10/],
     ['negative weeks', ['--answers', answers({ weeks: -1 })], /weeks: must be a number of weeks/],
-    ['missing field', ['--answers', JSON.stringify({ pain: 4, weeks: 1, symptoms: [], interferes: false })], /worsening: is missing/],
+    [
+      'missing field',
+      ['--answers', JSON.stringify({ pain: 4, weeks: 1, symptoms: [], interferes: false })],
+      /worsening: is missing/,
+    ],
     ['not JSON', ['--answers', 'pain=4'], /not valid JSON/],
     ['missing --answers', [], /--answers is required/],
     ['--answers without a value', ['--answers'], /--answers/],

@@ -20,7 +20,12 @@ function configError(env: Record<string, string>): string {
 describe('environment config', () => {
   it('has working defaults with nothing set: console, embedded database, privacy floor 5', () => {
     const env = parseEnv({});
-    expect(env).toMatchObject({ PORT: 3000, STATS_PRIVACY_FLOOR: 5, BACKCARE_DATA_DIR: './.backcare', BACKCARE_TIME_SCALE: 1 });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      STATS_PRIVACY_FLOOR: 5,
+      BACKCARE_DATA_DIR: './.backcare',
+      BACKCARE_TIME_SCALE: 1,
+    });
     expect(env.DATABASE_URL).toBeUndefined();
     expect(selectAdapters(env)).toEqual(['console']);
   });
@@ -35,7 +40,9 @@ describe('environment config', () => {
     expect(selectAdapters(parseEnv(fakeSlack))).toEqual(['slack']);
     expect(selectAdapters(parseEnv(fakeDiscord))).toEqual(['discord']);
     expect(selectAdapters(parseEnv({ ...fakeSlack, ...fakeDiscord }))).toEqual(['slack', 'discord']);
-    expect(selectAdapters(parseEnv({ ...fakeSlack, ...fakeDiscord, BACKCARE_ADAPTER: 'console' }))).toEqual(['console']);
+    expect(selectAdapters(parseEnv({ ...fakeSlack, ...fakeDiscord, BACKCARE_ADAPTER: 'console' }))).toEqual([
+      'console',
+    ]);
   });
 
   it.each([
@@ -45,14 +52,29 @@ describe('environment config', () => {
     [{ PORT: '80.5' }, 'config error: PORT must be a whole number from 1 to 65535'],
     [{ HEALTH_PORT: '0' }, 'config error: HEALTH_PORT must be a whole number from 1 to 65535'],
     [{ RETENTION_MONTHS: '0' }, 'config error: RETENTION_MONTHS must be a whole number from 1 to 120'],
-    [{ AUDIT_RETENTION_MONTHS: '-3' }, 'config error: AUDIT_RETENTION_MONTHS must be a whole number from 0 to 240 (0 keeps them for ever)'],
+    [
+      { AUDIT_RETENTION_MONTHS: '-3' },
+      'config error: AUDIT_RETENTION_MONTHS must be a whole number from 0 to 240 (0 keeps them for ever)',
+    ],
     [{ BACKCARE_ADAPTER: 'teams' }, 'config error: BACKCARE_ADAPTER must be one of console, slack, discord'],
     [{ DATABASE_URL: 'mysql://x' }, 'config error: DATABASE_URL must be a postgres:// or postgresql:// URL'],
     [{ STATS_PRIVACY_FLOOR: '2' }, 'config error: STATS_PRIVACY_FLOOR must be a whole number from 3 to 1000'],
-    [{ SLACK_BOT_TOKEN: 'xoxb-test-not-a-real-token' }, 'config error: SLACK_SIGNING_SECRET is required when Slack is configured'],
-    [{ SLACK_BOT_TOKEN: 'not-a-token', SLACK_SIGNING_SECRET: 's' }, 'config error: SLACK_BOT_TOKEN must be a bot token starting with xoxb-'],
-    [{ DISCORD_TOKEN: 'test-token-not-real' }, 'config error: DISCORD_APPLICATION_ID is required together with DISCORD_TOKEN'],
-    [{ SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'x', SLACK_SIGNING_SECRET: 'y' }, 'config error: SLACK_STATE_SECRET is required'],
+    [
+      { SLACK_BOT_TOKEN: 'xoxb-test-not-a-real-token' },
+      'config error: SLACK_SIGNING_SECRET is required when Slack is configured',
+    ],
+    [
+      { SLACK_BOT_TOKEN: 'not-a-token', SLACK_SIGNING_SECRET: 's' },
+      'config error: SLACK_BOT_TOKEN must be a bot token starting with xoxb-',
+    ],
+    [
+      { DISCORD_TOKEN: 'test-token-not-real' },
+      'config error: DISCORD_APPLICATION_ID is required together with DISCORD_TOKEN',
+    ],
+    [
+      { SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'x', SLACK_SIGNING_SECRET: 'y' },
+      'config error: SLACK_STATE_SECRET is required',
+    ],
     [{ BACKCARE_TIME_SCALE: '0' }, 'config error: BACKCARE_TIME_SCALE must be above 0'],
   ])('rejects %j with one line naming the variable', (env, expected) => {
     const message = configError(env);

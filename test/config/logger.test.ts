@@ -9,15 +9,26 @@ const discordToken = 'MTEx' + 'A'.repeat(20) + '.GaBcDe.' + 'x'.repeat(27);
 describe('log redaction', () => {
   it('censors tokens, secrets and Authorization headers wherever they sit in a log object', () => {
     const { log, raw, lines } = captureLogger();
-    log.info({ token: botToken, config: { SLACK_SIGNING_SECRET: 'signing-secret-value', DISCORD_TOKEN: discordToken } }, 'config');
-    log.info({ req: { headers: { authorization: `Bearer ${botToken}`, 'x-slack-signature': 'v0=abc123' } } }, 'request');
+    log.info(
+      { token: botToken, config: { SLACK_SIGNING_SECRET: 'signing-secret-value', DISCORD_TOKEN: discordToken } },
+      'config',
+    );
+    log.info(
+      { req: { headers: { authorization: `Bearer ${botToken}`, 'x-slack-signature': 'v0=abc123' } } },
+      'request',
+    );
     log.info({ installation: { bot: { token: botToken }, appToken } }, 'install');
     const output = raw();
     for (const secret of [botToken, appToken, discordToken, 'signing-secret-value', 'v0=abc123']) {
       expect(output).not.toContain(secret);
     }
-    expect(lines()[0]).toMatchObject({ token: '[redacted]', config: { SLACK_SIGNING_SECRET: '[redacted]', DISCORD_TOKEN: '[redacted]' } });
-    expect(lines()[1]).toMatchObject({ req: { headers: { authorization: '[redacted]', 'x-slack-signature': '[redacted]' } } });
+    expect(lines()[0]).toMatchObject({
+      token: '[redacted]',
+      config: { SLACK_SIGNING_SECRET: '[redacted]', DISCORD_TOKEN: '[redacted]' },
+    });
+    expect(lines()[1]).toMatchObject({
+      req: { headers: { authorization: '[redacted]', 'x-slack-signature': '[redacted]' } },
+    });
   });
 
   it('masks tokens and connection-string passwords inside free text and error messages', () => {
@@ -27,7 +38,9 @@ describe('log redaction', () => {
     const output = raw();
     expect(output).not.toContain(botToken);
     expect(output).not.toContain('sup3r-secret');
-    expect(lines()[0]).toMatchObject({ err: { type: 'Error', message: 'An API error occurred: invalid_auth for [redacted]' } });
+    expect(lines()[0]).toMatchObject({
+      err: { type: 'Error', message: 'An API error occurred: invalid_auth for [redacted]' },
+    });
     expect(output).toContain('invalid_auth');
     expect(output).toContain('postgres://backcare:[redacted]@db:5432/backcare');
   });

@@ -17,7 +17,15 @@ describeEachDatabase('/backcare break', (database) => {
     const clock = testClock(start);
     const sender = fakeSender();
     const db = database().db;
-    const scheduler = createScheduler({ db, log: silentLogger(), senders: { console: sender.sender }, instance: soloInstance(1), now: clock.now, sleep: async (ms) => clock.advance(ms), routines: testLibrary() });
+    const scheduler = createScheduler({
+      db,
+      log: silentLogger(),
+      senders: { console: sender.sender },
+      instance: soloInstance(1),
+      now: clock.now,
+      sleep: async (ms) => clock.advance(ms),
+      routines: testLibrary(),
+    });
     const core = buildTestCore(db, { now: clock.now });
     return { clock, sender, scheduler, core, db };
   }
@@ -27,7 +35,12 @@ describeEachDatabase('/backcare break', (database) => {
     const { userId } = await seedUser(db, { id: 'U1', dueAt: at('10:00'), prefs: hours });
 
     const taken = await ask(core, '/backcare break', actorFor('U1'));
-    expect(taken.actions.map((a) => a.actionId)).toEqual([NUDGE_ACTIONS.done, NUDGE_ACTIONS.snooze, NUDGE_ACTIONS.skip, NUDGE_ACTIONS.stop]);
+    expect(taken.actions.map((a) => a.actionId)).toEqual([
+      NUDGE_ACTIONS.done,
+      NUDGE_ACTIONS.snooze,
+      NUDGE_ACTIONS.skip,
+      NUDGE_ACTIONS.stop,
+    ]);
     expect(replyText(taken)).toContain('This counts as your 10:00 nudge');
     const [row] = await deliveries(db);
     expect(row).toMatchObject({ user_id: userId, status: 'sent' });
@@ -61,7 +74,9 @@ describeEachDatabase('/backcare break', (database) => {
     const { userId } = await seedUser(db, { id: 'U1', dueAt: null, prefs: { ...hours, optedIn: false } });
     const taken = await ask(core, '/backcare break', actorFor('U1'));
     expect(taken.actions[0]?.actionId).toBe(NUDGE_ACTIONS.done);
-    expect((await deliveries(db)).map((d) => [d.user_id, d.slot_at.toISOString()])).toEqual([[userId, at('09:50').toISOString()]]);
+    expect((await deliveries(db)).map((d) => [d.user_id, d.slot_at.toISOString()])).toEqual([
+      [userId, at('09:50').toISOString()],
+    ]);
     expect((await prefsRow(db, userId)).next_due_at).toBeNull();
   });
 
@@ -71,7 +86,10 @@ describeEachDatabase('/backcare break', (database) => {
     const ids = new Map<string, number>();
     for (const id of people) ids.set(id, (await seedUser(db, { id, dueAt: at('10:00'), prefs: hours })).userId);
 
-    const [replies] = await Promise.all([Promise.all(people.map((id) => ask(core, '/backcare break', actorFor(id)))), scheduler.tick()]);
+    const [replies] = await Promise.all([
+      Promise.all(people.map((id) => ask(core, '/backcare break', actorFor(id)))),
+      scheduler.tick(),
+    ]);
 
     const rows = await deliveries(db);
     for (const [index, id] of people.entries()) {

@@ -62,8 +62,10 @@ describe('RoutineLibrary.pick', () => {
 
   it('avoids the recent ones, and when all are recent avoids at least the last', () => {
     const lib = new RoutineLibrary([routine('a', 'stretch'), routine('b', 'stretch'), routine('c', 'stretch')]);
-    for (const r of [0, 0.5, 0.99]) expect(lib.pick({ kinds: ['stretch'] }, { avoid: ['a', 'b'], random: () => r })?.id).toBe('c');
-    for (const r of [0, 0.99]) expect(lib.pick({ kinds: ['stretch'] }, { avoid: ['a', 'b', 'c'], random: () => r })?.id).not.toBe('a');
+    for (const r of [0, 0.5, 0.99])
+      expect(lib.pick({ kinds: ['stretch'] }, { avoid: ['a', 'b'], random: () => r })?.id).toBe('c');
+    for (const r of [0, 0.99])
+      expect(lib.pick({ kinds: ['stretch'] }, { avoid: ['a', 'b', 'c'], random: () => r })?.id).not.toBe('a');
     const single = new RoutineLibrary([routine('only', 'stretch')]);
     expect(single.pick({ kinds: ['stretch'] }, { avoid: ['only'] })?.id).toBe('only');
     expect(single.pick({ kinds: ['breathing'] })).toBeUndefined();
@@ -106,14 +108,24 @@ describe('RoutineLibrary.pickForNudge', () => {
     // Last was b1 (breathing) → next is stretch, but s1 is recent → falls to breathing b2.
     expect(lib.pickForNudge({ allowed: ['stretch', 'breathing'], recentIds: ['b1', 's1'] })?.routine.id).toBe('b2');
     // Everything short is recent: anything but the very last.
-    expect(lib.pickForNudge({ allowed: ['stretch', 'breathing'], recentIds: ['s1', 'b1', 'b2'], random: () => 0 })?.routine.id).not.toBe('s1');
+    expect(
+      lib.pickForNudge({ allowed: ['stretch', 'breathing'], recentIds: ['s1', 'b1', 'b2'], random: () => 0 })?.routine
+        .id,
+    ).not.toBe('s1');
     expect(lib.pickForNudge({ allowed: ['hydration'], recentIds: [] })).toBeNull();
     expect(lib.pickForNudge({ allowed: [], recentIds: [] })).toBeNull();
   });
 
   it('a desk break never sends floor work: over many seeds, every kind, with and without recent routines', () => {
     // Kneeling and lying routines, named so this fails on content that does not say where a routine is done.
-    const floorWork = ['cat-cow', 'thread-the-needle', 'plank', 'glute-bridge', 'foam-roll-upper-back', 'foam-roll-shoulder-blades'];
+    const floorWork = [
+      'cat-cow',
+      'thread-the-needle',
+      'plank',
+      'glute-bridge',
+      'foam-roll-upper-back',
+      'foam-roll-shoulder-blades',
+    ];
     for (const id of floorWork) expect(library.get(id)?.place, id).toBe('floor');
     for (let seed = 1; seed <= 200; seed++) {
       let state = seed;
@@ -146,6 +158,7 @@ describe('RoutineLibrary.pickForNudge', () => {
   });
 
   it('every allowed nudge kind alone still gets a routine', () => {
-    for (const kind of nudgeKinds) expect(library.pickForNudge({ allowed: [kind], recentIds: [] })?.nudgeKind).toBe(kind);
+    for (const kind of nudgeKinds)
+      expect(library.pickForNudge({ allowed: [kind], recentIds: [] })?.nudgeKind).toBe(kind);
   });
 });

@@ -17,20 +17,66 @@ import { describeEachDatabase } from '../support/db.js';
 const exportDir = mkdtempSync(path.join(tmpdir(), 'backcare-export-test-'));
 afterAll(() => rmSync(exportDir, { recursive: true, force: true }));
 
-const alice = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'UALICE', displayName: 'Alice Example', isAdmin: false });
-const bob = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'UBOBBY', displayName: 'Bob Other', isAdmin: false });
-const admin = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'UADMIN', displayName: 'Ada Admin', isAdmin: true });
+const alice = testActor({
+  platform: 'slack',
+  workspaceExternalId: 'T1',
+  userExternalId: 'UALICE',
+  displayName: 'Alice Example',
+  isAdmin: false,
+});
+const bob = testActor({
+  platform: 'slack',
+  workspaceExternalId: 'T1',
+  userExternalId: 'UBOBBY',
+  displayName: 'Bob Other',
+  isAdmin: false,
+});
+const admin = testActor({
+  platform: 'slack',
+  workspaceExternalId: 'T1',
+  userExternalId: 'UADMIN',
+  displayName: 'Ada Admin',
+  isAdmin: true,
+});
 
 /** Gives a person settings, nudges, activity, a kept triage outcome and a lead grant: one of everything. */
-async function fillIn(db: Db, who: { workspaceExternalId: string; userExternalId: string; displayName?: string | undefined }, marker: string) {
+async function fillIn(
+  db: Db,
+  who: { workspaceExternalId: string; userExternalId: string; displayName?: string | undefined },
+  marker: string,
+) {
   const workspace = await ensureWorkspace(db, { platform: 'slack', externalId: who.workspaceExternalId });
   const user = await ensureUser(db, workspace.id, who.userExternalId, who.displayName);
-  await db.update(users).set({ dmChannelId: `D-${marker}` }).where(sql`${users.id} = ${user.id}`);
-  await db.insert(nudgeDeliveries).values({ userId: user.id, slotAt: new Date('2026-03-02T09:00:00Z'), status: 'sent', routineId: `routine-${marker}`, messageRef: `ref-${marker}` });
-  await recordActivity(db, { userId: user.id, workspaceId: workspace.id }, { kind: 'session', outcome: 'completed', source: 'breathe', routineId: `session-${marker}` }, new Date('2026-03-02T09:30:00Z'));
+  await db
+    .update(users)
+    .set({ dmChannelId: `D-${marker}` })
+    .where(sql`${users.id} = ${user.id}`);
+  await db
+    .insert(nudgeDeliveries)
+    .values({
+      userId: user.id,
+      slotAt: new Date('2026-03-02T09:00:00Z'),
+      status: 'sent',
+      routineId: `routine-${marker}`,
+      messageRef: `ref-${marker}`,
+    });
+  await recordActivity(
+    db,
+    { userId: user.id, workspaceId: workspace.id },
+    { kind: 'session', outcome: 'completed', source: 'breathe', routineId: `session-${marker}` },
+    new Date('2026-03-02T09:30:00Z'),
+  );
   await db.insert(triageRecords).values({ userId: user.id, outcome: `outcome-${marker}` });
-  await db.insert(leadGrants).values({ workspaceId: workspace.id, platformUserId: who.userExternalId, grantedBy: 'UADMIN' });
-  await db.insert(inviteDms).values({ workspaceId: workspace.id, platformUserId: who.userExternalId, status: marker === 'alice' ? 'declined' : 'sent' });
+  await db
+    .insert(leadGrants)
+    .values({ workspaceId: workspace.id, platformUserId: who.userExternalId, grantedBy: 'UADMIN' });
+  await db
+    .insert(inviteDms)
+    .values({
+      workspaceId: workspace.id,
+      platformUserId: who.userExternalId,
+      status: marker === 'alice' ? 'declined' : 'sent',
+    });
   return { workspace, user };
 }
 
@@ -43,7 +89,11 @@ function exportedFile(result: Reply): { file: string; filename: string } {
 const exportSchema = z.object({
   format: z.literal('backcare-export/1'),
   workspace: z.object({ platform: z.string(), externalId: z.string() }),
-  user: z.object({ platformUserId: z.string(), displayName: z.string().nullable(), dmChannelId: z.string().nullable() }),
+  user: z.object({
+    platformUserId: z.string(),
+    displayName: z.string().nullable(),
+    dmChannelId: z.string().nullable(),
+  }),
   tables: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))),
   leadGrants: z.array(z.object({ grantedAt: z.string() })),
   invitations: z.array(z.object({ status: z.string(), at: z.string() })),
@@ -64,7 +114,13 @@ describeEachDatabase('data rights', (database) => {
     // Audit trail: Alice viewed stats (her action); the admin granted Bob lead rights (about Bob).
     await db.insert(auditLog).values([
       { workspaceId: workspace.id, actor: 'UALICE', action: 'stats.view', subject: 'team', details: { weeks: 4 } },
-      { workspaceId: workspace.id, actor: 'UADMIN', action: 'lead.add', subject: 'UBOBBY', details: { note: 'about bob' } },
+      {
+        workspaceId: workspace.id,
+        actor: 'UADMIN',
+        action: 'lead.add',
+        subject: 'UBOBBY',
+        details: { note: 'about bob' },
+      },
     ]);
 
     const result = await ask(core(), 'me export', alice);
@@ -88,10 +144,13 @@ describeEachDatabase('data rights', (database) => {
     expect(data.tables.triage_records!.map((r) => r.outcome)).toEqual(['outcome-alice']);
     expect(data.leadGrants).toHaveLength(1);
     expect(data.invitations.map((i) => i.status)).toEqual(['declined']);
-    expect(data.audit).toEqual([expect.objectContaining({ action: 'stats.view', role: 'actor', details: { weeks: 4 } })]);
+    expect(data.audit).toEqual([
+      expect.objectContaining({ action: 'stats.view', role: 'actor', details: { weeks: 4 } }),
+    ]);
 
     // Nothing about Bob or the admin anywhere in the file.
-    for (const other of ['bob', 'UBOBBY', 'Bob Other', 'admin', 'UADMIN', 'Ada Admin']) expect(raw).not.toContain(other);
+    for (const other of ['bob', 'UBOBBY', 'Bob Other', 'admin', 'UADMIN', 'Ada Admin'])
+      expect(raw).not.toContain(other);
   });
 
   it('covers every table that points at a person, so a new table cannot be forgotten', async () => {
@@ -101,7 +160,9 @@ describeEachDatabase('data rights', (database) => {
       sql`select distinct cl.relname as name from pg_constraint c join pg_class cl on cl.oid = c.conrelid
           where c.contype = 'f' and c.confrelid = 'public.users'::regclass`,
     );
-    const data = exportSchema.parse(JSON.parse(readFileSync(exportedFile(await ask(core(), 'me export', alice)).file, 'utf8')));
+    const data = exportSchema.parse(
+      JSON.parse(readFileSync(exportedFile(await ask(core(), 'me export', alice)).file, 'utf8')),
+    );
     const exported = Object.keys(data.tables).map((k) => k.split('.')[0]);
     for (const { name } of fkTables) expect(exported).toContain(name);
     expect(fkTables.length).toBeGreaterThanOrEqual(4);
@@ -109,9 +170,19 @@ describeEachDatabase('data rights', (database) => {
 
   it('the audit entries where the person is only the subject do not reveal who acted or why', async () => {
     const { workspace } = await fillIn(database().db, alice, 'alice');
-    await database().db.insert(auditLog).values({ workspaceId: workspace.id, actor: 'UADMIN', action: 'lead.add', subject: 'UALICE', details: { by: 'UADMIN' } });
+    await database()
+      .db.insert(auditLog)
+      .values({
+        workspaceId: workspace.id,
+        actor: 'UADMIN',
+        action: 'lead.add',
+        subject: 'UALICE',
+        details: { by: 'UADMIN' },
+      });
     const raw = readFileSync(exportedFile(await ask(core(), 'me export', alice)).file, 'utf8');
-    expect(exportSchema.parse(JSON.parse(raw)).audit).toEqual([expect.objectContaining({ action: 'lead.add', role: 'subject', details: null })]);
+    expect(exportSchema.parse(JSON.parse(raw)).audit).toEqual([
+      expect.objectContaining({ action: 'lead.add', role: 'subject', details: null }),
+    ]);
     expect(raw).not.toContain('UADMIN');
   });
 
@@ -153,7 +224,14 @@ describeEachDatabase('data rights', (database) => {
     expect(grants.map((g) => g.platformUserId)).toEqual(['UBOBBY']);
 
     const audit = await db.select().from(auditLog);
-    expect(audit).toEqual([expect.objectContaining({ actor: 'UADMIN', action: 'admin.forget', subject: 'UALICE', details: { deleted: true } })]);
+    expect(audit).toEqual([
+      expect.objectContaining({
+        actor: 'UADMIN',
+        action: 'admin.forget',
+        subject: 'UALICE',
+        details: { deleted: true },
+      }),
+    ]);
   });
 
   it('admin forget of someone with no data says so, and is still audited', async () => {
@@ -161,7 +239,9 @@ describeEachDatabase('data rights', (database) => {
     const asked = await ask(core(), 'admin forget @ghost', admin);
     const done = await ask(core(), { kind: 'action', ...button(asked, 'admin.forget.confirm') }, admin);
     expect(replyText(done)).toContain('stored nothing about <@ghost>');
-    expect(await database().db.select().from(auditLog)).toEqual([expect.objectContaining({ subject: 'ghost', details: { deleted: false } })]);
+    expect(await database().db.select().from(auditLog)).toEqual([
+      expect.objectContaining({ subject: 'ghost', details: { deleted: false } }),
+    ]);
   });
 
   it('non-admins are refused, both when asking and when pressing a forwarded confirm button', async () => {
@@ -182,9 +262,13 @@ describeEachDatabase('data rights', (database) => {
     const db = database().db;
     await fillIn(db, alice, 'alice');
     const asked = await ask(core(), 'admin forget @UALICE', admin);
-    expect(replyText(await ask(core(), { kind: 'action', ...button(asked, 'admin.forget.cancel') }, admin))).toBe('Nothing was deleted.');
+    expect(replyText(await ask(core(), { kind: 'action', ...button(asked, 'admin.forget.cancel') }, admin))).toBe(
+      'Nothing was deleted.',
+    );
     clock.advance(11 * 60 * 1000);
-    expect(replyText(await ask(core(), { kind: 'action', ...button(asked, 'admin.forget.confirm') }, admin))).toContain('expired');
+    expect(replyText(await ask(core(), { kind: 'action', ...button(asked, 'admin.forget.confirm') }, admin))).toContain(
+      'expired',
+    );
     expect(await db.select().from(users)).toHaveLength(1);
   });
 

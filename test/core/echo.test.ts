@@ -23,7 +23,13 @@ describe('echoing what a person typed', () => {
   });
 
   it('the core never sends a typed escape sequence back (area, pattern, command, routine id, timezone)', async () => {
-    for (const typed of [`stretch ${escape}`, `breathe ${escape}`, `${escape}`, `routine ${escape}`, `relax ${escape}`]) {
+    for (const typed of [
+      `stretch ${escape}`,
+      `breathe ${escape}`,
+      `${escape}`,
+      `routine ${escape}`,
+      `relax ${escape}`,
+    ]) {
       const answer = await ask(core, typed);
       expect(replyText(answer)).not.toMatch(anyControl);
       expect(answer.summary).not.toMatch(anyControl);
@@ -36,15 +42,20 @@ describe('echoing what a person typed', () => {
     expect(out).not.toMatch(anyControl);
     expect(out).toContain("I don't know the area [31mneck[0m");
     // And a core reply that somehow carried one is cleaned by the renderer too.
-    expect(renderReply({ summary: '', blocks: [text(`x${escape}`)], actions: [], visibility: 'ephemeral' }, { ansi: true }).text).not.toContain('\x1b[31m');
+    expect(
+      renderReply({ summary: '', blocks: [text(`x${escape}`)], actions: [], visibility: 'ephemeral' }, { ansi: true })
+        .text,
+    ).not.toContain('\x1b[31m');
   });
 
-  it('Slack: echoed <, > and & are escaped once; the app\'s own mentions stay live; entities Slack escaped are not doubled', async () => {
+  it("Slack: echoed <, > and & are escaped once; the app's own mentions stay live; entities Slack escaped are not doubled", async () => {
     const answer = await ask(core, 'stretch <b>&<!channel>');
     const rendered = JSON.stringify(renderMessage(answer).blocks);
     expect(rendered).toContain('`&lt;b&gt;&amp;&lt;!channel&gt;`');
     expect(rendered).not.toMatch(/<b>|<!channel>/);
-    expect(escapeMrkdwn('<@U123ABC> and <#C0123ABC|team> & <#C0123ABC>')).toBe('<@U123ABC> and <#C0123ABC|team> &amp; <#C0123ABC>');
+    expect(escapeMrkdwn('<@U123ABC> and <#C0123ABC|team> & <#C0123ABC>')).toBe(
+      '<@U123ABC> and <#C0123ABC|team> &amp; <#C0123ABC>',
+    );
     expect(escapeMrkdwn('you typed &lt;b&gt; &amp; more')).toBe('you typed &lt;b&gt; &amp; more');
   });
 

@@ -11,8 +11,20 @@ import { describeEachDatabase } from '../support/db.js';
 const root = mkdtempSync(path.join(tmpdir(), 'backcare-forget-exports-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const alice = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'UALICE', displayName: 'Alice Example', isAdmin: false });
-const bob = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'UBOBBY', displayName: 'Bob Other', isAdmin: false });
+const alice = testActor({
+  platform: 'slack',
+  workspaceExternalId: 'T1',
+  userExternalId: 'UALICE',
+  displayName: 'Alice Example',
+  isAdmin: false,
+});
+const bob = testActor({
+  platform: 'slack',
+  workspaceExternalId: 'T1',
+  userExternalId: 'UBOBBY',
+  displayName: 'Bob Other',
+  isAdmin: false,
+});
 const admin = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'UADMIN', isAdmin: true });
 
 const fileOf = (result: Reply): string => {
@@ -45,7 +57,9 @@ describeEachDatabase('export files go with the person', (database, driver) => {
 
     const asked = await ask(core, 'forget-me', alice);
     const done = await ask(core, { kind: 'action', ...button(asked, 'forget.confirm') }, alice);
-    expect(done.summary).toMatch(/^Done: everything Backcare stored about you has been deleted\. Any data export files you made went too\./);
+    expect(done.summary).toMatch(
+      /^Done: everything Backcare stored about you has been deleted\. Any data export files you made went too\./,
+    );
     expect(existsSync(mine)).toBe(false);
     expect(existsSync(path.dirname(mine))).toBe(false);
     expect(existsSync(theirs)).toBe(true);

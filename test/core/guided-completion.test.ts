@@ -15,14 +15,18 @@ describeEachDatabase('when a guided session counts as completed', (database) => 
     expect(done.summary).toBe('Ended after 0 s: not counted as done.');
     expect(replyText(done)).not.toMatch(/you finished|well done/i);
     expect(done.replaceOriginal).toBe(true);
-    expect(await events()).toMatchObject([{ outcome: 'stopped', source: 'stretch', routineId: expect.any(String), durationSeconds: 0 }]);
+    expect(await events()).toMatchObject([
+      { outcome: 'stopped', source: 'stretch', routineId: expect.any(String), durationSeconds: 0 },
+    ]);
 
     // Just short of half is still early; the person's own figures and streak do not count either.
     clock.advance(1000);
     const second = await ask(core, 'stretch');
     const planned = second.sequence!.frames.reduce((sum, f) => sum + f.ms, 0) / 1000;
     clock.advance((Math.ceil(planned / 2) - 2) * 1000);
-    expect((await ask(core, { kind: 'action', ...button(second, 'guided.done') })).summary).toMatch(/^Ended after .*: not counted as done\.$/);
+    expect((await ask(core, { kind: 'action', ...button(second, 'guided.done') })).summary).toMatch(
+      /^Ended after .*: not counted as done\.$/,
+    );
     expect((await events()).map((e) => e.outcome)).toEqual(['stopped', 'stopped']);
     const me = await ask(core, 'me');
     const fields = me.blocks.flatMap((b) => (b.type === 'fields' ? b.fields : []));

@@ -48,7 +48,13 @@ describeEachDatabase('guided sessions', (database) => {
     expect(end.actions.map((a) => (a.type === 'button' ? a.label : ''))).toEqual(['Better', 'About the same', 'Worse']);
     const rows = await events();
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ kind: 'session', outcome: 'completed', source: 'breathe', routineId: 'box-breathing', durationSeconds: 64 });
+    expect(rows[0]).toMatchObject({
+      kind: 'session',
+      outcome: 'completed',
+      source: 'breathe',
+      routineId: 'box-breathing',
+      durationSeconds: 64,
+    });
     expect(rows[0]!.occurredAt.getTime()).toBe(clock.now().getTime());
   });
 
@@ -88,9 +94,13 @@ describeEachDatabase('guided sessions', (database) => {
 
   it('rejects bad breathe arguments with a friendly message and the usage', async () => {
     const core = buildTestCore(database().db);
-    expect((await ask(core, 'breathe box 11')).summary).toMatch(/minutes must be a whole number from 1 to 10\. Usage: `\/backcare breathe/);
+    expect((await ask(core, 'breathe box 11')).summary).toMatch(
+      /minutes must be a whole number from 1 to 10\. Usage: `\/backcare breathe/,
+    );
     expect((await ask(core, 'breathe 0')).summary).toMatch(/from 1 to 10/);
-    expect((await ask(core, 'breathe zen')).summary).toMatch(/I don't know the breathing pattern `zen`; choose box, 4-7-8/);
+    expect((await ask(core, 'breathe zen')).summary).toMatch(
+      /I don't know the breathing pattern `zen`; choose box, 4-7-8/,
+    );
     expect((await ask(core, 'breathe box 2 3')).summary).toMatch(/at most/);
     expect(await events()).toHaveLength(0);
   });
@@ -132,7 +142,9 @@ describeEachDatabase('guided sessions', (database) => {
     clock.advance(half * 1000);
     const done = await ask(core, { kind: 'action', ...button(started, 'guided.done') });
     expect(done.summary).toMatch(/How do you feel/);
-    expect(await events()).toMatchObject([{ outcome: 'completed', source: 'stretch', routineId: id, durationSeconds: half }]);
+    expect(await events()).toMatchObject([
+      { outcome: 'completed', source: 'stretch', routineId: id, durationSeconds: half },
+    ]);
   });
 
   it('never picks the same stretch as last time', async () => {
@@ -159,7 +171,9 @@ describeEachDatabase('guided sessions', (database) => {
       expect(rolled.targets).toContain('rhomboids');
       expect(rolled.cautions.some((c) => /never roll directly over the spine/i.test(c))).toBe(true);
     }
-    expect((await ask(core, 'roll chest')).summary).toMatch(/I have no foam rolling or trigger points routine at the desk for the chest yet/);
+    expect((await ask(core, 'roll chest')).summary).toMatch(
+      /I have no foam rolling or trigger points routine at the desk for the chest yet/,
+    );
     expect((await ask(core, 'stretch elbow')).summary).toMatch(/I don't know the area `elbow`/);
   });
 
@@ -175,13 +189,22 @@ describeEachDatabase('guided sessions', (database) => {
     const secondId = sessionRoutine(second);
     expect(secondId).not.toBe(firstId);
     expect(['foam_roll', 'trigger_point']).toContain(library.get(secondId)!.kind);
-    expect(await events()).toMatchObject([{ outcome: 'skipped', source: 'roll', routineId: firstId, durationSeconds: 5 }]);
+    expect(await events()).toMatchObject([
+      { outcome: 'skipped', source: 'roll', routineId: firstId, durationSeconds: 5 },
+    ]);
   });
 
   it('desk first: stretch, roll and "Another one" after stretch neck never offer floor work; floor asks for it', async () => {
     const clock = testClock();
     const core = buildTestCore(database().db, { now: clock.now });
-    const floorWork = ['cat-cow', 'thread-the-needle', 'plank', 'glute-bridge', 'foam-roll-upper-back', 'foam-roll-shoulder-blades'];
+    const floorWork = [
+      'cat-cow',
+      'thread-the-needle',
+      'plank',
+      'glute-bridge',
+      'foam-roll-upper-back',
+      'foam-roll-shoulder-blades',
+    ];
     for (let i = 0; i < 15; i++) {
       const neck = await ask(core, 'stretch neck');
       expect(floorWork).not.toContain(sessionRoutine(neck));
@@ -260,7 +283,9 @@ describeEachDatabase('guided sessions', (database) => {
     expect(sessionRoutine(run)).toBe('doorway-chest-stretch');
     const breathing = await ask(core, 'routine four-seven-eight');
     expect(breathing.sequence!.frames.map((f) => f.ms).slice(0, 3)).toEqual([4000, 7000, 8000]);
-    expect((await ask(core, 'routine doorway-chest-strech')).summary).toMatch(/Did you mean `\/backcare routine doorway-chest-stretch`/);
+    expect((await ask(core, 'routine doorway-chest-strech')).summary).toMatch(
+      /Did you mean `\/backcare routine doorway-chest-stretch`/,
+    );
     expect((await ask(core, 'routine 99')).summary).toMatch(/from 5 to 30/);
   });
 
@@ -278,7 +303,9 @@ describeEachDatabase('guided sessions', (database) => {
     expect(blockText(last.blocks[0]!)).toMatch(/Breathe (in|out)/);
     clock.advance(seconds * 1000);
     await ask(core, { kind: 'action', ...completion(programme) });
-    expect(await events()).toMatchObject([{ outcome: 'completed', source: 'routine', routineId: 'programme-10m', durationSeconds: Math.round(seconds) }]);
+    expect(await events()).toMatchObject([
+      { outcome: 'completed', source: 'routine', routineId: 'programme-10m', durationSeconds: Math.round(seconds) },
+    ]);
   });
 
   it('a long programme shows every caution of every routine in it, however many there are', async () => {
@@ -289,7 +316,10 @@ describeEachDatabase('guided sessions', (database) => {
       const programme = await ask(core, `routine ${i % 2 === 0 ? 30 : 20}`);
       const text = replyTextOf(programme);
       // The static version names every part; each named routine's cautions must be in the reply.
-      const titles = programme.sequence!.staticBlocks.map(blockText).map((t) => /^\*(.+)\*$/.exec(t)?.[1]).filter((t): t is string => !!t);
+      const titles = programme
+        .sequence!.staticBlocks.map(blockText)
+        .map((t) => /^\*(.+)\*$/.exec(t)?.[1])
+        .filter((t): t is string => !!t);
       for (const title of titles) {
         for (const c of byTitle.get(title)?.cautions ?? []) {
           expect(text, title).toContain(c);
@@ -318,7 +348,9 @@ describeEachDatabase('guided sessions', (database) => {
     clock.advance(20_000);
     const second = await ask(core, 'breathe');
     expect(second.sequence!.sessionId).toBe(first.sequence!.sessionId);
-    expect(await events()).toMatchObject([{ outcome: 'stopped', source: 'stretch', routineId: sessionRoutine(first), durationSeconds: 20 }]);
+    expect(await events()).toMatchObject([
+      { outcome: 'stopped', source: 'stretch', routineId: sessionRoutine(first), durationSeconds: 20 },
+    ]);
     // The first one's own buttons (or a late completion) change nothing now.
     await ask(core, { kind: 'action', ...completion(first) });
     clock.advance(120_000);
@@ -332,7 +364,7 @@ describeEachDatabase('guided sessions', (database) => {
     expect(await events()).toHaveLength(2);
   });
 
-  it('keeps each person\'s sessions apart', async () => {
+  it("keeps each person's sessions apart", async () => {
     const core = buildTestCore(database().db);
     const mine = await ask(core, 'breathe box 1');
     const theirs = await ask(core, 'breathe box 1', testActor({ userExternalId: 'colleague' }));
@@ -355,7 +387,9 @@ describeEachDatabase('guided sessions', (database) => {
     // memory (an `r|` ref), so Done and Stop still work after a restart.
     const fitsDiscord = (a: { type: 'button'; actionId: string; label: string; value: string }) => {
       const { rows } = renderActions([a], { ctx: {}, refs: new ActionRefs() });
-      return rows.flatMap((r) => r.components).every((c) => 'custom_id' in c && c.custom_id.length <= 100 && !c.custom_id.startsWith('r|'));
+      return rows
+        .flatMap((r) => r.components)
+        .every((c) => 'custom_id' in c && c.custom_id.length <= 100 && !c.custom_id.startsWith('r|'));
     };
     const replies = [
       ...(await Promise.all(library.all().map((r) => ask(core, `routine ${r.id}`)))),
@@ -382,7 +416,11 @@ describeEachDatabase('guided sessions', (database) => {
 
   it('rejects forged session values', async () => {
     const core = buildTestCore(database().db);
-    const forged = await ask(core, { kind: 'action', actionId: 'guided.complete', value: JSON.stringify({ s: 'breathe', r: 'x'.repeat(80), t: 1, d: 1 }) });
+    const forged = await ask(core, {
+      kind: 'action',
+      actionId: 'guided.complete',
+      value: JSON.stringify({ s: 'breathe', r: 'x'.repeat(80), t: 1, d: 1 }),
+    });
     expect(forged.summary).toMatch(/expired or is no longer valid/);
     // Signed, but not a session: an unknown source letter, a routine id too long, a value that is not packed.
     for (const v of ['zabc.1.doorway', `o1.1.${'x'.repeat(40)}`, 'nonsense']) {

@@ -12,11 +12,28 @@ import { ask, button, buildTestCore, testActor } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';
 
 const WS = 'T-INVITE';
-const lead = testActor({ platform: 'slack', workspaceExternalId: WS, userExternalId: 'ULEAD', displayName: 'Lee', isAdmin: true });
-const person = (id: string, extra: Partial<Actor> = {}) => testActor({ platform: 'slack', workspaceExternalId: WS, userExternalId: id, isAdmin: false, timezone: 'America/New_York', ...extra });
+const lead = testActor({
+  platform: 'slack',
+  workspaceExternalId: WS,
+  userExternalId: 'ULEAD',
+  displayName: 'Lee',
+  isAdmin: true,
+});
+const person = (id: string, extra: Partial<Actor> = {}) =>
+  testActor({
+    platform: 'slack',
+    workspaceExternalId: WS,
+    userExternalId: id,
+    isAdmin: false,
+    timezone: 'America/New_York',
+    ...extra,
+  });
 
 /** A messenger like the Slack one, recording what it would post; `members` is the channel's member list. */
-function fakeMessenger(members: string[], options: { canList?: boolean; failDmTo?: string[]; laterFor?: string[] } = {}) {
+function fakeMessenger(
+  members: string[],
+  options: { canList?: boolean; failDmTo?: string[]; laterFor?: string[] } = {},
+) {
   const posts: { channelId: string; message: Reply }[] = [];
   const dms: { to: string; message: Reply }[] = [];
   const messenger: ChannelMessenger = {
@@ -31,9 +48,12 @@ function fakeMessenger(members: string[], options: { canList?: boolean; failDmTo
       : {
           listMembers: async () => ({ ok: true as const, platformUserIds: members }),
           sendDm: async (_actor: Actor, to: string, message: Reply): Promise<DmResult> => {
-            if ((options.laterFor ?? []).includes(to)) return { status: 'later', reason: 'Slack is rate-limiting direct messages' };
+            if ((options.laterFor ?? []).includes(to))
+              return { status: 'later', reason: 'Slack is rate-limiting direct messages' };
             dms.push({ to, message });
-            return (options.failDmTo ?? []).includes(to) ? { status: 'unreachable', reason: 'user_not_found' } : { status: 'sent' };
+            return (options.failDmTo ?? []).includes(to)
+              ? { status: 'unreachable', reason: 'user_not_found' }
+              : { status: 'sent' };
           },
         }),
   };
@@ -88,10 +108,27 @@ describeEachDatabase('/backcare invite', (database) => {
     const joined = await ask(core, { kind: 'action', ...button(posts[0]!.message, INVITE_ACTIONS.join) }, person('U1'));
     const form = joined.form!;
     const initial = Object.fromEntries(form.fields.map((f) => [f.id, f.initial]));
-    expect(initial).toMatchObject({ optedIn: 'yes', timezone: 'America/New_York', start: '09:00', end: '17:00', everyMinutes: '60', days: ['mon', 'tue', 'wed', 'thu', 'fri'], kinds: ['stretch', 'breathing'] });
+    expect(initial).toMatchObject({
+      optedIn: 'yes',
+      timezone: 'America/New_York',
+      start: '09:00',
+      end: '17:00',
+      everyMinutes: '60',
+      days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+      kinds: ['stretch', 'breathing'],
+    });
     expect(await preferenceRows()).toBe(0);
 
-    await ask(core, { kind: 'submit', formId: form.formId, values: acceptAsShown(form), ...(form.state ? { state: form.state } : {}) }, person('U1'));
+    await ask(
+      core,
+      {
+        kind: 'submit',
+        formId: form.formId,
+        values: acceptAsShown(form),
+        ...(form.state ? { state: form.state } : {}),
+      },
+      person('U1'),
+    );
     const workspace = await findWorkspace(database().db, { platform: 'slack', externalId: WS });
     const u1 = await findUser(database().db, workspace!.id, 'U1');
     expect((await loadPreferences(database().db, u1!.id))?.optedIn).toBe(true);
@@ -103,7 +140,8 @@ describeEachDatabase('/backcare invite', (database) => {
     await ask(core, '/backcare invite <#C0DESIGN|design>', lead);
     // U2 says no on the announcement; U3 joins and saves settings.
     await ask(core, { kind: 'action', ...button(posts[0]!.message, INVITE_ACTIONS.decline) }, person('U2'));
-    const form = (await ask(core, { kind: 'action', ...button(posts[0]!.message, INVITE_ACTIONS.join) }, person('U3'))).form!;
+    const form = (await ask(core, { kind: 'action', ...button(posts[0]!.message, INVITE_ACTIONS.join) }, person('U3')))
+      .form!;
     await ask(core, { kind: 'submit', formId: form.formId, values: acceptAsShown(form) }, person('U3'));
 
     const first = await ask(core, '/backcare invite <#C0DESIGN|design> dm', lead);
@@ -117,7 +155,9 @@ describeEachDatabase('/backcare invite', (database) => {
 
     // Invited people have no preferences: only U3, who submitted the form, does.
     expect(await preferenceRows()).toBe(1);
-    const rows = await database().db.select({ user: inviteDms.platformUserId, status: inviteDms.status }).from(inviteDms);
+    const rows = await database()
+      .db.select({ user: inviteDms.platformUserId, status: inviteDms.status })
+      .from(inviteDms);
     expect(rows.sort((a, b) => a.user.localeCompare(b.user))).toEqual([
       { user: 'U1', status: 'sent' },
       { user: 'U2', status: 'declined' },
@@ -129,12 +169,19 @@ describeEachDatabase('/backcare invite', (database) => {
     const { core, dms } = setup(['U1', 'U2'], { failDmTo: ['U2'] });
     const first = await ask(core, '/backcare invite <#C0DESIGN|design> dm', lead);
     expect(replyText(first)).toMatch(/Invited 1 person.*1 could not be reached/);
-    const no = await ask(core, { kind: 'action', ...button(dms.find((d) => d.to === 'U1')!.message, INVITE_ACTIONS.decline) }, person('U1'));
+    const no = await ask(
+      core,
+      { kind: 'action', ...button(dms.find((d) => d.to === 'U1')!.message, INVITE_ACTIONS.decline) },
+      person('U1'),
+    );
     expect(no.replaceOriginal).toBe(true);
     await ask(core, '/backcare invite <#C0DESIGN|design> dm', lead);
     expect(dms.map((d) => d.to).sort()).toEqual(['U1', 'U2']);
     const workspace = await findWorkspace(database().db, { platform: 'slack', externalId: WS });
-    const statuses = await database().db.select({ user: inviteDms.platformUserId, status: inviteDms.status }).from(inviteDms).where(eq(inviteDms.workspaceId, workspace!.id));
+    const statuses = await database()
+      .db.select({ user: inviteDms.platformUserId, status: inviteDms.status })
+      .from(inviteDms)
+      .where(eq(inviteDms.workspaceId, workspace!.id));
     expect(Object.fromEntries(statuses.map((s) => [s.user, s.status]))).toEqual({ U1: 'declined', U2: 'failed' });
   });
 
@@ -142,13 +189,17 @@ describeEachDatabase('/backcare invite', (database) => {
     const laterFor = ['U2'];
     const { core, dms } = setup(['U1', 'U2', 'U3'], { laterFor });
     const first = await ask(core, '/backcare invite <#C0DESIGN|design> dm', lead);
-    expect(replyText(first)).toMatch(/Invited 1 person by direct message; 2 not yet \(Slack is rate-limiting direct messages\)/);
+    expect(replyText(first)).toMatch(
+      /Invited 1 person by direct message; 2 not yet \(Slack is rate-limiting direct messages\)/,
+    );
     expect(replyText(first)).not.toMatch(/could not be reached/);
     expect(dms.map((d) => d.to)).toEqual(['U1']);
     laterFor.length = 0;
     await ask(core, '/backcare invite <#C0DESIGN|design> dm', lead);
     expect(dms.map((d) => d.to)).toEqual(['U1', 'U2', 'U3']);
-    const rows = await database().db.select({ user: inviteDms.platformUserId, status: inviteDms.status }).from(inviteDms);
+    const rows = await database()
+      .db.select({ user: inviteDms.platformUserId, status: inviteDms.status })
+      .from(inviteDms);
     expect(rows.map((r) => `${r.user}:${r.status}`).sort()).toEqual(['U1:sent', 'U2:sent', 'U3:sent']);
   });
 

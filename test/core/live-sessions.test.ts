@@ -129,8 +129,18 @@ describe('playSequence countdown ticks', () => {
     const ticks: [number, number][] = [];
     const controller = new AbortController();
     const done = playSequence(
-      { frames: [{ blocks: [], ms: 4000 }, { blocks: [], ms: 2500 }] },
-      { show: () => undefined, tick: (_f, i, left) => void ticks.push([i, left]), tickMs: 1000, signal: controller.signal },
+      {
+        frames: [
+          { blocks: [], ms: 4000 },
+          { blocks: [], ms: 2500 },
+        ],
+      },
+      {
+        show: () => undefined,
+        tick: (_f, i, left) => void ticks.push([i, left]),
+        tickMs: 1000,
+        signal: controller.signal,
+      },
     );
     await vi.advanceTimersByTimeAsync(5200);
     expect(ticks).toEqual([

@@ -28,7 +28,12 @@ describeEachDatabase('nudge buttons', (database) => {
     const nudge = await ask(core, '/backcare nudge now');
     expect(replyText(nudge)).toMatch(/Takes about \d+ minutes?/);
     expect(replyText(nudge)).toMatch(/not medical advice/);
-    expect(nudge.actions.map((a) => (a.type === 'button' ? a.label : ''))).toEqual(['Done', 'Snooze 30 min', 'Skip', 'Stop nudges']);
+    expect(nudge.actions.map((a) => (a.type === 'button' ? a.label : ''))).toEqual([
+      'Done',
+      'Snooze 30 min',
+      'Skip',
+      'Stop nudges',
+    ]);
     expect((await deliveries(database().db)).map((d) => d.status)).toEqual(['sent']);
     expect((await activity(database().db)).map((a) => a.outcome)).toEqual(['delivered']);
   });
@@ -86,7 +91,10 @@ describeEachDatabase('nudge buttons', (database) => {
     expect(await prefsRow(database().db, userId)).toMatchObject({ opted_in: false, next_due_at: null });
     const undo = button(stopped, NUDGE_ACTIONS.undoStop);
     expect(replyText(await ask(core, { kind: 'action', ...undo }))).toMatch(/back on/);
-    expect(await prefsRow(database().db, userId)).toMatchObject({ opted_in: true, next_due_at: new Date('2026-03-02T11:00:00Z') });
+    expect(await prefsRow(database().db, userId)).toMatchObject({
+      opted_in: true,
+      next_due_at: new Date('2026-03-02T11:00:00Z'),
+    });
     expect(replyText(await ask(core, { kind: 'action', ...undo }))).toMatch(/already been answered/);
   });
 
@@ -101,11 +109,24 @@ describeEachDatabase('nudge buttons', (database) => {
 });
 
 describe('what a nudge shows', () => {
-  const base = { id: 'team-roll', title: 'Team roll', summary: 'A ball on the wall.', minutes: 2, steps: [{ text: 'Stand with your back to the wall.' }, { text: 'Lean into the ball.' }] };
+  const base = {
+    id: 'team-roll',
+    title: 'Team roll',
+    summary: 'A ball on the wall.',
+    minutes: 2,
+    steps: [{ text: 'Stand with your back to the wall.' }, { text: 'Lean into the ball.' }],
+  };
 
   it('every caution of the routine, deduplicated, not only the first (a team rolling routine keeps its spine line)', () => {
-    const cautions = ['Move slowly and only as far as is comfortable.', 'Never roll directly over the spine: keep the ball on the muscles beside it.', 'move slowly and only as far as is comfortable.'];
-    for (const message of [buildNudgeMessage({ ...base, cautions }, 1, new Date()), buildTeamPostMessage({ ...base, cautions })]) {
+    const cautions = [
+      'Move slowly and only as far as is comfortable.',
+      'Never roll directly over the spine: keep the ball on the muscles beside it.',
+      'move slowly and only as far as is comfortable.',
+    ];
+    for (const message of [
+      buildNudgeMessage({ ...base, cautions }, 1, new Date()),
+      buildTeamPostMessage({ ...base, cautions }),
+    ]) {
       const shown = message.blocks.filter((b) => b.type === 'caution').flatMap((b) => blockText(b).split('\n'));
       expect(shown).toEqual(cautions.slice(0, 2));
     }

@@ -38,7 +38,9 @@ describe('breathing patterns → frames', () => {
           const phase = pattern.phases[i % pattern.phases.length]!;
           expect(frame.ms).toBe(phase.seconds * 1000);
           expect(blockText(frame.blocks[0]!)).toBe(`*${phase.label}* ${phase.seconds}`);
-          expect(blockText(frame.blocks[1]!)).toContain(`breath ${Math.floor(i / pattern.phases.length) + 1} of ${cycles}`);
+          expect(blockText(frame.blocks[1]!)).toContain(
+            `breath ${Math.floor(i / pattern.phases.length) + 1} of ${cycles}`,
+          );
         });
         expect(frames.reduce((s, f) => s + f.ms, 0)).toBe(cycleSeconds(pattern) * cycles * 1000);
       }
@@ -46,7 +48,8 @@ describe('breathing patterns → frames', () => {
   });
 
   it('uses the timings each technique is taught with', () => {
-    const seconds = (id: keyof typeof breathingPatterns) => breathingPatterns[id].phases.map((p) => `${p.action}:${p.seconds}`);
+    const seconds = (id: keyof typeof breathingPatterns) =>
+      breathingPatterns[id].phases.map((p) => `${p.action}:${p.seconds}`);
     expect(seconds('box')).toEqual(['in:4', 'hold:4', 'out:4', 'rest:4']);
     expect(seconds('4-7-8')).toEqual(['in:4', 'hold:7', 'out:8']);
     // Six breaths a minute.
@@ -96,7 +99,13 @@ describe('playing a breathing sequence with fake timers', () => {
     const live = new LiveSessions();
     const dispatch = vi.fn();
     const session = live.play(
-      { sessionId: 's', frames, staticBlocks: [], actions: [], onComplete: { actionId: 'guided.complete', value: '{}' } },
+      {
+        sessionId: 's',
+        frames,
+        staticBlocks: [],
+        actions: [],
+        onComplete: { actionId: 'guided.complete', value: '{}' },
+      },
       { show: () => void shownAt.push(Date.now() - t0), dispatch },
     );
     await vi.advanceTimersByTimeAsync(3 * 19_000 - 1);
@@ -117,7 +126,10 @@ describe('playing a breathing sequence with fake timers', () => {
     const frames = breathingFrames(breathingPatterns.box, 2);
     const shown: Frame[] = [];
     const live = new LiveSessions();
-    const session = live.play({ sessionId: 's', frames, staticBlocks: [], actions: [] }, { show: (f) => void shown.push(f) });
+    const session = live.play(
+      { sessionId: 's', frames, staticBlocks: [], actions: [] },
+      { show: (f) => void shown.push(f) },
+    );
     await vi.advanceTimersByTimeAsync(9_000);
     expect(shown).toHaveLength(3);
     live.stop('s');
@@ -205,7 +217,10 @@ describe('cautions before a session', () => {
 
   it('when room is short the outline gives way, never a caution', () => {
     const plan = routinePlan(library.get('foam-roll-upper-back')!, 'routine');
-    const crowded = { ...plan, intro: Array.from({ length: 80 }, (_, i) => `Part ${i + 1}: ${'a long outline line '.repeat(3)}`) };
+    const crowded = {
+      ...plan,
+      intro: Array.from({ length: 80 }, (_, i) => `Part ${i + 1}: ${'a long outline line '.repeat(3)}`),
+    };
     const blocks = sessionIntroBlocks(crowded, 480, DISCLAIMER);
     const text = blocks.map(blockText).join('\n');
     for (const c of plan.cautions) expect(text).toContain(c);

@@ -34,7 +34,9 @@ function documentedTables(markdown: string): string[] {
 
 describe('PRIVACY.md and /backcare privacy against the schema', () => {
   it('the schema has tables to describe (the parse below is not vacuous)', () => {
-    expect(schemaTables).toEqual(expect.arrayContaining(['users', 'activity_events', 'triage_records', 'team_routines']));
+    expect(schemaTables).toEqual(
+      expect.arrayContaining(['users', 'activity_events', 'triage_records', 'team_routines']),
+    );
   });
 
   it('describes every table in src/db/schema.ts, and no table that does not exist', () => {
@@ -47,7 +49,9 @@ describe('PRIVACY.md and /backcare privacy against the schema', () => {
 
   it('states the configuration defaults the code really has', () => {
     const defaults = parseEnv({});
-    expect(privacyMd).toContain(`\`STATS_PRIVACY_FLOOR\`, default ${defaults.STATS_PRIVACY_FLOOR} people, never below ${MIN_PRIVACY_FLOOR}`);
+    expect(privacyMd).toContain(
+      `\`STATS_PRIVACY_FLOOR\`, default ${defaults.STATS_PRIVACY_FLOOR} people, never below ${MIN_PRIVACY_FLOOR}`,
+    );
     expect(privacyMd).toContain(`\`RETENTION_MONTHS\` (default ${defaults.RETENTION_MONTHS} months)`);
     expect(privacyMd).toContain(`\`AUDIT_RETENTION_MONTHS\` (default ${defaults.AUDIT_RETENTION_MONTHS} months`);
     expect(privacyMd).toMatch(/`\/backcare forget-me`/);
@@ -57,16 +61,29 @@ describe('PRIVACY.md and /backcare privacy against the schema', () => {
 });
 
 describeEachDatabase('/backcare privacy', (database) => {
-  const member = testActor({ platform: 'slack', workspaceExternalId: 'T0ACME', userExternalId: 'U0MEMBER', isAdmin: false });
+  const member = testActor({
+    platform: 'slack',
+    workspaceExternalId: 'T0ACME',
+    userExternalId: 'U0MEMBER',
+    isAdmin: false,
+  });
 
   it('states the floor and retention the core was configured with', async () => {
-    const configured = buildTestCore(database().db, { deps: { privacyFloor: 7, retention: { months: 9, auditMonths: 30 } } });
+    const configured = buildTestCore(database().db, {
+      deps: { privacyFloor: 7, retention: { months: 9, auditMonths: 30 } },
+    });
     const said = replyText(await ask(configured, '/backcare privacy', member));
     expect(said).toContain('only for groups of at least 7 people');
     expect(said).toContain('9 months, then deleted automatically');
     expect(said).toContain('The audit log: 30 months, then deleted automatically.');
 
-    const other = replyText(await ask(buildTestCore(database().db, { deps: { privacyFloor: 12, retention: { months: 2, auditMonths: 0 } } }), 'privacy', member));
+    const other = replyText(
+      await ask(
+        buildTestCore(database().db, { deps: { privacyFloor: 12, retention: { months: 2, auditMonths: 0 } } }),
+        'privacy',
+        member,
+      ),
+    );
     expect(other).toContain('at least 12 people');
     expect(other).toContain('2 months, then deleted automatically');
     expect(other).toContain('audit retention is set to 0');
@@ -77,7 +94,11 @@ describeEachDatabase('/backcare privacy', (database) => {
     const said = replyText(await ask(core, 'privacy', member));
     expect(said).toContain(`at least ${MIN_PRIVACY_FLOOR} people`);
     const defaults = parseEnv({});
-    expect(privacyFigures(core.deps)).toEqual({ floor: MIN_PRIVACY_FLOOR, retentionMonths: defaults.RETENTION_MONTHS, auditMonths: defaults.AUDIT_RETENTION_MONTHS });
+    expect(privacyFigures(core.deps)).toEqual({
+      floor: MIN_PRIVACY_FLOOR,
+      retentionMonths: defaults.RETENTION_MONTHS,
+      auditMonths: defaults.AUDIT_RETENTION_MONTHS,
+    });
     expect(said).toContain(`${defaults.RETENTION_MONTHS} months, then deleted automatically`);
   });
 
@@ -90,15 +111,27 @@ describeEachDatabase('/backcare privacy', (database) => {
 /** Everything a lead can get out of a stats view: the reply text, image alt text and the files' contents. */
 async function everythingIn(reply: Reply): Promise<string> {
   const files = await Promise.all(reply.blocks.flatMap((b) => (b.type === 'file' ? [readFile(b.path, 'utf8')] : [])));
-  return [replyText(reply), ...reply.blocks.map((b) => (b.type === 'image' ? b.alt : '')), ...files, JSON.stringify(reply.actions)].join('\n');
+  return [
+    replyText(reply),
+    ...reply.blocks.map((b) => (b.type === 'image' ? b.alt : '')),
+    ...files,
+    JSON.stringify(reply.actions),
+  ].join('\n');
 }
 
 describeEachDatabase('the promise held against the stats code', (database, driver) => {
-  const lead = testActor({ platform: 'console', workspaceExternalId: 'local', userExternalId: 'U_lead', isAdmin: true });
+  const lead = testActor({
+    platform: 'console',
+    workspaceExternalId: 'local',
+    userExternalId: 'U_lead',
+    isAdmin: true,
+  });
 
   it('the stats reply, chart text and CSV for a seeded team carry no platform id, name or internal user id', async () => {
     const { ids } = await seedTeam(database().db);
-    await database().db.insert(schema.triageRecords).values(Object.values(ids).map((userId) => ({ userId, outcome: 'physio' })));
+    await database()
+      .db.insert(schema.triageRecords)
+      .values(Object.values(ids).map((userId) => ({ userId, outcome: 'physio' })));
     const core = buildTestCore(database().db, { now: () => NOW });
     const view = await ask(core, '/backcare stats 3 csv', lead);
     expect(view.summary).toBe('Team participation: the whole workspace');
@@ -162,7 +195,11 @@ describeEachDatabase('the promise held against the stats code', (database, drive
 
 describe('the stats code never names the triage table', () => {
   it('the generated SQL mentions no triage table', () => {
-    const input: TeamWeeksInput = { workspaceId: 1, scope: { kind: 'members', platformUserIds: ['U1', 'U2'] }, window: weekWindow(NOW, TEAM_TZ, 4) };
+    const input: TeamWeeksInput = {
+      workspaceId: 1,
+      scope: { kind: 'members', platformUserIds: ['U1', 'U2'] },
+      window: weekWindow(NOW, TEAM_TZ, 4),
+    };
     const { sql: text } = new PgDialect().sqlToQuery(teamWeeksQuery(input));
     expect(text).toMatch(/activity_events/); // the rendering is real
     expect(text).not.toMatch(/triage/i);
@@ -170,8 +207,12 @@ describe('the stats code never names the triage table', () => {
 
   it('no file of the stats module refers to triage', () => {
     const dir = path.join(repoRoot, 'src/core/stats');
-    const files = [...readdirSync(dir).map((n) => path.join(dir, n)), path.join(repoRoot, 'src/core/features/stats.ts')];
+    const files = [
+      ...readdirSync(dir).map((n) => path.join(dir, n)),
+      path.join(repoRoot, 'src/core/features/stats.ts'),
+    ];
     expect(files.length).toBeGreaterThan(3);
-    for (const file of files) expect({ file, mentions: /triage/i.test(readFileSync(file, 'utf8')) }).toEqual({ file, mentions: false });
+    for (const file of files)
+      expect({ file, mentions: /triage/i.test(readFileSync(file, 'utf8')) }).toEqual({ file, mentions: false });
   });
 });

@@ -40,7 +40,10 @@ describeEachDatabase('object property names typed as arguments', (database) => {
       const shown = `${answer.summary}\n${replyText(answer)}`;
       // Nothing is selected by such a name: no session starts.
       if (answer.sequence) wrong.push(`${input} → started a session`);
-      if (answer.summary.trim() === '' || /undefined|\[object |something went wrong|having trouble|function |native code/i.test(shown)) {
+      if (
+        answer.summary.trim() === '' ||
+        /undefined|\[object |something went wrong|having trouble|function |native code/i.test(shown)
+      ) {
         wrong.push(`${input} → ${answer.summary}`);
       }
     }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { decodeActionValue, defineAction, defineCommand, encodeActionValue, setActionValueSecret } from '../../src/core/command.js';
+import {
+  decodeActionValue,
+  defineAction,
+  defineCommand,
+  encodeActionValue,
+  setActionValueSecret,
+} from '../../src/core/command.js';
 import { reply, replyText } from '../../src/core/reply.js';
 import { createCore, isDatabaseUnavailable, suggestCommand, tokenize } from '../../src/core/router.js';
 import type { Db } from '../../src/db/client.js';
@@ -38,7 +44,31 @@ describe('suggestCommand', () => {
 });
 
 describe('suggestCommand among the real commands', () => {
-  const names = ['help', 'breathe', 'stretch', 'roll', 'relax', 'routine', 'routines', 'settings', 'nudge', 'team-post', 'break', 'hours', 'days-off', 'holiday', 'me', 'forget-me', 'admin', 'stats', 'lead', 'leads', 'triage', 'privacy', 'invite'];
+  const names = [
+    'help',
+    'breathe',
+    'stretch',
+    'roll',
+    'relax',
+    'routine',
+    'routines',
+    'settings',
+    'nudge',
+    'team-post',
+    'break',
+    'hours',
+    'days-off',
+    'holiday',
+    'me',
+    'forget-me',
+    'admin',
+    'stats',
+    'lead',
+    'leads',
+    'triage',
+    'privacy',
+    'invite',
+  ];
   it.each([
     ['clear', null],
     ['hello', null],
@@ -111,9 +141,10 @@ function coreWith(log = captureLogger()) {
     value: z.object({ n: z.number().int() }),
     run: async (_ctx, value) => reply(`pressed ${value.n}`, []),
   });
-  const core = createCore({ db: {} as Db, log: log.log, now: () => new Date('2026-03-02T10:00:00Z'), privacyFloor: 5 }, [
-    { commands: [echo, boom, dbDown, brokenParser], actions: [press] },
-  ]);
+  const core = createCore(
+    { db: {} as Db, log: log.log, now: () => new Date('2026-03-02T10:00:00Z'), privacyFloor: 5 },
+    [{ commands: [echo, boom, dbDown, brokenParser], actions: [press] }],
+  );
   return { core, log };
 }
 
@@ -127,7 +158,9 @@ describe('router', () => {
   it('answers an unknown subcommand in one line: a suggestion only when it is close, and a pointer to help', async () => {
     const { core } = coreWith();
     const answer = await ask(core, '/backcare ecko 1');
-    expect(answer.summary).toBe("I don't know `ecko`. Did you mean `/backcare echo`? `/backcare help` lists every command.");
+    expect(answer.summary).toBe(
+      "I don't know `ecko`. Did you mean `/backcare echo`? `/backcare help` lists every command.",
+    );
     expect(replyText(answer)).toBe(answer.summary);
     const far = await ask(core, '/backcare zzzzzz');
     expect(replyText(far)).toBe("I don't know `zzzzzz`. `/backcare help` lists every command.");
@@ -141,11 +174,21 @@ describe('router', () => {
 
   it('validates action values: forged or malformed ones get the expired-button reply', async () => {
     const { core } = coreWith();
-    expect((await ask(core, { kind: 'action', actionId: 'test.press', value: encodeActionValue({ n: 3 }) })).summary).toBe('pressed 3');
-    for (const value of [encodeActionValue({ n: '3' }), 'garbage', encodeActionValue({ n: 1 }, { ttlSeconds: 60, now: new Date('2020-01-01T00:00:00Z') })]) {
-      expect((await ask(core, { kind: 'action', actionId: 'test.press', value })).summary).toMatch(/expired or is no longer valid/);
+    expect(
+      (await ask(core, { kind: 'action', actionId: 'test.press', value: encodeActionValue({ n: 3 }) })).summary,
+    ).toBe('pressed 3');
+    for (const value of [
+      encodeActionValue({ n: '3' }),
+      'garbage',
+      encodeActionValue({ n: 1 }, { ttlSeconds: 60, now: new Date('2020-01-01T00:00:00Z') }),
+    ]) {
+      expect((await ask(core, { kind: 'action', actionId: 'test.press', value })).summary).toMatch(
+        /expired or is no longer valid/,
+      );
     }
-    expect((await ask(core, { kind: 'action', actionId: 'no.such', value: encodeActionValue({}) })).summary).toMatch(/expired/);
+    expect((await ask(core, { kind: 'action', actionId: 'no.such', value: encodeActionValue({}) })).summary).toMatch(
+      /expired/,
+    );
   });
 
   it('action values are signed: unsigned, altered or expiry-less values get the expired-button reply', async () => {
@@ -164,7 +207,9 @@ describe('router', () => {
       `${'A'.repeat(12)}${expiry}${json}`, // a made-up signature
     ];
     for (const value of forged) {
-      expect((await ask(core, { kind: 'action', actionId: 'test.press', value })).summary, value).toMatch(/expired or is no longer valid/);
+      expect((await ask(core, { kind: 'action', actionId: 'test.press', value })).summary, value).toMatch(
+        /expired or is no longer valid/,
+      );
     }
     expect((await ask(core, { kind: 'action', actionId: 'test.press', value: genuine })).summary).toBe('pressed 3');
   });
@@ -192,16 +237,27 @@ describe('router', () => {
 
   it('rejects a malformed request without calling any handler', async () => {
     const { core, log } = coreWith();
-    const answer = await core.handle({ actor: testActor({ platform: 'teams' as never }), input: { kind: 'command', text: 'echo 1' } });
+    const answer = await core.handle({
+      actor: testActor({ platform: 'teams' as never }),
+      input: { kind: 'command', text: 'echo 1' },
+    });
     expect(answer.summary).toMatch(/couldn't understand/);
     expect(log.lines().some((l) => l.event === 'request.invalid')).toBe(true);
   });
 
   it('refuses to register the same command twice', () => {
-    const one = defineCommand({ name: 'x', summary: '', usage: '', args: z.array(z.string()), run: async () => reply('', []) });
-    expect(() => createCore({ db: {} as Db, log: captureLogger().log, now: () => new Date(), privacyFloor: 5 }, [{ commands: [one, one] }])).toThrow(
-      /registered twice/,
-    );
+    const one = defineCommand({
+      name: 'x',
+      summary: '',
+      usage: '',
+      args: z.array(z.string()),
+      run: async () => reply('', []),
+    });
+    expect(() =>
+      createCore({ db: {} as Db, log: captureLogger().log, now: () => new Date(), privacyFloor: 5 }, [
+        { commands: [one, one] },
+      ]),
+    ).toThrow(/registered twice/);
   });
 });
 
@@ -209,7 +265,11 @@ describe('isDatabaseUnavailable', () => {
   it('recognises connection failures but not ordinary bugs', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('terminating connection'), { code: '57P01' }))).toBe(true);
     expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
-    expect(isDatabaseUnavailable(Object.assign(new Error('wrapped'), { cause: Object.assign(new Error('x'), { code: '08006' }) }))).toBe(true);
+    expect(
+      isDatabaseUnavailable(
+        Object.assign(new Error('wrapped'), { cause: Object.assign(new Error('x'), { code: '08006' }) }),
+      ),
+    ).toBe(true);
     expect(isDatabaseUnavailable(new TypeError('undefined is not a function'))).toBe(false);
     expect(isDatabaseUnavailable(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
   });

@@ -1,6 +1,14 @@
 import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { activityEvents, inviteDms, leadGrants, nudgeDeliveries, preferences, triageRecords, users } from '../../src/db/schema.js';
+import {
+  activityEvents,
+  inviteDms,
+  leadGrants,
+  nudgeDeliveries,
+  preferences,
+  triageRecords,
+  users,
+} from '../../src/db/schema.js';
 import { loadPreferences } from '../../src/db/preferences.js';
 import { findUser, findWorkspace } from '../../src/db/users.js';
 import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
@@ -30,7 +38,9 @@ describeEachDatabase('settings and forget-me', (database) => {
     expect(await database().db.select().from(users)).toHaveLength(0);
 
     const shown = await ask(core, '/backcare settings');
-    expect(shown.blocks).toContainEqual(expect.objectContaining({ type: 'fields', fields: expect.arrayContaining([{ label: 'Nudges', value: 'off' }]) }));
+    expect(shown.blocks).toContainEqual(
+      expect.objectContaining({ type: 'fields', fields: expect.arrayContaining([{ label: 'Nudges', value: 'off' }]) }),
+    );
     expect(shown.actions.map((a) => a.actionId)).toEqual(['settings.edit', 'settings.nudges', 'forget.ask']);
   });
 
@@ -73,12 +83,27 @@ describeEachDatabase('settings and forget-me', (database) => {
 
   it('reports every problem of the form at once: a bad minutes value no longer hides the timezone, the start and the channel', async () => {
     // Slack has channels (a messenger); only its presence matters here.
-    const slackChannels = { platform: 'slack', channelRef: () => ({ ok: false, message: '' }), post: async () => ({ ok: false }) } as unknown as ChannelMessenger;
+    const slackChannels = {
+      platform: 'slack',
+      channelRef: () => ({ ok: false, message: '' }),
+      post: async () => ({ ok: false }),
+    } as unknown as ChannelMessenger;
     const core = buildTestCore(database().db, { deps: { channelMessengers: [slackChannels] } });
     const slack = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'U1' });
     const bad = await ask(
       core,
-      { kind: 'submit', formId: 'settings', values: { ...validForm, everyMinutes: 'ten', timezone: 'Mars/Olympus', start: '25:00', delivery: 'channel', channelId: '' } },
+      {
+        kind: 'submit',
+        formId: 'settings',
+        values: {
+          ...validForm,
+          everyMinutes: 'ten',
+          timezone: 'Mars/Olympus',
+          start: '25:00',
+          delivery: 'channel',
+          channelId: '',
+        },
+      },
       slack,
     );
     expect(Object.keys(bad.formErrors ?? {}).sort()).toEqual(['channelId', 'everyMinutes', 'start', 'timezone']);
@@ -91,17 +116,33 @@ describeEachDatabase('settings and forget-me', (database) => {
   });
 
   it('the team channel goes through the platform channel parser: an escaped Slack mention stores its id, a bare name is a field error', async () => {
-    const slackChannels: ChannelMessenger = { platform: 'slack', channelRef: slackChannelRef, post: async () => ({ ok: true }) };
+    const slackChannels: ChannelMessenger = {
+      platform: 'slack',
+      channelRef: slackChannelRef,
+      post: async () => ({ ok: true }),
+    };
     const core = buildTestCore(database().db, { deps: { channelMessengers: [slackChannels] } });
     const slack = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'U1' });
 
-    const named = await ask(core, { kind: 'submit', formId: 'settings', values: { ...validForm, delivery: 'channel', channelId: '#team' } }, slack);
+    const named = await ask(
+      core,
+      { kind: 'submit', formId: 'settings', values: { ...validForm, delivery: 'channel', channelId: '#team' } },
+      slack,
+    );
     expect(Object.keys(named.formErrors ?? {})).toEqual(['channelId']);
     expect(named.formErrors?.channelId).toMatch(/only the name #team/);
     expect(named.summary).toContain('Team channel (if posting to a channel): Slack sent only the name #team');
     expect(await database().db.select().from(preferences)).toHaveLength(0);
 
-    const saved = await ask(core, { kind: 'submit', formId: 'settings', values: { ...validForm, delivery: 'channel', channelId: '<#C0123ABC|team>' } }, slack);
+    const saved = await ask(
+      core,
+      {
+        kind: 'submit',
+        formId: 'settings',
+        values: { ...validForm, delivery: 'channel', channelId: '<#C0123ABC|team>' },
+      },
+      slack,
+    );
     expect(saved.formErrors).toBeUndefined();
     const rows = await database().db.select().from(preferences);
     expect(rows).toHaveLength(1);
@@ -109,12 +150,31 @@ describeEachDatabase('settings and forget-me', (database) => {
   });
 
   it('on Discord the team channel mention is stored as the bare channel id', async () => {
-    const discordChannels: ChannelMessenger = { platform: 'discord', channelRef: discordChannelRef, post: async () => ({ ok: true }) };
+    const discordChannels: ChannelMessenger = {
+      platform: 'discord',
+      channelRef: discordChannelRef,
+      post: async () => ({ ok: true }),
+    };
     const core = buildTestCore(database().db, { deps: { channelMessengers: [discordChannels] } });
-    const discord = testActor({ platform: 'discord', workspaceExternalId: '123456789012345678', userExternalId: '323456789012345678' });
-    const saved = await ask(core, { kind: 'submit', formId: 'settings', values: { ...validForm, delivery: 'channel', channelId: '<#223456789012345678>' } }, discord);
+    const discord = testActor({
+      platform: 'discord',
+      workspaceExternalId: '123456789012345678',
+      userExternalId: '323456789012345678',
+    });
+    const saved = await ask(
+      core,
+      {
+        kind: 'submit',
+        formId: 'settings',
+        values: { ...validForm, delivery: 'channel', channelId: '<#223456789012345678>' },
+      },
+      discord,
+    );
     expect(saved.formErrors).toBeUndefined();
-    expect((await database().db.select().from(preferences))[0]).toMatchObject({ delivery: 'channel', channelId: '223456789012345678' });
+    expect((await database().db.select().from(preferences))[0]).toMatchObject({
+      delivery: 'channel',
+      channelId: '223456789012345678',
+    });
   });
 
   it('the hours form reports bad hours and a bad daily maximum together', async () => {
@@ -143,15 +203,23 @@ describeEachDatabase('settings and forget-me', (database) => {
     await ask(core, { kind: 'submit', formId: 'settings', values: validForm }, other);
     const workspace = await findWorkspace(database().db, { platform: 'console', externalId: 'local' });
     const me = await findUser(database().db, workspace!.id, 'you');
-    await database().db.insert(activityEvents).values({ userId: me!.id, workspaceId: workspace!.id, kind: 'session', outcome: 'completed', source: 'breathe' });
-    await database().db.insert(nudgeDeliveries).values({ userId: me!.id, slotAt: new Date('2026-03-02T10:00:00Z'), status: 'sent' });
+    await database()
+      .db.insert(activityEvents)
+      .values({ userId: me!.id, workspaceId: workspace!.id, kind: 'session', outcome: 'completed', source: 'breathe' });
+    await database()
+      .db.insert(nudgeDeliveries)
+      .values({ userId: me!.id, slotAt: new Date('2026-03-02T10:00:00Z'), status: 'sent' });
     await database().db.insert(triageRecords).values({ userId: me!.id, outcome: 'self_care' });
     // Rows keyed by platform id rather than by a foreign key go too.
-    await database().db.insert(leadGrants).values({ workspaceId: workspace!.id, platformUserId: 'you', grantedBy: 'admin' });
-    await database().db.insert(inviteDms).values([
-      { workspaceId: workspace!.id, platformUserId: 'you', status: 'declined' },
-      { workspaceId: workspace!.id, platformUserId: 'colleague', status: 'sent' },
-    ]);
+    await database()
+      .db.insert(leadGrants)
+      .values({ workspaceId: workspace!.id, platformUserId: 'you', grantedBy: 'admin' });
+    await database()
+      .db.insert(inviteDms)
+      .values([
+        { workspaceId: workspace!.id, platformUserId: 'you', status: 'declined' },
+        { workspaceId: workspace!.id, platformUserId: 'colleague', status: 'sent' },
+      ]);
 
     const confirm = await ask(core, '/backcare forget-me');
     expect(await database().db.select().from(users)).toHaveLength(2);
@@ -166,7 +234,9 @@ describeEachDatabase('settings and forget-me', (database) => {
     expect(await database().db.select().from(triageRecords)).toHaveLength(0);
     expect(await database().db.select().from(leadGrants)).toHaveLength(0);
     expect((await database().db.select().from(inviteDms)).map((r) => r.platformUserId)).toEqual(['colleague']);
-    expect(await database().db.select().from(preferences).where(eq(preferences.userId, remaining[0]!.id))).toHaveLength(1);
+    expect(await database().db.select().from(preferences).where(eq(preferences.userId, remaining[0]!.id))).toHaveLength(
+      1,
+    );
   });
 
   it('a forget-me button older than ten minutes has expired and deletes nothing', async () => {

@@ -26,18 +26,32 @@ describeEachDatabase('small wrong answers', (database) => {
     expect(replyText(post)).toMatch(/no channels here/);
     expect(replyText(await ask(core, 'team-post'))).toMatch(/No daily team post is set/);
 
-    const settings = await ask(core, { kind: 'submit', formId: 'settings', values: { ...settingsValues, delivery: 'channel', channelId: '#team' } });
+    const settings = await ask(core, {
+      kind: 'submit',
+      formId: 'settings',
+      values: { ...settingsValues, delivery: 'channel', channelId: '#team' },
+    });
     expect(settings.formErrors?.delivery).toMatch(/no channels here/);
     expect(settings.formErrors?.channelId).toMatch(/no channels here/);
-    const chosenOnly = await ask(core, { kind: 'submit', formId: 'settings', values: { ...settingsValues, delivery: 'channel' } });
+    const chosenOnly = await ask(core, {
+      kind: 'submit',
+      formId: 'settings',
+      values: { ...settingsValues, delivery: 'channel' },
+    });
     expect(Object.keys(chosenOnly.formErrors ?? {})).toEqual(['delivery']);
     // Direct messages still save.
-    expect((await ask(core, { kind: 'submit', formId: 'settings', values: settingsValues })).formErrors).toBeUndefined();
+    expect(
+      (await ask(core, { kind: 'submit', formId: 'settings', values: settingsValues })).formErrors,
+    ).toBeUndefined();
   });
 
   it('team-post set 25:00 says what a time must look like, not "Invalid input"', async () => {
     const core = buildTestCore(database().db);
-    const answer = await ask(core, 'team-post set 25:00 #team', testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'U1' }));
+    const answer = await ask(
+      core,
+      'team-post set 25:00 #team',
+      testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'U1' }),
+    );
     expect(replyText(answer)).toMatch(/^the time must be 24-hour HH:MM, from 00:00 to 23:59/);
     expect(replyText(answer)).not.toMatch(/Invalid input/);
     expect(replyText(await ask(core, 'team-post set'))).toMatch(/^use: team-post set HH:MM <channel>/);

@@ -79,11 +79,15 @@ describe('stats chart', () => {
     expect(hex(png.pixel(band.x + 3, 330))).toBe(chartColours.hidden);
     for (const point of g.points) expect(hex(png.pixel(point.cx, point.cy))).toBe(chartColours.line);
     // Nothing green where the hidden week's bar would be.
-    for (let y = 70; y < 344; y += 6) expect(hex(png.pixel(band.x + band.width / 2 - 12, y))).not.toBe(chartColours.bar);
+    for (let y = 70; y < 344; y += 6)
+      expect(hex(png.pixel(band.x + band.width / 2 - 12, y))).not.toBe(chartColours.bar);
   });
 
   it('draws no bar or point for a week whose figures are all hidden', () => {
-    const tiny = toWeekFigures([row('2026-02-02', 1, 1, 3, 1), { ...row('2026-02-09', 2, 2, 4, 2), deliveredPeople: 2, donePeople: 2 }], { floor: 5, today: '2026-03-04' });
+    const tiny = toWeekFigures(
+      [row('2026-02-02', 1, 1, 3, 1), { ...row('2026-02-09', 2, 2, 4, 2), deliveredPeople: 2, donePeople: 2 }],
+      { floor: 5, today: '2026-03-04' },
+    );
     const g = chartGeometry(tiny);
     expect(g.bars).toEqual([]);
     expect(g.points).toEqual([]);

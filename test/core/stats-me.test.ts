@@ -21,15 +21,25 @@ describe('personal streak', () => {
     // On a Sunday, Friday's streak is still current; weekend work neither helps nor hurts a Mon–Fri person.
     expect(currentStreak(days('2026-03-05', '2026-03-06', '2026-03-07'), weekdaysOnly, '2026-03-08')).toBe(2);
     // Someone who works weekends only.
-    expect(currentStreak(days('2026-02-28', '2026-03-01', '2026-03-07', '2026-03-08'), ['sat', 'sun'], '2026-03-11')).toBe(4);
+    expect(
+      currentStreak(days('2026-02-28', '2026-03-01', '2026-03-07', '2026-03-08'), ['sat', 'sun'], '2026-03-11'),
+    ).toBe(4);
     expect(currentStreak(days('2026-02-28', '2026-03-01', '2026-03-07'), ['sat', 'sun'], '2026-03-11')).toBe(0);
   });
 });
 
 describe('personal fields', () => {
   it('names routines by title where the library knows them', () => {
-    const fields = personalFields({ streak: 1, thisWeek: { nudgesDone: 2, sessions: 0 }, favourites: [{ routineId: 'a', times: 3 }, { routineId: 'b', times: 1 }] }, (id) =>
-      id === 'a' ? 'Chin tucks' : undefined,
+    const fields = personalFields(
+      {
+        streak: 1,
+        thisWeek: { nudgesDone: 2, sessions: 0 },
+        favourites: [
+          { routineId: 'a', times: 3 },
+          { routineId: 'b', times: 1 },
+        ],
+      },
+      (id) => (id === 'a' ? 'Chin tucks' : undefined),
     );
     expect(fields).toEqual([
       { label: 'Streak', value: '1 working day' },
@@ -45,8 +55,16 @@ describeEachDatabase('your own figures in /backcare me', (database) => {
     const workspaceId = await seedWorkspace(db);
     const me = await addPerson(db, workspaceId, 'U_me');
     const other = await addPerson(db, workspaceId, 'U_other');
-    await db.insert(preferences).values({ userId: me, optedIn: true, timezone: 'America/New_York', days: [...weekdaysOnly], kinds: ['stretch'] });
-    const event = (userId: number, local: string, kind: 'nudge' | 'session', routineId: string, outcome = kind === 'nudge' ? 'done' : 'completed') => ({
+    await db
+      .insert(preferences)
+      .values({ userId: me, optedIn: true, timezone: 'America/New_York', days: [...weekdaysOnly], kinds: ['stretch'] });
+    const event = (
+      userId: number,
+      local: string,
+      kind: 'nudge' | 'session',
+      routineId: string,
+      outcome = kind === 'nudge' ? 'done' : 'completed',
+    ) => ({
       userId,
       workspaceId,
       kind,

@@ -4,7 +4,11 @@ import { inflateSync } from 'node:zlib';
  * A minimal PNG reader for the chart tests (8-bit RGB/RGBA, not interlaced, which is what resvg writes):
  * enough to check size and pixel colours of the picture a lead actually receives.
  */
-export function decodePng(png: Buffer): { width: number; height: number; pixel(x: number, y: number): [number, number, number] } {
+export function decodePng(png: Buffer): {
+  width: number;
+  height: number;
+  pixel(x: number, y: number): [number, number, number];
+} {
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   if (!png.subarray(0, 8).equals(signature)) throw new Error('not a PNG');
   let offset = 8;
@@ -20,7 +24,8 @@ export function decodePng(png: Buffer): { width: number; height: number; pixel(x
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
       const [bitDepth, colourType, , , interlace] = [data[8], data[9], data[10], data[11], data[12]];
-      if (bitDepth !== 8 || interlace !== 0 || (colourType !== 2 && colourType !== 6)) throw new Error('unsupported PNG flavour');
+      if (bitDepth !== 8 || interlace !== 0 || (colourType !== 2 && colourType !== 6))
+        throw new Error('unsupported PNG flavour');
       channels = colourType === 6 ? 4 : 3;
     } else if (type === 'IDAT') {
       idat.push(data);
@@ -61,4 +66,5 @@ export function decodePng(png: Buffer): { width: number; height: number; pixel(x
   };
 }
 
-export const hex = (rgb: [number, number, number]): string => `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+export const hex = (rgb: [number, number, number]): string =>
+  `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;

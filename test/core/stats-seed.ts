@@ -15,7 +15,10 @@ export interface Seeded {
 }
 
 export async function seedWorkspace(db: Db, timezone = TEAM_TZ): Promise<number> {
-  const [ws] = await db.insert(workspaces).values({ platform: 'console', externalId: 'local', name: 'Local', timezone }).returning();
+  const [ws] = await db
+    .insert(workspaces)
+    .values({ platform: 'console', externalId: 'local', name: 'Local', timezone })
+    .returning();
   return ws!.id;
 }
 
@@ -27,15 +30,33 @@ export async function addPerson(
 ): Promise<number> {
   const [user] = await db
     .insert(users)
-    .values({ workspaceId, platformUserId, displayName: options.displayName ?? null, createdAt: options.createdAt ?? new Date('2026-01-01T00:00:00Z') })
+    .values({
+      workspaceId,
+      platformUserId,
+      displayName: options.displayName ?? null,
+      createdAt: options.createdAt ?? new Date('2026-01-01T00:00:00Z'),
+    })
     .returning();
   if (options.optedIn !== undefined || options.days) {
-    await db.insert(preferences).values({ userId: user!.id, optedIn: options.optedIn ?? false, days: options.days ?? ['mon', 'tue', 'wed', 'thu', 'fri'], kinds: ['stretch'] });
+    await db
+      .insert(preferences)
+      .values({
+        userId: user!.id,
+        optedIn: options.optedIn ?? false,
+        days: options.days ?? ['mon', 'tue', 'wed', 'thu', 'fri'],
+        kinds: ['stretch'],
+      });
   }
   return user!.id;
 }
 
-export async function did(db: Db, workspaceId: number, userId: number, local: string, kind: 'session' | 'nudge' = 'session'): Promise<void> {
+export async function did(
+  db: Db,
+  workspaceId: number,
+  userId: number,
+  local: string,
+  kind: 'session' | 'nudge' = 'session',
+): Promise<void> {
   await db.insert(activityEvents).values({
     userId,
     workspaceId,
@@ -49,7 +70,14 @@ export async function did(db: Db, workspaceId: number, userId: number, local: st
 
 export async function delivery(db: Db, userId: number, local: string, status: string): Promise<void> {
   const slotAt = ny(local);
-  await db.insert(nudgeDeliveries).values({ userId, slotAt, status, sentAt: ['missed', 'unavailable', 'claimed', 'failed'].includes(status) ? null : slotAt });
+  await db
+    .insert(nudgeDeliveries)
+    .values({
+      userId,
+      slotAt,
+      status,
+      sentAt: ['missed', 'unavailable', 'claimed', 'failed'].includes(status) ? null : slotAt,
+    });
 }
 
 /**
@@ -59,9 +87,11 @@ export async function delivery(db: Db, userId: number, local: string, status: st
 export async function seedTeam(db: Db): Promise<Seeded> {
   const workspaceId = await seedWorkspace(db);
   const ids: Record<string, number> = {};
-  for (const p of ['p1', 'p2', 'p3', 'p4', 'p5']) ids[p] = await addPerson(db, workspaceId, `U_${p}`, { optedIn: true, displayName: `Secret ${p.toUpperCase()}` });
+  for (const p of ['p1', 'p2', 'p3', 'p4', 'p5'])
+    ids[p] = await addPerson(db, workspaceId, `U_${p}`, { optedIn: true, displayName: `Secret ${p.toUpperCase()}` });
   ids.p6 = await addPerson(db, workspaceId, 'U_p6', { optedIn: false, days: ['sat', 'sun'], displayName: 'Secret P6' });
-  const at = async (p: string, local: string, kind: 'session' | 'nudge' = 'session') => did(db, workspaceId, ids[p]!, local, kind);
+  const at = async (p: string, local: string, kind: 'session' | 'nudge' = 'session') =>
+    did(db, workspaceId, ids[p]!, local, kind);
 
   // W09 (23 Feb – 1 Mar): only p5 and p6 do anything.
   await at('p5', '2026-02-26T10:00');
@@ -93,8 +123,22 @@ export async function seedTeam(db: Db): Promise<Seeded> {
 
   // Things that are not "doing something": they must not count as sessions or activity.
   await db.insert(activityEvents).values([
-    { userId: ids.p6!, workspaceId, kind: 'session', outcome: 'stopped', source: 'stretch', occurredAt: ny('2026-03-04T10:00') },
-    { userId: ids.p6!, workspaceId, kind: 'nudge', outcome: 'skipped', source: 'nudge', occurredAt: ny('2026-03-04T11:00') },
+    {
+      userId: ids.p6!,
+      workspaceId,
+      kind: 'session',
+      outcome: 'stopped',
+      source: 'stretch',
+      occurredAt: ny('2026-03-04T10:00'),
+    },
+    {
+      userId: ids.p6!,
+      workspaceId,
+      kind: 'nudge',
+      outcome: 'skipped',
+      source: 'nudge',
+      occurredAt: ny('2026-03-04T11:00'),
+    },
   ]);
 
   // Nudges: W10.

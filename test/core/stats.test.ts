@@ -13,11 +13,33 @@ import { addPerson, did, NOW, seedTeam, seedWorkspace, TEAM_TZ } from './stats-s
 const lead = testActor({ isAdmin: true, userExternalId: 'U_lead', workspaceName: 'Local' });
 const member = testActor({ isAdmin: false, userExternalId: 'U_p1', workspaceName: 'Local' });
 
-const zero = { unfinishedSessions: 0, unfinishedSessionPeople: 0, delivered: 0, deliveredPeople: 0, done: 0, donePeople: 0, snoozed: 0, snoozedPeople: 0, skipped: 0, skippedPeople: 0, ignored: 0, ignoredPeople: 0 };
+const zero = {
+  unfinishedSessions: 0,
+  unfinishedSessionPeople: 0,
+  delivered: 0,
+  deliveredPeople: 0,
+  done: 0,
+  donePeople: 0,
+  snoozed: 0,
+  snoozedPeople: 0,
+  skipped: 0,
+  skippedPeople: 0,
+  ignored: 0,
+  ignoredPeople: 0,
+};
 
 /** Worked out by hand from stats-seed.ts; see the comments there. */
 const expectedRows: WeekRow[] = [
-  { weekStart: '2026-02-23', members: 6, optedIn: 5, ...zero, sessions: 5, sessionPeople: 2, active: 2, medianStreak: 2 },
+  {
+    weekStart: '2026-02-23',
+    members: 6,
+    optedIn: 5,
+    ...zero,
+    sessions: 5,
+    sessionPeople: 2,
+    active: 2,
+    medianStreak: 2,
+  },
   {
     weekStart: '2026-03-02',
     members: 6,
@@ -42,7 +64,20 @@ const expectedRows: WeekRow[] = [
     medianStreak: 2,
   },
   // Today (Wednesday) is not over: p1's streak Mon 2 – Tue 10 is alive at 7; p3 0; p4 1 → median 1.
-  { weekStart: '2026-03-09', members: 6, optedIn: 5, ...zero, delivered: 6, deliveredPeople: 5, done: 5, donePeople: 5, sessions: 4, sessionPeople: 3, active: 3, medianStreak: 1 },
+  {
+    weekStart: '2026-03-09',
+    members: 6,
+    optedIn: 5,
+    ...zero,
+    delivered: 6,
+    deliveredPeople: 5,
+    done: 5,
+    donePeople: 5,
+    sessions: 4,
+    sessionPeople: 3,
+    active: 3,
+    medianStreak: 1,
+  },
 ];
 
 const section = (result: Reply, label: RegExp): string => {
@@ -64,19 +99,30 @@ describe('stats arguments', () => {
 });
 
 describeEachDatabase('team stats', (database) => {
-  const core = (deps: Parameters<typeof buildTestCore>[1] = {}) => buildTestCore(database().db, { now: () => NOW, ...deps });
+  const core = (deps: Parameters<typeof buildTestCore>[1] = {}) =>
+    buildTestCore(database().db, { now: () => NOW, ...deps });
   const userIds = async (platformUserIds: string[]) =>
-    (await database().db.select({ id: users.id }).from(users).where(inArray(users.platformUserId, platformUserIds))).map((u) => u.id);
+    (
+      await database().db.select({ id: users.id }).from(users).where(inArray(users.platformUserId, platformUserIds))
+    ).map((u) => u.id);
 
   it('aggregates a seeded team by ISO week in New York time, in one query', async () => {
     const { workspaceId } = await seedTeam(database().db);
-    const rows = await queryTeamWeeks(database().db, { workspaceId, scope: { kind: 'workspace' }, window: weekWindow(NOW, TEAM_TZ, 2) });
+    const rows = await queryTeamWeeks(database().db, {
+      workspaceId,
+      scope: { kind: 'workspace' },
+      window: weekWindow(NOW, TEAM_TZ, 2),
+    });
     expect(rows).toEqual(expectedRows);
   });
 
   it('puts events by the team timezone, not UTC, at both week boundaries', async () => {
     const { workspaceId } = await seedTeam(database().db);
-    const utc = await queryTeamWeeks(database().db, { workspaceId, scope: { kind: 'workspace' }, window: weekWindow(NOW, 'UTC', 2) });
+    const utc = await queryTeamWeeks(database().db, {
+      workspaceId,
+      scope: { kind: 'workspace' },
+      window: weekWindow(NOW, 'UTC', 2),
+    });
     // In UTC, p5's Sunday 23:30 moves from W09 to W10 and p6's Sunday 8 March 23:30 (and p1's nudge) to W11.
     expect(utc.map((r) => [r.weekStart, r.sessions, r.delivered])).toEqual([
       ['2026-02-23', 4, 0],
@@ -91,19 +137,27 @@ describeEachDatabase('team stats', (database) => {
     expect(result.summary).toBe('Team participation: Local (whole workspace)');
     const w10 = section(result, /^\*Week 10/);
     expect(w10).toContain('Members 6 (±0) · opted in 5 (±0)');
-    expect(w10).toContain('Nudges delivered 11 (+11) · done 7 (+7) · snoozed not enough participants · skipped not enough participants · ignored not enough participants');
+    expect(w10).toContain(
+      'Nudges delivered 11 (+11) · done 7 (+7) · snoozed not enough participants · skipped not enough participants · ignored not enough participants',
+    );
     expect(w10).toContain('Completion rate 64%\n');
-    expect(w10).toContain('Sessions completed 11 · started, not completed not enough participants\nActive members 6 · median streak 2 days');
+    expect(w10).toContain(
+      'Sessions completed 11 · started, not completed not enough participants\nActive members 6 · median streak 2 days',
+    );
     const w11 = section(result, /^\*Week 11/);
     expect(w11).toMatch(/^\*Week 11, 9–15 Mar 2026\* \(so far\)/);
     expect(w11).toContain('Members 6 (±0) · opted in 5 (±0)');
     expect(w11).toContain('Nudges delivered 6 (−5) · done 5 (−2) · snoozed 0');
     expect(w11).toContain('Completion rate 83% (+19.7 pts)');
-    expect(w11).toContain('Sessions completed not enough participants · started, not completed 0\nActive members not enough participants · median streak not enough participants');
-    // Newest week first.
-    expect(result.blocks.findIndex((b) => b === result.blocks.find((x) => x.type === 'text' && x.text.startsWith('*Week 11')))).toBeLessThan(
-      result.blocks.findIndex((b) => b.type === 'text' && b.text.startsWith('*Week 10')),
+    expect(w11).toContain(
+      'Sessions completed not enough participants · started, not completed 0\nActive members not enough participants · median streak not enough participants',
     );
+    // Newest week first.
+    expect(
+      result.blocks.findIndex(
+        (b) => b === result.blocks.find((x) => x.type === 'text' && x.text.startsWith('*Week 11')),
+      ),
+    ).toBeLessThan(result.blocks.findIndex((b) => b.type === 'text' && b.text.startsWith('*Week 10')));
     const image = result.blocks.find((b) => b.type === 'image');
     expect(image).toMatchObject({ type: 'image', path: expect.stringMatching(/stats-.*\.png$/) });
     expect(image?.type === 'image' && image.alt).toContain('W10 11, W11 not enough participants');
@@ -117,15 +171,21 @@ describeEachDatabase('team stats', (database) => {
     for (const id of people.slice(0, 4)) await did(db, workspaceId, id, '2026-03-10T10:00');
     const four = section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/);
     expect(four).toContain('opted in not enough participants');
-    expect(four).toContain('Sessions completed not enough participants · started, not completed 0 (±0)\nActive members not enough participants');
+    expect(four).toContain(
+      'Sessions completed not enough participants · started, not completed 0 (±0)\nActive members not enough participants',
+    );
 
     await did(db, workspaceId, people[4]!, '2026-03-10T10:00');
     const five = section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/);
     expect(five).toContain('opted in not enough participants');
-    expect(five).toContain('Sessions completed 5 (+5) · started, not completed 0 (±0)\nActive members 5 (+5) · median streak 1 day');
+    expect(five).toContain(
+      'Sessions completed 5 (+5) · started, not completed 0 (±0)\nActive members 5 (+5) · median streak 1 day',
+    );
 
     // A lower configured floor is honoured, but never below 3.
-    expect(section(await ask(core({ deps: { privacyFloor: 4 } }), '/backcare stats 1', lead), /^\*Week 11/)).toContain('opted in 4');
+    expect(section(await ask(core({ deps: { privacyFloor: 4 } }), '/backcare stats 1', lead), /^\*Week 11/)).toContain(
+      'opted in 4',
+    );
     const clamped = await ask(core({ deps: { privacyFloor: 1 } }), '/backcare stats 1', lead);
     expect(replyText(clamped)).toContain('fewer than 3 people');
   });
@@ -152,19 +212,34 @@ describeEachDatabase('team stats', (database) => {
     clock.advance(1000);
     const again = await ask(sessions, 'stretch', person(6));
     await ask(sessions, { kind: 'action', ...button(again, 'guided.done') }, person(6));
-    expect(section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/)).toContain('started, not completed 6 (+6)');
+    expect(section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/)).toContain(
+      'started, not completed 6 (+6)',
+    );
 
     // The privacy floor applies to it like to every count: four people are not shown.
-    await db.delete(activityEvents).where(and(eq(activityEvents.kind, 'session'), ne(activityEvents.outcome, 'completed'), inArray(activityEvents.userId, await userIds(['U_6', 'U_7']))));
-    expect(section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/)).toContain('started, not completed not enough participants');
+    await db
+      .delete(activityEvents)
+      .where(
+        and(
+          eq(activityEvents.kind, 'session'),
+          ne(activityEvents.outcome, 'completed'),
+          inArray(activityEvents.userId, await userIds(['U_6', 'U_7'])),
+        ),
+      );
+    expect(section(await ask(core(), '/backcare stats 1', lead), /^\*Week 11/)).toContain(
+      'started, not completed not enough participants',
+    );
   });
 
   it('shows nothing at all for a team smaller than the floor', async () => {
     const db = database().db;
     const workspaceId = await seedWorkspace(db);
-    for (let i = 1; i <= 4; i += 1) await did(db, workspaceId, await addPerson(db, workspaceId, `U_${i}`, { optedIn: true }), '2026-03-10T10:00');
+    for (let i = 1; i <= 4; i += 1)
+      await did(db, workspaceId, await addPerson(db, workspaceId, `U_${i}`, { optedIn: true }), '2026-03-10T10:00');
     const result = await ask(core(), '/backcare stats', lead);
-    expect(replyText(result)).toMatch(/not enough participants\. Backcare shows team figures only for groups of at least 5 people/);
+    expect(replyText(result)).toMatch(
+      /not enough participants\. Backcare shows team figures only for groups of at least 5 people/,
+    );
     expect(result.blocks.some((b) => b.type === 'image')).toBe(false);
     expect(replyText(result)).not.toMatch(/\d+%|Members \d/);
 
@@ -189,10 +264,34 @@ describeEachDatabase('team stats', (database) => {
     const { workspaceId } = await seedTeam(database().db);
     const shown = await ask(core(), '/backcare stats 2', lead);
     const exported = await ask(core(), { kind: 'action', ...button(shown, 'stats.csv') }, lead);
-    const rows = await database().db.select().from(auditLog).where(eq(auditLog.workspaceId, workspaceId)).orderBy(auditLog.id);
-    expect(rows.map((r) => ({ actor: r.actor, action: r.action, subject: r.subject, at: r.at.toISOString(), details: r.details }))).toEqual([
-      { actor: 'U_lead', action: 'stats.view', subject: 'Local (whole workspace)', at: NOW.toISOString(), details: { scope: 'workspace', weeks: 2, shown: true } },
-      { actor: 'U_lead', action: 'stats.csv', subject: 'Local (whole workspace)', at: NOW.toISOString(), details: { scope: 'workspace', weeks: 2, shown: true } },
+    const rows = await database()
+      .db.select()
+      .from(auditLog)
+      .where(eq(auditLog.workspaceId, workspaceId))
+      .orderBy(auditLog.id);
+    expect(
+      rows.map((r) => ({
+        actor: r.actor,
+        action: r.action,
+        subject: r.subject,
+        at: r.at.toISOString(),
+        details: r.details,
+      })),
+    ).toEqual([
+      {
+        actor: 'U_lead',
+        action: 'stats.view',
+        subject: 'Local (whole workspace)',
+        at: NOW.toISOString(),
+        details: { scope: 'workspace', weeks: 2, shown: true },
+      },
+      {
+        actor: 'U_lead',
+        action: 'stats.csv',
+        subject: 'Local (whole workspace)',
+        at: NOW.toISOString(),
+        details: { scope: 'workspace', weeks: 2, shown: true },
+      },
     ]);
     const file = exported.blocks.find((b) => b.type === 'file');
     expect(file).toMatchObject({ type: 'file', filename: 'backcare-stats-2026-W10-to-2026-W11.csv' });
@@ -212,7 +311,9 @@ describeEachDatabase('team stats', (database) => {
   it('never shows names, platform ids or triage, and triage records change nothing', async () => {
     const { ids } = await seedTeam(database().db);
     const before = await ask(core(), '/backcare stats 2 csv', lead);
-    await database().db.insert(triageRecords).values(Object.values(ids).map((userId) => ({ userId, outcome: 'see_doctor_today' })));
+    await database()
+      .db.insert(triageRecords)
+      .values(Object.values(ids).map((userId) => ({ userId, outcome: 'see_doctor_today' })));
     const after = await ask(core(), '/backcare stats 2 csv', lead);
     const { readFile } = await import('node:fs/promises');
     const everything = async (r: Reply) => {
@@ -232,7 +333,12 @@ describeEachDatabase('team stats', (database) => {
       platform: 'console',
       async resolve(_actor, team) {
         calls.push(team);
-        if (team === '#five') return { kind: 'members', label: '#five', platformUserIds: ['U_p1', 'U_p2', 'U_p3', 'U_p4', 'U_p5', 'U_not_in_backcare'] };
+        if (team === '#five')
+          return {
+            kind: 'members',
+            label: '#five',
+            platformUserIds: ['U_p1', 'U_p2', 'U_p3', 'U_p4', 'U_p5', 'U_not_in_backcare'],
+          };
         return { kind: 'unknown', message: `I can't find ${team}.` };
       },
     };
@@ -240,7 +346,9 @@ describeEachDatabase('team stats', (database) => {
     expect(five.summary).toBe('Team participation: #five');
     // Only people Backcare knows are members; p6's weekend sessions are not this team's.
     expect(section(five, /^\*Week 10/)).toContain('Members 5 (±0) · opted in 5 (±0)');
-    expect(section(five, /^\*Week 10/)).toContain('Sessions completed 9 · started, not completed 0 (±0)\nActive members 5 · median streak 1 day');
+    expect(section(five, /^\*Week 10/)).toContain(
+      'Sessions completed 9 · started, not completed 0 (±0)\nActive members 5 · median streak 1 day',
+    );
     const unknown = await ask(core({ deps: { teamResolvers: [resolver] } }), '/backcare stats #nope', lead);
     expect(unknown.summary).toBe("I can't find #nope.");
     expect(calls).toEqual(['#five', '#nope']);

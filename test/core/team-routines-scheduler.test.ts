@@ -3,7 +3,11 @@ import { defaultPreferences, type Preferences } from '../../src/core/preferences
 import { routineSourceOf } from '../../src/core/nudge-message.js';
 import { blockText } from '../../src/core/reply.js';
 import { validateTeamRoutine, STANDARD_CAUTIONS } from '../../src/core/content/team-routine.js';
-import { createWorkspaceRoutineSources, mergeLibrary, WorkspaceRoutineLibrary } from '../../src/core/content/workspace-routines.js';
+import {
+  createWorkspaceRoutineSources,
+  mergeLibrary,
+  WorkspaceRoutineLibrary,
+} from '../../src/core/content/workspace-routines.js';
 import type { Routine } from '../../src/core/content/schema.js';
 import type { Db } from '../../src/db/client.js';
 import { savePreferences } from '../../src/db/preferences.js';
@@ -40,7 +44,14 @@ function teamPosture(id: string, title: string): Routine {
 async function seedPerson(db: Db, workspace: string, user: string): Promise<{ workspaceId: number; userId: number }> {
   const ws = await ensureWorkspace(db, { platform: 'console', externalId: workspace });
   const person = await ensureUser(db, ws.id, user);
-  const prefs: Preferences = { ...defaultPreferences('UTC'), optedIn: true, days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59', kinds: ['posture'] };
+  const prefs: Preferences = {
+    ...defaultPreferences('UTC'),
+    optedIn: true,
+    days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+    start: '00:00',
+    end: '23:59',
+    kinds: ['posture'],
+  };
   await savePreferences(db, person.id, prefs, new Date('2026-03-03T10:00:00Z'), new Date());
   return { workspaceId: ws.id, userId: person.id };
 }
@@ -56,7 +67,12 @@ describeEachDatabase('scheduled nudges and team routines', (database) => {
     const library = testLibrary();
     const mine = await seedPerson(db, 'W-ACME', 'U-ACME');
     const theirs = await seedPerson(db, 'W-OTHER', 'U-OTHER');
-    await insertTeamRoutines(db, { workspaceId: mine.workspaceId, actor: 'U-LEAD', via: 'form' }, [teamPosture('team-chair-reset', 'Team chair reset')], new Date());
+    await insertTeamRoutines(
+      db,
+      { workspaceId: mine.workspaceId, actor: 'U-LEAD', via: 'form' },
+      [teamPosture('team-chair-reset', 'Team chair reset')],
+      new Date(),
+    );
     const sender = fakeSender();
     const scheduler = createScheduler({
       db,
@@ -77,7 +93,9 @@ describeEachDatabase('scheduled nudges and team routines', (database) => {
     expect(byUser.get(theirs.userId)).not.toBe('team-chair-reset');
     const sentToMine = sender.sent.find((d) => d.user.id === mine.userId)!;
     expect(sentToMine.message.summary).toBe('Desk break: Team chair reset (about 1 minute)');
-    expect(blockText(sentToMine.message.blocks.find((b) => b.type === 'caution')!).split('\n')[0]).toBe(STANDARD_CAUTIONS[0]);
+    expect(blockText(sentToMine.message.blocks.find((b) => b.type === 'caution')!).split('\n')[0]).toBe(
+      STANDARD_CAUTIONS[0],
+    );
 
     await deleteTeamRoutine(db, { workspaceId: mine.workspaceId, actor: 'U-LEAD' }, 'team-chair-reset', new Date());
     clock.set(new Date('2026-03-03T11:00:10Z'));
@@ -95,14 +113,29 @@ describeEachDatabase('scheduled nudges and team routines', (database) => {
     await sources.refresh();
     expect(sources.forWorkspace(a.workspaceId)).toBeUndefined();
 
-    await insertTeamRoutines(db, { workspaceId: a.workspaceId, actor: 'U', via: 'form' }, [teamPosture('team-a', 'Team A')], new Date());
-    await insertTeamRoutines(db, { workspaceId: b.workspaceId, actor: 'U', via: 'form' }, [teamPosture('team-b', 'Team B')], new Date());
+    await insertTeamRoutines(
+      db,
+      { workspaceId: a.workspaceId, actor: 'U', via: 'form' },
+      [teamPosture('team-a', 'Team A')],
+      new Date(),
+    );
+    await insertTeamRoutines(
+      db,
+      { workspaceId: b.workspaceId, actor: 'U', via: 'form' },
+      [teamPosture('team-b', 'Team B')],
+      new Date(),
+    );
     await sources.refresh();
     const first = sources.forWorkspace(a.workspaceId);
     expect(first?.get('team-a')?.title).toBe('Team A');
     expect(first?.get('team-b')).toBeUndefined();
 
-    await insertTeamRoutines(db, { workspaceId: b.workspaceId, actor: 'U', via: 'form' }, [teamPosture('team-b2', 'Team B2')], new Date());
+    await insertTeamRoutines(
+      db,
+      { workspaceId: b.workspaceId, actor: 'U', via: 'form' },
+      [teamPosture('team-b2', 'Team B2')],
+      new Date(),
+    );
     await sources.refresh();
     expect(sources.forWorkspace(a.workspaceId)).toBe(first); // unchanged: not rebuilt
     expect(sources.forWorkspace(b.workspaceId)?.get('team-b2')?.title).toBe('Team B2');
@@ -132,5 +165,4 @@ describe('merging a team’s routines with the built-ins', () => {
     const builtins = testLibrary();
     expect(mergeLibrary(builtins, []).library).toBe(builtins);
   });
-
 });

@@ -15,8 +15,18 @@ import { describeEachDatabase } from '../support/db.js';
 import { captureLogger } from '../support/log.js';
 
 const lead = testActor({ platform: 'slack', workspaceExternalId: 'T0ACME', userExternalId: 'U0LEAD', isAdmin: true });
-const member = testActor({ platform: 'slack', workspaceExternalId: 'T0ACME', userExternalId: 'U0MEMBER', isAdmin: false });
-const outsider = testActor({ platform: 'slack', workspaceExternalId: 'T0OTHER', userExternalId: 'U0OUT', isAdmin: true });
+const member = testActor({
+  platform: 'slack',
+  workspaceExternalId: 'T0ACME',
+  userExternalId: 'U0MEMBER',
+  isAdmin: false,
+});
+const outsider = testActor({
+  platform: 'slack',
+  workspaceExternalId: 'T0OTHER',
+  userExternalId: 'U0OUT',
+  isAdmin: true,
+});
 
 /** A stretch whose steps take 60 s, so the schema expects 1 minute. */
 const doorwayForm = {
@@ -26,7 +36,8 @@ const doorwayForm = {
   summary: 'Open the chest after a long call.',
   targets: ['chest'],
   equipment: ['wall'],
-  steps: 'Stand in a doorway, forearms on the frame. [20s]; Step forward until you feel a gentle stretch across the chest. [30s]; Step back and shake out your arms. [10s]',
+  steps:
+    'Stand in a doorway, forearms on the frame. [20s]; Step forward until you feel a gentle stretch across the chest. [30s]; Step back and shake out your arms. [10s]',
   minutes: '',
   cautions: 'Keep your elbows below shoulder height.',
   pattern: 'none',
@@ -35,7 +46,11 @@ const doorwayForm = {
   source: 'Our physiotherapist, March 2026',
 };
 
-const submitAdd = (values: Record<string, string | string[]>) => ({ kind: 'submit' as const, formId: ADD_FORM, values });
+const submitAdd = (values: Record<string, string | string[]>) => ({
+  kind: 'submit' as const,
+  formId: ADD_FORM,
+  values,
+});
 const submitYaml = (yaml: string) => ({ kind: 'submit' as const, formId: IMPORT_FORM, values: { yaml } });
 
 const yamlTwo = `routines:
@@ -69,7 +84,8 @@ const yamlTwo = `routines:
 
 const all = (r: Reply) => [replyText(r), ...(r.sequence?.staticBlocks ?? []).map(blockText)].join('\n');
 // Cautions travel as one block, one per line.
-const cautionTexts = (r: Reply) => r.blocks.filter((b) => b.type === 'caution').flatMap((b) => blockText(b).split('\n'));
+const cautionTexts = (r: Reply) =>
+  r.blocks.filter((b) => b.type === 'caution').flatMap((b) => blockText(b).split('\n'));
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -80,7 +96,9 @@ describeEachDatabase('team routines', (database) => {
     const core = buildTestCore(database().db, { now: testClock().now });
     const opened = await ask(core, '/backcare routines add', lead);
     expect(opened.form?.formId).toBe(ADD_FORM);
-    expect(opened.form?.fields.map((f) => f.id)).toEqual(expect.arrayContaining(['id', 'title', 'kind', 'steps', 'cautions']));
+    expect(opened.form?.fields.map((f) => f.id)).toEqual(
+      expect.arrayContaining(['id', 'title', 'kind', 'steps', 'cautions']),
+    );
 
     const added = await ask(core, submitAdd(doorwayForm), lead);
     expect(added.formErrors).toBeUndefined();
@@ -88,7 +106,10 @@ describeEachDatabase('team routines', (database) => {
 
     const [row] = await database().db.select().from(teamRoutines);
     expect(row).toMatchObject({ routineId: 'team-doorway-opener' });
-    expect(row!.routine).toMatchObject({ minutes: 1, cautions: [...STANDARD_CAUTIONS, 'Keep your elbows below shoulder height.'] });
+    expect(row!.routine).toMatchObject({
+      minutes: 1,
+      cautions: [...STANDARD_CAUTIONS, 'Keep your elbows below shoulder height.'],
+    });
 
     // Anyone in the workspace can run it, with the standard cautions shown first.
     const run = await ask(core, 'routine team-doorway-opener', member);
@@ -111,7 +132,9 @@ describeEachDatabase('team routines', (database) => {
     expect((await ask(core, 'routines', outsider)).summary).toBe('This workspace has no routines of its own yet.');
 
     const audit = await database().db.select().from(auditLog);
-    expect(audit.map((a) => [a.action, a.actor, a.subject])).toEqual([['routine.add', 'U0LEAD', 'team-doorway-opener']]);
+    expect(audit.map((a) => [a.action, a.actor, a.subject])).toEqual([
+      ['routine.add', 'U0LEAD', 'team-doorway-opener'],
+    ]);
     expect(audit[0]!.details).toMatchObject({ via: 'form', kind: 'stretch' });
   });
 
@@ -127,7 +150,9 @@ describeEachDatabase('team routines', (database) => {
     expect(await database().db.select().from(teamRoutines)).toHaveLength(0);
 
     const workspace = await ensureWorkspace(database().db, { platform: 'slack', externalId: 'T0ACME' });
-    await database().db.insert(leadGrants).values({ workspaceId: workspace.id, platformUserId: 'U0MEMBER', grantedBy: 'U0LEAD' });
+    await database()
+      .db.insert(leadGrants)
+      .values({ workspaceId: workspace.id, platformUserId: 'U0MEMBER', grantedBy: 'U0LEAD' });
     expect((await ask(core, submitAdd(doorwayForm), member)).summary).toMatch(/^Added/);
 
     await database().db.delete(leadGrants);
@@ -148,7 +173,11 @@ describeEachDatabase('team routines', (database) => {
     expect(badId.formErrors?.id).toMatch(/lower-case words joined by hyphens/);
     const noSteps = await ask(core, submitAdd({ ...doorwayForm, steps: ' ; ' }), lead);
     expect(noSteps.formErrors?.steps).toBe('needs at least one step');
-    const longStep = await ask(core, submitAdd({ ...doorwayForm, steps: `Fine step [20s]; ${'x'.repeat(1001)}` }), lead);
+    const longStep = await ask(
+      core,
+      submitAdd({ ...doorwayForm, steps: `Fine step [20s]; ${'x'.repeat(1001)}` }),
+      lead,
+    );
     expect(longStep.formErrors?.steps).toBe('step 2: must be at most 1000 characters');
     const breathingWithoutPattern = await ask(core, submitAdd({ ...doorwayForm, kind: 'breathing' }), lead);
     expect(breathingWithoutPattern.formErrors?.pattern).toBe('breathing routines name their pattern');
@@ -160,9 +189,13 @@ describeEachDatabase('team routines', (database) => {
     const core = buildTestCore(database().db);
     const builtin = testLibrary().all()[0]!;
     const shadow = await ask(core, submitAdd({ ...doorwayForm, id: builtin.id }), lead);
-    expect(shadow.formErrors?.id).toBe(`\`${builtin.id}\` is a built-in routine; built-ins are read-only, so choose another id.`);
+    expect(shadow.formErrors?.id).toBe(
+      `\`${builtin.id}\` is a built-in routine; built-ins are read-only, so choose another id.`,
+    );
     const removeBuiltin = await ask(core, `routines remove ${builtin.id}`, lead);
-    expect(removeBuiltin.summary).toBe(`\`${builtin.id}\` is a built-in routine; built-ins are read-only and cannot be removed.`);
+    expect(removeBuiltin.summary).toBe(
+      `\`${builtin.id}\` is a built-in routine; built-ins are read-only and cannot be removed.`,
+    );
     const viaYaml = await ask(core, submitYaml(yamlTwo.replace('team-wall-angels', builtin.id)), lead);
     expect(viaYaml.formErrors?.yaml).toMatch(/is a built-in routine/);
 
@@ -179,7 +212,9 @@ describeEachDatabase('team routines', (database) => {
     const brokenYaml = yamlTwo.replace('kind: trigger_point', 'kind: massage');
     const line = brokenYaml.split('\n').findIndex((l) => l.includes('kind: massage')) + 1;
     const broken = await ask(core, submitYaml(brokenYaml), lead);
-    expect(broken.formErrors?.yaml).toMatch(new RegExp(`^Your routines, line ${line}: routines\\[1\\]\\.kind: must be one of breathing`));
+    expect(broken.formErrors?.yaml).toMatch(
+      new RegExp(`^Your routines, line ${line}: routines\\[1\\]\\.kind: must be one of breathing`),
+    );
     expect(await database().db.select().from(teamRoutines)).toHaveLength(0);
     const notYaml = await ask(core, submitYaml('routines: [unclosed'), lead);
     expect(notYaml.formErrors?.yaml).toMatch(/not valid YAML/);
@@ -198,7 +233,28 @@ describeEachDatabase('team routines', (database) => {
       ['routine.add', 'team-ball-blades', 'yaml'],
     ]);
     // A JSON document on one line is YAML too: what a single-line input can carry.
-    const oneLine = JSON.stringify({ routines: [{ ...JSON.parse(JSON.stringify({ id: 'team-json-one', title: 'One-line', kind: 'posture', summary: 'A posture check.', targets: [], minutes: 1, equipment: ['none'], steps: [{ text: 'Sit back in your chair.', seconds: 30 }, { text: 'Let your shoulders drop.', seconds: 30 }], source: 'Team' })) }] });
+    const oneLine = JSON.stringify({
+      routines: [
+        {
+          ...JSON.parse(
+            JSON.stringify({
+              id: 'team-json-one',
+              title: 'One-line',
+              kind: 'posture',
+              summary: 'A posture check.',
+              targets: [],
+              minutes: 1,
+              equipment: ['none'],
+              steps: [
+                { text: 'Sit back in your chair.', seconds: 30 },
+                { text: 'Let your shoulders drop.', seconds: 30 },
+              ],
+              source: 'Team',
+            }),
+          ),
+        },
+      ],
+    });
     expect((await ask(core, submitYaml(oneLine), lead)).summary).toMatch(/^Added `team-json-one`/);
   });
 
@@ -214,9 +270,16 @@ describeEachDatabase('team routines', (database) => {
     expect(viaSlack.summary).toMatch(/paste the routines into the import form/);
     const missing = await ask(core, `routines import ${path.join(dir, 'nope.yaml')}`, consoleLead);
     expect(missing.summary).toMatch(/can't find the file/);
-    writeFileSync(file, yamlTwo.replace('team-wall-angels', 'team-other').replace('minutes: 1\n    equipment: [wall]', 'minutes: 4\n    equipment: [wall]'));
+    writeFileSync(
+      file,
+      yamlTwo
+        .replace('team-wall-angels', 'team-other')
+        .replace('minutes: 1\n    equipment: [wall]', 'minutes: 4\n    equipment: [wall]'),
+    );
     const wrong = await ask(core, `routines import ${file}`, consoleLead);
-    expect(wrong.summary).toMatch(/^Nothing was imported\. team\.yaml, line \d+: routines\[0\]\.minutes: the steps take about 60 s/);
+    expect(wrong.summary).toMatch(
+      /^Nothing was imported\. team\.yaml, line \d+: routines\[0\]\.minutes: the steps take about 60 s/,
+    );
     const form = await ask(core, 'routines import', lead);
     expect(form.form?.formId).toBe(IMPORT_FORM);
   });
@@ -240,8 +303,12 @@ describeEachDatabase('team routines', (database) => {
     await ask(core, submitAdd(doorwayForm), lead);
     await ask(core, submitYaml(yamlTwo), lead);
     // Someone edits the rows behind Backcare's back: cautions stripped from one, another made invalid.
-    await database().db.execute(sql`update team_routines set routine = jsonb_set(routine, '{cautions}', '["Only my line."]') where routine_id = 'team-doorway-opener'`);
-    await database().db.execute(sql`update team_routines set routine = jsonb_set(routine, '{kind}', '"massage"') where routine_id = 'team-wall-angels'`);
+    await database().db.execute(
+      sql`update team_routines set routine = jsonb_set(routine, '{cautions}', '["Only my line."]') where routine_id = 'team-doorway-opener'`,
+    );
+    await database().db.execute(
+      sql`update team_routines set routine = jsonb_set(routine, '{kind}', '"massage"') where routine_id = 'team-wall-angels'`,
+    );
     const run = await ask(core, 'routine team-doorway-opener', member);
     expect(cautionTexts(run)).toEqual([...STANDARD_CAUTIONS, 'Only my line.']);
     expect((await ask(core, 'routine team-wall-angels', member)).sequence).toBeUndefined();
@@ -254,10 +321,14 @@ describeEachDatabase('team routines', (database) => {
     const capture = captureLogger();
     const core = buildTestCore(database().db, { log: capture.log });
     await ask(core, submitYaml(yamlTwo), lead);
-    await database().db.execute(sql`update team_routines set routine = to_jsonb('not a routine'::text) where routine_id = 'team-wall-angels'`);
+    await database().db.execute(
+      sql`update team_routines set routine = to_jsonb('not a routine'::text) where routine_id = 'team-wall-angels'`,
+    );
     expect((await ask(core, 'routine team-ball-blades', member)).sequence).toBeDefined();
     expect((await ask(core, 'routine team-wall-angels', member)).sequence).toBeUndefined();
-    expect(capture.lines().find((l) => l.event === 'team_routines.invalid_row')).toMatchObject({ routineId: 'team-wall-angels' });
+    expect(capture.lines().find((l) => l.event === 'team_routines.invalid_row')).toMatchObject({
+      routineId: 'team-wall-angels',
+    });
   });
 
   it('stretch picks and nudge now draw on the workspace’s routines, never another workspace’s', async () => {
@@ -272,7 +343,26 @@ describeEachDatabase('team routines', (database) => {
     expect(theirs.blocks[0]).not.toEqual({ type: 'header', text: 'Team doorway opener' });
 
     await ask(core, 'settings on', member);
-    await ask(core, { kind: 'submit', formId: 'settings', values: { optedIn: 'yes', timezone: 'Europe/London', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00', everyMinutes: '60', kinds: ['stretch'], delivery: 'dm', channelId: '', pause: 'keep' } }, member);
+    await ask(
+      core,
+      {
+        kind: 'submit',
+        formId: 'settings',
+        values: {
+          optedIn: 'yes',
+          timezone: 'Europe/London',
+          days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+          start: '09:00',
+          end: '17:00',
+          everyMinutes: '60',
+          kinds: ['stretch'],
+          delivery: 'dm',
+          channelId: '',
+          pause: 'keep',
+        },
+      },
+      member,
+    );
     const nudge = await ask(core, 'nudge now', member);
     expect(nudge.summary).toBe('Desk break: Team doorway opener (about 1 minute)');
     // Every caution of the team's routine, not only the first.
@@ -280,19 +370,46 @@ describeEachDatabase('team routines', (database) => {
     const [delivery] = await database().db.select().from(nudgeDeliveries);
     expect(delivery!.routineId).toBe('team-doorway-opener');
     const done = nudge.actions.find((a) => a.actionId === 'nudge.done')!;
-    await ask(core, { kind: 'action', actionId: done.actionId, value: done.type === 'button' ? done.value : '' }, member);
+    await ask(
+      core,
+      { kind: 'action', actionId: done.actionId, value: done.type === 'button' ? done.value : '' },
+      member,
+    );
     // The answer found the team routine, so the activity carries its real duration.
-    const [activity] = await queryRows<{ duration_seconds: number }>(database().db, sql`select duration_seconds from activity_events where outcome = 'done'`);
+    const [activity] = await queryRows<{ duration_seconds: number }>(
+      database().db,
+      sql`select duration_seconds from activity_events where outcome = 'done'`,
+    );
     expect(activity?.duration_seconds).toBe(60);
   });
 
   it(`keeps at most ${MAX_TEAM_ROUTINES} routines per workspace`, async () => {
     const core = buildTestCore(database().db);
     const workspace = await ensureWorkspace(database().db, { platform: 'slack', externalId: 'T0ACME' });
-    const base = { title: 'Filler', kind: 'posture', summary: 'x', targets: [], minutes: 1, equipment: ['none'], steps: [{ text: 'Sit tall.', seconds: 60 }], cautions: ['c'], source: 's' };
-    await database().db.insert(teamRoutines).values(Array.from({ length: MAX_TEAM_ROUTINES }, (_, i) => ({ workspaceId: workspace.id, routineId: `filler-${i}`, routine: { ...base, id: `filler-${i}` } })));
+    const base = {
+      title: 'Filler',
+      kind: 'posture',
+      summary: 'x',
+      targets: [],
+      minutes: 1,
+      equipment: ['none'],
+      steps: [{ text: 'Sit tall.', seconds: 60 }],
+      cautions: ['c'],
+      source: 's',
+    };
+    await database()
+      .db.insert(teamRoutines)
+      .values(
+        Array.from({ length: MAX_TEAM_ROUTINES }, (_, i) => ({
+          workspaceId: workspace.id,
+          routineId: `filler-${i}`,
+          routine: { ...base, id: `filler-${i}` },
+        })),
+      );
     const full = await ask(core, submitAdd(doorwayForm), lead);
-    expect(full.summary).toMatch(new RegExp(`can keep ${MAX_TEAM_ROUTINES} routines of its own; this one has ${MAX_TEAM_ROUTINES}`));
+    expect(full.summary).toMatch(
+      new RegExp(`can keep ${MAX_TEAM_ROUTINES} routines of its own; this one has ${MAX_TEAM_ROUTINES}`),
+    );
   });
 });
 
@@ -305,7 +422,6 @@ it('routines usage errors name the subcommands', async () => {
   expect(routinesArgsSchema.parse(['import', 'my', 'file.yaml'])).toEqual({ verb: 'import', file: 'my file.yaml' });
 });
 
-
 describe('the routine forms on each platform', () => {
   it('render as a Slack modal and a Discord wizard within their limits', async () => {
     const { addRoutineForm, importForm } = await import('../../src/core/features/team-routines.js');
@@ -315,7 +431,14 @@ describe('the routine forms on each platform', () => {
       const modal = renderModal(form);
       expect(modal.blocks).toHaveLength(form.fields.length);
       expect(modal.title.text).toBe(form.title);
-      const draft = { id: 'd1', form, values: initialValues(form), userId: 'U', position: 0, expires: Date.now() + 60_000 };
+      const draft = {
+        id: 'd1',
+        form,
+        values: initialValues(form),
+        userId: 'U',
+        position: 0,
+        expires: Date.now() + 60_000,
+      };
       const plan = steps(draft);
       expect(plan.at(-1)).toEqual({ kind: 'submit' });
       // Every field is asked somewhere, selects on pages and text in modals of at most five inputs.
@@ -361,8 +484,12 @@ describe('team routines: where they are done and how much caution text they carr
   });
 
   it('refuses cautions too long to be shown whole, so no platform ever has to cut one', () => {
-    const many = validateTeamRoutine({ ...roller, cautions: Array.from({ length: 10 }, (_, i) => `Caution ${i}: ${'x'.repeat(430)}`) });
+    const many = validateTeamRoutine({
+      ...roller,
+      cautions: Array.from({ length: 10 }, (_, i) => `Caution ${i}: ${'x'.repeat(430)}`),
+    });
     expect(many.ok).toBe(false);
-    if (!many.ok) expect(many.issues.map((i) => i.message).join(' ')).toMatch(/cautions together must be at most 1500 characters/);
+    if (!many.ok)
+      expect(many.issues.map((i) => i.message).join(' ')).toMatch(/cautions together must be at most 1500 characters/);
   });
 });

@@ -55,8 +55,18 @@ describe('triage rules engine', () => {
       'physio',
       ['arm_numbness', 'arm_weakness', 'radiating', 'severe_pain', 'persistent', 'interferes', 'worsening'],
     ],
-    ['stable weakness in an arm or hand, nothing else', { pain: 3, weeks: 1, symptoms: ['arm_weakness'] }, 'physio', ['arm_weakness']],
-    ['weakness getting worse outranks stable weakness', { symptoms: ['arm_weakness', 'progressive_weakness'] }, 'urgent', ['progressive_weakness']],
+    [
+      'stable weakness in an arm or hand, nothing else',
+      { pain: 3, weeks: 1, symptoms: ['arm_weakness'] },
+      'physio',
+      ['arm_weakness'],
+    ],
+    [
+      'weakness getting worse outranks stable weakness',
+      { symptoms: ['arm_weakness', 'progressive_weakness'] },
+      'urgent',
+      ['progressive_weakness'],
+    ],
     ['a physio symptom with a threshold', { symptoms: ['radiating'], weeks: 4 }, 'physio', ['radiating', 'persistent']],
     [
       'urgent outranks every physio reason, and only urgent reasons are listed',
@@ -170,15 +180,32 @@ describe('triage content file', () => {
   });
 
   it.each([
-    ['a duplicated code', (s: string) => s.replace('code: breathless', 'code: chest_pain'), /symptoms\.1\.code: "chest_pain" is listed twice/],
+    [
+      'a duplicated code',
+      (s: string) => s.replace('code: breathless', 'code: chest_pain'),
+      /symptoms\.1\.code: "chest_pain" is listed twice/,
+    ],
     ['the reserved code "none"', (s: string) => s.replace('code: radiating', 'code: none'), /reserved/],
-    ['an unknown level', (s: string) => s.replace('level: physio', 'level: mild'), /level: must be one of emergency, urgent, physio/],
-    ['a missing outcome text', (s: string) => s.replace(/ {4}escalate: "Call 999.*\n/, ''), /outcomes\.urgent\.escalate/],
-    ['a pain threshold above 10', (s: string) => s.replace('severePain: 7', 'severePain: 11'), /thresholds\.severePain/],
+    [
+      'an unknown level',
+      (s: string) => s.replace('level: physio', 'level: mild'),
+      /level: must be one of emergency, urgent, physio/,
+    ],
+    [
+      'a missing outcome text',
+      (s: string) => s.replace(/ {4}escalate: "Call 999.*\n/, ''),
+      /outcomes\.urgent\.escalate/,
+    ],
+    [
+      'a pain threshold above 10',
+      (s: string) => s.replace('severePain: 7', 'severePain: 11'),
+      /thresholds\.severePain/,
+    ],
     ['broken YAML', (s: string) => `${s}\n  - : [\n`, /not valid YAML/],
     [
       'a symptom label longer than a checklist choice may be (Slack cuts option text at 75)',
-      (s: string) => s.replace('label: Short of breath', `label: Short of breath ${'x'.repeat(76 - 'Short of breath '.length)}`),
+      (s: string) =>
+        s.replace('label: Short of breath', `label: Short of breath ${'x'.repeat(76 - 'Short of breath '.length)}`),
       /symptoms\.1\.label: must be at most 75 characters/,
     ],
     [
@@ -186,7 +213,9 @@ describe('triage content file', () => {
       (s: string) =>
         s.replace(
           '  - code: arm_numbness',
-          [1, 2, 3, 4].map((n) => `  - code: extra_${'abcd'[n - 1]}\n    level: urgent\n    label: Extra ${n}\n`).join('') + '  - code: arm_numbness',
+          [1, 2, 3, 4]
+            .map((n) => `  - code: extra_${'abcd'[n - 1]}\n    level: urgent\n    label: Extra ${n}\n`)
+            .join('') + '  - code: arm_numbness',
         ),
       /at most 9 urgent symptoms/,
     ],
@@ -196,7 +225,10 @@ describe('triage content file', () => {
   });
 
   it('takes a symptom label of exactly 75 characters', () => {
-    const edited = source.replace('label: Short of breath', `label: Short of breath ${'x'.repeat(75 - 'Short of breath '.length)}`);
+    const edited = source.replace(
+      'label: Short of breath',
+      `label: Short of breath ${'x'.repeat(75 - 'Short of breath '.length)}`,
+    );
     expect(parseTriageRules(edited, 'content/triage.yaml').symptoms[1]!.label).toHaveLength(75);
   });
 

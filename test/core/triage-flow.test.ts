@@ -24,7 +24,11 @@ function details(core: Core, state: string | undefined, values: Record<string, s
 }
 
 /** Runs the whole chat flow as an adapter would: command, screen form, details form (with the state it was given). */
-async function runFlow(core: Core, screenValues: Record<string, string | string[]>, detailValues = calmDetails): Promise<Reply> {
+async function runFlow(
+  core: Core,
+  screenValues: Record<string, string | string[]>,
+  detailValues = calmDetails,
+): Promise<Reply> {
   const start = await ask(core, '/backcare triage');
   expect(start.form?.formId).toBe('triage.screen');
   const afterScreen = await screen(core, screenValues);
@@ -54,7 +58,15 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     ]);
     const emergency = fieldOf(start, 'emergency');
     if (emergency.kind !== 'multiselect') throw new Error('expected a checklist');
-    expect(emergency.options.map((o) => o.value)).toEqual(['chest_pain', 'breathless', 'tearing_pain', 'leg_weakness', 'bladder_bowel', 'major_trauma', 'none']);
+    expect(emergency.options.map((o) => o.value)).toEqual([
+      'chest_pain',
+      'breathless',
+      'tearing_pain',
+      'leg_weakness',
+      'bladder_bowel',
+      'major_trauma',
+      'none',
+    ]);
     expect(emergency.options[0]?.label).toBe('Chest pain or pressure, which may spread to the arm, neck or jaw');
     expect(emergency.options.at(-1)?.label).toBe('None of these');
     for (const field of start.form!.fields) {
@@ -66,7 +78,11 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
 
   it('stops at the screen with the emergency outcome when any emergency symptom is ticked', async () => {
     const core = buildTestCore(database().db);
-    const result = await screen(core, { emergency: ['major_trauma', 'breathless'], urgent: ['fever'], physio: ['none'] });
+    const result = await screen(core, {
+      emergency: ['major_trauma', 'breathless'],
+      urgent: ['fever'],
+      physio: ['none'],
+    });
     expect(result.form).toBeUndefined();
     expect(result.blocks[0]).toMatchObject({ type: 'caution' });
     const first = replyText({ ...result, blocks: [result.blocks[0]!] });
@@ -92,9 +108,15 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     ['the other lists left empty', { emergency: ['tearing_pain'], urgent: [], physio: [] }],
     ['the other lists missing', { emergency: ['tearing_pain'] }],
     ['"None of these" ticked beside it', { emergency: ['tearing_pain', 'none'], urgent: ['none'], physio: ['none'] }],
-    ['"None of these" with a symptom in another list', { emergency: ['tearing_pain'], urgent: ['none', 'fever'], physio: ['none', 'radiating'] }],
+    [
+      '"None of these" with a symptom in another list',
+      { emergency: ['tearing_pain'], urgent: ['none', 'fever'], physio: ['none', 'radiating'] },
+    ],
     ['an unknown code elsewhere', { emergency: ['tearing_pain', 'sore'], urgent: ['sore'], physio: 'what?' }],
-    ['typed as text, with a code in the wrong list', { emergency: 'none', urgent: 'none', physio: 'radiating, tearing_pain' }],
+    [
+      'typed as text, with a code in the wrong list',
+      { emergency: 'none', urgent: 'none', physio: 'radiating, tearing_pain' },
+    ],
   ])('shows the emergency outcome at once, whatever else is wrong, with %s', async (_name, values) => {
     const capture = captureLogger('trace');
     const core = buildTestCore(database().db, { log: capture.log });
@@ -111,7 +133,10 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
   it.each([
     ['the physio list left empty', { emergency: ['none'], urgent: ['night_pain'], physio: [] }],
     ['the physio list missing', { emergency: ['none'], urgent: ['night_pain'] }],
-    ['"None of these" with a symptom in the physio list', { emergency: ['none'], urgent: ['night_pain'], physio: ['none', 'radiating'] }],
+    [
+      '"None of these" with a symptom in the physio list',
+      { emergency: ['none'], urgent: ['night_pain'], physio: ['none', 'radiating'] },
+    ],
     ['"None of these" ticked beside it', { emergency: ['none'], urgent: ['night_pain', 'none'], physio: ['none'] }],
     ['every list answered', { emergency: ['none'], urgent: ['night_pain'], physio: ['radiating'] }],
   ])('shows the urgent outcome at once, without the pain questions, with %s', async (_name, values) => {
@@ -157,7 +182,12 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
 
   it.each([
     ['nothing ticked', { ...noneOfThese, urgent: [] }, 'urgent', /tick what applies/],
-    ['"None of these" with a symptom', { ...noneOfThese, physio: ['none', 'radiating'] }, 'physio', /cannot go with other choices/],
+    [
+      '"None of these" with a symptom',
+      { ...noneOfThese, physio: ['none', 'radiating'] },
+      'physio',
+      /cannot go with other choices/,
+    ],
     ['a code from another checklist', { ...noneOfThese, urgent: ['radiating'] }, 'urgent', /choose from the list/],
     ['an unknown code', { ...noneOfThese, emergency: ['sore'] }, 'emergency', /choose from the list/],
     ['a missing checklist', { emergency: ['none'], urgent: ['none'] }, 'physio', /tick what applies/],
@@ -176,7 +206,10 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     expect(next.form?.formId).toBe('triage.details');
     expect([...formFitProblems(start.form!), ...formFitProblems(next.form!)]).toEqual([]);
     // The pain question keeps its scale within Discord's 45-character label, with what the ends mean beside it.
-    expect(fieldOf(next, 'pain')).toMatchObject({ label: expect.stringMatching(/0 to 10/), hint: '0 = none, 10 = worst imaginable' });
+    expect(fieldOf(next, 'pain')).toMatchObject({
+      label: expect.stringMatching(/0 to 10/),
+      hint: '0 = none, 10 = worst imaginable',
+    });
   });
 
   it('accepts checklists as comma-separated text too (console and plain-text adapters)', async () => {
@@ -205,19 +238,22 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     ['self_care (pain 6, 2.9 weeks)', noneOfThese, { ...calmDetails, pain: '6', weeks: '2.9' }, /Self-care/],
     ['physio (3 weeks, typed with a comma)', noneOfThese, { ...calmDetails, weeks: '3,0' }, /physiotherapist/],
     ['urgent', { ...noneOfThese, urgent: ['night_pain'] }, { ...calmDetails, pain: '9' }, /Contact a doctor today/],
-  ])('a full flow can end in %s, with the disclaimer and consent buttons', async (_name, screenValues, detailValues, headline) => {
-    const core = buildTestCore(database().db);
-    const result = await runFlow(core, screenValues, detailValues);
-    expect(result.form).toBeUndefined();
-    expect(replyText(result)).toMatch(headline);
-    expect(replyText(result)).toMatch(DISCLAIMER);
-    expect(result.visibility).toBe('ephemeral');
-    // Consent defaults to no: "No" comes first and is the highlighted choice.
-    expect(result.actions.map((a) => a.actionId)).toEqual(['triage.discard', 'triage.keep']);
-    expect(result.actions[0]).toMatchObject({ style: 'primary', label: 'No, keep nothing' });
-    expect(await database().db.select().from(triageRecords)).toHaveLength(0);
-    expect(await database().db.select().from(users)).toHaveLength(0);
-  });
+  ])(
+    'a full flow can end in %s, with the disclaimer and consent buttons',
+    async (_name, screenValues, detailValues, headline) => {
+      const core = buildTestCore(database().db);
+      const result = await runFlow(core, screenValues, detailValues);
+      expect(result.form).toBeUndefined();
+      expect(replyText(result)).toMatch(headline);
+      expect(replyText(result)).toMatch(DISCLAIMER);
+      expect(result.visibility).toBe('ephemeral');
+      // Consent defaults to no: "No" comes first and is the highlighted choice.
+      expect(result.actions.map((a) => a.actionId)).toEqual(['triage.discard', 'triage.keep']);
+      expect(result.actions[0]).toMatchObject({ style: 'primary', label: 'No, keep nothing' });
+      expect(await database().db.select().from(triageRecords)).toHaveLength(0);
+      expect(await database().db.select().from(users)).toHaveLength(0);
+    },
+  );
 
   it('the urgent outcome says what to mention and when to call an emergency number', async () => {
     const core = buildTestCore(database().db);
@@ -368,7 +404,11 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
     const capture = captureLogger('trace');
     const core = buildTestCore(database().db, { log: capture.log });
     await runFlow(core, { emergency: ['tearing_pain', 'leg_weakness'], urgent: ['none'], physio: ['none'] });
-    await runFlow(core, { ...noneOfThese, urgent: ['fever'] }, { pain: '8', weeks: '4.5', interferes: 'yes', worsening: 'yes' });
+    await runFlow(
+      core,
+      { ...noneOfThese, urgent: ['fever'] },
+      { pain: '8', weeks: '4.5', interferes: 'yes', worsening: 'yes' },
+    );
     const last = await runFlow(core, { ...noneOfThese, physio: ['arm_numbness'] }, { ...calmDetails, pain: '11' });
     expect(last.formErrors).toBeDefined();
     await details(core, last.form!.state, { pain: '9', weeks: '2.5', interferes: 'yes', worsening: 'no' });
@@ -381,7 +421,21 @@ describeEachDatabase('/backcare triage chat flow', (database) => {
       expect(raw).not.toContain(symptom.code);
       expect(raw).not.toContain(symptom.label);
     }
-    for (const word of ['self_care', 'physio', 'urgent"', 'emergency"', 'severe_pain', 'persistent', 'interferes"', 'worsening"', '"pain"', '"weeks"', '"symptoms"', '4.5', '2.5']) {
+    for (const word of [
+      'self_care',
+      'physio',
+      'urgent"',
+      'emergency"',
+      'severe_pain',
+      'persistent',
+      'interferes"',
+      'worsening"',
+      '"pain"',
+      '"weeks"',
+      '"symptoms"',
+      '4.5',
+      '2.5',
+    ]) {
       expect(raw).not.toContain(word);
     }
   });

@@ -64,15 +64,23 @@ describe('embedded database directory problems', () => {
   });
 
   // `mkdirSync(…, { recursive: true })` loops for ever on a missing directory under /proc: the start must fail at once.
-  it.runIf(process.platform === 'linux')('a data directory that cannot be created stops the real start at once with one line', { timeout: 120_000 }, async () => {
-    const result = await run(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/main.ts'], {
-      env: isolatedEnv({ BACKCARE_DATA_DIR: '/proc/backcare-test-missing/data', BACKCARE_ADAPTER: 'console', LOG_LEVEL: 'silent' }),
-      timeoutMs: 90_000,
-    });
-    expect(result.code).toBe(1);
-    const lines = result.stderr.split('\n').filter(Boolean);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('cannot create the data directory /proc/backcare-test-missing/data');
-    expect(lines[0]).toContain('set BACKCARE_DATA_DIR');
-  });
+  it.runIf(process.platform === 'linux')(
+    'a data directory that cannot be created stops the real start at once with one line',
+    { timeout: 120_000 },
+    async () => {
+      const result = await run(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+        env: isolatedEnv({
+          BACKCARE_DATA_DIR: '/proc/backcare-test-missing/data',
+          BACKCARE_ADAPTER: 'console',
+          LOG_LEVEL: 'silent',
+        }),
+        timeoutMs: 90_000,
+      });
+      expect(result.code).toBe(1);
+      const lines = result.stderr.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('cannot create the data directory /proc/backcare-test-missing/data');
+      expect(lines[0]).toContain('set BACKCARE_DATA_DIR');
+    },
+  );
 });

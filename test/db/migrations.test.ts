@@ -6,20 +6,32 @@ import { describe, expect, it } from 'vitest';
 import { migrationsFolder, openDatabase, queryRows, type Database, type DatabaseOptions } from '../../src/db/client.js';
 import { createScratchPostgres, testDrivers, type TestDriver } from '../support/db.js';
 
-const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
+  entries: { tag: string }[];
+};
 
 /** An empty database that can be opened twice (a persisted PGlite directory, or a scratch PostgreSQL database). */
 async function emptyDatabase(driver: TestDriver): Promise<{ options: DatabaseOptions; drop: () => Promise<void> }> {
   if (driver === 'pglite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'backcare-migrate-'));
-    return { options: { driver: 'pglite', dataDir: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      options: { driver: 'pglite', dataDir: dir },
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const scratch = await createScratchPostgres();
   return { options: { driver: 'postgres', url: scratch.url }, drop: scratch.drop };
 }
 
 const appliedCount = async (database: Database) =>
-  Number((await queryRows<{ n: number | string }>(database.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`))[0]?.n);
+  Number(
+    (
+      await queryRows<{ n: number | string }>(
+        database.db,
+        sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+      )
+    )[0]?.n,
+  );
 
 describe.each(testDrivers)('migrations on an empty database [%s]', (driver) => {
   it('apply every committed migration, create the tables, and apply nothing twice on the next start', async () => {
@@ -28,12 +40,26 @@ describe.each(testDrivers)('migrations on an empty database [%s]', (driver) => {
       const first = await openDatabase(options);
       try {
         expect(await appliedCount(first)).toBe(journal.entries.length);
-        const tables = await queryRows<{ tablename: string }>(first.db, sql`select tablename from pg_tables where schemaname = 'public' order by 1`);
+        const tables = await queryRows<{ tablename: string }>(
+          first.db,
+          sql`select tablename from pg_tables where schemaname = 'public' order by 1`,
+        );
         expect(tables.map((t) => t.tablename)).toEqual(
-          expect.arrayContaining(['workspaces', 'users', 'preferences', 'nudge_deliveries', 'activity_events', 'triage_records', 'audit_log']),
+          expect.arrayContaining([
+            'workspaces',
+            'users',
+            'preferences',
+            'nudge_deliveries',
+            'activity_events',
+            'triage_records',
+            'audit_log',
+          ]),
         );
         // The unique key that makes a nudge happen once per user and slot exists on both drivers.
-        const indexes = await queryRows<{ indexname: string }>(first.db, sql`select indexname from pg_indexes where tablename = 'nudge_deliveries'`);
+        const indexes = await queryRows<{ indexname: string }>(
+          first.db,
+          sql`select indexname from pg_indexes where tablename = 'nudge_deliveries'`,
+        );
         expect(indexes.map((i) => i.indexname)).toContain('nudge_deliveries_user_slot_uq');
       } finally {
         await first.close();

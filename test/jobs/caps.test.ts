@@ -17,7 +17,9 @@ const at = (hhmm: string) => new Date(`2026-03-03T${hhmm}:00Z`);
 const hours = { start: '09:00', end: '17:00' };
 
 async function addDelivery(db: Db, userId: number, slotAt: Date, status: string): Promise<void> {
-  await db.execute(sql`insert into nudge_deliveries (user_id, slot_at, status, claimed_at, attempts) values (${userId}, ${slotAt}, ${status}, ${slotAt}, 1)`);
+  await db.execute(
+    sql`insert into nudge_deliveries (user_id, slot_at, status, claimed_at, attempts) values (${userId}, ${slotAt}, ${status}, ${slotAt}, 1)`,
+  );
 }
 
 async function setStatus(db: Db, slotAt: Date, status: string): Promise<void> {
@@ -25,8 +27,13 @@ async function setStatus(db: Db, slotAt: Date, status: string): Promise<void> {
 }
 
 async function questions(db: Db) {
-  const rows = await queryRows<unknown>(db, sql`select delivery_id, asked_at, answer from nudge_questions order by asked_at`);
-  return rows.map((r) => z.object({ delivery_id: z.coerce.number(), asked_at: z.coerce.date(), answer: z.string().nullable() }).parse(r));
+  const rows = await queryRows<unknown>(
+    db,
+    sql`select delivery_id, asked_at, answer from nudge_questions order by asked_at`,
+  );
+  return rows.map((r) =>
+    z.object({ delivery_id: z.coerce.number(), asked_at: z.coerce.date(), answer: z.string().nullable() }).parse(r),
+  );
 }
 
 describeEachDatabase('daily cap and the skip-streak question', (database) => {
@@ -59,7 +66,10 @@ describeEachDatabase('daily cap and the skip-streak question', (database) => {
     expect(await tickAt('10:00')).toMatchObject({ sent: 1, capped: 0 });
     expect(await tickAt('11:00')).toMatchObject({ sent: 1, capped: 0 });
     expect(await tickAt('12:00')).toMatchObject({ sent: 0, capped: 1 });
-    expect(sender.sent.map((d) => d.slotAt.toISOString())).toEqual([at('10:00').toISOString(), at('11:00').toISOString()]);
+    expect(sender.sent.map((d) => d.slotAt.toISOString())).toEqual([
+      at('10:00').toISOString(),
+      at('11:00').toISOString(),
+    ]);
     // No row for the capped slot, and the next nudge is the first slot of the next day.
     // (The 10:00 nudge, unanswered when 11:00 came, is recorded as ignored; it still reached the person.)
     expect((await deliveries(db)).map((d) => d.status)).toEqual(['missed', 'ignored', 'sent']);
@@ -70,7 +80,11 @@ describeEachDatabase('daily cap and the skip-streak question', (database) => {
   it('uses the default maximum of 8 when none is set', async () => {
     const { sender, clock, scheduler } = setup();
     const db = database().db;
-    const { userId } = await seedUser(db, { id: 'U1', dueAt: new Date('2026-03-03T00:10:00Z'), prefs: { start: '00:00', end: '23:59', everyMinutes: 10 } });
+    const { userId } = await seedUser(db, {
+      id: 'U1',
+      dueAt: new Date('2026-03-03T00:10:00Z'),
+      prefs: { start: '00:00', end: '23:59', everyMinutes: 10 },
+    });
     for (let i = 0; i < 12; i++) {
       clock.set(new Date(new Date('2026-03-03T00:10:30Z').getTime() + i * 10 * 60_000));
       await scheduler.tick();
@@ -127,12 +141,24 @@ describeEachDatabase('daily cap and the skip-streak question', (database) => {
     expect((await prefsRow(db, userId)).next_due_at?.toISOString()).toBe(at('11:00').toISOString());
 
     // Only once: a second press, or the other answer, changes nothing.
-    expect((await ask(core, { kind: 'action', ...button(message, NUDGE_ACTIONS.fewer) }, actor)).summary).toBe('Already answered.');
-    expect((await ask(core, { kind: 'action', ...button(message, NUDGE_ACTIONS.pauseWeek) }, actor)).summary).toBe('Already answered.');
+    expect((await ask(core, { kind: 'action', ...button(message, NUDGE_ACTIONS.fewer) }, actor)).summary).toBe(
+      'Already answered.',
+    );
+    expect((await ask(core, { kind: 'action', ...button(message, NUDGE_ACTIONS.pauseWeek) }, actor)).summary).toBe(
+      'Already answered.',
+    );
     expect((await loadPreferences(db, userId))?.everyMinutes).toBe(120);
     // Someone else pressing a forwarded button changes nothing either.
     await seedUser(db, { id: 'U2', dueAt: null });
-    expect((await ask(core, { kind: 'action', ...button(message, NUDGE_ACTIONS.fewer) }, testActor({ workspaceExternalId: 'W1', userExternalId: 'U2' }))).summary).toBe('Already answered.');
+    expect(
+      (
+        await ask(
+          core,
+          { kind: 'action', ...button(message, NUDGE_ACTIONS.fewer) },
+          testActor({ workspaceExternalId: 'W1', userExternalId: 'U2' }),
+        )
+      ).summary,
+    ).toBe('Already answered.');
     expect((await questions(db)).map((q) => q.answer)).toEqual(['fewer']);
 
     // A later question (after a Done and three more skips) offers the pause.
@@ -151,7 +177,11 @@ describeEachDatabase('daily cap and the skip-streak question', (database) => {
   it('offers only the pause when nudges already come at the longest interval', async () => {
     const { sender, tickAt } = setup();
     const db = database().db;
-    const { userId } = await seedUser(db, { id: 'U1', dueAt: at('10:00'), prefs: { start: '02:00', end: '23:00', everyMinutes: 480 } });
+    const { userId } = await seedUser(db, {
+      id: 'U1',
+      dueAt: at('10:00'),
+      prefs: { start: '02:00', end: '23:00', everyMinutes: 480 },
+    });
     for (const hhmm of ['07:00', '08:00', '09:00']) await addDelivery(db, userId, at(hhmm), 'skipped');
     await tickAt('10:00');
     const ids = sender.sent[0]!.message.actions.map((a) => a.actionId);
@@ -166,7 +196,12 @@ describeEachDatabase('daily cap and the skip-streak question', (database) => {
     const scheduler = createScheduler({
       db: database().db,
       log: silentLogger(),
-      senders: { console: { ...sender, isAvailable: async () => (busy ? { available: false, reason: 'in a huddle' } : { available: true }) } },
+      senders: {
+        console: {
+          ...sender,
+          isAvailable: async () => (busy ? { available: false, reason: 'in a huddle' } : { available: true }),
+        },
+      },
       instance: soloInstance(1),
       now: clock.now,
       sleep: async (ms) => clock.advance(ms),
@@ -192,7 +227,9 @@ describeEachDatabase('daily cap and the skip-streak question', (database) => {
     await tickAt('10:00');
     // As if the process died after claiming and before sending: claimed by a holder that is gone, nothing posted.
     sender.posted.clear();
-    await db.execute(sql`update nudge_deliveries set status = 'claimed', sent_at = null, claimed_by = 99 where slot_at = ${at('10:00')}`);
+    await db.execute(
+      sql`update nudge_deliveries set status = 'claimed', sent_at = null, claimed_by = 99 where slot_at = ${at('10:00')}`,
+    );
     expect(await scheduler.reconcile()).toMatchObject({ reconciled: 1, sent: 1 });
     expect(sender.sent).toHaveLength(2);
     expect(sender.sent[1]!.message.actions.map((a) => a.actionId)).toContain(NUDGE_ACTIONS.fewer);

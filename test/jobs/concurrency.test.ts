@@ -37,7 +37,11 @@ describe('two scheduler processes ticking at once against PostgreSQL', () => {
     const startAt = String(Date.now() + 2500);
     const now = '2026-03-03T10:00:30Z';
     const outputs = await Promise.all(
-      [0, 1].map(() => run(tsx, [worker, scratch.url, now, startAt], { timeout: 60_000 }).then((r) => JSON.parse(r.stdout.trim()) as { instance: number; sent: [number, string, number][] })),
+      [0, 1].map(() =>
+        run(tsx, [worker, scratch.url, now, startAt], { timeout: 60_000 }).then(
+          (r) => JSON.parse(r.stdout.trim()) as { instance: number; sent: [number, string, number][] },
+        ),
+      ),
     );
     // Both took part (the start barrier lines them up); which share each got is up to the race.
     expect(outputs.map((o) => o.sent.length).every((n) => n > 0)).toBe(true);
@@ -48,6 +52,8 @@ describe('two scheduler processes ticking at once against PostgreSQL', () => {
     expect(rows).toHaveLength(USERS);
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
     // Each row was confirmed by the process that claimed it.
-    expect(new Set(rows.map((r) => r.claimed_by))).toEqual(new Set(outputs.filter((o) => o.sent.length > 0).map((o) => o.instance)));
+    expect(new Set(rows.map((r) => r.claimed_by))).toEqual(
+      new Set(outputs.filter((o) => o.sent.length > 0).map((o) => o.instance)),
+    );
   });
 });

@@ -13,7 +13,11 @@ const delivery = (deliveryId: number): NudgeDelivery => ({
   workspace: { id: 1, platform: 'console', externalId: 'local' },
   user: { id: 1, platformUserId: 'you', dmChannelId: null },
   destination: { kind: 'dm' },
-  message: buildNudgeMessage(fallbackRoutineSource.get('nudge-shoulder-rolls')!, deliveryId, new Date('2026-03-02T10:00:00Z')),
+  message: buildNudgeMessage(
+    fallbackRoutineSource.get('nudge-shoulder-rolls')!,
+    deliveryId,
+    new Date('2026-03-02T10:00:00Z'),
+  ),
 });
 
 describe('console sender', () => {

@@ -52,7 +52,11 @@ describeEachDatabase('nudge scheduler', (database) => {
     const db = database().db;
     await seedUser(db, { id: 'later', dueAt: new Date(T0.getTime() + 60_000) });
     await seedUser(db, { id: 'out', dueAt: new Date('2026-03-03T10:00:00Z'), prefs: { optedIn: false } });
-    await seedUser(db, { id: 'paused', dueAt: new Date('2026-03-03T10:00:00Z'), prefs: { pausedReason: 'DMs closed' } });
+    await seedUser(db, {
+      id: 'paused',
+      dueAt: new Date('2026-03-03T10:00:00Z'),
+      prefs: { pausedReason: 'DMs closed' },
+    });
     await seedUser(db, { id: 'slack', dueAt: new Date('2026-03-03T10:00:00Z'), platform: 'slack' });
     expect(await scheduler.tick()).toMatchObject({ claimed: 0 });
     expect(sender.sent).toHaveLength(0);
@@ -67,7 +71,9 @@ describeEachDatabase('nudge scheduler', (database) => {
     const report = await scheduler.tick();
     expect(report).toMatchObject({ claimed: 0, missed: 1, sent: 0 });
     expect(sender.sent).toHaveLength(0);
-    expect((await deliveries(db)).map((d) => [d.slot_at.toISOString(), d.status])).toEqual([['2026-03-03T07:00:00.000Z', 'missed']]);
+    expect((await deliveries(db)).map((d) => [d.slot_at.toISOString(), d.status])).toEqual([
+      ['2026-03-03T07:00:00.000Z', 'missed'],
+    ]);
     // 08:00, 09:00 and 10:00 are stale too: the next one is 11:00, not a burst of old ones.
     expect((await prefsRow(db, userId)).next_due_at?.toISOString()).toBe('2026-03-03T11:00:00.000Z');
     expect((await activity(db)).map((a) => a.outcome)).toEqual(['missed']);
@@ -83,7 +89,9 @@ describeEachDatabase('nudge scheduler', (database) => {
 
   it('retries transient failures with the platform’s Retry-After inside the slot, then confirms', async () => {
     const script = fakeSender((d, attempt) =>
-      attempt < 3 ? { status: 'retry', retryAfterMs: 2_000, reason: '429 rate limited' } : { status: 'sent', messageRef: `m${d.deliveryId}` },
+      attempt < 3
+        ? { status: 'retry', retryAfterMs: 2_000, reason: '429 rate limited' }
+        : { status: 'sent', messageRef: `m${d.deliveryId}` },
     );
     const { scheduler, clock } = setup(script);
     await seedUser(database().db, { id: 'U1', dueAt: new Date('2026-03-03T10:00:00Z') });
@@ -107,12 +115,18 @@ describeEachDatabase('nudge scheduler', (database) => {
   });
 
   it('pauses a person who cannot be reached, with the reason', async () => {
-    const script = fakeSender(() => ({ status: 'permanent', reason: 'Discord: cannot send messages to this user (DMs closed)' }));
+    const script = fakeSender(() => ({
+      status: 'permanent',
+      reason: 'Discord: cannot send messages to this user (DMs closed)',
+    }));
     const { scheduler } = setup(script);
     const db = database().db;
     const { userId } = await seedUser(db, { id: 'U1', dueAt: new Date('2026-03-03T10:00:00Z') });
     expect(await scheduler.tick()).toMatchObject({ failed: 1 });
-    expect(await prefsRow(db, userId)).toMatchObject({ next_due_at: null, paused_reason: expect.stringMatching(/DMs closed/) });
+    expect(await prefsRow(db, userId)).toMatchObject({
+      next_due_at: null,
+      paused_reason: expect.stringMatching(/DMs closed/),
+    });
     expect((await deliveries(db))[0]!.status).toBe('failed');
   });
 
@@ -147,7 +161,11 @@ describeEachDatabase('nudge scheduler', (database) => {
       get: (id) => fallbackRoutineSource.get(id),
     };
     const { scheduler, clock } = setup(fakeSender(), { routines });
-    await seedUser(database().db, { id: 'U1', dueAt: new Date('2026-03-03T10:00:00Z'), prefs: { kinds: ['posture', 'breathing'] } });
+    await seedUser(database().db, {
+      id: 'U1',
+      dueAt: new Date('2026-03-03T10:00:00Z'),
+      prefs: { kinds: ['posture', 'breathing'] },
+    });
     await scheduler.tick();
     clock.set(new Date('2026-03-03T11:00:10Z'));
     await scheduler.tick();
@@ -189,7 +207,9 @@ describeEachDatabase('nudge scheduler', (database) => {
       await scheduler.reconcile();
       await scheduler.tick();
       expect(script.reconciled).toEqual([id]);
-      expect(script.sent.map((d) => [d.deliveryId, d.message.summary])).toEqual([[id, expect.stringContaining('Three slow breaths')]]);
+      expect(script.sent.map((d) => [d.deliveryId, d.message.summary])).toEqual([
+        [id, expect.stringContaining('Three slow breaths')],
+      ]);
       expect((await deliveries(database().db))[0]!.status).toBe('sent');
     });
 
@@ -211,7 +231,10 @@ describeEachDatabase('nudge scheduler', (database) => {
       script.posted.set(id, 'posted-before-confirm-failed');
       await scheduler.reconcile();
       expect(script.sent).toHaveLength(0);
-      expect((await deliveries(database().db))[0]).toMatchObject({ status: 'sent', message_ref: 'posted-before-confirm-failed' });
+      expect((await deliveries(database().db))[0]).toMatchObject({
+        status: 'sent',
+        message_ref: 'posted-before-confirm-failed',
+      });
     });
 
     it('a claim the platform cannot check (history refused) is retried while it matters, then closed unsent, never looped on', async () => {
@@ -228,12 +251,19 @@ describeEachDatabase('nudge scheduler', (database) => {
       clock.set(new Date('2026-03-03T11:05:00Z'));
       await scheduler.reconcile();
       expect(script.sent).toHaveLength(0);
-      expect((await deliveries(database().db))[0]).toMatchObject({ status: 'missed', last_error: expect.stringMatching(/could not be checked/) });
+      expect((await deliveries(database().db))[0]).toMatchObject({
+        status: 'missed',
+        last_error: expect.stringMatching(/could not be checked/),
+      });
     });
 
     it('leaves a claim alone while its holder is still running', async () => {
       const script = fakeSender();
-      const alive: SchedulerInstance = { id: 1, isAlive: async (holder) => holder === 1 || holder === 99, close: async () => undefined };
+      const alive: SchedulerInstance = {
+        id: 1,
+        isAlive: async (holder) => holder === 1 || holder === 99,
+        close: async () => undefined,
+      };
       const { scheduler } = setup(script, { instance: alive });
       await orphan({ slotAt: new Date('2026-03-03T10:00:00Z'), routineId: 'nudge-slow-breaths' });
       await scheduler.reconcile();

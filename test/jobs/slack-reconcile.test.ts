@@ -21,7 +21,11 @@ describeEachDatabase('Slack crash recovery within 15 messages a call', (database
   /** A claim left by a scheduler (holder 99) that died after posting on Slack but before confirming. */
   async function orphan(): Promise<number> {
     const db = database().db;
-    const { userId } = await seedUser(db, { id: 'U0RECON01', platform: 'slack', dueAt: new Date(SLOT.getTime() + 60 * 60 * 1000) });
+    const { userId } = await seedUser(db, {
+      id: 'U0RECON01',
+      platform: 'slack',
+      dueAt: new Date(SLOT.getTime() + 60 * 60 * 1000),
+    });
     await db.execute(sql`update users set dm_channel_id = ${DM} where id = ${userId}`);
     await db.execute(
       sql`insert into nudge_deliveries (user_id, slot_at, status, routine_id, claimed_at, claimed_by)
@@ -39,20 +43,39 @@ describeEachDatabase('Slack crash recovery within 15 messages a call', (database
       log: silentLogger(),
       now: clock.now,
     });
-    return createScheduler({ db: database().db, log: silentLogger(), senders: { slack: sender }, instance: soloInstance(1), now: clock.now, sleep: async (ms) => clock.advance(ms) });
+    return createScheduler({
+      db: database().db,
+      log: silentLogger(),
+      senders: { slack: sender },
+      instance: soloInstance(1),
+      now: clock.now,
+      sleep: async (ms) => clock.advance(ms),
+    });
   }
 
   it('reads the window around the slot 15 at a time, finds the nudge by its metadata on page 2, confirms it and does not resend', async () => {
     const id = await orphan();
-    const chatter = Array.from({ length: 15 }, (_, i) => ({ type: 'message', ts: `1772532${String(300 + i)}.000100`, text: `chat ${i}` }));
+    const chatter = Array.from({ length: 15 }, (_, i) => ({
+      type: 'message',
+      ts: `1772532${String(300 + i)}.000100`,
+      text: `chat ${i}`,
+    }));
     const s = scheduler((call) => {
       if (call.method !== 'conversations.history') return undefined;
-      if (call.args.cursor !== 'page-2') return { body: { ok: true, messages: chatter, has_more: true, response_metadata: { next_cursor: 'page-2' } } };
+      if (call.args.cursor !== 'page-2')
+        return { body: { ok: true, messages: chatter, has_more: true, response_metadata: { next_cursor: 'page-2' } } };
       return {
         body: {
           ok: true,
           has_more: false,
-          messages: [{ type: 'message', ts: '1772532030.000200', text: 'nudge', metadata: { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: String(id) } } }],
+          messages: [
+            {
+              type: 'message',
+              ts: '1772532030.000200',
+              text: 'nudge',
+              metadata: { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: String(id) } },
+            },
+          ],
         },
       };
     });
@@ -73,7 +96,11 @@ describeEachDatabase('Slack crash recovery within 15 messages a call', (database
     }
     expect(history[1]!.args.cursor).toBe('page-2');
     expect(api!.of('chat.postMessage')).toEqual([]);
-    expect((await deliveries(database().db))[0]).toMatchObject({ id, status: 'sent', message_ref: `${DM}:1772532030.000200` });
+    expect((await deliveries(database().db))[0]).toMatchObject({
+      id,
+      status: 'sent',
+      message_ref: `${DM}:1772532030.000200`,
+    });
   });
 
   it('not in the window (no more pages): resent once, within its slot', async () => {
@@ -86,6 +113,10 @@ describeEachDatabase('Slack crash recovery within 15 messages a call', (database
     await s.reconcile();
     expect(api!.of('conversations.history')).toHaveLength(1);
     expect(api!.of('chat.postMessage')).toHaveLength(1);
-    expect((await deliveries(database().db))[0]).toMatchObject({ id, status: 'sent', message_ref: `${DM}:1772532190.000300` });
+    expect((await deliveries(database().db))[0]).toMatchObject({
+      id,
+      status: 'sent',
+      message_ref: `${DM}:1772532190.000300`,
+    });
   });
 });

@@ -41,14 +41,22 @@ describe('slot rules', () => {
 
     it('moves a start inside the spring-forward gap forward by the gap', () => {
       // 01:30 does not exist on 29 March (01:00 GMT → 02:00 BST): the window opens at 02:30 BST = 01:30Z.
-      expect(new Date(localInstant('Europe/London', { year: 2026, month: 3, day: 29 }, '01:30')).toISOString()).toBe('2026-03-29T01:30:00.000Z');
-      const slots = nextSlots({ ...london, start: '01:30', end: '04:00', everyMinutes: 30 }, new Date('2026-03-29T00:00:00Z'), 2);
+      expect(new Date(localInstant('Europe/London', { year: 2026, month: 3, day: 29 }, '01:30')).toISOString()).toBe(
+        '2026-03-29T01:30:00.000Z',
+      );
+      const slots = nextSlots(
+        { ...london, start: '01:30', end: '04:00', everyMinutes: 30 },
+        new Date('2026-03-29T00:00:00Z'),
+        2,
+      );
       expect(iso(slots)).toEqual(['2026-03-29T02:00:00.000Z', '2026-03-29T02:30:00.000Z']);
     });
 
     it('takes the earlier instant for a start inside the fall-back overlap and counts elapsed time', () => {
       // 01:30 happens twice on 25 October 2026: first in BST (00:30Z), then in GMT (01:30Z).
-      expect(new Date(localInstant('Europe/London', { year: 2026, month: 10, day: 25 }, '01:30')).toISOString()).toBe('2026-10-25T00:30:00.000Z');
+      expect(new Date(localInstant('Europe/London', { year: 2026, month: 10, day: 25 }, '01:30')).toISOString()).toBe(
+        '2026-10-25T00:30:00.000Z',
+      );
       // 01:00 BST (00:00Z) to 03:00 GMT (03:00Z) is three hours of elapsed time: slots at 01:00Z and 02:00Z.
       const slots = nextSlots({ ...london, start: '01:00', end: '03:00' }, new Date('2026-10-24T23:00:00Z'), 3);
       expect(iso(slots)).toEqual(['2026-10-25T01:00:00.000Z', '2026-10-25T02:00:00.000Z', '2026-10-26T02:00:00.000Z']);
@@ -71,11 +79,15 @@ describe('slot rules', () => {
     });
 
     it('moves a start inside the gap (02:30 on 8 March) forward to 03:30 EDT', () => {
-      expect(new Date(localInstant('America/New_York', { year: 2026, month: 3, day: 8 }, '02:30')).toISOString()).toBe('2026-03-08T07:30:00.000Z');
+      expect(new Date(localInstant('America/New_York', { year: 2026, month: 3, day: 8 }, '02:30')).toISOString()).toBe(
+        '2026-03-08T07:30:00.000Z',
+      );
     });
 
     it('takes the earlier 01:30 on 1 November (EDT, 05:30Z)', () => {
-      expect(new Date(localInstant('America/New_York', { year: 2026, month: 11, day: 1 }, '01:30')).toISOString()).toBe('2026-11-01T05:30:00.000Z');
+      expect(new Date(localInstant('America/New_York', { year: 2026, month: 11, day: 1 }, '01:30')).toISOString()).toBe(
+        '2026-11-01T05:30:00.000Z',
+      );
     });
   });
 
@@ -86,29 +98,52 @@ describe('slot rules', () => {
   });
 
   it('handles 45-minute offsets (Asia/Kathmandu, UTC+05:45)', () => {
-    const slots = nextSlots(rules({ timezone: 'Asia/Kathmandu', start: '08:15', end: '09:45', everyMinutes: 30 }), new Date('2026-03-02T00:00:00Z'), 3);
+    const slots = nextSlots(
+      rules({ timezone: 'Asia/Kathmandu', start: '08:15', end: '09:45', everyMinutes: 30 }),
+      new Date('2026-03-02T00:00:00Z'),
+      3,
+    );
     // 08:45 and 09:15 NPT = 03:00Z and 03:30Z; then Tuesday 08:45 = 03:00Z.
     expect(iso(slots)).toEqual(['2026-03-02T03:00:00.000Z', '2026-03-02T03:30:00.000Z', '2026-03-03T03:00:00.000Z']);
   });
 
   it('runs a window over midnight and keeps it on the date it opened', () => {
     // Friday only, 22:00–02:00 UTC: slots run into Saturday morning, and nothing opens on Saturday night.
-    const slots = nextSlots(rules({ days: ['fri'], start: '22:00', end: '02:00' }), new Date('2026-03-06T12:00:00Z'), 4);
-    expect(iso(slots)).toEqual(['2026-03-06T23:00:00.000Z', '2026-03-07T00:00:00.000Z', '2026-03-07T01:00:00.000Z', '2026-03-13T23:00:00.000Z']);
+    const slots = nextSlots(
+      rules({ days: ['fri'], start: '22:00', end: '02:00' }),
+      new Date('2026-03-06T12:00:00Z'),
+      4,
+    );
+    expect(iso(slots)).toEqual([
+      '2026-03-06T23:00:00.000Z',
+      '2026-03-07T00:00:00.000Z',
+      '2026-03-07T01:00:00.000Z',
+      '2026-03-13T23:00:00.000Z',
+    ]);
   });
 
   it('finds the rest of last night’s window when asked after midnight', () => {
-    const slots = nextSlots(rules({ days: ['fri'], start: '22:00', end: '02:00' }), new Date('2026-03-07T00:10:00Z'), 1);
+    const slots = nextSlots(
+      rules({ days: ['fri'], start: '22:00', end: '02:00' }),
+      new Date('2026-03-07T00:10:00Z'),
+      1,
+    );
     expect(iso(slots)).toEqual(['2026-03-07T01:00:00.000Z']);
   });
 
   it('skips slots before snoozeUntil and keeps the grid', () => {
-    const slots = nextSlots(rules({ snoozeUntil: new Date('2026-03-03T12:30:00Z') }), new Date('2026-03-03T09:00:00Z'), 2);
+    const slots = nextSlots(
+      rules({ snoozeUntil: new Date('2026-03-03T12:30:00Z') }),
+      new Date('2026-03-03T09:00:00Z'),
+      2,
+    );
     expect(iso(slots)).toEqual(['2026-03-03T13:00:00.000Z', '2026-03-03T14:00:00.000Z']);
   });
 
   it('returns nothing when a window is too short for the interval', () => {
-    expect(nextSlots(rules({ start: '09:00', end: '09:30', everyMinutes: 60 }), new Date('2026-03-03T00:00:00Z'), 2)).toEqual([]);
+    expect(
+      nextSlots(rules({ start: '09:00', end: '09:30', everyMinutes: 60 }), new Date('2026-03-03T00:00:00Z'), 2),
+    ).toEqual([]);
   });
 
   it('gives the settings service the next slot for stored preferences', () => {

@@ -23,29 +23,48 @@ const messenger = (platform: Platform, channelRef: ChannelMessenger['channelRef'
 });
 const messengers = [messenger('slack', slackChannelRef), messenger('discord', discordChannelRef)];
 const slackAdmin = testActor({ platform: 'slack', workspaceExternalId: 'T0TEAM', userExternalId: 'U0ADMIN' });
-const discordAdmin = testActor({ platform: 'discord', workspaceExternalId: '1180000000000000001', userExternalId: '1180000000000000002' });
+const discordAdmin = testActor({
+  platform: 'discord',
+  workspaceExternalId: '1180000000000000001',
+  userExternalId: '1180000000000000002',
+});
 const storedChannels = async (db: Parameters<typeof queryRows>[0]) =>
-  (await queryRows<{ channel_id: string }>(db, sql`select channel_id from team_posts order by workspace_id`)).map((r) => r.channel_id);
+  (await queryRows<{ channel_id: string }>(db, sql`select channel_id from team_posts order by workspace_id`)).map(
+    (r) => r.channel_id,
+  );
 
 const teamRows = async (db: Parameters<typeof queryRows>[0]) =>
-  (await queryRows<unknown>(db, sql`select status, slot_at, message_ref from team_post_deliveries order by id`)).map((r) =>
-    z.object({ status: z.string(), slot_at: z.coerce.date(), message_ref: z.string().nullable() }).parse(r),
+  (await queryRows<unknown>(db, sql`select status, slot_at, message_ref from team_post_deliveries order by id`)).map(
+    (r) => z.object({ status: z.string(), slot_at: z.coerce.date(), message_ref: z.string().nullable() }).parse(r),
   );
 const nextDue = async (db: Parameters<typeof queryRows>[0]) =>
-  z.object({ next_due_at: z.coerce.date().nullable(), paused_reason: z.string().nullable() }).parse((await queryRows<unknown>(db, sql`select next_due_at, paused_reason from team_posts`))[0]);
+  z
+    .object({ next_due_at: z.coerce.date().nullable(), paused_reason: z.string().nullable() })
+    .parse((await queryRows<unknown>(db, sql`select next_due_at, paused_reason from team_posts`))[0]);
 
 it('computes the next daily post time in the team’s timezone, across a DST change', () => {
   // 15:00 in London: 15:00Z on Friday 27 March (GMT), 14:00Z on Monday 30 March (BST).
   const days = ['mon', 'tue', 'wed', 'thu', 'fri'] as const;
-  expect(nextDailyAt('Europe/London', days, '15:00', new Date('2026-03-27T12:00:00Z'))?.toISOString()).toBe('2026-03-27T15:00:00.000Z');
-  expect(nextDailyAt('Europe/London', days, '15:00', new Date('2026-03-27T15:00:00Z'))?.toISOString()).toBe('2026-03-30T14:00:00.000Z');
+  expect(nextDailyAt('Europe/London', days, '15:00', new Date('2026-03-27T12:00:00Z'))?.toISOString()).toBe(
+    '2026-03-27T15:00:00.000Z',
+  );
+  expect(nextDailyAt('Europe/London', days, '15:00', new Date('2026-03-27T15:00:00Z'))?.toISOString()).toBe(
+    '2026-03-30T14:00:00.000Z',
+  );
 });
 
 describeEachDatabase('team "stretch together" posts', (database) => {
   function setup(sender = fakeSender(undefined, 'slack')) {
     const clock = testClock(new Date('2026-03-02T12:00:00Z'));
     const core = buildTestCore(database().db, { now: clock.now, deps: { channelMessengers: messengers } });
-    const scheduler = createScheduler({ db: database().db, log: silentLogger(), senders: { slack: sender.sender }, instance: soloInstance(1), now: clock.now, sleep: async (ms) => clock.advance(ms) });
+    const scheduler = createScheduler({
+      db: database().db,
+      log: silentLogger(),
+      senders: { slack: sender.sender },
+      instance: soloInstance(1),
+      now: clock.now,
+      sleep: async (ms) => clock.advance(ms),
+    });
     return { clock, core, scheduler, sender };
   }
   const ask = (core: Parameters<typeof askAs>[0], text: string, actor = slackAdmin) => askAs(core, text, actor);
@@ -58,14 +77,20 @@ describeEachDatabase('team "stretch together" posts', (database) => {
     expect(replyText(await ask(core, '/backcare team-post set 15:00 <#C0456DEF|>'))).toMatch(/Saved/);
     expect(await storedChannels(database().db)).toEqual(['C0456DEF']);
     // Discord: a channel typed into the text option arrives as <#snowflake>.
-    expect(replyText(await ask(core, '/backcare team-post set 15:00 <#1180000000000000123>', discordAdmin))).toMatch(/Saved/);
+    expect(replyText(await ask(core, '/backcare team-post set 15:00 <#1180000000000000123>', discordAdmin))).toMatch(
+      /Saved/,
+    );
     expect(await storedChannels(database().db)).toEqual(['C0456DEF', '1180000000000000123']);
   });
 
   it('a bare #name (no id) is refused with how to pick the channel, and nothing unusable is stored', async () => {
     const { core } = setup();
-    expect(replyText(await ask(core, '/backcare team-post set 15:00 #team'))).toMatch(/pick the channel from Slack's list/);
-    expect(replyText(await ask(core, '/backcare team-post set 15:00 #team', discordAdmin))).toMatch(/pick the channel from Discord's list/);
+    expect(replyText(await ask(core, '/backcare team-post set 15:00 #team'))).toMatch(
+      /pick the channel from Slack's list/,
+    );
+    expect(replyText(await ask(core, '/backcare team-post set 15:00 #team', discordAdmin))).toMatch(
+      /pick the channel from Discord's list/,
+    );
     expect(replyText(await ask(core, '/backcare team-post set 15:00 #team', testActor()))).toMatch(/no channels here/);
     expect(await storedChannels(database().db)).toEqual([]);
   });
@@ -89,14 +114,23 @@ describeEachDatabase('team "stretch together" posts', (database) => {
 
   it('only admins and leads can change it', async () => {
     const { core } = setup();
-    const member = testActor({ platform: 'slack', workspaceExternalId: 'T0TEAM', isAdmin: false, userExternalId: 'member' });
-    expect(replyText(await ask(core, '/backcare team-post set 15:00 <#C0BACKS|backs>', member))).toMatch(/Only workspace admins and team leads/);
+    const member = testActor({
+      platform: 'slack',
+      workspaceExternalId: 'T0TEAM',
+      isAdmin: false,
+      userExternalId: 'member',
+    });
+    expect(replyText(await ask(core, '/backcare team-post set 15:00 <#C0BACKS|backs>', member))).toMatch(
+      /Only workspace admins and team leads/,
+    );
     expect(await queryRows(database().db, sql`select 1 from team_posts`)).toHaveLength(0);
     expect(replyText(await ask(core, '/backcare team-post set 25:00 <#C0BACKS|backs>'))).toMatch(/HH:MM/);
   });
 
   it('pauses the post when the channel cannot be reached, and off removes it', async () => {
-    const { clock, core, scheduler } = setup(fakeSender(() => ({ status: 'permanent', reason: 'not in channel' }), 'slack'));
+    const { clock, core, scheduler } = setup(
+      fakeSender(() => ({ status: 'permanent', reason: 'not in channel' }), 'slack'),
+    );
     await ask(core, '/backcare team-post set 15:00 <#C0BACKS|backs>');
     clock.set(new Date('2026-03-02T15:00:20Z'));
     await scheduler.tick();
@@ -108,7 +142,10 @@ describeEachDatabase('team "stretch together" posts', (database) => {
   it('after a crash, a claimed post found on the platform is confirmed, not posted again', async () => {
     const { clock, core, scheduler, sender } = setup();
     await ask(core, '/backcare team-post set 15:00 <#C0BACKS|backs>');
-    const [{ id: wsId } = { id: 0 }] = await queryRows<{ id: number }>(database().db, sql`select id::int as id from workspaces`);
+    const [{ id: wsId } = { id: 0 }] = await queryRows<{ id: number }>(
+      database().db,
+      sql`select id::int as id from workspaces`,
+    );
     const [row] = await queryRows<{ id: number }>(
       database().db,
       sql`insert into team_post_deliveries (workspace_id, slot_at, status, routine_id, claimed_at, claimed_by)

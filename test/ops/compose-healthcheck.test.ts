@@ -20,7 +20,9 @@ const botSchema = z.object({
 });
 
 const bot = botSchema.parse(
-  z.object({ services: z.object({ bot: z.unknown() }) }).parse(parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'))).services.bot,
+  z
+    .object({ services: z.object({ bot: z.unknown() }) })
+    .parse(parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'))).services.bot,
 );
 
 async function exitCode(script: string): Promise<number> {
@@ -43,7 +45,13 @@ describe('docker-compose bot healthcheck', () => {
   });
 
   it('the check command really passes against a live health server and fails when nothing answers', async () => {
-    const server = await startOpsServer({ checks: [], registry: createMetrics({ defaultMetrics: false }).registry, log: silentLogger(), port: 0, host: '127.0.0.1' });
+    const server = await startOpsServer({
+      checks: [],
+      registry: createMetrics({ defaultMetrics: false }).registry,
+      log: silentLogger(),
+      port: 0,
+      host: '127.0.0.1',
+    });
     const pointed = script.replace(`:${port}/`, `:${server.port}/`);
     try {
       expect(await exitCode(pointed)).toBe(0);

@@ -12,42 +12,53 @@ describe('one bot per embedded database directory', () => {
   const data = tempDataDir();
   afterAll(() => data.cleanup());
 
-  it('a second start on the same BACKCARE_DATA_DIR exits 1 at once with one line; the first keeps running and frees the lock on exit', { timeout: 180_000 }, async () => {
-    const dir = path.join(data.dir, 'shared');
-    const first = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: repoRoot,
-      env: isolatedEnv({ BACKCARE_DATA_DIR: dir, BACKCARE_ADAPTER: 'console', LOG_LEVEL: 'info' }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let firstErr = '';
-    first.stderr.on('data', (chunk: Buffer) => (firstErr += chunk.toString()));
-    first.stdout.resume();
-    const firstExit = new Promise<number | null>((resolve) => first.on('exit', (code) => resolve(code)));
-    try {
-      // Running: the database is open and the console adapter is up (stdin stays open, like a terminal).
-      for (let i = 0; i < 900 && !firstErr.includes('"event":"adapters.starting"') && first.exitCode === null; i++) await sleep(100);
-      expect(firstErr).toContain('"event":"adapters.starting"');
-      expect(JSON.parse(readFileSync(path.join(dir, 'backcare.lock'), 'utf8'))).toMatchObject({ pid: first.pid, host: hostname() });
-
-      const second = await run(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  it(
+    'a second start on the same BACKCARE_DATA_DIR exits 1 at once with one line; the first keeps running and frees the lock on exit',
+    { timeout: 180_000 },
+    async () => {
+      const dir = path.join(data.dir, 'shared');
+      const first = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: repoRoot,
         env: isolatedEnv({ BACKCARE_DATA_DIR: dir, BACKCARE_ADAPTER: 'console', LOG_LEVEL: 'info' }),
-        input: 'help\n',
-        timeoutMs: 90_000,
+        stdio: ['pipe', 'pipe', 'pipe'],
       });
-      expect(second.code).toBe(1);
-      expect(second.stderr).toBe(`another Backcare is using ${dir}; stop it or set BACKCARE_DATA_DIR, or use DATABASE_URL for several processes\n`);
-      expect(second.stdout).toBe('');
-      expect(first.exitCode).toBeNull();
+      let firstErr = '';
+      first.stderr.on('data', (chunk: Buffer) => (firstErr += chunk.toString()));
+      first.stdout.resume();
+      const firstExit = new Promise<number | null>((resolve) => first.on('exit', (code) => resolve(code)));
+      try {
+        // Running: the database is open and the console adapter is up (stdin stays open, like a terminal).
+        for (let i = 0; i < 900 && !firstErr.includes('"event":"adapters.starting"') && first.exitCode === null; i++)
+          await sleep(100);
+        expect(firstErr).toContain('"event":"adapters.starting"');
+        expect(JSON.parse(readFileSync(path.join(dir, 'backcare.lock'), 'utf8'))).toMatchObject({
+          pid: first.pid,
+          host: hostname(),
+        });
 
-      first.kill('SIGTERM');
-      expect(await Promise.race([firstExit, sleep(30_000).then(() => 'timeout')])).toBe(0);
-      expect(existsSync(path.join(dir, 'backcare.lock'))).toBe(false);
-    } finally {
-      if (first.exitCode === null) first.kill('SIGKILL');
-    }
-  });
+        const second = await run(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+          env: isolatedEnv({ BACKCARE_DATA_DIR: dir, BACKCARE_ADAPTER: 'console', LOG_LEVEL: 'info' }),
+          input: 'help\n',
+          timeoutMs: 90_000,
+        });
+        expect(second.code).toBe(1);
+        expect(second.stderr).toBe(
+          `another Backcare is using ${dir}; stop it or set BACKCARE_DATA_DIR, or use DATABASE_URL for several processes\n`,
+        );
+        expect(second.stdout).toBe('');
+        expect(first.exitCode).toBeNull();
 
-  const BUSY = 'another Backcare is using ./d; stop it or set BACKCARE_DATA_DIR, or use DATABASE_URL for several processes';
+        first.kill('SIGTERM');
+        expect(await Promise.race([firstExit, sleep(30_000).then(() => 'timeout')])).toBe(0);
+        expect(existsSync(path.join(dir, 'backcare.lock'))).toBe(false);
+      } finally {
+        if (first.exitCode === null) first.kill('SIGKILL');
+      }
+    },
+  );
+
+  const BUSY =
+    'another Backcare is using ./d; stop it or set BACKCARE_DATA_DIR, or use DATABASE_URL for several processes';
   let n = 0;
   /** A fresh directory holding a lock with these fields, its mtime `ageMs` in the past. */
   const withLock = (holder: { pid: number; host: string }, ageMs = 0) => {
@@ -97,7 +108,8 @@ describe('one bot per embedded database directory', () => {
     const stale = withLock({ pid: deadPid(), host: hostname() });
     let second: ReturnType<typeof lockDataDir> | undefined;
     // The second process judges and takes over while the first is between its judgement and its takeover.
-    const first = () => lockDataDir(stale.dir, './d', { beforeTakeover: () => (second ??= lockDataDir(stale.dir, './d')) });
+    const first = () =>
+      lockDataDir(stale.dir, './d', { beforeTakeover: () => (second ??= lockDataDir(stale.dir, './d')) });
     expect(first).toThrow(BUSY);
     expect(second).toBeDefined();
     const content = readFileSync(stale.file, 'utf8');

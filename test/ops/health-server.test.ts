@@ -16,7 +16,14 @@ afterEach(async () => {
 
 async function serve(checks: ReadinessCheck[], options: { draining?: () => boolean; database?: Database } = {}) {
   const metrics = createMetrics({ poolStats: options.database ? poolStatsOf(options.database) : null });
-  const server = await startOpsServer({ checks, registry: metrics.registry, log: silentLogger(), port: 0, host: '127.0.0.1', ...(options.draining ? { draining: options.draining } : {}) });
+  const server = await startOpsServer({
+    checks,
+    registry: metrics.registry,
+    log: silentLogger(),
+    port: 0,
+    host: '127.0.0.1',
+    ...(options.draining ? { draining: options.draining } : {}),
+  });
   servers.push(server);
   const get = async (route: string, init?: RequestInit) => {
     const response = await fetch(`http://127.0.0.1:${server.port}${route}`, init);
@@ -49,7 +56,10 @@ describeEachDatabase('health and readiness over HTTP', (database, driver) => {
     const { get } = await serve(checksFor(database(), false));
     const ready = await get('/readyz');
     expect(ready.status).toBe(503);
-    expect(JSON.parse(ready.body)).toMatchObject({ status: 'not ready', checks: { adapters: { ok: false, detail: 'not connected: discord' }, database: { ok: true } } });
+    expect(JSON.parse(ready.body)).toMatchObject({
+      status: 'not ready',
+      checks: { adapters: { ok: false, detail: 'not connected: discord' }, database: { ok: true } },
+    });
   });
 
   it('/readyz is 503 once shutdown has begun, while /healthz still answers', async () => {
@@ -67,14 +77,18 @@ describeEachDatabase('health and readiness over HTTP', (database, driver) => {
     try {
       cpSync(migrationsFolder, folder, { recursive: true });
       const journalFile = path.join(folder, 'meta/_journal.json');
-      const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: { idx: number; when: number; tag: string }[] };
+      const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as {
+        entries: { idx: number; when: number; tag: string }[];
+      };
       const last = journal.entries.at(-1)!;
       journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: '9999_from_the_future' });
       writeFileSync(journalFile, JSON.stringify(journal));
       const { get } = await serve([migrationsCheck(database(), folder)]);
       const ready = await get('/readyz');
       expect(ready.status).toBe(503);
-      expect(JSON.parse(ready.body)).toMatchObject({ checks: { migrations: { ok: false, detail: 'migration 9999_from_the_future is not applied' } } });
+      expect(JSON.parse(ready.body)).toMatchObject({
+        checks: { migrations: { ok: false, detail: 'migration 9999_from_the_future is not applied' } },
+      });
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
@@ -103,17 +117,20 @@ describeEachDatabase('health and readiness over HTTP', (database, driver) => {
 });
 
 describe('readiness when the database is gone', () => {
-  it.each(['pglite', 'postgres'] as const)('%s: /readyz is 503 with the database check failing; /healthz stays 200', async (driver) => {
-    const db = await openTestDatabase(driver);
-    const { get } = await serve([databaseCheck(db), migrationsCheck(db)]);
-    await db.close();
-    const ready = await get('/readyz');
-    expect(ready.status).toBe(503);
-    const body = JSON.parse(ready.body) as { checks: Record<string, { ok: boolean; detail?: string }> };
-    expect(body.checks.database!.ok).toBe(false);
-    expect(body.checks.migrations!.ok).toBe(false);
-    expect((await get('/healthz')).status).toBe(200);
-  });
+  it.each(['pglite', 'postgres'] as const)(
+    '%s: /readyz is 503 with the database check failing; /healthz stays 200',
+    async (driver) => {
+      const db = await openTestDatabase(driver);
+      const { get } = await serve([databaseCheck(db), migrationsCheck(db)]);
+      await db.close();
+      const ready = await get('/readyz');
+      expect(ready.status).toBe(503);
+      const body = JSON.parse(ready.body) as { checks: Record<string, { ok: boolean; detail?: string }> };
+      expect(body.checks.database!.ok).toBe(false);
+      expect(body.checks.migrations!.ok).toBe(false);
+      expect((await get('/healthz')).status).toBe(200);
+    },
+  );
 
   it('a database that never answers fails the check after its timeout instead of hanging the probe', async () => {
     const check = databaseCheck({ ping: () => new Promise<void>(() => undefined) }, 50);

@@ -45,17 +45,33 @@ describeEachDatabase('metrics from the router hook', (database) => {
   it('counts commands by subcommand, adapter and outcome, observes latency, and never labels by user', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const core = buildTestCore(database().db, { deps: { onHandled: metrics.observeHandled } });
-    const slackUser = testActor({ platform: 'slack', workspaceExternalId: 'T0SECRETWS', userExternalId: 'U0SECRETUSER' });
+    const slackUser = testActor({
+      platform: 'slack',
+      workspaceExternalId: 'T0SECRETWS',
+      userExternalId: 'U0SECRETUSER',
+    });
     await ask(core, 'help', slackUser);
     await ask(core, 'help', slackUser);
     await ask(core, 'settings on', testActor());
     await ask(core, 'settings sideways', testActor());
     await ask(core, 'bogus', slackUser);
     const text = await metrics.registry.metrics();
-    expect(await sample(text, 'backcare_commands_total', { subcommand: 'help', adapter: 'slack', outcome: 'ok' })).toBe(2);
-    expect(await sample(text, 'backcare_commands_total', { subcommand: 'settings', adapter: 'console', outcome: 'ok' })).toBe(1);
-    expect(await sample(text, 'backcare_commands_total', { subcommand: 'settings', adapter: 'console', outcome: 'invalid_arguments' })).toBe(1);
-    expect(await sample(text, 'backcare_commands_total', { subcommand: 'unknown', adapter: 'slack', outcome: 'unknown' })).toBe(1);
+    expect(await sample(text, 'backcare_commands_total', { subcommand: 'help', adapter: 'slack', outcome: 'ok' })).toBe(
+      2,
+    );
+    expect(
+      await sample(text, 'backcare_commands_total', { subcommand: 'settings', adapter: 'console', outcome: 'ok' }),
+    ).toBe(1);
+    expect(
+      await sample(text, 'backcare_commands_total', {
+        subcommand: 'settings',
+        adapter: 'console',
+        outcome: 'invalid_arguments',
+      }),
+    ).toBe(1);
+    expect(
+      await sample(text, 'backcare_commands_total', { subcommand: 'unknown', adapter: 'slack', outcome: 'unknown' }),
+    ).toBe(1);
     expect(await sample(text, 'backcare_reply_latency_seconds_count', { adapter: 'slack' })).toBe(3);
     expect(await sample(text, 'backcare_reply_latency_seconds_count', { adapter: 'console' })).toBe(2);
     for (const id of ['U0SECRETUSER', 'T0SECRETWS', 'you', 'bogus', 'sideways']) expect(text).not.toContain(id);
@@ -77,7 +93,9 @@ describeEachDatabase('metrics from the router hook', (database) => {
     await ask(core, 'help');
     await ask(broken, 'settings');
     const text = await metrics.registry.metrics();
-    expect(await sample(text, 'backcare_commands_total', { subcommand: 'settings', outcome: 'db_unavailable' })).toBe(1);
+    expect(await sample(text, 'backcare_commands_total', { subcommand: 'settings', outcome: 'db_unavailable' })).toBe(
+      1,
+    );
   });
 
   it('a throwing hook never breaks a reply', async () => {
@@ -135,7 +153,8 @@ describeEachDatabase('instrumented senders under the scheduler', (database) => {
       sleep: async (ms) => clock.advance(ms),
       onTick: metrics.observeTick,
     });
-    for (const id of ['UOPEN1', 'UOPEN2', 'UCLOSED']) await seedUser(database().db, { id, dueAt: new Date('2026-03-03T10:00:00Z'), platform: 'slack' });
+    for (const id of ['UOPEN1', 'UOPEN2', 'UCLOSED'])
+      await seedUser(database().db, { id, dueAt: new Date('2026-03-03T10:00:00Z'), platform: 'slack' });
     expect(await scheduler.tick()).toMatchObject({ claimed: 3, sent: 2, failed: 1 });
     expect((await deliveries(database().db)).map((d) => d.status).sort()).toEqual(['failed', 'sent', 'sent']);
     const text = await metrics.registry.metrics();
@@ -150,9 +169,16 @@ describeEachDatabase('instrumented senders under the scheduler', (database) => {
 
   it('keeps an optional availability check optional', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    const base = { platform: 'console' as const, send: async () => ({ status: 'sent' as const, messageRef: 'm' }), reconcile: async () => ({ found: false as const }) };
+    const base = {
+      platform: 'console' as const,
+      send: async () => ({ status: 'sent' as const, messageRef: 'm' }),
+      reconcile: async () => ({ found: false as const }),
+    };
     expect(instrumentSender(base, metrics).isAvailable).toBeUndefined();
-    const withCheck = instrumentSender({ ...base, isAvailable: async () => ({ available: false, reason: 'dnd' }) }, metrics);
+    const withCheck = instrumentSender(
+      { ...base, isAvailable: async () => ({ available: false, reason: 'dnd' }) },
+      metrics,
+    );
     expect(await withCheck.isAvailable!({} as never)).toEqual({ available: false, reason: 'dnd' });
   });
 });

@@ -29,7 +29,10 @@ class Outage {
   async begin(): Promise<number> {
     return this.admin(async (client) => {
       await client.query(`alter database ${this.name} allow_connections false`);
-      const killed = await client.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [this.name]);
+      const killed = await client.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`,
+        [this.name],
+      );
       return killed.rowCount ?? 0;
     });
   }
@@ -82,7 +85,9 @@ describe('database outage on real PostgreSQL', () => {
     // Help needs no database and keeps working.
     expect((await ask(core, 'help')).summary).toBe('Backcare commands');
     expect(lines().filter((l) => l.event === 'request.db_unavailable')).toHaveLength(4);
-    expect(await metrics.registry.metrics()).toMatch(/backcare_commands_total\{subcommand="settings",adapter="console",outcome="db_unavailable"\} 2/);
+    expect(await metrics.registry.metrics()).toMatch(
+      /backcare_commands_total\{subcommand="settings",adapter="console",outcome="db_unavailable"\} 2/,
+    );
 
     await outage.end();
     // The pool replaces its dead connections by itself: no restart needed.
@@ -147,7 +152,8 @@ describe('database outage on real PostgreSQL', () => {
     };
     const scheduler = createScheduler({ ...options, instance: await postgresInstance(scratch.url) });
     schedulers.push(scheduler);
-    for (const id of ['a', 'b', 'c', 'd', 'e']) await seedUser(database.db, { id, dueAt: new Date('2026-03-03T10:00:00Z') });
+    for (const id of ['a', 'b', 'c', 'd', 'e'])
+      await seedUser(database.db, { id, dueAt: new Date('2026-03-03T10:00:00Z') });
 
     await scheduler.tick();
     const sentDuring = sender.sent.map((d) => d.deliveryId);

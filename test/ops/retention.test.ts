@@ -19,8 +19,18 @@ async function seed(db: Db) {
   const user = await ensureUser(db, workspace.id, 'you');
   const who = { userId: user.id, workspaceId: workspace.id };
   // 13 months before 2026-06-15 is 2025-05-15.
-  await recordActivity(db, who, { kind: 'session', outcome: 'completed', source: 'breathe', routineId: 'old' }, new Date('2025-05-14T12:00:00Z'));
-  await recordActivity(db, who, { kind: 'session', outcome: 'completed', source: 'breathe', routineId: 'kept' }, new Date('2025-05-16T12:00:00Z'));
+  await recordActivity(
+    db,
+    who,
+    { kind: 'session', outcome: 'completed', source: 'breathe', routineId: 'old' },
+    new Date('2025-05-14T12:00:00Z'),
+  );
+  await recordActivity(
+    db,
+    who,
+    { kind: 'session', outcome: 'completed', source: 'breathe', routineId: 'kept' },
+    new Date('2025-05-16T12:00:00Z'),
+  );
   await recordActivity(db, who, { kind: 'nudge', outcome: 'done', source: 'nudge', routineId: 'recent' }, daysAgo(1));
   await db.insert(nudgeDeliveries).values([
     { userId: user.id, slotAt: new Date('2025-01-01T09:00:00Z'), status: 'sent', routineId: 'old' },
@@ -43,7 +53,8 @@ async function seed(db: Db) {
   ]);
 }
 
-const ids = async (db: Db, query: ReturnType<typeof sql>) => (await queryRows<{ v: string }>(db, query)).map((r) => r.v).sort();
+const ids = async (db: Db, query: ReturnType<typeof sql>) =>
+  (await queryRows<{ v: string }>(db, query)).map((r) => r.v).sort();
 
 describeEachDatabase('retention job', (database) => {
   it('deletes activity, nudge history and triage outcomes older than RETENTION_MONTHS, and keeps the rest', async () => {
@@ -85,7 +96,9 @@ describeEachDatabase('retention job', (database) => {
     const user = await ensureUser(db, workspace.id, 'you');
     await db.execute(sql`insert into activity_events (user_id, workspace_id, kind, outcome, source, occurred_at)
       select ${user.id}, ${workspace.id}, 'session', 'completed', 'breathe', ${new Date('2024-01-01T00:00:00Z')}::timestamptz from generate_series(1, 12001)`);
-    expect(await runRetention(db, { retentionMonths: 13, auditRetentionMonths: 0 }, NOW)).toMatchObject({ activity_events: 12001 });
+    expect(await runRetention(db, { retentionMonths: 13, auditRetentionMonths: 0 }, NOW)).toMatchObject({
+      activity_events: 12001,
+    });
   });
 });
 

@@ -46,41 +46,49 @@ async function freePort(): Promise<number> {
 }
 
 describe('the bot serves health on HEALTH_PORT and stops cleanly on SIGTERM', () => {
-  it('GET /healthz, /readyz, /metrics while the console bot runs; SIGTERM → readiness off, exit 0', { timeout: 90_000 }, async () => {
-    const port = await freePort();
-    const data = tempDataDir();
-    const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/main.ts'], {
-      cwd: repoRoot,
-      env: isolatedEnv({ BACKCARE_DATA_DIR: data.dir, HEALTH_PORT: String(port), LOG_LEVEL: 'info' }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    try {
-      const base = `http://127.0.0.1:${port}`;
-      for (let i = 0; i < 600 && !stderr.includes('"event":"ops.listening"'); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(stderr).toContain(`"port":${port}`);
+  it(
+    'GET /healthz, /readyz, /metrics while the console bot runs; SIGTERM → readiness off, exit 0',
+    { timeout: 90_000 },
+    async () => {
+      const port = await freePort();
+      const data = tempDataDir();
+      const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+        cwd: repoRoot,
+        env: isolatedEnv({ BACKCARE_DATA_DIR: data.dir, HEALTH_PORT: String(port), LOG_LEVEL: 'info' }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      let stdout = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      try {
+        const base = `http://127.0.0.1:${port}`;
+        for (let i = 0; i < 600 && !stderr.includes('"event":"ops.listening"'); i++)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(stderr).toContain(`"port":${port}`);
 
-      expect((await fetch(`${base}/healthz`)).status).toBe(200);
-      const ready = await fetch(`${base}/readyz`);
-      expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true }, migrations: { ok: true }, adapters: { ok: true } } });
+        expect((await fetch(`${base}/healthz`)).status).toBe(200);
+        const ready = await fetch(`${base}/readyz`);
+        expect(ready.status).toBe(200);
+        expect(await ready.json()).toMatchObject({
+          status: 'ready',
+          checks: { database: { ok: true }, migrations: { ok: true }, adapters: { ok: true } },
+        });
 
-      child.stdin.write('help\n');
-      for (let i = 0; i < 100 && !stdout.includes('Backcare'); i++) await new Promise((r) => setTimeout(r, 100));
-      const metrics = await (await fetch(`${base}/metrics`)).text();
-      expect(metrics).toMatch(/^backcare_commands_total\{subcommand="help",adapter="console",outcome="ok"\} 1$/m);
+        child.stdin.write('help\n');
+        for (let i = 0; i < 100 && !stdout.includes('Backcare'); i++) await new Promise((r) => setTimeout(r, 100));
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        expect(metrics).toMatch(/^backcare_commands_total\{subcommand="help",adapter="console",outcome="ok"\} 1$/m);
 
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(stderr).toContain('"event":"shutdown.done"');
-      await expect(fetch(`${base}/healthz`)).rejects.toThrow();
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      data.cleanup();
-    }
-  });
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+        expect(stderr).toContain('"event":"shutdown.done"');
+        await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        data.cleanup();
+      }
+    },
+  );
 });

@@ -8,7 +8,13 @@ function setup() {
   let finish!: () => void;
   const stopping = new Promise<void>((resolve) => (finish = resolve));
   const exits: number[] = [];
-  const handle = createSignalHandler({ stop: () => stopping, log: logs.log, graceMs: 5_000, exit: (code) => exits.push(code), now: () => clock });
+  const handle = createSignalHandler({
+    stop: () => stopping,
+    log: logs.log,
+    graceMs: 5_000,
+    exit: (code) => exits.push(code),
+    now: () => clock,
+  });
   return { logs, handle, exits, finish, advance: (ms: number) => (clock += ms) };
 }
 

@@ -11,7 +11,11 @@ import { loadRoutineLibrary } from '../../src/core/content/loader.js';
 import type { RoutineLibrary } from '../../src/core/content/library.js';
 
 /** A mutable clock tests can move. */
-export function testClock(start = new Date('2026-03-02T10:00:00Z')): { now: () => Date; set(d: Date): void; advance(ms: number): void } {
+export function testClock(start = new Date('2026-03-02T10:00:00Z')): {
+  now: () => Date;
+  set(d: Date): void;
+  advance(ms: number): void;
+} {
   let current = start;
   return {
     now: () => current,
@@ -40,9 +44,20 @@ export function testLibrary(): RoutineLibrary {
 }
 
 /** A core with the real routine library; pass `deps: { library: undefined }` to test without one. */
-export function buildTestCore(db: Db, options: { now?: () => Date; log?: Logger; deps?: Partial<CoreDeps> } = {}): Core {
+export function buildTestCore(
+  db: Db,
+  options: { now?: () => Date; log?: Logger; deps?: Partial<CoreDeps> } = {},
+): Core {
   return createCore(
-    { db, log: options.log ?? silentLogger(), now: options.now ?? (() => new Date()), privacyFloor: 5, nextSlot, library: testLibrary(), ...options.deps },
+    {
+      db,
+      log: options.log ?? silentLogger(),
+      now: options.now ?? (() => new Date()),
+      privacyFloor: 5,
+      nextSlot,
+      library: testLibrary(),
+      ...options.deps,
+    },
     features,
   );
 }
@@ -54,7 +69,9 @@ export function ask(core: Core, input: CoreInput | string, actor: Actor = testAc
 
 /** The action on a reply with this id (and label, if several share it); fails the test if absent. */
 export function button(reply: Reply, actionId: string, label?: string): { actionId: string; value: string } {
-  const found = reply.actions.find((a) => a.actionId === actionId && (label === undefined || (a.type === 'button' && a.label === label)));
+  const found = reply.actions.find(
+    (a) => a.actionId === actionId && (label === undefined || (a.type === 'button' && a.label === label)),
+  );
   if (!found || found.type !== 'button') throw new Error(`no button ${actionId} in reply "${reply.summary}"`);
   return { actionId: found.actionId, value: found.value };
 }

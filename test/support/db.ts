@@ -29,7 +29,10 @@ export async function openTestDatabase(driver: TestDriver): Promise<Database> {
 
 /** Empties every application table (not the migrations journal) between tests. */
 export async function truncateAll(database: Database): Promise<void> {
-  const rows = await queryRows<{ tablename: string }>(database.db, sql`select tablename from pg_tables where schemaname = 'public'`);
+  const rows = await queryRows<{ tablename: string }>(
+    database.db,
+    sql`select tablename from pg_tables where schemaname = 'public'`,
+  );
   const tables = rows.map((r) => `"${r.tablename}"`);
   if (tables.length > 0) await database.db.execute(sql.raw(`truncate ${tables.join(', ')} restart identity cascade`));
 }

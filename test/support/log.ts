@@ -2,7 +2,11 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/config/logger.js';
 
 /** A real pino logger whose JSON lines are kept in memory for assertions. */
-export function captureLogger(level = 'debug'): { log: Logger; lines: () => Record<string, unknown>[]; raw: () => string } {
+export function captureLogger(level = 'debug'): {
+  log: Logger;
+  lines: () => Record<string, unknown>[];
+  raw: () => string;
+} {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {

@@ -1,6 +1,15 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { nudgeKinds, type NudgeKind } from '../preferences.js';
-import { deskPlaces, routineKinds, type HabitTopic, type RelaxVariant, type Routine, type RoutineKind, type RoutinePlace, type TargetArea } from './schema.js';
+import {
+  deskPlaces,
+  routineKinds,
+  type HabitTopic,
+  type RelaxVariant,
+  type Routine,
+  type RoutineKind,
+  type RoutinePlace,
+  type TargetArea,
+} from './schema.js';
 
 export interface PickCriteria {
   /** Any of these kinds (all kinds when absent). */
@@ -160,7 +169,8 @@ export class RoutineLibrary {
     const lastKind = last ? nudgeKindOf(last) : null;
     const start = lastKind && allowed.includes(lastKind) ? allowed.indexOf(lastKind) + 1 : 0;
     const order = allowed.map((_, i) => allowed[(start + i) % allowed.length]!);
-    const shortOfKind = (kind: NudgeKind) => this.#all.filter((r) => r.minutes <= maxMinutes && deskPlaces.includes(r.place) && nudgeKindOf(r) === kind);
+    const shortOfKind = (kind: NudgeKind) =>
+      this.#all.filter((r) => r.minutes <= maxMinutes && deskPlaces.includes(r.place) && nudgeKindOf(r) === kind);
 
     for (const kind of order) {
       const routine = choose(

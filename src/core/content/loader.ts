@@ -74,11 +74,22 @@ export function parseRoutineFile(file: string, source: string): Routine[] {
 export function loadRoutines(dir: string = defaultRoutinesDir, displayRoot: string = process.cwd()): Routine[] {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => /\.(ya?ml|json)$/i.test(n)).sort();
+    names = readdirSync(dir)
+      .filter((n) => /\.(ya?ml|json)$/i.test(n))
+      .sort();
   } catch (error) {
-    throw new ContentError(path.relative(displayRoot, dir) || dir, '', `cannot read the routines folder (${(error as Error).message})`);
+    throw new ContentError(
+      path.relative(displayRoot, dir) || dir,
+      '',
+      `cannot read the routines folder (${(error as Error).message})`,
+    );
   }
-  if (names.length === 0) throw new ContentError(path.relative(displayRoot, dir) || dir, '', 'no routine files (*.yaml, *.yml, *.json) found');
+  if (names.length === 0)
+    throw new ContentError(
+      path.relative(displayRoot, dir) || dir,
+      '',
+      'no routine files (*.yaml, *.yml, *.json) found',
+    );
   const seen = new Map<string, string>();
   const routines: Routine[] = [];
   for (const name of names) {
@@ -87,7 +98,8 @@ export function loadRoutines(dir: string = defaultRoutinesDir, displayRoot: stri
     const fileRoutines = parseRoutineFile(display, readFileSync(full, 'utf8'));
     fileRoutines.forEach((routine, index) => {
       const first = seen.get(routine.id);
-      if (first) throw new ContentError(display, `routines[${index}].id`, `"${routine.id}" is already used in ${first}`);
+      if (first)
+        throw new ContentError(display, `routines[${index}].id`, `"${routine.id}" is already used in ${first}`);
       seen.set(routine.id, display);
       routines.push(routine);
     });

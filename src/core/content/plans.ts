@@ -130,7 +130,12 @@ export function routinePlan(routine: Routine, source: SessionSource): SessionPla
  * A breathing session: the routine's steps (if any) are the introduction; the live part is exactly the pattern's
  * phases for enough whole cycles to fill the minutes.
  */
-export function breathingPlan(pattern: BreathingPatternId, minutes: number, routine: Routine | undefined, source: SessionSource): SessionPlan {
+export function breathingPlan(
+  pattern: BreathingPatternId,
+  minutes: number,
+  routine: Routine | undefined,
+  source: SessionSource,
+): SessionPlan {
   const definition = breathingPatterns[pattern];
   const cycles = cyclesFor(definition, minutes);
   const played = cycles * cycleSeconds(definition);
@@ -160,7 +165,14 @@ export const TRANSITION_SECONDS = 5;
 const HEAT_TIP_SECONDS = 15;
 
 /** The order kinds take turns in a programme: variety first, stretching most often. */
-const programmeRotation: RoutineKind[][] = [['stretch'], ['foam_roll', 'trigger_point'], ['stretch'], ['strength'], ['relaxation'], ['posture']];
+const programmeRotation: RoutineKind[][] = [
+  ['stretch'],
+  ['foam_roll', 'trigger_point'],
+  ['stretch'],
+  ['strength'],
+  ['relaxation'],
+  ['posture'],
+];
 
 interface Part {
   routine: Routine;
@@ -180,28 +192,43 @@ export function programmePlan(
   const avoid = options.avoid ?? [];
   const budget = minutes * 60;
   // Calm, hold-free patterns to finish: box and 4-7-8 holds do not suit everyone at the end of exercise.
-  const calm = library.matching({ kinds: ['breathing'] }).filter((r) => r.pattern === 'coherent' || r.pattern === 'diaphragmatic');
+  const calm = library
+    .matching({ kinds: ['breathing'] })
+    .filter((r) => r.pattern === 'coherent' || r.pattern === 'diaphragmatic');
   const calmFresh = calm.filter((r) => !avoid.includes(r.id));
   const calmPool = calmFresh.length > 0 ? calmFresh : calm;
   const breathingRoutine = calmPool[Math.min(calmPool.length - 1, Math.floor(random() * calmPool.length))];
   const pattern = breathingRoutine?.pattern ?? 'coherent';
   // Whole breaths of at least two minutes (one for short programmes) are kept back for the end.
   const breathingTarget = minutes >= 6 ? 120 : 60;
-  const breathingReserve = Math.ceil(breathingTarget / cycleSeconds(breathingPatterns[pattern])) * cycleSeconds(breathingPatterns[pattern]) + TRANSITION_SECONDS;
+  const breathingReserve =
+    Math.ceil(breathingTarget / cycleSeconds(breathingPatterns[pattern])) * cycleSeconds(breathingPatterns[pattern]) +
+    TRANSITION_SECONDS;
   const used = new Set<string>();
   const parts: Part[] = [];
   let remaining = budget - breathingReserve;
 
   const heat = minutes >= 8 ? library.pick({ kinds: ['habit'], topic: 'heat' }, { random }) : undefined;
   const heatFrames: Frame[] = heat
-    ? [{ ms: HEAT_TIP_SECONDS * 1000, blocks: [text(`*Tip: ${heat.title}.* ${heat.steps[0]?.text ?? heat.summary}`), context('If you can, warm up first; if not, go gently.')] }]
+    ? [
+        {
+          ms: HEAT_TIP_SECONDS * 1000,
+          blocks: [
+            text(`*Tip: ${heat.title}.* ${heat.steps[0]?.text ?? heat.summary}`),
+            context('If you can, warm up first; if not, go gently.'),
+          ],
+        },
+      ]
     : [];
   remaining -= framesSeconds(heatFrames);
 
   const framesFor = (routine: Routine): Frame[] => [
     {
       ms: TRANSITION_SECONDS * 1000,
-      blocks: [text(`*Next: ${routine.title}.* ${routine.summary}`), context(`You need ${routine.equipment.map((e) => equipmentNames[e]).join(', ')}.`)],
+      blocks: [
+        text(`*Next: ${routine.title}.* ${routine.summary}`),
+        context(`You need ${routine.equipment.map((e) => equipmentNames[e]).join(', ')}.`),
+      ],
     },
     ...stepFrames(routine.steps, { label: routine.title }),
   ];
@@ -231,7 +258,13 @@ export function programmePlan(
   const cycles = Math.max(1, Math.floor(breathSeconds / cycleSeconds(breathingPatterns[pattern])));
   const breathingName = breathingPatterns[pattern].name;
   const closing: Frame[] = [
-    { ms: TRANSITION_SECONDS * 1000, blocks: [text(`*Last: ${breathingName}.* Sit comfortably and let your shoulders drop.`), context('Follow the count; no need to be exact.')] },
+    {
+      ms: TRANSITION_SECONDS * 1000,
+      blocks: [
+        text(`*Last: ${breathingName}.* Sit comfortably and let your shoulders drop.`),
+        context('Follow the count; no need to be exact.'),
+      ],
+    },
     ...breathingPart(pattern, cycles, breathingName),
   ];
 
@@ -241,14 +274,22 @@ export function programmePlan(
     ...parts.map((p) => `${p.routine.title} (${formatDuration(framesSeconds(p.frames))})`),
     `${breathingName} (${formatDuration(framesSeconds(closing))})`,
   ];
-  const cautions = [...new Set([...(heat?.cautions ?? []), ...parts.flatMap((p) => p.routine.cautions), ...(breathingRoutine?.cautions ?? [])])];
+  const cautions = [
+    ...new Set([
+      ...(heat?.cautions ?? []),
+      ...parts.flatMap((p) => p.routine.cautions),
+      ...(breathingRoutine?.cautions ?? []),
+    ]),
+  ];
   return {
     source: 'routine',
     routineId: `programme-${minutes}m`,
     title: `Your ${minutes}-minute routine`,
     summary: `${outline.length} parts with a little of everything, ending with slow breathing.`,
     intro: outline,
-    equipment: [...new Set([...parts.flatMap((p) => p.routine.equipment), ...(heat ? ['heat_pack'] : [])])].filter((e) => e !== 'none'),
+    equipment: [...new Set([...parts.flatMap((p) => p.routine.equipment), ...(heat ? ['heat_pack'] : [])])].filter(
+      (e) => e !== 'none',
+    ),
     frames,
     staticBlocks: [
       text(`*Your ${minutes}-minute routine*`),
@@ -261,8 +302,11 @@ export function programmePlan(
     parts: [
       ...(heat ? [{ routineId: heat.id, kind: heat.kind, seconds: framesSeconds(heatFrames) }] : []),
       ...parts.map((p) => ({ routineId: p.routine.id, kind: p.routine.kind, seconds: framesSeconds(p.frames) })),
-      { routineId: breathingRoutine?.id ?? `breathing-${pattern}`, kind: 'breathing' as const, seconds: framesSeconds(closing) },
+      {
+        routineId: breathingRoutine?.id ?? `breathing-${pattern}`,
+        kind: 'breathing' as const,
+        seconds: framesSeconds(closing),
+      },
     ],
   };
 }
-

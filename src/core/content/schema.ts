@@ -3,10 +3,26 @@ import { breathingPatterns, breathingSeconds, displayMinutes, readingSeconds } f
 import { limits } from '../reply.js';
 
 /** The kinds of routine the library holds; every kind has at least two routines (tested). */
-export const routineKinds = ['breathing', 'stretch', 'foam_roll', 'trigger_point', 'strength', 'relaxation', 'posture', 'habit'] as const;
+export const routineKinds = [
+  'breathing',
+  'stretch',
+  'foam_roll',
+  'trigger_point',
+  'strength',
+  'relaxation',
+  'posture',
+  'habit',
+] as const;
 export type RoutineKind = (typeof routineKinds)[number];
 
-export const targetAreas = ['upper_trapezius', 'middle_trapezius', 'rhomboids', 'thoracic_paraspinals', 'chest', 'neck'] as const;
+export const targetAreas = [
+  'upper_trapezius',
+  'middle_trapezius',
+  'rhomboids',
+  'thoracic_paraspinals',
+  'chest',
+  'neck',
+] as const;
 export type TargetArea = (typeof targetAreas)[number];
 
 export const equipmentKinds = ['none', 'foam_roller', 'ball', 'chair', 'wall', 'heat_pack', 'towel'] as const;
@@ -44,16 +60,17 @@ export const MAX_TITLE = 60;
 export const MAX_ROUTINE_ID = 28;
 
 const cleanText = (max: number) =>
-  z
-    .string({ error: 'must be text' })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`);
+  z.string({ error: 'must be text' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 export const stepSchema = z.strictObject({
   text: cleanText(MAX_STEP_TEXT),
   /** Timed steps are paced by the player; untimed steps get a reading pause. */
-  seconds: z.number({ error: 'must be a number of seconds' }).int('must be whole seconds').min(3, 'must be at least 3').max(600, 'must be at most 600').optional(),
+  seconds: z
+    .number({ error: 'must be a number of seconds' })
+    .int('must be whole seconds')
+    .min(3, 'must be at least 3')
+    .max(600, 'must be at most 600')
+    .optional(),
 });
 export type Step = z.infer<typeof stepSchema>;
 
@@ -75,7 +92,9 @@ export const routineSchema = z
     targets: z.array(z.enum(targetAreas, { error: `must be one of ${targetAreas.join(', ')}` })),
     /** Whole minutes the routine takes, as promised to the person. */
     minutes: z.number({ error: 'must be a number of minutes' }).int('must be whole minutes').min(1).max(30),
-    equipment: z.array(z.enum(equipmentKinds, { error: `must be one of ${equipmentKinds.join(', ')}` })).min(1, 'list at least one (use "none")'),
+    equipment: z
+      .array(z.enum(equipmentKinds, { error: `must be one of ${equipmentKinds.join(', ')}` }))
+      .min(1, 'list at least one (use "none")'),
     place: z.enum(routinePlaces, { error: `must be one of ${routinePlaces.join(', ')} (where it can be done)` }),
     /** Breathing routines name a pacing pattern; the steps are its introduction. */
     pattern: z.enum(breathingPatternIds, { error: `must be one of ${breathingPatternIds.join(', ')}` }).optional(),
@@ -90,7 +109,12 @@ export const routineSchema = z
      * Required in the built-in content files; a team's own routines may leave it out.
      */
     sources: z
-      .array(cleanText(200).regex(/^[^:]{2,80}: \S.{2,}$/, 'write a source as "Publisher: Page title", e.g. "NHS: Back pain"'))
+      .array(
+        cleanText(200).regex(
+          /^[^:]{2,80}: \S.{2,}$/,
+          'write a source as "Publisher: Page title", e.g. "NHS: Back pain"',
+        ),
+      )
       .min(1, 'name at least one source')
       .optional(),
   })
@@ -101,10 +125,21 @@ export const routineSchema = z
     // Every caution is always shown (never cut), so their total must fit a message with room for the rest.
     const cautionChars = routine.cautions.reduce((n, c) => n + c.length, 0);
     if (cautionChars > MAX_CAUTION_CHARS) {
-      ctx.addIssue({ code: 'custom', path: ['cautions'], message: `cautions together must be at most ${MAX_CAUTION_CHARS} characters (these are ${cautionChars})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cautions'],
+        message: `cautions together must be at most ${MAX_CAUTION_CHARS} characters (these are ${cautionChars})`,
+      });
     }
-    if ((routine.kind === 'foam_roll' || routine.kind === 'trigger_point') && !routine.cautions.some((c) => SPINE_CAUTION.test(c))) {
-      ctx.addIssue({ code: 'custom', path: ['cautions'], message: 'foam-roll and trigger-point routines must say "never roll directly over the spine"' });
+    if (
+      (routine.kind === 'foam_roll' || routine.kind === 'trigger_point') &&
+      !routine.cautions.some((c) => SPINE_CAUTION.test(c))
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cautions'],
+        message: 'foam-roll and trigger-point routines must say "never roll directly over the spine"',
+      });
     }
     if (routine.kind === 'breathing' && !routine.pattern) {
       ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'breathing routines name their pattern' });
@@ -113,7 +148,11 @@ export const routineSchema = z
       ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'only breathing routines have a pattern' });
     }
     if (routine.kind === 'relaxation' && !routine.variant) {
-      ctx.addIssue({ code: 'custom', path: ['variant'], message: 'relaxation routines name their variant (pmr, body-scan or visualise)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['variant'],
+        message: 'relaxation routines name their variant (pmr, body-scan or visualise)',
+      });
     }
     if (routine.kind === 'habit' && !routine.topic) {
       ctx.addIssue({ code: 'custom', path: ['topic'], message: 'habits name their topic' });
@@ -126,7 +165,11 @@ export const routineSchema = z
     const rounded = displayMinutes(paced);
     if (rounded !== routine.minutes) {
       const what = routine.pattern ? `the ${routine.pattern} breathing plays` : 'the steps take';
-      ctx.addIssue({ code: 'custom', path: ['minutes'], message: `${what} about ${paced} s, so minutes should be ${rounded}, not ${routine.minutes}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minutes'],
+        message: `${what} about ${paced} s, so minutes should be ${rounded}, not ${routine.minutes}`,
+      });
     }
   });
 export type Routine = z.infer<typeof routineSchema>;
@@ -139,7 +182,11 @@ export const routineFileSchema = z.strictObject({
 export const builtinRoutineFileSchema = routineFileSchema.superRefine((file, ctx) => {
   file.routines.forEach((routine, index) => {
     if (!routine.sources || routine.sources.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['routines', index, 'sources'], message: 'name the public sources of this guidance, e.g. "NHS: Back pain"' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routines', index, 'sources'],
+        message: 'name the public sources of this guidance, e.g. "NHS: Back pain"',
+      });
     }
   });
 });

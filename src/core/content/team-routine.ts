@@ -29,10 +29,13 @@ export const STANDARD_CAUTIONS: readonly string[] = [
 ];
 
 /** Foam-roll and trigger-point routines also get the spine line the content schema insists on. */
-export const SPINE_CAUTION_LINE = 'Never roll directly over the spine: keep the roller or ball on the muscles beside it.';
+export const SPINE_CAUTION_LINE =
+  'Never roll directly over the spine: keep the roller or ball on the muscles beside it.';
 
 export function standardCautionsFor(kind: unknown): string[] {
-  return kind === 'foam_roll' || kind === 'trigger_point' ? [...STANDARD_CAUTIONS, SPINE_CAUTION_LINE] : [...STANDARD_CAUTIONS];
+  return kind === 'foam_roll' || kind === 'trigger_point'
+    ? [...STANDARD_CAUTIONS, SPINE_CAUTION_LINE]
+    : [...STANDARD_CAUTIONS];
 }
 
 const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
@@ -48,7 +51,12 @@ function withStandardAppended(raw: unknown): unknown {
   const own = record.cautions === undefined ? [] : record.cautions;
   if (!Array.isArray(own)) return raw;
   // Rows stored before routines had a place, and forms that do not ask, get the place their equipment implies.
-  return { ...record, place: record.place ?? defaultTeamPlace(record.equipment), ...playedMinutesOf(record), cautions: [...own, ...standardCautionsFor(record.kind)] };
+  return {
+    ...record,
+    place: record.place ?? defaultTeamPlace(record.equipment),
+    ...playedMinutesOf(record),
+    cautions: [...own, ...standardCautionsFor(record.kind)],
+  };
 }
 
 /**
@@ -59,7 +67,9 @@ function playedMinutesOf(record: Record<string, unknown>): { minutes?: number } 
   const { pattern, minutes } = record;
   if (typeof pattern !== 'string' || !Object.hasOwn(breathingPatterns, pattern)) return {};
   if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 1 || minutes > 30) return {};
-  return { minutes: displayMinutes(breathingSeconds(breathingPatterns[pattern as keyof typeof breathingPatterns], minutes)) };
+  return {
+    minutes: displayMinutes(breathingSeconds(breathingPatterns[pattern as keyof typeof breathingPatterns], minutes)),
+  };
 }
 
 /** The validated routine as it is stored and shown: standard lines first, then the team's own, no repeats. */
@@ -74,7 +84,9 @@ export type TeamRoutineResult = { ok: true; routine: Routine } | { ok: false; is
 /** One routine (from the form, or a stored row read back) through the content schema, cautions guaranteed. */
 export function validateTeamRoutine(raw: unknown): TeamRoutineResult {
   const parsed = routineSchema.safeParse(withStandardAppended(raw));
-  return parsed.success ? { ok: true, routine: standardFirst(parsed.data) } : { ok: false, issues: parsed.error.issues };
+  return parsed.success
+    ? { ok: true, routine: standardFirst(parsed.data) }
+    : { ok: false, issues: parsed.error.issues };
 }
 
 // ---- the YAML document (the content format) -------------------------------------------------------------
@@ -83,7 +95,11 @@ export function validateTeamRoutine(raw: unknown): TeamRoutineResult {
 export type YamlImportResult = { ok: true; routines: Routine[] } | { ok: false; message: string; line?: number };
 
 /** The deepest node that exists along the issue's path, so a missing key still points at its parent's line. */
-function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
+function lineOf(
+  doc: ReturnType<typeof parseDocument>,
+  counter: LineCounter,
+  path: readonly PropertyKey[],
+): number | undefined {
   for (let n = path.length; n >= 0; n--) {
     const node = (n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true)) as Node | null | undefined;
     if (node && (isCollection(node) || 'range' in node) && node.range) return counter.linePos(node.range[0]).line;
@@ -102,19 +118,30 @@ export function parseTeamRoutinesYaml(source: string): YamlImportResult {
   const data: unknown = doc.toJS();
   const raw =
     typeof data === 'object' && data !== null && Array.isArray((data as { routines?: unknown }).routines)
-      ? { ...(data as Record<string, unknown>), routines: ((data as { routines: unknown[] }).routines).map(withStandardAppended) }
+      ? {
+          ...(data as Record<string, unknown>),
+          routines: (data as { routines: unknown[] }).routines.map(withStandardAppended),
+        }
       : data;
   const parsed = routineFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const line = lineOf(doc, counter, issue.path);
-    return { ok: false, message: `${formatPath(issue.path) || 'the document'}: ${issue.message}`, ...(line ? { line } : {}) };
+    return {
+      ok: false,
+      message: `${formatPath(issue.path) || 'the document'}: ${issue.message}`,
+      ...(line ? { line } : {}),
+    };
   }
   const ids = new Set<string>();
   for (const [index, routine] of parsed.data.routines.entries()) {
     if (ids.has(routine.id)) {
       const line = lineOf(doc, counter, ['routines', index, 'id']);
-      return { ok: false, message: `routines[${index}].id: "${routine.id}" is used twice in this document`, ...(line ? { line } : {}) };
+      return {
+        ok: false,
+        message: `routines[${index}].id: "${routine.id}" is used twice in this document`,
+        ...(line ? { line } : {}),
+      };
     }
     ids.add(routine.id);
   }
@@ -124,7 +151,21 @@ export function parseTeamRoutinesYaml(source: string): YamlImportResult {
 // ---- the form -------------------------------------------------------------------------------------------
 
 /** Form field ids; a schema issue's first path segment names the field it belongs to. */
-export const routineFormFields = ['id', 'title', 'kind', 'summary', 'targets', 'equipment', 'pattern', 'variant', 'topic', 'steps', 'minutes', 'cautions', 'source'] as const;
+export const routineFormFields = [
+  'id',
+  'title',
+  'kind',
+  'summary',
+  'targets',
+  'equipment',
+  'pattern',
+  'variant',
+  'topic',
+  'steps',
+  'minutes',
+  'cautions',
+  'source',
+] as const;
 export type RoutineFormField = (typeof routineFormFields)[number];
 
 export const DEFAULT_TEAM_SOURCE = 'Written by a team lead for this workspace.';
@@ -156,7 +197,8 @@ export function parseStep(line: string): { text: string; seconds?: number } {
   return { text: line.slice(0, timed.index).trim(), seconds: Number(timed[1]) };
 }
 
-const one = (value: string | string[] | undefined): string => (Array.isArray(value) ? (value[0] ?? '') : (value ?? '')).trim();
+const one = (value: string | string[] | undefined): string =>
+  (Array.isArray(value) ? (value[0] ?? '') : (value ?? '')).trim();
 const many = (value: string | string[] | undefined): string[] =>
   (Array.isArray(value) ? value : (value ?? '').split(',')).map((v) => v.trim()).filter(Boolean);
 
@@ -196,8 +238,13 @@ export function formErrorsOf(issues: readonly z.core.$ZodIssue[]): Partial<Recor
   const errors: Partial<Record<RoutineFormField, string>> = {};
   for (const issue of issues) {
     const [head, index] = issue.path;
-    const field = (routineFormFields as readonly PropertyKey[]).includes(head ?? '') ? (head as RoutineFormField) : 'id';
-    const where = typeof index === 'number' ? `${field === 'steps' ? 'step' : field === 'cautions' ? 'caution' : 'item'} ${index + 1}: ` : '';
+    const field = (routineFormFields as readonly PropertyKey[]).includes(head ?? '')
+      ? (head as RoutineFormField)
+      : 'id';
+    const where =
+      typeof index === 'number'
+        ? `${field === 'steps' ? 'step' : field === 'cautions' ? 'caution' : 'item'} ${index + 1}: `
+        : '';
     errors[field] ??= `${where}${issue.message}`;
   }
   return errors;

@@ -1,6 +1,11 @@
 import type { Logger } from '../../config/logger.js';
 import type { Queryable } from '../../db/client.js';
-import { teamRoutinesByKey, teamRoutinesOfMany, teamRoutineVersions, type InvalidTeamRoutine } from '../../db/team-routines.js';
+import {
+  teamRoutinesByKey,
+  teamRoutinesOfMany,
+  teamRoutineVersions,
+  type InvalidTeamRoutine,
+} from '../../db/team-routines.js';
 import type { CommandContext } from '../command.js';
 import { routineSourceOf, type NudgeRoutineSource } from '../nudge-message.js';
 import { RoutineLibrary } from './library.js';
@@ -36,15 +41,28 @@ export function isTeamRoutine(library: RoutineLibrary, id: string): boolean {
  * Built-ins plus the team's routines. A team routine whose id a later content release took for a built-in
  * is left out (built-ins cannot be shadowed), and reported so it can be logged.
  */
-export function mergeLibrary(builtins: RoutineLibrary, team: readonly Routine[]): { library: RoutineLibrary; shadowed: string[] } {
+export function mergeLibrary(
+  builtins: RoutineLibrary,
+  team: readonly Routine[],
+): { library: RoutineLibrary; shadowed: string[] } {
   const shadowed = team.filter((r) => builtins.get(r.id)).map((r) => r.id);
   const own = team.filter((r) => !builtins.get(r.id));
   return { library: own.length === 0 ? builtins : new WorkspaceRoutineLibrary(builtins, own), shadowed };
 }
 
-function logProblems(log: Logger, invalid: readonly InvalidTeamRoutine[], shadowed: readonly string[], workspaceId?: number): void {
-  for (const bad of invalid) log.error({ event: 'team_routines.invalid_row', ...bad }, 'stored team routine fails the content schema; skipped');
-  if (shadowed.length > 0) log.warn({ event: 'team_routines.shadowed', workspaceId, routineIds: shadowed }, 'team routines hidden by built-ins of the same id');
+function logProblems(
+  log: Logger,
+  invalid: readonly InvalidTeamRoutine[],
+  shadowed: readonly string[],
+  workspaceId?: number,
+): void {
+  for (const bad of invalid)
+    log.error({ event: 'team_routines.invalid_row', ...bad }, 'stored team routine fails the content schema; skipped');
+  if (shadowed.length > 0)
+    log.warn(
+      { event: 'team_routines.shadowed', workspaceId, routineIds: shadowed },
+      'team routines hidden by built-ins of the same id',
+    );
 }
 
 /** What finding a workspace's routines needs from a handler's context (a transaction will do for `db`). */
@@ -57,7 +75,10 @@ export type WorkspaceContext = Pick<CommandContext, 'actor' | 'deps' | 'log'> & 
 export async function libraryFor(ctx: WorkspaceContext): Promise<RoutineLibrary | null> {
   const builtins = ctx.deps.library;
   if (!builtins) return null;
-  const read = await teamRoutinesByKey(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId });
+  const read = await teamRoutinesByKey(ctx.db, {
+    platform: ctx.actor.platform,
+    externalId: ctx.actor.workspaceExternalId,
+  });
   const { library, shadowed } = mergeLibrary(builtins, read.routines);
   logProblems(ctx.log, read.invalid, shadowed);
   return library;
@@ -77,7 +98,11 @@ export interface WorkspaceRoutineSources {
  * Refreshing reads one small summary row per workspace that has routines, and reloads only workspaces whose
  * (count, newest id) changed since the last pass: a quiet minute costs one aggregate query.
  */
-export function createWorkspaceRoutineSources(db: Queryable, builtins: RoutineLibrary, log: Logger): WorkspaceRoutineSources {
+export function createWorkspaceRoutineSources(
+  db: Queryable,
+  builtins: RoutineLibrary,
+  log: Logger,
+): WorkspaceRoutineSources {
   let versions = new Map<number, string>();
   const libraries = new Map<number, RoutineLibrary>();
   return {

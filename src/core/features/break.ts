@@ -26,7 +26,10 @@ const takeBreak = defineCommand({
   summary: 'take a desk break now (counts as your next nudge if one is due within 15 minutes)',
   usage: '/backcare break',
   examples: ['/backcare break'],
-  args: z.array(z.string()).max(1, 'break takes at most one word: now').refine((t) => t.length === 0 || t[0]!.toLowerCase() === 'now', 'break takes at most one word: now'),
+  args: z
+    .array(z.string())
+    .max(1, 'break takes at most one word: now')
+    .refine((t) => t.length === 0 || t[0]!.toLowerCase() === 'now', 'break takes at most one word: now'),
   async run(ctx) {
     const { workspace, user } = await ctx.ensureUser();
     const prefs = await currentPreferences(ctx.db, user.id, ctx.actor.timezone);
@@ -35,7 +38,10 @@ const takeBreak = defineCommand({
     const nextSlot = ctx.deps.nextSlot;
 
     const taken = await ctx.db.transaction(async (tx) => {
-      const [locked] = await queryRows<unknown>(tx, sql`select next_due_at from preferences where user_id = ${user.id} and opted_in and paused_reason is null for update`);
+      const [locked] = await queryRows<unknown>(
+        tx,
+        sql`select next_due_at from preferences where user_id = ${user.id} and opted_in and paused_reason is null for update`,
+      );
       const due = locked ? dueSchema.parse(locked).next_due_at : null;
       const coversSlot = due !== null && due.getTime() - now.getTime() <= BREAK_COVERS_SLOT_MS;
       const slotAt = coversSlot ? due : now;
@@ -47,14 +53,24 @@ const takeBreak = defineCommand({
       );
       if (!row) return null;
       if (coversSlot && nextSlot) {
-        await tx.execute(sql`update preferences set next_due_at = ${nextSlot(prefs, slotAt)} where user_id = ${user.id}`);
+        await tx.execute(
+          sql`update preferences set next_due_at = ${nextSlot(prefs, slotAt)} where user_id = ${user.id}`,
+        );
       }
       return { deliveryId: Number(row.id), slotAt: coversSlot ? slotAt : null };
     });
     if (!taken) return reply('One break at a time, please.', [text('You just started one; give it a moment.')]);
 
-    await recordActivity(ctx.db, { userId: user.id, workspaceId: workspace.id }, { kind: 'nudge', outcome: 'delivered', source: 'nudge', routineId: routine.id }, now);
-    ctx.log.info({ event: 'break.taken', userId: user.id, coversSlot: taken.slotAt !== null }, 'break taken on request');
+    await recordActivity(
+      ctx.db,
+      { userId: user.id, workspaceId: workspace.id },
+      { kind: 'nudge', outcome: 'delivered', source: 'nudge', routineId: routine.id },
+      now,
+    );
+    ctx.log.info(
+      { event: 'break.taken', userId: user.id, coversSlot: taken.slotAt !== null },
+      'break taken on request',
+    );
     const note = taken.slotAt
       ? `This counts as your ${new Intl.DateTimeFormat('en-GB', { timeZone: prefs.timezone, hour: '2-digit', minute: '2-digit' }).format(taken.slotAt)} nudge, so that one will not come.`
       : undefined;

@@ -5,7 +5,14 @@ import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type CommandContext, type Feature } from '../command.js';
 import { context, header, reply, text, type Reply } from '../reply.js';
 import { queryRows, type Queryable } from '../../db/client.js';
-import { auditLog, discordGuildSettings, inviteDms, leadGrants, type UserRow, type WorkspaceRow } from '../../db/schema.js';
+import {
+  auditLog,
+  discordGuildSettings,
+  inviteDms,
+  leadGrants,
+  type UserRow,
+  type WorkspaceRow,
+} from '../../db/schema.js';
 import { findUser, findWorkspace, forgetPerson } from '../../db/users.js';
 import { deleteExportFiles, writeExportFile } from '../export-files.js';
 
@@ -33,7 +40,9 @@ export interface UserExport {
   settingsChanged: { setting: string; value: string | null; at: string }[];
 }
 
-const userForeignKeysSchema = z.array(z.object({ table_name: z.string().regex(/^[a-z_][a-z0-9_]*$/), column_name: z.string().regex(/^[a-z_][a-z0-9_]*$/) }));
+const userForeignKeysSchema = z.array(
+  z.object({ table_name: z.string().regex(/^[a-z_][a-z0-9_]*$/), column_name: z.string().regex(/^[a-z_][a-z0-9_]*$/) }),
+);
 
 /** Tables and columns holding a foreign key to users.id, read from the catalogue (works on PGlite and PostgreSQL). */
 async function userForeignKeys(db: Queryable): Promise<{ table_name: string; column_name: string }[]> {
@@ -53,7 +62,12 @@ async function userForeignKeys(db: Queryable): Promise<{ table_name: string; col
 const jsonRowsSchema = z.array(z.record(z.string(), z.unknown()));
 
 /** Gathers everything stored about one person, and only about them. */
-export async function collectUserData(db: Queryable, workspace: WorkspaceRow, user: UserRow, now: Date): Promise<UserExport> {
+export async function collectUserData(
+  db: Queryable,
+  workspace: WorkspaceRow,
+  user: UserRow,
+  now: Date,
+): Promise<UserExport> {
   const tables: Record<string, Record<string, unknown>[]> = {};
   for (const { table_name, column_name } of await userForeignKeys(db)) {
     // Identifiers come from the catalogue and match a strict pattern; the id is a bound parameter.
@@ -77,18 +91,30 @@ export async function collectUserData(db: Queryable, workspace: WorkspaceRow, us
   const audits = await db
     .select()
     .from(auditLog)
-    .where(and(eq(auditLog.workspaceId, workspace.id), or(eq(auditLog.actor, user.platformUserId), eq(auditLog.subject, user.platformUserId))))
+    .where(
+      and(
+        eq(auditLog.workspaceId, workspace.id),
+        or(eq(auditLog.actor, user.platformUserId), eq(auditLog.subject, user.platformUserId)),
+      ),
+    )
     .orderBy(auditLog.at);
   const guildSettings = await db
     .select()
     .from(discordGuildSettings)
-    .where(and(eq(discordGuildSettings.workspaceId, workspace.id), eq(discordGuildSettings.updatedBy, user.platformUserId)));
+    .where(
+      and(eq(discordGuildSettings.workspaceId, workspace.id), eq(discordGuildSettings.updatedBy, user.platformUserId)),
+    );
 
   return {
     format: EXPORT_FORMAT,
     exportedAt: now.toISOString(),
     workspace: { platform: workspace.platform, externalId: workspace.externalId, name: workspace.name },
-    user: { platformUserId: user.platformUserId, displayName: user.displayName, dmChannelId: user.dmChannelId, createdAt: user.createdAt.toISOString() },
+    user: {
+      platformUserId: user.platformUserId,
+      displayName: user.displayName,
+      dmChannelId: user.dmChannelId,
+      createdAt: user.createdAt.toISOString(),
+    },
     tables,
     leadGrants: grants.map((g) => ({ grantedAt: g.grantedAt.toISOString() })),
     invitations: invitations.map((i) => ({ status: i.status, at: i.at.toISOString() })),
@@ -97,7 +123,11 @@ export async function collectUserData(db: Queryable, workspace: WorkspaceRow, us
       const role = a.actor === user.platformUserId ? 'actor' : 'subject';
       return { action: a.action, role, at: a.at.toISOString(), details: role === 'actor' ? (a.details ?? null) : null };
     }),
-    settingsChanged: guildSettings.map((g) => ({ setting: 'discord lead role', value: g.leadRoleId, at: g.updatedAt.toISOString() })),
+    settingsChanged: guildSettings.map((g) => ({
+      setting: 'discord lead role',
+      value: g.leadRoleId,
+      at: g.updatedAt.toISOString(),
+    })),
   };
 }
 
@@ -107,11 +137,15 @@ export const defaultExportDir = () => path.join(tmpdir(), 'backcare-exports');
  * Deletes a forgotten person's export files, after their rows are gone. A failure is logged and reported to the
  * caller (the daily clean-up still removes the files within a day); it never undoes the deletion.
  */
-export async function forgetExportFiles(ctx: Pick<CommandContext, 'deps' | 'log'>, userId: number | null): Promise<boolean> {
+export async function forgetExportFiles(
+  ctx: Pick<CommandContext, 'deps' | 'log'>,
+  userId: number | null,
+): Promise<boolean> {
   if (userId === null) return true;
   try {
     const removed = await deleteExportFiles(ctx.deps.exportDir ?? defaultExportDir(), userId);
-    if (removed > 0) ctx.log.info({ event: 'data.exports_deleted', files: removed }, 'export files deleted with the person');
+    if (removed > 0)
+      ctx.log.info({ event: 'data.exports_deleted', files: removed }, 'export files deleted with the person');
     return true;
   } catch (error) {
     ctx.log.error({ event: 'data.exports_delete_failed', err: error }, 'export files could not be deleted');
@@ -119,18 +153,25 @@ export async function forgetExportFiles(ctx: Pick<CommandContext, 'deps' | 'log'
   }
 }
 
-export const EXPORTS_LEFT_NOTE = 'An earlier export file could not be removed just now; the daily clean-up removes it within a day.';
+export const EXPORTS_LEFT_NOTE =
+  'An earlier export file could not be removed just now; the daily clean-up removes it within a day.';
 
 /** `/backcare me export`: called by the `me` command. */
 export async function exportMe(ctx: CommandContext): Promise<Reply> {
   const found = await ctx.findUser();
   if (!found) {
-    return reply('Backcare stores nothing about you.', [text('Backcare stores nothing about you, so there is nothing to export.')]);
+    return reply('Backcare stores nothing about you.', [
+      text('Backcare stores nothing about you, so there is nothing to export.'),
+    ]);
   }
   const now = ctx.now();
   const data = await collectUserData(ctx.db, found.workspace, found.user, now);
   const file = await writeExportFile(ctx.deps.exportDir ?? defaultExportDir(), found.user.id, data);
-  const rows = Object.values(data.tables).reduce((n, t) => n + t.length, 0) + data.leadGrants.length + data.invitations.length + data.audit.length;
+  const rows =
+    Object.values(data.tables).reduce((n, t) => n + t.length, 0) +
+    data.leadGrants.length +
+    data.invitations.length +
+    data.audit.length;
   ctx.log.info({ event: 'data.exported', rows }, 'data export written');
   const filename = `backcare-export-${now.toISOString().slice(0, 10)}.json`;
   return reply(
@@ -139,7 +180,9 @@ export async function exportMe(ctx: CommandContext): Promise<Reply> {
       header('Your Backcare data'),
       text(`Everything Backcare stores about you (${rows} records besides your profile), as JSON.`),
       { type: 'file', path: file, filename, alt: 'Your Backcare data export (JSON)' },
-      context('It holds personal data: keep it somewhere safe. `/backcare forget-me` deletes everything Backcare stores about you.'),
+      context(
+        'It holds personal data: keep it somewhere safe. `/backcare forget-me` deletes everything Backcare stores about you.',
+      ),
     ],
     { visibility: 'dm' },
   );
@@ -170,7 +213,8 @@ const adminArgs = z
   .pipe(mentionSchema);
 
 const notAdmin = (): Reply => {
-  const message = 'Only workspace admins can delete someone else’s data. Anyone can delete their own with `/backcare forget-me`.';
+  const message =
+    'Only workspace admins can delete someone else’s data. Anyone can delete their own with `/backcare forget-me`.';
   return reply(message, [text(message)]);
 };
 
@@ -190,7 +234,9 @@ const admin = defineCommand({
     return reply(
       `Delete everything Backcare stores about ${target}?`,
       [
-        text(`*Delete everything Backcare stores about <@${target}>?* Their settings, nudge history, activity and any triage outcomes they kept will be gone for good. This is recorded in the audit log.`),
+        text(
+          `*Delete everything Backcare stores about <@${target}>?* Their settings, nudge history, activity and any triage outcomes they kept will be gone for good. This is recorded in the audit log.`,
+        ),
       ],
       {
         actions: [
@@ -238,9 +284,16 @@ const forgetConfirm = defineAction({
   async run(ctx, { u: target }) {
     // The button could be forwarded or replayed: admin rights are checked again when it is pressed.
     if (ctx.actor.isAdmin !== true) return { ...notAdmin(), replaceOriginal: true };
-    const workspace = await findWorkspace(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId });
+    const workspace = await findWorkspace(ctx.db, {
+      platform: ctx.actor.platform,
+      externalId: ctx.actor.workspaceExternalId,
+    });
     const { deleted, userId } = workspace
-      ? await adminForget(ctx.db, { workspace, adminPlatformUserId: ctx.actor.userExternalId, targetPlatformUserId: target }, ctx.now())
+      ? await adminForget(
+          ctx.db,
+          { workspace, adminPlatformUserId: ctx.actor.userExternalId, targetPlatformUserId: target },
+          ctx.now(),
+        )
       : { deleted: false, userId: null };
     const filesGone = await forgetExportFiles(ctx, userId);
     ctx.log.info({ event: 'admin.forget', deleted }, 'admin forget');

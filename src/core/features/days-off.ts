@@ -21,7 +21,8 @@ const argsSchema = z.array(z.string()).transform((tokens, ctx): Args => {
     case 'list':
       return rest.length === 0 ? { mode: 'list' } : fail(`list takes nothing more; use: ${USAGE}`);
     case 'add': {
-      if (rest.length < 1 || rest.length > 2) return fail('add takes a first and an optional last day, like: add 2026-12-24 2026-12-26');
+      if (rest.length < 1 || rest.length > 2)
+        return fail('add takes a first and an optional last day, like: add 2026-12-24 2026-12-26');
       const dates: string[] = [];
       for (const token of rest) {
         const date = localDateSchema.safeParse(token);
@@ -31,16 +32,20 @@ const argsSchema = z.array(z.string()).transform((tokens, ctx): Args => {
       return { mode: 'add', from: dates[0]!, to: dates[1] ?? dates[0]! };
     }
     case 'remove':
-      return rest.length === 1 && /^\d{1,3}$/.test(rest[0]!) ? { mode: 'remove', index: Number(rest[0]) } : fail('remove takes the number shown by `/backcare days-off list`');
+      return rest.length === 1 && /^\d{1,3}$/.test(rest[0]!)
+        ? { mode: 'remove', index: Number(rest[0]) }
+        : fail('remove takes the number shown by `/backcare days-off list`');
     default:
       return fail(`use: ${USAGE}`);
   }
 });
 
-const sorted = (days: readonly DayOff[]) => [...days].sort((a, b) => (a.from === b.from ? a.to.localeCompare(b.to) : a.from.localeCompare(b.from)));
+const sorted = (days: readonly DayOff[]) =>
+  [...days].sort((a, b) => (a.from === b.from ? a.to.localeCompare(b.to) : a.from.localeCompare(b.from)));
 
 /** Today in the person's timezone, `YYYY-MM-DD`: ranges that ended before it are kept no longer. */
-const localToday = (now: Date, timezone: string) => DateTime.fromJSDate(now).setZone(timezone).toISODate() ?? now.toISOString().slice(0, 10);
+const localToday = (now: Date, timezone: string) =>
+  DateTime.fromJSDate(now).setZone(timezone).toISODate() ?? now.toISOString().slice(0, 10);
 
 function describeRange(day: DayOff): string {
   const show = (iso: string) => DateTime.fromISO(iso).toFormat('ccc d LLL yyyy');
@@ -50,12 +55,19 @@ function describeRange(day: DayOff): string {
 function listReply(prefs: Preferences, lead: string): Reply {
   const days = sorted(prefs.daysOff ?? []);
   if (days.length === 0) {
-    return reply(lead, [text(lead), context('No days off. Add one with `/backcare days-off add 2026-12-24 2026-12-26`: no nudges come on those dates.')]);
+    return reply(lead, [
+      text(lead),
+      context(
+        'No days off. Add one with `/backcare days-off add 2026-12-24 2026-12-26`: no nudges come on those dates.',
+      ),
+    ]);
   }
   return reply(lead, [
     text(lead),
     bullets(days.map((d, i) => `${i + 1}. ${describeRange(d)}`)),
-    context(`No nudges on these dates (your timezone, ${prefs.timezone}). Remove one with \`/backcare days-off remove N\`.`),
+    context(
+      `No nudges on these dates (your timezone, ${prefs.timezone}). Remove one with \`/backcare days-off remove N\`.`,
+    ),
   ]);
 }
 
@@ -82,19 +94,34 @@ const daysOff = defineCommand({
     if (args.mode === 'remove') {
       const removed = current[args.index - 1];
       if (!removed) return listReply(prefs, `There is no day off number ${args.index}.`);
-      const updated = await save(ctx, user.id, prefs, current.filter((_, i) => i !== args.index - 1));
+      const updated = await save(
+        ctx,
+        user.id,
+        prefs,
+        current.filter((_, i) => i !== args.index - 1),
+      );
       return listReply(updated, `Removed ${describeRange(removed)}.`);
     }
 
     const range = dayOffSchema.safeParse({ from: args.from, to: args.to });
-    if (!range.success) return reply('Those dates do not work.', [text(`${range.error.issues[0]?.message ?? 'invalid dates'}. Usage: \`${USAGE}\``)]);
+    if (!range.success)
+      return reply('Those dates do not work.', [
+        text(`${range.error.issues[0]?.message ?? 'invalid dates'}. Usage: \`${USAGE}\``),
+      ]);
     const today = localToday(ctx.now(), prefs.timezone);
-    if (range.data.to < today) return reply('That is in the past.', [text(`${describeRange(range.data)} has already gone by; add dates from today (${today}) on.`)]);
+    if (range.data.to < today)
+      return reply('That is in the past.', [
+        text(`${describeRange(range.data)} has already gone by; add dates from today (${today}) on.`),
+      ]);
     const kept = current.filter((d) => d.to >= today && !(d.from === range.data.from && d.to === range.data.to));
-    if (kept.length >= MAX_DAYS_OFF) return listReply(prefs, `You already have ${MAX_DAYS_OFF} ranges of days off; remove one first.`);
+    if (kept.length >= MAX_DAYS_OFF)
+      return listReply(prefs, `You already have ${MAX_DAYS_OFF} ranges of days off; remove one first.`);
     const updated = await save(ctx, user.id, prefs, [...kept, range.data]);
     const lead = `Added ${describeRange(range.data)}: no nudges then.`;
-    return listReply(updated, prefs.optedIn ? lead : `${lead} (Nudges are off anyway; \`/backcare settings on\` turns them on.)`);
+    return listReply(
+      updated,
+      prefs.optedIn ? lead : `${lead} (Nudges are off anyway; \`/backcare settings on\` turns them on.)`,
+    );
   },
 });
 

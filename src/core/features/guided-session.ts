@@ -1,9 +1,22 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { defineAction, encodeActionValue, type CommandContext, type CoreDeps, type RegisteredAction } from '../command.js';
+import {
+  defineAction,
+  encodeActionValue,
+  type CommandContext,
+  type CoreDeps,
+  type RegisteredAction,
+} from '../command.js';
 import type { RoutineLibrary } from '../content/library.js';
 import { libraryFor } from '../content/workspace-routines.js';
-import { kindGroup, routinePlan, sessionIntroBlocks, sessionSources, type SessionPlan, type SessionSource } from '../content/plans.js';
+import {
+  kindGroup,
+  routinePlan,
+  sessionIntroBlocks,
+  sessionSources,
+  type SessionPlan,
+  type SessionSource,
+} from '../content/plans.js';
 import { deskPlaces, MAX_ROUTINE_ID } from '../content/schema.js';
 import { formatDuration, framesSeconds } from '../pacing.js';
 import { caution, context, reply, text, type Action, type Reply } from '../reply.js';
@@ -19,12 +32,24 @@ const sessionShape = z.object({
   s: z.enum(sessionSources),
   r: z.string().min(1).max(MAX_ROUTINE_ID),
   t: z.number().int().positive(),
-  d: z.number().int().min(0).max(24 * 3600),
+  d: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3600),
 });
 export type SessionValue = z.infer<typeof sessionShape>;
 
 /** One letter per source on the wire. Fixed: changing a letter expires the buttons already sent. */
-const sourceCodes: Record<SessionSource, string> = { breathe: 'b', stretch: 's', roll: 'r', relax: 'x', routine: 'o', strengthen: 'g', habits: 'h' };
+const sourceCodes: Record<SessionSource, string> = {
+  breathe: 'b',
+  stretch: 's',
+  roll: 'r',
+  relax: 'x',
+  routine: 'o',
+  strengthen: 'g',
+  habits: 'h',
+};
 const sourceOfCode = new Map(Object.entries(sourceCodes).map(([source, code]) => [code, source as SessionSource]));
 const packedSession = /^([a-z])([0-9a-z]{1,10})\.([0-9a-z]{1,4})\.([a-z0-9-]+)$/;
 
@@ -40,7 +65,12 @@ export function packSession(value: SessionValue): { v: string } {
 export const sessionValueSchema = z.object({ v: z.string().max(64) }).transform((packed, ctx): SessionValue => {
   const parts = packedSession.exec(packed.v);
   const session = parts
-    ? sessionShape.safeParse({ s: sourceOfCode.get(parts[1]!), r: parts[4], t: parseInt(parts[2]!, 36), d: parseInt(parts[3]!, 36) })
+    ? sessionShape.safeParse({
+        s: sourceOfCode.get(parts[1]!),
+        r: parts[4],
+        t: parseInt(parts[2]!, 36),
+        d: parseInt(parts[3]!, 36),
+      })
     : undefined;
   if (!session?.success) {
     ctx.addIssue({ code: 'custom', message: 'not a session value' });
@@ -64,7 +94,8 @@ export function sessionIdFor(ctx: Pick<CommandContext, 'actor'>): string {
 }
 
 export function noLibraryReply(): Reply {
-  const message = 'Routines are not available right now (the routine library is not loaded). Please tell whoever runs Backcare.';
+  const message =
+    'Routines are not available right now (the routine library is not loaded). Please tell whoever runs Backcare.';
   return reply(message, [text(message)]);
 }
 
@@ -100,7 +131,11 @@ function openSessionsOf(ctx: CommandContext): Map<string, SessionValue> {
 }
 
 /** The reply that starts a live session: intro and cautions now, the frames as a sequence, buttons while it plays. */
-export async function startSession(ctx: CommandContext, plan: SessionPlan, options: { replaceOriginal?: boolean } = {}): Promise<Reply> {
+export async function startSession(
+  ctx: CommandContext,
+  plan: SessionPlan,
+  options: { replaceOriginal?: boolean } = {},
+): Promise<Reply> {
   const sessionId = sessionIdFor(ctx);
   const previous = openSessionsOf(ctx).get(sessionId);
   if (previous) await recordSession(ctx, previous, 'stopped', elapsedSeconds(ctx, previous));
@@ -109,8 +144,10 @@ export async function startSession(ctx: CommandContext, plan: SessionPlan, optio
   openSessionsOf(ctx).set(sessionId, value);
   const encoded = encodeActionValue(packSession(value));
   const actions: Action[] = [];
-  if (plan.source !== 'breathe') actions.push({ type: 'button', actionId: GUIDED_ACTIONS.done, label: 'Done', value: encoded, style: 'primary' });
-  if (plan.offerAnother) actions.push({ type: 'button', actionId: GUIDED_ACTIONS.another, label: 'Another one', value: encoded });
+  if (plan.source !== 'breathe')
+    actions.push({ type: 'button', actionId: GUIDED_ACTIONS.done, label: 'Done', value: encoded, style: 'primary' });
+  if (plan.offerAnother)
+    actions.push({ type: 'button', actionId: GUIDED_ACTIONS.another, label: 'Another one', value: encoded });
   actions.push({ type: 'button', actionId: GUIDED_ACTIONS.stop, label: 'Stop', value: encoded, style: 'danger' });
 
   const blocks = sessionIntroBlocks(plan, seconds, DISCLAIMER);
@@ -147,9 +184,16 @@ export async function recordSession(
   const open = openSessionsOf(ctx);
   if (open.get(sessionIdFor(ctx))?.t === value.t) open.delete(sessionIdFor(ctx));
   const { workspace, user } = await ctx.ensureUser();
-  const key = `guided:${createHash('sha256').update(`${sessionIdFor(ctx)}:${value.t}`).digest('hex').slice(0, 40)}`;
+  const key = `guided:${createHash('sha256')
+    .update(`${sessionIdFor(ctx)}:${value.t}`)
+    .digest('hex')
+    .slice(0, 40)}`;
   const recorded = await ctx.db.transaction(async (tx) => {
-    const claimed = await tx.insert(processedEvents).values({ key }).onConflictDoNothing().returning({ key: processedEvents.key });
+    const claimed = await tx
+      .insert(processedEvents)
+      .values({ key })
+      .onConflictDoNothing()
+      .returning({ key: processedEvents.key });
     if (claimed.length === 0) return false;
     await recordActivity(
       tx,
@@ -159,7 +203,10 @@ export async function recordSession(
     );
     return true;
   });
-  ctx.log.info({ event: 'guided.session_ended', outcome, source: value.s, routineId: value.r, durationSeconds, recorded }, 'guided session ended');
+  ctx.log.info(
+    { event: 'guided.session_ended', outcome, source: value.s, routineId: value.r, durationSeconds, recorded },
+    'guided session ended',
+  );
   return recorded;
 }
 
@@ -180,15 +227,19 @@ function titleOf(library: RoutineLibrary | null, value: SessionValue): string {
 async function howDoYouFeel(ctx: CommandContext, value: SessionValue, seconds: number): Promise<Reply> {
   const title = titleOf(await libraryFor(ctx), value);
   const lead = `Well done: you finished ${title} (${formatDuration(seconds)}). How do you feel?`;
-  return reply(lead, [text(`*Well done.* You finished ${title} (${formatDuration(seconds)}).`), text('*How do you feel?*')], {
-    replaceOriginal: true,
-    actions: (Object.keys(feelings) as Feeling[]).map((f) => ({
-      type: 'button' as const,
-      actionId: GUIDED_ACTIONS.feel,
-      label: feelings[f],
-      value: encodeActionValue({ f }),
-    })),
-  });
+  return reply(
+    lead,
+    [text(`*Well done.* You finished ${title} (${formatDuration(seconds)}).`), text('*How do you feel?*')],
+    {
+      replaceOriginal: true,
+      actions: (Object.keys(feelings) as Feeling[]).map((f) => ({
+        type: 'button' as const,
+        actionId: GUIDED_ACTIONS.feel,
+        label: feelings[f],
+        value: encodeActionValue({ f }),
+      })),
+    },
+  );
 }
 
 const complete = defineAction({
@@ -211,12 +262,16 @@ export function playedEnough(value: Pick<SessionValue, 'd'>, seconds: number): b
 async function endedEarly(ctx: CommandContext, value: SessionValue, seconds: number): Promise<Reply> {
   const title = titleOf(await libraryFor(ctx), value);
   const message = `Ended after ${formatDuration(seconds)}: not counted as done.`;
-  return reply(message, [
-    text(`*${message}*`),
-    text(
-      `${title.charAt(0).toUpperCase()}${title.slice(1)} counts as done once you have followed at least half of it (about ${formatDuration(Math.ceil(value.d / 2))}). That is fine: come back any time with \`/backcare help\`.`,
-    ),
-  ], { replaceOriginal: true });
+  return reply(
+    message,
+    [
+      text(`*${message}*`),
+      text(
+        `${title.charAt(0).toUpperCase()}${title.slice(1)} counts as done once you have followed at least half of it (about ${formatDuration(Math.ceil(value.d / 2))}). That is fine: come back any time with \`/backcare help\`.`,
+      ),
+    ],
+    { replaceOriginal: true },
+  );
 }
 
 const done = defineAction({
@@ -254,7 +309,12 @@ const another = defineAction({
     const recent = await recentFor(ctx);
     // Floor work only after floor work (asked for by `floor` or by id); otherwise the next one is done at the desk too.
     const places = current?.place === 'floor' ? undefined : deskPlaces;
-    const next = current ? library.pick({ kinds: kindGroup(current.kind), ...(places ? { places } : {}) }, { avoid: [current.id, ...recent] }) : undefined;
+    const next = current
+      ? library.pick(
+          { kinds: kindGroup(current.kind), ...(places ? { places } : {}) },
+          { avoid: [current.id, ...recent] },
+        )
+      : undefined;
     if (!next || next.id === value.r) {
       const message = 'That is the only routine of this sort I have. Try `/backcare routine list` for the others.';
       return reply(message, [text(message)], { replaceOriginal: true });
@@ -270,21 +330,36 @@ const feel = defineAction({
   async run(_ctx, value) {
     switch (value.f) {
       case 'better':
-        return reply('Glad it helped.', [text('Glad it helped. A few minutes like this, a few times a day, add up.'), context(DISCLAIMER)], { replaceOriginal: true });
+        return reply(
+          'Glad it helped.',
+          [text('Glad it helped. A few minutes like this, a few times a day, add up.'), context(DISCLAIMER)],
+          { replaceOriginal: true },
+        );
       case 'same':
-        return reply('Thanks for trying it.', [text('Thanks for trying it. Small, regular breaks make the difference over days and weeks, not minutes.'), context(DISCLAIMER)], {
-          replaceOriginal: true,
-        });
+        return reply(
+          'Thanks for trying it.',
+          [
+            text('Thanks for trying it. Small, regular breaks make the difference over days and weeks, not minutes.'),
+            context(DISCLAIMER),
+          ],
+          {
+            replaceOriginal: true,
+          },
+        );
       case 'worse':
-        return reply('Sorry it did not help.', [
-          caution(
-            'If you have chest pain, trouble breathing, sudden weakness or numbness, or loss of bladder or bowel control, call emergency services now.',
-          ),
-          text(
-            'Sorry it did not help. Leave that exercise for now. If pain is sharp, spreading, getting worse, or comes with numbness or tingling, please talk to a GP, physiotherapist or other health professional.',
-          ),
-          context(DISCLAIMER),
-        ], { replaceOriginal: true });
+        return reply(
+          'Sorry it did not help.',
+          [
+            caution(
+              'If you have chest pain, trouble breathing, sudden weakness or numbness, or loss of bladder or bowel control, call emergency services now.',
+            ),
+            text(
+              'Sorry it did not help. Leave that exercise for now. If pain is sharp, spreading, getting worse, or comes with numbness or tingling, please talk to a GP, physiotherapist or other health professional.',
+            ),
+            context(DISCLAIMER),
+          ],
+          { replaceOriginal: true },
+        );
     }
   },
 });

@@ -2,13 +2,36 @@ import { z } from 'zod';
 import { defineCommand, type CommandContext, type Feature } from '../command.js';
 import { routineKindNames, type RoutineLibrary } from '../content/library.js';
 import { isTeamRoutine } from '../content/workspace-routines.js';
-import { breathingPlan, kindGroup, programmePlan, PROGRAMME_MAX_MINUTES, PROGRAMME_MIN_MINUTES, routinePlan, type SessionSource } from '../content/plans.js';
-import { deskPlaces, type BreathingPatternId, type HabitTopic, type RelaxVariant, type RoutineKind, type RoutinePlace, type TargetArea } from '../content/schema.js';
+import {
+  breathingPlan,
+  kindGroup,
+  programmePlan,
+  PROGRAMME_MAX_MINUTES,
+  PROGRAMME_MIN_MINUTES,
+  routinePlan,
+  type SessionSource,
+} from '../content/plans.js';
+import {
+  deskPlaces,
+  type BreathingPatternId,
+  type HabitTopic,
+  type RelaxVariant,
+  type RoutineKind,
+  type RoutinePlace,
+  type TargetArea,
+} from '../content/schema.js';
 import { echo } from '../echo.js';
 import { lookup } from '../lookup.js';
 import { breathingPatternChoices, parseBreathingPattern } from '../pacing.js';
 import { bullets, context, header, reply, text, type Reply } from '../reply.js';
-import { DISCLAIMER, guidedActions, noLibraryReply, recentFor, requireLibrary, startSession } from './guided-session.js';
+import {
+  DISCLAIMER,
+  guidedActions,
+  noLibraryReply,
+  recentFor,
+  requireLibrary,
+  startSession,
+} from './guided-session.js';
 
 const words = z.array(z.string());
 
@@ -17,32 +40,34 @@ const words = z.array(z.string());
 export const BREATHE_MIN_MINUTES = 1;
 export const BREATHE_MAX_MINUTES = 10;
 
-const breatheArgs = words.max(2, 'breathe takes a pattern and a number of minutes at most').transform((tokens, issue) => {
-  let pattern: BreathingPatternId | undefined;
-  let minutes: number | undefined;
-  const minutesRule = `minutes must be a whole number from ${BREATHE_MIN_MINUTES} to ${BREATHE_MAX_MINUTES}`;
-  // Each complaint names the argument that is wrong: a second pattern or a fractional minute is not an unknown pattern.
-  for (const token of tokens) {
-    const named = parseBreathingPattern(token);
-    const numeric = /^[-+]?\d*[.,]?\d+$/.test(token);
-    let problem: string | undefined;
-    if (named && !pattern) pattern = named;
-    else if (named) problem = 'give one breathing pattern, not two';
-    else if (/^\d+$/.test(token) && minutes === undefined) minutes = Number(token);
-    else if (numeric && minutes === undefined) problem = `${minutesRule} (${echo(token)} is not)`;
-    else if (numeric) problem = 'give the minutes once';
-    else problem = `I don't know the breathing pattern ${echo(token)}; choose ${breathingPatternChoices}`;
-    if (problem) {
-      issue.addIssue({ code: 'custom', message: problem });
+const breatheArgs = words
+  .max(2, 'breathe takes a pattern and a number of minutes at most')
+  .transform((tokens, issue) => {
+    let pattern: BreathingPatternId | undefined;
+    let minutes: number | undefined;
+    const minutesRule = `minutes must be a whole number from ${BREATHE_MIN_MINUTES} to ${BREATHE_MAX_MINUTES}`;
+    // Each complaint names the argument that is wrong: a second pattern or a fractional minute is not an unknown pattern.
+    for (const token of tokens) {
+      const named = parseBreathingPattern(token);
+      const numeric = /^[-+]?\d*[.,]?\d+$/.test(token);
+      let problem: string | undefined;
+      if (named && !pattern) pattern = named;
+      else if (named) problem = 'give one breathing pattern, not two';
+      else if (/^\d+$/.test(token) && minutes === undefined) minutes = Number(token);
+      else if (numeric && minutes === undefined) problem = `${minutesRule} (${echo(token)} is not)`;
+      else if (numeric) problem = 'give the minutes once';
+      else problem = `I don't know the breathing pattern ${echo(token)}; choose ${breathingPatternChoices}`;
+      if (problem) {
+        issue.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+    }
+    if (minutes !== undefined && (minutes < BREATHE_MIN_MINUTES || minutes > BREATHE_MAX_MINUTES)) {
+      issue.addIssue({ code: 'custom', message: minutesRule });
       return z.NEVER;
     }
-  }
-  if (minutes !== undefined && (minutes < BREATHE_MIN_MINUTES || minutes > BREATHE_MAX_MINUTES)) {
-    issue.addIssue({ code: 'custom', message: minutesRule });
-    return z.NEVER;
-  }
-  return { pattern: pattern ?? 'diaphragmatic', minutes };
-});
+    return { pattern: pattern ?? 'diaphragmatic', minutes };
+  });
 
 /** Without minutes, a pattern runs as long as its routine in the list says (2 when the library has none). */
 const BREATHE_DEFAULT_MINUTES = 2;
@@ -61,7 +86,10 @@ const breathe = defineCommand({
       .matching({ kinds: ['breathing'] })
       .filter((r) => r.pattern === pattern)
       .sort((a, b) => b.minutes - a.minutes)[0];
-    return startSession(ctx, breathingPlan(pattern, minutes ?? routine?.minutes ?? BREATHE_DEFAULT_MINUTES, routine, 'breathe'));
+    return startSession(
+      ctx,
+      breathingPlan(pattern, minutes ?? routine?.minutes ?? BREATHE_DEFAULT_MINUTES, routine, 'breathe'),
+    );
   },
 });
 
@@ -112,7 +140,10 @@ const areaArgs = (command: string) =>
     if (rest.length === 0) return { area: undefined as TargetArea | undefined, floor };
     const area = parseArea(rest);
     if (!area) {
-      issue.addIssue({ code: 'custom', message: `I don't know the area ${echo(rest.join(' '))}; choose ${areaChoices}, or add floor for floor work` });
+      issue.addIssue({
+        code: 'custom',
+        message: `I don't know the area ${echo(rest.join(' '))}; choose ${areaChoices}, or add floor for floor work`,
+      });
       return z.NEVER;
     }
     return { area: area as TargetArea | undefined, floor };
@@ -133,7 +164,12 @@ async function pickAndRun(
   ctx: CommandContext,
   source: SessionSource,
   kinds: RoutineKind[],
-  criteria: { area?: TargetArea | undefined; variant?: RelaxVariant | undefined; topic?: HabitTopic | undefined; floor?: boolean },
+  criteria: {
+    area?: TargetArea | undefined;
+    variant?: RelaxVariant | undefined;
+    topic?: HabitTopic | undefined;
+    floor?: boolean;
+  },
 ): Promise<Reply> {
   const library = await requireLibrary(ctx);
   if (!library) return noLibraryReply();
@@ -217,7 +253,10 @@ const habits = defineCommand({
     if (tokens.length === 0) return { kinds: ['habit', 'posture'] };
     const choice = lookup(habitAliases, tokens.join('-').toLowerCase());
     if (!choice) {
-      issue.addIssue({ code: 'custom', message: `I don't know the habit topic ${echo(tokens.join(' '))}; choose ${habitChoices}` });
+      issue.addIssue({
+        code: 'custom',
+        message: `I don't know the habit topic ${echo(tokens.join(' '))}; choose ${habitChoices}`,
+      });
       return z.NEVER;
     }
     return choice;
@@ -251,7 +290,10 @@ const relax = defineCommand({
     if (tokens.length === 0) return { variant: undefined as RelaxVariant | undefined };
     const variant = lookup(variantAliases, tokens.join('-').toLowerCase());
     if (!variant) {
-      issue.addIssue({ code: 'custom', message: `I don't know ${echo(tokens.join(' '))}; choose pmr, body-scan or visualise` });
+      issue.addIssue({
+        code: 'custom',
+        message: `I don't know ${echo(tokens.join(' '))}; choose pmr, body-scan or visualise`,
+      });
       return z.NEVER;
     }
     return { variant: variant as RelaxVariant | undefined };
@@ -263,28 +305,42 @@ const relax = defineCommand({
 
 type RoutineArgs = { mode: 'programme'; minutes: number } | { mode: 'list' } | { mode: 'named'; id: string };
 
-const routineArgs = words.max(1, 'routine takes one word: list, a number of minutes, or a routine id').transform((tokens, issue): RoutineArgs => {
-  const [word] = tokens;
-  if (word === undefined) return { mode: 'programme', minutes: 10 };
-  if (word.toLowerCase() === 'list') return { mode: 'list' };
-  if (/^\d+$/.test(word)) {
-    const minutes = Number(word);
-    if (minutes < PROGRAMME_MIN_MINUTES || minutes > PROGRAMME_MAX_MINUTES) {
-      issue.addIssue({ code: 'custom', message: `minutes must be a whole number from ${PROGRAMME_MIN_MINUTES} to ${PROGRAMME_MAX_MINUTES}` });
-      return z.NEVER;
+const routineArgs = words
+  .max(1, 'routine takes one word: list, a number of minutes, or a routine id')
+  .transform((tokens, issue): RoutineArgs => {
+    const [word] = tokens;
+    if (word === undefined) return { mode: 'programme', minutes: 10 };
+    if (word.toLowerCase() === 'list') return { mode: 'list' };
+    if (/^\d+$/.test(word)) {
+      const minutes = Number(word);
+      if (minutes < PROGRAMME_MIN_MINUTES || minutes > PROGRAMME_MAX_MINUTES) {
+        issue.addIssue({
+          code: 'custom',
+          message: `minutes must be a whole number from ${PROGRAMME_MIN_MINUTES} to ${PROGRAMME_MAX_MINUTES}`,
+        });
+        return z.NEVER;
+      }
+      return { mode: 'programme', minutes };
     }
-    return { mode: 'programme', minutes };
-  }
-  return { mode: 'named', id: word.toLowerCase() };
-});
+    return { mode: 'named', id: word.toLowerCase() };
+  });
 
 function listReply(library: RoutineLibrary): Reply {
   const blocks: Reply['blocks'] = [header('Backcare routines')];
   for (const group of library.byKind()) {
     blocks.push(text(`*${routineKindNames[group.kind]}*`));
-    blocks.push(bullets(group.routines.map((r) => `\`${r.id}\`: ${r.title} (${r.minutes} min)${isTeamRoutine(library, r.id) ? ' (your team)' : ''}`)));
+    blocks.push(
+      bullets(
+        group.routines.map(
+          (r) => `\`${r.id}\`: ${r.title} (${r.minutes} min)${isTeamRoutine(library, r.id) ? ' (your team)' : ''}`,
+        ),
+      ),
+    );
   }
-  blocks.push(context('Run one with `/backcare routine <id>`, or `/backcare routine 10` for a 10-minute mix.'), context(DISCLAIMER));
+  blocks.push(
+    context('Run one with `/backcare routine <id>`, or `/backcare routine 10` for a 10-minute mix.'),
+    context(DISCLAIMER),
+  );
   return reply(`${library.size} Backcare routines`, blocks);
 }
 
@@ -317,4 +373,7 @@ const routine = defineCommand({
   },
 });
 
-export const guidedFeature: Feature = { commands: [breathe, stretch, roll, strengthen, relax, habits, routine], actions: guidedActions };
+export const guidedFeature: Feature = {
+  commands: [breathe, stretch, roll, strengthen, relax, habits, routine],
+  actions: guidedActions,
+};

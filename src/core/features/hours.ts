@@ -1,6 +1,19 @@
 import { z } from 'zod';
-import { defineAction, defineCommand, defineForm, encodeActionValue, type CommandContext, type Feature } from '../command.js';
-import { DEFAULT_MAX_PER_DAY, describeDays, maxPerDaySchema, preferencesSchema, type Preferences } from '../preferences.js';
+import {
+  defineAction,
+  defineCommand,
+  defineForm,
+  encodeActionValue,
+  type CommandContext,
+  type Feature,
+} from '../command.js';
+import {
+  DEFAULT_MAX_PER_DAY,
+  describeDays,
+  maxPerDaySchema,
+  preferencesSchema,
+  type Preferences,
+} from '../preferences.js';
 import { context, header, reply, text, type Form, type Reply } from '../reply.js';
 import { formErrorsReply } from '../form-errors.js';
 import { applyHoursText, currentPreferences, formatHoursText, storePreferences } from '../settings-service.js';
@@ -12,7 +25,12 @@ import { applyHoursText, currentPreferences, formatHoursText, storePreferences }
 export const HOURS_FORM = 'hours';
 const USAGE = '/backcare hours [edit | fri 09:00-13:00, sat off | clear | max N]';
 
-type Args = { mode: 'show' } | { mode: 'edit' } | { mode: 'clear' } | { mode: 'max'; value: string } | { mode: 'set'; text: string };
+type Args =
+  | { mode: 'show' }
+  | { mode: 'edit' }
+  | { mode: 'clear' }
+  | { mode: 'max'; value: string }
+  | { mode: 'set'; text: string };
 
 const argsSchema = z.array(z.string()).transform((tokens): Args => {
   const first = tokens[0]?.toLowerCase();
@@ -38,7 +56,14 @@ function hoursForm(prefs: Preferences): Form {
         optional: true,
         maxLength: 200,
       },
-      { id: 'maxPerDay', label: 'Most nudges a day', kind: 'number', initial: String(prefs.maxPerDay ?? DEFAULT_MAX_PER_DAY), min: 1, max: 48 },
+      {
+        id: 'maxPerDay',
+        label: 'Most nudges a day',
+        kind: 'number',
+        initial: String(prefs.maxPerDay ?? DEFAULT_MAX_PER_DAY),
+        min: 1,
+        max: 48,
+      },
     ],
   };
 }
@@ -57,9 +82,15 @@ function hoursReply(prefs: Preferences, lead: string): Reply {
           { label: 'Most a day', value: `${prefs.maxPerDay ?? DEFAULT_MAX_PER_DAY} nudges` },
         ],
       },
-      context('Set them like `/backcare hours fri 09:00-13:00, sat off` or `/backcare hours max 6`. Holidays: `/backcare days-off`.'),
+      context(
+        'Set them like `/backcare hours fri 09:00-13:00, sat off` or `/backcare hours max 6`. Holidays: `/backcare days-off`.',
+      ),
     ],
-    { actions: [{ type: 'button', actionId: 'hours.edit', label: 'Change', value: encodeActionValue({}), style: 'primary' }] },
+    {
+      actions: [
+        { type: 'button', actionId: 'hours.edit', label: 'Change', value: encodeActionValue({}), style: 'primary' },
+      ],
+    },
   );
 }
 
@@ -71,7 +102,11 @@ async function load(ctx: CommandContext): Promise<{ userId: number; prefs: Prefe
 type Applied = { ok: true; prefs: Preferences; notes: string[] } | { ok: false; errors: Record<string, string> };
 
 /** Per-day hours text and/or the daily maximum applied to the current preferences, validated as a whole (every problem at once). */
-function apply(current: Preferences, changes: { hours?: string; maxPerDay?: string }, mode: 'merge' | 'replace' = 'replace'): Applied {
+function apply(
+  current: Preferences,
+  changes: { hours?: string; maxPerDay?: string },
+  mode: 'merge' | 'replace' = 'replace',
+): Applied {
   let next: Preferences = current;
   const errors: Record<string, string> = {};
   let notes: string[] = [];
@@ -102,7 +137,11 @@ async function saveAndShow(ctx: CommandContext, userId: number, prefs: Preferenc
   await storePreferences(ctx.db, userId, prefs, ctx.now(), ctx.deps.nextSlot);
   const shown = hoursReply(prefs, 'Saved. Your hours');
   if (notes.length === 0) return shown;
-  return { ...shown, summary: `${notes.join(' ')} ${shown.summary}`, blocks: [...notes.map((n) => text(n)), ...shown.blocks] };
+  return {
+    ...shown,
+    summary: `${notes.join(' ')} ${shown.summary}`,
+    blocks: [...notes.map((n) => text(n)), ...shown.blocks],
+  };
 }
 
 const hours = defineCommand({
@@ -117,7 +156,11 @@ const hours = defineCommand({
     if (args.mode === 'edit') return { ...reply('Edit your hours', []), form: hoursForm(prefs) };
     // A typed day changes only that day; `clear` drops every per-day hour (and the working days they added).
     const result =
-      args.mode === 'max' ? apply(prefs, { maxPerDay: args.value }) : args.mode === 'clear' ? apply(prefs, { hours: '' }) : apply(prefs, { hours: args.text }, 'merge');
+      args.mode === 'max'
+        ? apply(prefs, { maxPerDay: args.value })
+        : args.mode === 'clear'
+          ? apply(prefs, { hours: '' })
+          : apply(prefs, { hours: args.text }, 'merge');
     if (!result.ok) {
       const message = Object.values(result.errors)[0] ?? 'that is not valid';
       return reply(message, [text(`${message}. Usage: \`${USAGE}\``)]);
@@ -135,7 +178,13 @@ const editAction = defineAction({
   },
 });
 
-const single = z.union([z.string(), z.array(z.string()).length(1).transform((a) => a[0]!)]);
+const single = z.union([
+  z.string(),
+  z
+    .array(z.string())
+    .length(1)
+    .transform((a) => a[0]!),
+]);
 const formValues = z.object({ hours: single.optional(), maxPerDay: single.optional() });
 
 const hoursSubmit = defineForm({
@@ -144,7 +193,10 @@ const hoursSubmit = defineForm({
     const { userId, prefs } = await load(ctx);
     const parsed = formValues.safeParse(values);
     const result: Applied = parsed.success
-      ? apply(prefs, { ...(parsed.data.hours !== undefined ? { hours: parsed.data.hours } : {}), ...(parsed.data.maxPerDay !== undefined ? { maxPerDay: parsed.data.maxPerDay } : {}) })
+      ? apply(prefs, {
+          ...(parsed.data.hours !== undefined ? { hours: parsed.data.hours } : {}),
+          ...(parsed.data.maxPerDay !== undefined ? { maxPerDay: parsed.data.maxPerDay } : {}),
+        })
       : { ok: false, errors: { hours: 'answer with text' } };
     if (!result.ok) {
       ctx.log.info({ event: 'hours.invalid', fields: Object.keys(result.errors) }, 'hours form had errors');

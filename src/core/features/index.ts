@@ -19,4 +19,20 @@ import { inviteFeature } from './invite.js';
  * Every feature the bot offers, in help order. A new subcommand is one file under features/
  * and one line here.
  */
-export const features: Feature[] = [helpFeature, guidedFeature, settingsFeature, nudgesFeature, breakFeature, hoursFeature, daysOffFeature, meFeature, dataRightsFeature, statsFeature, leadsFeature, triageFeature, teamRoutinesFeature, privacyFeature, inviteFeature];
+export const features: Feature[] = [
+  helpFeature,
+  guidedFeature,
+  settingsFeature,
+  nudgesFeature,
+  breakFeature,
+  hoursFeature,
+  daysOffFeature,
+  meFeature,
+  dataRightsFeature,
+  statsFeature,
+  leadsFeature,
+  triageFeature,
+  teamRoutinesFeature,
+  privacyFeature,
+  inviteFeature,
+];

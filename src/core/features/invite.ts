@@ -7,7 +7,13 @@ import { settingsForm } from './settings.js';
 import { DISCLAIMER } from './guided-session.js';
 import { loadPreferences } from '../../db/preferences.js';
 import { ensureWorkspace } from '../../db/users.js';
-import { claimInviteDm, markInviteDmFailed, recordInviteDeclined, releaseInviteDm, usersWithSettings } from '../../db/invites.js';
+import {
+  claimInviteDm,
+  markInviteDmFailed,
+  recordInviteDeclined,
+  releaseInviteDm,
+  usersWithSettings,
+} from '../../db/invites.js';
 
 export const INVITE_ACTIONS = { join: 'invite.join', decline: 'invite.decline' } as const;
 /** One run DMs at most this many people: DMs are opened one by one (Slack rate-limits that); run again for the rest. */
@@ -26,7 +32,9 @@ function announcement(): Reply {
     'Backcare: short desk breaks for your upper back',
     [
       header('Backcare: short desk breaks for your upper back'),
-      text('Backcare sends a gentle nudge during *your* working hours: a two-minute stretch or a breathing exercise, in a direct message. You choose the hours, how often and what kind; snooze, skip or stop any time.'),
+      text(
+        'Backcare sends a gentle nudge during *your* working hours: a two-minute stretch or a breathing exercise, in a direct message. You choose the hours, how often and what kind; snooze, skip or stop any time.',
+      ),
       bullets([
         'Only you can sign yourself up: nobody else can turn nudges on for you.',
         'Leads and admins only ever see team totals, never what one person did.',
@@ -37,7 +45,13 @@ function announcement(): Reply {
     {
       visibility: 'public',
       actions: [
-        { type: 'button', actionId: INVITE_ACTIONS.join, label: 'Join', value: encodeActionValue({}), style: 'primary' },
+        {
+          type: 'button',
+          actionId: INVITE_ACTIONS.join,
+          label: 'Join',
+          value: encodeActionValue({}),
+          style: 'primary',
+        },
         { type: 'button', actionId: INVITE_ACTIONS.decline, label: 'No thanks', value: encodeActionValue({}) },
       ],
     },
@@ -55,7 +69,13 @@ function dmInvite(inviterName: string | undefined): Reply {
     {
       visibility: 'dm',
       actions: [
-        { type: 'button', actionId: INVITE_ACTIONS.join, label: 'Join', value: encodeActionValue({}), style: 'primary' },
+        {
+          type: 'button',
+          actionId: INVITE_ACTIONS.join,
+          label: 'Join',
+          value: encodeActionValue({}),
+          style: 'primary',
+        },
         { type: 'button', actionId: INVITE_ACTIONS.decline, label: 'No thanks', value: encodeActionValue({ dm: 1 }) },
       ],
     },
@@ -135,21 +155,32 @@ const invite = defineCommand({
   args: argsSchema,
   async run(ctx, args) {
     if (!(await isLead(ctx))) {
-      return reply('Only admins and team leads can invite a channel.', [text('Only workspace admins and team leads can post a Backcare invitation. You can join yourself with `/backcare settings`.')]);
+      return reply('Only admins and team leads can invite a channel.', [
+        text(
+          'Only workspace admins and team leads can post a Backcare invitation. You can join yourself with `/backcare settings`.',
+        ),
+      ]);
     }
     const messenger = ctx.deps.channelMessengers?.find((m) => m.platform === ctx.actor.platform);
     if (!messenger) {
-      return reply('Invitations need Slack or Discord.', [text('There are no channels here to post an invitation in; `/backcare invite` works on Slack and Discord.')]);
+      return reply('Invitations need Slack or Discord.', [
+        text('There are no channels here to post an invitation in; `/backcare invite` works on Slack and Discord.'),
+      ]);
     }
     const channel = messenger.channelRef(args.channel);
     if (!channel.ok) return reply(channel.message, [text(channel.message)]);
     const channelId = channel.channelId;
     const posted = await messenger.post(ctx.actor, channelId, announcement());
-    if (!posted.ok) return reply('The invitation was not posted.', [text(`The invitation was not posted: ${posted.message}`)]);
+    if (!posted.ok)
+      return reply('The invitation was not posted.', [text(`The invitation was not posted: ${posted.message}`)]);
     ctx.log.info({ event: 'invite.posted', dm: args.dm }, 'invite announcement posted');
     const lines = ['Posted one announcement with a Join button. Nobody is signed up until they join themselves.'];
     if (args.dm) {
-      const workspace = await ensureWorkspace(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId, name: ctx.actor.workspaceName });
+      const workspace = await ensureWorkspace(ctx.db, {
+        platform: ctx.actor.platform,
+        externalId: ctx.actor.workspaceExternalId,
+        name: ctx.actor.workspaceName,
+      });
       lines.push(await inviteMembers(ctx, channelId, workspace.id));
     }
     return reply(lines[0]!, lines.map(text));
@@ -172,10 +203,15 @@ const decline = defineAction({
   actionId: INVITE_ACTIONS.decline,
   value: z.object({ dm: z.literal(1).optional() }),
   async run(ctx, value) {
-    const workspace = await ensureWorkspace(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId, name: ctx.actor.workspaceName });
+    const workspace = await ensureWorkspace(ctx.db, {
+      platform: ctx.actor.platform,
+      externalId: ctx.actor.workspaceExternalId,
+      name: ctx.actor.workspaceName,
+    });
     await recordInviteDeclined(ctx.db, workspace.id, ctx.actor.userExternalId, ctx.now());
     ctx.log.info({ event: 'invite.declined' }, 'invite declined');
-    const message = 'Understood: Backcare will not invite you again. If you change your mind, `/backcare settings` is always there.';
+    const message =
+      'Understood: Backcare will not invite you again. If you change your mind, `/backcare settings` is always there.';
     // In the DM the invitation itself is replaced; on the shared announcement only the person sees the answer.
     return reply(message, [text(message)], value.dm === 1 ? { replaceOriginal: true } : {});
   },

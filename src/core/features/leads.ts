@@ -14,38 +14,66 @@ import { findWorkspace } from '../../db/users.js';
 const platformUserId = z
   .string()
   .trim()
-  .transform((raw) => /^<@!?([A-Za-z0-9._-]{1,100})>$/.exec(raw)?.[1] ?? /^@?([A-Za-z0-9._-]{1,100})$/.exec(raw)?.[1] ?? '')
+  .transform(
+    (raw) => /^<@!?([A-Za-z0-9._-]{1,100})>$/.exec(raw)?.[1] ?? /^@?([A-Za-z0-9._-]{1,100})$/.exec(raw)?.[1] ?? '',
+  )
   .pipe(z.string().min(1, 'name the person with an @mention'));
 
-const leadArgs = z.union([
-  z.tuple([z.enum(['add', 'remove']), platformUserId]).transform(([verb, user]) => ({ verb, user })),
-  z.tuple([z.literal('list')]).transform(() => ({ verb: 'list' as const, user: null })),
-], { error: 'use `lead add @person`, `lead remove @person` or `lead list`' });
+const leadArgs = z.union(
+  [
+    z.tuple([z.enum(['add', 'remove']), platformUserId]).transform(([verb, user]) => ({ verb, user })),
+    z.tuple([z.literal('list')]).transform(() => ({ verb: 'list' as const, user: null })),
+  ],
+  { error: 'use `lead add @person`, `lead remove @person` or `lead list`' },
+);
 
 const mention = (id: string) => `<@${id}>`;
 
 const adminsOnly = (): Reply =>
-  reply('Only workspace admins and owners can manage team leads.', [text('Only workspace admins and owners can manage team leads.')]);
+  reply('Only workspace admins and owners can manage team leads.', [
+    text('Only workspace admins and owners can manage team leads.'),
+  ]);
 
 async function grant(ctx: CommandContext, user: string): Promise<Reply> {
   const { workspace } = await ctx.ensureUser();
   const added = await ctx.db.transaction(async (tx) => {
     const inserted = await tx
       .insert(leadGrants)
-      .values({ workspaceId: workspace.id, platformUserId: user, grantedBy: ctx.actor.userExternalId, grantedAt: ctx.now() })
+      .values({
+        workspaceId: workspace.id,
+        platformUserId: user,
+        grantedBy: ctx.actor.userExternalId,
+        grantedAt: ctx.now(),
+      })
       .onConflictDoNothing()
       .returning({ user: leadGrants.platformUserId });
     if (inserted.length === 0) return false;
-    await tx.insert(auditLog).values({ workspaceId: workspace.id, actor: ctx.actor.userExternalId, action: 'lead.grant', subject: user, at: ctx.now() });
+    await tx
+      .insert(auditLog)
+      .values({
+        workspaceId: workspace.id,
+        actor: ctx.actor.userExternalId,
+        action: 'lead.grant',
+        subject: user,
+        at: ctx.now(),
+      });
     return true;
   });
   ctx.log.info({ event: 'lead.grant', changed: added }, 'lead grant');
-  const message = added ? `${mention(user)} is now a team lead and can see the team's anonymous figures.` : `${mention(user)} is already a team lead.`;
-  return reply(message, [text(message), context('Team leads see only team-level figures for groups large enough to stay anonymous.')]);
+  const message = added
+    ? `${mention(user)} is now a team lead and can see the team's anonymous figures.`
+    : `${mention(user)} is already a team lead.`;
+  return reply(message, [
+    text(message),
+    context('Team leads see only team-level figures for groups large enough to stay anonymous.'),
+  ]);
 }
 
 async function revoke(ctx: CommandContext, user: string): Promise<Reply> {
-  const workspace = await findWorkspace(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId });
+  const workspace = await findWorkspace(ctx.db, {
+    platform: ctx.actor.platform,
+    externalId: ctx.actor.workspaceExternalId,
+  });
   const removed = workspace
     ? await ctx.db.transaction(async (tx) => {
         const deleted = await tx
@@ -53,7 +81,15 @@ async function revoke(ctx: CommandContext, user: string): Promise<Reply> {
           .where(and(eq(leadGrants.workspaceId, workspace.id), eq(leadGrants.platformUserId, user)))
           .returning({ user: leadGrants.platformUserId });
         if (deleted.length === 0) return false;
-        await tx.insert(auditLog).values({ workspaceId: workspace.id, actor: ctx.actor.userExternalId, action: 'lead.revoke', subject: user, at: ctx.now() });
+        await tx
+          .insert(auditLog)
+          .values({
+            workspaceId: workspace.id,
+            actor: ctx.actor.userExternalId,
+            action: 'lead.revoke',
+            subject: user,
+            at: ctx.now(),
+          });
         return true;
       })
     : false;
@@ -65,15 +101,31 @@ async function revoke(ctx: CommandContext, user: string): Promise<Reply> {
 }
 
 async function list(ctx: CommandContext): Promise<Reply> {
-  const workspace = await findWorkspace(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId });
+  const workspace = await findWorkspace(ctx.db, {
+    platform: ctx.actor.platform,
+    externalId: ctx.actor.workspaceExternalId,
+  });
   const rows = workspace
-    ? await ctx.db.select().from(leadGrants).where(eq(leadGrants.workspaceId, workspace.id)).orderBy(asc(leadGrants.grantedAt))
+    ? await ctx.db
+        .select()
+        .from(leadGrants)
+        .where(eq(leadGrants.workspaceId, workspace.id))
+        .orderBy(asc(leadGrants.grantedAt))
     : [];
   const note = context('Workspace admins and owners are team leads without a grant.');
-  if (rows.length === 0) return reply('No one has been granted team-lead rights.', [text('No one has been granted team-lead rights.'), note]);
+  if (rows.length === 0)
+    return reply('No one has been granted team-lead rights.', [
+      text('No one has been granted team-lead rights.'),
+      note,
+    ]);
   return reply(`Team leads granted: ${rows.length}`, [
     text('*Team leads granted by an admin*'),
-    bullets(rows.map((r) => `${mention(r.platformUserId)}, granted by ${r.grantedBy ? mention(r.grantedBy) : 'an admin whose data has since been deleted'} on ${r.grantedAt.toISOString().slice(0, 10)}`)),
+    bullets(
+      rows.map(
+        (r) =>
+          `${mention(r.platformUserId)}, granted by ${r.grantedBy ? mention(r.grantedBy) : 'an admin whose data has since been deleted'} on ${r.grantedAt.toISOString().slice(0, 10)}`,
+      ),
+    ),
     note,
   ]);
 }

@@ -30,7 +30,9 @@ const me = defineCommand({
     const found = await ctx.findUser();
     if (!found) {
       return reply('Backcare stores nothing about you.', [
-        text('Backcare stores nothing about you yet. Settings, activity and (only if you agree) triage outcomes are kept once you use them.'),
+        text(
+          'Backcare stores nothing about you yet. Settings, activity and (only if you agree) triage outcomes are kept once you use them.',
+        ),
       ]);
     }
     const { user } = found;
@@ -54,12 +56,20 @@ const me = defineCommand({
       ctx.db
         .select({ at: nudgeDeliveries.slotAt, reason: nudgeDeliveries.lastError })
         .from(nudgeDeliveries)
-        .where(and(eq(nudgeDeliveries.userId, user.id), eq(nudgeDeliveries.status, 'unavailable'), gte(nudgeDeliveries.slotAt, weekAgo)))
+        .where(
+          and(
+            eq(nudgeDeliveries.userId, user.id),
+            eq(nudgeDeliveries.status, 'unavailable'),
+            gte(nudgeDeliveries.slotAt, weekAgo),
+          ),
+        )
         .orderBy(desc(nudgeDeliveries.slotAt))
         .limit(1),
     ]);
     const blocks: Reply['blocks'] = [header('What Backcare stores about you')];
-    blocks.push(prefs ? { type: 'fields', fields: describePreferences(prefs, now) } : text('No settings saved: nudges are off.'));
+    blocks.push(
+      prefs ? { type: 'fields', fields: describePreferences(prefs, now) } : text('No settings saved: nudges are off.'),
+    );
     // The person's own figures: only ever shown to them (team leads see aggregates only).
     const figures = await personalFigures(ctx.db, {
       userId: user.id,
@@ -67,12 +77,19 @@ const me = defineCommand({
       workingDays: (prefs ?? defaultPreferences()).days,
       now,
     });
-    blocks.push(text('*Your figures*'), { type: 'fields', fields: personalFields(figures, (id) => ctx.deps.library?.get(id)?.title) });
+    blocks.push(text('*Your figures*'), {
+      type: 'fields',
+      fields: personalFields(figures, (id) => ctx.deps.library?.get(id)?.title),
+    });
     blocks.push(
       bullets([
         `Activity records: ${activityAll?.n ?? 0} (${activityWeek?.n ?? 0} in the last 7 days)`,
         `Nudges recorded: ${deliveries?.n ?? 0}`,
-        ...(lastSkip ? [`Last nudge skipped: ${lastSkip.reason ?? 'you were busy'} (${lastSkip.at.toISOString().slice(0, 16).replace('T', ' ')} UTC)`] : []),
+        ...(lastSkip
+          ? [
+              `Last nudge skipped: ${lastSkip.reason ?? 'you were busy'} (${lastSkip.at.toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
+            ]
+          : []),
         triage.length === 0
           ? 'Triage outcomes kept: none'
           : `Triage outcomes kept (only with your consent): ${triage.map((t) => `${outcomeName(t.outcome)} on ${t.at.toISOString().slice(0, 10)}`).join(', ')}`,
@@ -89,11 +106,19 @@ function confirmForget(now: Date): Reply {
   return reply(
     'Delete everything Backcare stores about you?',
     [
-      text('*Delete everything Backcare stores about you?* Your settings, nudge history, activity and any triage outcomes you chose to keep will be gone for good.'),
+      text(
+        '*Delete everything Backcare stores about you?* Your settings, nudge history, activity and any triage outcomes you chose to keep will be gone for good.',
+      ),
     ],
     {
       actions: [
-        { type: 'button', actionId: 'forget.confirm', label: 'Yes, delete my data', style: 'danger', value: encodeActionValue({}, { ttlSeconds: FORGET_TTL_SECONDS, now }) },
+        {
+          type: 'button',
+          actionId: 'forget.confirm',
+          label: 'Yes, delete my data',
+          style: 'danger',
+          value: encodeActionValue({}, { ttlSeconds: FORGET_TTL_SECONDS, now }),
+        },
         { type: 'button', actionId: 'forget.cancel', label: 'Cancel', value: encodeActionValue({}) },
       ],
     },
@@ -108,16 +133,25 @@ const forgetMe = defineCommand({
   run: async (ctx) => confirmForget(ctx.now()),
 });
 
-const forgetAsk = defineAction({ actionId: 'forget.ask', value: z.object({}), run: async (ctx) => confirmForget(ctx.now()) });
+const forgetAsk = defineAction({
+  actionId: 'forget.ask',
+  value: z.object({}),
+  run: async (ctx) => confirmForget(ctx.now()),
+});
 
 const forgetConfirm = defineAction({
   actionId: 'forget.confirm',
   value: z.object({}),
   async run(ctx) {
-    const workspace = await findWorkspace(ctx.db, { platform: ctx.actor.platform, externalId: ctx.actor.workspaceExternalId });
+    const workspace = await findWorkspace(ctx.db, {
+      platform: ctx.actor.platform,
+      externalId: ctx.actor.workspaceExternalId,
+    });
     // The internal id names the person's export directory: read it before the row goes.
     const user = workspace ? await findUser(ctx.db, workspace.id, ctx.actor.userExternalId) : null;
-    const deleted = workspace ? await forgetPerson(ctx.db, { workspaceId: workspace.id, platformUserId: ctx.actor.userExternalId }) : false;
+    const deleted = workspace
+      ? await forgetPerson(ctx.db, { workspaceId: workspace.id, platformUserId: ctx.actor.userExternalId })
+      : false;
     const filesGone = await forgetExportFiles(ctx, user?.id ?? null);
     ctx.log.info({ event: 'user.forgotten', deleted }, 'forget-me');
     const message = deleted

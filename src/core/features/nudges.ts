@@ -63,7 +63,12 @@ const nudgeNow = defineCommand({
           on conflict (user_id, slot_at) do nothing returning id`,
     );
     if (!row) return reply('One nudge at a time, please.', [text('You just asked for one; give it a moment.')]);
-    await recordActivity(ctx.db, { userId: user.id, workspaceId: workspace.id }, { kind: 'nudge', outcome: 'delivered', source: 'nudge', routineId: routine.id }, now);
+    await recordActivity(
+      ctx.db,
+      { userId: user.id, workspaceId: workspace.id },
+      { kind: 'nudge', outcome: 'delivered', source: 'nudge', routineId: routine.id },
+      now,
+    );
     const message = buildNudgeMessage(routine, Number(row.id), now);
     return { ...message, visibility: 'ephemeral' };
   },
@@ -76,7 +81,11 @@ type Response = 'done' | 'snoozed' | 'skipped' | 'stopped';
  * Records the person's answer to one nudge. Only the first answer counts (a second press, or a press on
  * someone else's nudge, changes nothing). Returns the routine id, or null when nothing changed.
  */
-async function answer(ctx: CommandContext, deliveryId: number, response: Response): Promise<{ routineId: string | null; userId: number; workspaceId: number } | null> {
+async function answer(
+  ctx: CommandContext,
+  deliveryId: number,
+  response: Response,
+): Promise<{ routineId: string | null; userId: number; workspaceId: number } | null> {
   const found = await ctx.findUser();
   if (!found) return null;
   const now = ctx.now();
@@ -91,7 +100,13 @@ async function answer(ctx: CommandContext, deliveryId: number, response: Respons
   await recordActivity(
     ctx.db,
     { userId: found.user.id, workspaceId: found.workspace.id },
-    { kind: 'nudge', outcome: response, source: 'nudge', routineId: row.routine_id, durationSeconds: response === 'done' && routine ? routine.minutes * 60 : null },
+    {
+      kind: 'nudge',
+      outcome: response,
+      source: 'nudge',
+      routineId: row.routine_id,
+      durationSeconds: response === 'done' && routine ? routine.minutes * 60 : null,
+    },
     now,
   );
   return { routineId: row.routine_id, userId: found.user.id, workspaceId: found.workspace.id };
@@ -131,14 +146,24 @@ const snooze = defineAction({
       sql`update preferences set next_due_at = least(coalesce(next_due_at, ${at}), ${at})
            where user_id = ${answered.userId} and opted_in and paused_reason is null`,
     );
-    return reply(`Snoozed for ${SNOOZE_MINUTES} minutes.`, [text(`Snoozed. I'll nudge you again in ${SNOOZE_MINUTES} minutes.`)], { replaceOriginal: true });
+    return reply(
+      `Snoozed for ${SNOOZE_MINUTES} minutes.`,
+      [text(`Snoozed. I'll nudge you again in ${SNOOZE_MINUTES} minutes.`)],
+      { replaceOriginal: true },
+    );
   },
 });
 
 async function setOptedIn(ctx: CommandContext, on: boolean): Promise<void> {
   const { user } = await ctx.ensureUser();
   const prefs = await currentPreferences(ctx.db, user.id, ctx.actor.timezone);
-  await storePreferences(ctx.db, user.id, { ...prefs, optedIn: on, pausedReason: on ? null : prefs.pausedReason }, ctx.now(), ctx.deps.nextSlot);
+  await storePreferences(
+    ctx.db,
+    user.id,
+    { ...prefs, optedIn: on, pausedReason: on ? null : prefs.pausedReason },
+    ctx.now(),
+    ctx.deps.nextSlot,
+  );
 }
 
 const stop = defineAction({
@@ -149,7 +174,10 @@ const stop = defineAction({
     await setOptedIn(ctx, false);
     return reply(
       'Nudges are off.',
-      [text('Nudges are off. You will not get any until you turn them back on.'), context('`/backcare settings on` also turns them back on.')],
+      [
+        text('Nudges are off. You will not get any until you turn them back on.'),
+        context('`/backcare settings on` also turns them back on.'),
+      ],
       {
         replaceOriginal: true,
         actions: [
@@ -179,7 +207,9 @@ const undoStop = defineAction({
     );
     if (!row) return alreadyAnswered();
     await setOptedIn(ctx, true);
-    return reply('Nudges are back on.', [text('Nudges are back on. See you at the next break.')], { replaceOriginal: true });
+    return reply('Nudges are back on.', [text('Nudges are back on. See you at the next break.')], {
+      replaceOriginal: true,
+    });
   },
 });
 
@@ -187,7 +217,11 @@ const undoStop = defineAction({
  * Issue 11: the answer to "send fewer or pause for the week?". Only the person it was asked of, only once
  * (the question row's answer is set compare-and-set), and only on the nudge that asked it.
  */
-async function answerQuestion(ctx: CommandContext, deliveryId: number, answer: 'fewer' | 'pause'): Promise<{ userId: number } | null> {
+async function answerQuestion(
+  ctx: CommandContext,
+  deliveryId: number,
+  answer: 'fewer' | 'pause',
+): Promise<{ userId: number } | null> {
   const found = await ctx.findUser();
   if (!found) return null;
   const [row] = await queryRows<{ delivery_id: unknown }>(
@@ -199,7 +233,8 @@ async function answerQuestion(ctx: CommandContext, deliveryId: number, answer: '
   return row ? { userId: found.user.id } : null;
 }
 
-const questionAnswered = (): Reply => reply('Already answered.', [text('You already answered that one; your settings are as you left them.')]);
+const questionAnswered = (): Reply =>
+  reply('Already answered.', [text('You already answered that one; your settings are as you left them.')]);
 
 const fewer = defineAction({
   actionId: NUDGE_ACTIONS.fewer,
@@ -228,7 +263,12 @@ const pauseWeek = defineAction({
     const prefs = await currentPreferences(ctx.db, answered.userId, ctx.actor.timezone);
     const until = new Date(ctx.now().getTime() + PAUSE_WEEK_MS);
     await storePreferences(ctx.db, answered.userId, { ...prefs, snoozedUntil: until }, ctx.now(), ctx.deps.nextSlot);
-    const when = new Intl.DateTimeFormat('en-GB', { timeZone: prefs.timezone, weekday: 'long', day: 'numeric', month: 'long' }).format(until);
+    const when = new Intl.DateTimeFormat('en-GB', {
+      timeZone: prefs.timezone,
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+    }).format(until);
     return reply('Nudges paused for a week.', [
       text(`Nudges are paused until ${when}. They start again by themselves.`),
       context('`/backcare settings` ends the pause early.'),
@@ -250,7 +290,9 @@ const teamPostArgs = z.array(z.string()).transform((tokens, issue): TeamPostArgs
       return { mode: 'show' };
     case 'show':
     case 'off':
-      return rest.length === 0 ? { mode: verb.toLowerCase() as 'show' | 'off' } : fail(`\`team-post ${verb.toLowerCase()}\` takes nothing after it`);
+      return rest.length === 0
+        ? { mode: verb.toLowerCase() as 'show' | 'off' }
+        : fail(`\`team-post ${verb.toLowerCase()}\` takes nothing after it`);
     case 'set': {
       const [time, channel, ...days] = rest;
       if (time === undefined || channel === undefined) return fail('use: team-post set HH:MM <channel> [mon,tue,…]');
@@ -264,9 +306,23 @@ const teamPostArgs = z.array(z.string()).transform((tokens, issue): TeamPostArgs
   }
 });
 
-function describeTeamPost(post: { channelId: string; localTime: string; days: Weekday[]; timezone: string; nextDueAt: Date | null; pausedReason: string | null }): string {
+function describeTeamPost(post: {
+  channelId: string;
+  localTime: string;
+  days: Weekday[];
+  timezone: string;
+  nextDueAt: Date | null;
+  pausedReason: string | null;
+}): string {
   const next = post.nextDueAt
-    ? new Intl.DateTimeFormat('en-GB', { timeZone: post.timezone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(post.nextDueAt)
+    ? new Intl.DateTimeFormat('en-GB', {
+        timeZone: post.timezone,
+        weekday: 'short',
+        day: 'numeric',
+        month: 'short',
+        hour: '2-digit',
+        minute: '2-digit',
+      }).format(post.nextDueAt)
     : 'none';
   const paused = post.pausedReason ? ` Paused: ${post.pausedReason}.` : '';
   return `Daily "stretch together" post in ${post.channelId} at ${post.localTime} (${post.timezone}), ${describeDays(post.days)}. Next: ${next}.${paused}`;
@@ -283,15 +339,25 @@ const teamPost = defineCommand({
     const { workspace, user } = await ctx.ensureUser();
     if (args.mode === 'show') {
       const post = await loadTeamPost(ctx.db, workspace.id);
-      return reply('Team post', [text(post ? describeTeamPost(post) : 'No daily team post is set. An admin or lead can add one with `/backcare team-post set 15:00 #channel`.')]);
+      return reply('Team post', [
+        text(
+          post
+            ? describeTeamPost(post)
+            : 'No daily team post is set. An admin or lead can add one with `/backcare team-post set 15:00 #channel`.',
+        ),
+      ]);
     }
     // The same test as stats, invite and routines: a lead granted with `/backcare lead add` counts too.
     if (!(await isLead(ctx))) {
-      return reply('Only admins and team leads can change the team post.', [text('Only workspace admins and team leads can change the daily team post.')]);
+      return reply('Only admins and team leads can change the team post.', [
+        text('Only workspace admins and team leads can change the daily team post.'),
+      ]);
     }
     if (args.mode === 'off') {
       const removed = await deleteTeamPost(ctx.db, workspace.id);
-      return reply('Team post off.', [text(removed ? 'The daily team post is off.' : 'There was no daily team post to turn off.')]);
+      return reply('Team post off.', [
+        text(removed ? 'The daily team post is off.' : 'There was no daily team post to turn off.'),
+      ]);
     }
     // The same reading of a channel mention as `invite`: Slack's `<#C…|name>` and Discord's `<#…>` become the id.
     const channel = resolveChannel(ctx.deps.channelMessengers, ctx.actor, args.channel);
@@ -304,7 +370,9 @@ const teamPost = defineCommand({
     });
     if (!parsed.success) {
       const message = parsed.error.issues[0]?.message ?? 'those settings are not valid';
-      return reply(message, [text(`${message}. Usage: \`/backcare team-post set 15:00 #channel mon,tue,wed,thu,fri\``)]);
+      return reply(message, [
+        text(`${message}. Usage: \`/backcare team-post set 15:00 #channel mon,tue,wed,thu,fri\``),
+      ]);
     }
     const nextDueAt = await saveTeamPost(ctx.db, workspace.id, user.id, parsed.data, ctx.now());
     return reply('Team post saved.', [

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { defineAction, defineCommand, defineForm, encodeActionValue, type CommandContext, type Feature } from '../command.js';
+import {
+  defineAction,
+  defineCommand,
+  defineForm,
+  encodeActionValue,
+  type CommandContext,
+  type Feature,
+} from '../command.js';
 import {
   DEFAULT_MAX_PER_DAY,
   describeDays,
@@ -17,25 +24,44 @@ import { applySettingsForm, currentPreferences, formatHoursText, storePreference
 
 export const SETTINGS_FORM = 'settings';
 /** Issue 11: where the per-weekday hours, the daily maximum and days off are set (kept out of the main form). */
-const MORE_SETTINGS_HINT = 'Different hours on some days and the most nudges a day: `/backcare hours`. Holidays and sick leave: `/backcare days-off`.';
+const MORE_SETTINGS_HINT =
+  'Different hours on some days and the most nudges a day: `/backcare hours`. Holidays and sick leave: `/backcare days-off`.';
 
 function formatInstant(date: Date, timezone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(date);
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: timezone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(date);
 }
 
 export function describePreferences(prefs: Preferences, now: Date): { label: string; value: string }[] {
   const fields = [
     { label: 'Nudges', value: prefs.optedIn ? 'on' : 'off' },
-    { label: 'Working hours', value: `${prefs.start}–${prefs.end}${prefs.end < prefs.start ? ' (past midnight)' : ''}, ${describeDays(prefs.days)}` },
+    {
+      label: 'Working hours',
+      value: `${prefs.start}–${prefs.end}${prefs.end < prefs.start ? ' (past midnight)' : ''}, ${describeDays(prefs.days)}`,
+    },
     { label: 'Timezone', value: prefs.timezone },
     ...(formatHoursText(prefs) ? [{ label: 'Different hours', value: formatHoursText(prefs) }] : []),
     ...(prefs.daysOff && prefs.daysOff.length > 0
-      ? [{ label: 'Days off', value: prefs.daysOff.map((d) => (d.from === d.to ? d.from : `${d.from} to ${d.to}`)).join(', ') }]
+      ? [
+          {
+            label: 'Days off',
+            value: prefs.daysOff.map((d) => (d.from === d.to ? d.from : `${d.from} to ${d.to}`)).join(', '),
+          },
+        ]
       : []),
     { label: 'How often', value: describeInterval(prefs.everyMinutes) },
     { label: 'Most a day', value: `${prefs.maxPerDay ?? DEFAULT_MAX_PER_DAY} nudges` },
     { label: 'Kinds', value: prefs.kinds.map((k) => nudgeKindNames[k]).join(', ') },
-    { label: 'Delivered to', value: prefs.delivery === 'dm' ? 'direct message' : `team channel ${prefs.channelId ?? ''}`.trim() },
+    {
+      label: 'Delivered to',
+      value: prefs.delivery === 'dm' ? 'direct message' : `team channel ${prefs.channelId ?? ''}`.trim(),
+    },
   ];
   if (prefs.snoozedUntil && prefs.snoozedUntil > now) {
     fields.push({ label: 'Quiet until', value: formatInstant(prefs.snoozedUntil, prefs.timezone) });
@@ -57,7 +83,13 @@ export function settingsForm(prefs: Preferences): Form {
         options: yesNoOptions,
         initial: prefs.optedIn ? 'yes' : 'no',
       },
-      { id: 'timezone', label: 'Timezone', kind: 'timezone', initial: prefs.timezone, hint: 'e.g. Europe/London, America/New_York' },
+      {
+        id: 'timezone',
+        label: 'Timezone',
+        kind: 'timezone',
+        initial: prefs.timezone,
+        hint: 'e.g. Europe/London, America/New_York',
+      },
       {
         id: 'days',
         label: 'Working days',
@@ -66,8 +98,21 @@ export function settingsForm(prefs: Preferences): Form {
         initial: [...prefs.days],
       },
       { id: 'start', label: 'Start of working day', kind: 'time', initial: prefs.start, hint: '24-hour HH:MM' },
-      { id: 'end', label: 'End of working day', kind: 'time', initial: prefs.end, hint: '24-hour HH:MM; earlier than the start means past midnight' },
-      { id: 'everyMinutes', label: 'Minutes between nudges', kind: 'number', initial: String(prefs.everyMinutes), min: 10, max: 480 },
+      {
+        id: 'end',
+        label: 'End of working day',
+        kind: 'time',
+        initial: prefs.end,
+        hint: '24-hour HH:MM; earlier than the start means past midnight',
+      },
+      {
+        id: 'everyMinutes',
+        label: 'Minutes between nudges',
+        kind: 'number',
+        initial: String(prefs.everyMinutes),
+        min: 10,
+        max: 480,
+      },
       {
         id: 'kinds',
         label: 'Kinds of nudge',
@@ -85,7 +130,13 @@ export function settingsForm(prefs: Preferences): Form {
         ],
         initial: prefs.delivery,
       },
-      { id: 'channelId', label: 'Team channel (if posting to a channel)', kind: 'channel', ...(prefs.channelId ? { initial: prefs.channelId } : {}), optional: true },
+      {
+        id: 'channelId',
+        label: 'Team channel (if posting to a channel)',
+        kind: 'channel',
+        ...(prefs.channelId ? { initial: prefs.channelId } : {}),
+        optional: true,
+      },
       {
         id: 'pause',
         label: 'Quiet time',
@@ -104,19 +155,53 @@ export function settingsForm(prefs: Preferences): Form {
 }
 
 export function settingsReply(prefs: Preferences, now: Date, lead = 'Your Backcare settings'): Reply {
-  return reply(lead, [header(lead), { type: 'fields', fields: describePreferences(prefs, now) }, context('Nudges only come during your working hours, and only if you turn them on.'), context(MORE_SETTINGS_HINT)], {
-    actions: [
-      { type: 'button', actionId: 'settings.edit', label: 'Edit settings', value: encodeActionValue({}), style: 'primary' },
-      prefs.optedIn
-        ? { type: 'button', actionId: 'settings.nudges', label: 'Turn nudges off', value: encodeActionValue({ on: false }) }
-        : { type: 'button', actionId: 'settings.nudges', label: 'Turn nudges on', value: encodeActionValue({ on: true }) },
-      { type: 'button', actionId: 'forget.ask', label: 'Delete my data', value: encodeActionValue({}), style: 'danger' },
+  return reply(
+    lead,
+    [
+      header(lead),
+      { type: 'fields', fields: describePreferences(prefs, now) },
+      context('Nudges only come during your working hours, and only if you turn them on.'),
+      context(MORE_SETTINGS_HINT),
     ],
-  });
+    {
+      actions: [
+        {
+          type: 'button',
+          actionId: 'settings.edit',
+          label: 'Edit settings',
+          value: encodeActionValue({}),
+          style: 'primary',
+        },
+        prefs.optedIn
+          ? {
+              type: 'button',
+              actionId: 'settings.nudges',
+              label: 'Turn nudges off',
+              value: encodeActionValue({ on: false }),
+            }
+          : {
+              type: 'button',
+              actionId: 'settings.nudges',
+              label: 'Turn nudges on',
+              value: encodeActionValue({ on: true }),
+            },
+        {
+          type: 'button',
+          actionId: 'forget.ask',
+          label: 'Delete my data',
+          value: encodeActionValue({}),
+          style: 'danger',
+        },
+      ],
+    },
+  );
 }
 
 /** Opens the form; the blocks are empty because the form is the whole reply. */
-const editReply = (prefs: Preferences): Reply => ({ ...reply('Edit your Backcare settings', []), form: settingsForm(prefs) });
+const editReply = (prefs: Preferences): Reply => ({
+  ...reply('Edit your Backcare settings', []),
+  form: settingsForm(prefs),
+});
 
 async function load(ctx: CommandContext): Promise<{ userId: number; prefs: Preferences }> {
   const { user } = await ctx.ensureUser();
@@ -174,7 +259,9 @@ function channelErrors(ctx: CommandContext, values: Record<string, string | stri
   if (ctx.deps.channelMessengers?.some((m) => m.platform === ctx.actor.platform)) return {};
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? (v[0] ?? '') : (v ?? '')).trim();
   const errors: Record<string, string> = {};
-  if (one(values.delivery) === 'channel') errors.delivery = 'there are no channels here: nudges come to you directly (channel posts work on Slack and Discord)';
+  if (one(values.delivery) === 'channel')
+    errors.delivery =
+      'there are no channels here: nudges come to you directly (channel posts work on Slack and Discord)';
   if (one(values.channelId) !== '') errors.channelId = 'there are no channels here: leave it empty';
   return errors;
 }
@@ -183,7 +270,9 @@ const settingsSubmit = defineForm({
   formId: SETTINGS_FORM,
   async submit(ctx, values) {
     const { userId, prefs } = await load(ctx);
-    const result = applySettingsForm(prefs, values, ctx.now(), (typed) => resolveChannel(ctx.deps.channelMessengers, ctx.actor, typed));
+    const result = applySettingsForm(prefs, values, ctx.now(), (typed) =>
+      resolveChannel(ctx.deps.channelMessengers, ctx.actor, typed),
+    );
     const noChannel = channelErrors(ctx, values);
     const errors: Record<string, string> = { ...(result.ok ? {} : result.errors), ...noChannel };
     // "Name the team channel" would only send the person looking for something that does not exist here.
@@ -197,4 +286,8 @@ const settingsSubmit = defineForm({
   },
 });
 
-export const settingsFeature: Feature = { commands: [settings], actions: [editAction, nudgesAction], forms: [settingsSubmit] };
+export const settingsFeature: Feature = {
+  commands: [settings],
+  actions: [editAction, nudgesAction],
+  forms: [settingsSubmit],
+};

@@ -62,11 +62,18 @@ const refusal = (): Reply =>
 /** The chart in words, for screen readers and for platforms that show alt text. */
 function chartAlt(label: string, weeks: readonly WeekFigures[]): string {
   const sessions = weeks.map((w) => `${w.isoWeek.slice(5)} ${formatCell('sessions', w.cells.sessions)}`).join(', ');
-  const rates = weeks.map((w) => `${w.isoWeek.slice(5)} ${formatCell('completionRate', w.cells.completionRate)}`).join(', ');
+  const rates = weeks
+    .map((w) => `${w.isoWeek.slice(5)} ${formatCell('completionRate', w.cells.completionRate)}`)
+    .join(', ');
   return `Chart for ${label}. Sessions completed: ${sessions}. Completion rate: ${rates}.`.slice(0, 2000);
 }
 
-async function renderChart(ctx: CommandContext, title: string, weeks: readonly WeekFigures[], floor: number): Promise<string | null> {
+async function renderChart(
+  ctx: CommandContext,
+  title: string,
+  weeks: readonly WeekFigures[],
+  floor: number,
+): Promise<string | null> {
   try {
     const png = renderPng(chartSvg(weeks, { title, floor }));
     return await writeStatsFile(ctx.deps.chartDir ?? defaultStatsDir(), 'png', png, ctx.now());
@@ -84,7 +91,11 @@ export async function statsView(ctx: CommandContext, args: StatsArgs): Promise<R
     ctx.log.info({ event: 'stats.denied', platform: actor.platform }, 'stats refused: not a lead');
     return refusal();
   }
-  const workspace = await ensureWorkspace(ctx.db, { platform: actor.platform, externalId: actor.workspaceExternalId, name: actor.workspaceName });
+  const workspace = await ensureWorkspace(ctx.db, {
+    platform: actor.platform,
+    externalId: actor.workspaceExternalId,
+    name: actor.workspaceName,
+  });
   const resolved = await resolveTeam(ctx.deps.teamResolvers, actor, args.team);
   if (!resolved.ok) return reply(resolved.message, [text(resolved.message)]);
   const { team } = resolved;
@@ -103,7 +114,16 @@ export async function statsView(ctx: CommandContext, args: StatsArgs): Promise<R
     details: { scope: team.scope.kind, weeks: args.weeks, shown },
     at: now,
   });
-  ctx.log.info({ event: 'stats.viewed', scope: team.scope.kind, weeks: args.weeks, shown, ms: Math.round(performance.now() - started) }, 'stats view');
+  ctx.log.info(
+    {
+      event: 'stats.viewed',
+      scope: team.scope.kind,
+      weeks: args.weeks,
+      shown,
+      ms: Math.round(performance.now() - started),
+    },
+    'stats view',
+  );
 
   const title = `Team participation: ${team.label}`;
   if (!shown) {
@@ -113,7 +133,9 @@ export async function statsView(ctx: CommandContext, args: StatsArgs): Promise<R
   const weeks = toWeekFigures(rows, { floor, today: window.today });
   const blocks: Block[] = [
     header(title),
-    context(`Last ${args.weeks} ${args.weeks === 1 ? 'week' : 'weeks'} by ISO week in ${timezone}; changes against the week before in brackets.`),
+    context(
+      `Last ${args.weeks} ${args.weeks === 1 ? 'week' : 'weeks'} by ISO week in ${timezone}; changes against the week before in brackets.`,
+    ),
   ];
   const chart = await renderChart(ctx, title, weeks, floor);
   if (chart) blocks.push({ type: 'image', alt: chartAlt(team.label, weeks), path: chart });
@@ -123,7 +145,12 @@ export async function statsView(ctx: CommandContext, args: StatsArgs): Promise<R
     const file = await writeStatsFile(ctx.deps.chartDir ?? defaultStatsDir(), 'csv', statsCsv(weeks), now);
     const first = weeks[0]!.isoWeek;
     const last = weeks[weeks.length - 1]!.isoWeek;
-    blocks.push({ type: 'file', path: file, filename: `backcare-stats-${first}-to-${last}.csv`, alt: `CSV export, ${first} to ${last}, oldest week first` });
+    blocks.push({
+      type: 'file',
+      path: file,
+      filename: `backcare-stats-${first}-to-${last}.csv`,
+      alt: `CSV export, ${first} to ${last}, oldest week first`,
+    });
   }
   blocks.push(
     context(
@@ -132,7 +159,17 @@ export async function statsView(ctx: CommandContext, args: StatsArgs): Promise<R
   );
   const actions: Reply['actions'] = args.csv
     ? []
-    : [{ type: 'button', actionId: 'stats.csv', label: 'Export CSV', value: encodeActionValue({ t: args.team ?? null, w: args.weeks }, { ttlSeconds: CSV_BUTTON_TTL_SECONDS, now }) }];
+    : [
+        {
+          type: 'button',
+          actionId: 'stats.csv',
+          label: 'Export CSV',
+          value: encodeActionValue(
+            { t: args.team ?? null, w: args.weeks },
+            { ttlSeconds: CSV_BUTTON_TTL_SECONDS, now },
+          ),
+        },
+      ];
   return reply(title, blocks, { actions });
 }
 

@@ -1,12 +1,29 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { decodeActionValue, defineAction, defineCommand, defineForm, encodeActionValue, type CommandContext, type Feature } from '../command.js';
+import {
+  decodeActionValue,
+  defineAction,
+  defineCommand,
+  defineForm,
+  encodeActionValue,
+  type CommandContext,
+  type Feature,
+} from '../command.js';
 import { caution, context, reply, text, yesNoOptions, type Action, type Form, type Reply } from '../reply.js';
 import { formErrorsReply } from '../form-errors.js';
 import { triage, type TriageResult } from '../triage/engine.js';
 import { triageRules } from '../triage/load.js';
 import { outcomeReply } from '../triage/outcome-reply.js';
-import { NONE, answersSchema, describeIssue, outcomes, symptomLevels, type Outcome, type SymptomLevel, type TriageRules } from '../triage/schema.js';
+import {
+  NONE,
+  answersSchema,
+  describeIssue,
+  outcomes,
+  symptomLevels,
+  type Outcome,
+  type SymptomLevel,
+  type TriageRules,
+} from '../triage/schema.js';
 import { triageRecords } from '../../db/schema.js';
 import type { RoutineLibrary } from '../content/library.js';
 import type { Routine } from '../content/schema.js';
@@ -41,7 +58,9 @@ function screenForm(rules: TriageRules): Form {
       // them empty (Slack's client refuses a required checklist left blank); the core still asks for them otherwise.
       optional: level !== 'emergency',
       // Any emergency or urgent sign decides the outcome (see screenSubmit), so the console must not ask further.
-      ...(level === 'physio' ? {} : { submitNowOn: rules.symptoms.filter((s) => s.level === level).map((s) => s.code) }),
+      ...(level === 'physio'
+        ? {}
+        : { submitNowOn: rules.symptoms.filter((s) => s.level === level).map((s) => s.code) }),
     })),
   };
 }
@@ -56,8 +75,22 @@ function detailsForm(state: string): Form {
       // A number rather than a 0–10 select: picking options by position would make "7" mean pain 6 in the console.
       // Discord cuts a text-input label at 45 characters: the range stays in the label, what the ends mean goes in
       // the hint (a placeholder on Discord, a hint on Slack, in brackets in the console).
-      { id: 'pain', label: 'How strong is the pain right now, 0 to 10?', kind: 'number', min: 0, max: 10, hint: '0 = none, 10 = worst imaginable' },
-      { id: 'weeks', label: 'How many weeks has it lasted?', kind: 'number', min: 0, decimals: true, hint: 'e.g. 0.5 for a few days' },
+      {
+        id: 'pain',
+        label: 'How strong is the pain right now, 0 to 10?',
+        kind: 'number',
+        min: 0,
+        max: 10,
+        hint: '0 = none, 10 = worst imaginable',
+      },
+      {
+        id: 'weeks',
+        label: 'How many weeks has it lasted?',
+        kind: 'number',
+        min: 0,
+        decimals: true,
+        hint: 'e.g. 0.5 for a few days',
+      },
       {
         id: 'interferes',
         label: 'Does it stop you from working, sleeping or doing daily tasks?',
@@ -77,8 +110,12 @@ function detailsForm(state: string): Form {
 function startReply(rules: TriageRules): Reply {
   return {
     ...reply('Back pain check', [
-      text('*A quick back pain check*: a few questions, then one clear suggestion of what to do next. Your answers are not stored.'),
-      caution('If you feel very unwell or think this is an emergency, call 999 (UK), 112 (EU) or 911 (US and Canada) now instead.'),
+      text(
+        '*A quick back pain check*: a few questions, then one clear suggestion of what to do next. Your answers are not stored.',
+      ),
+      caution(
+        'If you feel very unwell or think this is an emergency, call 999 (UK), 112 (EU) or 911 (US and Canada) now instead.',
+      ),
       context(rules.disclaimer),
     ]),
     form: screenForm(rules),
@@ -106,7 +143,8 @@ function readChecklist(rules: TriageRules, level: SymptomLevel, raw: unknown): {
   const picked = [...new Set(parsed.data)];
   const none = rules.screen.none;
   if (picked.length === 0) return { error: `tick what applies, or "${none}"` };
-  if (picked.includes(NONE)) return picked.length === 1 ? { codes: [] } : { error: `"${none}" cannot go with other choices` };
+  if (picked.includes(NONE))
+    return picked.length === 1 ? { codes: [] } : { error: `"${none}" cannot go with other choices` };
   const known = new Set(rules.symptoms.filter((s) => s.level === level).map((s) => s.code));
   if (picked.some((code) => !known.has(code))) return { error: 'choose from the list' };
   return { codes: picked };
@@ -129,7 +167,10 @@ const screenSubmit = defineForm({
   async submit(ctx, values) {
     const rules = triageRules();
     // Red flags first, before any form error: a ticked emergency sign must never wait for the other lists.
-    const flagged = triage({ pain: 0, weeks: 0, symptoms: tickedCodes(rules, values), interferes: false, worsening: false }, rules);
+    const flagged = triage(
+      { pain: 0, weeks: 0, symptoms: tickedCodes(rules, values), interferes: false, worsening: false },
+      rules,
+    );
     if (flagged.outcome === 'emergency') return finish(ctx, flagged, rules);
     const errors: Record<string, string> = {};
     const symptoms: string[] = [];
@@ -142,7 +183,10 @@ const screenSubmit = defineForm({
     // only an unanswered emergency list is asked again first, since it could still turn out more serious.
     if (flagged.outcome === 'urgent' && !errors.emergency) return finish(ctx, flagged, rules);
     if (Object.keys(errors).length > 0) {
-      ctx.log.info({ event: 'triage.invalid', step: 'screen', problems: Object.keys(errors).length }, 'triage screen had errors');
+      ctx.log.info(
+        { event: 'triage.invalid', step: 'screen', problems: Object.keys(errors).length },
+        'triage screen had errors',
+      );
       return formErrorsReply(screenForm(rules), errors);
     }
     const state = encodeActionValue({ s: symptoms }, { ttlSeconds: STATE_TTL_SECONDS, now: ctx.now() });
@@ -150,8 +194,22 @@ const screenSubmit = defineForm({
   },
 });
 
-const yesNo = z.union([z.string(), z.array(z.string()).length(1).transform((a) => a[0]!)]).pipe(z.enum(['yes', 'no'], { error: 'answer yes or no' }));
-const single = z.union([z.string(), z.array(z.string()).length(1).transform((a) => a[0]!)]);
+const yesNo = z
+  .union([
+    z.string(),
+    z
+      .array(z.string())
+      .length(1)
+      .transform((a) => a[0]!),
+  ])
+  .pipe(z.enum(['yes', 'no'], { error: 'answer yes or no' }));
+const single = z.union([
+  z.string(),
+  z
+    .array(z.string())
+    .length(1)
+    .transform((a) => a[0]!),
+]);
 
 const detailsValuesSchema = z.object({
   // The range is checked here too, so a pain of 11 is reported together with a bad weeks answer, not after it.
@@ -185,7 +243,9 @@ const detailsSubmit = defineForm({
     const carried = stateSchema.safeParse(decoded);
     if (!carried.success) {
       ctx.log.info({ event: 'triage.state_invalid' }, 'triage state missing, expired or malformed');
-      return reply('This check has expired.', [text('This check has expired or could not be read. Start again with `/backcare triage`.')]);
+      return reply('This check has expired.', [
+        text('This check has expired or could not be read. Start again with `/backcare triage`.'),
+      ]);
     }
     const parsed = detailsValuesSchema.safeParse(values);
     const errors: Record<string, string> = {};
@@ -195,18 +255,28 @@ const detailsSubmit = defineForm({
         errors[field] ??= issue.message;
       }
     }
-    const answers = parsed.success ? answersSchema(rules).safeParse({ ...parsed.data, symptoms: carried.data.s }) : undefined;
+    const answers = parsed.success
+      ? answersSchema(rules).safeParse({ ...parsed.data, symptoms: carried.data.s })
+      : undefined;
     if (answers && !answers.success) {
       const field = String(answers.error.issues[0]?.path[0] ?? '');
       // Symptoms come from our own state: if they do not validate, the state was tampered with or the rules changed.
       if (field === 'symptoms') {
         ctx.log.info({ event: 'triage.state_invalid' }, 'triage state carries unknown codes');
-        return reply('This check has expired.', [text('This check has expired or could not be read. Start again with `/backcare triage`.')]);
+        return reply('This check has expired.', [
+          text('This check has expired or could not be read. Start again with `/backcare triage`.'),
+        ]);
       }
-      errors[field] = describeIssue(answers.error, { ...parsed.data, symptoms: carried.data.s }).replace(/^[a-z]+: /, '');
+      errors[field] = describeIssue(answers.error, { ...parsed.data, symptoms: carried.data.s }).replace(
+        /^[a-z]+: /,
+        '',
+      );
     }
     if (Object.keys(errors).length > 0 || !answers?.success) {
-      ctx.log.info({ event: 'triage.invalid', step: 'details', problems: Object.keys(errors).length }, 'triage details had errors');
+      ctx.log.info(
+        { event: 'triage.invalid', step: 'details', problems: Object.keys(errors).length },
+        'triage details had errors',
+      );
       return formErrorsReply(detailsForm(state!), errors);
     }
     return finish(ctx, triage(answers.data, rules), rules);
@@ -218,17 +288,26 @@ const detailsSubmit = defineForm({
  * (physio lines also carry the routine's first caution). Without a library, or when nothing matches,
  * the `/backcare` commands from the content file.
  */
-export function routineSuggestions(rules: TriageRules, outcome: 'self_care' | 'physio', library: RoutineLibrary | undefined): string[] {
+export function routineSuggestions(
+  rules: TriageRules,
+  outcome: 'self_care' | 'physio',
+  library: RoutineLibrary | undefined,
+): string[] {
   const picked: Routine[] = [];
   for (const criteria of library ? rules.routineSuggestions[outcome] : []) {
     const candidates = library!
-      .matching({ kinds: criteria.kinds, ...(criteria.area ? { area: criteria.area } : {}), ...(criteria.topic ? { topic: criteria.topic } : {}) })
+      .matching({
+        kinds: criteria.kinds,
+        ...(criteria.area ? { area: criteria.area } : {}),
+        ...(criteria.topic ? { topic: criteria.topic } : {}),
+      })
       .filter((r) => !picked.includes(r));
     // Shortest first: a gentle start; ties keep library order, so the suggestion is stable.
     const routine = [...candidates].sort((a, b) => a.minutes - b.minutes)[0];
     if (routine) picked.push(routine);
   }
-  if (picked.length === 0) return rules.fallbackRoutines[outcome].map((r) => (r.command ? `\`${r.command}\`: ${r.text}` : r.text));
+  if (picked.length === 0)
+    return rules.fallbackRoutines[outcome].map((r) => (r.command ? `\`${r.command}\`: ${r.text}` : r.text));
   return picked.map((r) => {
     const line = `*${r.title}* (${r.minutes} min): ${r.summary} Start it with \`/backcare routine ${r.id}\`.`;
     return outcome === 'physio' && r.cautions[0] ? `${line} _Caution: ${r.cautions[0]}_` : line;
@@ -244,7 +323,13 @@ function finish(ctx: CommandContext, result: TriageResult, rules: TriageRules): 
       ? []
       : [
           // "No" comes first and is the highlighted choice: nothing is kept unless the person asks.
-          { type: 'button', actionId: 'triage.discard', label: rules.consent.decline, value: encodeActionValue({}), style: 'primary' },
+          {
+            type: 'button',
+            actionId: 'triage.discard',
+            label: rules.consent.decline,
+            value: encodeActionValue({}),
+            style: 'primary',
+          },
           {
             type: 'button',
             actionId: 'triage.keep',
@@ -252,7 +337,10 @@ function finish(ctx: CommandContext, result: TriageResult, rules: TriageRules): 
             value: encodeActionValue({ o: result.outcome, t: at }, { ttlSeconds: CONSENT_TTL_SECONDS, now: ctx.now() }),
           },
         ];
-  const routines = result.outcome === 'self_care' || result.outcome === 'physio' ? routineSuggestions(rules, result.outcome, ctx.deps.library) : [];
+  const routines =
+    result.outcome === 'self_care' || result.outcome === 'physio'
+      ? routineSuggestions(rules, result.outcome, ctx.deps.library)
+      : [];
   return outcomeReply(result, rules, { routines, consent });
 }
 
@@ -268,7 +356,8 @@ const keepAction = defineAction({
       .select({ id: triageRecords.id })
       .from(triageRecords)
       .where(and(eq(triageRecords.userId, user.id), eq(triageRecords.recordedAt, recordedAt)));
-    if (existing.length === 0) await ctx.db.insert(triageRecords).values({ userId: user.id, outcome: value.o, recordedAt });
+    if (existing.length === 0)
+      await ctx.db.insert(triageRecords).values({ userId: user.id, outcome: value.o, recordedAt });
     ctx.log.info({ event: 'triage.kept' }, 'triage outcome kept with consent');
     const name = rules.outcomes[value.o as Outcome].name;
     const message = `Kept: the outcome (${name}) and the date, nothing else. \`/backcare me\` shows it; \`/backcare forget-me\` deletes it.`;
@@ -282,4 +371,8 @@ const discardAction = defineAction({
   run: async () => reply('Nothing was kept.', [text('Nothing was kept: your answers and the outcome are gone.')]),
 });
 
-export const triageFeature: Feature = { commands: [triageCommand], actions: [keepAction, discardAction], forms: [screenSubmit, detailsSubmit] };
+export const triageFeature: Feature = {
+  commands: [triageCommand],
+  actions: [keepAction, discardAction],
+  forms: [screenSubmit, detailsSubmit],
+};

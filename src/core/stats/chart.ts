@@ -41,7 +41,11 @@ export function chartGeometry(weeks: readonly WeekFigures[]): ChartGeometry {
     const sessions = week.cells.sessions;
     if (sessions.kind === 'hidden') {
       const bandWidth = Math.min(slot * 0.8, 80);
-      geometry.hiddenBands.push({ weekStart: week.weekStart, x: round(centre - bandWidth / 2), width: round(bandWidth) });
+      geometry.hiddenBands.push({
+        weekStart: week.weekStart,
+        x: round(centre - bandWidth / 2),
+        width: round(bandWidth),
+      });
     } else if (sessions.kind === 'value') {
       const barHeight = (sessions.value / sessionsMax) * height;
       const barWidth = Math.min(slot * 0.6, 60);
@@ -56,7 +60,12 @@ export function chartGeometry(weeks: readonly WeekFigures[]): ChartGeometry {
     }
     const rate = week.cells.completionRate;
     if (rate.kind === 'value') {
-      geometry.points.push({ weekStart: week.weekStart, rate: rate.value, cx: round(centre), cy: round(plot.bottom - rate.value * height) });
+      geometry.points.push({
+        weekStart: week.weekStart,
+        rate: rate.value,
+        cx: round(centre),
+        cy: round(plot.bottom - rate.value * height),
+      });
     }
   });
   return geometry;
@@ -66,7 +75,12 @@ export function chartSvg(weeks: readonly WeekFigures[], options: { title: string
   const g = chartGeometry(weeks);
   const { width, height } = chartSize;
   const slot = (plot.right - plot.left) / Math.max(weeks.length, 1);
-  const text = (x: number, y: number, value: string, style: { size?: number; fill?: string; bold?: boolean; anchor?: 'middle' | 'end'; rotate?: boolean } = {}) =>
+  const text = (
+    x: number,
+    y: number,
+    value: string,
+    style: { size?: number; fill?: string; bold?: boolean; anchor?: 'middle' | 'end'; rotate?: boolean } = {},
+  ) =>
     `<text x="${round(x)}" y="${round(y)}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" font-size="${style.size ?? 12}" fill="${style.fill ?? '#374151'}"` +
     (style.bold ? ' font-weight="bold"' : '') +
     (style.anchor ? ` text-anchor="${style.anchor}"` : '') +
@@ -75,7 +89,11 @@ export function chartSvg(weeks: readonly WeekFigures[], options: { title: string
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="${width}" height="${height}" fill="${chartColours.background}"/>`,
-    text(plot.left, 28, options.title.length > 80 ? `${options.title.slice(0, 79)}…` : options.title, { size: 16, bold: true, fill: '#111827' }),
+    text(plot.left, 28, options.title.length > 80 ? `${options.title.slice(0, 79)}…` : options.title, {
+      size: 16,
+      bold: true,
+      fill: '#111827',
+    }),
     `<rect x="${plot.left}" y="40" width="14" height="10" fill="${chartColours.bar}"/>`,
     text(plot.left + 20, 50, 'sessions completed per week (left axis)'),
     `<line x1="${plot.left + 300}" y1="45" x2="${plot.left + 322}" y2="45" stroke="${chartColours.line}" stroke-width="3"/>`,
@@ -84,25 +102,36 @@ export function chartSvg(weeks: readonly WeekFigures[], options: { title: string
   // Grid and axes: sessions on the left, completion rate on the right.
   for (const fraction of [0, 0.25, 0.5, 0.75, 1]) {
     const y = plot.bottom - fraction * (plot.bottom - plot.top);
-    parts.push(`<line x1="${plot.left}" y1="${round(y)}" x2="${plot.right}" y2="${round(y)}" stroke="#f3f4f6" stroke-width="1"/>`);
+    parts.push(
+      `<line x1="${plot.left}" y1="${round(y)}" x2="${plot.right}" y2="${round(y)}" stroke="#f3f4f6" stroke-width="1"/>`,
+    );
     const sessions = fraction * g.sessionsMax;
     if (Number.isInteger(sessions)) parts.push(text(plot.left - 8, y + 4, String(sessions), { anchor: 'end' }));
     parts.push(text(plot.right + 8, y + 4, `${Math.round(fraction * 100)}%`));
   }
-  parts.push(`<line x1="${plot.left}" y1="${plot.bottom}" x2="${plot.right}" y2="${plot.bottom}" stroke="#9ca3af" stroke-width="1"/>`);
+  parts.push(
+    `<line x1="${plot.left}" y1="${plot.bottom}" x2="${plot.right}" y2="${plot.bottom}" stroke="#9ca3af" stroke-width="1"/>`,
+  );
   for (const band of g.hiddenBands) {
-    parts.push(`<rect data-hidden="${band.weekStart}" x="${band.x}" y="${plot.top}" width="${band.width}" height="${plot.bottom - plot.top}" fill="${chartColours.hidden}"/>`);
+    parts.push(
+      `<rect data-hidden="${band.weekStart}" x="${band.x}" y="${plot.top}" width="${band.width}" height="${plot.bottom - plot.top}" fill="${chartColours.hidden}"/>`,
+    );
     const cx = band.x + band.width / 2;
     const cy = (plot.top + plot.bottom) / 2;
-    parts.push(text(cx + 4, cy, 'not enough participants', { anchor: 'middle', size: 11, fill: '#6b7280', rotate: true }));
+    parts.push(
+      text(cx + 4, cy, 'not enough participants', { anchor: 'middle', size: 11, fill: '#6b7280', rotate: true }),
+    );
   }
   for (const bar of g.bars) {
-    parts.push(`<rect data-week="${bar.weekStart}" x="${bar.x}" y="${bar.y}" width="${bar.width}" height="${bar.height}" fill="${chartColours.bar}"/>`);
+    parts.push(
+      `<rect data-week="${bar.weekStart}" x="${bar.x}" y="${bar.y}" width="${bar.width}" height="${bar.height}" fill="${chartColours.bar}"/>`,
+    );
   }
   // The line breaks where a week's rate is hidden or undefined, rather than bridging the gap.
   let run: string[] = [];
   const flush = () => {
-    if (run.length > 1) parts.push(`<polyline points="${run.join(' ')}" fill="none" stroke="${chartColours.line}" stroke-width="3"/>`);
+    if (run.length > 1)
+      parts.push(`<polyline points="${run.join(' ')}" fill="none" stroke="${chartColours.line}" stroke-width="3"/>`);
     run = [];
   };
   weeks.forEach((week) => {
@@ -112,7 +141,9 @@ export function chartSvg(weeks: readonly WeekFigures[], options: { title: string
   });
   flush();
   for (const point of g.points) {
-    parts.push(`<circle data-week="${point.weekStart}" cx="${point.cx}" cy="${point.cy}" r="5" fill="${chartColours.line}"/>`);
+    parts.push(
+      `<circle data-week="${point.weekStart}" cx="${point.cx}" cy="${point.cy}" r="5" fill="${chartColours.line}"/>`,
+    );
   }
   weeks.forEach((week, i) => {
     const label = week.isoWeek.slice(5) + (week.current ? '*' : '');
@@ -125,6 +156,9 @@ export function chartSvg(weeks: readonly WeekFigures[], options: { title: string
 }
 
 export function renderPng(svg: string): Buffer {
-  const resvg = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: chartColours.background });
+  const resvg = new Resvg(svg, {
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+    background: chartColours.background,
+  });
   return resvg.render().asPng();
 }

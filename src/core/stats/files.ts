@@ -12,7 +12,12 @@ export const defaultStatsDir = () => path.join(tmpdir(), 'backcare-charts');
  * Writes a chart or export where adapters can pick it up for upload, under an unguessable name;
  * files of ours older than an hour are removed on the way.
  */
-export async function writeStatsFile(directory: string, extension: 'png' | 'csv', data: Buffer | string, now: Date): Promise<string> {
+export async function writeStatsFile(
+  directory: string,
+  extension: 'png' | 'csv',
+  data: Buffer | string,
+  now: Date,
+): Promise<string> {
   await mkdir(directory, { recursive: true });
   for (const name of await readdir(directory)) {
     if (!/^stats-[\w-]+\.(png|csv)$/.test(name)) continue;

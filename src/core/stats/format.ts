@@ -24,7 +24,8 @@ export function formatChange(key: MetricKey, change: number | null): string {
   return ` (${change > 0 ? '+' : '−'}${Math.abs(change)}${unit})`;
 }
 
-const part = (week: WeekFigures, key: MetricKey, label: string) => `${label} ${formatCell(key, week.cells[key])}${formatChange(key, week.change[key])}`;
+const part = (week: WeekFigures, key: MetricKey, label: string) =>
+  `${label} ${formatCell(key, week.cells[key])}${formatChange(key, week.change[key])}`;
 
 /** One week as a few short lines of light markup, changes against the week before in brackets. */
 export function weekText(week: WeekFigures): string {
@@ -39,7 +40,9 @@ export function weekText(week: WeekFigures): string {
       part(week, 'ignored', 'ignored'),
     ].join(' · '),
     part(week, 'completionRate', 'Completion rate'),
-    [part(week, 'sessions', 'Sessions completed'), part(week, 'unfinishedSessions', 'started, not completed')].join(' · '),
+    [part(week, 'sessions', 'Sessions completed'), part(week, 'unfinishedSessions', 'started, not completed')].join(
+      ' · ',
+    ),
     [part(week, 'active', 'Active members'), part(week, 'medianStreak', 'median streak')].join(' · '),
   ].join('\n');
 }
@@ -62,6 +65,8 @@ function csvCell(key: MetricKey, cell: Cell): string {
 /** The shown weeks as CSV (oldest first); hidden cells say so in words, never as a number. */
 export function statsCsv(weeks: readonly WeekFigures[]): string {
   const header = ['iso_week', 'week_start', ...metrics.map((m) => m.csv)];
-  const lines = weeks.map((w) => [w.isoWeek, w.weekStart, ...metrics.map((m) => csvCell(m.key, w.cells[m.key]))].map(csvField).join(','));
+  const lines = weeks.map((w) =>
+    [w.isoWeek, w.weekStart, ...metrics.map((m) => csvCell(m.key, w.cells[m.key]))].map(csvField).join(','),
+  );
   return `${[header.join(','), ...lines].join('\n')}\n`;
 }

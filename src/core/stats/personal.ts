@@ -78,15 +78,30 @@ export async function personalFigures(
 }
 
 /** The person's figures as labelled fields; `titleOf` turns a routine id into its title where the library knows it. */
-export function personalFields(figures: PersonalFigures, titleOf: (routineId: string) => string | undefined): { label: string; value: string }[] {
+export function personalFields(
+  figures: PersonalFigures,
+  titleOf: (routineId: string) => string | undefined,
+): { label: string; value: string }[] {
   const { streak, thisWeek, favourites } = figures;
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   return [
-    { label: 'Streak', value: streak === 0 ? 'none yet: one break on a working day starts one' : plural(streak, 'working day', 'working days') },
-    { label: 'This week', value: `${plural(thisWeek.nudgesDone, 'nudge', 'nudges')} done, ${plural(thisWeek.sessions, 'session', 'sessions')}` },
+    {
+      label: 'Streak',
+      value:
+        streak === 0
+          ? 'none yet: one break on a working day starts one'
+          : plural(streak, 'working day', 'working days'),
+    },
+    {
+      label: 'This week',
+      value: `${plural(thisWeek.nudgesDone, 'nudge', 'nudges')} done, ${plural(thisWeek.sessions, 'session', 'sessions')}`,
+    },
     {
       label: 'Favourite routines',
-      value: favourites.length === 0 ? 'none yet' : favourites.map((f) => `${titleOf(f.routineId) ?? f.routineId} (${f.times}×)`).join(', '),
+      value:
+        favourites.length === 0
+          ? 'none yet'
+          : favourites.map((f) => `${titleOf(f.routineId) ?? f.routineId} (${f.times}×)`).join(', '),
     },
   ];
 }

@@ -96,7 +96,9 @@ export function toWeekFigures(rows: readonly WeekRow[], options: { floor: number
     const mine = cells[index + 1]!;
     const before = cells[index];
     const described = describeWeek(row.weekStart);
-    const change = Object.fromEntries(metrics.map((m) => [m.key, changeOf(mine[m.key], before?.[m.key], m.key)])) as Record<MetricKey, number | null>;
+    const change = Object.fromEntries(
+      metrics.map((m) => [m.key, changeOf(mine[m.key], before?.[m.key], m.key)]),
+    ) as Record<MetricKey, number | null>;
     return {
       weekStart: row.weekStart,
       isoWeek: described.isoWeek,

@@ -149,7 +149,10 @@ nudge_person_weeks as (
     where n.user_id = t.id
       and n.slot_at >= ${window.rangeStart.toISOString()}::timestamptz
       and n.slot_at < ${window.rangeEnd.toISOString()}::timestamptz
-      and n.status in (${sql.join(deliveredStatuses.map((s) => sql`${s}`), sql`, `)})
+      and n.status in (${sql.join(
+        deliveredStatuses.map((s) => sql`${s}`),
+        sql`, `,
+      )})
     -- offset 0 keeps this a per-person index lookup; flattened, the planner scans the whole table.
     offset 0
   ) as d

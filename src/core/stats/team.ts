@@ -22,7 +22,11 @@ export type TeamResolution =
 
 const resolutionSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('workspace'), label: z.string().min(1).max(200) }),
-  z.object({ kind: z.literal('members'), label: z.string().min(1).max(200), platformUserIds: z.array(z.string().min(1).max(200)).max(200_000) }),
+  z.object({
+    kind: z.literal('members'),
+    label: z.string().min(1).max(200),
+    platformUserIds: z.array(z.string().min(1).max(200)).max(200_000),
+  }),
   z.object({ kind: z.literal('unknown'), message: z.string().min(1).max(500) }),
 ]);
 
@@ -42,8 +46,12 @@ export async function resolveTeam(
   const workspaceLabel = actor.workspaceName ? `${actor.workspaceName} (whole workspace)` : 'the whole workspace';
   const resolver = resolvers?.find((r) => r.platform === actor.platform);
   if (!resolver) {
-    if (team === undefined || wholeWorkspaceWords.has(team.toLowerCase())) return { ok: true, team: { label: workspaceLabel, scope: { kind: 'workspace' } } };
-    return { ok: false, message: `I can't look up ${echo(team)} here, so a team is the whole workspace. Try \`/backcare stats\` without a team.` };
+    if (team === undefined || wholeWorkspaceWords.has(team.toLowerCase()))
+      return { ok: true, team: { label: workspaceLabel, scope: { kind: 'workspace' } } };
+    return {
+      ok: false,
+      message: `I can't look up ${echo(team)} here, so a team is the whole workspace. Try \`/backcare stats\` without a team.`,
+    };
   }
   const parsed = resolutionSchema.safeParse(await resolver.resolve(actor, team));
   if (!parsed.success) throw new Error(`team resolver for ${actor.platform} returned an invalid answer`);
@@ -52,7 +60,13 @@ export async function resolveTeam(
     case 'workspace':
       return { ok: true, team: { label: resolution.label, scope: { kind: 'workspace' } } };
     case 'members':
-      return { ok: true, team: { label: resolution.label, scope: { kind: 'members', platformUserIds: [...new Set(resolution.platformUserIds)] } } };
+      return {
+        ok: true,
+        team: {
+          label: resolution.label,
+          scope: { kind: 'members', platformUserIds: [...new Set(resolution.platformUserIds)] },
+        },
+      };
     case 'unknown':
       return { ok: false, message: resolution.message };
   }

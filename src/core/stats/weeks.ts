@@ -48,5 +48,9 @@ export function describeWeek(monday: string): { isoWeek: string; label: string; 
       : start.year === end.year
         ? `${start.toFormat('d LLL')} – ${end.toFormat('d LLL yyyy')}`
         : `${start.toFormat('d LLL yyyy')} – ${end.toFormat('d LLL yyyy')}`;
-  return { isoWeek: `${start.weekYear}-W${String(start.weekNumber).padStart(2, '0')}`, label: `Week ${start.weekNumber}, ${range}`, sunday: end.toISODate()! };
+  return {
+    isoWeek: `${start.weekYear}-W${String(start.weekNumber).padStart(2, '0')}`,
+    label: `Week ${start.weekNumber}, ${range}`,
+    sunday: end.toISODate()!,
+  };
 }

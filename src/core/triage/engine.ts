@@ -12,7 +12,8 @@ export interface TriageResult {
  */
 export function triage(answers: Answers, rules: TriageRules): TriageResult {
   const ticked = new Set(answers.symptoms);
-  const symptomsAt = (level: SymptomLevel) => rules.symptoms.filter((s) => s.level === level && ticked.has(s.code)).map((s) => s.code);
+  const symptomsAt = (level: SymptomLevel) =>
+    rules.symptoms.filter((s) => s.level === level && ticked.has(s.code)).map((s) => s.code);
 
   const emergency = symptomsAt('emergency');
   if (emergency.length > 0) return { outcome: 'emergency', reasons: emergency };
@@ -26,7 +27,10 @@ export function triage(answers: Answers, rules: TriageRules): TriageResult {
     interferes: answers.interferes,
     worsening: answers.worsening,
   };
-  const physio = [...symptomsAt('physio'), ...(Object.keys(applies) as PhysioReason[]).filter((reason) => applies[reason])];
+  const physio = [
+    ...symptomsAt('physio'),
+    ...(Object.keys(applies) as PhysioReason[]).filter((reason) => applies[reason]),
+  ];
   if (physio.length > 0) return { outcome: 'physio', reasons: physio };
 
   return { outcome: 'self_care', reasons: [] };

@@ -11,10 +11,18 @@ export class TriageContentError extends Error {
   override name = 'TriageContentError';
 }
 
-function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, segments: readonly PropertyKey[]): number | undefined {
+function lineOf(
+  doc: ReturnType<typeof parseDocument>,
+  counter: LineCounter,
+  segments: readonly PropertyKey[],
+): number | undefined {
   let node = doc.contents as Node | null | undefined;
   for (const segment of segments) {
-    const next = isMap(node) ? node.get(String(segment), true) : isSeq(node) && typeof segment === 'number' ? node.get(segment, true) : undefined;
+    const next = isMap(node)
+      ? node.get(String(segment), true)
+      : isSeq(node) && typeof segment === 'number'
+        ? node.get(segment, true)
+        : undefined;
     if (!next) break;
     node = next as Node;
   }
@@ -27,7 +35,9 @@ export function parseTriageRules(source: string, file = 'content/triage.yaml'): 
   const doc = parseDocument(source, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
   if (yamlError) {
-    throw new TriageContentError(`${file}:${counter.linePos(yamlError.pos[0]).line}: not valid YAML: ${yamlError.message.split('\n')[0]}`);
+    throw new TriageContentError(
+      `${file}:${counter.linePos(yamlError.pos[0]).line}: not valid YAML: ${yamlError.message.split('\n')[0]}`,
+    );
   }
   const parsed = triageRulesSchema.safeParse(doc.toJS());
   if (!parsed.success) {
@@ -39,7 +49,9 @@ export function parseTriageRules(source: string, file = 'content/triage.yaml'): 
   const rules = parsed.data;
   // Labels name the thresholds, so they cannot drift from the numbers the engine applies.
   const fill = (text: string) =>
-    text.replace(/\{severePain\}/g, String(rules.thresholds.severePain)).replace(/\{persistentWeeks\}/g, String(rules.thresholds.persistentWeeks));
+    text
+      .replace(/\{severePain\}/g, String(rules.thresholds.severePain))
+      .replace(/\{persistentWeeks\}/g, String(rules.thresholds.persistentWeeks));
   return {
     ...rules,
     reasons: {

@@ -19,7 +19,8 @@ export const NONE = 'none';
 /** Slack's checkboxes element holds at most 10 options: symptoms of one level plus "None of these". */
 export const MAX_SYMPTOMS_PER_LEVEL = 9;
 
-const line = (max: number) => z.string({ error: 'must be text' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const line = (max: number) =>
+  z.string({ error: 'must be text' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 const symptomSchema = z.strictObject({
   code: z
@@ -41,7 +42,13 @@ const suggestionSchema = z.strictObject({
 });
 export type RoutineSuggestion = z.infer<typeof suggestionSchema>;
 
-const fallbackSchema = z.strictObject({ command: z.string().regex(/^\/backcare [a-z-]+$/, 'must be a /backcare command').optional(), text: line(200) });
+const fallbackSchema = z.strictObject({
+  command: z
+    .string()
+    .regex(/^\/backcare [a-z-]+$/, 'must be a /backcare command')
+    .optional(),
+  text: line(200),
+});
 
 const outcomeBase = { name: line(60), headline: line(600) };
 
@@ -53,11 +60,22 @@ export const triageRulesSchema = z
     }),
     screen: z.strictObject({ emergency: line(100), urgent: line(100), physio: line(100), none: line(60) }),
     symptoms: z.array(symptomSchema).min(1),
-    reasons: z.strictObject({ severe_pain: line(100), persistent: line(100), interferes: line(100), worsening: line(100) }),
+    reasons: z.strictObject({
+      severe_pain: line(100),
+      persistent: line(100),
+      interferes: line(100),
+      worsening: line(100),
+    }),
     disclaimer: line(300),
     outcomes: z.strictObject({
       emergency: z.strictObject({ ...outcomeBase, why: line(100) }),
-      urgent: z.strictObject({ ...outcomeBase, why: line(100), mentionIntro: line(100), mention: z.array(line(200)).min(1), escalate: line(400) }),
+      urgent: z.strictObject({
+        ...outcomeBase,
+        why: line(100),
+        mentionIntro: line(100),
+        mention: z.array(line(200)).min(1),
+        escalate: line(400),
+      }),
       physio: z.strictObject({
         ...outcomeBase,
         why: line(100),
@@ -66,26 +84,51 @@ export const triageRulesSchema = z
         escalateIntro: line(100),
         escalate: z.array(line(400)).min(1),
       }),
-      self_care: z.strictObject({ ...outcomeBase, meanwhile: line(100), comeBackIntro: line(100), comeBack: z.array(line(200)).min(1) }),
+      self_care: z.strictObject({
+        ...outcomeBase,
+        meanwhile: line(100),
+        comeBackIntro: line(100),
+        comeBack: z.array(line(200)).min(1),
+      }),
     }),
-    routineSuggestions: z.strictObject({ self_care: z.array(suggestionSchema).min(1), physio: z.array(suggestionSchema).min(1) }),
-    fallbackRoutines: z.strictObject({ self_care: z.array(fallbackSchema).min(1), physio: z.array(fallbackSchema).min(1) }),
+    routineSuggestions: z.strictObject({
+      self_care: z.array(suggestionSchema).min(1),
+      physio: z.array(suggestionSchema).min(1),
+    }),
+    fallbackRoutines: z.strictObject({
+      self_care: z.array(fallbackSchema).min(1),
+      physio: z.array(fallbackSchema).min(1),
+    }),
     consent: z.strictObject({ question: line(400), decline: line(60), accept: line(60) }),
   })
   .superRefine((rules, ctx) => {
     const seen = new Set<string>();
     rules.symptoms.forEach((symptom, index) => {
-      if (seen.has(symptom.code)) ctx.addIssue({ code: 'custom', path: ['symptoms', index, 'code'], message: `"${symptom.code}" is listed twice` });
+      if (seen.has(symptom.code))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['symptoms', index, 'code'],
+          message: `"${symptom.code}" is listed twice`,
+        });
       if ((physioReasons as readonly string[]).includes(symptom.code)) {
-        ctx.addIssue({ code: 'custom', path: ['symptoms', index, 'code'], message: `"${symptom.code}" is a reason name, not a symptom code` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['symptoms', index, 'code'],
+          message: `"${symptom.code}" is a reason name, not a symptom code`,
+        });
       }
       seen.add(symptom.code);
     });
     for (const level of symptomLevels) {
       const count = rules.symptoms.filter((s) => s.level === level).length;
-      if (count === 0) ctx.addIssue({ code: 'custom', path: ['symptoms'], message: `needs at least one ${level} symptom` });
+      if (count === 0)
+        ctx.addIssue({ code: 'custom', path: ['symptoms'], message: `needs at least one ${level} symptom` });
       if (count > MAX_SYMPTOMS_PER_LEVEL) {
-        ctx.addIssue({ code: 'custom', path: ['symptoms'], message: `at most ${MAX_SYMPTOMS_PER_LEVEL} ${level} symptoms fit one checklist` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['symptoms'],
+          message: `at most ${MAX_SYMPTOMS_PER_LEVEL} ${level} symptoms fit one checklist`,
+        });
       }
     }
   });
@@ -139,11 +182,16 @@ function buildAnswersSchema(rules: TriageRules): z.ZodType<Answers> {
 export function describeIssue(error: z.ZodError, input: unknown): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid answers';
-  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-  const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  const where = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
   // zod does not keep the input on its issues, so look the value up to tell "missing" from "wrong".
   let value: unknown = input;
-  for (const segment of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[segment] : undefined;
+  for (const segment of issue.path)
+    value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[segment] : undefined;
   if (issue.code === 'invalid_type' && value === undefined) return `${where}: is missing`;
   return where ? `${where}: ${issue.message}` : issue.message;
 }
@@ -158,7 +206,8 @@ export function parseAnswersJson(raw: string, rules: TriageRules): ParseAnswersR
   } catch {
     return { ok: false, error: 'answers are not valid JSON' };
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { ok: false, error: 'answers must be a JSON object' };
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    return { ok: false, error: 'answers must be a JSON object' };
   const parsed = answersSchema(rules).safeParse(json);
   return parsed.success ? { ok: true, answers: parsed.data } : { ok: false, error: describeIssue(parsed.error, json) };
 }

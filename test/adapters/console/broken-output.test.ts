@@ -17,7 +17,14 @@ describe('console adapter with a reader that goes away', () => {
     });
     const input = new PassThrough();
     const core = createCore({ db: {} as Db, log: silentLogger(), now: () => new Date(), privacyFloor: 5 }, features);
-    const adapter = createConsoleAdapter({ core, log: silentLogger(), input, output, interactive: false, timeScale: 1 });
+    const adapter = createConsoleAdapter({
+      core,
+      log: silentLogger(),
+      input,
+      output,
+      interactive: false,
+      timeScale: 1,
+    });
     await adapter.start();
     input.end('help\nhelp\n');
     const outcome = await Promise.race([

@@ -15,7 +15,15 @@ export async function typeIntoConsole(db: Db, lines: string[], deps: Partial<Cor
   let written = '';
   output.on('data', (chunk: Buffer) => (written += chunk.toString()));
   const core = buildTestCore(db, { deps });
-  const adapter = createConsoleAdapter({ core, log: silentLogger(), input, output, interactive: false, timeScale: 0.001, timezone: 'Europe/London' });
+  const adapter = createConsoleAdapter({
+    core,
+    log: silentLogger(),
+    input,
+    output,
+    interactive: false,
+    timeScale: 0.001,
+    timezone: 'Europe/London',
+  });
   input.end(lines.map((l) => `${l}\n`).join(''));
   await adapter.finished;
   return written;

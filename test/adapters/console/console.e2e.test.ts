@@ -38,7 +38,9 @@ describe('console adapter end to end (child process, piped stdin)', () => {
     const first = await runBot(input, { BACKCARE_DATA_DIR: data.dir });
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('Send me desk-break nudges [1 Yes, 2 No] (now: No): ');
-    expect(first.stdout).toContain('✗ that is not a timezone I know; use a name like Europe/London or America/New_York\nTimezone');
+    expect(first.stdout).toContain(
+      '✗ that is not a timezone I know; use a name like Europe/London or America/New_York\nTimezone',
+    );
     expect(first.stdout).toContain('== Saved. Your Backcare settings ==');
 
     const second = await runBot('me\n', { BACKCARE_DATA_DIR: data.dir });
@@ -51,7 +53,9 @@ describe('console adapter end to end (child process, piped stdin)', () => {
   }, 90_000);
 
   it('answers numbered choices, suggests a command for a typo, and forgets the user after confirmation', async () => {
-    const result = await runBot(['/backcare sttings', 'forget-me', '2', 'forget-me', '1', 'me', ''].join('\n'), { BACKCARE_DATA_DIR: data.dir });
+    const result = await runBot(['/backcare sttings', 'forget-me', '2', 'forget-me', '1', 'me', ''].join('\n'), {
+      BACKCARE_DATA_DIR: data.dir,
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("I don't know sttings. Did you mean /backcare settings?");
     expect(result.stdout).toContain('Nothing was deleted.');

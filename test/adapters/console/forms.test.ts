@@ -24,7 +24,9 @@ describe('console forms: a command typed without /backcare', () => {
     const withPrefix = await typeIntoConsole(database.db, ['settings edit', '/backcare privacy']);
     const without = await typeIntoConsole(database.db, ['settings edit', 'privacy']);
     expect(without).toContain('(form cancelled)');
-    expect(without.slice(without.indexOf('(form cancelled)'))).toBe(withPrefix.slice(withPrefix.indexOf('(form cancelled)')));
+    expect(without.slice(without.indexOf('(form cancelled)'))).toBe(
+      withPrefix.slice(withPrefix.indexOf('(form cancelled)')),
+    );
   });
 
   it('a choice that happens to be a valid answer stays an answer', async () => {
@@ -35,7 +37,9 @@ describe('console forms: a command typed without /backcare', () => {
 
   it('in a free-text field it asks first: typed again the command runs, Enter keeps it as the answer', async () => {
     const again = await typeIntoConsole(database.db, ['routines import', 'routines list', 'routines list']);
-    expect(again).toContain('That looks like the command `routines list`: type it again to run it, or press Enter to use it as your answer.');
+    expect(again).toContain(
+      'That looks like the command `routines list`: type it again to run it, or press Enter to use it as your answer.',
+    );
     expect(again).toContain('(form cancelled)');
     expect(again).toContain('This workspace has no routines of its own yet.');
 
@@ -76,7 +80,9 @@ describe('console forms: errors', () => {
   it('errors found on submit are named by label, all at once, and only those fields are asked again', async () => {
     const out = await typeIntoConsole(database.db, ['hours edit', 'fri 9 to 5', '99', '6', 'fri 09:00-13:00', '']);
     expect(out).toContain('✗ type a number from 1 to 48');
-    expect(out).toContain('Some settings need another look:\n  ✗ Different hours on some days: `fri 9 to 5` is not like "fri 09:00-13:00" or "sat off"');
+    expect(out).toContain(
+      'Some settings need another look:\n  ✗ Different hours on some days: `fri 9 to 5` is not like "fri 09:00-13:00" or "sat off"',
+    );
     expect(out).toContain('== Saved. Your hours ==');
     expect(out).not.toMatch(/maxPerDay|highlighted/);
   });

@@ -12,7 +12,8 @@ describe('start-up stops on a broken routine file', () => {
   let copy: string;
   beforeAll(() => {
     copy = mkdtempSync(path.join(tmpdir(), 'backcare-content-'));
-    for (const dir of ['src', 'adapters', 'content', 'drizzle']) cpSync(path.join(repoRoot, dir), path.join(copy, dir), { recursive: true });
+    for (const dir of ['src', 'adapters', 'content', 'drizzle'])
+      cpSync(path.join(repoRoot, dir), path.join(copy, dir), { recursive: true });
     for (const file of ['package.json', 'tsconfig.json']) cpSync(path.join(repoRoot, file), path.join(copy, file));
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
     const file = path.join(copy, 'content/routines/stretches.yaml');

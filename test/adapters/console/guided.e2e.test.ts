@@ -18,7 +18,11 @@ interface Step {
  */
 function drive(env: Record<string, string>, steps: Step[], timeoutMs = 120_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/main.ts'], { cwd: repoRoot, env: isolatedEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+      cwd: repoRoot,
+      env: isolatedEnv(env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let index = 0;
@@ -39,7 +43,11 @@ function drive(env: Record<string, string>, steps: Step[], timeoutMs = 120_000):
     };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`stuck at step ${index} (${steps[index]?.send})\nstdout:\n${stdout}\nstderr:\n${stderr.slice(-3000)}`));
+      reject(
+        new Error(
+          `stuck at step ${index} (${steps[index]?.send})\nstdout:\n${stdout}\nstderr:\n${stderr.slice(-3000)}`,
+        ),
+      );
     }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
@@ -87,9 +95,16 @@ for (const driver of ['pglite', 'postgres'] as TestDriver[]) {
         scratch = await createScratchPostgres();
         env.DATABASE_URL = scratch.url;
       }
-      quick = await run('npm', ['start', '--silent'], { input: '/backcare breathe box 1\n', env: isolatedEnv({ ...env, BACKCARE_TIME_SCALE: '0.001' }), timeoutMs: 120_000 });
+      quick = await run('npm', ['start', '--silent'], {
+        input: '/backcare breathe box 1\n',
+        env: isolatedEnv({ ...env, BACKCARE_TIME_SCALE: '0.001' }),
+        timeoutMs: 120_000,
+      });
       driven = await drive({ ...env, BACKCARE_TIME_SCALE: '0.01' }, session);
-      const database: Database = driver === 'postgres' ? await openDatabase({ driver: 'postgres', url: scratch!.url, poolSize: 1 }) : await openDatabase({ driver: 'pglite', dataDir: path.join(data.dir, 'pgdata') });
+      const database: Database =
+        driver === 'postgres'
+          ? await openDatabase({ driver: 'postgres', url: scratch!.url, poolSize: 1 })
+          : await openDatabase({ driver: 'pglite', dataDir: path.join(data.dir, 'pgdata') });
       try {
         events = await database.db.select().from(activityEvents).orderBy(activityEvents.id);
       } finally {
@@ -104,11 +119,15 @@ for (const driver of ['pglite', 'postgres'] as TestDriver[]) {
 
     it('`printf "/backcare breathe box 1\\n" | BACKCARE_TIME_SCALE=0.001 npm start --silent` shows the live phases and "How do you feel?", exit 0', () => {
       expect(quick.code).toBe(0);
-      const phases = [...quick.stdout.matchAll(/^(Breathe in…|Hold…|Breathe out…|Hold, lungs empty…) 4$/gm)].map((m) => m[1]);
+      const phases = [...quick.stdout.matchAll(/^(Breathe in…|Hold…|Breathe out…|Hold, lungs empty…) 4$/gm)].map(
+        (m) => m[1],
+      );
       expect(phases).toEqual(Array(4).fill(['Breathe in…', 'Hold…', 'Breathe out…', 'Hold, lungs empty…']).flat());
       expect(quick.stdout).toMatch(/breath 1 of 4[\s\S]*breath 4 of 4/);
       expect(quick.stdout).toContain('[1] Stop');
-      expect(quick.stdout).toMatch(/Well done\. You finished Box breathing \(1 min 4 s\)\.\nHow do you feel\?\n {2}\[1\] Better\n {2}\[2\] About the same\n {2}\[3\] Worse/);
+      expect(quick.stdout).toMatch(
+        /Well done\. You finished Box breathing \(1 min 4 s\)\.\nHow do you feel\?\n {2}\[1\] Better\n {2}\[2\] About the same\n {2}\[3\] Worse/,
+      );
       expect(quick.stdout).not.toContain('"level"');
     });
 

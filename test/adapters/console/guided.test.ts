@@ -30,7 +30,13 @@ function fakeCore(received: CoreRequest['input'][]): Core {
     async handle(request) {
       received.push(request.input);
       if (request.input.kind === 'command') return sequenceReply(request.input.text, [4000, 2000, 3000]);
-      if (request.input.kind === 'action') return { summary: 'ok', blocks: [text(`answered ${request.input.actionId}`)], actions: [], visibility: 'ephemeral' };
+      if (request.input.kind === 'action')
+        return {
+          summary: 'ok',
+          blocks: [text(`answered ${request.input.actionId}`)],
+          actions: [],
+          visibility: 'ephemeral',
+        };
       return { summary: '', blocks: [], actions: [], visibility: 'ephemeral' };
     },
   };
@@ -42,7 +48,14 @@ function harness(interactive: boolean) {
   let written = '';
   output.on('data', (chunk: Buffer) => (written += chunk.toString()));
   const received: CoreRequest['input'][] = [];
-  const adapter = createConsoleAdapter({ core: fakeCore(received), log: silentLogger(), input, output, interactive, timeScale: 1 });
+  const adapter = createConsoleAdapter({
+    core: fakeCore(received),
+    log: silentLogger(),
+    input,
+    output,
+    interactive,
+    timeScale: 1,
+  });
   return { adapter, input, received, output: () => written };
 }
 
@@ -63,7 +76,9 @@ describe('console adapter: live sequences', () => {
     await vi.advanceTimersByTimeAsync(500);
     expect(h.output()).toContain('\r\x1b[2Kbreathe frame 1');
     await vi.advanceTimersByTimeAsync(5000);
-    expect(h.received.filter((i) => i.kind === 'action')).toEqual([{ kind: 'action', actionId: 'guided.complete', value: '{"l":"breathe"}' }]);
+    expect(h.received.filter((i) => i.kind === 'action')).toEqual([
+      { kind: 'action', actionId: 'guided.complete', value: '{"l":"breathe"}' },
+    ]);
     expect(h.output()).toContain('answered guided.complete');
     h.input.end();
     await h.adapter.finished;
@@ -76,7 +91,9 @@ describe('console adapter: live sequences', () => {
     expect(h.output()).toContain('[2] Stop');
     h.input.write('2\n');
     await vi.advanceTimersByTimeAsync(20_000);
-    expect(h.received.filter((i) => i.kind === 'action')).toEqual([{ kind: 'action', actionId: 'guided.stop', value: '{"l":"stretch"}' }]);
+    expect(h.received.filter((i) => i.kind === 'action')).toEqual([
+      { kind: 'action', actionId: 'guided.stop', value: '{"l":"stretch"}' },
+    ]);
     expect(h.output()).toContain('stretch frame 1');
     expect(h.output()).not.toContain('stretch frame 2');
     expect(h.output()).toContain('answered guided.stop');
@@ -93,7 +110,9 @@ describe('console adapter: live sequences', () => {
     await vi.advanceTimersByTimeAsync(20_000);
     const frames = [...h.output().matchAll(/^(first|second) frame (\d)$/gm)].map((m) => `${m[1]}${m[2]}`);
     expect(frames).toEqual(['first0', 'second0', 'second1', 'second2']);
-    expect(h.received.filter((i) => i.kind === 'action')).toEqual([{ kind: 'action', actionId: 'guided.complete', value: '{"l":"second"}' }]);
+    expect(h.received.filter((i) => i.kind === 'action')).toEqual([
+      { kind: 'action', actionId: 'guided.complete', value: '{"l":"second"}' },
+    ]);
     h.input.end();
     await h.adapter.finished;
   });

@@ -16,7 +16,7 @@ function screen(bytes: string, columns: number): string[] {
   let row = 0;
   let col = 0;
   const at = (r: number) => (rows[r] ??= []);
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const escape = /^\x1b\[([0-9;?]*)([A-Za-z])/.exec(bytes.slice(i, i + 16));
     if (escape) {
       const n = Number(escape[1] || '1');
@@ -41,7 +41,11 @@ function screen(bytes: string, columns: number): string[] {
       col += 1;
     }
   }
-  return rows.map((r) => Array.from(r, (c) => c ?? ' ').join('').trimEnd());
+  return rows.map((r) =>
+    Array.from(r, (c) => c ?? ' ')
+      .join('')
+      .trimEnd(),
+  );
 }
 
 const longStep =
@@ -58,7 +62,12 @@ function fakeCore(): Core {
         blocks: [],
         actions: [],
         visibility: 'ephemeral',
-        sequence: { sessionId: 's', frames: [{ ms: 10_000, blocks: [text(longStep), text('Breathe out slowly.')] }], staticBlocks: [], actions: [] },
+        sequence: {
+          sessionId: 's',
+          frames: [{ ms: 10_000, blocks: [text(longStep), text('Breathe out slowly.')] }],
+          staticBlocks: [],
+          actions: [],
+        },
       };
       return reply;
     },
@@ -74,7 +83,14 @@ describe('console live countdown in an 80-column terminal', () => {
     const output = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
     let written = '';
     output.on('data', (chunk: Buffer) => (written += chunk.toString()));
-    const adapter = createConsoleAdapter({ core: fakeCore(), log: silentLogger(), input, output, interactive: true, timeScale: 1 });
+    const adapter = createConsoleAdapter({
+      core: fakeCore(),
+      log: silentLogger(),
+      input,
+      output,
+      interactive: true,
+      timeScale: 1,
+    });
     input.write('stretch\n');
     await vi.advanceTimersByTimeAsync(9_500);
     const rows = screen(written, 80);
@@ -93,7 +109,14 @@ describe('console live countdown in an 80-column terminal', () => {
     const output = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
     let written = '';
     output.on('data', (chunk: Buffer) => (written += chunk.toString()));
-    const adapter = createConsoleAdapter({ core: fakeCore(), log: silentLogger(), input, output, interactive: true, timeScale: 1 });
+    const adapter = createConsoleAdapter({
+      core: fakeCore(),
+      log: silentLogger(),
+      input,
+      output,
+      interactive: true,
+      timeScale: 1,
+    });
     input.write('stretch\n');
     await vi.advanceTimersByTimeAsync(2_500);
     output.columns = 40;

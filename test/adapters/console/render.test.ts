@@ -20,7 +20,15 @@ const sample: Reply = {
   ],
   actions: [
     { type: 'button', actionId: 'nudge.done', label: 'Done', value: '{"d":1}', style: 'primary' },
-    { type: 'select', actionId: 'pick', placeholder: 'Pattern', options: [{ label: 'Box', value: 'box' }, { label: '4-7-8', value: '478' }] },
+    {
+      type: 'select',
+      actionId: 'pick',
+      placeholder: 'Pattern',
+      options: [
+        { label: 'Box', value: 'box' },
+        { label: '4-7-8', value: '478' },
+      ],
+    },
   ],
 };
 
@@ -68,9 +76,16 @@ describe('console renderer', () => {
         { id: 'channelId', label: 'Team channel', kind: 'text' },
       ],
     };
-    const errors = { channelId: 'name the team channel', everyMinutes: 'too often', timezone: 'unknown zone', form: 'something else' };
+    const errors = {
+      channelId: 'name the team channel',
+      everyMinutes: 'too often',
+      timezone: 'unknown zone',
+      form: 'something else',
+    };
     const { text } = renderReply({ ...sample, blocks: [], actions: [], form, formErrors: errors }, plain);
-    expect(text).toBe('  ✗ Timezone: unknown zone\n  ✗ Minutes between nudges: too often\n  ✗ Team channel: name the team channel\n  ✗ something else');
+    expect(text).toBe(
+      '  ✗ Timezone: unknown zone\n  ✗ Minutes between nudges: too often\n  ✗ Team channel: name the team channel\n  ✗ something else',
+    );
   });
 
   it('has no choices for a reply without actions', () => {
@@ -79,19 +94,34 @@ describe('console renderer', () => {
 });
 
 describe('console form fields', () => {
-  const select: FormField = { id: 'optedIn', label: 'Nudges', kind: 'select', options: [{ label: 'Yes', value: 'yes' }, { label: 'No', value: 'no' }], initial: 'no' };
+  const select: FormField = {
+    id: 'optedIn',
+    label: 'Nudges',
+    kind: 'select',
+    options: [
+      { label: 'Yes', value: 'yes' },
+      { label: 'No', value: 'no' },
+    ],
+    initial: 'no',
+  };
   const multi: FormField = {
     id: 'days',
     label: 'Days',
     kind: 'multiselect',
-    options: [{ label: 'Monday', value: 'mon' }, { label: 'Tuesday', value: 'tue' }, { label: 'Friday', value: 'fri' }],
+    options: [
+      { label: 'Monday', value: 'mon' },
+      { label: 'Tuesday', value: 'tue' },
+      { label: 'Friday', value: 'fri' },
+    ],
     initial: ['mon'],
   };
   const time: FormField = { id: 'start', label: 'Start', kind: 'time', initial: '09:00' };
 
   it('prompts with the options and the current value', () => {
     expect(fieldPrompt(select)).toBe('Nudges [1 Yes, 2 No] (now: No): ');
-    expect(fieldPrompt(multi)).toBe('Days, numbers or codes separated by commas [1 Monday, 2 Tuesday, 3 Friday] (now: mon): ');
+    expect(fieldPrompt(multi)).toBe(
+      'Days, numbers or codes separated by commas [1 Monday, 2 Tuesday, 3 Friday] (now: mon): ',
+    );
     expect(fieldPrompt(time)).toBe('Start (now: 09:00): ');
   });
 
@@ -103,7 +133,9 @@ describe('console form fields', () => {
     expect(parseFieldAnswer(multi, '')).toEqual({ value: ['mon'] });
     expect(parseFieldAnswer(multi, '1, 3')).toEqual({ value: ['mon', 'fri'] });
     expect(parseFieldAnswer(multi, 'tue fri')).toEqual({ value: ['tue', 'fri'] });
-    expect(parseFieldAnswer(multi, '1,9')).toEqual({ error: '"9" is not one of the choices: choose a number from 1 to 3' });
+    expect(parseFieldAnswer(multi, '1,9')).toEqual({
+      error: '"9" is not one of the choices: choose a number from 1 to 3',
+    });
     expect(parseFieldAnswer(time, ' 10:30 ')).toEqual({ value: '10:30' });
     expect(parseFieldAnswer(time, '')).toEqual({ value: '09:00' });
   });
@@ -129,7 +161,9 @@ describe('console form fields are checked as they are answered', () => {
 
   it('a timezone must be one the core knows', () => {
     const tz: FormField = { id: 'timezone', label: 'Timezone', kind: 'timezone', initial: 'UTC' };
-    expect(parseFieldAnswer(tz, 'Mars/Olympus')).toEqual({ error: 'that is not a timezone I know; use a name like Europe/London or America/New_York' });
+    expect(parseFieldAnswer(tz, 'Mars/Olympus')).toEqual({
+      error: 'that is not a timezone I know; use a name like Europe/London or America/New_York',
+    });
     expect(parseFieldAnswer(tz, 'europe/london')).toEqual({ value: 'europe/london' });
   });
 

@@ -31,7 +31,11 @@ let fullPart: string;
 
 describe('/backcare triage in the console (child process, piped stdin)', () => {
   beforeAll(async () => {
-    result = await run('npm', ['start', '--silent'], { input, env: isolatedEnv({ BACKCARE_DATA_DIR: data.dir, LOG_LEVEL: 'debug' }), timeoutMs: 120_000 });
+    result = await run('npm', ['start', '--silent'], {
+      input,
+      env: isolatedEnv({ BACKCARE_DATA_DIR: data.dir, LOG_LEVEL: 'debug' }),
+      timeoutMs: 120_000,
+    });
     const starts = [...result.stdout.matchAll(/A quick back pain check/g)].map((m) => m.index);
     expect(starts).toHaveLength(2);
     emergencyPart = result.stdout.slice(starts[0], starts[1]);
@@ -45,13 +49,17 @@ describe('/backcare triage in the console (child process, piped stdin)', () => {
   });
 
   it('asks the safety screen as checklists with "None of these"', () => {
-    expect(emergencyPart).toContain('Do you have any of these right now?, numbers or codes separated by commas [1 Chest pain or pressure');
+    expect(emergencyPart).toContain(
+      'Do you have any of these right now?, numbers or codes separated by commas [1 Chest pain or pressure',
+    );
     expect(emergencyPart).toContain('7 None of these]');
   });
 
   it('shows the emergency outcome right after the screen, with nothing competing', () => {
     const outcome = emergencyPart.slice(emergencyPart.indexOf('! Call your local emergency number now'));
-    expect(outcome).toMatch(/^! Call your local emergency number now: 999 in the UK, 112 in the EU, 911 in the US and Canada\. Do not drive yourself/);
+    expect(outcome).toMatch(
+      /^! Call your local emergency number now: 999 in the UK, 112 in the EU, 911 in the US and Canada\. Do not drive yourself/,
+    );
     expect(outcome).toContain('Chest pain or pressure, which may spread to the arm, neck or jaw');
     expect(outcome).toContain('Sudden, severe, tearing pain between the shoulder blades');
     expect(outcome).toContain('not a diagnosis or medical advice');
@@ -71,7 +79,9 @@ describe('/backcare triage in the console (child process, piped stdin)', () => {
     expect(fullPart).toContain('[1] No, keep nothing');
     expect(fullPart).toContain('[2] Yes, keep the outcome and date');
     expect(fullPart).toContain('Kept: the outcome (see a physiotherapist or doctor) and the date, nothing else.');
-    expect(fullPart).toMatch(/Triage outcomes kept \(only with your consent\): see a physiotherapist or doctor on \d{4}-\d{2}-\d{2}/);
+    expect(fullPart).toMatch(
+      /Triage outcomes kept \(only with your consent\): see a physiotherapist or doctor on \d{4}-\d{2}-\d{2}/,
+    );
   });
 
   it('never logs the answers', () => {

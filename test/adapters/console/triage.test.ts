@@ -12,7 +12,14 @@ async function type(database: Database, lines: string[]): Promise<string> {
   const output = new PassThrough();
   let written = '';
   output.on('data', (chunk: Buffer) => (written += chunk.toString()));
-  const adapter = createConsoleAdapter({ core: buildTestCore(database.db), log: silentLogger(), input, output, interactive: false, timeScale: 0.001 });
+  const adapter = createConsoleAdapter({
+    core: buildTestCore(database.db),
+    log: silentLogger(),
+    input,
+    output,
+    interactive: false,
+    timeScale: 0.001,
+  });
   await adapter.start();
   input.end(`${lines.join('\n')}\n`);
   await adapter.finished;

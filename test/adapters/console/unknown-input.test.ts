@@ -15,14 +15,26 @@ describe('console: small answers to wrong input', () => {
       commands: [],
       deps: {} as CoreDeps,
       async handle() {
-        return { summary: 'one', blocks: [text('One thing to press')], actions: [{ type: 'button', actionId: 'x', label: 'Go', value: '{}' }], visibility: 'ephemeral' };
+        return {
+          summary: 'one',
+          blocks: [text('One thing to press')],
+          actions: [{ type: 'button', actionId: 'x', label: 'Go', value: '{}' }],
+          visibility: 'ephemeral',
+        };
       },
     };
     const input = new PassThrough();
     const output = new PassThrough();
     let written = '';
     output.on('data', (chunk: Buffer) => (written += chunk.toString()));
-    const adapter = createConsoleAdapter({ core, log: silentLogger(), input, output, interactive: false, timeScale: 1 });
+    const adapter = createConsoleAdapter({
+      core,
+      log: silentLogger(),
+      input,
+      output,
+      interactive: false,
+      timeScale: 1,
+    });
     input.end('hello\n2\n');
     await adapter.finished;
     expect(written).toContain('Type 1 to choose it.');
@@ -37,7 +49,20 @@ describe('console: small answers to wrong input', () => {
     afterAll(() => database.close());
 
     it('a 100,000-character timezone is refused as too long and the rest of the settings form is kept', async () => {
-      const out = await typeIntoConsole(database.db, ['settings edit', '1', 'x'.repeat(100_000), 'Europe/Paris', '', '', '', '', '', '', '', '']);
+      const out = await typeIntoConsole(database.db, [
+        'settings edit',
+        '1',
+        'x'.repeat(100_000),
+        'Europe/Paris',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]);
       expect(out).toContain('✗ that answer is too long: at most 100 characters (it had 100000)');
       expect(out).not.toContain("couldn't understand");
       expect(out).toContain('== Saved. Your Backcare settings ==');

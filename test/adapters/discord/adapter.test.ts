@@ -2,7 +2,13 @@ import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decodeCustomId } from '../../../adapters/discord/custom-id.js';
-import { decodeActionValue, defineAction, defineCommand, encodeActionValue, type Feature } from '../../../src/core/command.js';
+import {
+  decodeActionValue,
+  defineAction,
+  defineCommand,
+  encodeActionValue,
+  type Feature,
+} from '../../../src/core/command.js';
 import { features } from '../../../src/core/features/index.js';
 import { reply, text } from '../../../src/core/reply.js';
 import type { Actor, CoreRequest } from '../../../src/core/request.js';
@@ -27,7 +33,9 @@ import {
 import { startHarness, type Harness } from './harness.js';
 
 type Callback = { type: number; data?: Record<string, unknown> };
-type Row = { components: { type: number; custom_id: string; label?: string; options?: { value: string; default?: boolean }[] }[] };
+type Row = {
+  components: { type: number; custom_id: string; label?: string; options?: { value: string; default?: boolean }[] }[];
+};
 type Embed = { title?: string; description?: string; fields?: { name: string; value: string }[] };
 
 /** A text channel of the test guild, as Discord's channel select sends it. */
@@ -35,10 +43,16 @@ const TEAM_CHANNEL_ID = '223456789012345678';
 const embedsOf = (c: Callback | undefined) => (c?.data?.embeds ?? []) as Embed[];
 const rowsOf = (c: Callback | undefined) => (c?.data?.components ?? []) as Row[];
 const customIds = (c: Callback | undefined) => rowsOf(c).flatMap((r) => r.components.map((x) => x.custom_id));
-const findButton = (c: Callback | undefined, label: string) => rowsOf(c).flatMap((r) => r.components).find((x) => x.label === label);
+const findButton = (c: Callback | undefined, label: string) =>
+  rowsOf(c)
+    .flatMap((r) => r.components)
+    .find((x) => x.label === label);
 
 /** The real core, plus a recorder of who the adapter said was asking. */
-function recordingCore(db: Parameters<typeof startHarness>[0], extra: Feature[] = []): { core: Core; seen: CoreRequest[] } {
+function recordingCore(
+  db: Parameters<typeof startHarness>[0],
+  extra: Feature[] = [],
+): { core: Core; seen: CoreRequest[] } {
   const base = createCore({ db, log: silentLogger(), now: () => new Date(), privacyFloor: 5 }, [...features, ...extra]);
   const seen: CoreRequest[] = [];
   return { core: { ...base, handle: (request) => (seen.push(request), base.handle(request)) }, seen };
@@ -60,7 +74,9 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     const payload = slashCommand('help');
     await h.emit(payload);
     const calls = h.api.requests.filter((r) => r.path.startsWith(`/interactions/${payload.id}/`));
-    expect(calls.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /interactions/${payload.id}/${payload.token}/callback`]);
+    expect(calls.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `POST /interactions/${payload.id}/${payload.token}/callback`,
+    ]);
     const [callback] = h.callbacks(payload.id);
     expect(callback!.type).toBe(4);
     expect(callback!.data!.flags).toBe(64);
@@ -76,14 +92,22 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     await h.emit(payload);
     const [callback] = h.callbacks(payload.id);
     expect(callback).toMatchObject({ type: 4, data: { flags: 64 } });
-    expect(seen[0]!.actor).toMatchObject({ platform: 'discord', workspaceExternalId: `dm-${USER_ID}`, userExternalId: USER_ID, isAdmin: false, isLead: false });
+    expect(seen[0]!.actor).toMatchObject({
+      platform: 'discord',
+      workspaceExternalId: `dm-${USER_ID}`,
+      userExternalId: USER_ID,
+      isAdmin: false,
+      isLead: false,
+    });
   });
 
   it('in a DM, someone set up in a server acts in that server, and the DM buttons name it', async () => {
-    await h.emit(slashCommand('settings', [
-      { name: 'mode', type: 3, value: 'on' },
-      { name: 'timezone', type: 3, value: 'Europe/London' },
-    ]));
+    await h.emit(
+      slashCommand('settings', [
+        { name: 'mode', type: 3, value: 'on' },
+        { name: 'timezone', type: 3, value: 'Europe/London' },
+      ]),
+    );
     const dm = slashCommand('settings', [], { kind: 'dm' });
     await h.emit(dm);
     expect(seen.at(-1)!.actor).toMatchObject({ workspaceExternalId: GUILD_ID, isAdmin: false });
@@ -99,12 +123,18 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     await h.emit(slashCommand('help', [], { kind: 'guild', roles: [LEAD_ROLE_ID] }));
     expect(seen.at(-1)!.actor).toMatchObject({ isAdmin: false, isLead: false });
 
-    const refused = slashCommand('lead-role', [{ name: 'role', type: 8, value: LEAD_ROLE_ID }], { kind: 'guild', roles: [LEAD_ROLE_ID] });
+    const refused = slashCommand('lead-role', [{ name: 'role', type: 8, value: LEAD_ROLE_ID }], {
+      kind: 'guild',
+      roles: [LEAD_ROLE_ID],
+    });
     await h.emit(refused);
     expect(embedsOf(h.callbacks(refused.id)[0])[0]!.description).toContain('Manage Server');
     expect(await database().db.select().from(discordGuildSettings)).toHaveLength(0);
 
-    const set = slashCommand('lead-role', [{ name: 'role', type: 8, value: LEAD_ROLE_ID }], { kind: 'guild', permissions: MANAGE_GUILD_PERMISSIONS });
+    const set = slashCommand('lead-role', [{ name: 'role', type: 8, value: LEAD_ROLE_ID }], {
+      kind: 'guild',
+      permissions: MANAGE_GUILD_PERMISSIONS,
+    });
     await h.emit(set);
     expect(embedsOf(h.callbacks(set.id)[0])[0]!.description).toContain(`<@&${LEAD_ROLE_ID}>`);
     const [stored] = await database().db.select().from(discordGuildSettings);
@@ -144,7 +174,11 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     expect(cancelId?.kind === 'button' ? decodeActionValue(cancelId.value, new Date()) : undefined).toEqual({});
     expect(rowsOf(callback)[0]!.components.map((b) => (b as { style?: number }).style)).toEqual([4, 2]);
 
-    const press = buttonPress(cancel.custom_id, { kind: 'guild' }, messageWith(rowsOf(callback), { ephemeral: true, interactionId: ask.id }));
+    const press = buttonPress(
+      cancel.custom_id,
+      { kind: 'guild' },
+      messageWith(rowsOf(callback), { ephemeral: true, interactionId: ask.id }),
+    );
     await h.emit(press);
     const [answer] = h.callbacks(press.id);
     expect(answer!.type).toBe(7);
@@ -227,23 +261,46 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     const page2 = h.callbacks(next1.id)[0]!;
     expect(page2.type).toBe(7);
     // The team channel is picked from Discord's own channel list (text channels), never typed as a name.
-    const channelSelect = rowsOf(page2).flatMap((r) => r.components).find((c) => c.type === 8) as { custom_id: string; channel_types?: number[]; min_values?: number } | undefined;
+    const channelSelect = rowsOf(page2)
+      .flatMap((r) => r.components)
+      .find((c) => c.type === 8) as { custom_id: string; channel_types?: number[]; min_values?: number } | undefined;
     expect(channelSelect).toMatchObject({ channel_types: [0, 5], min_values: 0 });
-    const pickChannel = channelChoice(channelSelect!.custom_id, [TEAM_CHANNEL_ID], { kind: 'guild' }, messageWith(rowsOf(page2), { ephemeral: true, interactionId: open.id }));
+    const pickChannel = channelChoice(
+      channelSelect!.custom_id,
+      [TEAM_CHANNEL_ID],
+      { kind: 'guild' },
+      messageWith(rowsOf(page2), { ephemeral: true, interactionId: open.id }),
+    );
     await h.emit(pickChannel);
     expect(h.callbacks(pickChannel.id)).toEqual([{ type: 6 }]);
-    const nextLabel = rowsOf(page2).flatMap((r) => r.components).find((c) => c.type === 2 && c.label !== 'Cancel')!;
-    const next2 = buttonPress(nextLabel.custom_id, { kind: 'guild' }, messageWith(rowsOf(page2), { ephemeral: true, interactionId: open.id }));
+    const nextLabel = rowsOf(page2)
+      .flatMap((r) => r.components)
+      .find((c) => c.type === 2 && c.label !== 'Cancel')!;
+    const next2 = buttonPress(
+      nextLabel.custom_id,
+      { kind: 'guild' },
+      messageWith(rowsOf(page2), { ephemeral: true, interactionId: open.id }),
+    );
     await h.emit(next2);
     // Text fields come in modals of at most five; between two modals a page offers "Open the form".
     const typed: string[] = [];
     let current = h.callbacks(next2.id)[0]!;
     expect(current.type).toBe(9);
-    const answers: Record<string, string> = { timezone: 'America/New_York', start: '09:00', end: '09:00', everyMinutes: '45' };
-    while (current.type === 9 || (current.type === 7 && findButton(current, 'Open the form') && !JSON.stringify(current).includes('❌'))) {
+    const answers: Record<string, string> = {
+      timezone: 'America/New_York',
+      start: '09:00',
+      end: '09:00',
+      everyMinutes: '45',
+    };
+    while (
+      current.type === 9 ||
+      (current.type === 7 && findButton(current, 'Open the form') && !JSON.stringify(current).includes('❌'))
+    ) {
       if (current.type === 9) {
         expect((current.data!.title as string).length).toBeLessThanOrEqual(45);
-        const inputs = (current.data!.components as Row[]).map((r) => r.components[0]! as { custom_id: string; value?: string });
+        const inputs = (current.data!.components as Row[]).map(
+          (r) => r.components[0]! as { custom_id: string; value?: string },
+        );
         expect(inputs.length).toBeLessThanOrEqual(5);
         typed.push(...inputs.map((i) => i.custom_id));
         const submit = modalSubmit(
@@ -255,7 +312,11 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
         await h.emit(submit);
         current = h.callbacks(submit.id)[0]!;
       } else {
-        const press = buttonPress(findButton(current, 'Open the form')!.custom_id, { kind: 'guild' }, messageWith(rowsOf(current), { ephemeral: true }));
+        const press = buttonPress(
+          findButton(current, 'Open the form')!.custom_id,
+          { kind: 'guild' },
+          messageWith(rowsOf(current), { ephemeral: true }),
+        );
         await h.emit(press);
         current = h.callbacks(press.id)[0]!;
       }
@@ -270,22 +331,41 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     const [user] = await database().db.select().from(users);
     expect(await loadPreferences(database().db, user!.id)).toBeNull();
 
-    const fix = buttonPress(findButton(retry, 'Open the form')!.custom_id, { kind: 'guild' }, messageWith(rowsOf(retry), { ephemeral: true }));
+    const fix = buttonPress(
+      findButton(retry, 'Open the form')!.custom_id,
+      { kind: 'guild' },
+      messageWith(rowsOf(retry), { ephemeral: true }),
+    );
     await h.emit(fix);
     const modal2 = h.callbacks(fix.id)[0]!;
     expect(modal2.type).toBe(9);
     expect((modal2.data!.components as Row[]).map((r) => r.components[0]!.custom_id)).toEqual(['end']);
-    const good = modalSubmit(modal2.data!.custom_id as string, { end: '17:30' }, { kind: 'guild' }, messageWith([], { ephemeral: true }));
+    const good = modalSubmit(
+      modal2.data!.custom_id as string,
+      { end: '17:30' },
+      { kind: 'guild' },
+      messageWith([], { ephemeral: true }),
+    );
     await h.emit(good);
     const saved = h.callbacks(good.id)[0]!;
     expect(saved.type).toBe(7);
     expect(JSON.stringify(saved)).toContain('Saved');
-    expect(await loadPreferences(database().db, user!.id)).toMatchObject({ timezone: 'America/New_York', days: ['mon', 'wed'], start: '09:00', end: '17:30', everyMinutes: 45, channelId: TEAM_CHANNEL_ID });
+    expect(await loadPreferences(database().db, user!.id)).toMatchObject({
+      timezone: 'America/New_York',
+      days: ['mon', 'wed'],
+      start: '09:00',
+      end: '17:30',
+      everyMinutes: 45,
+      channelId: TEAM_CHANNEL_ID,
+    });
   });
 
   it('an unknown interaction (10062) is logged and does not crash; the next one is answered', async () => {
     const lost = slashCommand('help');
-    h.api.respondOnce((r) => r.path.startsWith(`/interactions/${lost.id}/`), { status: 404, body: { message: 'Unknown interaction', code: 10062 } });
+    h.api.respondOnce((r) => r.path.startsWith(`/interactions/${lost.id}/`), {
+      status: 404,
+      body: { message: 'Unknown interaction', code: 10062 },
+    });
     await h.emit(lost);
     expect(h.callbacks(lost.id)).toHaveLength(1);
     expect(h.logs().some((l) => l.event === 'discord.interaction_unknown' && l.level === 40)).toBe(true);
@@ -300,8 +380,17 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
       { name: 'timezone', type: 3, value: 'Europe/London' },
     ]);
     await h.emit(optIn);
-    const actions = (h.adapter.client as unknown as { actions: { GuildDelete: { handle(d: unknown): unknown } } }).actions;
-    (h.adapter.client.guilds as unknown as { _add(d: unknown): unknown })._add({ id: GUILD_ID, name: 'Desk crew', roles: [], channels: [], members: [], emojis: [], features: [] });
+    const actions = (h.adapter.client as unknown as { actions: { GuildDelete: { handle(d: unknown): unknown } } })
+      .actions;
+    (h.adapter.client.guilds as unknown as { _add(d: unknown): unknown })._add({
+      id: GUILD_ID,
+      name: 'Desk crew',
+      roles: [],
+      channels: [],
+      members: [],
+      emojis: [],
+      features: [],
+    });
     actions.GuildDelete.handle({ id: GUILD_ID });
     await h.adapter.idle();
     const [ws] = await database().db.select().from(workspaces).where(eq(workspaces.externalId, GUILD_ID));
@@ -314,14 +403,23 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
 
 describeEachDatabase('discord adapter: answering in time', (database) => {
   it('defers (type 5, ephemeral) when the core is slow, then edits the original reply', async () => {
-    const base = createCore({ db: database().db, log: silentLogger(), now: () => new Date(), privacyFloor: 5 }, features);
-    const slow: Core = { ...base, handle: async (r) => (await new Promise((resolve) => setTimeout(resolve, 120)), base.handle(r)) };
+    const base = createCore(
+      { db: database().db, log: silentLogger(), now: () => new Date(), privacyFloor: 5 },
+      features,
+    );
+    const slow: Core = {
+      ...base,
+      handle: async (r) => (await new Promise((resolve) => setTimeout(resolve, 120)), base.handle(r)),
+    };
     const h = await startHarness(database().db, { core: slow, deferAfterMs: 20 });
     try {
       const payload = slashCommand('help');
       await h.emit(payload);
       expect(h.callbacks(payload.id)).toEqual([{ type: 5, data: { flags: 64 } }]);
-      const edit = h.api.requests.find((r) => r.method === 'PATCH' && r.path === `/webhooks/${payload.application_id}/${payload.token}/messages/@original`);
+      const edit = h.api.requests.find(
+        (r) =>
+          r.method === 'PATCH' && r.path === `/webhooks/${payload.application_id}/${payload.token}/messages/@original`,
+      );
       expect(JSON.stringify(edit?.body)).toContain('Backcare: look after your upper back');
     } finally {
       await h.close();
@@ -351,14 +449,25 @@ function demoFeature(frameMs: number): Feature {
       }),
     ],
     actions: [
-      defineAction({ actionId: 'demo.done', value: z.object({}), run: async () => reply('How do you feel?', [text('How do you feel?')], { replaceOriginal: true }) }),
-      defineAction({ actionId: 'demo.stop', value: z.object({}), run: async () => reply('Stopped.', [text('Stopped: nothing more will play.')], { replaceOriginal: true }) }),
+      defineAction({
+        actionId: 'demo.done',
+        value: z.object({}),
+        run: async () => reply('How do you feel?', [text('How do you feel?')], { replaceOriginal: true }),
+      }),
+      defineAction({
+        actionId: 'demo.stop',
+        value: z.object({}),
+        run: async () => reply('Stopped.', [text('Stopped: nothing more will play.')], { replaceOriginal: true }),
+      }),
     ],
   };
 }
 
 describeEachDatabase('discord adapter: live sessions', (database) => {
-  const edits = (h: Harness, token: string) => h.api.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/${token}/messages/@original`)).map((r) => JSON.stringify(r.body));
+  const edits = (h: Harness, token: string) =>
+    h.api.requests
+      .filter((r) => r.method === 'PATCH' && r.path.endsWith(`/${token}/messages/@original`))
+      .map((r) => JSON.stringify(r.body));
 
   it('shows the first frame in the reply, edits the rest in order, then shows the completion reply', async () => {
     const { core } = recordingCore(database().db, [demoFeature(30)]);
@@ -386,16 +495,24 @@ describeEachDatabase('discord adapter: live sessions', (database) => {
     try {
       const payload = slashCommand('demo');
       h.adapter.client.emit('debug', 'start');
-      (h.adapter.client as unknown as { actions: { InteractionCreate: { handle(d: unknown): void } } }).actions.InteractionCreate.handle(payload);
+      (
+        h.adapter.client as unknown as { actions: { InteractionCreate: { handle(d: unknown): void } } }
+      ).actions.InteractionCreate.handle(payload);
       await vitestWaitFor(() => h.adapter.live.active === 1);
       const first = h.callbacks(payload.id)[0]!;
-      const stop = buttonPress(findButton(first, 'Stop')!.custom_id, { kind: 'guild' }, messageWith(rowsOf(first), { ephemeral: true, interactionId: payload.id }));
+      const stop = buttonPress(
+        findButton(first, 'Stop')!.custom_id,
+        { kind: 'guild' },
+        messageWith(rowsOf(first), { ephemeral: true, interactionId: payload.id }),
+      );
       await h.emit(stop);
       expect(h.adapter.live.active).toBe(0);
       expect(h.callbacks(stop.id)[0]).toMatchObject({ type: 7 });
       expect(JSON.stringify(h.callbacks(stop.id)[0])).toContain('Stopped');
       expect(edits(h, payload.token)).toHaveLength(0);
-      expect(seen.filter((r) => r.input.kind === 'action').map((r) => (r.input as { actionId: string }).actionId)).toEqual(['demo.stop']);
+      expect(
+        seen.filter((r) => r.input.kind === 'action').map((r) => (r.input as { actionId: string }).actionId),
+      ).toEqual(['demo.stop']);
     } finally {
       await h.close();
     }
@@ -439,7 +556,9 @@ describeEachDatabase('discord adapter: live sessions', (database) => {
       const dmPost = h.api.requests.find((r) => r.method === 'POST' && /^\/channels\/\d+\/messages$/.test(r.path));
       expect(JSON.stringify(dmPost?.body)).toContain('Hold… 4');
       expect(edits(h, payload.token)[0]).toContain('continues in your direct messages');
-      const later = h.api.requests.filter((r) => r.method === 'PATCH' && /^\/channels\/\d+\/messages\/\d+$/.test(r.path)).map((r) => JSON.stringify(r.body));
+      const later = h.api.requests
+        .filter((r) => r.method === 'PATCH' && /^\/channels\/\d+\/messages\/\d+$/.test(r.path))
+        .map((r) => JSON.stringify(r.body));
       expect(later).toHaveLength(2);
       expect(later[0]).toContain('Breathe out… 4');
       expect(later[1]).toContain('How do you feel?');
@@ -451,9 +570,12 @@ describeEachDatabase('discord adapter: live sessions', (database) => {
 
 async function vitestWaitFor(check: () => boolean, timeoutMs = 2000): Promise<void> {
   const { vi } = await import('vitest');
-  await vi.waitFor(() => {
-    if (!check()) throw new Error('not yet');
-  }, { timeout: timeoutMs, interval: 5 });
+  await vi.waitFor(
+    () => {
+      if (!check()) throw new Error('not yet');
+    },
+    { timeout: timeoutMs, interval: 5 },
+  );
 }
 
 export type { Actor };

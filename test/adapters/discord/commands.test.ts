@@ -1,4 +1,8 @@
-import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption, type APIApplicationCommandSubcommandOption } from 'discord.js';
+import {
+  ApplicationCommandOptionType,
+  type APIApplicationCommandBasicOption,
+  type APIApplicationCommandSubcommandOption,
+} from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCommand, subcommandSpecs } from '../../../adapters/discord/commands.js';
 import { registerCommands, registeredCommands } from '../../../adapters/discord/register.js';
@@ -6,7 +10,15 @@ import { features } from '../../../src/core/features/index.js';
 import { openTestDatabase } from '../../support/db.js';
 import type { Database } from '../../../src/db/client.js';
 import { startFakeDiscordApi } from '../../support/discord/fake-api.js';
-import { APP_ID, autocomplete, BOT_TOKEN, GUILD_ID, MANAGE_GUILD_PERMISSIONS, slashCommand, type RawOption } from '../../support/discord/payloads.js';
+import {
+  APP_ID,
+  autocomplete,
+  BOT_TOKEN,
+  GUILD_ID,
+  MANAGE_GUILD_PERMISSIONS,
+  slashCommand,
+  type RawOption,
+} from '../../support/discord/payloads.js';
 import { startHarness, type Harness } from './harness.js';
 
 const json = registeredCommands();
@@ -20,7 +32,8 @@ describe('the /backcare registration', () => {
 
   it('has every listed core command as a subcommand, within Discord’s limits', () => {
     const names = subcommands.map((s) => s.name);
-    for (const command of features.flatMap((f) => f.commands ?? []).filter((c) => c.listed)) expect(names).toContain(command.name);
+    for (const command of features.flatMap((f) => f.commands ?? []).filter((c) => c.listed))
+      expect(names).toContain(command.name);
     expect(names).toContain('lead-role');
     expect(subcommands.length).toBeLessThanOrEqual(25);
     expect(json.name).toBe('backcare');
@@ -44,7 +57,10 @@ describe('the /backcare registration', () => {
     try {
       await registerCommands({ token: BOT_TOKEN, applicationId: APP_ID, guildId: GUILD_ID, rest: { api: api.api } });
       await registerCommands({ token: BOT_TOKEN, applicationId: APP_ID, rest: { api: api.api } });
-      expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`PUT /applications/${APP_ID}/guilds/${GUILD_ID}/commands`, `PUT /applications/${APP_ID}/commands`]);
+      expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+        `PUT /applications/${APP_ID}/guilds/${GUILD_ID}/commands`,
+        `PUT /applications/${APP_ID}/commands`,
+      ]);
       for (const request of api.requests) expect(request.body).toEqual([json]);
     } finally {
       await api.close();
@@ -67,7 +83,8 @@ function samples(option: APIApplicationCommandBasicOption, routineId: string, su
     case ApplicationCommandOptionType.Integer:
       return [make(option.min_value ?? 1), make(option.max_value ?? 1)];
     case ApplicationCommandOptionType.String:
-      if (option.autocomplete) return option.name === 'timezone' ? [make('Europe/London')] : [make(routineId), make('list')];
+      if (option.autocomplete)
+        return option.name === 'timezone' ? [make('Europe/London')] : [make(routineId), make('list')];
       return [make('now')];
     case ApplicationCommandOptionType.User:
       return [make('666666666666666667')];
@@ -78,7 +95,8 @@ function samples(option: APIApplicationCommandBasicOption, routineId: string, su
   }
 }
 
-const failure = /Usage:|I don't know|not a Backcare command|something went wrong|not an option|cannot use|did not come through/;
+const failure =
+  /Usage:|I don't know|not a Backcare command|something went wrong|not an option|cannot use|did not come through/;
 
 describe('every registered subcommand and option is handled', () => {
   let database: Database;
@@ -107,14 +125,20 @@ describe('every registered subcommand and option is handled', () => {
       const options = (sub.options ?? []) as APIApplicationCommandBasicOption[];
       const required = options.filter((o) => o.required).map((o) => samples(o, routineId, sub.name)[0]!);
       const cases: RawOption[][] = [required];
-      for (const option of options.filter((o) => !o.required)) for (const sample of samples(option, routineId, sub.name)) cases.push([...required, sample]);
+      for (const option of options.filter((o) => !o.required))
+        for (const sample of samples(option, routineId, sub.name)) cases.push([...required, sample]);
       for (const optionValues of cases) {
         // An option alone may be an incomplete sentence (`lead add` wants a person): then, with every other
         // option filled in too, the core must accept it. Either way nothing may be lost in translation.
         let answer = await run(sub.name, optionValues);
         if (/Usage:/.test(answer)) {
-          const others = options.filter((o) => !optionValues.some((v) => v.name === o.name)).map((o) => samples(o, routineId, sub.name));
-          const combos = others.reduce<RawOption[][]>((acc, values) => acc.flatMap((combo) => values.map((v) => [...combo, v])), [[]]);
+          const others = options
+            .filter((o) => !optionValues.some((v) => v.name === o.name))
+            .map((o) => samples(o, routineId, sub.name));
+          const combos = others.reduce<RawOption[][]>(
+            (acc, values) => acc.flatMap((combo) => values.map((v) => [...combo, v])),
+            [[]],
+          );
           for (const combo of combos) {
             answer = await run(sub.name, [...optionValues, ...combo]);
             if (!/Usage:/.test(answer)) break;
@@ -129,9 +153,14 @@ describe('every registered subcommand and option is handled', () => {
 
   it('answers every autocomplete option with at most 25 choices that the command then accepts', async () => {
     const autocompleted = subcommands.flatMap((sub) =>
-      ((sub.options ?? []) as APIApplicationCommandBasicOption[]).filter((o) => 'autocomplete' in o && o.autocomplete).map((o) => ({ sub: sub.name, option: o })),
+      ((sub.options ?? []) as APIApplicationCommandBasicOption[])
+        .filter((o) => 'autocomplete' in o && o.autocomplete)
+        .map((o) => ({ sub: sub.name, option: o })),
     );
-    expect(autocompleted.map((a) => `${a.sub}.${a.option.name}`).sort()).toEqual(['routine.routine', 'settings.timezone']);
+    expect(autocompleted.map((a) => `${a.sub}.${a.option.name}`).sort()).toEqual([
+      'routine.routine',
+      'settings.timezone',
+    ]);
     for (const { sub, option } of autocompleted) {
       const payload = autocomplete(sub, [{ name: option.name, type: option.type, value: '', focused: true }]);
       await h.emit(payload);

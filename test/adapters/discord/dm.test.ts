@@ -8,7 +8,17 @@ import { startHarness, type Harness } from './harness.js';
 const DM_CHANNEL = '777777777777777777';
 
 /** A MESSAGE_CREATE packet as the gateway sends it for a message typed in a DM with the bot. */
-function dmPacket(content: string, author: Record<string, unknown> = { id: USER_ID, username: 'alice', discriminator: '0', global_name: 'Alice', avatar: null }, extra: Record<string, unknown> = {}) {
+function dmPacket(
+  content: string,
+  author: Record<string, unknown> = {
+    id: USER_ID,
+    username: 'alice',
+    discriminator: '0',
+    global_name: 'Alice',
+    avatar: null,
+  },
+  extra: Record<string, unknown> = {},
+) {
   return {
     id: nextId(),
     channel_id: DM_CHANNEL,
@@ -40,12 +50,16 @@ it('reads a typed DM as the words after an optional /backcare or a mention of th
 
 describeEachDatabase('discord: messages typed in a DM', (database) => {
   let h: Harness;
-  const actions = () => (h.adapter.client as unknown as { actions: { MessageCreate: { handle(data: unknown): unknown } } }).actions;
+  const actions = () =>
+    (h.adapter.client as unknown as { actions: { MessageCreate: { handle(data: unknown): unknown } } }).actions;
   const send = async (packet: unknown) => {
     actions().MessageCreate.handle(packet);
     await h.adapter.idle();
   };
-  const answers = () => h.api.requests.filter((r) => r.method === 'POST' && r.path === `/channels/${DM_CHANNEL}/messages`).map((r) => JSON.stringify(r.body));
+  const answers = () =>
+    h.api.requests
+      .filter((r) => r.method === 'POST' && r.path === `/channels/${DM_CHANNEL}/messages`)
+      .map((r) => JSON.stringify(r.body));
 
   beforeEach(async () => {
     h = await startHarness(database().db);

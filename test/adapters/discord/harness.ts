@@ -1,4 +1,8 @@
-import { createDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../../adapters/discord/adapter.js';
+import {
+  createDiscordAdapter,
+  type DiscordAdapter,
+  type DiscordAdapterOptions,
+} from '../../../adapters/discord/adapter.js';
 import type { Db } from '../../../src/db/client.js';
 import type { Core } from '../../../src/core/router.js';
 import { buildTestCore } from '../../support/core.js';
@@ -34,7 +38,9 @@ export async function startHarness(db: Db, overrides: Partial<DiscordAdapterOpti
     token: BOT_TOKEN,
     applicationId: APP_ID,
     rest: { api: api.api, retries: 1, timeout: 5000 },
-    ...(core.deps.library ? { routineChoices: () => core.deps.library!.all().map((r) => ({ id: r.id, title: r.title })) } : {}),
+    ...(core.deps.library
+      ? { routineChoices: () => core.deps.library!.all().map((r) => ({ id: r.id, title: r.title })) }
+      : {}),
     ...overrides,
   });
   adapter.attach();
@@ -51,7 +57,10 @@ export async function startHarness(db: Db, overrides: Partial<DiscordAdapterOpti
     },
     callbacks: (interactionId) =>
       api.requests
-        .filter((r) => r.method === 'POST' && r.path.startsWith(`/interactions/${interactionId}/`) && r.path.endsWith('/callback'))
+        .filter(
+          (r) =>
+            r.method === 'POST' && r.path.startsWith(`/interactions/${interactionId}/`) && r.path.endsWith('/callback'),
+        )
         .map((r) => r.body as { type: number; data?: Record<string, unknown> }),
     requestsAfter: (index) => api.requests.slice(index),
     async close() {

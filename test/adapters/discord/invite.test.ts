@@ -18,14 +18,24 @@ describeEachDatabase('discord: /backcare invite', (database) => {
   });
 
   it('posts the announcement in the named channel; `dm` is explained away (no privileged members intent); nothing stored', async () => {
-    const payload = slashCommand('invite', [{ name: 'args', type: 3, value: `<#${ANNOUNCE_CHANNEL}> dm` }], { kind: 'guild', permissions: MANAGE_GUILD_PERMISSIONS });
+    const payload = slashCommand('invite', [{ name: 'args', type: 3, value: `<#${ANNOUNCE_CHANNEL}> dm` }], {
+      kind: 'guild',
+      permissions: MANAGE_GUILD_PERMISSIONS,
+    });
     await h.emit(payload);
-    const posts = h.api.requests.filter((r) => r.method === 'POST' && r.path === `/channels/${ANNOUNCE_CHANNEL}/messages`);
+    const posts = h.api.requests.filter(
+      (r) => r.method === 'POST' && r.path === `/channels/${ANNOUNCE_CHANNEL}/messages`,
+    );
     expect(posts).toHaveLength(1);
-    const body = posts[0]!.body as { embeds: { description?: string; title?: string }[]; components: { components: { label: string; custom_id: string }[] }[] };
+    const body = posts[0]!.body as {
+      embeds: { description?: string; title?: string }[];
+      components: { components: { label: string; custom_id: string }[] }[];
+    };
     expect(body.components.flatMap((r) => r.components.map((c) => c.label))).toEqual(['Join', 'No thanks']);
     expect(JSON.stringify(body.embeds)).toContain('not medical advice');
-    const reply = JSON.stringify(h.callbacks(payload.id).at(-1) ?? h.api.requests.filter((r) => r.path.includes('/webhooks/')).at(-1)?.body);
+    const reply = JSON.stringify(
+      h.callbacks(payload.id).at(-1) ?? h.api.requests.filter((r) => r.path.includes('/webhooks/')).at(-1)?.body,
+    );
     expect(reply).toContain('Posted one announcement');
     expect(reply).toContain('privileged Server Members intent');
     // No DM channel opened, nobody opted in.

@@ -25,19 +25,36 @@ describeEachDatabase('discord nudges: scheduler → DM → buttons', (database) 
     const db = database().db;
     const workspace = await ensureWorkspace(db, { platform: 'discord', externalId: GUILD_ID });
     const user = await ensureUser(db, workspace.id, userId);
-    const prefs = { ...defaultPreferences('UTC'), optedIn: true, days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const, start: '00:00', end: '23:59' };
+    const prefs = {
+      ...defaultPreferences('UTC'),
+      optedIn: true,
+      days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const,
+      start: '00:00',
+      end: '23:59',
+    };
     await savePreferences(db, user.id, { ...prefs, days: [...prefs.days] }, new Date(Date.now() - 60_000), new Date());
     return user.id;
   }
 
-  const scheduler = () => createScheduler({ db: database().db, log: silentLogger(), senders: { discord: h.adapter.sender }, instance: soloInstance(1), sleep: async () => undefined });
+  const scheduler = () =>
+    createScheduler({
+      db: database().db,
+      log: silentLogger(),
+      senders: { discord: h.adapter.sender },
+      instance: soloInstance(1),
+      sleep: async () => undefined,
+    });
 
   it('a nudge arrives by DM with an enforced nonce; pressing Done twice in the DM records once', async () => {
     await seedDue(USER_ID);
     expect(await scheduler().tick()).toMatchObject({ sent: 1 });
     const [row] = await deliveries(database().db);
     const post = h.api.requests.find((r) => r.method === 'POST' && /^\/channels\/\d+\/messages$/.test(r.path))!;
-    const body = post.body as { nonce: string; enforce_nonce: boolean; components: { components: { custom_id: string; label: string }[] }[] };
+    const body = post.body as {
+      nonce: string;
+      enforce_nonce: boolean;
+      components: { components: { custom_id: string; label: string }[] }[];
+    };
     expect(body).toMatchObject({ nonce: `bc-${row!.id}`, enforce_nonce: true });
     const done = body.components.flatMap((r) => r.components).find((b) => b.label === 'Done')!;
     expect(decodeCustomId(done.custom_id)).toMatchObject({ ctx: { guildId: GUILD_ID, deliveryId: row!.id } });
@@ -56,7 +73,10 @@ describeEachDatabase('discord nudges: scheduler → DM → buttons', (database) 
 
   it('DMs closed (50007): the person is paused with that reason and told how to fix it at their next command', async () => {
     const userId = await seedDue(USER_ID);
-    h.api.respondOnce((r) => r.method === 'POST' && /^\/channels\/\d+\/messages$/.test(r.path), { status: 403, body: { message: 'Cannot send messages to this user', code: 50007 } });
+    h.api.respondOnce((r) => r.method === 'POST' && /^\/channels\/\d+\/messages$/.test(r.path), {
+      status: 403,
+      body: { message: 'Cannot send messages to this user', code: 50007 },
+    });
     expect(await scheduler().tick()).toMatchObject({ failed: 1 });
     expect(await loadPreferences(database().db, userId)).toMatchObject({ pausedReason: DMS_CLOSED_REASON });
 

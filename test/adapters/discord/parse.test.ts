@@ -9,9 +9,21 @@ const sub = (name: string, options: unknown[] = []) => [{ name, type: 1, options
 
 describe('discord interaction parsing', () => {
   it('turns a subcommand and its options into the text the core parses, in the registered order', () => {
-    const parsed = parseCommandOptions(specs, sub('breathe', [{ name: 'minutes', type: 4, value: 3 }, { name: 'pattern', type: 3, value: '4-7-8' }]));
+    const parsed = parseCommandOptions(
+      specs,
+      sub('breathe', [
+        { name: 'minutes', type: 4, value: 3 },
+        { name: 'pattern', type: 3, value: '4-7-8' },
+      ]),
+    );
     expect(parsed.ok && commandText(parsed.spec, parsed.values)).toBe('breathe 4-7-8 3');
-    const admin = parseCommandOptions(specs, sub('admin', [{ name: 'action', type: 3, value: 'forget' }, { name: 'person', type: 6, value: '123456789012345678' }]));
+    const admin = parseCommandOptions(
+      specs,
+      sub('admin', [
+        { name: 'action', type: 3, value: 'forget' },
+        { name: 'person', type: 6, value: '123456789012345678' },
+      ]),
+    );
     expect(admin.ok && commandText(admin.spec, admin.values)).toBe('admin forget <@123456789012345678>');
   });
 
@@ -25,28 +37,64 @@ describe('discord interaction parsing', () => {
   });
 
   it('keeps a focused autocomplete value as typed', () => {
-    const parsed = parseCommandOptions(specs, sub('settings', [{ name: 'timezone', type: 3, value: 'new yo', focused: true }]));
+    const parsed = parseCommandOptions(
+      specs,
+      sub('settings', [{ name: 'timezone', type: 3, value: 'new yo', focused: true }]),
+    );
     expect(parsed).toMatchObject({ ok: true, focused: 'timezone', values: { timezone: 'new yo' } });
     expect(timezoneSuggestions('new yo')[0]).toEqual({ name: 'America/New York', value: 'America/New_York' });
     expect(timezoneSuggestions('zzzz')).toEqual([]);
   });
 
   it('makes Manage Server an admin and a lead, and a DM without a guild a personal workspace', () => {
-    expect(actorFrom({ userId: '1', guildId: '2', manageGuild: true, isLead: false })).toMatchObject({ workspaceExternalId: '2', isAdmin: true, isLead: true });
-    expect(actorFrom({ userId: '1', manageGuild: false, isLead: false })).toMatchObject({ workspaceExternalId: 'dm-1', isAdmin: false, isLead: false });
+    expect(actorFrom({ userId: '1', guildId: '2', manageGuild: true, isLead: false })).toMatchObject({
+      workspaceExternalId: '2',
+      isAdmin: true,
+      isLead: true,
+    });
+    expect(actorFrom({ userId: '1', manageGuild: false, isLead: false })).toMatchObject({
+      workspaceExternalId: 'dm-1',
+      isAdmin: false,
+      isLead: false,
+    });
   });
 });
 
 describe('discord custom ids', () => {
   it('round-trip buttons with the guild and delivery a DM message is about', () => {
-    const id = encodeCustomId({ kind: 'button', actionId: 'nudge.done', ctx: { guildId: '222222222222222222', deliveryId: 4242 }, value: '{"d":4242,"x":1790000000}' });
+    const id = encodeCustomId({
+      kind: 'button',
+      actionId: 'nudge.done',
+      ctx: { guildId: '222222222222222222', deliveryId: 4242 },
+      value: '{"d":4242,"x":1790000000}',
+    });
     expect(id.length).toBeLessThanOrEqual(100);
-    expect(decodeCustomId(id)).toEqual({ kind: 'button', actionId: 'nudge.done', ctx: { guildId: '222222222222222222', deliveryId: 4242 }, value: '{"d":4242,"x":1790000000}' });
-    expect(decodeCustomId(encodeCustomId({ kind: 'select', actionId: 'feel', ctx: {} }))).toEqual({ kind: 'select', actionId: 'feel', ctx: {} });
+    expect(decodeCustomId(id)).toEqual({
+      kind: 'button',
+      actionId: 'nudge.done',
+      ctx: { guildId: '222222222222222222', deliveryId: 4242 },
+      value: '{"d":4242,"x":1790000000}',
+    });
+    expect(decodeCustomId(encodeCustomId({ kind: 'select', actionId: 'feel', ctx: {} }))).toEqual({
+      kind: 'select',
+      actionId: 'feel',
+      ctx: {},
+    });
   });
 
   it('rejects what is not ours', () => {
-    for (const forged of ['', 'x|y', 'b|', 'b|a|!!|v', 's|a|b|c', 'f|draft', 'm|d|abc', 'r|UPPER', 'b|a||' + 'v'.repeat(100)]) expect(decodeCustomId(forged)).toBeNull();
+    for (const forged of [
+      '',
+      'x|y',
+      'b|',
+      'b|a|!!|v',
+      's|a|b|c',
+      'f|draft',
+      'm|d|abc',
+      'r|UPPER',
+      'b|a||' + 'v'.repeat(100),
+    ])
+      expect(decodeCustomId(forged)).toBeNull();
   });
 
   it('keeps long actions in memory under a short key that expires', () => {

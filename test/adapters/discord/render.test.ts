@@ -2,7 +2,14 @@ import { ComponentType, type APIEmbed, type APIModalInteractionResponseCallbackD
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionRefs, decodeCustomId } from '../../../adapters/discord/custom-id.js';
 import { FormDrafts, modalFor, pageMessage, steps } from '../../../adapters/discord/forms.js';
-import { discordLimits, markdown, renderEmbed, renderMessage, sessionEmbeds, type DiscordMessage } from '../../../adapters/discord/render.js';
+import {
+  discordLimits,
+  markdown,
+  renderEmbed,
+  renderMessage,
+  sessionEmbeds,
+  type DiscordMessage,
+} from '../../../adapters/discord/render.js';
 import { buildNudgeMessage } from '../../../src/core/nudge-message.js';
 import type { Reply } from '../../../src/core/reply.js';
 import type { Actor } from '../../../src/core/request.js';
@@ -15,7 +22,12 @@ import { GUILD_ID } from '../../support/discord/payloads.js';
 const encoding = { ctx: { guildId: GUILD_ID, deliveryId: 123456 }, refs: new ActionRefs() };
 
 function embedLength(embed: APIEmbed): number {
-  return (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.footer?.text.length ?? 0) + (embed.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+  return (
+    (embed.title?.length ?? 0) +
+    (embed.description?.length ?? 0) +
+    (embed.footer?.text.length ?? 0) +
+    (embed.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0)
+  );
 }
 
 /** Every Discord limit a message body must respect; returns the problems found (empty = fits). */
@@ -23,12 +35,16 @@ function problems(message: DiscordMessage): string[] {
   const found: string[] = [];
   if ((message.content?.length ?? 0) > discordLimits.content) found.push('content too long');
   if (message.embeds.length > 10) found.push('more than 10 embeds');
-  if (message.embeds.reduce((n, e) => n + embedLength(e), 0) > discordLimits.embedTotal) found.push('embeds over 6000 characters');
+  if (message.embeds.reduce((n, e) => n + embedLength(e), 0) > discordLimits.embedTotal)
+    found.push('embeds over 6000 characters');
   for (const embed of message.embeds) {
     if ((embed.title?.length ?? 0) > discordLimits.embedTitle) found.push('embed title too long');
-    if ((embed.description?.length ?? 0) > discordLimits.discordEmbedDescription) found.push('embed description over 4096');
+    if ((embed.description?.length ?? 0) > discordLimits.discordEmbedDescription)
+      found.push('embed description over 4096');
     if ((embed.fields?.length ?? 0) > discordLimits.embedFields) found.push('more than 25 fields');
-    for (const f of embed.fields ?? []) if (f.name.length > 256 || f.value.length > 1024 || f.value.length === 0) found.push(`field ${f.name} out of bounds`);
+    for (const f of embed.fields ?? [])
+      if (f.name.length > 256 || f.value.length > 1024 || f.value.length === 0)
+        found.push(`field ${f.name} out of bounds`);
   }
   if (message.components.length > discordLimits.discordActionRows) found.push('more than 5 action rows');
   const ids = new Set<string>();
@@ -47,7 +63,8 @@ function problems(message: DiscordMessage): string[] {
       if (c.type === ComponentType.StringSelect) {
         if (c.options.length > discordLimits.discordSelectOptions) found.push('more than 25 options');
         if ((c.placeholder?.length ?? 0) > 150) found.push('placeholder over 150');
-        for (const o of c.options) if (o.label.length > 100 || o.value.length > 100) found.push(`option out of bounds: ${o.label}`);
+        for (const o of c.options)
+          if (o.label.length > 100 || o.value.length > 100) found.push(`option out of bounds: ${o.label}`);
       }
     }
   }
@@ -60,7 +77,9 @@ function modalProblems(modal: APIModalInteractionResponseCallbackData): string[]
   if (modal.custom_id.length > 100) found.push('modal custom_id over 100');
   if (modal.components.length > 5) found.push('more than 5 inputs');
   for (const row of modal.components) {
-    for (const input of (row as { components: { label: string; placeholder?: string; value?: string; custom_id: string }[] }).components) {
+    for (const input of (
+      row as { components: { label: string; placeholder?: string; value?: string; custom_id: string }[] }
+    ).components) {
       if (input.label.length > discordLimits.textInputLabel) found.push(`label over 45: ${input.label}`);
       if ((input.placeholder?.length ?? 0) > discordLimits.textInputPlaceholder) found.push('placeholder over 100');
       if ((input.value?.length ?? 0) > 4000) found.push('value over 4000');
@@ -70,14 +89,22 @@ function modalProblems(modal: APIModalInteractionResponseCallbackData): string[]
 }
 
 /** Renders a reply the way the adapter would (message, form wizard steps, sequence frames). */
-function renderAll(reply: Reply): { messages: DiscordMessage[]; modals: APIModalInteractionResponseCallbackData[]; dropped: number } {
+function renderAll(reply: Reply): {
+  messages: DiscordMessage[];
+  modals: APIModalInteractionResponseCallbackData[];
+  dropped: number;
+} {
   const messages: DiscordMessage[] = [];
   const modals: APIModalInteractionResponseCallbackData[] = [];
   const main = renderMessage(reply, encoding, { ephemeral: true });
   messages.push(main);
   let dropped = main.dropped;
   if (reply.form) {
-    const draft = new FormDrafts().create(reply.form, { userId: '1' }, reply.formErrors ? { values: {}, errors: reply.formErrors } : undefined);
+    const draft = new FormDrafts().create(
+      reply.form,
+      { userId: '1' },
+      reply.formErrors ? { values: {}, errors: reply.formErrors } : undefined,
+    );
     for (const [index, step] of steps(draft).entries()) {
       draft.position = index;
       if (step.kind === 'submit') continue;
@@ -99,7 +126,15 @@ function renderAll(reply: Reply): { messages: DiscordMessage[]; modals: APIModal
 describe('every reply the core can produce renders within Discord’s limits', () => {
   let database: Database;
   let core: Core;
-  const actor: Actor = { platform: 'discord', workspaceExternalId: GUILD_ID, workspaceName: 'Desk crew', userExternalId: '666666666666666666', displayName: 'Alex', isAdmin: true, isLead: true };
+  const actor: Actor = {
+    platform: 'discord',
+    workspaceExternalId: GUILD_ID,
+    workspaceName: 'Desk crew',
+    userExternalId: '666666666666666666',
+    displayName: 'Alex',
+    isAdmin: true,
+    isLead: true,
+  };
   beforeAll(async () => {
     database = await openTestDatabase('pglite');
     core = buildTestCore(database.db);
@@ -126,21 +161,46 @@ describe('every reply the core can produce renders within Discord’s limits', (
     texts.add('breathee');
 
     const replies: { label: string; reply: Reply }[] = [];
-    for (const text of texts) replies.push({ label: text, reply: await core.handle({ actor, input: { kind: 'command', text } }) });
+    for (const text of texts)
+      replies.push({ label: text, reply: await core.handle({ actor, input: { kind: 'command', text } }) });
     // One level of presses: every button and every select option on those replies.
     for (const { label, reply } of [...replies]) {
-      const actions = [...reply.actions, ...(reply.sequence?.actions ?? []), ...(reply.sequence?.onComplete ? [{ type: 'button' as const, ...reply.sequence.onComplete, label: 'complete' }] : [])];
+      const actions = [
+        ...reply.actions,
+        ...(reply.sequence?.actions ?? []),
+        ...(reply.sequence?.onComplete
+          ? [{ type: 'button' as const, ...reply.sequence.onComplete, label: 'complete' }]
+          : []),
+      ];
       for (const action of actions) {
         const values = action.type === 'button' ? [action.value] : action.options.map((o) => o.value);
-        for (const value of values) replies.push({ label: `${label} → ${action.actionId}`, reply: await core.handle({ actor, input: { kind: 'action', actionId: action.actionId, value } }) });
+        for (const value of values)
+          replies.push({
+            label: `${label} → ${action.actionId}`,
+            reply: await core.handle({ actor, input: { kind: 'action', actionId: action.actionId, value } }),
+          });
       }
       // Forms: submitted as they stand, which exercises both the saved and the rejected answers.
       if (reply.form) {
-        const values = Object.fromEntries(reply.form.fields.map((f) => [f.id, f.initial ?? (f.kind === 'multiselect' ? [] : '')]));
-        replies.push({ label: `${label} → submit`, reply: await core.handle({ actor, input: { kind: 'submit', formId: reply.form.formId, values, ...(reply.form.state ? { state: reply.form.state } : {}) } }) });
+        const values = Object.fromEntries(
+          reply.form.fields.map((f) => [f.id, f.initial ?? (f.kind === 'multiselect' ? [] : '')]),
+        );
+        replies.push({
+          label: `${label} → submit`,
+          reply: await core.handle({
+            actor,
+            input: {
+              kind: 'submit',
+              formId: reply.form.formId,
+              values,
+              ...(reply.form.state ? { state: reply.form.state } : {}),
+            },
+          }),
+        });
       }
     }
-    for (const routine of library.all()) replies.push({ label: `nudge ${routine.id}`, reply: buildNudgeMessage(routine, 987654321, new Date()) });
+    for (const routine of library.all())
+      replies.push({ label: `nudge ${routine.id}`, reply: buildNudgeMessage(routine, 987654321, new Date()) });
 
     expect(replies.length).toBeGreaterThan(100);
     for (const { label, reply } of replies) {
@@ -160,11 +220,24 @@ describe('the renderer keeps oversized replies inside the limits', () => {
       blocks: [
         { type: 'header', text: 'H'.repeat(400) },
         { type: 'text', text: 'x'.repeat(10_000) },
-        { type: 'fields', fields: Array.from({ length: 40 }, (_, i) => ({ label: `F${i}`.repeat(100), value: 'v'.repeat(2000) })) },
+        {
+          type: 'fields',
+          fields: Array.from({ length: 40 }, (_, i) => ({ label: `F${i}`.repeat(100), value: 'v'.repeat(2000) })),
+        },
       ],
       actions: [
-        ...Array.from({ length: 30 }, (_, i) => ({ type: 'button' as const, actionId: `a.b${i}`, label: 'L'.repeat(120), value: JSON.stringify({ long: 'z'.repeat(150), i }) })),
-        { type: 'select', actionId: 'pick', placeholder: 'P'.repeat(300), options: Array.from({ length: 40 }, (_, i) => ({ label: `o${i}`.repeat(80), value: `v${i}`.repeat(60) })) },
+        ...Array.from({ length: 30 }, (_, i) => ({
+          type: 'button' as const,
+          actionId: `a.b${i}`,
+          label: 'L'.repeat(120),
+          value: JSON.stringify({ long: 'z'.repeat(150), i }),
+        })),
+        {
+          type: 'select',
+          actionId: 'pick',
+          placeholder: 'P'.repeat(300),
+          options: Array.from({ length: 40 }, (_, i) => ({ label: `o${i}`.repeat(80), value: `v${i}`.repeat(60) })),
+        },
       ],
     };
     const message = renderMessage(huge, { ctx: {}, refs: new ActionRefs() });
@@ -176,9 +249,15 @@ describe('the renderer keeps oversized replies inside the limits', () => {
   });
 
   it('turns the core markup into Discord markdown', () => {
-    expect(markdown('*Nice work.* Your _upper back_ thanks you, `code` stays')).toBe('**Nice work.** Your _upper back_ thanks you, `code` stays');
+    expect(markdown('*Nice work.* Your _upper back_ thanks you, `code` stays')).toBe(
+      '**Nice work.** Your _upper back_ thanks you, `code` stays',
+    );
     expect(markdown('**already bold**')).toBe('**already bold**');
-    const { embed } = renderEmbed([{ type: 'caution', text: 'Stop if it hurts' }, { type: 'context', text: 'Not medical advice' }, { type: 'list', style: 'numbered', items: ['one', 'two'] }]);
+    const { embed } = renderEmbed([
+      { type: 'caution', text: 'Stop if it hurts' },
+      { type: 'context', text: 'Not medical advice' },
+      { type: 'list', style: 'numbered', items: ['one', 'two'] },
+    ]);
     expect(embed!.description).toBe('> ⚠️ Stop if it hurts\n\n-# Not medical advice\n\n1. one\n2. two');
   });
 });

@@ -1,7 +1,12 @@
 import { REST } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeCustomId } from '../../../adapters/discord/custom-id.js';
-import { createDiscordSender, deliveryNonce, DMS_CLOSED_REASON, type DiscordSender } from '../../../adapters/discord/sender.js';
+import {
+  createDiscordSender,
+  deliveryNonce,
+  DMS_CLOSED_REASON,
+  type DiscordSender,
+} from '../../../adapters/discord/sender.js';
 import { buildNudgeMessage, fallbackRoutineSource } from '../../../src/core/nudge-message.js';
 import type { NudgeDelivery } from '../../../src/core/sender.js';
 import { startFakeDiscordApi } from '../../support/discord/fake-api.js';
@@ -34,7 +39,8 @@ describe('discord sender', () => {
     await api.close();
   });
 
-  const messagePosts = () => api.requests.filter((r) => r.method === 'POST' && /^\/channels\/\d+\/messages$/.test(r.path));
+  const messagePosts = () =>
+    api.requests.filter((r) => r.method === 'POST' && /^\/channels\/\d+\/messages$/.test(r.path));
 
   it('opens the DM once, caches it, and posts with an enforced nonce carrying the delivery id', async () => {
     const first = await sender.send(delivery(42));
@@ -42,14 +48,20 @@ describe('discord sender', () => {
     const opens = api.requests.filter((r) => r.path === '/users/@me/channels');
     expect(opens.map((r) => r.body)).toEqual([{ recipient_id: USER_ID }]);
     const [post] = messagePosts();
-    const body = post!.body as { nonce: string; enforce_nonce: boolean; embeds: unknown[]; components: { components: { custom_id: string; label: string }[] }[] };
+    const body = post!.body as {
+      nonce: string;
+      enforce_nonce: boolean;
+      embeds: unknown[];
+      components: { components: { custom_id: string; label: string }[] }[];
+    };
     expect(body.nonce).toBe('bc-42');
     expect(body.enforce_nonce).toBe(true);
     expect(body.embeds).toHaveLength(1);
     const buttons = body.components.flatMap((r) => r.components);
     expect(buttons.map((b) => b.label)).toEqual(['Done', 'Snooze 30 min', 'Skip', 'Stop nudges']);
     // In a DM the buttons name the guild and the delivery they belong to.
-    for (const b of buttons) expect(decodeCustomId(b.custom_id)).toMatchObject({ kind: 'button', ctx: { guildId: GUILD_ID, deliveryId: 42 } });
+    for (const b of buttons)
+      expect(decodeCustomId(b.custom_id)).toMatchObject({ kind: 'button', ctx: { guildId: GUILD_ID, deliveryId: 42 } });
     if (first.status === 'sent') {
       expect(first.dmChannelId).toBe(post!.path.split('/')[2]);
       expect(first.messageRef).toMatch(new RegExp(`^${first.dmChannelId}/\\d+$`));
@@ -64,7 +76,10 @@ describe('discord sender', () => {
     await sender.send(delivery(1, { user: { id: 1, platformUserId: USER_ID, dmChannelId: '888888888888888888' } }));
     await sender.send(delivery(2, { destination: { kind: 'channel', channelId: '999999999999999999' } }));
     expect(api.requests.filter((r) => r.path === '/users/@me/channels')).toHaveLength(0);
-    expect(messagePosts().map((r) => r.path)).toEqual(['/channels/888888888888888888/messages', '/channels/999999999999999999/messages']);
+    expect(messagePosts().map((r) => r.path)).toEqual([
+      '/channels/888888888888888888/messages',
+      '/channels/999999999999999999/messages',
+    ]);
   });
 
   it('obeys a 429 retry_after (discord.js waits, then retries once with the same nonce)', async () => {
@@ -82,9 +97,15 @@ describe('discord sender', () => {
   });
 
   it('50007 (DMs closed) is permanent with the reason the scheduler records; 5xx is a retry', async () => {
-    api.respondOnce((r) => r.method === 'POST' && /\/messages$/.test(r.path), { status: 403, body: { message: 'Cannot send messages to this user', code: 50007 } });
+    api.respondOnce((r) => r.method === 'POST' && /\/messages$/.test(r.path), {
+      status: 403,
+      body: { message: 'Cannot send messages to this user', code: 50007 },
+    });
     expect(await sender.send(delivery(8))).toEqual({ status: 'permanent', reason: DMS_CLOSED_REASON });
-    api.respondOnce((r) => r.method === 'POST' && /\/messages$/.test(r.path), { status: 502, body: { message: 'Bad gateway', code: 0 } });
+    api.respondOnce((r) => r.method === 'POST' && /\/messages$/.test(r.path), {
+      status: 502,
+      body: { message: 'Bad gateway', code: 0 },
+    });
     expect(await sender.send(delivery(9))).toMatchObject({ status: 'retry' });
   });
 

@@ -5,12 +5,20 @@ import { describeEachDatabase } from '../../support/db.js';
 import { buttonPress, messageWith, modalSubmit, selectChoice, slashCommand } from '../../support/discord/payloads.js';
 import { startHarness, type Harness } from './harness.js';
 
-type Component = { type: number; custom_id: string; label?: string; placeholder?: string; min_values?: number; options?: { value: string }[] };
+type Component = {
+  type: number;
+  custom_id: string;
+  label?: string;
+  placeholder?: string;
+  min_values?: number;
+  options?: { value: string }[];
+};
 type Callback = { type: number; data?: Record<string, unknown> };
 
 const rowsOf = (c: Callback | undefined) => (c?.data?.components ?? []) as { components: Component[] }[];
 const componentsOf = (c: Callback | undefined) => rowsOf(c).flatMap((r) => r.components);
-const selectWith = (c: Callback | undefined, code: string) => componentsOf(c).find((x) => x.type === 3 && x.options?.some((o) => o.value === code))!;
+const selectWith = (c: Callback | undefined, code: string) =>
+  componentsOf(c).find((x) => x.type === 3 && x.options?.some((o) => o.value === code))!;
 
 describeEachDatabase('discord: /backcare triage wizard', (database) => {
   let h: Harness;
@@ -62,7 +70,11 @@ describeEachDatabase('discord: /backcare triage wizard', (database) => {
     const open = slashCommand('triage');
     await h.emit(open);
     const page = h.callbacks(open.id)[0]!;
-    expect([selectWith(page, 'chest_pain').min_values, selectWith(page, 'fever').min_values, selectWith(page, 'radiating').min_values]).toEqual([1, 0, 0]);
+    expect([
+      selectWith(page, 'chest_pain').min_values,
+      selectWith(page, 'fever').min_values,
+      selectWith(page, 'radiating').min_values,
+    ]).toEqual([1, 0, 0]);
   });
 
   it.each(['0.5', '0,5'])('takes %s weeks in the pain modal and ends in self-care', async (weeks) => {
@@ -70,15 +82,24 @@ describeEachDatabase('discord: /backcare triage wizard', (database) => {
     // The yes/no questions come as a page of selects, then pain and weeks in a modal.
     const message = messageWith(rowsOf(details), { ephemeral: true });
     for (const id of ['interferes', 'worsening']) {
-      const select = componentsOf(details).find((x) => x.type === 3 && x.placeholder?.startsWith(id === 'interferes' ? 'Does it stop you' : 'Is it getting worse'))!;
+      const select = componentsOf(details).find(
+        (x) =>
+          x.type === 3 && x.placeholder?.startsWith(id === 'interferes' ? 'Does it stop you' : 'Is it getting worse'),
+      )!;
       const pick = selectChoice(select.custom_id, ['no'], { kind: 'guild' }, message);
       await h.emit(pick);
     }
-    const next = buttonPress(componentsOf(details).find((x) => x.type === 2 && x.label !== 'Cancel')!.custom_id, { kind: 'guild' }, message);
+    const next = buttonPress(
+      componentsOf(details).find((x) => x.type === 2 && x.label !== 'Cancel')!.custom_id,
+      { kind: 'guild' },
+      message,
+    );
     await h.emit(next);
     const modal = h.callbacks(next.id)[0]!;
     expect(modal.type).toBe(9);
-    const inputs = (modal.data!.components as { components: { custom_id: string }[] }[]).map((r) => r.components[0]!.custom_id);
+    const inputs = (modal.data!.components as { components: { custom_id: string }[] }[]).map(
+      (r) => r.components[0]!.custom_id,
+    );
     expect(inputs).toEqual(['pain', 'weeks']);
     const submit = modalSubmit(modal.data!.custom_id as string, { pain: '3', weeks }, { kind: 'guild' }, message);
     await h.emit(submit);
@@ -89,7 +110,11 @@ describeEachDatabase('discord: /backcare triage wizard', (database) => {
 
   it('both triage forms show every title, label, option and hint whole (nothing cut to Discord limits)', async () => {
     const start = await ask(h.core, '/backcare triage');
-    const next = await ask(h.core, { kind: 'submit', formId: 'triage.screen', values: { emergency: ['none'], urgent: ['none'], physio: ['none'] } });
+    const next = await ask(h.core, {
+      kind: 'submit',
+      formId: 'triage.screen',
+      values: { emergency: ['none'], urgent: ['none'], physio: ['none'] },
+    });
     const drafts = new FormDrafts();
     for (const form of [start.form!, next.form!]) {
       const draft = drafts.create(form, { userId: 'u' });
@@ -98,15 +123,22 @@ describeEachDatabase('discord: /backcare triage wizard', (database) => {
         if (step.kind === 'page') {
           const page = pageMessage(draft);
           expect(page.embeds?.[0]?.title).toBe(form.title);
-          const selects = (page.components ?? []).flatMap((r) => r.components).filter((c) => c.type === 3) as unknown as Component[];
+          const selects = (page.components ?? [])
+            .flatMap((r) => r.components)
+            .filter((c) => c.type === 3) as unknown as Component[];
           expect(selects.map((c) => c.placeholder)).toEqual(step.fields.map((f) => f.label));
           for (const [i, field] of step.fields.entries()) {
-            if (field.kind === 'select' || field.kind === 'multiselect') expect(selects[i]!.options?.map((o) => (o as { label?: string }).label)).toEqual(field.options.map((o) => o.label));
+            if (field.kind === 'select' || field.kind === 'multiselect')
+              expect(selects[i]!.options?.map((o) => (o as { label?: string }).label)).toEqual(
+                field.options.map((o) => o.label),
+              );
           }
         } else if (step.kind === 'modal') {
           const modal = modalFor(draft, step);
           expect(modal.title).toBe(form.title);
-          const inputs = modal.components.map((r) => (r as { components: { label: string; placeholder?: string }[] }).components[0]!);
+          const inputs = modal.components.map(
+            (r) => (r as { components: { label: string; placeholder?: string }[] }).components[0]!,
+          );
           expect(inputs.map((i) => i.label)).toEqual(step.fields.map((f) => f.label));
           expect(inputs.map((i) => i.placeholder)).toEqual(step.fields.map((f) => f.hint));
         }

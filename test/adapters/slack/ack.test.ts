@@ -57,7 +57,11 @@ describeEachDatabase('Slack acks before the work', (database) => {
       channelId: { type: 'plain_text_input' as const, value: null },
       pause: { type: 'static_select' as const, selected_option: opt('keep') },
     };
-    const res = await postSigned(h().adapter.port, '/slack/interactivity', interactive(viewSubmission('settings', values)));
+    const res = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(viewSubmission('settings', values)),
+    );
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
     gate.release();
@@ -86,6 +90,10 @@ describeEachDatabase('Slack when the core throws', (database) => {
     expect(res.status).toBe(200);
     await h().adapter.idle();
     expect(String(h().api.responses[0]?.body.text)).toMatch(/something went wrong on my side/);
-    expect(h().logs.lines().some((l) => l.event === 'slack.core_threw')).toBe(true);
+    expect(
+      h()
+        .logs.lines()
+        .some((l) => l.event === 'slack.core_threw'),
+    ).toBe(true);
   });
 });

@@ -70,8 +70,17 @@ describe('Slack busy check (huddles and meeting statuses)', () => {
   });
 
   it('a calendar-synced "In a meeting" status makes it unavailable, naming the emoji', async () => {
-    const s = sender(profile({ status_text: 'In a meeting • Google Calendar', status_emoji: ':spiral_calendar_pad:', status_expiration: nowSeconds + 1800 }));
-    expect(await s.isAvailable!(nudge)).toEqual({ available: false, reason: 'in a meeting (Slack status :spiral_calendar_pad:)' });
+    const s = sender(
+      profile({
+        status_text: 'In a meeting • Google Calendar',
+        status_emoji: ':spiral_calendar_pad:',
+        status_expiration: nowSeconds + 1800,
+      }),
+    );
+    expect(await s.isAvailable!(nudge)).toEqual({
+      available: false,
+      reason: 'in a meeting (Slack status :spiral_calendar_pad:)',
+    });
   });
 
   it('"On a call" text with an unknown emoji still counts; an expired status does not', async () => {
@@ -80,7 +89,11 @@ describe('Slack busy check (huddles and meeting statuses)', () => {
       reason: 'in a meeting (Slack status)',
     });
     api!.done();
-    expect(await sender(profile({ status_text: 'In a meeting', status_emoji: ':calendar:', status_expiration: nowSeconds - 60 })).isAvailable!(nudge)).toEqual({
+    expect(
+      await sender(
+        profile({ status_text: 'In a meeting', status_emoji: ':calendar:', status_expiration: nowSeconds - 60 }),
+      ).isAvailable!(nudge),
+    ).toEqual({
       available: true,
     });
   });
@@ -88,52 +101,82 @@ describe('Slack busy check (huddles and meeting statuses)', () => {
   it('no status, or an everyday one, means available', async () => {
     expect(await sender(profile({})).isAvailable!(nudge)).toEqual({ available: true });
     api!.done();
-    expect(await sender(profile({ status_text: 'Lunch', status_emoji: ':sandwich:' })).isAvailable!(nudge)).toEqual({ available: true });
+    expect(await sender(profile({ status_text: 'Lunch', status_emoji: ':sandwich:' })).isAvailable!(nudge)).toEqual({
+      available: true,
+    });
   });
 
   it('the emoji list is configurable (SLACK_BUSY_STATUS_EMOJI): only the listed ones count', async () => {
-    expect(await sender(profile({ status_text: 'Focus', status_emoji: ':headphones:' }), [':brain:']).isAvailable!(nudge)).toEqual({ available: true });
+    expect(
+      await sender(profile({ status_text: 'Focus', status_emoji: ':headphones:' }), [':brain:']).isAvailable!(nudge),
+    ).toEqual({ available: true });
     api!.done();
-    expect(await sender(profile({ status_text: 'Focus', status_emoji: ':brain:' }), [':brain:']).isAvailable!(nudge)).toEqual({
+    expect(
+      await sender(profile({ status_text: 'Focus', status_emoji: ':brain:' }), [':brain:']).isAvailable!(nudge),
+    ).toEqual({
       available: false,
       reason: 'in a meeting (Slack status :brain:)',
     });
   });
 
   it('a profile lookup error fails open (available), never stops nudges silently', async () => {
-    expect(await sender({ ok: false, error: 'missing_scope', needed: 'users.profile:read' }).isAvailable!(nudge)).toEqual({ available: true });
+    expect(
+      await sender({ ok: false, error: 'missing_scope', needed: 'users.profile:read' }).isAvailable!(nudge),
+    ).toEqual({ available: true });
   });
 });
 
-describeEachDatabase('Slack busy: the scheduler skips the slot as unavailable, the next one comes as usual', (database) => {
-  it('a huddle at 10:00 skips that slot with the reason; at 11:00 (no status) the nudge is sent; /backcare me says why', async () => {
-    const clock = testClock(new Date('2026-03-02T10:00:20Z'));
-    const db = database().db;
-    const { userId } = await seedUser(db, { id: 'U1', platform: 'slack', dueAt: new Date('2026-03-02T10:00:00Z') });
-    let inHuddle = true;
-    api = interceptSlack((call: ApiCall) => {
-      if (call.method === 'dnd.info') return { body: dndOff };
-      if (call.method === 'users.profile.get') return { body: inHuddle ? profile({ huddle_state: 'in_a_huddle' }) : profile({}) };
-      if (call.method === 'conversations.open') return { body: { ok: true, channel: { id: 'D0BUSY' } } };
-      if (call.method === 'chat.postMessage') return { body: { ok: true, channel: 'D0BUSY', ts: '1772445630.000100' } };
-      return undefined;
+describeEachDatabase(
+  'Slack busy: the scheduler skips the slot as unavailable, the next one comes as usual',
+  (database) => {
+    it('a huddle at 10:00 skips that slot with the reason; at 11:00 (no status) the nudge is sent; /backcare me says why', async () => {
+      const clock = testClock(new Date('2026-03-02T10:00:20Z'));
+      const db = database().db;
+      const { userId } = await seedUser(db, { id: 'U1', platform: 'slack', dueAt: new Date('2026-03-02T10:00:00Z') });
+      let inHuddle = true;
+      api = interceptSlack((call: ApiCall) => {
+        if (call.method === 'dnd.info') return { body: dndOff };
+        if (call.method === 'users.profile.get')
+          return { body: inHuddle ? profile({ huddle_state: 'in_a_huddle' }) : profile({}) };
+        if (call.method === 'conversations.open') return { body: { ok: true, channel: { id: 'D0BUSY' } } };
+        if (call.method === 'chat.postMessage')
+          return { body: { ok: true, channel: 'D0BUSY', ts: '1772445630.000100' } };
+        return undefined;
+      });
+      const slack = createSlackSender({
+        tokens: async () => BOT_TOKEN,
+        client: createClientPool({ ...defaultClientOptions, retryConfig: { retries: 0 } }),
+        log: silentLogger(),
+        now: clock.now,
+      });
+      const scheduler = createScheduler({
+        db,
+        log: silentLogger(),
+        senders: { slack },
+        instance: soloInstance(1),
+        now: clock.now,
+        sleep: async (ms) => clock.advance(ms),
+        routines: testLibrary(),
+      });
+
+      expect(await scheduler.tick()).toMatchObject({ unavailable: 1, sent: 0 });
+      expect(api.of('chat.postMessage')).toEqual([]);
+
+      inHuddle = false;
+      clock.set(new Date('2026-03-02T11:00:20Z'));
+      expect(await scheduler.tick()).toMatchObject({ sent: 1, unavailable: 0 });
+      expect((await deliveries(db)).map((d) => [d.user_id, d.slot_at.toISOString(), d.status, d.last_error])).toEqual([
+        [userId, '2026-03-02T10:00:00.000Z', 'unavailable', 'in a Slack huddle'],
+        [userId, '2026-03-02T11:00:00.000Z', 'sent', null],
+      ]);
+
+      const core = buildTestCore(db, { now: clock.now });
+      const me = await ask(
+        core,
+        '/backcare me',
+        testActor({ platform: 'slack', workspaceExternalId: 'W1', userExternalId: 'U1' }),
+      );
+      expect(replyText(me)).toContain('Last nudge skipped: in a Slack huddle (2026-03-02 10:00 UTC)');
     });
-    const slack = createSlackSender({ tokens: async () => BOT_TOKEN, client: createClientPool({ ...defaultClientOptions, retryConfig: { retries: 0 } }), log: silentLogger(), now: clock.now });
-    const scheduler = createScheduler({ db, log: silentLogger(), senders: { slack }, instance: soloInstance(1), now: clock.now, sleep: async (ms) => clock.advance(ms), routines: testLibrary() });
-
-    expect(await scheduler.tick()).toMatchObject({ unavailable: 1, sent: 0 });
-    expect(api.of('chat.postMessage')).toEqual([]);
-
-    inHuddle = false;
-    clock.set(new Date('2026-03-02T11:00:20Z'));
-    expect(await scheduler.tick()).toMatchObject({ sent: 1, unavailable: 0 });
-    expect((await deliveries(db)).map((d) => [d.user_id, d.slot_at.toISOString(), d.status, d.last_error])).toEqual([
-      [userId, '2026-03-02T10:00:00.000Z', 'unavailable', 'in a Slack huddle'],
-      [userId, '2026-03-02T11:00:00.000Z', 'sent', null],
-    ]);
-
-    const core = buildTestCore(db, { now: clock.now });
-    const me = await ask(core, '/backcare me', testActor({ platform: 'slack', workspaceExternalId: 'W1', userExternalId: 'U1' }));
-    expect(replyText(me)).toContain('Last nudge skipped: in a Slack huddle (2026-03-02 10:00 UTC)');
-  });
-});
+  },
+);

@@ -18,7 +18,15 @@ const withChart = (core: Core): Core => ({
   deps: core.deps,
   async handle(request) {
     if (request.input.kind === 'command' && request.input.text === 'chart') {
-      return { summary: 'Team participation', visibility: 'ephemeral', actions: [], blocks: [{ type: 'text', text: 'Team participation' }, { type: 'image', alt: 'Bar chart of weekly sessions', path: chart }] };
+      return {
+        summary: 'Team participation',
+        visibility: 'ephemeral',
+        actions: [],
+        blocks: [
+          { type: 'text', text: 'Team participation' },
+          { type: 'image', alt: 'Bar chart of weekly sessions', path: chart },
+        ],
+      };
     }
     return core.handle(request);
   },
@@ -28,8 +36,12 @@ describeEachDatabase('Slack files', (database) => {
   const h = useSlackHarness(database, {}, withChart);
 
   it('a reply with a local chart goes to the DM and the file is uploaded there (files.uploadV2)', async () => {
-    h().answer.set('files.getUploadURLExternal', () => ({ body: { ok: true, upload_url: 'https://files.slack.com/upload/v1/test-upload', file_id: 'F0TESTFILE' } }));
-    h().answer.set('files.completeUploadExternal', () => ({ body: { ok: true, files: [{ id: 'F0TESTFILE', title: 'team-chart.png' }] } }));
+    h().answer.set('files.getUploadURLExternal', () => ({
+      body: { ok: true, upload_url: 'https://files.slack.com/upload/v1/test-upload', file_id: 'F0TESTFILE' },
+    }));
+    h().answer.set('files.completeUploadExternal', () => ({
+      body: { ok: true, files: [{ id: 'F0TESTFILE', title: 'team-chart.png' }] },
+    }));
     await postSigned(h().adapter.port, '/slack/commands', slashCommand('chart'));
     await h().adapter.idle();
     const [post] = h().api.of('chat.postMessage');
@@ -37,6 +49,9 @@ describeEachDatabase('Slack files', (database) => {
     expect(JSON.stringify(post?.args.blocks)).toContain(':bar_chart: Bar chart of weekly sessions');
     expect(h().api.of('files.getUploadURLExternal')[0]?.args).toMatchObject({ filename: 'team-chart.png' });
     expect(h().api.uploads).toHaveLength(1);
-    expect(h().api.of('files.completeUploadExternal')[0]?.args).toMatchObject({ channel_id: DM_CHANNEL, initial_comment: 'Bar chart of weekly sessions' });
+    expect(h().api.of('files.completeUploadExternal')[0]?.args).toMatchObject({
+      channel_id: DM_CHANNEL,
+      initial_comment: 'Bar chart of weekly sessions',
+    });
   });
 });

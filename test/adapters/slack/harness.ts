@@ -17,7 +17,13 @@ export function defaultAnswer(call: ApiCall): Answer {
     case 'conversations.open':
       return { body: { ok: true, channel: { id: DM_CHANNEL } } };
     case 'chat.postMessage':
-      return { body: { ok: true, channel: call.args.channel, ts: `1700000100.${String(1000 + Math.floor(Math.random() * 8999))}` } };
+      return {
+        body: {
+          ok: true,
+          channel: call.args.channel,
+          ts: `1700000100.${String(1000 + Math.floor(Math.random() * 8999))}`,
+        },
+      };
     default:
       return undefined;
   }

@@ -33,14 +33,20 @@ function fakeApi(updates: Update[], options: { failOnce?: () => Error | undefine
 function breathing(sessionId: string, frames = 30): Sequence {
   return {
     sessionId,
-    frames: Array.from({ length: frames }, (_, i) => ({ ms: 4000, blocks: [{ type: 'text', text: `${sessionId} phase ${i}` }] })),
+    frames: Array.from({ length: frames }, (_, i) => ({
+      ms: 4000,
+      blocks: [{ type: 'text', text: `${sessionId} phase ${i}` }],
+    })),
     staticBlocks: [{ type: 'text', text: `${sessionId}: breathe in 4, hold 4, out 4, hold 4 for two minutes` }],
     actions: [{ type: 'button', actionId: 'guided.stop', label: 'Stop', value: '{}', style: 'danger' }],
     onComplete: { actionId: 'guided.complete', value: '{}' },
   };
 }
 
-const finalFor = (id: string): SlackMessage => ({ text: `${id} done`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${id} done` } }] });
+const finalFor = (id: string): SlackMessage => ({
+  text: `${id} done`,
+  blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${id} done` } }],
+});
 
 /** The most chat.update calls in any 60-second window. */
 function peakPerMinute(updates: Update[]): number {
@@ -55,7 +61,13 @@ function peakPerMinute(updates: Update[]): number {
 
 function runSessions(live: LiveSessions, api: LiveMessageApi, count: number) {
   return Array.from({ length: count }, (_, i) =>
-    live.start({ workspace: 'T0TESTTEAM', user: `U${i}`, sequence: breathing(`s${i}`), api, finish: async () => finalFor(`s${i}`) }),
+    live.start({
+      workspace: 'T0TESTTEAM',
+      user: `U${i}`,
+      sequence: breathing(`s${i}`),
+      api,
+      finish: async () => finalFor(`s${i}`),
+    }),
   );
 }
 
@@ -77,21 +89,29 @@ describe('live sessions under the chat.update budget', () => {
     expect(peakPerMinute(updates)).toBeLessThanOrEqual(45);
   });
 
-  it.each([6, 12, 40, 100])('%i concurrent sessions stay under 45 updates a minute and all end with their final message', async (count) => {
-    const updates: Update[] = [];
-    const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
-    const done = runSessions(live, fakeApi(updates), count);
-    await vi.advanceTimersByTimeAsync(15 * 60_000);
-    expect(await Promise.all(done)).toEqual(Array.from({ length: count }, () => 'completed'));
-    expect(peakPerMinute(updates)).toBeLessThanOrEqual(45);
-    // Degraded, not broken: phases were skipped or replaced by the static version.
-    expect(live.stats.skippedFrames + live.stats.staticFallbacks).toBeGreaterThan(0);
-    for (let i = 0; i < count; i += 1) {
-      const mine = updates.filter((u) => u.message.text === `s${i} done` || JSON.stringify(u.message.blocks).includes(`s${i} `) || JSON.stringify(u.message.blocks).includes(`s${i}:`));
-      expect(mine.at(-1)?.message).toEqual(finalFor(`s${i}`));
-    }
-    expect(live.stats.finals).toBe(count);
-  });
+  it.each([6, 12, 40, 100])(
+    '%i concurrent sessions stay under 45 updates a minute and all end with their final message',
+    async (count) => {
+      const updates: Update[] = [];
+      const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
+      const done = runSessions(live, fakeApi(updates), count);
+      await vi.advanceTimersByTimeAsync(15 * 60_000);
+      expect(await Promise.all(done)).toEqual(Array.from({ length: count }, () => 'completed'));
+      expect(peakPerMinute(updates)).toBeLessThanOrEqual(45);
+      // Degraded, not broken: phases were skipped or replaced by the static version.
+      expect(live.stats.skippedFrames + live.stats.staticFallbacks).toBeGreaterThan(0);
+      for (let i = 0; i < count; i += 1) {
+        const mine = updates.filter(
+          (u) =>
+            u.message.text === `s${i} done` ||
+            JSON.stringify(u.message.blocks).includes(`s${i} `) ||
+            JSON.stringify(u.message.blocks).includes(`s${i}:`),
+        );
+        expect(mine.at(-1)?.message).toEqual(finalFor(`s${i}`));
+      }
+      expect(live.stats.finals).toBe(count);
+    },
+  );
 
   it('many sessions fall back to the static version instead of skipping phases forever', async () => {
     const updates: Update[] = [];
@@ -116,7 +136,13 @@ describe('live sessions under the chat.update budget', () => {
       },
     });
     const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
-    const done = live.start({ workspace: 'T0TESTTEAM', user: 'U1', sequence: breathing('s1'), api, finish: async () => finalFor('s1') });
+    const done = live.start({
+      workspace: 'T0TESTTEAM',
+      user: 'U1',
+      sequence: breathing('s1'),
+      api,
+      finish: async () => finalFor('s1'),
+    });
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(await done).toBe('completed');
     expect(failed).toBe(true);
@@ -132,7 +158,13 @@ describe('live sessions under the chat.update budget', () => {
       failOnce: () => (updates.length === 2 && finalTries++ === 0 ? new WebAPIRateLimitedError(12) : undefined),
     });
     const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
-    const done = live.start({ workspace: 'T0TESTTEAM', user: 'U1', sequence: breathing('s1', 3), api, finish: async () => finalFor('s1') });
+    const done = live.start({
+      workspace: 'T0TESTTEAM',
+      user: 'U1',
+      sequence: breathing('s1', 3),
+      api,
+      finish: async () => finalFor('s1'),
+    });
     await vi.advanceTimersByTimeAsync(60_000);
     expect(await done).toBe('completed');
     expect(updates.at(-1)?.message).toEqual(finalFor('s1'));
@@ -142,7 +174,13 @@ describe('live sessions under the chat.update budget', () => {
   it('pressing a button on the live message stops it: nothing more is shown', async () => {
     const updates: Update[] = [];
     const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
-    const done = live.start({ workspace: 'T0TESTTEAM', user: 'U1', sequence: breathing('s1'), api: fakeApi(updates), finish: async () => finalFor('s1') });
+    const done = live.start({
+      workspace: 'T0TESTTEAM',
+      user: 'U1',
+      sequence: breathing('s1'),
+      api: fakeApi(updates),
+      finish: async () => finalFor('s1'),
+    });
     await vi.advanceTimersByTimeAsync(10_000);
     const shown = updates.length;
     expect(live.stopByMessage('D0USER0001', '1700000000.1')).toBe(true);
@@ -155,9 +193,21 @@ describe('live sessions under the chat.update budget', () => {
     const updates: Update[] = [];
     const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
     const api = fakeApi(updates);
-    const first = live.start({ workspace: 'T0TESTTEAM', user: 'U1', sequence: breathing('same'), api, finish: async () => finalFor('first') });
+    const first = live.start({
+      workspace: 'T0TESTTEAM',
+      user: 'U1',
+      sequence: breathing('same'),
+      api,
+      finish: async () => finalFor('first'),
+    });
     await vi.advanceTimersByTimeAsync(6000);
-    const second = live.start({ workspace: 'T0TESTTEAM', user: 'U1', sequence: breathing('same', 2), api, finish: async () => finalFor('second') });
+    const second = live.start({
+      workspace: 'T0TESTTEAM',
+      user: 'U1',
+      sequence: breathing('same', 2),
+      api,
+      finish: async () => finalFor('second'),
+    });
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect([await first, await second]).toEqual(['stopped', 'completed']);
     expect(updates.filter((u) => u.message.text === 'first done')).toHaveLength(0);

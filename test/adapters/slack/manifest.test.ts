@@ -20,7 +20,10 @@ function capture() {
 }
 
 interface Manifest {
-  features: { app_home: Record<string, boolean>; slash_commands: { command: string; url?: string; should_escape: boolean }[] };
+  features: {
+    app_home: Record<string, boolean>;
+    slash_commands: { command: string; url?: string; should_escape: boolean }[];
+  };
   oauth_config: { redirect_urls?: string[]; scopes: { bot: string[] } };
   settings: {
     event_subscriptions: { request_url?: string; bot_events: string[] };
@@ -34,7 +37,13 @@ describe('Slack app manifest', () => {
     const text = buildManifest({ mode: 'http', baseUrl: 'https://backcare.example.org' });
     expect(text).not.toContain('YOUR-PUBLIC-URL');
     const m = parse(text) as Manifest;
-    expect(m.features.slash_commands).toEqual([expect.objectContaining({ command: '/backcare', url: 'https://backcare.example.org/slack/events', should_escape: true })]);
+    expect(m.features.slash_commands).toEqual([
+      expect.objectContaining({
+        command: '/backcare',
+        url: 'https://backcare.example.org/slack/events',
+        should_escape: true,
+      }),
+    ]);
     expect(m.settings.event_subscriptions.request_url).toBe('https://backcare.example.org/slack/events');
     expect(m.settings.interactivity).toEqual({
       is_enabled: true,
@@ -43,8 +52,17 @@ describe('Slack app manifest', () => {
     });
     expect(m.oauth_config.redirect_urls).toEqual(['https://backcare.example.org/slack/oauth_redirect']);
     expect([...m.oauth_config.scopes.bot].sort()).toEqual([...botScopes].sort());
-    expect(m.settings.event_subscriptions.bot_events.sort()).toEqual(['app_home_opened', 'app_uninstalled', 'message.im', 'tokens_revoked']);
-    expect(m.features.app_home).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: true, messages_tab_read_only_enabled: false });
+    expect(m.settings.event_subscriptions.bot_events.sort()).toEqual([
+      'app_home_opened',
+      'app_uninstalled',
+      'message.im',
+      'tokens_revoked',
+    ]);
+    expect(m.features.app_home).toMatchObject({
+      home_tab_enabled: true,
+      messages_tab_enabled: true,
+      messages_tab_read_only_enabled: false,
+    });
     expect(m.settings.socket_mode_enabled).toBe(false);
   });
 
@@ -90,18 +108,26 @@ describe('slack:manifest --out', () => {
 
   it('a file that cannot be written: exit 1 and one line naming it', () => {
     const bad = { out: capture(), err: capture() };
-    expect(main(['--socket', '--out', '/nonexistent-dir/x/manifest.yaml'], { stdout: bad.out.stream, stderr: bad.err.stream })).toBe(1);
+    expect(
+      main(['--socket', '--out', '/nonexistent-dir/x/manifest.yaml'], {
+        stdout: bad.out.stream,
+        stderr: bad.err.stream,
+      }),
+    ).toBe(1);
     expect(bad.err.text()).toContain('/nonexistent-dir/x/manifest.yaml');
     expect(bad.err.text().trim().split('\n')).toHaveLength(1);
   });
 
   it('every README and docs command that redirects npm run output uses --silent or --out', () => {
-    const files = ['README.md', ...readdirSync(path.join(repoRoot, 'docs')).map((f) => path.join('docs', f))].filter((f) => f.endsWith('.md'));
+    const files = ['README.md', ...readdirSync(path.join(repoRoot, 'docs')).map((f) => path.join('docs', f))].filter(
+      (f) => f.endsWith('.md'),
+    );
     const offenders: string[] = [];
     for (const file of files) {
       for (const line of readFileSync(path.join(repoRoot, file), 'utf8').split('\n')) {
         for (const command of line.match(/npm run [^`]*/g) ?? []) {
-          if (/\s>{1,2}\s/.test(command) && !/npm run (--silent|-s)\b/.test(command)) offenders.push(`${file}: ${command}`);
+          if (/\s>{1,2}\s/.test(command) && !/npm run (--silent|-s)\b/.test(command))
+            offenders.push(`${file}: ${command}`);
         }
       }
     }

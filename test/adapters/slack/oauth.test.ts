@@ -13,20 +13,29 @@ async function install(port: number): Promise<Response> {
   const page = await fetch(`http://127.0.0.1:${port}/slack/install`, { redirect: 'manual' });
   expect(page.status).toBe(200);
   const html = await page.text();
-  const authorize = /href="(https:\/\/slack\.com\/oauth\/v2\/authorize\?[^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+  const authorize = /href="(https:\/\/slack\.com\/oauth\/v2\/authorize\?[^"]+)"/
+    .exec(html)?.[1]
+    ?.replace(/&amp;/g, '&');
   expect(authorize).toBeDefined();
   const url = new URL(authorize!);
   expect(url.searchParams.get('client_id')).toBe('1234.5678');
   expect(url.searchParams.get('scope')?.split(',')).toContain('chat:write');
   const state = url.searchParams.get('state')!;
   const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
-  return fetch(`http://127.0.0.1:${port}/slack/oauth_redirect?code=test-code-not-real&state=${encodeURIComponent(state)}`, { headers: { cookie }, redirect: 'manual' });
+  return fetch(
+    `http://127.0.0.1:${port}/slack/oauth_redirect?code=test-code-not-real&state=${encodeURIComponent(state)}`,
+    { headers: { cookie }, redirect: 'manual' },
+  );
 }
 
 describeEachDatabase('Slack OAuth (many workspaces)', (database) => {
   const h = useSlackHarness(database, {
     botToken: undefined,
-    oauth: { clientId: '1234.5678', clientSecret: 'test-client-secret-not-real', stateSecret: 'test-state-secret-not-real' },
+    oauth: {
+      clientId: '1234.5678',
+      clientSecret: 'test-client-secret-not-real',
+      stateSecret: 'test-state-secret-not-real',
+    },
   });
 
   function answerOAuth() {
@@ -44,7 +53,9 @@ describeEachDatabase('Slack OAuth (many workspaces)', (database) => {
         is_enterprise_install: false,
       },
     }));
-    h().answer.set('auth.test', () => ({ body: { ok: true, team_id: TEAM_ID, user_id: 'U0TESTBOT', bot_id: 'B0TESTBOT' } }));
+    h().answer.set('auth.test', () => ({
+      body: { ok: true, team_id: TEAM_ID, user_id: 'U0TESTBOT', bot_id: 'B0TESTBOT' },
+    }));
   }
 
   it('install stores the installation in Postgres; requests for that team then use its token', async () => {
@@ -77,7 +88,10 @@ describeEachDatabase('Slack OAuth (many workspaces)', (database) => {
     expect(await database().db.select().from(slackInstallations)).toHaveLength(0);
     const [inactive] = await database().db.select().from(workspaces).where(eq(workspaces.externalId, TEAM_ID));
     expect(inactive?.active).toBe(false);
-    expect((await database().db.select().from(preferences))[0]).toMatchObject({ nextDueAt: null, pausedReason: 'Backcare was removed from this Slack workspace' });
+    expect((await database().db.select().from(preferences))[0]).toMatchObject({
+      nextDueAt: null,
+      pausedReason: 'Backcare was removed from this Slack workspace',
+    });
 
     // Without an installation nothing is called and nothing reaches the core.
     const calls = h().api.calls.length;

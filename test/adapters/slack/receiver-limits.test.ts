@@ -33,7 +33,14 @@ describe('Slack HTTP receiver: request size and slow clients', () => {
 
   async function start(options: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {}) {
     const logs = captureLogger();
-    receiver = new BackcareHttpReceiver({ signingSecret: 'test-signing-secret-not-real', port: 0, host: '127.0.0.1', log: logs.log, healthy: async () => true, ...options });
+    receiver = new BackcareHttpReceiver({
+      signingSecret: 'test-signing-secret-not-real',
+      port: 0,
+      host: '127.0.0.1',
+      log: logs.log,
+      healthy: async () => true,
+      ...options,
+    });
     await receiver.start();
     return { port: receiver.port, logs };
   }
@@ -43,7 +50,10 @@ describe('Slack HTTP receiver: request size and slow clients', () => {
     const client = rawClient(port);
     await new Promise<void>((resolve) => client.socket.once('connect', () => resolve()));
     // Chunked, so the size is not declared up front: the server has to count.
-    await write(client.socket, 'POST /slack/commands HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n');
+    await write(
+      client.socket,
+      'POST /slack/commands HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n',
+    );
     const chunk = Buffer.alloc(64 * 1024, 'a');
     const total = 16 * 1024 * 1024;
     let sent = 0;
@@ -53,14 +63,20 @@ describe('Slack HTTP receiver: request size and slow clients', () => {
         stoppedEarly = true;
         break;
       }
-      const ok = await write(client.socket, Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
+      const ok = await write(
+        client.socket,
+        Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]),
+      );
       if (!ok) {
         stoppedEarly = true;
         break;
       }
       sent += chunk.length;
     }
-    const closedAfter = await Promise.race([client.closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 3000))]);
+    const closedAfter = await Promise.race([
+      client.closed,
+      new Promise<number>((resolve) => setTimeout(() => resolve(-1), 3000)),
+    ]);
     expect(stoppedEarly).toBe(true);
     expect(sent).toBeLessThan(total);
     expect(closedAfter).toBeGreaterThanOrEqual(0);
@@ -71,8 +87,13 @@ describe('Slack HTTP receiver: request size and slow clients', () => {
   it('answers 413 at once when the declared Content-Length is over the limit, without waiting for the body', async () => {
     const { port } = await start();
     const client = rawClient(port);
-    client.socket.write('POST /slack/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{"a":');
-    const closedAfter = await Promise.race([client.closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 3000))]);
+    client.socket.write(
+      'POST /slack/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{"a":',
+    );
+    const closedAfter = await Promise.race([
+      client.closed,
+      new Promise<number>((resolve) => setTimeout(() => resolve(-1), 3000)),
+    ]);
     expect(closedAfter).toBeGreaterThanOrEqual(0);
     expect(client.received()).toMatch(/^HTTP\/1\.1 413 /);
   });
@@ -81,7 +102,10 @@ describe('Slack HTTP receiver: request size and slow clients', () => {
     const { port } = await start({ headersTimeoutMs: 500, requestTimeoutMs: 1000 });
     const client = rawClient(port);
     client.socket.write('POST /slack/commands HTTP/1.1\r\nHost: localhost\r\n');
-    const closedAfter = await Promise.race([client.closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000))]);
+    const closedAfter = await Promise.race([
+      client.closed,
+      new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000)),
+    ]);
     expect(closedAfter).toBeGreaterThan(0);
     expect(closedAfter).toBeLessThan(3000);
   });
@@ -89,10 +113,15 @@ describe('Slack HTTP receiver: request size and slow clients', () => {
   it('cuts off a client that sends its headers and then trickles the body', async () => {
     const { port } = await start({ headersTimeoutMs: 500, requestTimeoutMs: 1000 });
     const client = rawClient(port);
-    client.socket.write('POST /slack/commands HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncommand=');
+    client.socket.write(
+      'POST /slack/commands HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncommand=',
+    );
     const trickle = setInterval(() => client.socket.write('a'), 200);
     try {
-      const closedAfter = await Promise.race([client.closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000))]);
+      const closedAfter = await Promise.race([
+        client.closed,
+        new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000)),
+      ]);
       expect(closedAfter).toBeGreaterThan(0);
       expect(closedAfter).toBeLessThan(3500);
     } finally {
@@ -117,7 +146,12 @@ describe('Slack HTTP receiver: the replay check never eats the 3-second ack', ()
     });
     let processed = 0;
     // A stand-in for Bolt: acks at once, as Backcare's listeners do.
-    receiver.init({ processEvent: async (event: { ack: (body?: unknown) => Promise<void> }) => { processed += 1; await event.ack(); } } as never);
+    receiver.init({
+      processEvent: async (event: { ack: (body?: unknown) => Promise<void> }) => {
+        processed += 1;
+        await event.ack();
+      },
+    } as never);
     await receiver.start();
     try {
       const started = Date.now();

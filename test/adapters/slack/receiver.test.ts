@@ -3,14 +3,27 @@ import { eq } from 'drizzle-orm';
 import { preferences, processedEvents, users, workspaces } from '../../../src/db/schema.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { BOT_TOKEN, postJson, postSigned } from '../../support/slack/http.js';
-import { appHomeOpened, appUninstalled, RESPONSE_URL, slashCommand, TEAM_ID, tokensRevoked, urlVerification, USER_ID } from '../../support/slack/payloads.js';
+import {
+  appHomeOpened,
+  appUninstalled,
+  RESPONSE_URL,
+  slashCommand,
+  TEAM_ID,
+  tokensRevoked,
+  urlVerification,
+  USER_ID,
+} from '../../support/slack/payloads.js';
 import { useSlackHarness } from './harness.js';
 
 describeEachDatabase('Slack HTTP receiver', (database) => {
   const h = useSlackHarness(database);
 
   it('answers url_verification with the challenge', async () => {
-    const res = await postJson(h().adapter.port, '/slack/events', urlVerification('3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P'));
+    const res = await postJson(
+      h().adapter.port,
+      '/slack/events',
+      urlVerification('3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P'),
+    );
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
   });
@@ -24,28 +37,48 @@ describeEachDatabase('Slack HTTP receiver', (database) => {
     expect(h().api.of('users.info')[0]?.authorization).toBe(`Bearer ${BOT_TOKEN}`);
     const [response] = h().api.responses;
     expect(response?.url).toBe(RESPONSE_URL);
-    expect(response?.body).toMatchObject({ response_type: 'ephemeral', replace_original: false, text: 'Backcare commands' });
+    expect(response?.body).toMatchObject({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: 'Backcare commands',
+    });
     expect(JSON.stringify(response?.body.blocks)).toContain('/backcare help');
   });
 
   it('rejects a wrong signature with 401 and nothing reaches the core', async () => {
-    const res = await postSigned(h().adapter.port, '/slack/commands', slashCommand('settings on'), { secret: 'some-other-secret' });
+    const res = await postSigned(h().adapter.port, '/slack/commands', slashCommand('settings on'), {
+      secret: 'some-other-secret',
+    });
     expect(res.status).toBe(401);
     await h().adapter.idle();
     expect(h().api.calls).toHaveLength(0);
     expect(h().api.responses).toHaveLength(0);
     expect(await database().db.select().from(users)).toHaveLength(0);
-    expect(h().logs.lines().some((l) => l.event === 'slack.http.rejected' && l.reason === 'bad_signature')).toBe(true);
-    expect(h().logs.lines().some((l) => l.event === 'request.handled')).toBe(false);
+    expect(
+      h()
+        .logs.lines()
+        .some((l) => l.event === 'slack.http.rejected' && l.reason === 'bad_signature'),
+    ).toBe(true);
+    expect(
+      h()
+        .logs.lines()
+        .some((l) => l.event === 'request.handled'),
+    ).toBe(false);
   });
 
   it('rejects a stale timestamp (over five minutes) even when correctly signed', async () => {
-    const res = await postSigned(h().adapter.port, '/slack/commands', slashCommand('settings on'), { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    const res = await postSigned(h().adapter.port, '/slack/commands', slashCommand('settings on'), {
+      timestamp: Math.floor(Date.now() / 1000) - 6 * 60,
+    });
     expect(res.status).toBe(401);
     await h().adapter.idle();
     expect(h().api.calls).toHaveLength(0);
     expect(await database().db.select().from(users)).toHaveLength(0);
-    expect(h().logs.lines().some((l) => l.event === 'slack.http.rejected' && l.reason === 'stale_timestamp')).toBe(true);
+    expect(
+      h()
+        .logs.lines()
+        .some((l) => l.event === 'slack.http.rejected' && l.reason === 'stale_timestamp'),
+    ).toBe(true);
   });
 
   it('rejects a body changed after signing', async () => {
@@ -63,7 +96,9 @@ describeEachDatabase('Slack HTTP receiver', (database) => {
   it('publishes App Home on app_home_opened, once even when Slack re-delivers the event', async () => {
     const port = h().adapter.port;
     const first = await postJson(port, '/slack/events', appHomeOpened('Ev0HOME0001'));
-    const retry = await postJson(port, '/slack/events', appHomeOpened('Ev0HOME0001'), { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    const retry = await postJson(port, '/slack/events', appHomeOpened('Ev0HOME0001'), {
+      headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
+    });
     expect([first.status, retry.status]).toEqual([200, 200]);
     await h().adapter.idle();
     const published = h().api.of('views.publish');
@@ -73,7 +108,9 @@ describeEachDatabase('Slack HTTP receiver', (database) => {
     expect(view.type).toBe('home');
     expect(JSON.stringify(view.blocks)).toContain('Turn nudges on');
     expect(JSON.stringify(view.blocks)).toContain('Europe/Paris'); // the Slack profile timezone as the default
-    expect(await database().db.select().from(processedEvents)).toEqual([expect.objectContaining({ key: 'slack:event:Ev0HOME0001' })]);
+    expect(await database().db.select().from(processedEvents)).toEqual([
+      expect.objectContaining({ key: 'slack:event:Ev0HOME0001' }),
+    ]);
     // Looking at the Home tab stores nothing about the person.
     expect(await database().db.select().from(users)).toHaveLength(0);
   });
@@ -84,7 +121,9 @@ describeEachDatabase('Slack HTTP receiver', (database) => {
     await h().adapter.idle();
     const [before] = await database().db.select().from(preferences);
     expect(before?.optedIn).toBe(true);
-    await database().db.update(preferences).set({ nextDueAt: new Date('2026-03-02T11:00:00Z') });
+    await database()
+      .db.update(preferences)
+      .set({ nextDueAt: new Date('2026-03-02T11:00:00Z') });
 
     const res = await postJson(port, '/slack/events', appUninstalled());
     expect(res.status).toBe(200);
@@ -103,9 +142,19 @@ describeEachDatabase('Slack HTTP receiver', (database) => {
     await h().adapter.idle();
     await h().adapter.stop();
 
-    h().answer.set('auth.test', () => ({ body: { ok: true, team_id: TEAM_ID, user_id: 'U0TESTBOT', bot_id: 'B0TESTBOT' } }));
+    h().answer.set('auth.test', () => ({
+      body: { ok: true, team_id: TEAM_ID, user_id: 'U0TESTBOT', bot_id: 'B0TESTBOT' },
+    }));
     const { createSlackAdapter } = await import('../../../adapters/slack/adapter.js');
-    const again = createSlackAdapter({ core: h().core, log: h().logs.log, signingSecret: 'x', botToken: BOT_TOKEN, port: 0, host: '127.0.0.1', clientOptions: { retryConfig: { retries: 0 } } });
+    const again = createSlackAdapter({
+      core: h().core,
+      log: h().logs.log,
+      signingSecret: 'x',
+      botToken: BOT_TOKEN,
+      port: 0,
+      host: '127.0.0.1',
+      clientOptions: { retryConfig: { retries: 0 } },
+    });
     await again.start();
     await again.stop();
     const [workspace] = await database().db.select().from(workspaces).where(eq(workspaces.externalId, TEAM_ID));

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { formValues, normalizeMentions, actionInput, baseActionId } from '../../../adapters/slack/parse.js';
-import { escapeMrkdwn, modalErrors, renderMessage, renderModal, splitText, timezoneOptions } from '../../../adapters/slack/render.js';
+import {
+  escapeMrkdwn,
+  modalErrors,
+  renderMessage,
+  renderModal,
+  splitText,
+  timezoneOptions,
+} from '../../../adapters/slack/render.js';
 import type { Form, Reply } from '../../../src/core/reply.js';
 import { messageProblems, modalProblems } from '../../support/slack/block-kit.js';
 
@@ -34,7 +41,12 @@ describe('Block Kit rendering within limits', () => {
   it('fields go ten to a section, labels and values escaped', () => {
     const message = renderMessage({
       summary: 'f',
-      blocks: [{ type: 'fields', fields: Array.from({ length: 23 }, (_, i) => ({ label: `L<${i}>`, value: i === 3 ? '' : `v&${i}` })) }],
+      blocks: [
+        {
+          type: 'fields',
+          fields: Array.from({ length: 23 }, (_, i) => ({ label: `L<${i}>`, value: i === 3 ? '' : `v&${i}` })),
+        },
+      ],
       actions: [],
     });
     expect(message.blocks).toHaveLength(3);
@@ -55,12 +67,28 @@ describe('Block Kit rendering within limits', () => {
     const ids = (message.blocks[0] as { elements: { action_id: string }[] }).elements.map((e) => e.action_id);
     expect(ids).toEqual(['nudge.routine', 'nudge.routine::1']);
     expect(ids.map(baseActionId)).toEqual(['nudge.routine', 'nudge.routine']);
-    expect(actionInput({ action_id: 'nudge.routine::1', type: 'button', value: '{"r":"b"}' })).toEqual({ kind: 'action', actionId: 'nudge.routine', value: '{"r":"b"}' });
+    expect(actionInput({ action_id: 'nudge.routine::1', type: 'button', value: '{"r":"b"}' })).toEqual({
+      kind: 'action',
+      actionId: 'nudge.routine',
+      value: '{"r":"b"}',
+    });
   });
 
   it('more than 25 buttons spill into a second actions block; empty text makes no block', () => {
-    const actions = Array.from({ length: 30 }, (_, i) => ({ type: 'button' as const, actionId: `a${i}`, label: `B${i}`, value: '{}' }));
-    const message = renderMessage({ summary: 'x', blocks: [{ type: 'text', text: '  ' }, { type: 'context', text: '' }], actions });
+    const actions = Array.from({ length: 30 }, (_, i) => ({
+      type: 'button' as const,
+      actionId: `a${i}`,
+      label: `B${i}`,
+      value: '{}',
+    }));
+    const message = renderMessage({
+      summary: 'x',
+      blocks: [
+        { type: 'text', text: '  ' },
+        { type: 'context', text: '' },
+      ],
+      actions,
+    });
     expect(message.blocks.map((b) => b.type)).toEqual(['actions', 'actions']);
     expect(messageProblems(message, 'buttons')).toEqual([]);
   });
@@ -83,8 +111,20 @@ describe('modals from the core Form', () => {
     submitLabel: 'Send',
     state: '{"s":1}',
     fields: [
-      { id: 'where', label: 'Where does it hurt?', kind: 'select', options: [{ label: 'Upper back', value: 'upper' }], initial: 'upper' },
-      { id: 'many', label: 'Pick', kind: 'multiselect', options: Array.from({ length: 14 }, (_, i) => ({ label: `Option ${i}`, value: `o${i}` })), initial: ['o2'] },
+      {
+        id: 'where',
+        label: 'Where does it hurt?',
+        kind: 'select',
+        options: [{ label: 'Upper back', value: 'upper' }],
+        initial: 'upper',
+      },
+      {
+        id: 'many',
+        label: 'Pick',
+        kind: 'multiselect',
+        options: Array.from({ length: 14 }, (_, i) => ({ label: `Option ${i}`, value: `o${i}` })),
+        initial: ['o2'],
+      },
       { id: 'note', label: 'Anything else', kind: 'text', optional: true, maxLength: 500 },
       { id: 'tz', label: 'Timezone', kind: 'timezone' },
     ],
@@ -96,7 +136,9 @@ describe('modals from the core Form', () => {
     expect(view.title.text).toHaveLength(24);
     const elements = view.blocks.map((b) => (b as { element: { type: string } }).element.type);
     expect(elements).toEqual(['static_select', 'multi_static_select', 'plain_text_input', 'external_select']);
-    expect(JSON.stringify(view.blocks[3])).toContain('"initial_option":{"text":{"type":"plain_text","text":"Asia/Tokyo","emoji":true},"value":"Asia/Tokyo"}');
+    expect(JSON.stringify(view.blocks[3])).toContain(
+      '"initial_option":{"text":{"type":"plain_text","text":"Asia/Tokyo","emoji":true},"value":"Asia/Tokyo"}',
+    );
     expect((view.blocks[2] as { optional: boolean }).optional).toBe(true);
   });
 
@@ -118,7 +160,10 @@ describe('modals from the core Form', () => {
   });
 
   it('errors for unknown fields go on the first field', () => {
-    expect(modalErrors(form, { note: 'too long', other: 'something else' })).toEqual({ note: 'too long', where: 'something else' });
+    expect(modalErrors(form, { note: 'too long', other: 'something else' })).toEqual({
+      note: 'too long',
+      where: 'something else',
+    });
   });
 
   it('reads every element type back from view state', () => {

@@ -18,9 +18,15 @@ describeEachDatabase('Slack: replayed and forged requests', (database) => {
     expect([first.status, replay.status]).toEqual([200, 200]);
     await h().adapter.idle();
     expect(h().api.responses).toHaveLength(1);
-    expect(h().logs.lines().filter((l) => l.event === 'slack.http.replayed')).toHaveLength(1);
+    expect(
+      h()
+        .logs.lines()
+        .filter((l) => l.event === 'slack.http.replayed'),
+    ).toHaveLength(1);
     // The key is kept in the database, so another replica (or this one after a restart) refuses it too.
-    expect((await database().db.select().from(processedEvents)).map((r) => r.key)).toEqual([expect.stringMatching(/^slack:request:[0-9a-f]{64}$/)]);
+    expect((await database().db.select().from(processedEvents)).map((r) => r.key)).toEqual([
+      expect.stringMatching(/^slack:request:[0-9a-f]{64}$/),
+    ]);
 
     await postSigned(port, '/slack/commands', slashCommand('me'), { timestamp });
     await h().adapter.idle();
@@ -29,7 +35,9 @@ describeEachDatabase('Slack: replayed and forged requests', (database) => {
 
   it('a replayed button press runs once', async () => {
     const port = h().adapter.port;
-    const body = interactive(blockActionsOnMessage({ action_id: 'settings.nudges', value: encodeActionValue({ on: true }) }));
+    const body = interactive(
+      blockActionsOnMessage({ action_id: 'settings.nudges', value: encodeActionValue({ on: true }) }),
+    );
     const timestamp = Math.floor(Date.now() / 1000);
     await postSigned(port, '/slack/interactivity', body, { timestamp });
     await postSigned(port, '/slack/interactivity', body, { timestamp });
@@ -43,11 +51,16 @@ describeEachDatabase('Slack: replayed and forged requests', (database) => {
     const withoutTag = genuine.slice(12);
     const tampered = `${genuine.slice(0, 12)}${withoutTag.replace('{"on":true}', '{"on":false}')}`;
     for (const value of ['{"on":true}', withoutTag, tampered]) {
-      await postSigned(port, '/slack/interactivity', interactive(blockActionsOnMessage({ action_id: 'settings.nudges', value })));
+      await postSigned(
+        port,
+        '/slack/interactivity',
+        interactive(blockActionsOnMessage({ action_id: 'settings.nudges', value })),
+      );
     }
     await h().adapter.idle();
     expect(h().api.responses).toHaveLength(3);
-    for (const response of h().api.responses) expect(String(response.body.text)).toMatch(/expired or is no longer valid/);
+    for (const response of h().api.responses)
+      expect(String(response.body.text)).toMatch(/expired or is no longer valid/);
     expect(await database().db.select().from(preferences)).toEqual([]);
   });
 });

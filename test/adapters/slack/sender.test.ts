@@ -28,7 +28,11 @@ const nudge: NudgeDelivery = {
 let api: ReturnType<typeof interceptSlack> | undefined;
 afterEach(() => api?.done());
 
-function sender(answer: (call: ApiCall) => Answer, now = new Date('2026-03-02T10:00:30Z'), token: string | null = BOT_TOKEN) {
+function sender(
+  answer: (call: ApiCall) => Answer,
+  now = new Date('2026-03-02T10:00:30Z'),
+  token: string | null = BOT_TOKEN,
+) {
   api = interceptSlack(answer);
   return createSlackSender({
     tokens: async (team) => (team === TEAM_ID ? token : null),
@@ -42,7 +46,8 @@ describe('Slack nudge sender', () => {
   it('opens the DM, posts with the delivery id in metadata and returns channel:ts plus the DM id to cache', async () => {
     const s = sender((call) => {
       if (call.method === 'conversations.open') return { body: { ok: true, channel: { id: DM_CHANNEL } } };
-      if (call.method === 'chat.postMessage') return { body: { ok: true, channel: DM_CHANNEL, ts: '1772445630.000100' } };
+      if (call.method === 'chat.postMessage')
+        return { body: { ok: true, channel: DM_CHANNEL, ts: '1772445630.000100' } };
       return undefined;
     });
     const result = await s.send(nudge);
@@ -61,22 +66,45 @@ describe('Slack nudge sender', () => {
       {
         type: 'actions',
         elements: [
-          { type: 'button', action_id: 'nudge.done', text: { type: 'plain_text', text: 'Done', emoji: true }, value: '{"d":4242}', style: 'primary' },
-          { type: 'button', action_id: 'nudge.snooze', text: { type: 'plain_text', text: 'Snooze 30 min', emoji: true }, value: '{"d":4242}' },
+          {
+            type: 'button',
+            action_id: 'nudge.done',
+            text: { type: 'plain_text', text: 'Done', emoji: true },
+            value: '{"d":4242}',
+            style: 'primary',
+          },
+          {
+            type: 'button',
+            action_id: 'nudge.snooze',
+            text: { type: 'plain_text', text: 'Snooze 30 min', emoji: true },
+            value: '{"d":4242}',
+          },
         ],
       },
     ]);
   });
 
   it('uses the cached DM channel or the team channel without opening a conversation', async () => {
-    const s = sender((call) => (call.method === 'chat.postMessage' ? { body: { ok: true, channel: call.args.channel, ts: '1.2' } } : undefined));
-    expect(await s.send({ ...nudge, user: { ...nudge.user, dmChannelId: 'D0CACHED01' } })).toEqual({ status: 'sent', messageRef: 'D0CACHED01:1.2' });
-    expect(await s.send({ ...nudge, destination: { kind: 'channel', channelId: TEAM_CHANNEL } })).toEqual({ status: 'sent', messageRef: `${TEAM_CHANNEL}:1.2` });
+    const s = sender((call) =>
+      call.method === 'chat.postMessage' ? { body: { ok: true, channel: call.args.channel, ts: '1.2' } } : undefined,
+    );
+    expect(await s.send({ ...nudge, user: { ...nudge.user, dmChannelId: 'D0CACHED01' } })).toEqual({
+      status: 'sent',
+      messageRef: 'D0CACHED01:1.2',
+    });
+    expect(await s.send({ ...nudge, destination: { kind: 'channel', channelId: TEAM_CHANNEL } })).toEqual({
+      status: 'sent',
+      messageRef: `${TEAM_CHANNEL}:1.2`,
+    });
     expect(api!.of('conversations.open')).toHaveLength(0);
   });
 
   it('a 429 becomes a retry after Retry-After, without the client sleeping through it', async () => {
-    const s = sender((call) => (call.method === 'chat.postMessage' ? { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '7' } } : undefined));
+    const s = sender((call) =>
+      call.method === 'chat.postMessage'
+        ? { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '7' } }
+        : undefined,
+    );
     const started = Date.now();
     const result = await s.send({ ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } });
     expect(result).toEqual({ status: 'retry', retryAfterMs: 7000, reason: 'rate_limited' });
@@ -85,13 +113,21 @@ describe('Slack nudge sender', () => {
   });
 
   it('a `ratelimited` platform error is a retry too', async () => {
-    const s = sender((call) => (call.method === 'chat.postMessage' ? { body: { ok: false, error: 'ratelimited' } } : undefined));
-    expect(await s.send({ ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } })).toEqual({ status: 'retry', retryAfterMs: 30_000, reason: 'rate_limited' });
+    const s = sender((call) =>
+      call.method === 'chat.postMessage' ? { body: { ok: false, error: 'ratelimited' } } : undefined,
+    );
+    expect(await s.send({ ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } })).toEqual({
+      status: 'retry',
+      retryAfterMs: 30_000,
+      reason: 'rate_limited',
+    });
   });
 
   it('errors retrying cannot fix are permanent; other errors are retried', async () => {
     const errors = ['channel_not_found', 'account_inactive', 'not_in_channel', 'internal_error'];
-    const s = sender((call) => (call.method === 'chat.postMessage' ? { body: { ok: false, error: errors.shift() } } : undefined));
+    const s = sender((call) =>
+      call.method === 'chat.postMessage' ? { body: { ok: false, error: errors.shift() } } : undefined,
+    );
     const withDm = { ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } };
     expect(await s.send(withDm)).toEqual({ status: 'permanent', reason: 'channel_not_found' });
     expect(await s.send(withDm)).toEqual({ status: 'permanent', reason: 'account_inactive' });
@@ -101,7 +137,10 @@ describe('Slack nudge sender', () => {
 
   it('a workspace without a token is permanent (app not installed) and makes no call', async () => {
     const s = sender(() => undefined, undefined, null);
-    expect(await s.send(nudge)).toEqual({ status: 'permanent', reason: 'Backcare is not installed in this Slack workspace' });
+    expect(await s.send(nudge)).toEqual({
+      status: 'permanent',
+      reason: 'Backcare is not installed in this Slack workspace',
+    });
     expect(api!.calls).toHaveLength(0);
   });
 
@@ -112,8 +151,18 @@ describe('Slack nudge sender', () => {
             body: {
               ok: true,
               messages: [
-                { type: 'message', ts: '1772445700.000200', text: 'other', metadata: { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: '4241' } } },
-                { type: 'message', ts: '1772445630.000100', text: 'ours', metadata: { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: '4242' } } },
+                {
+                  type: 'message',
+                  ts: '1772445700.000200',
+                  text: 'other',
+                  metadata: { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: '4241' } },
+                },
+                {
+                  type: 'message',
+                  ts: '1772445630.000100',
+                  text: 'ours',
+                  metadata: { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: '4242' } },
+                },
                 { type: 'message', ts: '1772445600.000050', text: 'no metadata' },
               ],
             },

@@ -24,7 +24,14 @@ async function fakeSocketServer() {
   server.on('connection', (ws) => {
     socket = ws;
     ws.on('message', (data) => acks.push(JSON.parse(String(data)) as { envelope_id: string }));
-    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0TESTAPP' }, debug_info: { host: 'loopback' } }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: 1,
+        connection_info: { app_id: 'A0TESTAPP' },
+        debug_info: { host: 'loopback' },
+      }),
+    );
   });
   return {
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/link/?ticket=test-ticket`,
@@ -38,11 +45,21 @@ async function fakeSocketServer() {
 describeEachDatabase('Slack Socket Mode on loopback', (database) => {
   it('connects with the app token, acks envelopes, answers commands and de-duplicates event retries', async () => {
     const fake = await fakeSocketServer();
-    const api = interceptSlack((call) => (call.method === 'apps.connections.open' ? { body: { ok: true, url: fake.url } } : defaultAnswer(call)));
+    const api = interceptSlack((call) =>
+      call.method === 'apps.connections.open' ? { body: { ok: true, url: fake.url } } : defaultAnswer(call),
+    );
     const core = buildTestCore(database().db);
     let adapter: SlackAdapter | undefined;
     try {
-      adapter = createSlackAdapter({ core, log: silentLogger(), signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, appToken: APP_TOKEN, port: 0, clientOptions: { retryConfig: { retries: 0 } } });
+      adapter = createSlackAdapter({
+        core,
+        log: silentLogger(),
+        signingSecret: SIGNING_SECRET,
+        botToken: BOT_TOKEN,
+        appToken: APP_TOKEN,
+        port: 0,
+        clientOptions: { retryConfig: { retries: 0 } },
+      });
       await adapter.start();
       expect(api.of('apps.connections.open')[0]?.authorization).toBe(`Bearer ${APP_TOKEN}`);
       await vi.waitFor(() => expect(fake.connected()).toBe(true), { timeout: 5000, interval: 10 });
@@ -68,13 +85,34 @@ describeEachDatabase('Slack Socket Mode on loopback', (database) => {
         },
       });
       const event = appHomeOpened('Ev0SOCKET01');
-      fake.push({ envelope_id: 'env-event-1', type: 'events_api', accepts_response_payload: false, retry_attempt: 0, retry_reason: '', payload: event });
-      fake.push({ envelope_id: 'env-event-2', type: 'events_api', accepts_response_payload: false, retry_attempt: 1, retry_reason: 'timeout', payload: event });
+      fake.push({
+        envelope_id: 'env-event-1',
+        type: 'events_api',
+        accepts_response_payload: false,
+        retry_attempt: 0,
+        retry_reason: '',
+        payload: event,
+      });
+      fake.push({
+        envelope_id: 'env-event-2',
+        type: 'events_api',
+        accepts_response_payload: false,
+        retry_attempt: 1,
+        retry_reason: 'timeout',
+        payload: event,
+      });
 
-      await vi.waitFor(() => expect(fake.acks.map((a) => a.envelope_id).sort()).toEqual(['env-command-1', 'env-event-1', 'env-event-2']), { timeout: 5000, interval: 10 });
+      await vi.waitFor(
+        () =>
+          expect(fake.acks.map((a) => a.envelope_id).sort()).toEqual(['env-command-1', 'env-event-1', 'env-event-2']),
+        { timeout: 5000, interval: 10 },
+      );
       await vi.waitFor(() => expect(api.responses).toHaveLength(1), { timeout: 5000, interval: 10 });
       await adapter.idle();
-      expect(api.responses[0]).toMatchObject({ url: RESPONSE_URL, body: { response_type: 'ephemeral', text: 'Backcare commands' } });
+      expect(api.responses[0]).toMatchObject({
+        url: RESPONSE_URL,
+        body: { response_type: 'ephemeral', text: 'Backcare commands' },
+      });
       expect(api.of('views.publish')).toHaveLength(1);
       expect(await database().db.select().from(processedEvents)).toHaveLength(1);
     } finally {

@@ -10,7 +10,11 @@ const none = (): StateValue => ({ type: 'checkboxes', selected_options: [opt('no
 const ticked = (...codes: string[]): StateValue => ({ type: 'checkboxes', selected_options: codes.map(opt) });
 
 /** What Slack answers a submission of the screen modal with: the next view or the field errors. */
-type ScreenAnswer = { response_action: string; view?: { callback_id?: string; blocks: unknown[] }; errors?: Record<string, string> };
+type ScreenAnswer = {
+  response_action: string;
+  view?: { callback_id?: string; blocks: unknown[] };
+  errors?: Record<string, string>;
+};
 
 describeEachDatabase('Slack triage in modals', (database) => {
   const h = useSlackHarness(database);
@@ -28,7 +32,10 @@ describeEachDatabase('Slack triage in modals', (database) => {
       ),
     );
     expect(screen.status).toBe(200);
-    const step2 = JSON.parse(screen.text) as { response_action: string; view: { callback_id: string; private_metadata: string } };
+    const step2 = JSON.parse(screen.text) as {
+      response_action: string;
+      view: { callback_id: string; private_metadata: string };
+    };
     expect(step2.response_action).toBe('update');
     expect(step2.view.callback_id).toBe('triage.details');
     const metadata = JSON.parse(step2.view.private_metadata) as { state?: string };
@@ -66,9 +73,16 @@ describeEachDatabase('Slack triage in modals', (database) => {
 
   it.each([
     ['the other checklists left empty', { emergency: ticked('tearing_pain'), urgent: ticked(), physio: ticked() }],
-    ['"None of these" ticked beside it and a contradiction below', { emergency: ticked('tearing_pain', 'none'), urgent: ticked('none', 'fever'), physio: ticked() }],
+    [
+      '"None of these" ticked beside it and a contradiction below',
+      { emergency: ticked('tearing_pain', 'none'), urgent: ticked('none', 'fever'), physio: ticked() },
+    ],
   ])('an emergency sign gets the emergency outcome at once, with %s', async (_name, values) => {
-    const res = await postSigned(h().adapter.port, '/slack/interactivity', interactive(viewSubmission('triage.screen', values)));
+    const res = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(viewSubmission('triage.screen', values)),
+    );
     expect(res.status).toBe(200);
     const answer = JSON.parse(res.text) as ScreenAnswer;
     expect(answer.response_action).toBe('update');
@@ -79,7 +93,11 @@ describeEachDatabase('Slack triage in modals', (database) => {
   });
 
   it('an urgent sign gets the urgent outcome at once, with the physio checklist left empty', async () => {
-    const res = await postSigned(h().adapter.port, '/slack/interactivity', interactive(viewSubmission('triage.screen', { emergency: none(), urgent: ticked('fever'), physio: ticked() })));
+    const res = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(viewSubmission('triage.screen', { emergency: none(), urgent: ticked('fever'), physio: ticked() })),
+    );
     const answer = JSON.parse(res.text) as ScreenAnswer;
     expect(answer.response_action).toBe('update');
     expect(answer.view?.callback_id).not.toBe('triage.details');
@@ -87,12 +105,27 @@ describeEachDatabase('Slack triage in modals', (database) => {
   });
 
   it('the pain modal lets Slack take a fraction of a week (0.5 for a few days) but keeps pain whole', async () => {
-    const screen = await postSigned(h().adapter.port, '/slack/interactivity', interactive(viewSubmission('triage.screen', { emergency: none(), urgent: none(), physio: none() })));
-    const step2 = JSON.parse(screen.text) as { view: { callback_id: string; private_metadata: string; blocks: { block_id: string; element: Record<string, unknown> }[] } };
+    const screen = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(viewSubmission('triage.screen', { emergency: none(), urgent: none(), physio: none() })),
+    );
+    const step2 = JSON.parse(screen.text) as {
+      view: {
+        callback_id: string;
+        private_metadata: string;
+        blocks: { block_id: string; element: Record<string, unknown> }[];
+      };
+    };
     expect(step2.view.callback_id).toBe('triage.details');
     const element = (id: string) => step2.view.blocks.find((b) => b.block_id === id)!.element;
     expect(element('weeks')).toMatchObject({ type: 'number_input', is_decimal_allowed: true, min_value: '0' });
-    expect(element('pain')).toMatchObject({ type: 'number_input', is_decimal_allowed: false, min_value: '0', max_value: '10' });
+    expect(element('pain')).toMatchObject({
+      type: 'number_input',
+      is_decimal_allowed: false,
+      min_value: '0',
+      max_value: '10',
+    });
 
     const details = await postSigned(
       h().adapter.port,
@@ -117,16 +150,25 @@ describeEachDatabase('Slack triage in modals', (database) => {
 
   it('both triage modals show every title, label and option whole (nothing cut to Slack limits)', async () => {
     const start = await ask(h().core, '/backcare triage');
-    const next = await ask(h().core, { kind: 'submit', formId: 'triage.screen', values: { emergency: ['none'], urgent: ['none'], physio: ['none'] } });
+    const next = await ask(h().core, {
+      kind: 'submit',
+      formId: 'triage.screen',
+      values: { emergency: ['none'], urgent: ['none'], physio: ['none'] },
+    });
     for (const form of [start.form!, next.form!]) {
       const view = renderModal(form);
       expect(view.title.text).toBe(form.title);
       expect(view.submit?.text).toBe(form.submitLabel);
       for (const field of form.fields) {
-        const block = view.blocks.find((b) => b.block_id === field.id) as unknown as { label: { text: string }; hint?: { text: string }; element: { options?: { text: { text: string } }[] } };
+        const block = view.blocks.find((b) => b.block_id === field.id) as unknown as {
+          label: { text: string };
+          hint?: { text: string };
+          element: { options?: { text: { text: string } }[] };
+        };
         expect(block.label.text).toBe(field.label);
         if (field.hint) expect(block.hint?.text).toBe(field.hint);
-        if (field.kind === 'multiselect' || field.kind === 'select') expect(block.element.options?.map((o) => o.text.text)).toEqual(field.options.map((o) => o.label));
+        if (field.kind === 'multiselect' || field.kind === 'select')
+          expect(block.element.options?.map((o) => o.text.text)).toEqual(field.options.map((o) => o.label));
       }
     }
     expect(start.form!.title).toBe('Back pain: safety check');

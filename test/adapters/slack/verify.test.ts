@@ -11,12 +11,15 @@ describe('Slack request signature (v0)', () => {
   it('matches an HMAC-SHA256 computed independently over v0:ts:body', () => {
     const expected = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
     expect(computeSignature(secret, ts, body)).toBe(expected);
-    expect(verifySlackSignature({ signingSecret: secret, timestamp: ts, signature: expected, rawBody: body, nowMs: now })).toEqual({ ok: true });
+    expect(
+      verifySlackSignature({ signingSecret: secret, timestamp: ts, signature: expected, rawBody: body, nowMs: now }),
+    ).toEqual({ ok: true });
   });
 
   it('rejects a signature made with another secret, a changed body, or a truncated signature', () => {
     const good = computeSignature(secret, ts, body);
-    const check = (signature: string, rawBody = body) => verifySlackSignature({ signingSecret: secret, timestamp: ts, signature, rawBody, nowMs: now });
+    const check = (signature: string, rawBody = body) =>
+      verifySlackSignature({ signingSecret: secret, timestamp: ts, signature, rawBody, nowMs: now });
     expect(check(computeSignature('other', ts, body))).toEqual({ ok: false, reason: 'bad_signature' });
     expect(check(good, `${body}&x=1`)).toEqual({ ok: false, reason: 'bad_signature' });
     expect(check(good.slice(0, -2))).toEqual({ ok: false, reason: 'bad_signature' });
@@ -26,7 +29,13 @@ describe('Slack request signature (v0)', () => {
   it('accepts up to five minutes of clock difference either way and rejects more', () => {
     const at = (offsetSeconds: number) => {
       const t = String(now / 1000 + offsetSeconds);
-      return verifySlackSignature({ signingSecret: secret, timestamp: t, signature: computeSignature(secret, t, body), rawBody: body, nowMs: now });
+      return verifySlackSignature({
+        signingSecret: secret,
+        timestamp: t,
+        signature: computeSignature(secret, t, body),
+        rawBody: body,
+        nowMs: now,
+      });
     };
     expect(at(-300)).toEqual({ ok: true });
     expect(at(300)).toEqual({ ok: true });
@@ -36,8 +45,16 @@ describe('Slack request signature (v0)', () => {
 
   it('rejects missing or malformed headers', () => {
     const sig = computeSignature(secret, ts, body);
-    expect(verifySlackSignature({ signingSecret: secret, timestamp: undefined, signature: sig, rawBody: body, nowMs: now }).ok).toBe(false);
-    expect(verifySlackSignature({ signingSecret: secret, timestamp: ts, signature: undefined, rawBody: body, nowMs: now }).ok).toBe(false);
-    expect(verifySlackSignature({ signingSecret: secret, timestamp: '17e8', signature: sig, rawBody: body, nowMs: now })).toEqual({ ok: false, reason: 'missing_headers' });
+    expect(
+      verifySlackSignature({ signingSecret: secret, timestamp: undefined, signature: sig, rawBody: body, nowMs: now })
+        .ok,
+    ).toBe(false);
+    expect(
+      verifySlackSignature({ signingSecret: secret, timestamp: ts, signature: undefined, rawBody: body, nowMs: now })
+        .ok,
+    ).toBe(false);
+    expect(
+      verifySlackSignature({ signingSecret: secret, timestamp: '17e8', signature: sig, rawBody: body, nowMs: now }),
+    ).toEqual({ ok: false, reason: 'missing_headers' });
   });
 });

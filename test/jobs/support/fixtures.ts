@@ -39,23 +39,36 @@ const deliveryRow = z.object({
 });
 
 export async function deliveries(db: Db) {
-  const rows = await queryRows<unknown>(db, sql`select id, user_id, slot_at, status, attempts, message_ref, routine_id, last_error, claimed_by from nudge_deliveries order by id`);
+  const rows = await queryRows<unknown>(
+    db,
+    sql`select id, user_id, slot_at, status, attempts, message_ref, routine_id, last_error, claimed_by from nudge_deliveries order by id`,
+  );
   return rows.map((r) => deliveryRow.parse(r));
 }
 
 export async function prefsRow(db: Db, userId: number) {
-  const [row] = await queryRows<unknown>(db, sql`select next_due_at, paused_reason, opted_in from preferences where user_id = ${userId}`);
-  return z.object({ next_due_at: z.coerce.date().nullable(), paused_reason: z.string().nullable(), opted_in: z.boolean() }).parse(row);
+  const [row] = await queryRows<unknown>(
+    db,
+    sql`select next_due_at, paused_reason, opted_in from preferences where user_id = ${userId}`,
+  );
+  return z
+    .object({ next_due_at: z.coerce.date().nullable(), paused_reason: z.string().nullable(), opted_in: z.boolean() })
+    .parse(row);
 }
 
 export async function activity(db: Db) {
   const rows = await queryRows<unknown>(db, sql`select user_id, outcome, routine_id from activity_events order by id`);
-  return rows.map((r) => z.object({ user_id: z.coerce.number(), outcome: z.string(), routine_id: z.string().nullable() }).parse(r));
+  return rows.map((r) =>
+    z.object({ user_id: z.coerce.number(), outcome: z.string(), routine_id: z.string().nullable() }).parse(r),
+  );
 }
 
 /** A platform double: scripted answers per attempt, a record of every send, and a "posted" set for reconcile. */
 export function fakeSender(
-  script: (delivery: NudgeDelivery, attempt: number) => SendResult | Promise<SendResult> = (d) => ({ status: 'sent', messageRef: `m${d.deliveryId}` }),
+  script: (delivery: NudgeDelivery, attempt: number) => SendResult | Promise<SendResult> = (d) => ({
+    status: 'sent',
+    messageRef: `m${d.deliveryId}`,
+  }),
   platform: Platform = 'console',
 ) {
   const sent: NudgeDelivery[] = [];

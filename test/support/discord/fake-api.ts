@@ -10,7 +10,9 @@ export interface RecordedRequest {
   at: number;
 }
 
-export type Responder = (req: RecordedRequest) => { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
+export type Responder = (
+  req: RecordedRequest,
+) => { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
 
 /**
  * A stand-in for discord.com/api on loopback: records every request discord.js makes (route, body) and answers
@@ -19,12 +21,18 @@ export type Responder = (req: RecordedRequest) => { status: number; body?: unkno
 export async function startFakeDiscordApi(): Promise<{
   api: string;
   requests: RecordedRequest[];
-  respondOnce(match: (req: RecordedRequest) => boolean, response: { status: number; body?: unknown; headers?: Record<string, string> }): void;
+  respondOnce(
+    match: (req: RecordedRequest) => boolean,
+    response: { status: number; body?: unknown; headers?: Record<string, string> },
+  ): void;
   respondAlways(responder: Responder): void;
   close(): Promise<void>;
 }> {
   const requests: RecordedRequest[] = [];
-  const once: { match: (req: RecordedRequest) => boolean; response: { status: number; body?: unknown; headers?: Record<string, string> } }[] = [];
+  const once: {
+    match: (req: RecordedRequest) => boolean;
+    response: { status: number; body?: unknown; headers?: Record<string, string> };
+  }[] = [];
   const always: Responder[] = [];
   let messageCounter = 1000;
 
@@ -45,25 +53,51 @@ export async function startFakeDiscordApi(): Promise<{
     edited_timestamp: null,
     flags: body.flags ?? 0,
     nonce: body.nonce,
-    author: { id: '111111111111111111', username: 'Backcare', discriminator: '0', global_name: null, avatar: null, bot: true },
+    author: {
+      id: '111111111111111111',
+      username: 'Backcare',
+      discriminator: '0',
+      global_name: null,
+      avatar: null,
+      bot: true,
+    },
   });
 
   function defaults(req: RecordedRequest): { status: number; body?: unknown } {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (/^\/interactions\/\d+\/[^/]+\/callback$/.test(req.path)) return { status: 204 };
-    if (/^\/webhooks\/\d+\/[^/]+\/messages\/@original$/.test(req.path) && req.method === 'PATCH') return { status: 200, body: message('333333333333333333', body) };
-    if (/^\/webhooks\/\d+\/[^/]+\/messages\/@original$/.test(req.path) && req.method === 'DELETE') return { status: 204 };
-    if (/^\/webhooks\/\d+\/[^/]+$/.test(req.path) && req.method === 'POST') return { status: 200, body: message('333333333333333333', body) };
+    if (/^\/webhooks\/\d+\/[^/]+\/messages\/@original$/.test(req.path) && req.method === 'PATCH')
+      return { status: 200, body: message('333333333333333333', body) };
+    if (/^\/webhooks\/\d+\/[^/]+\/messages\/@original$/.test(req.path) && req.method === 'DELETE')
+      return { status: 204 };
+    if (/^\/webhooks\/\d+\/[^/]+$/.test(req.path) && req.method === 'POST')
+      return { status: 200, body: message('333333333333333333', body) };
     if (req.path === '/users/@me/channels') {
-      return { status: 200, body: { id: `7${String(body.recipient_id).slice(1)}`, type: 1, recipients: [{ id: body.recipient_id, username: 'someone', discriminator: '0' }] } };
+      return {
+        status: 200,
+        body: {
+          id: `7${String(body.recipient_id).slice(1)}`,
+          type: 1,
+          recipients: [{ id: body.recipient_id, username: 'someone', discriminator: '0' }],
+        },
+      };
     }
     const channelMessages = /^\/channels\/(\d+)\/messages$/.exec(req.path);
     if (channelMessages && req.method === 'POST') return { status: 200, body: message(channelMessages[1]!, body) };
     if (channelMessages && req.method === 'GET') return { status: 200, body: [] };
     const channelMessage = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(req.path);
-    if (channelMessage && req.method === 'PATCH') return { status: 200, body: { ...message(channelMessage[1]!, body), id: channelMessage[2] } };
+    if (channelMessage && req.method === 'PATCH')
+      return { status: 200, body: { ...message(channelMessage[1]!, body), id: channelMessage[2] } };
     if (/^\/applications\/\d+\/(guilds\/\d+\/)?commands$/.test(req.path) && req.method === 'PUT') {
-      return { status: 200, body: (req.body as unknown[]).map((c, i) => ({ ...(c as object), id: String(i + 1), application_id: '111111111111111111', version: '1' })) };
+      return {
+        status: 200,
+        body: (req.body as unknown[]).map((c, i) => ({
+          ...(c as object),
+          id: String(i + 1),
+          application_id: '111111111111111111',
+          version: '1',
+        })),
+      };
     }
     return { status: 404, body: { message: 'Unknown route in fake', code: 0 } };
   }
@@ -83,14 +117,23 @@ export async function startFakeDiscordApi(): Promise<{
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname).replace(/^\/api\/v10/, ''), query: url.search, body: await readBody(req), at: Date.now() };
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: decodeURIComponent(url.pathname).replace(/^\/api\/v10/, ''),
+        query: url.search,
+        body: await readBody(req),
+        at: Date.now(),
+      };
       requests.push(recorded);
       const index = once.findIndex((o) => o.match(recorded));
       let response: { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
       if (index >= 0) response = once.splice(index, 1)[0]!.response;
       for (const responder of always) response ??= responder(recorded);
       response ??= defaults(recorded);
-      res.writeHead(response.status, { ...(response.body === undefined ? {} : { 'content-type': 'application/json' }), ...(response.headers ?? {}) });
+      res.writeHead(response.status, {
+        ...(response.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(response.headers ?? {}),
+      });
       res.end(response.body === undefined ? undefined : JSON.stringify(response.body));
     })();
   });

@@ -18,7 +18,14 @@ let counter = 0;
 /** A snowflake minted now (Discord epoch 2015), as Discord's are: discord.js reads creation time from it. */
 export const nextId = () => String(((BigInt(Date.now()) - 1420070400000n) << 22n) | BigInt(++counter % 4096));
 
-const user = (id = USER_ID) => ({ id, username: 'alex', discriminator: '0', global_name: 'Alex', avatar: null, public_flags: 0 });
+const user = (id = USER_ID) => ({
+  id,
+  username: 'alex',
+  discriminator: '0',
+  global_name: 'Alex',
+  avatar: null,
+  public_flags: 0,
+});
 
 export type Where = { kind: 'guild'; roles?: string[]; permissions?: string } | { kind: 'dm' };
 
@@ -50,7 +57,20 @@ function envelope(where: Where, userId = USER_ID) {
     guild: { id: GUILD_ID, locale: 'en-US', features: [] },
     guild_locale: 'en-US',
     channel_id: CHANNEL_ID,
-    channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general', position: 0, permissions: '2248473465835073', flags: 0, nsfw: false, parent_id: null, topic: null, last_message_id: null, rate_limit_per_user: 0 },
+    channel: {
+      id: CHANNEL_ID,
+      type: 0,
+      guild_id: GUILD_ID,
+      name: 'general',
+      position: 0,
+      permissions: '2248473465835073',
+      flags: 0,
+      nsfw: false,
+      parent_id: null,
+      topic: null,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+    },
     member: {
       user: user(userId),
       roles: where.roles ?? [],
@@ -73,21 +93,39 @@ function envelope(where: Where, userId = USER_ID) {
 export type RawOption = { name: string; type: number; value?: string | number | boolean; focused?: boolean };
 
 /** `/backcare <sub> [options]` (APPLICATION_COMMAND, CHAT_INPUT with a subcommand). */
-export function slashCommand(sub: string, options: RawOption[] = [], where: Where = { kind: 'guild' }, resolved?: unknown) {
+export function slashCommand(
+  sub: string,
+  options: RawOption[] = [],
+  where: Where = { kind: 'guild' },
+  resolved?: unknown,
+) {
   return {
     ...envelope(where),
     type: 2,
-    data: { id: '1170000000000000000', name: 'backcare', type: 1, options: [{ name: sub, type: 1, ...(options.length ? { options } : {}) }], ...(resolved ? { resolved } : {}) },
+    data: {
+      id: '1170000000000000000',
+      name: 'backcare',
+      type: 1,
+      options: [{ name: sub, type: 1, ...(options.length ? { options } : {}) }],
+      ...(resolved ? { resolved } : {}),
+    },
   };
 }
 
 /** APPLICATION_COMMAND_AUTOCOMPLETE: the focused option holds what was typed so far. */
 export function autocomplete(sub: string, options: RawOption[], where: Where = { kind: 'guild' }) {
-  return { ...envelope(where), type: 4, data: { id: '1170000000000000000', name: 'backcare', type: 1, options: [{ name: sub, type: 1, options }] } };
+  return {
+    ...envelope(where),
+    type: 4,
+    data: { id: '1170000000000000000', name: 'backcare', type: 1, options: [{ name: sub, type: 1, options }] },
+  };
 }
 
 /** The message a component sits on, as Discord includes it in MESSAGE_COMPONENT payloads. */
-export function messageWith(components: unknown[], options: { id?: string; channelId?: string; ephemeral?: boolean; interactionId?: string } = {}) {
+export function messageWith(
+  components: unknown[],
+  options: { id?: string; channelId?: string; ephemeral?: boolean; interactionId?: string } = {},
+) {
   return {
     id: options.id ?? nextId(),
     channel_id: options.channelId ?? CHANNEL_ID,
@@ -105,7 +143,16 @@ export function messageWith(components: unknown[], options: { id?: string; chann
     edited_timestamp: null,
     flags: options.ephemeral ? 64 : 0,
     author: { id: APP_ID, username: 'Backcare', discriminator: '0', global_name: null, avatar: null, bot: true },
-    ...(options.interactionId ? { interaction_metadata: { id: options.interactionId, type: 2, user: user(), authorizing_integration_owners: { '0': GUILD_ID } } } : {}),
+    ...(options.interactionId
+      ? {
+          interaction_metadata: {
+            id: options.interactionId,
+            type: 2,
+            user: user(),
+            authorizing_integration_owners: { '0': GUILD_ID },
+          },
+        }
+      : {}),
   };
 }
 
@@ -115,24 +162,42 @@ export function buttonPress(customId: string, where: Where = { kind: 'guild' }, 
 }
 
 /** MESSAGE_COMPONENT: a string select choice. */
-export function selectChoice(customId: string, values: string[], where: Where = { kind: 'guild' }, message = messageWith([])) {
+export function selectChoice(
+  customId: string,
+  values: string[],
+  where: Where = { kind: 'guild' },
+  message = messageWith([]),
+) {
   return { ...envelope(where), type: 3, message, data: { custom_id: customId, component_type: 3, values } };
 }
 
 /** MESSAGE_COMPONENT: a channel select choice (Discord sends the picked channel ids). */
-export function channelChoice(customId: string, channelIds: string[], where: Where = { kind: 'guild' }, message = messageWith([])) {
+export function channelChoice(
+  customId: string,
+  channelIds: string[],
+  where: Where = { kind: 'guild' },
+  message = messageWith([]),
+) {
   return { ...envelope(where), type: 3, message, data: { custom_id: customId, component_type: 8, values: channelIds } };
 }
 
 /** MODAL_SUBMIT from a modal opened by a button on `message`. */
-export function modalSubmit(customId: string, values: Record<string, string>, where: Where = { kind: 'guild' }, message = messageWith([])) {
+export function modalSubmit(
+  customId: string,
+  values: Record<string, string>,
+  where: Where = { kind: 'guild' },
+  message = messageWith([]),
+) {
   return {
     ...envelope(where),
     type: 5,
     message,
     data: {
       custom_id: customId,
-      components: Object.entries(values).map(([id, value]) => ({ type: 1, components: [{ type: 4, custom_id: id, value }] })),
+      components: Object.entries(values).map(([id, value]) => ({
+        type: 1,
+        components: [{ type: 4, custom_id: id, value }],
+      })),
     },
   };
 }

@@ -26,11 +26,17 @@ function checkElement(where: string, el: unknown, problems: string[], actionIds:
   }
   if (el.type === 'button') {
     checkText(`${where} button`, el.text, 75, problems);
-    if (typeof el.value === 'string' && el.value.length > 2000) problems.push(`${where}: button value ${el.value.length} > 2000`);
+    if (typeof el.value === 'string' && el.value.length > 2000)
+      problems.push(`${where}: button value ${el.value.length} > 2000`);
   }
-  const options = [...(Array.isArray(el.options) ? el.options : []), ...(Array.isArray(el.initial_options) ? el.initial_options : [])];
-  if (Array.isArray(el.options) && el.options.length > 100) problems.push(`${where}: ${el.options.length} options > 100`);
-  if (el.type === 'checkboxes' && Array.isArray(el.options) && el.options.length > 10) problems.push(`${where}: ${el.options.length} checkboxes > 10`);
+  const options = [
+    ...(Array.isArray(el.options) ? el.options : []),
+    ...(Array.isArray(el.initial_options) ? el.initial_options : []),
+  ];
+  if (Array.isArray(el.options) && el.options.length > 100)
+    problems.push(`${where}: ${el.options.length} options > 100`);
+  if (el.type === 'checkboxes' && Array.isArray(el.options) && el.options.length > 10)
+    problems.push(`${where}: ${el.options.length} checkboxes > 10`);
   for (const [i, o] of options.entries()) {
     if (!isObject(o)) continue;
     checkText(`${where} option ${i}`, o.text, 75, problems);
@@ -41,7 +47,8 @@ function checkElement(where: string, el: unknown, problems: string[], actionIds:
 
 export function blockKitProblems(blocks: unknown[], options: { maxBlocks: number; surface: string }): string[] {
   const problems: string[] = [];
-  if (blocks.length > options.maxBlocks) problems.push(`${options.surface}: ${blocks.length} blocks > ${options.maxBlocks}`);
+  if (blocks.length > options.maxBlocks)
+    problems.push(`${options.surface}: ${blocks.length} blocks > ${options.maxBlocks}`);
   const actionIds: string[] = [];
   for (const [i, block] of blocks.entries()) {
     const where = `${options.surface} block ${i}`;
@@ -57,20 +64,23 @@ export function blockKitProblems(blocks: unknown[], options: { maxBlocks: number
           if (fields.length > 10) problems.push(`${where}: ${fields.length} fields > 10`);
           fields.forEach((f, j) => checkText(`${where} field ${j}`, f, 2000, problems));
         }
-        if (block.text === undefined && block.fields === undefined) problems.push(`${where}: section without text or fields`);
+        if (block.text === undefined && block.fields === undefined)
+          problems.push(`${where}: section without text or fields`);
         break;
       case 'header':
         checkText(where, block.text, 150, problems);
         break;
       case 'context': {
         const elements = block.elements as unknown[];
-        if (elements.length === 0 || elements.length > 10) problems.push(`${where}: ${elements.length} context elements`);
+        if (elements.length === 0 || elements.length > 10)
+          problems.push(`${where}: ${elements.length} context elements`);
         elements.forEach((e, j) => checkText(`${where} element ${j}`, e, 3000, problems));
         break;
       }
       case 'actions': {
         const elements = block.elements as unknown[];
-        if (elements.length === 0 || elements.length > 25) problems.push(`${where}: ${elements.length} action elements`);
+        if (elements.length === 0 || elements.length > 25)
+          problems.push(`${where}: ${elements.length} action elements`);
         elements.forEach((e, j) => checkElement(`${where} element ${j}`, e, problems, actionIds));
         break;
       }
@@ -97,13 +107,16 @@ export function blockKitProblems(blocks: unknown[], options: { maxBlocks: number
 
 export function messageProblems(message: { text: string; blocks: unknown[] }, surface: string): string[] {
   const problems = blockKitProblems(message.blocks, { maxBlocks: 50, surface });
-  if (message.text.length === 0 || message.text.length > 2000) problems.push(`${surface}: fallback text length ${message.text.length}`);
+  if (message.text.length === 0 || message.text.length > 2000)
+    problems.push(`${surface}: fallback text length ${message.text.length}`);
   return problems;
 }
 
 export function modalProblems(view: Json, surface: string): string[] {
   const problems = blockKitProblems(view.blocks as unknown[], { maxBlocks: 100, surface });
-  for (const key of ['title', 'submit', 'close'] as const) if (view[key] !== undefined) checkText(`${surface} ${key}`, view[key], 24, problems);
-  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) problems.push(`${surface}: private_metadata too long`);
+  for (const key of ['title', 'submit', 'close'] as const)
+    if (view[key] !== undefined) checkText(`${surface} ${key}`, view[key], 24, problems);
+  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000)
+    problems.push(`${surface}: private_metadata too long`);
   return problems;
 }

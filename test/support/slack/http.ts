@@ -14,7 +14,12 @@ export interface SignedOptions {
 }
 
 /** POSTs a body to the receiver on loopback, signed the way Slack signs (v0 HMAC-SHA256 over `v0:ts:body`). */
-export async function postSigned(port: number, path: string, body: string, options: SignedOptions = {}): Promise<{ status: number; text: string }> {
+export async function postSigned(
+  port: number,
+  path: string,
+  body: string,
+  options: SignedOptions = {},
+): Promise<{ status: number; text: string }> {
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   const signature = options.signature ?? computeSignature(options.secret ?? SIGNING_SECRET, timestamp, body);
   const response = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -42,7 +47,11 @@ export interface ApiCall {
 
 function decodeArgs(body: unknown): Record<string, unknown> {
   const raw: Record<string, unknown> =
-    typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : body && typeof body === 'object' ? { ...(body as Record<string, unknown>) } : {};
+    typeof body === 'string'
+      ? Object.fromEntries(new URLSearchParams(body))
+      : body && typeof body === 'object'
+        ? { ...(body as Record<string, unknown>) }
+        : {};
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value === 'string' && /^[[{]/.test(value)) {
       try {
@@ -59,7 +68,10 @@ function decodeArgs(body: unknown): Record<string, unknown> {
  * Intercepts https://slack.com/api/* with nock: every call is recorded; `reply` decides the answer per method
  * (default `{ ok: true }`). Loopback stays reachable for the receiver; anything else is refused.
  */
-export function interceptSlack(reply: (call: ApiCall) => { status?: number; body: unknown; headers?: Record<string, string> } | undefined = () => undefined) {
+export function interceptSlack(
+  reply: (call: ApiCall) => { status?: number; body: unknown; headers?: Record<string, string> } | undefined = () =>
+    undefined,
+) {
   const calls: ApiCall[] = [];
   const responses: { url: string; body: Record<string, unknown> }[] = [];
   nock.disableNetConnect();
@@ -89,7 +101,10 @@ export function interceptSlack(reply: (call: ApiCall) => { status?: number; body
     .persist()
     .post(/.*/)
     .reply(function (uri, body) {
-      uploads.push({ url: `https://files.slack.com${uri}`, bytes: typeof body === 'string' ? Buffer.byteLength(body) : JSON.stringify(body).length });
+      uploads.push({
+        url: `https://files.slack.com${uri}`,
+        bytes: typeof body === 'string' ? Buffer.byteLength(body) : JSON.stringify(body).length,
+      });
       return [200, 'OK - 1'];
     });
   return {

@@ -61,7 +61,15 @@ export function blockActionsOnMessage(
     message: { type: 'message', user: 'U0TESTBOT', ts, text: 'Backcare', bot_id: 'B0TESTBOT', blocks: [] },
     state: { values: {} },
     response_url: ACTION_RESPONSE_URL,
-    actions: [{ ...action, block_id: 'b1', type: 'button', text: { type: 'plain_text', text: 'Press', emoji: true }, action_ts: '1700000001.000200' }],
+    actions: [
+      {
+        ...action,
+        block_id: 'b1',
+        type: 'button',
+        text: { type: 'plain_text', text: 'Press', emoji: true },
+        action_ts: '1700000001.000200',
+      },
+    ],
   };
 }
 
@@ -76,8 +84,25 @@ export function blockActionsOnHome(action: { action_id: string; value: string })
     team,
     enterprise: null,
     is_enterprise_install: false,
-    view: { id: 'V0HOMEVIEW', team_id: TEAM_ID, type: 'home', blocks: [], private_metadata: '', callback_id: '', state: { values: {} }, hash: '1700000000.abcdef' },
-    actions: [{ ...action, block_id: 'b1', type: 'button', text: { type: 'plain_text', text: 'Press', emoji: true }, action_ts: '1700000001.000200' }],
+    view: {
+      id: 'V0HOMEVIEW',
+      team_id: TEAM_ID,
+      type: 'home',
+      blocks: [],
+      private_metadata: '',
+      callback_id: '',
+      state: { values: {} },
+      hash: '1700000000.abcdef',
+    },
+    actions: [
+      {
+        ...action,
+        block_id: 'b1',
+        type: 'button',
+        text: { type: 'plain_text', text: 'Press', emoji: true },
+        action_ts: '1700000001.000200',
+      },
+    ],
   };
 }
 
@@ -86,10 +111,20 @@ export type StateValue =
   | { type: 'number_input'; value: string | null }
   | { type: 'timepicker'; selected_time: string | null }
   | { type: 'conversations_select'; selected_conversation: string | null }
-  | { type: 'static_select' | 'external_select'; selected_option: { text: { type: 'plain_text'; text: string }; value: string } | null }
-  | { type: 'checkboxes' | 'multi_static_select'; selected_options: { text: { type: 'plain_text'; text: string }; value: string }[] };
+  | {
+      type: 'static_select' | 'external_select';
+      selected_option: { text: { type: 'plain_text'; text: string }; value: string } | null;
+    }
+  | {
+      type: 'checkboxes' | 'multi_static_select';
+      selected_options: { text: { type: 'plain_text'; text: string }; value: string }[];
+    };
 
-export function viewSubmission(callbackId: string, values: Record<string, StateValue>, privateMetadata = ''): Record<string, unknown> {
+export function viewSubmission(
+  callbackId: string,
+  values: Record<string, StateValue>,
+  privateMetadata = '',
+): Record<string, unknown> {
   return {
     type: 'view_submission',
     team,
@@ -127,18 +162,27 @@ export function eventCallback(event: Record<string, unknown>, eventId = 'Ev0TEST
     type: 'event_callback',
     event_id: eventId,
     event_time: 1700000000,
-    authorizations: [{ enterprise_id: null, team_id: TEAM_ID, user_id: 'U0TESTBOT', is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      { enterprise_id: null, team_id: TEAM_ID, user_id: 'U0TESTBOT', is_bot: true, is_enterprise_install: false },
+    ],
     is_ext_shared_channel: false,
   };
 }
 
 export const appHomeOpened = (eventId?: string) =>
-  eventCallback({ type: 'app_home_opened', user: USER_ID, channel: DM_CHANNEL, tab: 'home', event_ts: '1700000000.000300' }, eventId);
+  eventCallback(
+    { type: 'app_home_opened', user: USER_ID, channel: DM_CHANNEL, tab: 'home', event_ts: '1700000000.000300' },
+    eventId,
+  );
 
-export const appUninstalled = (eventId?: string) => eventCallback({ type: 'app_uninstalled', event_ts: '1700000000.000400' }, eventId);
+export const appUninstalled = (eventId?: string) =>
+  eventCallback({ type: 'app_uninstalled', event_ts: '1700000000.000400' }, eventId);
 
 export const tokensRevoked = (eventId?: string) =>
-  eventCallback({ type: 'tokens_revoked', tokens: { oauth: [], bot: ['U0TESTBOT'] }, event_ts: '1700000000.000500' }, eventId);
+  eventCallback(
+    { type: 'tokens_revoked', tokens: { oauth: [], bot: ['U0TESTBOT'] }, event_ts: '1700000000.000500' },
+    eventId,
+  );
 
 export const urlVerification = (challenge: string) => ({
   token: 'deprecated-verification-token',
