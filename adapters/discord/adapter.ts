@@ -374,14 +374,12 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
             target: discordGuildSettings.workspaceId,
             set: { leadRoleId: roleId, updatedBy: facts.userId, updatedAt: new Date() },
           });
-        await tx
-          .insert(auditLog)
-          .values({
-            workspaceId: workspace.id,
-            actor: facts.userId,
-            action: roleId ? 'discord.lead_role.set' : 'discord.lead_role.cleared',
-            subject: roleId,
-          });
+        await tx.insert(auditLog).values({
+          workspaceId: workspace.id,
+          actor: facts.userId,
+          action: roleId ? 'discord.lead_role.set' : 'discord.lead_role.cleared',
+          subject: roleId,
+        });
       });
       leadRoles.delete(facts.guildId);
       log.info({ event: 'discord.lead_role', guildId: facts.guildId, set: roleId !== null }, 'lead role changed');

@@ -161,18 +161,16 @@ export async function insertTeamRoutines(
       const got = new Set(inserted.map((i) => i.routineId));
       throw new TeamRoutineConflict(routines.map((r) => r.id).filter((id) => !got.has(id)));
     }
-    await tx
-      .insert(auditLog)
-      .values(
-        routines.map((r) => ({
-          workspaceId: who.workspaceId,
-          actor: who.actor,
-          action: 'routine.add',
-          subject: r.id,
-          details: { via: who.via, title: r.title, kind: r.kind },
-          at: now,
-        })),
-      );
+    await tx.insert(auditLog).values(
+      routines.map((r) => ({
+        workspaceId: who.workspaceId,
+        actor: who.actor,
+        action: 'routine.add',
+        subject: r.id,
+        details: { via: who.via, title: r.title, kind: r.kind },
+        at: now,
+      })),
+    );
   });
 }
 
@@ -189,15 +187,13 @@ export async function deleteTeamRoutine(
       .where(and(eq(teamRoutines.workspaceId, who.workspaceId), eq(teamRoutines.routineId, routineId)))
       .returning({ routineId: teamRoutines.routineId });
     if (deleted.length === 0) return false;
-    await tx
-      .insert(auditLog)
-      .values({
-        workspaceId: who.workspaceId,
-        actor: who.actor,
-        action: 'routine.remove',
-        subject: routineId,
-        at: now,
-      });
+    await tx.insert(auditLog).values({
+      workspaceId: who.workspaceId,
+      actor: who.actor,
+      action: 'routine.remove',
+      subject: routineId,
+      at: now,
+    });
     return true;
   });
 }

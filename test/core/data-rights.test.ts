@@ -51,15 +51,13 @@ async function fillIn(
     .update(users)
     .set({ dmChannelId: `D-${marker}` })
     .where(sql`${users.id} = ${user.id}`);
-  await db
-    .insert(nudgeDeliveries)
-    .values({
-      userId: user.id,
-      slotAt: new Date('2026-03-02T09:00:00Z'),
-      status: 'sent',
-      routineId: `routine-${marker}`,
-      messageRef: `ref-${marker}`,
-    });
+  await db.insert(nudgeDeliveries).values({
+    userId: user.id,
+    slotAt: new Date('2026-03-02T09:00:00Z'),
+    status: 'sent',
+    routineId: `routine-${marker}`,
+    messageRef: `ref-${marker}`,
+  });
   await recordActivity(
     db,
     { userId: user.id, workspaceId: workspace.id },
@@ -70,13 +68,11 @@ async function fillIn(
   await db
     .insert(leadGrants)
     .values({ workspaceId: workspace.id, platformUserId: who.userExternalId, grantedBy: 'UADMIN' });
-  await db
-    .insert(inviteDms)
-    .values({
-      workspaceId: workspace.id,
-      platformUserId: who.userExternalId,
-      status: marker === 'alice' ? 'declined' : 'sent',
-    });
+  await db.insert(inviteDms).values({
+    workspaceId: workspace.id,
+    platformUserId: who.userExternalId,
+    status: marker === 'alice' ? 'declined' : 'sent',
+  });
   return { workspace, user };
 }
 

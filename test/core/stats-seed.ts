@@ -38,14 +38,12 @@ export async function addPerson(
     })
     .returning();
   if (options.optedIn !== undefined || options.days) {
-    await db
-      .insert(preferences)
-      .values({
-        userId: user!.id,
-        optedIn: options.optedIn ?? false,
-        days: options.days ?? ['mon', 'tue', 'wed', 'thu', 'fri'],
-        kinds: ['stretch'],
-      });
+    await db.insert(preferences).values({
+      userId: user!.id,
+      optedIn: options.optedIn ?? false,
+      days: options.days ?? ['mon', 'tue', 'wed', 'thu', 'fri'],
+      kinds: ['stretch'],
+    });
   }
   return user!.id;
 }
@@ -70,14 +68,12 @@ export async function did(
 
 export async function delivery(db: Db, userId: number, local: string, status: string): Promise<void> {
   const slotAt = ny(local);
-  await db
-    .insert(nudgeDeliveries)
-    .values({
-      userId,
-      slotAt,
-      status,
-      sentAt: ['missed', 'unavailable', 'claimed', 'failed'].includes(status) ? null : slotAt,
-    });
+  await db.insert(nudgeDeliveries).values({
+    userId,
+    slotAt,
+    status,
+    sentAt: ['missed', 'unavailable', 'claimed', 'failed'].includes(status) ? null : slotAt,
+  });
 }
 
 /**

@@ -48,15 +48,13 @@ async function grant(ctx: CommandContext, user: string): Promise<Reply> {
       .onConflictDoNothing()
       .returning({ user: leadGrants.platformUserId });
     if (inserted.length === 0) return false;
-    await tx
-      .insert(auditLog)
-      .values({
-        workspaceId: workspace.id,
-        actor: ctx.actor.userExternalId,
-        action: 'lead.grant',
-        subject: user,
-        at: ctx.now(),
-      });
+    await tx.insert(auditLog).values({
+      workspaceId: workspace.id,
+      actor: ctx.actor.userExternalId,
+      action: 'lead.grant',
+      subject: user,
+      at: ctx.now(),
+    });
     return true;
   });
   ctx.log.info({ event: 'lead.grant', changed: added }, 'lead grant');
@@ -81,15 +79,13 @@ async function revoke(ctx: CommandContext, user: string): Promise<Reply> {
           .where(and(eq(leadGrants.workspaceId, workspace.id), eq(leadGrants.platformUserId, user)))
           .returning({ user: leadGrants.platformUserId });
         if (deleted.length === 0) return false;
-        await tx
-          .insert(auditLog)
-          .values({
-            workspaceId: workspace.id,
-            actor: ctx.actor.userExternalId,
-            action: 'lead.revoke',
-            subject: user,
-            at: ctx.now(),
-          });
+        await tx.insert(auditLog).values({
+          workspaceId: workspace.id,
+          actor: ctx.actor.userExternalId,
+          action: 'lead.revoke',
+          subject: user,
+          at: ctx.now(),
+        });
         return true;
       })
     : false;
