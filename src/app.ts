@@ -144,6 +144,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
             .filter(Boolean),
           botToken: env.SLACK_BOT_TOKEN,
           appToken: env.SLACK_APP_TOKEN,
+          ...(env.SLACK_API_URL ? { clientOptions: { slackApiUrl: env.SLACK_API_URL } } : {}),
           oauth:
             env.SLACK_CLIENT_ID && env.SLACK_CLIENT_SECRET && env.SLACK_STATE_SECRET
               ? {

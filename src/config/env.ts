@@ -62,6 +62,11 @@ const envObject = z.object({
   SLACK_STATE_SECRET: optionalText,
   /** Comma list of status emoji that mean "in a meeting or call" (no nudge then); empty keeps the built-in list. */
   SLACK_BUSY_STATUS_EMOJI: optionalText,
+  /** Web API base URL; only for Slack-compatible endpoints such as GovSlack (`https://slack-gov.com/api/`) or a loopback fake in benchmarks. */
+  SLACK_API_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.url({ error: 'must be a URL ending in /api/' }).optional(),
+  ),
   DISCORD_TOKEN: optionalText,
   DISCORD_APPLICATION_ID: optionalText,
   DISCORD_GUILD_ID: optionalText,

@@ -82,6 +82,12 @@ describe('environment config', () => {
     expect(message).not.toContain('\n');
   });
 
+  it('takes a Slack Web API base URL for Slack-compatible endpoints, and refuses one that is not a URL', () => {
+    expect(parseEnv({ SLACK_API_URL: 'https://slack-gov.com/api/' }).SLACK_API_URL).toBe('https://slack-gov.com/api/');
+    expect(parseEnv({ SLACK_API_URL: '' }).SLACK_API_URL).toBeUndefined();
+    expect(() => parseEnv({ SLACK_API_URL: 'slack-gov' })).toThrow(/SLACK_API_URL/);
+  });
+
   it('never echoes a secret value in its error line', () => {
     const message = configError({ SLACK_BOT_TOKEN: 'xoxp-secret-user-token-123456', SLACK_SIGNING_SECRET: 'hush' });
     expect(message).not.toContain('xoxp-secret-user-token-123456');
