@@ -1,5 +1,6 @@
 /** `npm run bench -- <name> [options]`: speed targets live here, not in timed tests. */
 const benches: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  acks: async () => (await import('./acks.js')).runAcksBench,
   nudges: async () => (await import('./nudges.js')).runNudgesBench,
   stats: async () => (await import('./stats.js')).runStatsBench,
   retention: async () => (await import('./retention.js')).runRetentionBench,

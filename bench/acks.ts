@@ -1,0 +1,442 @@
+/**
+ * `npm run bench -- acks [--runs 3] [--n 200] [--only breathe,triage,...] [--modes bot,oauth] [--delays 0,250]`
+ *
+ * Acknowledgement times under load, side by side with a bare Bolt app (same Bolt version, HTTPReceiver,
+ * handlers that only `ack()`): both run as real processes against a loopback fake Slack Web API that expires
+ * `trigger_id`s after 3 s and rate-limits by tier. Backcare runs its compiled build (as the image does) on a
+ * scratch PostgreSQL database, directly and through a proxy that adds 250 ms to every database round trip,
+ * with a bot token and in OAuth mode (installation read from the database). For each scenario, N concurrent,
+ * correctly signed requests; printed per scenario: ack p50/p95/p99/max, acks over 3 s, empty acks (the answer
+ * then comes later by response_url or DM), `views.open` after the click (p99), expired triggers, and the p99
+ * ratio to bare Bolt; then the median and spread over the runs, and start-up to ready for both apps.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { computeSignature } from '../adapters/slack/verify.js';
+import { projectRoot } from '../src/project-root.js';
+import { createScratchDatabase } from '../test/support/scratch-database.js';
+import { interactive, opt, slashCommand, TEAM_ID, viewSubmission } from '../test/support/slack/payloads.js';
+import { startDelayProxy } from './delay-proxy.js';
+import { mintTrigger, startFakeSlack, type FakeSlack } from './fake-slack.js';
+
+const SECRET = 'bench-signing-secret-not-real';
+const BOT_TOKEN = 'xoxb-bench-not-a-real-token';
+const SLACK_LIMIT_MS = 3000;
+
+type Scenario = 'breathe' | 'triage' | 'stats' | 'settings' | 'help-during-stats';
+const allScenarios: Scenario[] = ['breathe', 'triage', 'stats', 'settings', 'help-during-stats'];
+type Mode = 'bot' | 'oauth';
+
+interface Ack {
+  ms: number;
+  status: number;
+  empty: boolean;
+}
+interface Result {
+  app: 'backcare' | 'bare';
+  scenario: Scenario;
+  mode: Mode;
+  delayMs: number;
+  acks: Ack[];
+  viewsOpenP99: number | null;
+  expired: number;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+const sleep = (t: number) => new Promise((resolve) => setTimeout(resolve, t));
+
+function quantile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+const median = (values: number[]) => quantile(values, 0.5);
+
+function post(port: number, urlPath: string, body: string): Promise<Ack> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const headers = {
+    'content-type': 'application/x-www-form-urlencoded',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-slack-request-timestamp': timestamp,
+    'x-slack-signature': computeSignature(SECRET, timestamp, body),
+  };
+  const start = process.hrtime.bigint();
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8').trim();
+        resolve({ ms: ms(start), status: res.statusCode ?? 0, empty: text === '' });
+      });
+    });
+    req.on('error', () => resolve({ ms: ms(start), status: 0, empty: true }));
+    req.end(body);
+  });
+}
+
+let requestNumber = 0;
+const userOf = (i: number) => `U${String(100000 + i)}`;
+
+function command(fake: FakeSlack, text: string, i: number): { path: string; body: string } {
+  requestNumber += 1;
+  return {
+    path: '/slack/commands',
+    body: slashCommand(text, {
+      user_id: userOf(i),
+      user_name: userOf(i).toLowerCase(),
+      channel_id: `D${userOf(i).slice(1)}`,
+      channel_name: 'directmessage',
+      trigger_id: mintTrigger(requestNumber),
+      response_url: `${fake.origin}/respond/${requestNumber}`,
+    }),
+  };
+}
+
+function settingsSubmission(i: number): { path: string; body: string } {
+  const payload = viewSubmission('settings', {
+    optedIn: { type: 'static_select', selected_option: opt('yes') },
+    timezone: { type: 'external_select', selected_option: opt('Europe/Paris') },
+    days: { type: 'checkboxes', selected_options: [opt('mon'), opt('tue'), opt('wed')] },
+    start: { type: 'timepicker', selected_time: '09:00' },
+    end: { type: 'timepicker', selected_time: '17:00' },
+    everyMinutes: { type: 'number_input', value: '60' },
+    kinds: { type: 'checkboxes', selected_options: [opt('stretch')] },
+    delivery: { type: 'static_select', selected_option: opt('dm') },
+    channelId: { type: 'plain_text_input', value: null },
+    pause: { type: 'static_select', selected_option: opt('keep') },
+  });
+  (payload.user as Record<string, unknown>).id = userOf(i);
+  return { path: '/slack/interactivity', body: interactive(payload) };
+}
+
+async function fire(port: number, requests: { path: string; body: string }[]): Promise<Ack[]> {
+  return Promise.all(requests.map((r) => post(port, r.path, r.body)));
+}
+
+/** Waits until the fake Slack has seen no call or response for `quietMs` (the app's after-ack work is done). */
+async function settle(fake: FakeSlack, quietMs = 1500, maxMs = 90_000): Promise<void> {
+  const start = Date.now();
+  let last = -1;
+  let quietSince = Date.now();
+  while (Date.now() - start < maxMs) {
+    const seen = fake.calls.length + fake.responses.length;
+    if (seen !== last) {
+      last = seen;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= quietMs) return;
+    await sleep(100);
+  }
+}
+
+async function runScenario(
+  port: number,
+  fake: FakeSlack,
+  scenario: Scenario,
+  n: number,
+): Promise<Omit<Result, 'app' | 'mode' | 'delayMs'>> {
+  fake.reset();
+  let acks: Ack[];
+  const users = Array.from({ length: n }, (_, i) => i);
+  switch (scenario) {
+    case 'breathe':
+      acks = await fire(
+        port,
+        users.map((i) => command(fake, 'breathe', i)),
+      );
+      break;
+    case 'triage':
+      acks = await fire(
+        port,
+        users.map((i) => command(fake, 'triage', i)),
+      );
+      break;
+    case 'stats':
+      acks = await fire(
+        port,
+        users.map((i) => command(fake, 'stats', i)),
+      );
+      break;
+    case 'settings':
+      acks = await fire(
+        port,
+        users.map((i) => settingsSubmission(i)),
+      );
+      break;
+    case 'help-during-stats': {
+      // The burst of stats goes out first; `help` from other people arrives while it is being answered.
+      const burst = fire(
+        port,
+        users.map((i) => command(fake, 'stats', i)),
+      );
+      await sleep(100);
+      const helps: Promise<Ack>[] = [];
+      for (let k = 0; k < 50; k += 1) {
+        const { path: p, body } = command(fake, 'help', n + k);
+        helps.push(post(port, p, body));
+        await sleep(20);
+      }
+      acks = await Promise.all(helps);
+      await burst;
+      break;
+    }
+  }
+  await settle(fake);
+  return {
+    scenario,
+    acks,
+    viewsOpenP99: fake.viewsOpenAfterMs.length ? quantile(fake.viewsOpenAfterMs, 0.99) : null,
+    expired: fake.expiredTriggers,
+  };
+}
+
+interface Proc {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function launch(cmd: string, args: string[], env: Record<string, string>): Proc {
+  const child = spawn(cmd, args, {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString('utf8')).slice(-4000);
+  });
+  child.on('exit', (code, signal) => {
+    if (code && code !== 0) process.stderr.write(`${cmd} ${args.join(' ')} exited ${code ?? signal}: ${stderr}\n`);
+  });
+  return {
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Polls until `url` answers (`wantOk`: with 200); returns ms since `since`. */
+async function waitForHttp(url: string, since: bigint, wantOk: boolean, maxMs = 60_000): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (!wantOk || res.status === 200) return ms(since);
+    } catch {
+      // not listening yet
+    }
+    await sleep(10);
+  }
+  throw new Error(`${url} did not answer within ${maxMs} ms`);
+}
+
+let nextPort = 41000 + Math.floor(Math.random() * 2000);
+
+async function startBackcare(options: {
+  fake: FakeSlack;
+  databaseUrl: string;
+  mode: Mode;
+  dataDir: string;
+}): Promise<{ proc: Proc; port: number; startMs: number }> {
+  const port = nextPort++;
+  const healthPort = nextPort++;
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    BACKCARE_ADAPTER: 'slack',
+    BACKCARE_DATA_DIR: options.dataDir,
+    BACKCARE_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef',
+    DATABASE_URL: options.databaseUrl,
+    PORT: String(port),
+    HEALTH_PORT: String(healthPort),
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: options.fake.apiUrl,
+    ...(options.mode === 'bot'
+      ? { SLACK_BOT_TOKEN: BOT_TOKEN }
+      : {
+          SLACK_CLIENT_ID: '1.2',
+          SLACK_CLIENT_SECRET: 'bench-client-secret',
+          SLACK_STATE_SECRET: 'bench-state-secret',
+        }),
+  };
+  const since = process.hrtime.bigint();
+  const proc = launch(process.execPath, [path.join('dist', 'src', 'main.js')], env);
+  const startMs = await waitForHttp(`http://127.0.0.1:${healthPort}/readyz`, since, true);
+  return { proc, port, startMs };
+}
+
+async function startBare(fake: FakeSlack): Promise<{ proc: Proc; port: number; startMs: number }> {
+  const port = nextPort++;
+  const since = process.hrtime.bigint();
+  const proc = launch(process.execPath, [path.join('bench', 'bare-bolt.mjs')], {
+    PORT: String(port),
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_API_URL: fake.apiUrl,
+  });
+  const startMs = await waitForHttp(`http://127.0.0.1:${port}/slack/events`, since, false);
+  return { proc, port, startMs };
+}
+
+/** OAuth mode reads the installation from the database: put one there, as the install flow would. */
+async function installWorkspace(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const installation = {
+      team: { id: TEAM_ID, name: 'Bench' },
+      enterprise: undefined,
+      isEnterpriseInstall: false,
+      appId: 'A0BENCH',
+      tokenType: 'bot',
+      bot: { token: BOT_TOKEN, id: 'B0BOT', userId: 'U0BOT', scopes: ['commands', 'chat:write'] },
+    };
+    await client.query(
+      `insert into slack_installations (install_key, team_id, is_enterprise_install, installation)
+       values ($1, $2, false, $3) on conflict (install_key) do update set installation = excluded.installation`,
+      [`T:${TEAM_ID}`, TEAM_ID, JSON.stringify(installation)],
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+function summarize(r: Result) {
+  const times = r.acks.map((a) => a.ms);
+  return {
+    p50: quantile(times, 0.5),
+    p95: quantile(times, 0.95),
+    p99: quantile(times, 0.99),
+    max: Math.max(...times),
+    over3s: times.filter((t) => t > SLACK_LIMIT_MS).length,
+    failed: r.acks.filter((a) => a.status !== 200).length,
+    empty: r.acks.filter((a) => a.empty).length,
+  };
+}
+
+const f0 = (v: number | null) => (v === null || Number.isNaN(v) ? '-' : v.toFixed(0));
+
+export async function runAcksBench(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: 'string', default: '3' },
+      n: { type: 'string', default: '200' },
+      only: { type: 'string' },
+      modes: { type: 'string', default: 'bot,oauth' },
+      delays: { type: 'string', default: '0,250' },
+      'no-build': { type: 'boolean', default: false },
+    },
+  });
+  const runs = Number(values.runs);
+  const n = Number(values.n);
+  const scenarios = values.only ? (values.only.split(',') as Scenario[]) : allScenarios;
+  const modes = values.modes.split(',') as Mode[];
+  const delays = values.delays.split(',').map(Number);
+  if (!values['no-build']) execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
+
+  process.stdout.write(
+    `acks bench: ${n} concurrent signed requests per scenario, ${runs} run(s); ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}\n`,
+  );
+  const fake = await startFakeSlack();
+  const all: Result[] = [];
+  const starts: { backcare: number[]; bare: number[] } = { backcare: [], bare: [] };
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'backcare-acks-'));
+  try {
+    for (let run = 1; run <= runs; run += 1) {
+      const bare = await startBare(fake);
+      starts.bare.push(bare.startMs);
+      for (const scenario of scenarios) {
+        all.push({ app: 'bare', mode: 'bot', delayMs: 0, ...(await runScenario(bare.port, fake, scenario, n)) });
+      }
+      await bare.proc.stop();
+
+      for (const mode of modes) {
+        for (const delayMs of delays) {
+          const scratch = await createScratchDatabase('backcare_acks');
+          const target = new URL(scratch.url);
+          const proxy =
+            delayMs > 0
+              ? await startDelayProxy({ host: target.hostname, port: Number(target.port || 5432) }, delayMs)
+              : null;
+          const dbUrl = new URL(scratch.url);
+          if (proxy) dbUrl.port = String(proxy.port);
+          try {
+            if (mode === 'oauth') {
+              // Migrate first (a bot-token start does it), then store the installation the OAuth app will read.
+              const first = await startBackcare({ fake, databaseUrl: scratch.url, mode: 'bot', dataDir });
+              await first.proc.stop();
+              await installWorkspace(scratch.url);
+            }
+            const app = await startBackcare({ fake, databaseUrl: dbUrl.toString(), mode, dataDir });
+            if (mode === 'bot' && delayMs === 0) starts.backcare.push(app.startMs);
+            for (const scenario of scenarios) {
+              const r = await runScenario(app.port, fake, scenario, n);
+              all.push({ app: 'backcare', mode, delayMs, ...r });
+              const s = summarize({ app: 'backcare', mode, delayMs, ...r });
+              process.stdout.write(
+                `run ${run} ${mode} +${delayMs}ms ${scenario}: p99 ${f0(s.p99)} ms, max ${f0(s.max)}, over 3 s ${s.over3s}, empty ${s.empty}, expired ${r.expired}\n`,
+              );
+            }
+            await app.proc.stop();
+          } finally {
+            await proxy?.close();
+            await scratch.drop();
+          }
+        }
+      }
+    }
+  } finally {
+    await fake.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    agent.destroy();
+  }
+
+  report(all, starts, runs);
+  return 0;
+}
+
+function report(all: Result[], starts: { backcare: number[]; bare: number[] }, runs: number): void {
+  const out: string[] = [];
+  out.push('');
+  out.push(
+    '| scenario | mode | db delay | ack p50 | p95 | p99 (median, spread) | max | over 3 s | empty | views.open p99 | expired | p99 / bare |',
+  );
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const keys = [...new Set(all.map((r) => `${r.app}|${r.mode}|${r.delayMs}|${r.scenario}`))];
+  for (const key of keys) {
+    const [app, mode, delay, scenario] = key.split('|') as [string, Mode, string, Scenario];
+    const rows = all
+      .filter((r) => `${r.app}|${r.mode}|${r.delayMs}|${r.scenario}` === key)
+      .map((r) => ({ r, s: summarize(r) }));
+    const bareP99 = median(all.filter((r) => r.app === 'bare' && r.scenario === scenario).map((r) => summarize(r).p99));
+    const p99s = rows.map((x) => x.s.p99);
+    const label = app === 'bare' ? 'bare Bolt' : mode;
+    out.push(
+      `| ${scenario} | ${label} | ${app === 'bare' ? '-' : `${delay} ms`} | ${f0(median(rows.map((x) => x.s.p50)))} | ${f0(median(rows.map((x) => x.s.p95)))} | ${f0(median(p99s))} (${f0(Math.min(...p99s))}–${f0(Math.max(...p99s))}) | ${f0(Math.max(...rows.map((x) => x.s.max)))} | ${rows.reduce((a, x) => a + x.s.over3s, 0)} | ${rows.reduce((a, x) => a + x.s.empty, 0)} | ${f0(median(rows.map((x) => x.r.viewsOpenP99 ?? NaN).filter((v) => !Number.isNaN(v))))} | ${rows.reduce((a, x) => a + x.r.expired, 0)} | ${app === 'bare' ? '1.0' : (median(p99s) / bareP99).toFixed(1)}× |`,
+    );
+  }
+  out.push('');
+  out.push(
+    `start to ready (median of ${runs}): Backcare /readyz on PostgreSQL ${f0(median(starts.backcare))} ms, bare Bolt listening ${f0(median(starts.bare))} ms, ratio ${(median(starts.backcare) / median(starts.bare)).toFixed(1)}×`,
+  );
+  out.push(
+    'Columns over 3 s, empty and expired are totals over all runs; empty = the answer came later (response_url or DM).',
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+}
