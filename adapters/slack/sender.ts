@@ -10,6 +10,7 @@ import {
   type Sender,
 } from '../../src/core/sender.js';
 import { renderMessage } from './render.js';
+import { createBusyLookups, type SlackProfile } from './busy-check.js';
 import { classifySlackError, type TokenLookup } from './slack-api.js';
 
 /** The metadata event type that marks Backcare's nudge messages; its payload carries the delivery id. */
@@ -49,25 +50,6 @@ const historySchema = z.looseObject({
 /** Slack's `ts` form: seconds with six decimals. */
 const slackTs = (ms: number) => (ms / 1000).toFixed(6);
 
-const dndSchema = z.looseObject({
-  dnd_enabled: z.boolean().optional(),
-  next_dnd_start_ts: z.number().optional(),
-  next_dnd_end_ts: z.number().optional(),
-  snooze_enabled: z.boolean().optional(),
-  snooze_endtime: z.number().optional(),
-});
-
-const profileSchema = z.looseObject({
-  profile: z
-    .looseObject({
-      status_text: z.string().optional(),
-      status_emoji: z.string().optional(),
-      status_expiration: z.number().optional(),
-      huddle_state: z.string().optional(),
-    })
-    .optional(),
-});
-
 /** Status emoji that mean "in a meeting or on a call" (calendar sync sets :spiral_calendar_pad:); SLACK_BUSY_STATUS_EMOJI overrides. */
 export const DEFAULT_BUSY_STATUS_EMOJI = [
   ':spiral_calendar_pad:',
@@ -85,7 +67,7 @@ const busyStatusText = /\b(in a meeting|on a call|in a call|in a huddle)\b/i;
 
 /** Why a Slack profile says "busy", or null: a huddle, or a meeting/call status that has not expired. */
 export function busyReason(
-  profile: z.infer<typeof profileSchema>['profile'],
+  profile: SlackProfile | undefined,
   busyEmoji: readonly string[],
   nowSeconds: number,
 ): string | null {
@@ -117,6 +99,7 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
   const { log } = options;
   const now = options.now ?? (() => new Date());
   const busyEmoji = (options.busyStatusEmoji ?? DEFAULT_BUSY_STATUS_EMOJI).map((e) => e.trim().toLowerCase());
+  const busy = createBusyLookups({ client: options.client, log, now });
 
   async function clientFor(delivery: NudgeDelivery): Promise<WebClient | null> {
     const token = await options.tokens(delivery.workspace.externalId);
@@ -202,37 +185,18 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
     },
 
     async isAvailable(delivery): Promise<Availability> {
-      const client = await clientFor(delivery);
-      if (!client) return { available: true };
-      try {
-        const dnd = dndSchema.parse(await client.dnd.info({ user: delivery.user.platformUserId }));
-        const nowSeconds = now().getTime() / 1000;
-        // Slack returns snooze_* only for the token's own user, so with a bot token this rarely fires; kept for when it does.
-        if (dnd.snooze_enabled && (dnd.snooze_endtime ?? Infinity) > nowSeconds)
-          return { available: false, reason: 'Slack notifications snoozed' };
-        if (dnd.dnd_enabled && dnd.next_dnd_start_ts !== undefined && dnd.next_dnd_end_ts !== undefined) {
-          if (dnd.next_dnd_start_ts <= nowSeconds && nowSeconds < dnd.next_dnd_end_ts)
-            return { available: false, reason: 'Slack do not disturb' };
-        }
-      } catch (error) {
-        // Failing open: a DND lookup problem should not silently stop someone's nudges.
-        log.warn(
-          { event: 'slack.dnd_failed', failure: classifySlackError(error) },
-          'dnd.info failed; treating as available',
-        );
+      const token = await options.tokens(delivery.workspace.externalId);
+      if (!token) return { available: true };
+      const userId = delivery.user.platformUserId;
+      // Both lookups are batched across everyone due at the same moment (see busy-check.ts).
+      const [dnd, profile] = await Promise.all([busy.dnd(token, userId), busy.profile(token, userId)]);
+      const nowSeconds = now().getTime() / 1000;
+      if (dnd?.dnd_enabled && dnd.next_dnd_start_ts !== undefined && dnd.next_dnd_end_ts !== undefined) {
+        if (dnd.next_dnd_start_ts <= nowSeconds && nowSeconds < dnd.next_dnd_end_ts)
+          return { available: false, reason: 'Slack do not disturb' };
       }
-      try {
-        // Huddles and calendar-synced statuses live on the profile (users.profile:read).
-        const { profile } = profileSchema.parse(await client.users.profile.get({ user: delivery.user.platformUserId }));
-        const reason = busyReason(profile, busyEmoji, now().getTime() / 1000);
-        return reason ? { available: false, reason } : { available: true };
-      } catch (error) {
-        log.warn(
-          { event: 'slack.profile_failed', failure: classifySlackError(error) },
-          'users.profile.get failed; treating as available',
-        );
-        return { available: true };
-      }
+      const reason = busyReason(profile, busyEmoji, nowSeconds);
+      return reason ? { available: false, reason } : { available: true };
     },
   };
 }

@@ -24,7 +24,15 @@ const nudge: NudgeDelivery = {
   message: { summary: 'Stretch', blocks: [], actions: [], visibility: 'dm' },
 };
 
-const dndOff = { ok: true, dnd_enabled: false, next_dnd_start_ts: 1, next_dnd_end_ts: 1, snooze_enabled: false };
+/** `dnd.teamInfo` answers for every user asked, keyed by id. */
+const dndOff = (call: ApiCall) => ({
+  ok: true,
+  users: Object.fromEntries(
+    String(call.args.users)
+      .split(',')
+      .map((u) => [u, { dnd_enabled: false }]),
+  ),
+});
 
 /** A users.profile.get answer shaped like Slack's (fields trimmed to those that matter plus a few neighbours). */
 function profile(fields: Record<string, unknown>) {
@@ -49,7 +57,7 @@ afterEach(() => api?.done());
 
 function sender(profileAnswer: unknown, busyStatusEmoji?: string[]) {
   api = interceptSlack((call: ApiCall) => {
-    if (call.method === 'dnd.info') return { body: dndOff };
+    if (call.method === 'dnd.teamInfo') return { body: dndOff(call) };
     if (call.method === 'users.profile.get') return { body: profileAnswer };
     return undefined;
   });
@@ -126,6 +134,87 @@ describe('Slack busy check (huddles and meeting statuses)', () => {
   });
 });
 
+describe('Slack busy checks are batched across everyone due at once', () => {
+  const people = Array.from({ length: 120 }, (_, i) => `U${String(1000 + i)}`);
+  const nudgeFor = (userId: string, i: number): NudgeDelivery => ({
+    ...nudge,
+    deliveryId: 1000 + i,
+    user: { id: 1000 + i, platformUserId: userId, dmChannelId: null },
+  });
+  // Every third person is in DND, every fifth in a huddle: the batched answers must reach the right person.
+  const inDnd = (u: string) => Number(u.slice(1)) % 3 === 0;
+  const inHuddle = (u: string) => Number(u.slice(1)) % 5 === 0;
+
+  function batchedSender(profileTtlMs?: number) {
+    api = interceptSlack((call: ApiCall) => {
+      if (call.method === 'dnd.teamInfo') {
+        const asked = String(call.args.users).split(',');
+        return {
+          body: {
+            ok: true,
+            users: Object.fromEntries(
+              asked.map((u) => [
+                u,
+                inDnd(u)
+                  ? { dnd_enabled: true, next_dnd_start_ts: nowSeconds - 60, next_dnd_end_ts: nowSeconds + 600 }
+                  : { dnd_enabled: false },
+              ]),
+            ),
+          },
+        };
+      }
+      if (call.method === 'users.list') {
+        // Two pages of 100 (Slack may return fewer than the limit); the cursor leads to the second.
+        const page = call.args.cursor === 'page2' ? people.slice(60) : people.slice(0, 60);
+        return {
+          body: {
+            ok: true,
+            members: page.map((id) => ({
+              id,
+              profile: profile(inHuddle(id) ? { huddle_state: 'in_a_huddle' } : {}).profile,
+            })),
+            response_metadata: { next_cursor: call.args.cursor === 'page2' ? '' : 'page2' },
+          },
+        };
+      }
+      if (call.method === 'users.profile.get') return { body: profile({}) };
+      return undefined;
+    });
+    return createSlackSender({
+      tokens: async () => BOT_TOKEN,
+      client: createClientPool({ ...defaultClientOptions, retryConfig: { retries: 0 } }),
+      log: silentLogger(),
+      now: () => now,
+    });
+  }
+
+  it('120 people due together: 3 dnd.teamInfo calls (50, 50, 20) and 2 users.list pages instead of 240 calls, each answer to the right person', async () => {
+    const s = batchedSender();
+    const answers = await Promise.all(people.map((u, i) => s.isAvailable!(nudgeFor(u, i))));
+    expect(api!.of('dnd.teamInfo').map((c) => String(c.args.users).split(',').length)).toEqual([50, 50, 20]);
+    expect(api!.of('users.list')).toHaveLength(2);
+    expect(api!.of('users.profile.get')).toHaveLength(0);
+    expect(api!.of('dnd.info')).toHaveLength(0);
+    people.forEach((u, i) => {
+      const expected = inDnd(u)
+        ? { available: false, reason: 'Slack do not disturb' }
+        : inHuddle(u)
+          ? { available: false, reason: 'in a Slack huddle' }
+          : { available: true };
+      expect(answers[i], u).toEqual(expected);
+    });
+  });
+
+  it('a profile seen a moment ago is not asked for again; the dnd state always is', async () => {
+    const s = batchedSender();
+    await Promise.all(people.map((u, i) => s.isAvailable!(nudgeFor(u, i))));
+    expect(await s.isAvailable!(nudgeFor(people[10]!, 10))).toEqual({ available: false, reason: 'in a Slack huddle' });
+    expect(api!.of('users.list')).toHaveLength(2);
+    expect(api!.of('users.profile.get')).toHaveLength(0);
+    expect(api!.of('dnd.teamInfo')).toHaveLength(4);
+  });
+});
+
 describeEachDatabase(
   'Slack busy: the scheduler skips the slot as unavailable, the next one comes as usual',
   (database) => {
@@ -135,7 +224,7 @@ describeEachDatabase(
       const { userId } = await seedUser(db, { id: 'U1', platform: 'slack', dueAt: new Date('2026-03-02T10:00:00Z') });
       let inHuddle = true;
       api = interceptSlack((call: ApiCall) => {
-        if (call.method === 'dnd.info') return { body: dndOff };
+        if (call.method === 'dnd.teamInfo') return { body: dndOff(call) };
         if (call.method === 'users.profile.get')
           return { body: inHuddle ? profile({ huddle_state: 'in_a_huddle' }) : profile({}) };
         if (call.method === 'conversations.open') return { body: { ok: true, channel: { id: 'D0BUSY' } } };

@@ -188,20 +188,26 @@ describe('Slack nudge sender', () => {
     await expect(s.reconcile({ ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } })).rejects.toThrow();
   });
 
-  it('isAvailable: do-not-disturb in progress or snoozed means unavailable; otherwise available', async () => {
+  it('isAvailable: do-not-disturb in progress means unavailable; DND later, a snooze field or a failed lookup do not', async () => {
     const now = new Date('2026-03-02T10:00:30Z');
     const t = now.getTime() / 1000;
     const answers: unknown[] = [
-      { ok: true, dnd_enabled: true, next_dnd_start_ts: t - 60, next_dnd_end_ts: t + 3600, snooze_enabled: false },
-      { ok: true, dnd_enabled: true, next_dnd_start_ts: t + 3600, next_dnd_end_ts: t + 7200, snooze_enabled: false },
-      { ok: true, dnd_enabled: false, snooze_enabled: true, snooze_endtime: t + 600 },
-      { ok: false, error: 'user_not_found' },
+      { dnd_enabled: true, next_dnd_start_ts: t - 60, next_dnd_end_ts: t + 3600 },
+      { dnd_enabled: true, next_dnd_start_ts: t + 3600, next_dnd_end_ts: t + 7200 },
+      // dnd.teamInfo carries no snooze state (Slack gives snooze_* only to the token's own user): never acted on.
+      { dnd_enabled: false, snooze_enabled: true, snooze_endtime: t + 600 },
+      null,
     ];
-    const s = sender((call) => (call.method === 'dnd.info' ? { body: answers.shift() } : undefined), now);
+    const s = sender((call) => {
+      if (call.method === 'users.profile.get') return { body: { ok: true, profile: {} } };
+      if (call.method !== 'dnd.teamInfo') return undefined;
+      const entry = answers.shift();
+      return { body: entry ? { ok: true, users: { [USER_ID]: entry } } : { ok: false, error: 'user_not_found' } };
+    }, now);
     expect(await s.isAvailable!(nudge)).toEqual({ available: false, reason: 'Slack do not disturb' });
     expect(await s.isAvailable!(nudge)).toEqual({ available: true });
-    expect(await s.isAvailable!(nudge)).toEqual({ available: false, reason: 'Slack notifications snoozed' });
     expect(await s.isAvailable!(nudge)).toEqual({ available: true });
-    expect(api!.of('dnd.info').map((c) => c.args.user)).toEqual([USER_ID, USER_ID, USER_ID, USER_ID]);
+    expect(await s.isAvailable!(nudge)).toEqual({ available: true });
+    expect(api!.of('dnd.teamInfo').map((c) => c.args.users)).toEqual([USER_ID, USER_ID, USER_ID, USER_ID]);
   });
 });
