@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { HandledEvent } from '../core/command.js';
 import type { Platform } from '../core/request.js';
 import type { Sender } from '../core/sender.js';
+import type { WorkQueue } from '../core/work-queue.js';
 import type { Database } from '../db/client.js';
 
 /**
@@ -34,6 +35,10 @@ export interface Metrics {
   observeTick(report: TickCounts, info: { seconds: number; failed: boolean }): void;
   /** Records a nudge outcome; the reason is normalised to a short code so free text cannot explode the label set. */
   recordNudge(result: NudgeResult, reason?: string): void;
+  /** Records how long a task waited in the after-ack work queue (the queue's `onStart` hook). */
+  observeWorkWait(kind: string, waitedMs: number): void;
+  /** Exposes a work queue's waiting tasks by kind and its running count as `backcare_work_queue_depth`. */
+  watchWorkQueue(queue: Pick<WorkQueue, 'waiting' | 'running'>): void;
 }
 
 /** The counts a scheduler pass reports (structurally the scheduler's TickReport; ops does not import jobs). */
@@ -164,6 +169,8 @@ export function createMetrics(
     });
   }
 
+  const workQueue = workQueueMetrics(registry);
+
   return {
     registry,
     commands,
@@ -190,6 +197,38 @@ export function createMetrics(
     recordNudge(result, reason) {
       nudges.inc({ result, reason: reasonCode(reason) });
     },
+    ...workQueue,
+  };
+}
+
+/** Depth and wait time of the after-ack work queue: when acks slow down under a burst, this shows whether work piled up. */
+function workQueueMetrics(registry: Registry): Pick<Metrics, 'observeWorkWait' | 'watchWorkQueue'> {
+  const wait = new Histogram({
+    name: 'backcare_work_queue_wait_seconds',
+    help: 'Time a task waited for a slot in the after-ack work queue, by kind',
+    labelNames: ['kind'] as const,
+    buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const queues: Pick<WorkQueue, 'waiting' | 'running'>[] = [];
+  new Gauge({
+    name: 'backcare_work_queue_depth',
+    help: 'Tasks in the after-ack work queue: waiting (by kind) and running (kind "running")',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const totals = new Map<string, number>([['running', 0]]);
+      for (const queue of queues) {
+        totals.set('running', totals.get('running')! + queue.running);
+        for (const [kind, count] of queue.waiting()) totals.set(kind, (totals.get(kind) ?? 0) + count);
+      }
+      for (const [kind, count] of totals) this.set({ kind }, count);
+    },
+  });
+  return {
+    observeWorkWait: (kind, waitedMs) => wait.observe({ kind }, waitedMs / 1000),
+    watchWorkQueue: (queue) => void queues.push(queue),
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createScheduler } from '../../src/jobs/scheduler.js';
 import { soloInstance } from '../../src/jobs/instance.js';
+import { createWorkQueue } from '../../src/core/work-queue.js';
 import { createMetrics, instrumentSender, instrumentSenders, reasonCode, routeLabels } from '../../src/ops/metrics.js';
 import { ask, buildTestCore, testActor, testClock } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';
@@ -38,6 +39,28 @@ describe('metric labels', () => {
     ['!!!', 'other'],
   ])('reason %s → %s', (reason, code) => {
     expect(reasonCode(reason)).toBe(code);
+  });
+});
+
+describe('work queue metrics', () => {
+  it('exposes waiting tasks by kind, the running count, and wait times', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const queue = createWorkQueue({ concurrency: 1, onStart: metrics.observeWorkWait });
+    metrics.watchWorkQueue(queue);
+    let release!: () => void;
+    const held = queue.run('stats', () => new Promise<void>((r) => (release = r)));
+    const more = [queue.run('stats', async () => undefined), queue.run('help', async () => undefined)];
+    const text = await metrics.registry.metrics();
+    expect(await sample(text, 'backcare_work_queue_depth', { kind: 'running' })).toBe(1);
+    expect(await sample(text, 'backcare_work_queue_depth', { kind: 'stats' })).toBe(1);
+    expect(await sample(text, 'backcare_work_queue_depth', { kind: 'help' })).toBe(1);
+    release();
+    await Promise.all([held, ...more]);
+    const after = await metrics.registry.metrics();
+    expect(await sample(after, 'backcare_work_queue_depth', { kind: 'running' })).toBe(0);
+    expect(await sample(after, 'backcare_work_queue_depth', { kind: 'stats' })).toBeUndefined();
+    expect(await sample(after, 'backcare_work_queue_wait_seconds_count', { kind: 'stats' })).toBe(2);
+    expect(await sample(after, 'backcare_work_queue_wait_seconds_count', { kind: 'help' })).toBe(1);
   });
 });
 

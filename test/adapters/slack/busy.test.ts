@@ -145,7 +145,7 @@ describe('Slack busy checks are batched across everyone due at once', () => {
   const inDnd = (u: string) => Number(u.slice(1)) % 3 === 0;
   const inHuddle = (u: string) => Number(u.slice(1)) % 5 === 0;
 
-  function batchedSender(profileTtlMs?: number) {
+  function batchedSender() {
     api = interceptSlack((call: ApiCall) => {
       if (call.method === 'dnd.teamInfo') {
         const asked = String(call.args.users).split(',');
