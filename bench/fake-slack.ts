@@ -16,6 +16,8 @@ export interface FakeSlack {
   responses: { id: string; at: number; body: string }[];
   /** For each `views.open`: ms from the click (the trigger's time) to the call's arrival. */
   viewsOpenAfterMs: number[];
+  /** Messages accepted by chat.postMessage, per channel, with the delivery id their metadata carried. */
+  posted: Map<string, { ts: string; deliveryId: string | null; at: number }[]>;
   expiredTriggers: number;
   rateLimited: number;
   reset(): void;
@@ -89,7 +91,6 @@ function answerFor(method: string, args: Record<string, string>): Record<string,
       };
     case 'conversations.open':
       return { ok: true, channel: { id: `D${String(args.users ?? 'X').slice(1)}` } };
-    case 'chat.postMessage':
     case 'chat.update':
       return { ok: true, channel: args.channel, ts: `${Date.now() / 1000}`, message: { text: args.text ?? '' } };
     case 'views.open':
@@ -119,7 +120,38 @@ function parseArgs(raw: string, contentType: string | undefined): Record<string,
   return Object.fromEntries(new URLSearchParams(raw));
 }
 
-export async function startFakeSlack(): Promise<FakeSlack> {
+export interface FakeSlackOptions {
+  /** Workspace-wide chat.postMessage rate (messages a second) past which it answers 429; default unlimited. */
+  postsPerSecond?: number;
+  /** Member ids `users.list` pages through (200 a page); default none. */
+  members?: readonly string[];
+}
+
+/** `conversations.history`: the channel's messages in the window, newest first, with their metadata. */
+function historyOf(
+  messages: { ts: string; deliveryId: string | null }[],
+  args: Record<string, string>,
+): Record<string, unknown> {
+  const oldest = Number(args.oldest ?? 0);
+  const latest = Number(args.latest ?? Infinity);
+  const limit = Number(args.limit ?? 100);
+  const inWindow = messages.filter((m) => Number(m.ts) >= oldest && Number(m.ts) <= latest).reverse();
+  return {
+    ok: true,
+    messages: inWindow.slice(0, limit).map((m) => ({
+      type: 'message',
+      ts: m.ts,
+      ...(m.deliveryId
+        ? { metadata: { event_type: 'backcare_nudge', event_payload: { delivery_id: m.deliveryId } } }
+        : {}),
+    })),
+    has_more: inWindow.length > limit,
+  };
+}
+
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  let postWindow = { start: 0, count: 0 };
+  let lastTs = 0;
   const windows = new Map<string, { start: number; count: number }>();
   const state: FakeSlack = {
     apiUrl: '',
@@ -127,12 +159,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     calls: [],
     responses: [],
     viewsOpenAfterMs: [],
+    posted: new Map(),
     expiredTriggers: 0,
     rateLimited: 0,
     reset() {
       state.calls.length = 0;
       state.responses.length = 0;
       state.viewsOpenAfterMs.length = 0;
+      state.posted.clear();
       state.expiredTriggers = 0;
       state.rateLimited = 0;
       windows.clear();
@@ -146,6 +180,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const key = perChannel ? `${method}:${args.channel ?? ''}` : method;
     const span = perChannel ? 1000 : 60_000;
     const limit = perChannel ? 3 : (perMinute[method] ?? 50);
+    if (perChannel && options.postsPerSecond) {
+      if (now - postWindow.start >= 1000) postWindow = { start: now, count: 0 };
+      if (postWindow.count >= options.postsPerSecond)
+        return Math.max(1, Math.ceil((postWindow.start + 1000 - now) / 1000));
+      postWindow.count += 1;
+    }
     const window = windows.get(key);
     if (!window || now - window.start >= span) {
       windows.set(key, { start: now, count: 1 });
@@ -186,6 +226,38 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           state.expiredTriggers += 1;
           return send(res, 200, { ok: false, error: 'expired_trigger_id' });
         }
+      }
+      if (method === 'users.list') {
+        const members = options.members ?? [];
+        const from = Number(args.cursor || 0);
+        const limit = Math.min(200, Number(args.limit ?? 200));
+        const next = from + limit < members.length ? String(from + limit) : '';
+        return send(res, 200, {
+          ok: true,
+          members: members
+            .slice(from, from + limit)
+            .map((id) => ({ id, profile: { status_text: '', status_emoji: '' } })),
+          response_metadata: { next_cursor: next },
+        });
+      }
+      if (method === 'conversations.history')
+        return send(res, 200, historyOf(state.posted.get(args.channel ?? '') ?? [], args));
+      if (method === 'chat.postMessage') {
+        // Unique, increasing ts (Slack's message id); the metadata's delivery id is what the reconcile looks for.
+        lastTs = Math.max(lastTs + 1, now * 1000);
+        const ts = (lastTs / 1e6).toFixed(6);
+        let deliveryId: string | null = null;
+        try {
+          const metadata = JSON.parse(args.metadata ?? 'null') as { event_payload?: { delivery_id?: unknown } } | null;
+          deliveryId = metadata?.event_payload?.delivery_id != null ? String(metadata.event_payload.delivery_id) : null;
+        } catch {
+          // no metadata
+        }
+        const channel = args.channel ?? '';
+        const list = state.posted.get(channel) ?? [];
+        list.push({ ts, deliveryId, at: now });
+        state.posted.set(channel, list);
+        return send(res, 200, { ok: true, channel, ts, message: { text: args.text ?? '' } });
       }
       send(res, 200, answerFor(method, args));
     })().catch(() => {

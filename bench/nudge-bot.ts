@@ -1,7 +1,9 @@
 /**
  * The bot side of the fan-out benchmark, as its own process so it can be SIGKILLed:
  * reconcile what a previous run left claimed, then tick until nothing is due or claimed.
- * Usage: tsx bench/nudge-bot.ts <database url> <fake platform url>
+ * Usage: tsx bench/nudge-bot.ts <database url> <fake platform url> [slack]
+ * With `slack`, the fake is Slack's Web API (its `/api/` base) and the real Slack sender posts: busy check,
+ * then chat.postMessage with the delivery id in the message metadata, reconcile through conversations.history.
  * Prints JSON lines: {"event":"tick-start","at":ms} then {"event":"done",...}.
  */
 import { sql } from 'drizzle-orm';
@@ -9,17 +11,31 @@ import { createLogger } from '../src/config/logger.js';
 import { openDatabase, queryRows } from '../src/db/client.js';
 import { postgresInstance } from '../src/jobs/instance.js';
 import { createScheduler } from '../src/jobs/scheduler.js';
+import { createSlackSender } from '../adapters/slack/sender.js';
+import { createClientPool, defaultClientOptions } from '../adapters/slack/slack-api.js';
+import type { Sender } from '../src/core/sender.js';
 import { createHttpSender } from './http-sender.js';
 
-const [url, fakeUrl] = process.argv.slice(2) as [string, string];
+const [url, fakeUrl, platform] = process.argv.slice(2) as [string, string, string | undefined];
+const log = createLogger({ level: process.env.BENCH_BOT_LOG ?? 'warn' });
+const senders: Partial<Record<'console' | 'slack', Sender>> =
+  platform === 'slack'
+    ? {
+        slack: createSlackSender({
+          tokens: async () => 'xoxb-bench-not-a-real-token',
+          client: createClientPool({ ...defaultClientOptions, slackApiUrl: fakeUrl }),
+          log,
+        }),
+      }
+    : { console: createHttpSender(fakeUrl) };
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 const database = await openDatabase({ driver: 'postgres', url, poolSize: 10 });
 const instance = await postgresInstance(url);
 const scheduler = createScheduler({
   db: database.db,
-  log: createLogger({ level: process.env.BENCH_BOT_LOG ?? 'warn' }),
-  senders: { console: createHttpSender(fakeUrl) },
+  log,
+  senders,
   instance,
   batchSize: 100,
   concurrency: 8,

@@ -1,12 +1,14 @@
 /**
- * `npm run bench -- nudges [--rate 50] [--small 100000] [--large 1000000]`
+ * `npm run bench -- nudges [--rate 50] [--small 100000] [--large 1000000] [--only slack]`
  *
  * Against the real PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test), each part in
  * a scratch database of its own that is dropped afterwards:
  *   1. tick cost with 1,000 due among `small` and then `large` users (target: large ≤ 2 × small);
  *   2. fan-out of 1,000 due nudges to a fake platform on loopback limited to `rate` msg/s (target: ≤ 1.15 × 1000/rate,
  *      0 duplicates, 0 lost, counted on the fake's side);
- *   3. the same with the bot process SIGKILLed at a random point and restarted (0 duplicates, 0 lost).
+ *   3. the same with the bot process SIGKILLed at a random point and restarted (0 duplicates, 0 lost);
+ *   4. both again through the real Slack sender against a fake Slack Web API (posts limited to `rate` a second):
+ *      Web API calls per nudge besides the batched busy checks (target ≤ 1.1), 0 duplicates, 0 lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -21,7 +23,11 @@ import { soloInstance } from '../src/jobs/instance.js';
 import { createScheduler } from '../src/jobs/scheduler.js';
 import type { Sender } from '../src/core/sender.js';
 import { startFakePlatform, type FakePlatform } from './fake-platform.js';
+import { startFakeSlack } from './fake-slack.js';
 
+const SLACK_TEAM = 'T0BENCH';
+const slackUser = sql.raw(`'U' || lpad(g::text, 7, '0')`);
+const slackDm = sql.raw(`'D' || lpad(g::text, 7, '0')`);
 const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DUE = 1000;
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -57,15 +63,20 @@ async function scratchDatabase(): Promise<Scratch> {
   return scratch;
 }
 
-/** Adds users `from`..`to` (opted in, hourly, every day), none of them due: their next slot is hours to days away. */
-async function seedUsers(db: Db, from: number, to: number): Promise<void> {
+/**
+ * Adds users `from`..`to` (opted in, hourly, every day), none of them due: their next slot is hours to days away.
+ * On Slack they have Slack-shaped ids and their DM already open (the steady state: the channel id is kept).
+ */
+async function seedUsers(db: Db, from: number, to: number, platform: 'console' | 'slack' = 'console'): Promise<void> {
   await db.execute(
-    sql`insert into workspaces (platform, external_id) values ('console', 'bench') on conflict do nothing`,
+    sql`insert into workspaces (platform, external_id) values (${platform}, ${platform === 'slack' ? SLACK_TEAM : 'bench'}) on conflict do nothing`,
   );
   for (let start = from; start <= to; start += 250_000) {
     const end = Math.min(to, start + 249_999);
     await db.execute(
-      sql`insert into users (workspace_id, platform_user_id) select 1, 'u' || g from generate_series(${start}::int, ${end}::int) g`,
+      platform === 'slack'
+        ? sql`insert into users (workspace_id, platform_user_id, dm_channel_id) select 1, ${slackUser}, ${slackDm} from generate_series(${start}::int, ${end}::int) g`
+        : sql`insert into users (workspace_id, platform_user_id) select 1, 'u' || g from generate_series(${start}::int, ${end}::int) g`,
     );
     await db.execute(
       sql`insert into preferences (user_id, opted_in, timezone, days, start_time, end_time, every_minutes, kinds, next_due_at)
@@ -126,8 +137,8 @@ interface BotRun {
   exited: Promise<number | null>;
 }
 
-function startBot(dbUrl: string, fakeUrl: string): BotRun {
-  const [command, args] = botCommand(path.join(here, 'nudge-bot.ts'), dbUrl, fakeUrl);
+function startBot(dbUrl: string, fakeUrl: string, platform?: 'slack'): BotRun {
+  const [command, args] = botCommand(path.join(here, 'nudge-bot.ts'), dbUrl, fakeUrl, ...(platform ? [platform] : []));
   const child = spawn(command, [...args], { cwd: path.resolve(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
   let resolveStart!: (at: number) => void;
   const tickStart = new Promise<number>((resolve) => (resolveStart = resolve));
@@ -207,6 +218,90 @@ async function fanOut(rate: number, crash: boolean) {
   }
 }
 
+/**
+ * The same fan-out through the real Slack sender against the fake Slack Web API (posts limited to `rate` a second
+ * workspace-wide, other methods by their tier): counted on the fake's side by the delivery id each message carries.
+ */
+async function fanOutSlack(rate: number, crash: boolean) {
+  const scratch = await scratchDatabase();
+  const members = Array.from({ length: DUE }, (_, i) => `U${String(i + 1).padStart(7, '0')}`);
+  const fake = await startFakeSlack({ postsPerSecond: rate, members });
+  try {
+    await seedUsers(scratch.database.db, 1, DUE, 'slack');
+    await makeDue(scratch.database.db, DUE);
+    const expected = await dueKeys(scratch.database.db);
+    const first = startBot(scratch.url, fake.apiUrl, 'slack');
+    const started = await first.tickStart;
+    let killedAt: number | null = null;
+    if (crash) {
+      const ideal = (DUE / rate) * 1000;
+      await new Promise((resolve) => setTimeout(resolve, randomInt(Math.round(ideal * 0.1), Math.round(ideal * 0.8))));
+      first.child.kill('SIGKILL');
+      await first.exited;
+      killedAt = Date.now() - started;
+      const code = await startBot(scratch.url, fake.apiUrl, 'slack').exited;
+      if (code !== 0) throw new Error(`restarted bot exited with ${code}`);
+    } else {
+      const code = await first.exited;
+      if (code !== 0) throw new Error(`bot exited with ${code}`);
+    }
+    const posts = [...fake.posted.values()].flat();
+    const totalMs = Math.max(...posts.map((p) => p.at)) - started;
+    const rows = await queryRows<{ id: unknown; user_id: unknown; slot_at: Date }>(
+      scratch.database.db,
+      sql`select id, user_id, slot_at from nudge_deliveries`,
+    );
+    const keyOf = new Map(rows.map((r) => [String(r.id), `${Number(r.user_id)}@${new Date(r.slot_at).toISOString()}`]));
+    const perKey = new Map<string, number>();
+    for (const p of posts) {
+      const key = (p.deliveryId && keyOf.get(p.deliveryId)) ?? `unknown:${p.deliveryId}`;
+      perKey.set(key, (perKey.get(key) ?? 0) + 1);
+    }
+    let duplicates = 0;
+    for (const n of perKey.values()) duplicates += Math.max(0, n - 1);
+    const lost = expected.filter((key) => !perKey.has(key)).length;
+    const byMethod = new Map<string, number>();
+    for (const call of fake.calls) byMethod.set(call.method, (byMethod.get(call.method) ?? 0) + 1);
+    const busyCalls = ['dnd.teamInfo', 'users.list', 'users.profile.get', 'dnd.info'].reduce(
+      (a, m) => a + (byMethod.get(m) ?? 0),
+      0,
+    );
+    const otherCalls = fake.calls.length - busyCalls;
+    return {
+      totalMs,
+      killedAt,
+      duplicates,
+      lost,
+      sent: posts.length,
+      callsPerNudge: otherCalls / Math.max(1, posts.length),
+      busyCalls,
+      rateLimited: fake.rateLimited,
+      methods: [...byMethod].map(([m, n]) => `${m}=${n}`).join(' '),
+    };
+  } finally {
+    await fake.close();
+    await scratch.drop();
+  }
+}
+
+/** Part 4: the real Slack sender, without and with a SIGKILL; prints two table rows and says whether both pass. */
+async function slackRows(rate: number, say: (line: string) => void): Promise<boolean> {
+  process.stderr.write(`fan-out through the real Slack sender at ${rate} posts/s…\n`);
+  const slack = await fanOutSlack(rate, false);
+  process.stderr.write('the same with a SIGKILL and restart…\n');
+  const slackCrashed = await fanOutSlack(rate, true);
+  const slackVerdict = slack.duplicates === 0 && slack.lost === 0 && slack.callsPerNudge <= 1.1;
+  say(
+    `| Real Slack sender, ${DUE} at ${rate} posts/s (429s: ${slack.rateLimited}) | ${(slack.totalMs / 1000).toFixed(2)} s (${(slack.totalMs / 1000 / (DUE / rate)).toFixed(2)}× ideal), ${slack.callsPerNudge.toFixed(2)} calls per nudge + ${slack.busyCalls} batched busy checks, ${slack.duplicates} duplicates, ${slack.lost} lost | ≤ 1.1 calls, 0, 0 | ${slackVerdict ? 'pass' : 'FAIL'} |`,
+  );
+  const slackCrashVerdict = slackCrashed.duplicates === 0 && slackCrashed.lost === 0;
+  say(
+    `| Same, SIGKILL at ${((slackCrashed.killedAt ?? 0) / 1000).toFixed(1)} s and restart | ${(slackCrashed.totalMs / 1000).toFixed(2)} s, ${slackCrashed.callsPerNudge.toFixed(2)} calls per nudge, ${slackCrashed.duplicates} duplicates, ${slackCrashed.lost} lost | 0, 0 | ${slackCrashVerdict ? 'pass' : 'FAIL'} |`,
+  );
+  say(`Slack Web API calls: ${slack.methods}; after the crash run: ${slackCrashed.methods}`);
+  return slackVerdict && slackCrashVerdict;
+}
+
 export async function runNudgesBench(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -214,6 +309,7 @@ export async function runNudgesBench(argv: string[]): Promise<number> {
       rate: { type: 'string', default: '50' },
       small: { type: 'string', default: '100000' },
       large: { type: 'string', default: '1000000' },
+      only: { type: 'string' },
     },
   });
   const rate = Number(values.rate);
@@ -232,6 +328,13 @@ export async function runNudgesBench(argv: string[]): Promise<number> {
     process.stdout.write(`${line}\n`);
   };
   say(`# npm run bench -- nudges --rate ${rate} --small ${small} --large ${large}`);
+
+  if (values.only === 'slack') {
+    say('');
+    say('| Measure | Result | Target | Verdict |');
+    say('|---|---|---|---|');
+    return (await slackRows(rate, say)) ? 0 : 1;
+  }
 
   // 1. Tick cost vs population.
   const scratch = await scratchDatabase();
@@ -269,7 +372,8 @@ export async function runNudgesBench(argv: string[]): Promise<number> {
   say(
     `| Same, SIGKILL at ${((crashed.killedAt ?? 0) / 1000).toFixed(1)} s and restart | ${(crashed.totalMs / 1000).toFixed(2)} s, ${crashed.duplicates} duplicates, ${crashed.lost} lost | 0, 0 | ${crashVerdict ? 'pass' : 'FAIL'} |`,
   );
+  const slackVerdict = await slackRows(rate, say);
   say('');
   say(`delivery rows after fan-out: ${plain.statuses}; after crash run: ${crashed.statuses}`);
-  return ratio <= 2 && fanVerdict && crashVerdict ? 0 : 1;
+  return ratio <= 2 && fanVerdict && crashVerdict && slackVerdict ? 0 : 1;
 }
