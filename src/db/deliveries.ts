@@ -66,7 +66,7 @@ const inList = (values: readonly string[]) =>
 const NOT_DELIVERED = ['missed', 'unavailable', 'failed'] as const;
 
 /** After this many skipped nudges in a row Backcare asks, once, whether to send fewer. */
-export const SKIP_STREAK_QUESTION = 3;
+const SKIP_STREAK_QUESTION = 3;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Claiming (inside the claiming transaction)

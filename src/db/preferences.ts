@@ -59,7 +59,7 @@ export function preferencesFromRow(row: PreferenceFields): Preferences {
 }
 
 /** The inverse of `preferencesFromRow`: the column values of a (validated) preference set. */
-export function preferencesToRow(prefs: Preferences): Omit<PreferenceFields, 'userId'> {
+function preferencesToRow(prefs: Preferences): Omit<PreferenceFields, 'userId'> {
   return {
     optedIn: prefs.optedIn,
     timezone: prefs.timezone,
