@@ -12,7 +12,7 @@ export const SEND_WINDOW_MS = 10 * 60 * 1000;
  * not platforms; each adapter (console, Slack, Discord) provides one.
  */
 export interface NudgeDelivery {
-  /** Primary key of the nudge_deliveries row: carried in the message (Slack metadata, Discord nonce) for reconciliation. */
+  /** Id of the delivery row (a nudge or a team post; one sequence for both): carried in the message (Slack metadata, Discord nonce) for reconciliation. */
   deliveryId: number;
   slotAt: Date;
   workspace: { id: number; platform: Platform; externalId: string };

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { Queryable } from './client.js';
 import { activityEvents } from './schema.js';
 
@@ -58,4 +59,29 @@ export async function recordActivity(
     durationSeconds: event.durationSeconds ?? null,
     occurredAt: at,
   });
+}
+
+/** Nudge outcomes of many people in one statement (the single-row form is `recordActivity`). */
+export async function recordNudgeActivity(
+  db: Queryable,
+  events: readonly {
+    userId: number;
+    workspaceId: number;
+    outcome: (typeof nudgeOutcomes)[number];
+    routineId: string | null;
+  }[],
+  at: Date,
+): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => ({
+    user_id: e.userId,
+    workspace_id: e.workspaceId,
+    outcome: e.outcome,
+    routine_id: e.routineId,
+  }));
+  await db.execute(
+    sql`insert into activity_events (user_id, workspace_id, kind, outcome, source, routine_id, occurred_at)
+        select r.user_id, r.workspace_id, 'nudge', r.outcome, 'nudge', r.routine_id, ${at}
+          from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(user_id bigint, workspace_id bigint, outcome text, routine_id text)`,
+  );
 }

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from './client.js';
 import {
   discordGuildSettings,
@@ -113,4 +113,11 @@ export async function deleteUserData(
   user: Pick<UserRow, 'workspaceId' | 'platformUserId'>,
 ): Promise<boolean> {
   return forgetPerson(db, { workspaceId: user.workspaceId, platformUserId: user.platformUserId });
+}
+
+/** The DM channel a platform opened for a person, kept so the next nudge need not open it again. */
+export async function rememberDmChannel(db: Queryable, userId: number, dmChannelId: string): Promise<void> {
+  await db.execute(
+    sql`update users set dm_channel_id = ${dmChannelId} where id = ${userId} and dm_channel_id is distinct from ${dmChannelId}`,
+  );
 }

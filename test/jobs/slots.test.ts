@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { localInstant, nextSlot, nextSlots, type SlotRules } from '../../src/jobs/slots.js';
+import { localInstant } from '../../src/core/local-time.js';
+import { nextSlot, nextSlots, type SlotRules } from '../../src/jobs/slots.js';
 import { defaultPreferences } from '../../src/core/preferences.js';
 
 const weekdaysOnly = ['mon', 'tue', 'wed', 'thu', 'fri'] as const;

@@ -8,7 +8,7 @@ import { replyText } from '../../src/core/reply.js';
 import { queryRows } from '../../src/db/client.js';
 import { createScheduler } from '../../src/jobs/scheduler.js';
 import { soloInstance } from '../../src/jobs/instance.js';
-import { nextDailyAt } from '../../src/jobs/slots.js';
+import { nextDailyAt } from '../../src/core/local-time.js';
 import { fakeSender } from './support/fixtures.js';
 import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
 import type { Platform } from '../../src/core/request.js';

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runSchedule } from '../../src/cli/schedule.js';
-import { localDayBounds, nextSlots, type SlotRules } from '../../src/jobs/slots.js';
+import { localDayBounds } from '../../src/core/local-time.js';
+import { nextSlots, type SlotRules } from '../../src/jobs/slots.js';
 import { weekdays } from '../../src/core/preferences.js';
 
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());

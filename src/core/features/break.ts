@@ -6,6 +6,7 @@ import { reply, text } from '../reply.js';
 import { currentPreferences } from '../settings-service.js';
 import { queryRows } from '../../db/client.js';
 import { recordActivity } from '../../db/activity.js';
+import { insertSentNudge } from '../../db/deliveries.js';
 import { chooseNudgeRoutine } from './nudges.js';
 
 /** A break taken this close before a nudge slot stands in for that slot's nudge. */
@@ -45,19 +46,14 @@ const takeBreak = defineCommand({
       const due = locked ? dueSchema.parse(locked).next_due_at : null;
       const coversSlot = due !== null && due.getTime() - now.getTime() <= BREAK_COVERS_SLOT_MS;
       const slotAt = coversSlot ? due : now;
-      const [row] = await queryRows<{ id: unknown }>(
-        tx,
-        sql`insert into nudge_deliveries (user_id, slot_at, status, routine_id, claimed_at, sent_at, attempts)
-            values (${user.id}, ${slotAt}, 'sent', ${routine.id}, ${now}, ${now}, 1)
-            on conflict (user_id, slot_at) do nothing returning id`,
-      );
-      if (!row) return null;
+      const deliveryId = await insertSentNudge(tx, user.id, slotAt, routine.id, now);
+      if (deliveryId === null) return null;
       if (coversSlot && nextSlot) {
         await tx.execute(
           sql`update preferences set next_due_at = ${nextSlot(prefs, slotAt)} where user_id = ${user.id}`,
         );
       }
-      return { deliveryId: Number(row.id), slotAt: coversSlot ? slotAt : null };
+      return { deliveryId, slotAt: coversSlot ? slotAt : null };
     });
     if (!taken) return reply('One break at a time, please.', [text('You just started one; give it a moment.')]);
 

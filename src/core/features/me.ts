@@ -2,7 +2,8 @@ import { and, count, desc, eq, gte } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type Feature } from '../command.js';
 import { bullets, context, header, reply, text, type Reply } from '../reply.js';
-import { activityEvents, nudgeDeliveries, triageRecords } from '../../db/schema.js';
+import { activityEvents, triageRecords } from '../../db/schema.js';
+import { countNudges, lastUnavailable } from '../../db/deliveries.js';
 import { findUser, findWorkspace, forgetPerson } from '../../db/users.js';
 import { loadPreferences } from '../../db/preferences.js';
 import { describePreferences } from './settings.js';
@@ -39,13 +40,13 @@ const me = defineCommand({
     const now = ctx.now();
     const weekAgo = new Date(now.getTime() - 7 * 24 * 60 * 60 * 1000);
     const prefs = await loadPreferences(ctx.db, user.id);
-    const [[activityAll], [activityWeek], [deliveries], triage, [lastSkip]] = await Promise.all([
+    const [[activityAll], [activityWeek], nudgeCount, triage, lastSkip] = await Promise.all([
       ctx.db.select({ n: count() }).from(activityEvents).where(eq(activityEvents.userId, user.id)),
       ctx.db
         .select({ n: count() })
         .from(activityEvents)
         .where(and(eq(activityEvents.userId, user.id), gte(activityEvents.occurredAt, weekAgo))),
-      ctx.db.select({ n: count() }).from(nudgeDeliveries).where(eq(nudgeDeliveries.userId, user.id)),
+      countNudges(ctx.db, user.id),
       ctx.db
         .select({ outcome: triageRecords.outcome, at: triageRecords.recordedAt })
         .from(triageRecords)
@@ -53,18 +54,7 @@ const me = defineCommand({
         .orderBy(desc(triageRecords.recordedAt))
         .limit(5),
       // The last slot skipped because the person was busy (meeting, huddle, call), within the week: says why no nudge came.
-      ctx.db
-        .select({ at: nudgeDeliveries.slotAt, reason: nudgeDeliveries.lastError })
-        .from(nudgeDeliveries)
-        .where(
-          and(
-            eq(nudgeDeliveries.userId, user.id),
-            eq(nudgeDeliveries.status, 'unavailable'),
-            gte(nudgeDeliveries.slotAt, weekAgo),
-          ),
-        )
-        .orderBy(desc(nudgeDeliveries.slotAt))
-        .limit(1),
+      lastUnavailable(ctx.db, user.id, weekAgo),
     ]);
     const blocks: Reply['blocks'] = [header('What Backcare stores about you')];
     blocks.push(
@@ -84,7 +74,7 @@ const me = defineCommand({
     blocks.push(
       bullets([
         `Activity records: ${activityAll?.n ?? 0} (${activityWeek?.n ?? 0} in the last 7 days)`,
-        `Nudges recorded: ${deliveries?.n ?? 0}`,
+        `Nudges recorded: ${nudgeCount}`,
         ...(lastSkip
           ? [
               `Last nudge skipped: ${lastSkip.reason ?? 'you were busy'} (${lastSkip.at.toISOString().slice(0, 16).replace('T', ' ')} UTC)`,

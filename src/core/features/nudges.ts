@@ -18,8 +18,14 @@ import { resolveChannel } from '../channel-messenger.js';
 import { currentPreferences, storePreferences } from '../settings-service.js';
 import { queryRows } from '../../db/client.js';
 import { recordActivity } from '../../db/activity.js';
-import { recentRoutineIds } from '../../jobs/claims.js';
-import { deleteTeamPost, loadTeamPost, saveTeamPost, teamPostSettingsSchema } from '../../jobs/team-posts.js';
+import {
+  answerNudge,
+  insertSentNudge,
+  recentRoutineIds,
+  undoStopAnswer,
+  type NudgeAnswer,
+} from '../../db/deliveries.js';
+import { deleteTeamPost, loadTeamPost, saveTeamPost, teamPostSettingsSchema } from '../../db/team-posts.js';
 
 /** Chooses the routine for a nudge the way the content library rotates them, from the person's workspace's library. */
 export async function chooseNudgeRoutine(
@@ -29,7 +35,10 @@ export async function chooseNudgeRoutine(
   given?: NudgeRoutineSource,
 ): Promise<NudgeRoutine> {
   const source = given ?? (await nudgeSourceFor(ctx));
-  const picked = source.pickForNudge({ allowed: kinds, recentIds: await recentRoutineIds(ctx.db, userId) });
+  const picked = source.pickForNudge({
+    allowed: kinds,
+    recentIds: await recentRoutineIds(ctx.db, { kind: 'person', userId }),
+  });
   if (picked) return picked.routine;
   // The person's kinds have no short routines at all: any nudge beats none.
   const anyKind = source.pickForNudge({ allowed: ['stretch', 'breathing'], recentIds: [] });
@@ -56,26 +65,21 @@ const nudgeNow = defineCommand({
     const prefs = await currentPreferences(ctx.db, user.id, ctx.actor.timezone);
     const now = ctx.now();
     const routine = await chooseNudgeRoutine(ctx, user.id, prefs.kinds);
-    const [row] = await queryRows<{ id: unknown }>(
-      ctx.db,
-      sql`insert into nudge_deliveries (user_id, slot_at, status, routine_id, claimed_at, sent_at, attempts)
-          values (${user.id}, ${now}, 'sent', ${routine.id}, ${now}, ${now}, 1)
-          on conflict (user_id, slot_at) do nothing returning id`,
-    );
-    if (!row) return reply('One nudge at a time, please.', [text('You just asked for one; give it a moment.')]);
+    const deliveryId = await insertSentNudge(ctx.db, user.id, now, routine.id, now);
+    if (deliveryId === null)
+      return reply('One nudge at a time, please.', [text('You just asked for one; give it a moment.')]);
     await recordActivity(
       ctx.db,
       { userId: user.id, workspaceId: workspace.id },
       { kind: 'nudge', outcome: 'delivered', source: 'nudge', routineId: routine.id },
       now,
     );
-    const message = buildNudgeMessage(routine, Number(row.id), now);
+    const message = buildNudgeMessage(routine, deliveryId, now);
     return { ...message, visibility: 'ephemeral' };
   },
 });
 
 const deliveryValue = z.object({ d: z.number().int().positive() });
-type Response = 'done' | 'snoozed' | 'skipped' | 'stopped';
 
 /**
  * Records the person's answer to one nudge. Only the first answer counts (a second press, or a press on
@@ -84,19 +88,14 @@ type Response = 'done' | 'snoozed' | 'skipped' | 'stopped';
 async function answer(
   ctx: CommandContext,
   deliveryId: number,
-  response: Response,
+  response: NudgeAnswer,
 ): Promise<{ routineId: string | null; userId: number; workspaceId: number } | null> {
   const found = await ctx.findUser();
   if (!found) return null;
   const now = ctx.now();
-  const [row] = await queryRows<{ routine_id: string | null }>(
-    ctx.db,
-    sql`update nudge_deliveries set status = ${response}, responded_at = ${now}
-         where id = ${deliveryId} and user_id = ${found.user.id} and status in ('claimed', 'sent', 'ignored')
-     returning routine_id`,
-  );
+  const row = await answerNudge(ctx.db, deliveryId, found.user.id, response, now);
   if (!row) return null;
-  const routine = row.routine_id ? (await nudgeSourceFor(ctx)).get(row.routine_id) : undefined;
+  const routine = row.routineId ? (await nudgeSourceFor(ctx)).get(row.routineId) : undefined;
   await recordActivity(
     ctx.db,
     { userId: found.user.id, workspaceId: found.workspace.id },
@@ -104,12 +103,12 @@ async function answer(
       kind: 'nudge',
       outcome: response,
       source: 'nudge',
-      routineId: row.routine_id,
+      routineId: row.routineId,
       durationSeconds: response === 'done' && routine ? routine.minutes * 60 : null,
     },
     now,
   );
-  return { routineId: row.routine_id, userId: found.user.id, workspaceId: found.workspace.id };
+  return { routineId: row.routineId, userId: found.user.id, workspaceId: found.workspace.id };
 }
 
 const alreadyAnswered = (): Reply =>
@@ -201,11 +200,7 @@ const undoStop = defineAction({
     const found = await ctx.findUser();
     if (!found) return alreadyAnswered();
     // Only the nudge that stopped them can undo it, and only once.
-    const [row] = await queryRows<{ id: unknown }>(
-      ctx.db,
-      sql`update nudge_deliveries set status = 'ignored' where id = ${d} and user_id = ${found.user.id} and status = 'stopped' returning id`,
-    );
-    if (!row) return alreadyAnswered();
+    if (!(await undoStopAnswer(ctx.db, d, found.user.id))) return alreadyAnswered();
     await setOptedIn(ctx, true);
     return reply('Nudges are back on.', [text('Nudges are back on. See you at the next break.')], {
       replaceOriginal: true,

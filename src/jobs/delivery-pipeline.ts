@@ -1,0 +1,401 @@
+import type { Logger } from '../config/logger.js';
+import type { Db } from '../db/client.js';
+import { recordActivity } from '../db/activity.js';
+import { rememberDmChannel } from '../db/users.js';
+import {
+  closeDelivery,
+  confirmSent,
+  pauseTarget,
+  recentRoutineIds,
+  releaseClaim,
+  setRoutine,
+  targetOf,
+  type ClaimedDelivery,
+  type Confirmation,
+  type DeliveryKind,
+} from '../db/deliveries.js';
+import { buildNudgeMessage, buildTeamPostMessage, type NudgeRoutine } from '../core/nudge-message.js';
+import type { Platform } from '../core/request.js';
+import type { NudgeDelivery, Sender } from '../core/sender.js';
+import { LATE_LIMIT_MS } from './late.js';
+import { RateGate } from './rate-gate.js';
+import { TEAM_POST_KINDS, type RoutinePicker } from './routine-picker.js';
+
+/** How long a claim's platform check may keep failing before the claim is closed without a resend. */
+export const RECONCILE_GIVE_UP_MS = 60 * 60 * 1000;
+const UNVERIFIABLE = 'could not be checked on the platform for an hour; not resent';
+
+/** Confirmations written per statement. */
+const CONFIRM_GROUP = 50;
+
+export interface TickReport {
+  claimed: number;
+  sent: number;
+  missed: number;
+  failed: number;
+  unavailable: number;
+  reconciled: number;
+  /** Due slots not sent because the person already had their daily maximum. */
+  capped: number;
+}
+
+export const emptyReport = (): TickReport => ({
+  claimed: 0,
+  sent: 0,
+  missed: 0,
+  failed: 0,
+  unavailable: 0,
+  reconciled: 0,
+  capped: 0,
+});
+
+/**
+ * A team post addresses a channel, not a person (whoever set it up may since have been forgotten): senders read
+ * `user` only to open a DM or check someone's availability, and neither happens for a channel destination.
+ */
+const NO_PERSON: NudgeDelivery['user'] = { id: 0, platformUserId: '', dmChannelId: null };
+
+/** Log event names per kind of target, so existing dashboards and alerts keep their names. */
+const eventOf: Record<DeliveryKind, string> = { person: 'nudge', channel: 'team_post' };
+const pausedMessage: Record<DeliveryKind, string> = {
+  person: 'nudges paused: person unreachable',
+  channel: 'team post paused: channel unreachable',
+};
+
+/** Backoff floor for a delivery that keeps failing (on top of the platform's Retry-After). */
+function backoffMs(attempt: number): number {
+  return attempt < 3 ? 0 : Math.min(30_000, 250 * 2 ** (attempt - 3));
+}
+
+export interface PipelineOptions {
+  db: Db;
+  log: Logger;
+  senders: Partial<Record<Platform, Sender>>;
+  picker: RoutinePicker;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  /** Give up on a delivery after this many transient failures, even within its slot. */
+  maxAttempts: number;
+}
+
+/**
+ * The one path every delivery takes, a person's nudge or a team's channel post: send (retried within the slot,
+ * paced per platform) → confirm (in groups) → or close without a message; and, after a crash, reconcile (look on
+ * the platform first, resend only what is not there).
+ */
+export interface DeliveryPipeline {
+  /** Sends one claimed delivery, retrying transient failures within its slot. Never throws. */
+  deliver(claimed: ClaimedDelivery, report: TickReport): Promise<void>;
+  /** Resolves an orphaned claim: confirmed if the platform has it, else resent or closed. Never throws. */
+  reconcile(claimed: ClaimedDelivery, report: TickReport): Promise<void>;
+  /** Writes the confirmations still queued. */
+  flush(): Promise<void>;
+}
+
+type SendOutcome =
+  | { kind: 'sent'; messageRef: string; dmChannelId?: string }
+  | { kind: 'permanent'; reason: string }
+  | { kind: 'gave-up'; reason: string };
+
+export function createDeliveryPipeline(options: PipelineOptions): DeliveryPipeline {
+  const { db, log, senders, picker, now } = options;
+  const confirmations = createConfirmations(db, log);
+  const send = createSendWithinSlot(options);
+  const { recordOutcome, closeMissed, closeUnsent } = createClosing(options);
+
+  /** The routine chosen at claim time; chosen again only if the content library no longer has it. */
+  async function routineFor(claimed: ClaimedDelivery): Promise<NudgeRoutine> {
+    const stored = claimed.routineId ? picker.stored(claimed.workspaceId, claimed.routineId) : undefined;
+    if (stored) return stored;
+    const kinds = claimed.kind === 'person' ? claimed.prefs.kinds : TEAM_POST_KINDS;
+    const routine = picker.pick(kinds, await recentRoutineIds(db, targetOf(claimed)), claimed.workspaceId);
+    await setRoutine(db, claimed.kind, claimed.deliveryId, routine.id);
+    claimed.routineId = routine.id;
+    return routine;
+  }
+
+  async function markSent(
+    claimed: ClaimedDelivery,
+    sent: { messageRef: string; dmChannelId?: string },
+    attempts: number,
+    report: TickReport,
+  ) {
+    confirmations.add(claimed.kind, {
+      deliveryId: claimed.deliveryId,
+      workspaceId: claimed.workspaceId,
+      messageRef: sent.messageRef,
+      attempts,
+      at: now(),
+    });
+    report.sent += 1;
+    if (claimed.kind === 'person' && sent.dmChannelId && sent.dmChannelId !== claimed.dmChannelId)
+      await rememberDmChannel(db, claimed.userId, sent.dmChannelId);
+  }
+
+  async function deliver(claimed: ClaimedDelivery, report: TickReport): Promise<void> {
+    const sender = senders[claimed.platform];
+    if (!sender) return;
+    let attempts = 0;
+    try {
+      // Waited in the queue (or behind rate limits) past its slot: too stale to send.
+      if (now().getTime() - claimed.slotAt.getTime() > LATE_LIMIT_MS)
+        return await closeMissed(claimed, 'not sent within 10 minutes of its slot', report);
+      const routine = await routineFor(claimed);
+      const delivery = deliveryOf(claimed, routine);
+      // Availability (do-not-disturb, a call) is a person's: a channel is always there.
+      if (claimed.kind === 'person' && sender.isAvailable) {
+        const availability = await sender.isAvailable(delivery);
+        if (!availability.available) {
+          await closeDelivery(db, claimed.kind, claimed.deliveryId, 'unavailable', 0, availability.reason);
+          await recordOutcome(claimed, 'unavailable', routine.id);
+          report.unavailable += 1;
+          return;
+        }
+      }
+      const outcome = await send(sender, delivery, (n) => (attempts = n));
+      if (outcome.kind === 'sent') return await markSent(claimed, outcome, attempts, report);
+      await closeUnsent(claimed, outcome, attempts, report);
+    } catch (error) {
+      // Storage trouble mid-delivery: hand the claim back so reconciliation (which checks the platform) resolves it.
+      log.error(
+        { event: `${eventOf[claimed.kind]}.deliver_failed`, deliveryId: claimed.deliveryId, err: error },
+        'delivery failed; released for reconciliation',
+      );
+      await releaseClaim(db, claimed.kind, claimed.deliveryId, attempts).catch(() => undefined);
+    }
+  }
+
+  /** Looks for the claim's message on the platform; true when it was there (and is now confirmed). */
+  async function foundOnPlatform(claimed: ClaimedDelivery, sender: Sender, report: TickReport): Promise<boolean> {
+    // No routine stored means the message was never built, so it cannot have been posted.
+    if (!claimed.routineId) return false;
+    const routine =
+      picker.source(claimed.workspaceId).get(claimed.routineId) ?? (await routineFor({ ...claimed, routineId: null }));
+    const found = await sender.reconcile(deliveryOf(claimed, routine));
+    if (!found.found) return false;
+    const event = eventOf[claimed.kind];
+    log.info(
+      { event: `${event}.reconciled`, deliveryId: claimed.deliveryId, outcome: 'found' },
+      `claimed ${event} was already posted`,
+    );
+    report.reconciled += 1;
+    await markSent(claimed, { messageRef: found.messageRef }, 1, report);
+    return true;
+  }
+
+  /**
+   * A claim whose platform check keeps failing (a history window Slack will not page through, a rate limit) would
+   * otherwise be released and retried forever. Long past the point where it could still be sent, it is closed
+   * without a resend: never twice beats a record that may say "missed" for a message that did arrive.
+   */
+  const beyondChecking = (slotAt: Date) => now().getTime() - slotAt.getTime() > RECONCILE_GIVE_UP_MS;
+
+  async function reconcile(claimed: ClaimedDelivery, report: TickReport): Promise<void> {
+    const sender = senders[claimed.platform];
+    if (!sender) return;
+    const event = eventOf[claimed.kind];
+    try {
+      if (await foundOnPlatform(claimed, sender, report)) return;
+      report.reconciled += 1;
+      if (now().getTime() - claimed.slotAt.getTime() > LATE_LIMIT_MS)
+        return await closeMissed(claimed, 'found unsent after a restart, too late to send', report);
+      if (claimed.kind === 'person' && (!claimed.prefs.optedIn || claimed.prefs.pausedReason))
+        return await closeDelivery(
+          db,
+          claimed.kind,
+          claimed.deliveryId,
+          'failed',
+          0,
+          'nudges were turned off before it could be resent',
+        );
+      log.info(
+        { event: `${event}.reconciled`, deliveryId: claimed.deliveryId, outcome: 'resend' },
+        `claimed ${event} not found on the platform; sending`,
+      );
+      await deliver(claimed, report);
+    } catch (error) {
+      if (beyondChecking(claimed.slotAt)) {
+        log.warn(
+          { event: `${event}.unverifiable`, deliveryId: claimed.deliveryId, err: error },
+          `claimed ${event} could not be checked on the platform for an hour; closed, not resent`,
+        );
+        report.missed += 1;
+        return await closeDelivery(db, claimed.kind, claimed.deliveryId, 'missed', 0, UNVERIFIABLE).catch(
+          () => undefined,
+        );
+      }
+      log.error(
+        { event: `${event}.reconcile_failed`, deliveryId: claimed.deliveryId, err: error },
+        'reconcile failed; will retry next tick',
+      );
+      await releaseClaim(db, claimed.kind, claimed.deliveryId).catch(() => undefined);
+    }
+  }
+
+  return { deliver, reconcile, flush: confirmations.flush };
+}
+
+/** Closing a delivery that was not sent: missed, unavailable, failed (pausing a target the platform refuses). */
+function createClosing({ db, log, now }: PipelineOptions) {
+  /** A nudge's outcomes are the person's activity; a team post is nobody's. */
+  async function recordOutcome(claimed: ClaimedDelivery, outcome: 'missed' | 'unavailable', routineId: string | null) {
+    if (claimed.kind !== 'person') return;
+    const who = { userId: claimed.userId, workspaceId: claimed.workspaceId };
+    await recordActivity(db, who, { kind: 'nudge', outcome, source: 'nudge', routineId }, now());
+  }
+
+  async function closeMissed(claimed: ClaimedDelivery, why: string, report: TickReport): Promise<void> {
+    await closeDelivery(db, claimed.kind, claimed.deliveryId, 'missed', 0, why);
+    await recordOutcome(claimed, 'missed', claimed.routineId);
+    report.missed += 1;
+  }
+
+  /** Not sent: a platform that will never take it pauses the target; running out of the slot only fails this one. */
+  async function closeUnsent(
+    claimed: ClaimedDelivery,
+    outcome: Exclude<SendOutcome, { kind: 'sent' }>,
+    attempts: number,
+    report: TickReport,
+  ) {
+    const event = eventOf[claimed.kind];
+    report.failed += 1;
+    if (outcome.kind === 'permanent') {
+      await closeDelivery(db, claimed.kind, claimed.deliveryId, 'failed', attempts, outcome.reason);
+      await pauseTarget(db, targetOf(claimed), outcome.reason, now());
+      const { kind: _kind, ...target } = targetOf(claimed);
+      log.warn({ event: `${event}.paused`, ...target, reason: outcome.reason }, pausedMessage[claimed.kind]);
+      return;
+    }
+    await closeDelivery(
+      db,
+      claimed.kind,
+      claimed.deliveryId,
+      'failed',
+      attempts,
+      `gave up within the slot: ${outcome.reason}`,
+    );
+    log.warn(
+      { event: `${event}.gave_up`, deliveryId: claimed.deliveryId, attempts, reason: outcome.reason },
+      `${event} not delivered within its slot`,
+    );
+  }
+
+  return { recordOutcome, closeMissed, closeUnsent };
+}
+
+/** What the platform is asked to post: a nudge to the person (DM or their channel), or the team's channel post. */
+function deliveryOf(claimed: ClaimedDelivery, routine: NudgeRoutine): NudgeDelivery {
+  const workspace = { id: claimed.workspaceId, platform: claimed.platform, externalId: claimed.workspaceExternalId };
+  if (claimed.kind === 'channel')
+    return {
+      deliveryId: claimed.deliveryId,
+      slotAt: claimed.slotAt,
+      workspace,
+      user: NO_PERSON,
+      destination: { kind: 'channel', channelId: claimed.channelId },
+      message: buildTeamPostMessage(routine),
+    };
+  return {
+    deliveryId: claimed.deliveryId,
+    slotAt: claimed.slotAt,
+    workspace,
+    user: { id: claimed.userId, platformUserId: claimed.platformUserId, dmChannelId: claimed.dmChannelId },
+    destination:
+      claimed.prefs.delivery === 'channel' && claimed.prefs.channelId
+        ? { kind: 'channel', channelId: claimed.prefs.channelId }
+        : { kind: 'dm' },
+    message: buildNudgeMessage(
+      routine,
+      claimed.deliveryId,
+      claimed.slotAt,
+      claimed.question ? { askFewer: { everyMinutes: claimed.prefs.everyMinutes } } : {},
+    ),
+  };
+}
+
+/**
+ * Confirmations are written in groups (one statement per up to 50 per kind, or when a worker runs dry): sends are
+ * not held up by a database round trip each. A crash before a group is written leaves those deliveries `claimed`,
+ * and reconciliation finds their messages on the platform: nothing is sent twice.
+ */
+function createConfirmations(db: Db, log: Logger) {
+  const queued: Record<DeliveryKind, Confirmation[]> = { person: [], channel: [] };
+  let confirming: Promise<void> = Promise.resolve();
+  function flush(): Promise<void> {
+    for (const kind of ['person', 'channel'] as const) {
+      const group = queued[kind];
+      if (group.length === 0) continue;
+      queued[kind] = [];
+      confirming = confirming.then(() =>
+        confirmSent(db, kind, group).catch((error: unknown) => {
+          // Left claimed by us: the next pass reconciles them (and finds the messages).
+          log.error(
+            { event: `${eventOf[kind]}.confirm_failed`, count: group.length, err: error },
+            'could not confirm sent deliveries; they will be reconciled',
+          );
+        }),
+      );
+    }
+    return confirming;
+  }
+  function add(kind: DeliveryKind, confirmation: Confirmation): void {
+    queued[kind].push(confirmation);
+    if (queued[kind].length >= CONFIRM_GROUP) void flush();
+  }
+  return { add, flush };
+}
+
+/**
+ * One delivery's send, retried on transient failures until it succeeds, fails for good, or further waiting would run
+ * past the slot's 10 minutes. A 429 pauses every send to that platform for its Retry-After.
+ */
+function createSendWithinSlot(options: PipelineOptions) {
+  const { log, now, sleep, maxAttempts } = options;
+  const gates = new Map<Platform, RateGate>();
+  const gateFor = (platform: Platform) => {
+    let gate = gates.get(platform);
+    if (!gate) gates.set(platform, (gate = new RateGate(() => now().getTime(), sleep)));
+    return gate;
+  };
+  return async (
+    sender: Sender,
+    delivery: NudgeDelivery,
+    onAttempt: (attempts: number) => void,
+  ): Promise<SendOutcome> => {
+    const deadline = delivery.slotAt.getTime() + LATE_LIMIT_MS;
+    const gate = gateFor(sender.platform);
+    for (let attempts = 1; ; attempts++) {
+      await gate.wait();
+      onAttempt(attempts);
+      let result;
+      try {
+        result = await sender.send(delivery);
+      } catch (error) {
+        // A sender that throws may or may not have posted: ask the platform before trying again.
+        log.warn(
+          { event: 'nudge.send_threw', deliveryId: delivery.deliveryId, err: error },
+          'sender threw; reconciling before retry',
+        );
+        const check = await sender.reconcile(delivery);
+        if (check.found) return { kind: 'sent', messageRef: check.messageRef };
+        result = {
+          status: 'retry' as const,
+          retryAfterMs: 1000,
+          reason: error instanceof Error ? error.message : String(error),
+        };
+      }
+      if (result.status === 'sent')
+        return {
+          kind: 'sent',
+          messageRef: result.messageRef,
+          ...(result.dmChannelId ? { dmChannelId: result.dmChannelId } : {}),
+        };
+      if (result.status === 'permanent') return { kind: 'permanent', reason: result.reason };
+      const wait = Math.max(result.retryAfterMs, backoffMs(attempts));
+      if (attempts >= maxAttempts || now().getTime() + wait > deadline)
+        return { kind: 'gave-up', reason: result.reason };
+      gate.block(result.retryAfterMs);
+      await sleep(wait);
+    }
+  };
+}

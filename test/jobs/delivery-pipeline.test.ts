@@ -1,0 +1,180 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { expect, it } from 'vitest';
+import { describeEachDatabase } from '../support/db.js';
+import { silentLogger } from '../support/log.js';
+import { testClock } from '../support/core.js';
+import { queryRows, type Db } from '../../src/db/client.js';
+import { recentRoutineIds, takeOver, type DeliveryKind } from '../../src/db/deliveries.js';
+import { saveTeamPost } from '../../src/db/team-posts.js';
+import { createScheduler } from '../../src/jobs/scheduler.js';
+import { createDeliveryPipeline, emptyReport, RECONCILE_GIVE_UP_MS } from '../../src/jobs/delivery-pipeline.js';
+import { createRoutinePicker } from '../../src/jobs/routine-picker.js';
+import { soloInstance } from '../../src/jobs/instance.js';
+import type { Sender } from '../../src/core/sender.js';
+import { fakeSender, prefsRow, seedUser } from './support/fixtures.js';
+
+const T0 = new Date('2026-03-03T10:00:30Z');
+const SLOT = new Date('2026-03-03T10:00:00Z');
+const ROUTINE = 'nudge-shoulder-rolls';
+
+/** One delivery row of either kind, as stored. */
+const rowSchema = z.object({
+  id: z.coerce.number(),
+  status: z.string(),
+  attempts: z.coerce.number(),
+  message_ref: z.string().nullable(),
+  last_error: z.string().nullable(),
+  claimed_by: z.coerce.number().nullable(),
+});
+const tableOf: Record<DeliveryKind, string> = { person: 'nudge_deliveries', channel: 'team_post_deliveries' };
+async function rowsOf(db: Db, kind: DeliveryKind) {
+  const rows = await queryRows<unknown>(
+    db,
+    sql`select id, status, attempts, message_ref, last_error, claimed_by from ${sql.raw(tableOf[kind])} order by id`,
+  );
+  return rows.map((r) => rowSchema.parse(r));
+}
+
+describeEachDatabase('one delivery pipeline for a person and a channel', (database) => {
+  /** A person due at SLOT and a team post due at SLOT, in the same Slack workspace. */
+  async function seedBoth() {
+    const db = database().db;
+    const { userId, workspaceId } = await seedUser(db, { id: 'U1', dueAt: SLOT, platform: 'slack' });
+    const settings = { channelId: 'C0TEAM', timezone: 'UTC', localTime: '10:00', days: ['tue' as const] };
+    await saveTeamPost(db, workspaceId, userId, settings, new Date(SLOT.getTime() - 60_000));
+    return { userId, workspaceId };
+  }
+
+  /** A claim of either kind left behind by holder 99, which is gone. */
+  async function orphan(kind: DeliveryKind, key: number, slotAt = SLOT): Promise<number> {
+    const [row] = await queryRows<{ id: unknown }>(
+      database().db,
+      sql`insert into ${sql.raw(tableOf[kind])} (${sql.raw(kind === 'person' ? 'user_id' : 'workspace_id')}, slot_at, status, routine_id, claimed_at, claimed_by)
+          values (${key}, ${slotAt}, 'claimed', ${ROUTINE}, ${slotAt}, 99) returning id`,
+    );
+    return Number(row!.id);
+  }
+
+  function schedulerWith(sender: Sender, clock = testClock(T0)) {
+    return createScheduler({
+      db: database().db,
+      log: silentLogger(),
+      senders: { slack: sender },
+      instance: soloInstance(1),
+      now: clock.now,
+      sleep: async (ms) => clock.advance(ms),
+    });
+  }
+
+  it('sends a due nudge and a due team post on one pass, retrying both the same way and recording the attempts', async () => {
+    await seedBoth();
+    // Every delivery is refused once (a 429), then taken.
+    const sender = fakeSender(
+      (d, attempt) =>
+        attempt === 1
+          ? { status: 'retry', retryAfterMs: 1000, reason: 'rate limited' }
+          : { status: 'sent', messageRef: `m${d.deliveryId}` },
+      'slack',
+    );
+    const report = await schedulerWith(sender.sender).tick();
+    expect(report).toMatchObject({ sent: 2, failed: 0 });
+    expect(sender.sent.map((d) => d.destination)).toEqual([{ kind: 'dm' }, { kind: 'channel', channelId: 'C0TEAM' }]);
+    for (const kind of ['person', 'channel'] as const) {
+      const [row] = await rowsOf(database().db, kind);
+      expect(row).toMatchObject({ status: 'sent', attempts: 2, message_ref: `m${row!.id}`, last_error: null });
+    }
+  });
+
+  it('reconciles orphans of both kinds the same way: found on the platform is confirmed, not found is resent once', async () => {
+    const { userId, workspaceId } = await seedBoth();
+    // Nothing is due any more: only the orphans are left to resolve.
+    await database().db.execute(sql`update preferences set next_due_at = null`);
+    await database().db.execute(sql`update team_posts set next_due_at = null`);
+    const nudge = await orphan('person', userId);
+    const post = await orphan('channel', workspaceId);
+    const sender = fakeSender(undefined, 'slack');
+    sender.posted.set(post, 'posted-before-crash');
+    const report = await schedulerWith(sender.sender).reconcile();
+    expect(report).toMatchObject({ reconciled: 2, sent: 2 });
+    expect(sender.reconciled.sort()).toEqual([nudge, post].sort());
+    expect(sender.sent.map((d) => d.deliveryId)).toEqual([nudge]);
+    expect(await rowsOf(database().db, 'person')).toMatchObject([{ status: 'sent', message_ref: `m${nudge}` }]);
+    expect(await rowsOf(database().db, 'channel')).toMatchObject([
+      { status: 'sent', message_ref: 'posted-before-crash' },
+    ]);
+  });
+
+  it('pauses the target a platform refuses for good: the person’s nudges or the team’s post', async () => {
+    const { userId } = await seedBoth();
+    const sender = fakeSender(() => ({ status: 'permanent', reason: 'unreachable' }), 'slack');
+    expect(await schedulerWith(sender.sender).tick()).toMatchObject({ failed: 2 });
+    expect(await prefsRow(database().db, userId)).toMatchObject({ next_due_at: null, paused_reason: 'unreachable' });
+    const [team] = await queryRows<{ paused_reason: string | null; next_due_at: unknown }>(
+      database().db,
+      sql`select paused_reason, next_due_at from team_posts`,
+    );
+    expect(team).toEqual({ paused_reason: 'unreachable', next_due_at: null });
+    for (const kind of ['person', 'channel'] as const)
+      expect(await rowsOf(database().db, kind)).toMatchObject([{ status: 'failed', last_error: 'unreachable' }]);
+  });
+
+  it('a platform check that keeps failing releases both kinds for the next pass, and closes them unsent after the give-up time', async () => {
+    const { userId, workspaceId } = await seedBoth();
+    await database().db.execute(sql`update preferences set next_due_at = null`);
+    await database().db.execute(sql`update team_posts set next_due_at = null`);
+    await orphan('person', userId);
+    await orphan('channel', workspaceId);
+    const failing = fakeSender(undefined, 'slack');
+    failing.sender.reconcile = async () => {
+      throw new Error('history unavailable');
+    };
+    const clock = testClock(T0);
+    await schedulerWith(failing.sender, clock).reconcile();
+    for (const kind of ['person', 'channel'] as const)
+      expect(await rowsOf(database().db, kind)).toMatchObject([{ status: 'claimed', claimed_by: null }]);
+
+    clock.set(new Date(SLOT.getTime() + RECONCILE_GIVE_UP_MS + 60_000));
+    expect(await schedulerWith(failing.sender, clock).reconcile()).toMatchObject({ missed: 2 });
+    expect(failing.sent).toHaveLength(0);
+    for (const kind of ['person', 'channel'] as const)
+      expect(await rowsOf(database().db, kind)).toMatchObject([
+        { status: 'missed', last_error: expect.stringMatching(/could not be checked/) },
+      ]);
+  });
+
+  it('the pipeline itself takes a person’s and a channel’s claim through deliver alike, reading routines per target', async () => {
+    const { userId, workspaceId } = await seedBoth();
+    const db = database().db;
+    const nudge = await orphan('person', userId);
+    const post = await orphan('channel', workspaceId);
+    const sender = fakeSender(undefined, 'slack');
+    const clock = testClock(T0);
+    const pipeline = createDeliveryPipeline({
+      db,
+      log: silentLogger(),
+      senders: { slack: sender.sender },
+      picker: createRoutinePicker(),
+      now: clock.now,
+      sleep: async (ms) => clock.advance(ms),
+      maxAttempts: 3,
+    });
+    const report = emptyReport();
+    for (const [kind, id] of [
+      ['person', nudge],
+      ['channel', post],
+    ] as const) {
+      const claimed = await takeOver(db, kind, id, 99, 1, ['slack']);
+      expect(claimed?.kind).toBe(kind);
+      await pipeline.deliver(claimed!, report);
+    }
+    await pipeline.flush();
+    expect(report).toMatchObject({ sent: 2 });
+    expect(sender.sent.map((d) => d.deliveryId)).toEqual([nudge, post]);
+    expect(await recentRoutineIds(db, { kind: 'person', userId })).toEqual([ROUTINE]);
+    expect(await recentRoutineIds(db, { kind: 'channel', workspaceId })).toEqual([ROUTINE]);
+    // A claim on a platform this scheduler does not serve is left for one that does.
+    const other = await orphan('channel', workspaceId, new Date(SLOT.getTime() + 86_400_000));
+    expect(await takeOver(db, 'channel', other, 99, 1, ['discord'])).toBeNull();
+  });
+});
