@@ -31,6 +31,9 @@ export type SendResult =
 
 export type ReconcileResult = { found: true; messageRef: string } | { found: false };
 
+/** Who a busy check is about: the delivery's person and workspace, without the message. */
+export type AvailabilityQuery = Pick<NudgeDelivery, 'deliveryId' | 'slotAt' | 'workspace' | 'user'>;
+
 export type Availability = { available: true } | { available: false; reason: string };
 
 export interface Sender {
@@ -38,6 +41,9 @@ export interface Sender {
   send(delivery: NudgeDelivery): Promise<SendResult>;
   /** After a crash: was this delivery's message already posted? Looks on the platform, never guesses. */
   reconcile(delivery: NudgeDelivery): Promise<ReconcileResult>;
-  /** Optional pre-check (Slack do-not-disturb, Discord voice): an unavailable slot is skipped, not sent. */
-  isAvailable?(delivery: NudgeDelivery): Promise<Availability>;
+  /**
+   * Optional pre-check (Slack do-not-disturb, Discord voice): an unavailable slot is skipped, not sent. Asked for a
+   * whole claimed batch at once, before the messages are built, so a platform can answer many people in one call.
+   */
+  isAvailable?(who: AvailabilityQuery): Promise<Availability>;
 }

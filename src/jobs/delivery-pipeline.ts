@@ -16,7 +16,7 @@ import {
 } from '../db/deliveries.js';
 import { buildNudgeMessage, buildTeamPostMessage, type NudgeRoutine } from '../core/nudge-message.js';
 import type { Platform } from '../core/request.js';
-import type { NudgeDelivery, Sender } from '../core/sender.js';
+import type { Availability, AvailabilityQuery, NudgeDelivery, Sender } from '../core/sender.js';
 import { LATE_LIMIT_MS } from './late.js';
 import { RateGate } from './rate-gate.js';
 import { TEAM_POST_KINDS, type RoutinePicker } from './routine-picker.js';
@@ -90,6 +90,11 @@ export interface DeliveryPipeline {
   reconcile(claimed: ClaimedDelivery, report: TickReport): Promise<void>;
   /** Writes the confirmations still queued. */
   flush(): Promise<void>;
+  /**
+   * Starts the busy checks of a freshly claimed batch all at once (the platform batches them: Slack answers 50
+   * people per call); `deliver` then waits for its own answer instead of asking one person at a time.
+   */
+  checkAvailability(claimed: readonly ClaimedDelivery[]): void;
 }
 
 type SendOutcome =
@@ -98,21 +103,11 @@ type SendOutcome =
   | { kind: 'gave-up'; reason: string };
 
 export function createDeliveryPipeline(options: PipelineOptions): DeliveryPipeline {
-  const { db, log, senders, picker, now } = options;
+  const { db, log, senders, now } = options;
   const confirmations = createConfirmations(db, log);
   const send = createSendWithinSlot(options);
   const { recordOutcome, closeMissed, closeUnsent } = createClosing(options);
-
-  /** The routine chosen at claim time; chosen again only if the content library no longer has it. */
-  async function routineFor(claimed: ClaimedDelivery): Promise<NudgeRoutine> {
-    const stored = claimed.routineId ? picker.stored(claimed.workspaceId, claimed.routineId) : undefined;
-    if (stored) return stored;
-    const kinds = claimed.kind === 'person' ? claimed.prefs.kinds : TEAM_POST_KINDS;
-    const routine = picker.pick(kinds, await recentRoutineIds(db, targetOf(claimed)), claimed.workspaceId);
-    await setRoutine(db, claimed.kind, claimed.deliveryId, routine.id);
-    claimed.routineId = routine.id;
-    return routine;
-  }
+  const { availabilityOf, checkAvailability, discardAvailability } = createAvailabilityChecks(senders);
 
   async function markSent(
     claimed: ClaimedDelivery,
@@ -138,15 +133,17 @@ export function createDeliveryPipeline(options: PipelineOptions): DeliveryPipeli
     let attempts = 0;
     try {
       // Waited in the queue (or behind rate limits) past its slot: too stale to send.
-      if (now().getTime() - claimed.slotAt.getTime() > LATE_LIMIT_MS)
+      if (now().getTime() - claimed.slotAt.getTime() > LATE_LIMIT_MS) {
+        discardAvailability(claimed);
         return await closeMissed(claimed, 'not sent within 10 minutes of its slot', report);
-      const routine = await routineFor(claimed);
+      }
+      const routine = await routineFor(options, claimed);
       const delivery = deliveryOf(claimed, routine);
       // Availability (do-not-disturb, a call) is a person's: a channel is always there.
       if (claimed.kind === 'person' && sender.isAvailable) {
-        const availability = await sender.isAvailable(delivery);
-        if (!availability.available) {
-          await closeDelivery(db, claimed.kind, claimed.deliveryId, 'unavailable', 0, availability.reason);
+        const answer = await availabilityOf(claimed, sender);
+        if (!answer.available) {
+          await closeDelivery(db, claimed.kind, claimed.deliveryId, 'unavailable', 0, answer.reason);
           await recordOutcome(claimed, 'unavailable', routine.id);
           report.unavailable += 1;
           return;
@@ -170,7 +167,8 @@ export function createDeliveryPipeline(options: PipelineOptions): DeliveryPipeli
     // No routine stored means the message was never built, so it cannot have been posted.
     if (!claimed.routineId) return false;
     const routine =
-      picker.source(claimed.workspaceId).get(claimed.routineId) ?? (await routineFor({ ...claimed, routineId: null }));
+      options.picker.source(claimed.workspaceId).get(claimed.routineId) ??
+      (await routineFor(options, { ...claimed, routineId: null }));
     const found = await sender.reconcile(deliveryOf(claimed, routine));
     if (!found.found) return false;
     const event = eventOf[claimed.kind];
@@ -232,7 +230,7 @@ export function createDeliveryPipeline(options: PipelineOptions): DeliveryPipeli
     }
   }
 
-  return { deliver, reconcile, flush: confirmations.flush };
+  return { deliver, reconcile, flush: confirmations.flush, checkAvailability };
 }
 
 /** Closing a delivery that was not sent: missed, unavailable, failed (pausing a target the platform refuses). */
@@ -281,6 +279,55 @@ function createClosing({ db, log, now }: PipelineOptions) {
   }
 
   return { recordOutcome, closeMissed, closeUnsent };
+}
+
+/** The routine chosen at claim time; chosen again only if the content library no longer has it. */
+async function routineFor({ db, picker }: PipelineOptions, claimed: ClaimedDelivery): Promise<NudgeRoutine> {
+  const stored = claimed.routineId ? picker.stored(claimed.workspaceId, claimed.routineId) : undefined;
+  if (stored) return stored;
+  const kinds = claimed.kind === 'person' ? claimed.prefs.kinds : TEAM_POST_KINDS;
+  const routine = picker.pick(kinds, await recentRoutineIds(db, targetOf(claimed)), claimed.workspaceId);
+  await setRoutine(db, claimed.kind, claimed.deliveryId, routine.id);
+  claimed.routineId = routine.id;
+  return routine;
+}
+
+/** Busy checks started for a whole batch, each waited for by its own delivery (or asked then, if not started). */
+function createAvailabilityChecks(senders: PipelineOptions['senders']) {
+  const availability = new Map<number, Promise<Availability>>();
+
+  function availabilityOf(claimed: ClaimedDelivery & { kind: 'person' }, sender: Sender): Promise<Availability> {
+    const started = availability.get(claimed.deliveryId);
+    availability.delete(claimed.deliveryId);
+    return started ?? askAvailability(claimed, sender);
+  }
+
+  function askAvailability(claimed: ClaimedDelivery & { kind: 'person' }, sender: Sender): Promise<Availability> {
+    // A failed check never stops a nudge (the senders fail open too).
+    return sender.isAvailable!(availabilityQueryOf(claimed)).catch((): Availability => ({ available: true }));
+  }
+
+  function checkAvailability(batch: readonly ClaimedDelivery[]): void {
+    for (const claimed of batch) {
+      const sender = senders[claimed.platform];
+      if (claimed.kind !== 'person' || !sender?.isAvailable || availability.has(claimed.deliveryId)) continue;
+      availability.set(claimed.deliveryId, askAvailability(claimed, sender));
+    }
+  }
+
+  /** A delivery closed before it needed its answer must not leave it behind. */
+  const discardAvailability = (claimed: ClaimedDelivery) => void availability.delete(claimed.deliveryId);
+
+  return { availabilityOf, checkAvailability, discardAvailability };
+}
+
+function availabilityQueryOf(claimed: ClaimedDelivery & { kind: 'person' }): AvailabilityQuery {
+  return {
+    deliveryId: claimed.deliveryId,
+    slotAt: claimed.slotAt,
+    workspace: { id: claimed.workspaceId, platform: claimed.platform, externalId: claimed.workspaceExternalId },
+    user: { id: claimed.userId, platformUserId: claimed.platformUserId, dmChannelId: claimed.dmChannelId },
+  };
 }
 
 /** What the platform is asked to post: a nudge to the person (DM or their channel), or the team's channel post. */

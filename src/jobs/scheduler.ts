@@ -225,6 +225,7 @@ async function claimAndSendNudges(ctx: ClaimContext, report: TickReport): Promis
     report.missed += batch.missed.length;
     report.capped += batch.capped.length;
     queue.push(...batch.claimed);
+    ctx.pipeline.checkAvailability(batch.claimed);
     if (batch.locked < batchSize) exhausted = true;
   };
   const refill = () =>
