@@ -12,6 +12,7 @@ import {
 import type { Preferences } from '../core/preferences.js';
 import type { Platform } from '../core/request.js';
 import type { NudgeDelivery, SendResult, Sender } from '../core/sender.js';
+import { RateLimiter } from '../core/rate-limit.js';
 import {
   claimDueBatch,
   closeDelivery,
@@ -105,21 +106,6 @@ const emptyReport = (): TickReport => ({
   capped: 0,
 });
 
-/** A platform-wide pause after a 429: every send to that platform waits until it lifts. */
-class RateGate {
-  until = 0;
-  constructor(
-    private readonly clock: () => number,
-    private readonly sleep: (ms: number) => Promise<void>,
-  ) {}
-  block(ms: number): void {
-    this.until = Math.max(this.until, this.clock() + ms);
-  }
-  async wait(): Promise<void> {
-    for (let i = 0; i < 100 && this.clock() < this.until; i++) await this.sleep(this.until - this.clock());
-  }
-}
-
 /** Backoff floor for a delivery that keeps failing (on top of the platform's Retry-After). */
 function backoffMs(attempt: number): number {
   return attempt < 3 ? 0 : Math.min(30_000, 250 * 2 ** (attempt - 3));
@@ -134,12 +120,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const concurrency = options.concurrency ?? 8;
   const maxAttempts = options.maxAttempts ?? 12;
   const served = Object.keys(senders) as Platform[];
-  const gates = new Map<Platform, RateGate>();
-  const gateFor = (platform: Platform) => {
-    let gate = gates.get(platform);
-    if (!gate) gates.set(platform, (gate = new RateGate(() => now().getTime(), sleep)));
-    return gate;
-  };
+  // One pause per platform: a 429 holds back every send to it for its Retry-After.
+  const gate = new RateLimiter({ now: () => now().getTime() });
 
   /** The workspace's own library when it has routines of its own, else the shared one. */
   const sourceFor = (workspaceId: number): NudgeRoutineSource =>
@@ -243,9 +225,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     onAttempt: (attempts: number) => void,
   ): Promise<SendOutcome> {
     const deadline = delivery.slotAt.getTime() + LATE_LIMIT_MS;
-    const gate = gateFor(sender.platform);
     for (let attempts = 1; ; attempts++) {
-      await gate.wait();
+      await gate.wait(sender.platform, sleep);
       onAttempt(attempts);
       let result: SendResult;
       try {
@@ -274,7 +255,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const wait = Math.max(result.retryAfterMs, backoffMs(attempts));
       if (attempts >= maxAttempts || now().getTime() + wait > deadline)
         return { kind: 'gave-up', reason: result.reason };
-      gate.block(result.retryAfterMs);
+      gate.pause(sender.platform, result.retryAfterMs);
       await sleep(wait);
     }
   }
