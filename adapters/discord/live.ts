@@ -56,7 +56,7 @@ interface MessageRef {
 const messageIdSchema = z.looseObject({ id: z.string() });
 
 /** One window of edits for the whole bot; Discord's REST client itself queues on 429s, so pauses are rare. */
-export function discordEditBudget(editsPerSecond: number, now: () => number): LiveBudget {
+function discordEditBudget(editsPerSecond: number, now: () => number): LiveBudget {
   const edits = new RateLimiter({ limit: editsPerSecond, windowMs: 1000, now });
   return {
     takeFrame: () => edits.tryTake('edits'),

@@ -20,7 +20,7 @@ const WINDOW_MS = 60_000;
 const MIN_LIVE_UPDATES_PER_MINUTE = 4;
 const FINAL_ATTEMPTS = 6;
 
-export interface SlackBudgetOptions {
+interface SlackBudgetOptions {
   perMinute: number;
   timeScale: number;
   now: () => number;
@@ -30,7 +30,7 @@ export interface SlackBudgetOptions {
  * chat.update calls per workspace per minute, with a reserve only final messages may use (so sessions can
  * always finish), a fair share per session, and a pause after a 429.
  */
-export function slackUpdateBudget(options: SlackBudgetOptions): LiveBudget {
+function slackUpdateBudget(options: SlackBudgetOptions): LiveBudget {
   const { perMinute, timeScale, now } = options;
   const workspaces = new RateLimiter({ limit: perMinute, windowMs: WINDOW_MS, now });
   const sessions = new RateLimiter({ limit: perMinute, windowMs: WINDOW_MS, now });
@@ -66,7 +66,7 @@ export interface LiveMessageApi {
   update(channel: string, ts: string, message: SlackMessage): Promise<void>;
 }
 
-export interface LiveStart {
+interface LiveStart {
   workspace: string;
   user: string;
   sequence: Sequence;

@@ -2,6 +2,7 @@ import { WebAPIRateLimitedError } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSlackLiveSessions, type LiveMessageApi, type SlackLiveSessions } from '../../../adapters/slack/live.js';
 import type { SlackMessage } from '../../../adapters/slack/render.js';
+import { LiveSessions } from '../../../src/core/live-sessions.js';
 import type { Sequence } from '../../../src/core/reply.js';
 import { silentLogger } from '../../support/log.js';
 
@@ -77,6 +78,34 @@ describe('live sessions under the chat.update budget', () => {
   });
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it("plays through the core's live-session engine, keyed by the workspace's budget", async () => {
+    const play = vi.spyOn(LiveSessions.prototype, 'play');
+    try {
+      const updates: Update[] = [];
+      const live = createSlackLiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
+      const done = live.start({
+        workspace: 'T0TESTTEAM',
+        user: 'U1',
+        sequence: breathing('s1', 3),
+        api: fakeApi(updates),
+        finish: async () => finalFor('s1'),
+      });
+      expect(play).toHaveBeenCalledTimes(1);
+      expect(play.mock.calls[0]![0].sessionId).toBe('s1');
+      expect(play.mock.calls[0]![2]).toMatchObject({ user: 'U1', scope: 'T0TESTTEAM' });
+      expect(live.active('T0TESTTEAM')).toBe(1);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(await done).toBe('completed');
+      expect(updates.map((u) => u.message.text)).toEqual([
+        'Guided session in progress',
+        'Guided session in progress',
+        's1 done',
+      ]);
+    } finally {
+      play.mockRestore();
+    }
   });
 
   it('two sessions fit: every phase is shown live, then the final message', async () => {
