@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<(argv: string[]) => Promise<number>>
   nudges: async () => (await import('./nudges.js')).runNudgesBench,
   stats: async () => (await import('./stats.js')).runStatsBench,
   retention: async () => (await import('./retention.js')).runRetentionBench,
+  live: async () => (await import('./live-budget.js')).runLiveBudgetBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);

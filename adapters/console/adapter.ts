@@ -70,8 +70,8 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
     ...core.commands.flatMap((c) => [c.name, ...c.aliases].map((n) => n.toLowerCase())),
   ]);
   let formState: FormState | null = null;
-  // Sequences play through the same registry the chat adapters use; the console adds a per-second countdown.
-  const live = new LiveSessions({ timeScale: options.timeScale, log });
+  // Sequences play through the same engine as on the chat platforms, with no budget and a per-second countdown.
+  const live = new LiveSessions({ timeScale: options.timeScale, log, platform: 'console' });
   let playing: LiveSession | null = null;
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
@@ -134,11 +134,13 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
       return write(`\r\x1b[2K${line}${countdown}`);
     };
     const session = live.play(sequence, {
-      show: (frame) => render(frame),
+      edit: (frame) => render(frame),
       ...(options.interactive
         ? { tick: (frame: Frame, _index: number, remainingMs: number) => render(frame, remainingMs) }
         : {}),
-      dispatch: async ({ actionId, value }) => {
+      complete: async (onComplete) => {
+        if (!onComplete) return;
+        const { actionId, value } = onComplete;
         if (options.interactive) await write('\n');
         queue = queue
           .then(() => send({ kind: 'action', actionId, value }))
@@ -147,7 +149,7 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): Adapter & 
       },
       onEnd: (outcome) => {
         if (playing === session) playing = null;
-        // A completion's reply already started on a fresh line (see dispatch); anything else ends the live line here.
+        // A completion's reply already started on a fresh line (see complete); anything else ends the live line here.
         if (options.interactive && !(outcome === 'completed' && sequence.onComplete)) return write('\n');
       },
     });

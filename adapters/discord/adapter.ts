@@ -49,7 +49,7 @@ import { ensureWorkspace, findUser, findWorkspace } from '../../src/db/users.js'
 import { LEAD_ROLE_SUBCOMMAND, subcommandSpecs, type SubcommandSpec } from './commands.js';
 import { ActionRefs, decodeCustomId, type MessageContext } from './custom-id.js';
 import { FormDrafts, initialValues, modalFor, pageMessage, steps, type Draft, type FormValues } from './forms.js';
-import { LiveSessions, type LiveOptions } from './live.js';
+import { createDiscordLiveSessions, type DiscordLiveSessions, type LiveOptions } from './live.js';
 import {
   actorFrom,
   commandText,
@@ -91,7 +91,7 @@ export interface DiscordAdapterOptions {
 export interface DiscordAdapter extends Adapter {
   readonly client: Client;
   readonly sender: DiscordSender;
-  readonly live: LiveSessions;
+  readonly live: DiscordLiveSessions;
   /** For `/backcare stats`: the whole server or one role (the app adds it to the core's resolvers). */
   readonly teamResolver: TeamResolver;
   /** For `/backcare invite #channel`: the announcement only (no member list without privileged intents). */
@@ -169,7 +169,12 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     refs,
     inVoice: (guildId, userId) => Boolean(client.guilds.cache.get(guildId)?.voiceStates.cache.get(userId)?.channelId),
   });
-  const live = new LiveSessions({ rest: client.rest, log, timeScale: options.timeScale ?? 1, ...options.live });
+  const live = createDiscordLiveSessions({
+    rest: client.rest,
+    log,
+    timeScale: options.timeScale ?? 1,
+    ...options.live,
+  });
 
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {

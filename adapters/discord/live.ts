@@ -1,18 +1,21 @@
 import { Routes, type REST } from 'discord.js';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
+import type { LiveBudget } from '../../src/core/live-budget.js';
+import { LiveSessions, type LiveStats } from '../../src/core/live-sessions.js';
+import { RateLimiter } from '../../src/core/rate-limit.js';
 import type { Block, Sequence } from '../../src/core/reply.js';
-import { playSequence } from '../../src/core/sequence-player.js';
 import type { DiscordMessage } from './render.js';
 
 /**
- * Guided sessions on Discord: the reply to the interaction is edited frame by frame through the interaction
- * webhook. Its token lasts 15 minutes, so a longer session moves to a regular DM message and edits that.
+ * Guided sessions on Discord: the core's live-session engine configured to edit the reply to the interaction
+ * frame by frame through the interaction webhook. Its token lasts 15 minutes, so a longer session moves to a
+ * regular DM message and edits that.
  *
- * Under load it degrades like the Slack adapter: edits share one budget (well under the 50 requests/s global
- * limit); a frame that finds no budget is skipped (the next one replaces it anyway), an edit still in flight
- * is never queued behind (only the newest frame is sent), and above `maxLive` concurrent sessions new ones
- * get the static version (the whole pattern written out) instead of live updates.
+ * Under load it degrades like Slack: edits share one budget (well under the 50 requests/s global limit); a
+ * frame that finds no budget is skipped (the next one replaces it anyway), an edit still in flight is never
+ * queued behind (only the newest frame is sent), and above `maxLive` concurrent sessions new ones get the
+ * static version (the whole pattern written out) instead of live updates.
  */
 
 export interface LiveOptions {
@@ -43,199 +46,127 @@ export interface PlayRequest {
   complete(): Promise<DiscordMessage | null>;
 }
 
-interface Session {
-  sessionId: string;
-  userId: string;
+/** Where the session's message is: the interaction's reply, or (past the token's lifetime) a DM message. */
+interface MessageRef {
   interactionId: string;
   messageId?: string | undefined;
-  controller: AbortController;
-  done: Promise<void>;
+  dm?: { channelId: string; messageId: string } | undefined;
 }
 
 const messageIdSchema = z.looseObject({ id: z.string() });
 
-class EditBudget {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private readonly perSecond: number,
-    private readonly now: () => number,
-  ) {
-    this.tokens = perSecond;
-    this.last = now();
-  }
-  take(): boolean {
-    const now = this.now();
-    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
+/** One window of edits for the whole bot; Discord's REST client itself queues on 429s, so pauses are rare. */
+function discordEditBudget(editsPerSecond: number, now: () => number): LiveBudget {
+  const edits = new RateLimiter({ limit: editsPerSecond, windowMs: 1000, now });
+  return {
+    takeFrame: () => edits.tryTake('edits'),
+    // The final message is one edit per session and must land: it is not held back.
+    takeFinal: () => 0,
+    pause: (_session, ms) => edits.pause('edits', ms),
+  };
 }
 
-export class LiveSessions {
-  private readonly sessions = new Map<string, Session>();
-  private readonly budget: EditBudget;
-  private readonly now: () => number;
-  /** Counters for logs and tests. */
-  readonly stats = { edits: 0, skipped: 0, staticStarts: 0, movedToDm: 0 };
-
-  constructor(private readonly options: LiveOptions) {
-    this.now = options.now ?? Date.now;
-    this.budget = new EditBudget(options.editsPerSecond ?? 40, this.now);
-  }
-
-  get active(): number {
-    return this.sessions.size;
-  }
-
+export interface DiscordLiveSessions {
+  readonly stats: LiveStats & { movedToDm: number };
+  /** Sessions not yet over. */
+  readonly active: number;
   /** Whether a new session gets live updates; above `maxLive` it gets the static version instead. */
-  canPlayLive(): boolean {
-    return this.sessions.size < (this.options.maxLive ?? 100);
-  }
-
+  canPlayLive(): boolean;
   /**
    * Stops whatever session a press on this message belongs to; resolves once its last edit has landed, so the
    * press's own answer is not overwritten by a late frame.
    */
-  async stopFor(press: {
+  stopFor(press: {
     userId: string;
     messageId?: string | undefined;
     interactionId?: string | undefined;
-  }): Promise<boolean> {
-    const stopped: Promise<void>[] = [];
-    for (const session of this.sessions.values()) {
-      if (session.userId !== press.userId) continue;
-      const sameMessage = press.messageId !== undefined && session.messageId === press.messageId;
-      const sameInteraction = press.interactionId !== undefined && session.interactionId === press.interactionId;
-      if (sameMessage || sameInteraction) {
-        session.controller.abort();
-        this.sessions.delete(session.sessionId);
-        stopped.push(session.done);
-      }
-    }
-    await Promise.all(stopped);
-    return stopped.length > 0;
-  }
-
-  stopAll(): void {
-    for (const session of this.sessions.values()) session.controller.abort();
-    this.sessions.clear();
-  }
-
-  async idle(): Promise<void> {
-    while (this.sessions.size > 0) await Promise.all([...this.sessions.values()].map((s) => s.done));
-  }
-
+  }): Promise<boolean>;
+  stopAll(): void;
+  idle(): Promise<void>;
   /** Plays a sequence whose first frame (or, not live, its static version) the adapter has already shown. */
-  play(request: PlayRequest): void {
-    const { sequence } = request;
-    // The core keeps sessionId stable per user: a new session replaces the one still playing.
-    this.sessions.get(sequence.sessionId)?.controller.abort();
-    const controller = new AbortController();
-    const session: Session = {
-      sessionId: sequence.sessionId,
-      userId: request.userId,
-      interactionId: request.interactionId,
-      controller,
-      done: Promise.resolve(),
-    };
-    this.sessions.set(sequence.sessionId, session);
-    session.done = this.run(request, session, request.live)
-      .catch((error: unknown) => {
-        this.options.log.error({ event: 'discord.live_failed', err: error }, 'live session failed');
-      })
-      .finally(() => {
-        if (this.sessions.get(sequence.sessionId) === session) this.sessions.delete(sequence.sessionId);
-      });
+  play(request: PlayRequest): void;
+}
+
+export function createDiscordLiveSessions(options: LiveOptions): DiscordLiveSessions {
+  const { rest, log } = options;
+  const now = options.now ?? Date.now;
+  const lifetime = options.tokenLifetimeMs ?? 14 * 60 * 1000;
+  const engine = new LiveSessions<MessageRef, DiscordMessage>({
+    platform: 'discord',
+    log,
+    timeScale: options.timeScale ?? 1,
+    budget: discordEditBudget(options.editsPerSecond ?? 40, now),
+    now,
+    setTimer: options.setTimer,
+    clearTimer: options.clearTimer,
+  });
+  const stats = Object.assign(engine.stats, { movedToDm: 0 });
+
+  async function moveToDm(request: PlayRequest, ref: MessageRef, message: DiscordMessage): Promise<MessageRef> {
+    const channel = messageIdSchema.parse(
+      await rest.post(Routes.userChannels(), { body: { recipient_id: request.userId } }),
+    );
+    const posted = messageIdSchema.parse(await rest.post(Routes.channelMessages(channel.id), { body: message }));
+    stats.movedToDm += 1;
+    await request.editOriginal({
+      content: 'This session continues in your direct messages with Backcare.',
+      embeds: [],
+      components: [],
+    });
+    return { ...ref, dm: { channelId: channel.id, messageId: posted.id } };
   }
 
-  private async run(request: PlayRequest, session: Session, live: boolean): Promise<void> {
-    const { rest, log } = this.options;
-    const lifetime = this.options.tokenLifetimeMs ?? 14 * 60 * 1000;
-    let target: { kind: 'interaction' } | { kind: 'message'; channelId: string; messageId: string } = {
-      kind: 'interaction',
-    };
-    let inFlight: Promise<void> | null = null;
-    let pending: DiscordMessage | null = null;
-
-    const moveToDm = async (message: DiscordMessage): Promise<void> => {
-      const channel = messageIdSchema.parse(
-        await rest.post(Routes.userChannels(), { body: { recipient_id: request.userId } }),
-      );
-      const posted = messageIdSchema.parse(await rest.post(Routes.channelMessages(channel.id), { body: message }));
-      target = { kind: 'message', channelId: channel.id, messageId: posted.id };
-      session.messageId = posted.id;
-      this.stats.movedToDm++;
-      await request.editOriginal({
-        content: 'This session continues in your direct messages with Backcare.',
-        embeds: [],
-        components: [],
-      });
-    };
-
-    const send = async (message: DiscordMessage): Promise<void> => {
-      this.stats.edits++;
-      if (target.kind === 'interaction' && this.now() - request.createdAt > lifetime) return moveToDm(message);
-      if (target.kind === 'interaction') {
-        const id = await request.editOriginal(message);
-        if (id) session.messageId = id;
-      } else {
-        await rest.patch(Routes.channelMessage(target.channelId, target.messageId), { body: message });
-      }
-    };
-
-    // Only the newest frame matters: while an edit is in flight the next one waits, frames in between are dropped.
-    const show = (message: DiscordMessage): void => {
-      if (inFlight) {
-        if (pending) this.stats.skipped++;
-        pending = message;
-        return;
-      }
-      inFlight = send(message)
-        .catch((error: unknown) => log.warn({ event: 'discord.live_edit_failed', err: error }, 'live edit failed'))
-        .then(async () => {
-          inFlight = null;
-          const next = pending;
-          pending = null;
-          if (next && !session.controller.signal.aborted) show(next);
-        });
-    };
-
-    const timing = {
-      timeScale: this.options.timeScale ?? 1,
-      signal: session.controller.signal,
-      ...(this.options.setTimer ? { setTimer: this.options.setTimer } : {}),
-      ...(this.options.clearTimer ? { clearTimer: this.options.clearTimer } : {}),
-    };
-
-    let outcome: 'completed' | 'stopped';
-    if (live) {
-      outcome = await playSequence(request.sequence, {
-        ...timing,
-        show: (frame, index) => {
-          if (index === 0) return; // the adapter's response showed it
-          if (!this.budget.take()) {
-            this.stats.skipped++;
-            return;
-          }
-          show(request.render(frame.blocks));
-        },
-      });
-    } else {
-      // Static version (already shown): wait out its length, then ask how it went.
-      this.stats.staticStarts++;
-      log.info({ event: 'discord.live_static', active: this.sessions.size }, 'too many live sessions: static version');
-      const total = request.sequence.frames.reduce((ms, f) => ms + f.ms, 0);
-      outcome = await playSequence({ frames: [{ blocks: [], ms: total }] }, { ...timing, show: () => undefined });
+  /** Edits wherever the message is now; returns where it is after. */
+  async function send(request: PlayRequest, ref: MessageRef, message: DiscordMessage): Promise<MessageRef> {
+    if (ref.dm) {
+      await rest.patch(Routes.channelMessage(ref.dm.channelId, ref.dm.messageId), { body: message });
+      return ref;
     }
-    while (inFlight) await inFlight;
-    if (outcome !== 'completed') return;
-    const final = await request.complete();
-    if (final)
-      await send(final).catch((error: unknown) =>
-        log.warn({ event: 'discord.live_edit_failed', err: error }, 'final edit failed'),
-      );
+    if (now() - request.createdAt > lifetime) return moveToDm(request, ref, message);
+    const id = await request.editOriginal(message);
+    return id ? { ...ref, messageId: id } : ref;
   }
+
+  return {
+    stats,
+    get active() {
+      return engine.size;
+    },
+    canPlayLive: () => engine.size < (options.maxLive ?? 100),
+    async stopFor(press) {
+      const stopped = engine.stopWhere(
+        (state) =>
+          state.user === press.userId &&
+          ((press.messageId !== undefined &&
+            (state.message?.dm?.messageId ?? state.message?.messageId) === press.messageId) ||
+            (press.interactionId !== undefined && state.message?.interactionId === press.interactionId)),
+      );
+      await Promise.all(stopped.map((s) => s.done));
+      return stopped.length > 0;
+    },
+    stopAll: () => void engine.stopAll(),
+    idle: () => engine.idle(),
+    play(request) {
+      if (!request.live)
+        log.info({ event: 'discord.live_static', active: engine.size }, 'too many live sessions: static version');
+      engine.play(
+        request.sequence,
+        {
+          edit: (frame, _index, state) => send(request, state.message!, request.render(frame.blocks)),
+          complete: () => request.complete(),
+          async finish(final, state) {
+            state.message = await send(request, state.message!, final);
+          },
+          // Discord's REST client already waits out 429s; a lost edit is replaced by the next frame.
+          classify: () => ({ kind: 'transient' }),
+        },
+        {
+          user: request.userId,
+          message: { interactionId: request.interactionId },
+          mode: request.live ? 'live' : 'static',
+          shown: true,
+        },
+      );
+    },
+  };
 }

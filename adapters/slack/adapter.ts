@@ -17,7 +17,7 @@ import {
   resumeWorkspace,
   uninstallWorkspace,
 } from './installation-store.js';
-import { LiveSessions } from './live.js';
+import { createSlackLiveSessions, type SlackLiveSessions } from './live.js';
 import {
   actionInput,
   appHomeOpenedSchema,
@@ -97,7 +97,7 @@ export interface SlackAdapter extends Adapter {
   /** The HTTP port actually bound (0 before start and in Socket Mode). */
   readonly port: number;
   readonly sender: Sender;
-  readonly live: LiveSessions;
+  readonly live: SlackLiveSessions;
   readonly installationStore: InstallationStore | null;
   /** What `/backcare stats #channel` means on Slack; the app registers it with the core. */
   readonly teamResolver: TeamResolver;
@@ -195,7 +195,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     log,
     sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms * (options.timeScale ?? 1))),
   });
-  const live = new LiveSessions({
+  const live = createSlackLiveSessions({
     log,
     ...(options.liveUpdatesPerMinute !== undefined ? { updatesPerMinute: options.liveUpdatesPerMinute } : {}),
     ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),

@@ -18,7 +18,7 @@ import { buildNudgeMessage, buildTeamPostMessage, type NudgeRoutine } from '../c
 import type { Platform } from '../core/request.js';
 import type { Availability, AvailabilityQuery, NudgeDelivery, Sender } from '../core/sender.js';
 import { LATE_LIMIT_MS } from './late.js';
-import { RateGate } from './rate-gate.js';
+import { RateLimiter } from '../core/rate-limit.js';
 import { TEAM_POST_KINDS, type RoutinePicker } from './routine-picker.js';
 
 /** How long a claim's platform check may keep failing before the claim is closed without a resend. */
@@ -398,21 +398,16 @@ function createConfirmations(db: Db, log: Logger) {
  */
 function createSendWithinSlot(options: PipelineOptions) {
   const { log, now, sleep, maxAttempts } = options;
-  const gates = new Map<Platform, RateGate>();
-  const gateFor = (platform: Platform) => {
-    let gate = gates.get(platform);
-    if (!gate) gates.set(platform, (gate = new RateGate(() => now().getTime(), sleep)));
-    return gate;
-  };
+  // Only its pause is used here (a platform-wide Retry-After); the send pace comes from the platform's answers.
+  const gate = new RateLimiter({ now: () => now().getTime() });
   return async (
     sender: Sender,
     delivery: NudgeDelivery,
     onAttempt: (attempts: number) => void,
   ): Promise<SendOutcome> => {
     const deadline = delivery.slotAt.getTime() + LATE_LIMIT_MS;
-    const gate = gateFor(sender.platform);
     for (let attempts = 1; ; attempts++) {
-      await gate.wait();
+      await gate.wait(sender.platform, sleep);
       onAttempt(attempts);
       let result;
       try {
@@ -441,7 +436,7 @@ function createSendWithinSlot(options: PipelineOptions) {
       const wait = Math.max(result.retryAfterMs, backoffMs(attempts));
       if (attempts >= maxAttempts || now().getTime() + wait > deadline)
         return { kind: 'gave-up', reason: result.reason };
-      gate.block(result.retryAfterMs);
+      gate.pause(sender.platform, result.retryAfterMs);
       await sleep(wait);
     }
   };

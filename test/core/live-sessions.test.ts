@@ -22,8 +22,8 @@ describe('LiveSessions', () => {
     const shown: [string, number][] = [];
     const dispatched: string[] = [];
     const session = live.play(sequence('u1', [4000, 7000, 8000]), {
-      show: (frame) => void shown.push([(frame.blocks[0] as { text: string }).text, Date.now()]),
-      dispatch: (a) => void dispatched.push(a.value),
+      edit: (frame) => void shown.push([(frame.blocks[0] as { text: string }).text, Date.now()]),
+      complete: (a) => void dispatched.push(a?.value ?? 'no completion'),
     });
     const t0 = Date.now();
     await vi.advanceTimersByTimeAsync(3999);
@@ -41,7 +41,7 @@ describe('LiveSessions', () => {
     const live = new LiveSessions();
     const show = vi.fn();
     const dispatch = vi.fn();
-    const session = live.play(sequence('u1', [1000, 1000, 1000]), { show, dispatch });
+    const session = live.play(sequence('u1', [1000, 1000, 1000]), { edit: show, complete: dispatch });
     await vi.advanceTimersByTimeAsync(1500);
     expect(live.stop('u1')).toBe(true);
     expect(await session.done).toBe('stopped');
@@ -57,11 +57,11 @@ describe('LiveSessions', () => {
     const shown: string[] = [];
     const dispatched: string[] = [];
     const show = (frame: { blocks: unknown[] }) => void shown.push((frame.blocks[0] as { text: string }).text);
-    const dispatch = (a: { value: string }) => void dispatched.push(a.value);
-    const first = live.play(sequence('u1', [1000, 1000, 1000], 'a'), { show, dispatch });
+    const dispatch = (a?: { value: string }) => void dispatched.push(a?.value ?? 'no completion');
+    const first = live.play(sequence('u1', [1000, 1000, 1000], 'a'), { edit: show, complete: dispatch });
     await vi.advanceTimersByTimeAsync(1200);
-    const second = live.play(sequence('u1', [1000, 1000], 'b'), { show, dispatch });
-    const other = live.play(sequence('u2', [500], 'c'), { show, dispatch });
+    const second = live.play(sequence('u1', [1000, 1000], 'b'), { edit: show, complete: dispatch });
+    const other = live.play(sequence('u2', [500], 'c'), { edit: show, complete: dispatch });
     await vi.advanceTimersByTimeAsync(5000);
     expect(await first.done).toBe('stopped');
     expect(await second.done).toBe('completed');
@@ -73,7 +73,7 @@ describe('LiveSessions', () => {
   it('scales time, and a failing show ends the session as failed without a dispatch', async () => {
     const live = new LiveSessions({ timeScale: 0.01 });
     const shown: number[] = [];
-    const ok = live.play(sequence('u1', [4000, 4000]), { show: () => void shown.push(Date.now()) });
+    const ok = live.play(sequence('u1', [4000, 4000]), { edit: () => void shown.push(Date.now()) });
     const t0 = Date.now();
     await vi.advanceTimersByTimeAsync(80);
     expect(await ok.done).toBe('completed');
@@ -82,10 +82,10 @@ describe('LiveSessions', () => {
     const dispatch = vi.fn();
     const onEnd = vi.fn();
     const broken = live.play(sequence('u2', [1000, 1000]), {
-      show: (_f, i) => {
+      edit: (_f, i) => {
         if (i === 1) throw new Error('message deleted');
       },
-      dispatch,
+      complete: dispatch,
       onEnd,
     });
     await vi.advanceTimersByTimeAsync(100);
@@ -99,9 +99,9 @@ describe('LiveSessions', () => {
     const shown: string[] = [];
     const show = (frame: { blocks: unknown[] }) => void shown.push((frame.blocks[0] as { text: string }).text);
     live.play(sequence('u1', [1000], 'a'), {
-      show,
-      dispatch: () => {
-        live.play(sequence('u1', [1000], 'b'), { show });
+      edit: show,
+      complete: () => {
+        live.play(sequence('u1', [1000], 'b'), { edit: show });
       },
     });
     const idle = live.idle();
@@ -113,8 +113,8 @@ describe('LiveSessions', () => {
 
   it('stopAll ends everything', async () => {
     const live = new LiveSessions();
-    const a = live.play(sequence('u1', [1000, 1000]), { show: () => undefined });
-    const b = live.play(sequence('u2', [1000, 1000]), { show: () => undefined });
+    const a = live.play(sequence('u1', [1000, 1000]), { edit: () => undefined });
+    const b = live.play(sequence('u2', [1000, 1000]), { edit: () => undefined });
     await live.stopAll();
     expect([await a.done, await b.done]).toEqual(['stopped', 'stopped']);
     expect(vi.getTimerCount()).toBe(0);

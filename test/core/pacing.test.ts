@@ -106,7 +106,7 @@ describe('playing a breathing sequence with fake timers', () => {
         actions: [],
         onComplete: { actionId: 'guided.complete', value: '{}' },
       },
-      { show: () => void shownAt.push(Date.now() - t0), dispatch },
+      { edit: () => void shownAt.push(Date.now() - t0), complete: dispatch },
     );
     await vi.advanceTimersByTimeAsync(3 * 19_000 - 1);
     expect(dispatch).not.toHaveBeenCalled();
@@ -128,7 +128,7 @@ describe('playing a breathing sequence with fake timers', () => {
     const live = new LiveSessions();
     const session = live.play(
       { sessionId: 's', frames, staticBlocks: [], actions: [] },
-      { show: (f) => void shown.push(f) },
+      { edit: (f) => void shown.push(f) },
     );
     await vi.advanceTimersByTimeAsync(9_000);
     expect(shown).toHaveLength(3);

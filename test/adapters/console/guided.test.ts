@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createConsoleAdapter } from '../../../adapters/console/adapter.js';
 import type { CoreDeps } from '../../../src/core/command.js';
+import { LiveSessions } from '../../../src/core/live-sessions.js';
 import { text, type Reply, type Sequence } from '../../../src/core/reply.js';
 import type { CoreRequest } from '../../../src/core/request.js';
 import type { Core } from '../../../src/core/router.js';
@@ -82,6 +83,23 @@ describe('console adapter: live sequences', () => {
     expect(h.output()).toContain('answered guided.complete');
     h.input.end();
     await h.adapter.finished;
+  });
+
+  it("plays through the core's live-session engine with no budget and its per-second countdown", async () => {
+    const play = vi.spyOn(LiveSessions.prototype, 'play');
+    try {
+      const h = harness(true);
+      h.input.write('breathe\n');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(play).toHaveBeenCalledTimes(1);
+      expect(play.mock.calls[0]![0].sessionId).toBe('guided:console:local:you');
+      expect(typeof play.mock.calls[0]![1].tick).toBe('function');
+      h.input.end();
+      await vi.advanceTimersByTimeAsync(10_000);
+      await h.adapter.finished;
+    } finally {
+      play.mockRestore();
+    }
   });
 
   it('a number key presses the button: Stop cancels the frames still to come', async () => {

@@ -1,7 +1,8 @@
 import { WebAPIRateLimitedError } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LiveSessions, type LiveMessageApi } from '../../../adapters/slack/live.js';
+import { createSlackLiveSessions, type LiveMessageApi, type SlackLiveSessions } from '../../../adapters/slack/live.js';
 import type { SlackMessage } from '../../../adapters/slack/render.js';
+import { LiveSessions } from '../../../src/core/live-sessions.js';
 import type { Sequence } from '../../../src/core/reply.js';
 import { silentLogger } from '../../support/log.js';
 
@@ -59,7 +60,7 @@ function peakPerMinute(updates: Update[]): number {
   return peak;
 }
 
-function runSessions(live: LiveSessions, api: LiveMessageApi, count: number) {
+function runSessions(live: SlackLiveSessions, api: LiveMessageApi, count: number) {
   return Array.from({ length: count }, (_, i) =>
     live.start({
       workspace: 'T0TESTTEAM',
@@ -79,9 +80,37 @@ describe('live sessions under the chat.update budget', () => {
     vi.useRealTimers();
   });
 
+  it("plays through the core's live-session engine, keyed by the workspace's budget", async () => {
+    const play = vi.spyOn(LiveSessions.prototype, 'play');
+    try {
+      const updates: Update[] = [];
+      const live = createSlackLiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
+      const done = live.start({
+        workspace: 'T0TESTTEAM',
+        user: 'U1',
+        sequence: breathing('s1', 3),
+        api: fakeApi(updates),
+        finish: async () => finalFor('s1'),
+      });
+      expect(play).toHaveBeenCalledTimes(1);
+      expect(play.mock.calls[0]![0].sessionId).toBe('s1');
+      expect(play.mock.calls[0]![2]).toMatchObject({ user: 'U1', scope: 'T0TESTTEAM' });
+      expect(live.active('T0TESTTEAM')).toBe(1);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(await done).toBe('completed');
+      expect(updates.map((u) => u.message.text)).toEqual([
+        'Guided session in progress',
+        'Guided session in progress',
+        's1 done',
+      ]);
+    } finally {
+      play.mockRestore();
+    }
+  });
+
   it('two sessions fit: every phase is shown live, then the final message', async () => {
     const updates: Update[] = [];
-    const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
+    const live = createSlackLiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
     const done = runSessions(live, fakeApi(updates), 2);
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(await Promise.all(done)).toEqual(['completed', 'completed']);
@@ -93,7 +122,7 @@ describe('live sessions under the chat.update budget', () => {
     '%i concurrent sessions stay under 45 updates a minute and all end with their final message',
     async (count) => {
       const updates: Update[] = [];
-      const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
+      const live = createSlackLiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
       const done = runSessions(live, fakeApi(updates), count);
       await vi.advanceTimersByTimeAsync(15 * 60_000);
       expect(await Promise.all(done)).toEqual(Array.from({ length: count }, () => 'completed'));
@@ -115,7 +144,7 @@ describe('live sessions under the chat.update budget', () => {
 
   it('many sessions fall back to the static version instead of skipping phases forever', async () => {
     const updates: Update[] = [];
-    const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
+    const live = createSlackLiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
     const done = runSessions(live, fakeApi(updates), 12);
     await vi.advanceTimersByTimeAsync(15 * 60_000);
     await Promise.all(done);
@@ -135,7 +164,7 @@ describe('live sessions under the chat.update budget', () => {
         return new WebAPIRateLimitedError(30);
       },
     });
-    const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
+    const live = createSlackLiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
     const done = live.start({
       workspace: 'T0TESTTEAM',
       user: 'U1',
@@ -157,7 +186,7 @@ describe('live sessions under the chat.update budget', () => {
     const api = fakeApi(updates, {
       failOnce: () => (updates.length === 2 && finalTries++ === 0 ? new WebAPIRateLimitedError(12) : undefined),
     });
-    const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
+    const live = createSlackLiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
     const done = live.start({
       workspace: 'T0TESTTEAM',
       user: 'U1',
@@ -173,7 +202,7 @@ describe('live sessions under the chat.update budget', () => {
 
   it('pressing a button on the live message stops it: nothing more is shown', async () => {
     const updates: Update[] = [];
-    const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
+    const live = createSlackLiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
     const done = live.start({
       workspace: 'T0TESTTEAM',
       user: 'U1',
@@ -191,7 +220,7 @@ describe('live sessions under the chat.update budget', () => {
 
   it('a new sequence for the same person replaces the one still playing', async () => {
     const updates: Update[] = [];
-    const live = new LiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
+    const live = createSlackLiveSessions({ log: silentLogger(), updatesPerMinute: 45 });
     const api = fakeApi(updates);
     const first = live.start({
       workspace: 'T0TESTTEAM',

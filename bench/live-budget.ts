@@ -1,11 +1,10 @@
 /**
- * How live sessions share one workspace's chat.update budget: `npx tsx adapters/slack/live-figures.ts`
- * simulates N people starting a two-minute box-breathing session (30 phases of 4 s) at the same moment,
+ * `npm run bench -- live`: how live sessions share one workspace's chat.update budget. It simulates N people starting a two-minute box-breathing session (30 phases of 4 s) at the same moment,
  * on a virtual clock (minutes of simulated time in milliseconds), and prints what each gets.
  */
-import { createLogger } from '../../src/config/logger.js';
-import type { Sequence } from '../../src/core/reply.js';
-import { LiveSessions, type LiveMessageApi } from './live.js';
+import { createLogger } from '../src/config/logger.js';
+import type { Sequence } from '../src/core/reply.js';
+import { createSlackLiveSessions, type LiveMessageApi } from '../adapters/slack/live.js';
 
 interface Timer {
   at: number;
@@ -54,7 +53,7 @@ function breathing(id: string): Sequence {
   };
 }
 
-export async function simulate(sessions: number, updatesPerMinute = 45) {
+async function simulate(sessions: number, updatesPerMinute = 45) {
   const clock = virtualClock();
   const updates: number[] = [];
   let lastFinal = 0;
@@ -65,7 +64,7 @@ export async function simulate(sessions: number, updatesPerMinute = 45) {
       if (message.text === 'done') lastFinal = clock.now();
     },
   };
-  const live = new LiveSessions({
+  const live = createSlackLiveSessions({
     log: createLogger({ level: 'silent' }),
     updatesPerMinute,
     now: clock.now,
@@ -94,7 +93,7 @@ export async function simulate(sessions: number, updatesPerMinute = 45) {
   return { sessions, ...live.stats, peakPerMinute: peak, lastFinalSeconds: Math.round(lastFinal / 1000) };
 }
 
-if (process.argv[1]?.endsWith('live-figures.ts')) {
+export async function runLiveBudgetBench(): Promise<number> {
   const rows = [];
   for (const n of [1, 2, 3, 4, 5, 6, 12, 40, 100]) rows.push(await simulate(n));
   process.stdout.write(
@@ -105,4 +104,5 @@ if (process.argv[1]?.endsWith('live-figures.ts')) {
       `| ${r.sessions} | ${r.frameUpdates} | ${r.skippedFrames} | ${r.staticFallbacks} | ${r.peakPerMinute} | ${r.lastFinalSeconds} s |\n`,
     );
   }
+  return 0;
 }
