@@ -12,7 +12,7 @@ import { createDiscordAdapter } from '../adapters/discord/adapter.js';
 import { createSlackAdapter } from '../adapters/slack/adapter.js';
 import { loadRoutineLibrary } from './core/content/loader.js';
 import { triageRules } from './core/triage/load.js';
-import { nextSlot } from './jobs/slots.js';
+import { nextDailyAt, nextSlot } from './jobs/slots.js';
 import path from 'node:path';
 import { createConsoleSender } from '../adapters/console/sender.js';
 import { routineSourceOf } from './core/nudge-message.js';
@@ -102,6 +102,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
       privacyFloor: env.STATS_PRIVACY_FLOOR,
       retention: { months: env.RETENTION_MONTHS, auditMonths: env.AUDIT_RETENTION_MONTHS },
       nextSlot,
+      nextDailyAt,
       library,
       onHandled: metrics.observeHandled,
       exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'),

@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import type { UserRow, WorkspaceRow } from '../db/schema.js';
 import type { Reply } from './reply.js';
 import type { Actor } from './request.js';
-import type { NextSlotFn } from './settings-service.js';
+import type { NextDailyFn, NextSlotFn } from './settings-service.js';
 import type { TeamResolver } from './stats/team.js';
 import type { RoutineLibrary } from './content/library.js';
 import type { ChannelMessenger } from './channel-messenger.js';
@@ -44,6 +44,8 @@ export interface CoreDeps {
   chartDir?: string;
   /** Slot maths from the scheduler: when the next nudge falls for these preferences. */
   nextSlot?: NextSlotFn;
+  /** Slot maths from the scheduler for the daily team post (a restored workspace resumes it). */
+  nextDailyAt?: NextDailyFn;
   /** Called once per handled request (metrics); must not throw. Keeps the core free of any metrics library. */
   onHandled?: (event: HandledEvent) => void;
   /** Where `/backcare me export` writes the person's JSON file (default: the system temp directory). */

@@ -25,6 +25,9 @@ import {
  */
 export type NextSlotFn = (prefs: Preferences, after: Date) => Date | null;
 
+/** The daily team post's slot maths, likewise from the scheduler: the next local `time` on one of `days`. */
+export type NextDailyFn = (timezone: string, days: readonly Weekday[], time: string, after: Date) => Date | null;
+
 export async function currentPreferences(
   db: Queryable,
   userId: number,

@@ -6,7 +6,7 @@ import type { Actor, CoreInput } from '../../src/core/request.js';
 import { createCore, type Core } from '../../src/core/router.js';
 import type { Db } from '../../src/db/client.js';
 import { silentLogger } from './log.js';
-import { nextSlot } from '../../src/jobs/slots.js';
+import { nextDailyAt, nextSlot } from '../../src/jobs/slots.js';
 import { loadRoutineLibrary } from '../../src/core/content/loader.js';
 import type { RoutineLibrary } from '../../src/core/content/library.js';
 
@@ -55,6 +55,7 @@ export function buildTestCore(
       now: options.now ?? (() => new Date()),
       privacyFloor: 5,
       nextSlot,
+      nextDailyAt,
       library: testLibrary(),
       ...options.deps,
     },
