@@ -14,6 +14,7 @@ import { loadRoutineLibrary } from './core/content/loader.js';
 import { triageRules } from './core/triage/load.js';
 import { nextSlot } from './jobs/slots.js';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { createConsoleSender } from '../adapters/console/sender.js';
 import { routineSourceOf } from './core/nudge-message.js';
 import type { Platform } from './core/request.js';
@@ -51,68 +52,24 @@ export function adapterConfigProblem(env: Env, names: readonly string[]): string
 const ABORT_CLOSE_MS = 1500;
 
 export interface AppIo {
-  stdin: NodeJS.ReadableStream & import('node:stream').Readable;
-  stdout: import('node:stream').Writable;
+  stdin: NodeJS.ReadableStream & Readable;
+  stdout: Writable;
   interactive: boolean;
 }
 
-/** Builds the whole bot from parsed config: database (migrated), core, and the adapters the config selects. */
-export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> {
-  // Content first: a broken routine file stops start-up (file, path inside it, problem) before anything opens.
-  const library = loadRoutineLibrary();
-  log.info({ event: 'content.loaded', routines: library.size }, `loaded ${library.size} routines`);
-  // The triage rules too: a broken content/triage.yaml stops start-up with its line, not the first person's check.
-  triageRules();
-  // Button values are signed with one secret shared by every replica (unset: derived or generated, see action-secret.ts).
-  const actionSecret = resolveActionSecret(env);
-  setActionValueSecret(actionSecret.secret);
-  log.info(
-    { event: 'buttons.secret', source: actionSecret.source },
-    `button values signed with a secret from ${actionSecret.source}`,
-  );
-  const problem = adapterConfigProblem(env, selectAdapters(env));
-  if (problem) throw new Error(problem);
-  const dbOptions = databaseOptionsFromEnv(env);
-  log.info(
-    { event: 'db.opening', driver: dbOptions.driver },
-    `opening database (${dbOptions.driver === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'})`,
-  );
-  const database = await openDatabase(dbOptions);
-  // What start-up has opened so far, closed in reverse when a later step fails (a port in use, a refused token):
-  // an open pool, socket or stdin reader would otherwise keep a process that could not start alive.
-  const opened: { name: string; close: () => Promise<unknown> }[] = [
-    { name: 'database', close: () => database.close() },
-  ];
-  const abort = async (error: unknown): Promise<never> => {
-    for (const item of opened.reverse()) {
-      const closed = await within(
-        item.close().catch(() => undefined),
-        ABORT_CLOSE_MS,
-      );
-      if (!closed) log.warn({ event: 'startup.close_timeout', part: item.name }, `${item.name} did not close in time`);
-    }
-    throw error;
-  };
-  const metrics = createMetrics({ poolStats: poolStatsOf(database) });
-  const core = createCore(
-    {
-      db: database.db,
-      log,
-      now: () => new Date(),
-      privacyFloor: env.STATS_PRIVACY_FLOOR,
-      retention: { months: env.RETENTION_MONTHS, auditMonths: env.AUDIT_RETENTION_MONTHS },
-      nextSlot,
-      library,
-      onHandled: metrics.observeHandled,
-      exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'),
-      chartDir: path.resolve(env.BACKCARE_DATA_DIR, 'charts'),
-      teamResolvers: [],
-    },
-    features,
-  );
-
-  const names = selectAdapters(env);
-  log.info({ event: 'adapters.starting', adapters: names }, `starting adapters: ${names.join(', ')}`);
+/**
+ * The adapters the config selects, built around one core. Each adapter that can deliver nudges registers its
+ * Sender; Slack and Discord also give the core their team resolver and channel messenger.
+ */
+function createAdapters(
+  env: Env,
+  log: Logger,
+  io: AppIo,
+  core: Core,
+  database: Database,
+  names: readonly string[],
+): { adapters: Adapter[]; senders: Partial<Record<Platform, Sender>> } {
+  const library = core.deps.library;
   const adapters: Adapter[] = [];
   // Each adapter that can deliver nudges registers its Sender here; the scheduler knows senders, not platforms.
   const senders: Partial<Record<Platform, Sender>> = {};
@@ -176,7 +133,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
           token: env.DISCORD_TOKEN,
           applicationId: env.DISCORD_APPLICATION_ID,
           timeScale: env.BACKCARE_TIME_SCALE,
-          routineChoices: () => library.all().map((r) => ({ id: r.id, title: r.title })),
+          routineChoices: () => library?.all().map((r) => ({ id: r.id, title: r.title })) ?? [],
         });
         adapters.push(discordAdapter);
         senders.discord = discordAdapter.sender;
@@ -186,6 +143,67 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
       }
     }
   }
+  return { adapters, senders };
+}
+
+/** Builds the whole bot from parsed config: database (migrated), core, and the adapters the config selects. */
+export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> {
+  // Content first: a broken routine file stops start-up (file, path inside it, problem) before anything opens.
+  const library = loadRoutineLibrary();
+  log.info({ event: 'content.loaded', routines: library.size }, `loaded ${library.size} routines`);
+  // The triage rules too: a broken content/triage.yaml stops start-up with its line, not the first person's check.
+  triageRules();
+  // Button values are signed with one secret shared by every replica (unset: derived or generated, see action-secret.ts).
+  const actionSecret = resolveActionSecret(env);
+  setActionValueSecret(actionSecret.secret);
+  log.info(
+    { event: 'buttons.secret', source: actionSecret.source },
+    `button values signed with a secret from ${actionSecret.source}`,
+  );
+  const problem = adapterConfigProblem(env, selectAdapters(env));
+  if (problem) throw new Error(problem);
+  const dbOptions = databaseOptionsFromEnv(env);
+  log.info(
+    { event: 'db.opening', driver: dbOptions.driver },
+    `opening database (${dbOptions.driver === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'})`,
+  );
+  const database = await openDatabase(dbOptions);
+  // What start-up has opened so far, closed in reverse when a later step fails (a port in use, a refused token):
+  // an open pool, socket or stdin reader would otherwise keep a process that could not start alive.
+  const opened: { name: string; close: () => Promise<unknown> }[] = [
+    { name: 'database', close: () => database.close() },
+  ];
+  const abort = async (error: unknown): Promise<never> => {
+    for (const item of opened.reverse()) {
+      const closed = await within(
+        item.close().catch(() => undefined),
+        ABORT_CLOSE_MS,
+      );
+      if (!closed) log.warn({ event: 'startup.close_timeout', part: item.name }, `${item.name} did not close in time`);
+    }
+    throw error;
+  };
+  const metrics = createMetrics({ poolStats: poolStatsOf(database) });
+  const core = createCore(
+    {
+      db: database.db,
+      log,
+      now: () => new Date(),
+      privacyFloor: env.STATS_PRIVACY_FLOOR,
+      retention: { months: env.RETENTION_MONTHS, auditMonths: env.AUDIT_RETENTION_MONTHS },
+      nextSlot,
+      library,
+      onHandled: metrics.observeHandled,
+      exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'),
+      chartDir: path.resolve(env.BACKCARE_DATA_DIR, 'charts'),
+      teamResolvers: [],
+    },
+    features,
+  );
+
+  const names = selectAdapters(env);
+  log.info({ event: 'adapters.starting', adapters: names }, `starting adapters: ${names.join(', ')}`);
+  const { adapters, senders } = createAdapters(env, log, io, core, database, names);
   for (const adapter of adapters) {
     // Registered before start: an adapter that fails half-way (socket open, login refused) is closed too.
     opened.push({ name: adapter.name, close: () => adapter.stop() });

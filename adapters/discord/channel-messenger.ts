@@ -1,6 +1,6 @@
 import { DiscordAPIError, Routes, type REST } from 'discord.js';
 import type { Logger } from '../../src/config/logger.js';
-import type { ChannelMessenger, ChannelRef } from '../../src/core/channel-messenger.js';
+import type { Actor, ChannelMessenger, ChannelRef, DmResult, Reply } from '../../src/core/ports.js';
 import type { ActionRefs } from './custom-id.js';
 import { renderMessage } from './render.js';
 
@@ -31,15 +31,25 @@ const postFailures: Record<number, string> = {
   50013: 'Backcare lacks permission to post in that channel (Send Messages, Embed Links).',
 };
 
+/** DM answers retrying cannot change: DMs closed (50007), the user gone (10013). */
+const unreachableDm: Record<number, string> = {
+  50007: 'their direct messages are closed',
+  10013: 'the Discord user no longer exists',
+};
+
 /**
  * `/backcare invite` on Discord: the announcement only. Listing a channel's members needs the privileged
- * Server Members intent, which Backcare does not ask for, so there is no `listMembers` and no DM invite here.
+ * Server Members intent, which Backcare does not ask for, so there is no `listMembers`; `sendDm` reaches one
+ * known person (the core tells people Backcare is back with it).
  */
 export function createDiscordChannelMessenger(options: {
   rest: REST;
   refs: ActionRefs;
   log: Logger;
+  /** Opens (or returns the cached) DM channel with a user: the sender's, so both share one cache. */
+  dmChannel?: (userId: string) => Promise<string>;
 }): ChannelMessenger {
+  const { dmChannel } = options;
   return {
     platform: 'discord',
     channelRef: discordChannelRef,
@@ -64,5 +74,29 @@ export function createDiscordChannelMessenger(options: {
         };
       }
     },
+    ...(dmChannel
+      ? {
+          async sendDm(actor: Actor, platformUserId: string, message: Reply): Promise<DmResult> {
+            try {
+              const channelId = await dmChannel(platformUserId);
+              const {
+                files: _files,
+                dropped: _dropped,
+                flags: _flags,
+                ...body
+              } = renderMessage(message, { ctx: { guildId: actor.workspaceExternalId }, refs: options.refs });
+              await options.rest.post(Routes.channelMessages(channelId), { body });
+              return { status: 'sent' };
+            } catch (error) {
+              const code = error instanceof DiscordAPIError && typeof error.code === 'number' ? error.code : undefined;
+              options.log.warn({ event: 'discord.dm_failed', code }, 'direct message not delivered');
+              const reason = code !== undefined ? unreachableDm[code] : undefined;
+              return reason
+                ? { status: 'unreachable', reason }
+                : { status: 'later', reason: 'Discord did not take the direct message for now' };
+            }
+          },
+        }
+      : {}),
   };
 }

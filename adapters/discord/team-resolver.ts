@@ -1,11 +1,7 @@
 import { DiscordAPIError, Routes, type REST } from 'discord.js';
-import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
-import type { Actor } from '../../src/core/request.js';
-import type { TeamResolution, TeamResolver } from '../../src/core/stats/team.js';
-import type { Db } from '../../src/db/client.js';
-import { users, workspaces } from '../../src/db/schema.js';
+import type { Actor, TeamResolution, TeamResolver } from '../../src/core/ports.js';
 
 /**
  * A Discord team is the whole server or one role. Listing a role's members needs the privileged Server Members
@@ -20,20 +16,12 @@ const wholeServerWords = new Set(['server', 'all', 'everyone', 'workspace', 'tea
 
 export function createDiscordTeamResolver(options: {
   rest: REST;
-  db: Db;
+  /** Platform ids of the people Backcare knows in a guild (the core's `knownPeople`). */
+  knownUsers: (guildId: string) => Promise<string[]>;
   log: Logger;
   concurrency?: number;
 }): TeamResolver {
-  const { rest, db, log } = options;
-
-  async function knownUsers(guildId: string): Promise<string[]> {
-    const rows = await db
-      .select({ id: users.platformUserId })
-      .from(users)
-      .innerJoin(workspaces, eq(users.workspaceId, workspaces.id))
-      .where(and(eq(workspaces.platform, 'discord'), eq(workspaces.externalId, guildId)));
-    return rows.map((r) => r.id);
-  }
+  const { rest, knownUsers, log } = options;
 
   async function holdsRole(guildId: string, userId: string, roleId: string): Promise<boolean> {
     try {

@@ -397,7 +397,7 @@ describeEachDatabase('discord adapter: commands, components, autocomplete', (dat
     expect(ws!.active).toBe(false);
     const [user] = await database().db.select().from(users);
     const prefs = await loadPreferences(database().db, user!.id);
-    expect(prefs).toMatchObject({ optedIn: true, pausedReason: 'Backcare was removed from the Discord server' });
+    expect(prefs).toMatchObject({ optedIn: true, pausedReason: 'Backcare was removed from this workspace' });
   });
 });
 

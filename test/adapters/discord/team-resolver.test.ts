@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { REST } from 'discord.js';
 import { createDiscordTeamResolver } from '../../../adapters/discord/team-resolver.js';
+import { knownPeople } from '../../../src/core/people.js';
 import { ensureUser, ensureWorkspace } from '../../../src/db/users.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { startFakeDiscordApi } from '../../support/discord/fake-api.js';
@@ -46,7 +47,7 @@ describeEachDatabase('discord team resolver (stats by role, no privileged intent
     });
     const resolver = createDiscordTeamResolver({
       rest: new REST({ api: api.api, retries: 0 }).setToken(BOT_TOKEN),
-      db: database().db,
+      knownUsers: (guildId) => knownPeople({ db: database().db }, 'discord', guildId),
       log: silentLogger(),
     });
     expect(await resolver.resolve(actor, `<@&${ROLE}>`)).toEqual({

@@ -90,7 +90,7 @@ describeEachDatabase('Slack OAuth (many workspaces)', (database) => {
     expect(inactive?.active).toBe(false);
     expect((await database().db.select().from(preferences))[0]).toMatchObject({
       nextDueAt: null,
-      pausedReason: 'Backcare was removed from this Slack workspace',
+      pausedReason: 'Backcare was removed from this workspace',
     });
 
     // Without an installation nothing is called and nothing reaches the core.

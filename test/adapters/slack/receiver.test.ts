@@ -131,7 +131,7 @@ describeEachDatabase('Slack HTTP receiver', (database) => {
     const [workspace] = await database().db.select().from(workspaces).where(eq(workspaces.externalId, TEAM_ID));
     expect(workspace?.active).toBe(false);
     const [after] = await database().db.select().from(preferences);
-    expect(after).toMatchObject({ nextDueAt: null, pausedReason: 'Backcare was removed from this Slack workspace' });
+    expect(after).toMatchObject({ nextDueAt: null, pausedReason: 'Backcare was removed from this workspace' });
   });
 
   it('single-workspace mode: a restart with a working token brings an uninstalled workspace back', async () => {

@@ -1,0 +1,22 @@
+import type { App } from '@slack/bolt';
+import type { Logger } from '../../src/config/logger.js';
+import type { Core, InstallationRecords, WorkspaceLifecycle } from '../../src/core/ports.js';
+import type { SlackLiveSessions as LiveSessions } from './live.js';
+import type { SlackPeople } from './people.js';
+import type { SlackReplies } from './replies.js';
+
+/** What the Bolt handlers share: the core, the adapter's caches and live sessions, and background work tracking. */
+export interface SlackContext {
+  app: App;
+  core: Core;
+  log: Logger;
+  live: LiveSessions;
+  people: SlackPeople;
+  replies: SlackReplies;
+  /** Work after the ack: logged if it fails, awaited by `idle()` and `stop()`. */
+  track: (work: () => Promise<unknown>) => void;
+  lifecycle: WorkspaceLifecycle;
+  installations: InstallationRecords;
+  /** Deadline for the core to answer a modal submission inside Slack's 3 s. */
+  submitDeadlineMs?: number | undefined;
+}

@@ -1,0 +1,104 @@
+import { expiredButtonReply } from '../../src/core/ports.js';
+import type { SlackContext } from './context.js';
+import {
+  actionInput,
+  blockActionsSchema,
+  blockSuggestionSchema,
+  commandInput,
+  slashCommandSchema,
+  type BlockActions,
+} from './parse.js';
+import { timezoneOptions } from './render.js';
+import type { ReplyTarget } from './replies.js';
+
+/** Slash commands, button presses and select searches: ack first, then ask the core and deliver its reply. */
+export function registerInteractions(ctx: SlackContext): void {
+  const { app, log, live, track } = ctx;
+  const { resolveActor } = ctx.people;
+  const { handle, deliver } = ctx.replies;
+
+  app.command(/.*/, async ({ ack, body, client, respond }) => {
+    await ack();
+    track(async () => {
+      const parsed = slashCommandSchema.safeParse(body);
+      if (!parsed.success) {
+        log.warn(
+          { event: 'slack.command_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) },
+          'unexpected slash command payload',
+        );
+        await respond({ response_type: 'ephemeral', text: "Sorry, I couldn't understand that request." });
+        return;
+      }
+      const command = parsed.data;
+      const actor = await resolveActor(
+        client,
+        command.team_id,
+        command.user_id,
+        command.user_name,
+        command.team_domain,
+      );
+      const reply = await handle(actor, commandInput(command));
+      await deliver(
+        { actor, client, triggerId: command.trigger_id, respond, channelId: command.channel_id, source: 'command' },
+        reply,
+      );
+    });
+  });
+
+  app.action(/.*/, async ({ ack, body, client, respond }) => {
+    await ack();
+    track(async () => {
+      const parsed = blockActionsSchema.safeParse(body);
+      if (!parsed.success) {
+        log.warn(
+          { event: 'slack.action_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) },
+          'unexpected block_actions payload',
+        );
+        return;
+      }
+      const payload: BlockActions = parsed.data;
+      const teamId = payload.team?.id ?? payload.user.team_id;
+      if (!teamId) return;
+      const actor = await resolveActor(
+        client,
+        teamId,
+        payload.user.id,
+        payload.user.username ?? payload.user.name,
+        payload.team?.domain,
+      );
+      const container = payload.container;
+      const source: ReplyTarget['source'] =
+        container?.type === 'view' ? (payload.view?.type === 'home' ? 'home' : 'modal') : 'message';
+      // Any button on a live session's message (Stop above all) ends its playback before the core answers.
+      if (container?.channel_id && container.message_ts) live.stopByMessage(container.channel_id, container.message_ts);
+      for (const action of payload.actions) {
+        const input = actionInput(action);
+        const reply = input ? await handle(actor, input) : expiredButtonReply();
+        if (!input)
+          log.warn(
+            { event: 'slack.action_forged', actionId: action.action_id },
+            'action value rejected before the core',
+          );
+        await deliver(
+          {
+            actor,
+            client,
+            triggerId: payload.trigger_id,
+            respond: payload.response_url ? respond : undefined,
+            channelId: container?.channel_id ?? payload.channel?.id,
+            source,
+            viewId: payload.view?.id,
+            messageTs: container?.message_ts,
+          },
+          reply,
+        );
+      }
+    });
+  });
+
+  // The only external select we render is the timezone search in forms.
+  app.options(/.*/, async ({ ack, body }) => {
+    const parsed = blockSuggestionSchema.safeParse(body);
+    await ack({ options: parsed.success ? timezoneOptions(parsed.data.value) : [] });
+  });
+}

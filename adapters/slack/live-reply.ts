@@ -1,0 +1,65 @@
+import type { WebClient } from '@slack/web-api';
+import type { Actor, CoreInput, Reply } from '../../src/core/ports.js';
+import type { SlackLiveSessions as LiveSessions } from './live.js';
+import type { ReplyTarget } from './replies.js';
+import { renderBlocks, renderMessage } from './render.js';
+
+/** A sequence reply played as a live DM message: posted, then updated frame by frame within the update budget. */
+export function createLiveRunner(deps: {
+  live: LiveSessions;
+  dmChannel: (client: WebClient, actor: Actor) => Promise<string>;
+  handle: (actor: Actor, input: CoreInput) => Promise<Reply>;
+}): (target: ReplyTarget, reply: Reply) => Promise<void> {
+  const { live, dmChannel, handle } = deps;
+
+  async function runLive(target: ReplyTarget, reply: Reply): Promise<void> {
+    const sequence = reply.sequence!;
+    // "Another round" pressed on a live message in the DM plays on that same message.
+    const existing =
+      reply.replaceOriginal && target.source === 'message' && target.channelId?.startsWith('D') && target.messageTs
+        ? { channel: target.channelId, ts: target.messageTs }
+        : undefined;
+    const channel = existing?.channel ?? (await dmChannel(target.client, target.actor));
+    if (target.respond && target.channelId !== channel) {
+      await target.respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'Your session is running in your direct messages with Backcare.',
+      });
+    }
+    const client = target.client;
+    await live.start({
+      workspace: target.actor.workspaceExternalId,
+      user: target.actor.userExternalId,
+      existing,
+      // The intro (with every caution) stays above the frames, and above the written-out steps when updates run short.
+      sequence: {
+        ...sequence,
+        frames: sequence.frames.map((f) => ({ ...f, blocks: [...reply.blocks, ...f.blocks] })),
+        staticBlocks: [...reply.blocks, ...sequence.staticBlocks],
+      },
+      api: {
+        async post(message) {
+          const posted = await client.chat.postMessage({
+            channel,
+            text: message.text,
+            blocks: message.blocks,
+            unfurl_links: false,
+          });
+          return { channel: posted.channel ?? channel, ts: posted.ts ?? '' };
+        },
+        async update(ch, ts, message) {
+          await client.chat.update({ channel: ch, ts, text: message.text, blocks: message.blocks });
+        },
+      },
+      async finish() {
+        if (!sequence.onComplete)
+          return { text: reply.summary.slice(0, 2000), blocks: renderBlocks(sequence.staticBlocks, []) };
+        const done = await handle(target.actor, { kind: 'action', ...sequence.onComplete });
+        return renderMessage(done);
+      },
+    });
+  }
+
+  return runLive;
+}
