@@ -131,7 +131,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   const { core, log } = options;
   const db = core.deps.db;
   const deferAfterMs = options.deferAfterMs ?? 2000;
-  const specs = subcommandSpecs(core.commands);
+  const specs = subcommandSpecs(core.commands, core.deps.library);
   const refs = new ActionRefs();
   const drafts = new FormDrafts();
 
@@ -675,11 +675,11 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     }
     const spec = parsed.spec.options.find((o) => o.name === parsed.focused);
     const typed = String(parsed.values[parsed.focused] ?? '');
-    if (spec?.kind === 'string' && spec.autocomplete === 'timezone') {
+    if (spec?.type === 'timezone') {
       await interaction.respond(timezoneSuggestions(typed));
       return;
     }
-    if (spec?.kind === 'string' && spec.autocomplete === 'routine') {
+    if (spec?.type === 'string' && spec.suggest === 'routine') {
       const lower = typed.toLowerCase();
       const routines = [{ id: 'list', title: 'list all routines' }, ...(options.routineChoices?.() ?? [])];
       await interaction.respond(
