@@ -8,8 +8,7 @@ import type { RoutineLibrary } from './content/library.js';
  */
 
 /** Who may run a command, a button or a form: checked once, in the router. Admins count as leads. */
-export const preconditions = ['everyone', 'lead', 'admin'] as const;
-export type Precondition = (typeof preconditions)[number];
+export type Precondition = 'everyone' | 'lead' | 'admin';
 
 export interface OptionChoice {
   value: string;
@@ -18,7 +17,7 @@ export interface OptionChoice {
 }
 
 /** Fixed choices, or choices read from the routine library (areas that have routines, …). */
-export type ChoiceSource = readonly OptionChoice[] | ((library: RoutineLibrary | undefined) => readonly OptionChoice[]);
+type ChoiceSource = readonly OptionChoice[] | ((library: RoutineLibrary | undefined) => readonly OptionChoice[]);
 
 interface OptionBase {
   name: string;

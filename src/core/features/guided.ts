@@ -188,7 +188,7 @@ const areaOrder = Object.keys(areaWords) as TargetArea[];
  * then `floor` when there is floor work of those kinds. Read from the library, so a picker never offers an
  * area that could only answer "I have no … routine".
  */
-export function areaChoicesFor(kinds: readonly RoutineKind[], library: RoutineLibrary | undefined): OptionChoice[] {
+function areaChoicesFor(kinds: readonly RoutineKind[], library: RoutineLibrary | undefined): OptionChoice[] {
   if (!library) return [];
   const has = (area: TargetArea | undefined, places: readonly RoutinePlace[]) =>
     library.matching({ kinds, places, ...(area ? { area } : {}) }).length > 0;
