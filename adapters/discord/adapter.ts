@@ -99,7 +99,7 @@ function createClient(options: DiscordAdapterOptions): Client {
  */
 export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAdapter {
   const { core, log } = options;
-  const specs = subcommandSpecs(core.commands);
+  const specs = subcommandSpecs(core.commands, core.deps.library);
   const refs = new ActionRefs();
   const drafts = new FormDrafts();
   const client = createClient(options);

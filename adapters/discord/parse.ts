@@ -1,7 +1,13 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { z } from 'zod';
 import type { Actor } from '../../src/core/request.js';
-import type { OptionSpec, SubcommandSpec } from './commands.js';
+import {
+  checkOptionValue,
+  commandTextFrom,
+  type OptionValues,
+  type ResolvedOption,
+} from '../../src/core/command-options.js';
+import type { SubcommandSpec } from './commands.js';
 
 /**
  * Pure translations from what Discord sends to what the core reads. Everything here is validated:
@@ -31,36 +37,18 @@ const subcommandDataSchema = z
   )
   .length(1);
 
-export type OptionValues = Record<string, string | number>;
+export type { OptionValues };
 
 export type ParsedCommand =
   { ok: true; spec: SubcommandSpec; values: OptionValues; focused?: string } | { ok: false; error: string };
 
-function checkValue(spec: OptionSpec, value: unknown): string | number | null {
-  switch (spec.kind) {
-    case 'string': {
-      const s = z
-        .string()
-        .trim()
-        .max(spec.maxLength ?? 200)
-        .safeParse(value);
-      if (!s.success || s.data === '') return null;
-      if (spec.choices && !spec.choices.some((c) => c.value === s.data)) return null;
-      return s.data;
-    }
-    case 'integer': {
-      const n = z.number().int().min(spec.min).max(spec.max).safeParse(value);
-      return n.success ? n.data : null;
-    }
-    case 'role':
-    case 'user': {
-      const r = z
-        .string()
-        .regex(/^\d{15,21}$/)
-        .safeParse(value);
-      return r.success ? r.data : null;
-    }
-  }
+const snowflake = /^\d{15,21}$/;
+
+/** The core's check for the declared type, choices and range; people and roles must also be Discord ids. */
+function checkValue(option: ResolvedOption, value: unknown): string | number | null {
+  if ((option.type === 'person' || option.type === 'team') && !(typeof value === 'string' && snowflake.test(value)))
+    return null;
+  return checkOptionValue(option, value);
 }
 
 /**
@@ -95,24 +83,16 @@ export function parseCommandOptions(specs: readonly SubcommandSpec[], data: unkn
   return { ok: true, spec, values, ...(focused ? { focused } : {}) };
 }
 
-/** A token the core's tokenizer reads back as one word. */
-const quote = (value: string) => (/\s/.test(value) ? `"${value.replace(/"/g, '')}"` : value);
-
 /**
- * The command text the core parses: the subcommand, then the options in their registered order.
- * `args` (the generic free-text option) is passed through as typed; roles become Discord role mentions.
+ * The command text the core parses, written by the core from its own declaration. A team on Discord is a role,
+ * handed over as the role mention the Discord team resolver reads.
  */
 export function commandText(spec: SubcommandSpec, values: OptionValues): string {
-  const parts = [spec.name];
-  for (const option of spec.options) {
-    const value = values[option.name];
-    if (value === undefined) continue;
-    if (option.name === 'args' && typeof value === 'string') parts.push(value);
-    else if (option.kind === 'role') parts.push(`<@&${value}>`);
-    else if (option.kind === 'user') parts.push(`<@${value}>`);
-    else parts.push(quote(String(value)));
-  }
-  return parts.join(' ');
+  const withRoles: OptionValues = { ...values };
+  for (const option of spec.options)
+    if (option.type === 'team' && values[option.name] !== undefined)
+      withRoles[option.name] = `<@&${values[option.name]}>`;
+  return commandTextFrom(spec.name, spec.options, withRoles);
 }
 
 /** A DM's text as the core's command: the words after an optional `/backcare` (or `backcare`) and a mention of the bot. */

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { REST, Routes, type RESTOptions } from 'discord.js';
 import { z } from 'zod';
+import { loadRoutineLibrary } from '../../src/core/content/loader.js';
 import { features } from '../../src/core/features/index.js';
 import { commandJson } from './commands.js';
 
@@ -25,7 +26,12 @@ const registerEnvSchema = z.object({
   ),
 });
 
-export const registeredCommands = () => commandJson(features.flatMap((f) => f.commands ?? []));
+/** Choices that come from content (the areas `roll` offers) are read from the same routine library the bot loads. */
+export const registeredCommands = (library = loadRoutineLibrary()) =>
+  commandJson(
+    features.flatMap((f) => f.commands ?? []),
+    library,
+  );
 
 export async function registerCommands(options: {
   token: string;

@@ -50,11 +50,11 @@ export function createSlash(
     }
     const spec = parsed.spec.options.find((o) => o.name === parsed.focused);
     const typed = String(parsed.values[parsed.focused] ?? '');
-    if (spec?.kind === 'string' && spec.autocomplete === 'timezone') {
+    if (spec?.type === 'timezone') {
       await interaction.respond(timezoneSuggestions(typed));
       return;
     }
-    if (spec?.kind === 'string' && spec.autocomplete === 'routine') {
+    if (spec?.type === 'string' && spec.suggest === 'routine') {
       const lower = typed.toLowerCase();
       const routines = [{ id: 'list', title: 'list all routines' }, ...(options.routineChoices?.() ?? [])];
       await interaction.respond(

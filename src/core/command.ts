@@ -9,6 +9,7 @@ import type { NextSlotFn } from './settings-service.js';
 import type { TeamResolver } from './stats/team.js';
 import type { RoutineLibrary } from './content/library.js';
 import type { ChannelMessenger } from './channel-messenger.js';
+import type { CommandOption, Precondition } from './command-options.js';
 
 /** What every handler gets: who asks, lazy access to their rows, the services, and the clock. */
 export interface CommandContext {
@@ -62,7 +63,13 @@ export interface HandledEvent {
   seconds: number;
 }
 
-type ParseResult = { ok: true; run: (ctx: CommandContext) => Promise<Reply> } | { ok: false; error: string };
+/** A request that parsed: who may run it, and the handler to run once the router has checked that. */
+export interface Runnable {
+  precondition: Precondition;
+  run: (ctx: CommandContext) => Promise<Reply>;
+}
+
+type ParseResult = ({ ok: true } & Runnable) | { ok: false; error: string };
 
 /** A subcommand as the router sees it: generics erased after parsing. */
 export interface RegisteredCommand {
@@ -73,6 +80,8 @@ export interface RegisteredCommand {
   examples: string[];
   /** Shown in help? */
   listed: boolean;
+  /** Its options in the order of its words; undefined: it reads free text (see FREE_TEXT_OPTION). */
+  options: readonly CommandOption[] | undefined;
   parse(tokens: string[]): ParseResult;
 }
 
@@ -83,6 +92,13 @@ export interface CommandDefinition<A> {
   usage: string;
   examples?: string[];
   listed?: boolean;
+  /**
+   * The options, in the order the words are read: what Discord registers and offers, and what typed values are
+   * written back into. Leave out for a command that takes free text; `[]` for one that takes nothing.
+   */
+  options?: readonly CommandOption[];
+  /** Who may run it (default everyone); a function when it depends on the arguments (`routines list` vs `add`). */
+  precondition?: Precondition | ((args: A) => Precondition);
   /** Validates the tokens after the subcommand name and turns them into typed arguments. */
   args: z.ZodType<A, string[]>;
   run(ctx: CommandContext, args: A): Promise<Reply>;
@@ -96,12 +112,18 @@ export function defineCommand<A>(definition: CommandDefinition<A>): RegisteredCo
     usage: definition.usage,
     examples: definition.examples ?? [],
     listed: definition.listed ?? true,
+    options: definition.options,
     parse(tokens) {
       const parsed = definition.args.safeParse(tokens);
       if (!parsed.success)
         return { ok: false, error: parsed.error.issues[0]?.message ?? 'those arguments are not valid' };
       const args = parsed.data;
-      return { ok: true, run: (ctx) => definition.run(ctx, args) };
+      const { precondition = 'everyone' } = definition;
+      return {
+        ok: true,
+        precondition: typeof precondition === 'function' ? precondition(args) : precondition,
+        run: (ctx) => definition.run(ctx, args),
+      };
     },
   };
 }
@@ -110,12 +132,14 @@ export function defineCommand<A>(definition: CommandDefinition<A>): RegisteredCo
 export interface RegisteredAction {
   actionId: string;
   /** Returns null when the value is forged, malformed or expired. */
-  parse(value: string, now: Date): { run: (ctx: CommandContext) => Promise<Reply> } | null;
+  parse(value: string, now: Date): Runnable | null;
 }
 
 export function defineAction<V>(definition: {
   actionId: string;
   value: z.ZodType<V>;
+  /** Who may press it (default everyone): a button can be forwarded or replayed, so it is checked again. */
+  precondition?: Precondition;
   run(ctx: CommandContext, value: V): Promise<Reply>;
 }): RegisteredAction {
   return {
@@ -126,13 +150,15 @@ export function defineAction<V>(definition: {
       const parsed = definition.value.safeParse(decoded);
       if (!parsed.success) return null;
       const value = parsed.data;
-      return { run: (ctx) => definition.run(ctx, value) };
+      return { precondition: definition.precondition ?? 'everyone', run: (ctx) => definition.run(ctx, value) };
     },
   };
 }
 
 export interface RegisteredForm {
   formId: string;
+  /** Who may submit it (default everyone): a form can be replayed by someone who has since lost the right. */
+  precondition?: Precondition;
   submit(ctx: CommandContext, values: Record<string, string | string[]>, state: string | undefined): Promise<Reply>;
 }
 

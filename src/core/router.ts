@@ -7,10 +7,12 @@ import type {
   RegisteredAction,
   RegisteredCommand,
   RegisteredForm,
+  Runnable,
 } from './command.js';
 import { DISCLAIMER } from './disclaimer.js';
 import { echo } from './echo.js';
 import { bullets, context, reply, text, type Reply } from './reply.js';
+import { allows, refusalReply } from './preconditions.js';
 import { coreRequestSchema, type Actor, type CoreRequest } from './request.js';
 import { ensureUser, ensureWorkspace, findUser, findWorkspace } from '../db/users.js';
 
@@ -94,7 +96,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
-export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
+/** Every command (by name and alias), button and form the features contribute; a name used twice is a bug. */
+function registry(features: readonly Feature[]) {
   const commands: RegisteredCommand[] = [];
   const byName = new Map<string, RegisteredCommand>();
   const actions = new Map<string, RegisteredAction>();
@@ -116,31 +119,48 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
       forms.set(form.formId, form);
     }
   }
+  return { commands, byName, actions, forms };
+}
 
-  function contextFor(actor: Actor): CommandContext {
-    const workspaceKey = { platform: actor.platform, externalId: actor.workspaceExternalId, name: actor.workspaceName };
-    return {
-      actor,
-      db: deps.db,
-      log: deps.log,
-      now: deps.now,
-      deps,
-      commands,
-      async ensureUser() {
-        const workspace = await ensureWorkspace(deps.db, workspaceKey);
-        const user = await ensureUser(deps.db, workspace.id, actor.userExternalId, actor.displayName);
-        return { workspace, user };
-      },
-      async findUser() {
-        const workspace = await findWorkspace(deps.db, workspaceKey);
-        if (!workspace) return null;
-        const user = await findUser(deps.db, workspace.id, actor.userExternalId);
-        return user ? { workspace, user } : null;
-      },
-    };
-  }
+const anyone = (run: Runnable['run']): Runnable => ({ precondition: 'everyone', run });
 
-  function route(request: CoreRequest): { label: string; run: (ctx: CommandContext) => Promise<Reply> } {
+/** Runs a routed request if its precondition holds, otherwise answers with the one refusal. */
+async function runChecked(routed: Runnable & { label: string }, ctx: CommandContext): Promise<Reply> {
+  const { precondition, run, label } = routed;
+  // The one permission check: every command, button and form declares who may use it.
+  if (precondition === 'everyone' || (await allows(precondition, ctx))) return run(ctx);
+  ctx.log.info({ event: 'request.refused', route: label, precondition }, 'refused: precondition not met');
+  return refusalReply(precondition);
+}
+
+/** What a handler gets for one request: the actor, lazy access to their rows, and the core's services. */
+function contextFor(deps: CoreDeps, commands: readonly RegisteredCommand[], actor: Actor): CommandContext {
+  const workspaceKey = { platform: actor.platform, externalId: actor.workspaceExternalId, name: actor.workspaceName };
+  return {
+    actor,
+    db: deps.db,
+    log: deps.log,
+    now: deps.now,
+    deps,
+    commands,
+    async ensureUser() {
+      const workspace = await ensureWorkspace(deps.db, workspaceKey);
+      const user = await ensureUser(deps.db, workspace.id, actor.userExternalId, actor.displayName);
+      return { workspace, user };
+    },
+    async findUser() {
+      const workspace = await findWorkspace(deps.db, workspaceKey);
+      if (!workspace) return null;
+      const user = await findUser(deps.db, workspace.id, actor.userExternalId);
+      return user ? { workspace, user } : null;
+    },
+  };
+}
+
+export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
+  const { commands, byName, actions, forms } = registry(features);
+
+  function route(request: CoreRequest): Runnable & { label: string } {
     const { input } = request;
     switch (input.kind) {
       case 'command': {
@@ -153,25 +173,29 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
           const message = suggestion
             ? `I don't know ${echo(name)}. Did you mean \`/backcare ${suggestion}\`? \`/backcare help\` lists every command.`
             : `I don't know ${echo(name)}. \`/backcare help\` lists every command.`;
-          return { label: 'unknown', run: async () => errorReply(message) };
+          return { label: 'unknown', ...anyone(async () => errorReply(message)) };
         }
         const parsed = command.parse(rest);
         if (!parsed.ok) {
           const message = `${parsed.error}. Usage: \`${command.usage}\``;
-          return { label: `${command.name}:invalid`, run: async () => errorReply(message) };
+          return { label: `${command.name}:invalid`, ...anyone(async () => errorReply(message)) };
         }
-        return { label: command.name, run: parsed.run };
+        return { label: command.name, precondition: parsed.precondition, run: parsed.run };
       }
       case 'action': {
         const action = actions.get(input.actionId);
         const parsed = action?.parse(input.value, deps.now());
-        if (!parsed) return { label: 'action:invalid', run: async () => expiredButtonReply() };
-        return { label: `action:${input.actionId}`, run: parsed.run };
+        if (!parsed) return { label: 'action:invalid', ...anyone(async () => expiredButtonReply()) };
+        return { label: `action:${input.actionId}`, ...parsed };
       }
       case 'submit': {
         const form = forms.get(input.formId);
-        if (!form) return { label: 'form:unknown', run: async () => expiredButtonReply() };
-        return { label: `form:${input.formId}`, run: (ctx) => form.submit(ctx, input.values, input.state) };
+        if (!form) return { label: 'form:unknown', ...anyone(async () => expiredButtonReply()) };
+        return {
+          label: `form:${input.formId}`,
+          precondition: form.precondition ?? 'everyone',
+          run: (ctx) => form.submit(ctx, input.values, input.state),
+        };
       }
     }
   }
@@ -196,7 +220,7 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
         deps.log.error({ event: 'request.parse_failed', err: error }, 'routing failed');
         return errorReply('Sorry, something went wrong on my side. It has been logged; please try again.');
       }
-      const { label, run } = routed;
+      const { label } = routed;
       const started = performance.now();
       const observe = (result: HandledEvent['result']) => {
         try {
@@ -211,7 +235,7 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
         }
       };
       try {
-        const result = await run(contextFor(request.data.actor));
+        const result = await runChecked(routed, contextFor(deps, commands, request.data.actor));
         deps.log.info(
           {
             event: 'request.handled',

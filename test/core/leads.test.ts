@@ -84,6 +84,6 @@ describeEachDatabase('lead grants', (database) => {
     expect(off.summary).toBe('Team post off.');
     expect(JSON.stringify(off.blocks)).toContain('There was no daily team post to turn off.');
     const refused = await ask(core, 'team-post off', member);
-    expect(refused.summary).toBe('Only admins and team leads can change the team post.');
+    expect(refused.summary).toBe('Only workspace admins and team leads can do that.');
   });
 });

@@ -250,8 +250,8 @@ describeEachDatabase('team stats', (database) => {
   it('refuses politely anyone who is not a lead, and lets in admins, lead roles and granted leads', async () => {
     const { workspaceId } = await seedTeam(database().db);
     const refused = await ask(core(), '/backcare stats', member);
-    expect(refused.summary).toBe('Team stats are for team leads.');
-    expect(replyText(refused)).toMatch(/^Sorry, team stats are only for team leads.*\/backcare me/);
+    expect(refused.summary).toBe('Only workspace admins and team leads can do that.');
+    expect(replyText(refused)).toMatch(/^Only workspace admins and team leads can do that\.[\s\S]*\/backcare lead add/);
     expect(refused.blocks.some((b) => b.type === 'image')).toBe(false);
     expect(await database().db.select().from(auditLog)).toHaveLength(0);
 
@@ -305,7 +305,7 @@ describeEachDatabase('team stats', (database) => {
 
     // The export button re-checks who presses it.
     const forged = await ask(core(), { kind: 'action', ...button(shown, 'stats.csv') }, member);
-    expect(forged.summary).toBe('Team stats are for team leads.');
+    expect(forged.summary).toBe('Only workspace admins and team leads can do that.');
   });
 
   it('never shows names, platform ids or triage, and triage records change nothing', async () => {

@@ -212,12 +212,6 @@ const adminArgs = z
   .transform((t) => t[1]!)
   .pipe(mentionSchema);
 
-const notAdmin = (): Reply => {
-  const message =
-    'Only workspace admins can delete someone else’s data. Anyone can delete their own with `/backcare forget-me`.';
-  return reply(message, [text(message)]);
-};
-
 const FORGET_TTL_SECONDS = 10 * 60;
 
 const admin = defineCommand({
@@ -225,12 +219,19 @@ const admin = defineCommand({
   summary: 'workspace admins: delete a departed person’s data (asks first, audited)',
   usage: '/backcare admin forget @user',
   examples: ['/backcare admin forget @sam'],
+  precondition: 'admin',
+  options: [
+    {
+      type: 'string',
+      name: 'action',
+      description: 'what to do',
+      required: true,
+      choices: [{ value: 'forget', label: 'forget a person (delete their data)' }],
+    },
+    { type: 'person', name: 'person', description: 'whose data', required: true },
+  ],
   args: adminArgs,
   async run(ctx, target) {
-    if (ctx.actor.isAdmin !== true) {
-      ctx.log.warn({ event: 'admin.forget.refused' }, 'non-admin tried admin forget');
-      return notAdmin();
-    }
     return reply(
       `Delete everything Backcare stores about ${target}?`,
       [
@@ -281,9 +282,9 @@ export async function adminForget(
 const forgetConfirm = defineAction({
   actionId: 'admin.forget.confirm',
   value: z.object({ u: z.string().min(1).max(100) }),
+  // The button could be forwarded or replayed: admin rights are checked again when it is pressed.
+  precondition: 'admin',
   async run(ctx, { u: target }) {
-    // The button could be forwarded or replayed: admin rights are checked again when it is pressed.
-    if (ctx.actor.isAdmin !== true) return { ...notAdmin(), replaceOriginal: true };
     const workspace = await findWorkspace(ctx.db, {
       platform: ctx.actor.platform,
       externalId: ctx.actor.workspaceExternalId,

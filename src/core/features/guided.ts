@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, type CommandContext, type Feature } from '../command.js';
+import type { CommandOption, OptionChoice } from '../command-options.js';
 import { routineKindNames, type RoutineLibrary } from '../content/library.js';
 import { isTeamRoutine } from '../content/workspace-routines.js';
 import {
@@ -77,6 +78,26 @@ const breathe = defineCommand({
   summary: 'a guided breathing session that counts each breath with you',
   usage: '/backcare breathe [box|4-7-8|coherent|diaphragmatic] [minutes 1-10]',
   examples: ['/backcare breathe', '/backcare breathe box 3', '/backcare breathe 4-7-8'],
+  options: [
+    {
+      type: 'string',
+      name: 'pattern',
+      description: 'breathing pattern (default diaphragmatic)',
+      choices: [
+        { value: 'diaphragmatic', label: 'diaphragmatic (belly)' },
+        { value: 'box' },
+        { value: '4-7-8' },
+        { value: 'coherent', label: 'coherent (slow)' },
+      ],
+    },
+    {
+      type: 'integer',
+      name: 'minutes',
+      description: `${BREATHE_MIN_MINUTES}–${BREATHE_MAX_MINUTES} minutes (default: as listed)`,
+      min: BREATHE_MIN_MINUTES,
+      max: BREATHE_MAX_MINUTES,
+    },
+  ],
   args: breatheArgs,
   async run(ctx, { pattern, minutes }) {
     const library = await requireLibrary(ctx);
@@ -151,6 +172,41 @@ const areaArgs = (command: string) =>
 
 const floorPlaces: readonly RoutinePlace[] = ['floor'];
 
+/** The word a person types for each area (one of its aliases above), in the order pickers show them. */
+export const areaWords: Record<TargetArea, string> = {
+  neck: 'neck',
+  upper_trapezius: 'shoulders',
+  thoracic_paraspinals: 'upper-back',
+  middle_trapezius: 'mid-back',
+  rhomboids: 'shoulder-blades',
+  chest: 'chest',
+};
+const areaOrder = Object.keys(areaWords) as TargetArea[];
+
+/**
+ * The areas a command can offer: those with a routine of its kinds at the desk (what it picks without `floor`),
+ * then `floor` when there is floor work of those kinds. Read from the library, so a picker never offers an
+ * area that could only answer "I have no … routine".
+ */
+function areaChoicesFor(kinds: readonly RoutineKind[], library: RoutineLibrary | undefined): OptionChoice[] {
+  if (!library) return [];
+  const has = (area: TargetArea | undefined, places: readonly RoutinePlace[]) =>
+    library.matching({ kinds, places, ...(area ? { area } : {}) }).length > 0;
+  const areas = areaOrder.filter((area) => has(area, deskPlaces)).map((area) => ({ value: areaWords[area] }));
+  return has(undefined, floorPlaces) ? [...areas, { value: 'floor', label: 'floor work' }] : areas;
+}
+
+/**
+ * Floor work (kneeling, lying, the foam roller) only when asked for: one more choice beside the areas (the
+ * parser reads the word `floor`), which keeps the whole command inside Discord's size limit.
+ */
+const areaOption = (kinds: readonly RoutineKind[], description: string): CommandOption => ({
+  type: 'string',
+  name: 'area',
+  description,
+  choices: (library) => areaChoicesFor(kinds, library),
+});
+
 const areaNames: Record<TargetArea, string> = {
   upper_trapezius: 'the shoulders (upper trapezius)',
   middle_trapezius: 'the mid-back (middle trapezius)',
@@ -198,6 +254,7 @@ const stretch = defineCommand({
   summary: 'a guided stretch for the upper back, shoulders, neck or chest; floor for floor stretches',
   usage: `/backcare stretch [area] [floor]`,
   examples: ['/backcare stretch', '/backcare stretch chest', '/backcare stretch neck', '/backcare stretch floor'],
+  options: [areaOption(['stretch'], 'where it feels tight')],
   args: areaArgs('stretch'),
   run: (ctx, { area, floor }) => pickAndRun(ctx, 'stretch', ['stretch'], { area, floor }),
 });
@@ -207,6 +264,7 @@ const roll = defineCommand({
   summary: 'a ball on the wall or chair; floor for the foam roller (never over the spine)',
   usage: `/backcare roll [area] [floor]`,
   examples: ['/backcare roll', '/backcare roll shoulder-blades', '/backcare roll floor'],
+  options: [areaOption(kindGroup('foam_roll'), 'where to roll')],
   args: areaArgs('roll'),
   run: (ctx, { area, floor }) => pickAndRun(ctx, 'roll', kindGroup('foam_roll'), { area, floor }),
 });
@@ -218,6 +276,7 @@ const strengthen = defineCommand({
   summary: 'strengthening: wall angels, towel rows; floor for planks and bridges',
   usage: '/backcare strengthen [area] [floor]',
   examples: ['/backcare strengthen', '/backcare strengthen shoulder-blades', '/backcare strengthen floor'],
+  options: [areaOption(['strength'], 'which muscles')],
   args: areaArgs('strengthen'),
   run: (ctx, { area, floor }) => pickAndRun(ctx, 'strengthen', ['strength'], { area, floor }),
 });
@@ -249,6 +308,14 @@ const habits = defineCommand({
   summary: 'habits: desk set-up, posture, sleep position, water, heat, breaks',
   usage: '/backcare habits [desk|heat|water|sleep|breaks]',
   examples: ['/backcare habits', '/backcare habits desk', '/backcare habits sleep', '/backcare habits water'],
+  options: [
+    {
+      type: 'string',
+      name: 'topic',
+      description: 'which habit',
+      choices: ['desk', 'heat', 'water', 'sleep', 'breaks'].map((value) => ({ value })),
+    },
+  ],
   args: words.max(3, `habits takes one topic: ${habitChoices}`).transform((tokens, issue): HabitChoice => {
     if (tokens.length === 0) return { kinds: ['habit', 'posture'] };
     const choice = lookup(habitAliases, tokens.join('-').toLowerCase());
@@ -286,6 +353,18 @@ const relax = defineCommand({
   summary: 'progressive muscle relaxation, a body scan or a short visualisation',
   usage: '/backcare relax [pmr|body-scan|visualise]',
   examples: ['/backcare relax', '/backcare relax body-scan'],
+  options: [
+    {
+      type: 'string',
+      name: 'kind',
+      description: 'kind of relaxation',
+      choices: [
+        { value: 'pmr', label: 'progressive muscle relaxation' },
+        { value: 'body-scan', label: 'body scan' },
+        { value: 'visualise', label: 'visualisation' },
+      ],
+    },
+  ],
   args: words.max(2, 'relax takes one of pmr, body-scan or visualise').transform((tokens, issue) => {
     if (tokens.length === 0) return { variant: undefined as RelaxVariant | undefined };
     const variant = lookup(variantAliases, tokens.join('-').toLowerCase());
@@ -349,6 +428,22 @@ const routine = defineCommand({
   summary: 'a short programme to fill your minutes, or browse and run a named routine',
   usage: '/backcare routine [minutes 5-30 | list | <id>]',
   examples: ['/backcare routine 10', '/backcare routine list', '/backcare routine doorway-chest-stretch'],
+  options: [
+    {
+      type: 'string',
+      name: 'routine',
+      description: '"list" or a routine id: start typing',
+      suggest: 'routine',
+      maxLength: 40,
+    },
+    {
+      type: 'integer',
+      name: 'minutes',
+      description: `or: a mixed programme of this many minutes (${PROGRAMME_MIN_MINUTES}–${PROGRAMME_MAX_MINUTES})`,
+      min: PROGRAMME_MIN_MINUTES,
+      max: PROGRAMME_MAX_MINUTES,
+    },
+  ],
   args: routineArgs,
   async run(ctx, args) {
     const library = await requireLibrary(ctx);

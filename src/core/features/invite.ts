@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type CommandContext, type Feature } from '../command.js';
 import { bullets, context, header, reply, text, type Reply } from '../reply.js';
 import { defaultPreferences, type Preferences } from '../preferences.js';
-import { isLead } from '../stats/leads.js';
 import { settingsForm } from './settings.js';
 import { DISCLAIMER } from './guided-session.js';
 import { loadPreferences } from '../../db/preferences.js';
@@ -152,15 +151,9 @@ const invite = defineCommand({
   summary: 'announce Backcare in a channel with a Join button (admins and leads)',
   usage: '/backcare invite #channel [dm]',
   examples: ['/backcare invite #design', '/backcare invite #design dm'],
+  precondition: 'lead',
   args: argsSchema,
   async run(ctx, args) {
-    if (!(await isLead(ctx))) {
-      return reply('Only admins and team leads can invite a channel.', [
-        text(
-          'Only workspace admins and team leads can post a Backcare invitation. You can join yourself with `/backcare settings`.',
-        ),
-      ]);
-    }
     const messenger = ctx.deps.channelMessengers?.find((m) => m.platform === ctx.actor.platform);
     if (!messenger) {
       return reply('Invitations need Slack or Discord.', [

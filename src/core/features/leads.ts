@@ -29,11 +29,6 @@ const leadArgs = z.union(
 
 const mention = (id: string) => `<@${id}>`;
 
-const adminsOnly = (): Reply =>
-  reply('Only workspace admins and owners can manage team leads.', [
-    text('Only workspace admins and owners can manage team leads.'),
-  ]);
-
 async function grant(ctx: CommandContext, user: string): Promise<Reply> {
   const { workspace } = await ctx.ensureUser();
   const added = await ctx.db.transaction(async (tx) => {
@@ -132,12 +127,21 @@ const lead = defineCommand({
   summary: 'admins: grant or remove team-lead rights (team stats), or list who has them',
   usage: '/backcare lead add|remove|list [@person]',
   examples: ['/backcare lead add @sam', '/backcare lead remove @sam', '/backcare lead list'],
+  precondition: 'admin',
+  options: [
+    {
+      type: 'string',
+      name: 'action',
+      description: 'list (default), add or remove',
+      choices: [{ value: 'list' }, { value: 'add' }, { value: 'remove' }],
+    },
+    { type: 'person', name: 'person', description: 'who (for add and remove)' },
+  ],
   args: z
     .array(z.string())
     .transform((tokens) => (tokens.length === 0 ? ['list'] : [tokens[0]!.toLowerCase(), ...tokens.slice(1)]))
     .pipe(leadArgs),
   async run(ctx, args) {
-    if (ctx.actor.isAdmin !== true) return adminsOnly();
     if (args.verb === 'list') return list(ctx);
     return args.verb === 'add' ? grant(ctx, args.user) : revoke(ctx, args.user);
   },

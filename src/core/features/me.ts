@@ -22,6 +22,14 @@ const me = defineCommand({
   name: 'me',
   summary: 'what Backcare stores about you',
   usage: '/backcare me [export]',
+  options: [
+    {
+      type: 'string',
+      name: 'export',
+      description: 'download everything stored about you',
+      choices: [{ value: 'export', label: 'export my data' }],
+    },
+  ],
   args: z
     .array(z.string())
     .max(1, '`me` takes at most one word: export')
@@ -119,6 +127,7 @@ const forgetMe = defineCommand({
   name: 'forget-me',
   summary: 'delete everything Backcare stores about you (asks first)',
   usage: '/backcare forget-me',
+  options: [],
   args: z.array(z.string()).max(0, '`forget-me` takes no arguments'),
   run: async (ctx) => confirmForget(ctx.now()),
 });

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type CommandContext, type Feature } from '../command.js';
-import { isLead } from '../stats/leads.js';
 import {
   buildNudgeMessage,
   fewerInterval,
@@ -54,6 +53,15 @@ const nudgeNow = defineCommand({
   name: 'nudge',
   summary: 'get a desk-break nudge right now',
   usage: '/backcare nudge now',
+  options: [
+    {
+      type: 'string',
+      name: 'when',
+      description: 'get your next nudge now',
+      required: true,
+      choices: [{ value: 'now' }],
+    },
+  ],
   examples: ['/backcare nudge now'],
   args: z
     .array(z.string())
@@ -329,6 +337,8 @@ const teamPost = defineCommand({
   summary: 'a daily "stretch together" post in a team channel (admins and leads)',
   usage: '/backcare team-post [set HH:MM <channel> [days] | off]',
   examples: ['/backcare team-post set 15:00 #team mon,tue,wed,thu,fri', '/backcare team-post off'],
+  // Showing it is for everyone; changing it is for admins and leads (granted leads too).
+  precondition: (args) => (args.mode === 'show' ? 'everyone' : 'lead'),
   args: teamPostArgs,
   async run(ctx, args) {
     const { workspace, user } = await ctx.ensureUser();
@@ -340,12 +350,6 @@ const teamPost = defineCommand({
             ? describeTeamPost(post)
             : 'No daily team post is set. An admin or lead can add one with `/backcare team-post set 15:00 #channel`.',
         ),
-      ]);
-    }
-    // The same test as stats, invite and routines: a lead granted with `/backcare lead add` counts too.
-    if (!(await isLead(ctx))) {
-      return reply('Only admins and team leads can change the team post.', [
-        text('Only workspace admins and team leads can change the daily team post.'),
       ]);
     }
     if (args.mode === 'off') {

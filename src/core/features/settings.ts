@@ -222,6 +222,19 @@ const settings = defineCommand({
   name: 'settings',
   summary: 'turn nudges on or off, set your hours, days, timezone, frequency, kinds and quiet time',
   usage: '/backcare settings [edit|on|off]',
+  options: [
+    {
+      type: 'string',
+      name: 'mode',
+      description: 'show (default), edit, on or off',
+      choices: [{ value: 'show' }, { value: 'edit' }, { value: 'on', label: 'on (opt in)' }, { value: 'off' }],
+    },
+    {
+      type: 'timezone',
+      name: 'timezone',
+      description: 'your timezone (Discord does not share it): start typing a city',
+    },
+  ],
   examples: ['/backcare settings', '/backcare settings on'],
   args: z
     .array(z.string())

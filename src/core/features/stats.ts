@@ -5,7 +5,6 @@ import { context, header, reply, text, type Block, type Reply } from '../reply.j
 import { chartSvg, renderPng } from '../stats/chart.js';
 import { defaultStatsDir, writeStatsFile } from '../stats/files.js';
 import { formatCell, statsCsv, weekText } from '../stats/format.js';
-import { isLead } from '../stats/leads.js';
 import { effectiveFloor, HIDDEN_TEXT, teamLargeEnough, toWeekFigures, type WeekFigures } from '../stats/privacy.js';
 import { queryTeamWeeks } from '../stats/query.js';
 import { resolveTeam } from '../stats/team.js';
@@ -52,13 +51,6 @@ export const statsArgsSchema = z
     return args;
   });
 
-const refusal = (): Reply =>
-  reply('Team stats are for team leads.', [
-    text(
-      'Sorry, team stats are only for team leads. If you lead a team, ask a workspace admin to make you a lead. You can always see your own figures with `/backcare me`.',
-    ),
-  ]);
-
 /** The chart in words, for screen readers and for platforms that show alt text. */
 function chartAlt(label: string, weeks: readonly WeekFigures[]): string {
   const sessions = weeks.map((w) => `${w.isoWeek.slice(5)} ${formatCell('sessions', w.cells.sessions)}`).join(', ');
@@ -84,13 +76,9 @@ async function renderChart(
   }
 }
 
-/** One stats view: lead check, team, the one aggregation query, the audit entry, then the privacy-floored reply. */
+/** One stats view (for leads only: the router checks): team, the one aggregation query, the audit entry, then the privacy-floored reply. */
 export async function statsView(ctx: CommandContext, args: StatsArgs): Promise<Reply> {
   const { actor } = ctx;
-  if (!(await isLead(ctx))) {
-    ctx.log.info({ event: 'stats.denied', platform: actor.platform }, 'stats refused: not a lead');
-    return refusal();
-  }
   const workspace = await ensureWorkspace(ctx.db, {
     platform: actor.platform,
     externalId: actor.workspaceExternalId,
@@ -178,6 +166,17 @@ const stats = defineCommand({
   summary: 'team leads: participation per week for a team, with a chart (no individual figures)',
   usage: '/backcare stats [team] [weeks] [csv]',
   examples: ['/backcare stats', '/backcare stats #design 8', '/backcare stats 12 csv'],
+  precondition: 'lead',
+  options: [
+    { type: 'team', name: 'team', description: 'a team to report on (default: the whole workspace)' },
+    { type: 'integer', name: 'weeks', description: 'how many weeks back (default 4)', min: 1, max: MAX_WEEKS },
+    {
+      type: 'string',
+      name: 'csv',
+      description: 'also export a CSV',
+      choices: [{ value: 'csv', label: 'yes, as CSV' }],
+    },
+  ],
   args: statsArgsSchema,
   run: statsView,
 });
@@ -186,6 +185,7 @@ const exportCsv = defineAction({
   actionId: 'stats.csv',
   value: z.object({ t: z.string().min(1).max(200).nullable(), w: z.number().int().min(1).max(MAX_WEEKS) }),
   // Pressing the button is a new view: the lead check and the audit entry happen again.
+  precondition: 'lead',
   run: (ctx, value) => statsView(ctx, { team: value.t ?? undefined, weeks: value.w, csv: true }),
 });
 

@@ -15,7 +15,6 @@ import {
 } from '../content/team-routine.js';
 import { libraryFor, WorkspaceRoutineLibrary } from '../content/workspace-routines.js';
 import { bullets, context, header, reply, text, type Form, type Reply } from '../reply.js';
-import { isLead } from '../stats/leads.js';
 import { formErrorsReply } from '../form-errors.js';
 import {
   countTeamRoutines,
@@ -175,11 +174,6 @@ export function importForm(yaml = ''): Form {
 
 const say = (message: string, extra: Reply['blocks'] = []): Reply => reply(message, [text(message), ...extra]);
 
-const leadsOnly = (what: string): Reply =>
-  say(
-    `Only team leads can ${what} the workspace's routines. A workspace admin can make you a lead with \`/backcare lead add @you\`.`,
-  );
-
 // ---- adding ---------------------------------------------------------------------------------------------
 
 type Checked = { ok: true } | { ok: false; message: string; field?: 'id' };
@@ -244,9 +238,9 @@ function addedReply(routines: readonly Routine[]): Reply {
 
 const addSubmit = defineForm({
   formId: ADD_FORM,
+  // The form could be replayed or opened by a lead who has since lost the role: checked again on submit.
+  precondition: 'lead',
   async submit(ctx, values) {
-    // The form could be replayed or opened by a lead who has since lost the role: checked again here.
-    if (!(await isLead(ctx))) return leadsOnly('add to');
     const checked = validateTeamRoutine(routineFromForm(values));
     if (!checked.ok) {
       ctx.log.info(
@@ -283,8 +277,8 @@ async function importYaml(
 
 const importSubmit = defineForm({
   formId: IMPORT_FORM,
+  precondition: 'lead',
   async submit(ctx, values) {
-    if (!(await isLead(ctx))) return leadsOnly('add to');
     const yaml = typeof values.yaml === 'string' ? values.yaml : '';
     const result = await importYaml(ctx, parseTeamRoutinesYaml(yaml), 'Your routines');
     if (result.ok) return result.reply;
@@ -331,7 +325,6 @@ async function listTeam(ctx: CommandContext): Promise<Reply> {
 }
 
 async function remove(ctx: CommandContext, id: string): Promise<Reply> {
-  if (!(await isLead(ctx))) return leadsOnly('remove from');
   if (ctx.deps.library?.get(id))
     return say(`\`${id}\` is a built-in routine; built-ins are read-only and cannot be removed.`);
   const workspace = await findWorkspace(ctx.db, {
@@ -395,16 +388,16 @@ const routines = defineCommand({
     '/backcare routines import',
     '/backcare routines remove team-desk-reset',
   ],
+  // Listing is for everyone; adding and removing for leads.
+  precondition: (args) => (args.verb === 'list' ? 'everyone' : 'lead'),
   args: routinesArgsSchema,
   async run(ctx, args) {
     switch (args.verb) {
       case 'list':
         return listTeam(ctx);
       case 'add':
-        if (!(await isLead(ctx))) return leadsOnly('add to');
         return { ...reply('Add a team routine', []), form: addRoutineForm() };
       case 'import':
-        if (!(await isLead(ctx))) return leadsOnly('add to');
         return args.file ? importFile(ctx, args.file) : { ...reply('Import team routines', []), form: importForm() };
       case 'remove':
         return remove(ctx, args.id);

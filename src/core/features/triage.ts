@@ -126,6 +126,7 @@ const triageCommand = defineCommand({
   name: 'triage',
   summary: 'a short safety check for upper-back pain: what to do next (not a diagnosis)',
   usage: '/backcare triage',
+  options: [],
   args: z.array(z.string()).max(0, '`triage` takes no arguments'),
   run: async () => startReply(triageRules()),
 });

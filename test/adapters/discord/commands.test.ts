@@ -6,7 +6,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCommand, subcommandSpecs } from '../../../adapters/discord/commands.js';
 import { registerCommands, registeredCommands } from '../../../adapters/discord/register.js';
+import { resolveOptions, type ResolvedOption } from '../../../src/core/command-options.js';
+import { areaWords } from '../../../src/core/features/guided.js';
 import { features } from '../../../src/core/features/index.js';
+import { ask, testActor, testLibrary } from '../../support/core.js';
 import { openTestDatabase } from '../../support/db.js';
 import type { Database } from '../../../src/db/client.js';
 import { startFakeDiscordApi } from '../../support/discord/fake-api.js';
@@ -27,7 +30,7 @@ const subcommands = (json.options ?? []) as APIApplicationCommandSubcommandOptio
 describe('the /backcare registration', () => {
   it('is what the adapter parses with: the same builder output from the same core commands', async () => {
     const { core } = await import('./harness-core.js').then((m) => m.coreWithoutDb());
-    expect(buildCommand(subcommandSpecs(core.commands)).toJSON()).toEqual(json);
+    expect(buildCommand(subcommandSpecs(core.commands, core.deps.library)).toJSON()).toEqual(json);
   });
 
   it('has every listed core command as a subcommand, within Discord’s limits', () => {
@@ -68,6 +71,72 @@ describe('the /backcare registration', () => {
   });
 });
 
+/** What Discord should register for one declared option: its type, choices, range and required, nothing invented. */
+function expectedJson(option: ResolvedOption) {
+  const base = { name: option.name, description: option.description, required: option.required ?? false };
+  switch (option.type) {
+    case 'string':
+      return {
+        ...base,
+        type: ApplicationCommandOptionType.String,
+        ...(option.maxLength ? { max_length: option.maxLength } : {}),
+        ...(option.choices?.length
+          ? { choices: option.choices.map((c) => ({ name: c.label ?? c.value, value: c.value })) }
+          : {}),
+        ...(option.suggest ? { autocomplete: true } : {}),
+      };
+    case 'words':
+      return { ...base, type: ApplicationCommandOptionType.String, max_length: option.maxLength };
+    case 'timezone':
+      return { ...base, type: ApplicationCommandOptionType.String, max_length: 100, autocomplete: true };
+    case 'integer':
+      return { ...base, type: ApplicationCommandOptionType.Integer, min_value: option.min, max_value: option.max };
+    case 'person':
+      return { ...base, type: ApplicationCommandOptionType.User };
+    case 'team':
+      return { ...base, type: ApplicationCommandOptionType.Role };
+  }
+}
+
+describe('the /backcare registration is derived from the core’s declarations', () => {
+  const listed = features.flatMap((f) => f.commands ?? []).filter((c) => c.listed);
+
+  it('every declared command and option appears, in order, with the same choices, range and required', () => {
+    for (const command of listed) {
+      const sub = subcommands.find((s) => s.name === command.name);
+      expect(sub, command.name).toBeDefined();
+      const registered = (sub!.options ?? []) as APIApplicationCommandBasicOption[];
+      const declared = resolveOptions(command.options, testLibrary());
+      expect(
+        registered.map((o) => o.name),
+        command.name,
+      ).toEqual(declared.map((o) => o.name));
+      declared.forEach((option, i) =>
+        expect(registered[i], `${command.name}.${option.name}`).toEqual(expectedJson(option)),
+      );
+    }
+  });
+
+  it('`roll`, `stretch` and `strengthen` offer exactly the areas that have routines in the library at the desk', () => {
+    const areaChoices = (name: string) => {
+      const option = (subcommands.find((s) => s.name === name)!.options ?? []).find((o) => o.name === 'area');
+      return ((option as { choices?: { value: string }[] }).choices ?? []).map((c) => c.value);
+    };
+    const library = testLibrary();
+    const withRoutines = (kinds: string[]) =>
+      (Object.keys(areaWords) as (keyof typeof areaWords)[])
+        .filter((area) =>
+          library.all().some((r) => kinds.includes(r.kind) && r.targets.includes(area) && r.place !== 'floor'),
+        )
+        .map((area) => areaWords[area]);
+    expect(areaChoices('roll')).toEqual([...withRoutines(['foam_roll', 'trigger_point']), 'floor']);
+    expect(areaChoices('roll')).not.toContain('neck');
+    expect(areaChoices('roll')).not.toContain('chest');
+    expect(areaChoices('stretch')).toEqual([...withRoutines(['stretch']), 'floor']);
+    expect(areaChoices('strengthen')).toEqual([...withRoutines(['strength']), 'floor']);
+  });
+});
+
 /** What a person would type after `/backcare <sub>`, from the core command's own examples (for the free-text `args`). */
 function exampleArgs(sub: string): string[] {
   const command = features.flatMap((f) => f.commands ?? []).find((c) => c.name === sub);
@@ -96,7 +165,7 @@ function samples(option: APIApplicationCommandBasicOption, routineId: string, su
 }
 
 const failure =
-  /Usage:|I don't know|not a Backcare command|something went wrong|not an option|cannot use|did not come through/;
+  /Usage:|I don't know|I have no|not a Backcare command|something went wrong|not an option|cannot use|did not come through/;
 
 describe('every registered subcommand and option is handled', () => {
   let database: Database;
@@ -149,6 +218,23 @@ describe('every registered subcommand and option is handled', () => {
       }
     }
     expect(walked).toBeGreaterThan(subcommands.length);
+  });
+
+  it('every area a person can type for `roll` starts a session exactly when Discord offers it', async () => {
+    const offered = (
+      (subcommands.find((s) => s.name === 'roll')!.options ?? []) as { name: string; choices?: { value: string }[] }[]
+    )
+      .find((o) => o.name === 'area')!
+      .choices!.map((c) => c.value);
+    const actor = testActor({
+      platform: 'discord',
+      workspaceExternalId: GUILD_ID,
+      userExternalId: '666666666666666661',
+    });
+    for (const area of Object.values(areaWords)) {
+      const answer = await ask(h.core, `roll ${area}`, actor);
+      expect(answer.summary.startsWith('I have no'), `roll ${area}: ${answer.summary}`).toBe(!offered.includes(area));
+    }
   });
 
   it('answers every autocomplete option with at most 25 choices that the command then accepts', async () => {

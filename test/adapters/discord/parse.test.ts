@@ -4,7 +4,8 @@ import { ActionRefs, decodeCustomId, encodeCustomId } from '../../../adapters/di
 import { actorFrom, commandText, parseCommandOptions, timezoneSuggestions } from '../../../adapters/discord/parse.js';
 import { coreWithoutDb } from './harness-core.js';
 
-const specs = subcommandSpecs(coreWithoutDb().core.commands);
+const { core } = coreWithoutDb();
+const specs = subcommandSpecs(core.commands, core.deps.library);
 const sub = (name: string, options: unknown[] = []) => [{ name, type: 1, options }];
 
 describe('discord interaction parsing', () => {
