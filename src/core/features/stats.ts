@@ -75,7 +75,7 @@ async function renderChart(
   floor: number,
 ): Promise<string | null> {
   try {
-    const png = renderPng(chartSvg(weeks, { title, floor }));
+    const png = await renderPng(chartSvg(weeks, { title, floor }));
     return await writeStatsFile(ctx.deps.chartDir ?? defaultStatsDir(), 'png', png, ctx.now());
   } catch (error) {
     // The figures are still worth showing without their picture.
