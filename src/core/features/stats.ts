@@ -7,7 +7,7 @@ import { defaultStatsDir, writeStatsFile } from '../stats/files.js';
 import { formatCell, statsCsv, weekText } from '../stats/format.js';
 import { isLead } from '../stats/leads.js';
 import { effectiveFloor, HIDDEN_TEXT, teamLargeEnough, toWeekFigures, type WeekFigures } from '../stats/privacy.js';
-import { queryTeamWeeks } from '../stats/query.js';
+import { queryTeamWeeks } from '../stats/rollups.js';
 import { resolveTeam } from '../stats/team.js';
 import { weekWindow } from '../stats/weeks.js';
 import { auditLog } from '../../db/schema.js';
