@@ -226,7 +226,7 @@ order by w.week_start`;
 }
 
 /** Memory for this one query's hashes and sorts, so a large team's view does not spill to disk (PostgreSQL's default is 4MB). */
-export const STATS_WORK_MEM = '32MB';
+const STATS_WORK_MEM = '32MB';
 
 /**
  * The view read from the events themselves: the reference the rollups are held to (tests, the benchmark),

@@ -42,7 +42,7 @@ function streakAt(done: Uint8Array, workingDays: number, weekStart: number, toda
 }
 
 /** PostgreSQL's percentile_cont(0.5): the middle value, or the mean of the two middle ones; null for none. */
-export function median(values: number[]): number | null {
+function median(values: number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const position = (sorted.length - 1) / 2;
