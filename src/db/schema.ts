@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -152,6 +153,60 @@ export const activityEvents = pgTable(
       .where(
         sql`(${t.kind} = 'nudge' and ${t.outcome} = 'done') or (${t.kind} = 'session' and ${t.outcome} = 'completed')`,
       ),
+  ],
+);
+
+/**
+ * Weekly rollups behind the team stats view, one row per person and local ISO week (in the workspace's
+ * timezone). Kept exact by database triggers on every write of the source rows (see drizzle/0009_stats_rollups.sql
+ * and docs/stats-rollups.md), so no code path that writes events or deliveries can forget them.
+ */
+export const activityWeekRollups = pgTable(
+  'activity_week_rollups',
+  {
+    workspaceId: bigint('workspace_id', { mode: 'number' })
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: bigint('user_id', { mode: 'number' })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Monday of the local ISO week. */
+    weekStart: date('week_start').notNull(),
+    /** Per ISO weekday (Monday first): done nudges plus completed sessions, which is what "did something" means. */
+    didDays: integer('did_days').array().notNull(),
+    completedSessions: integer('completed_sessions').notNull().default(0),
+    /** Sessions started and not completed. */
+    unfinishedSessions: integer('unfinished_sessions').notNull().default(0),
+  },
+  // The user index keeps "forget me" (a cascade by user) from scanning the table.
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.weekStart, t.userId] }),
+    index('activity_week_rollups_user_idx').on(t.userId),
+  ],
+);
+
+/** Nudge deliveries per person and local ISO week of their slot, by final status (only statuses that reached the person). */
+export const nudgeWeekRollups = pgTable(
+  'nudge_week_rollups',
+  {
+    /** The person's workspace (deliveries carry none of their own). */
+    workspaceId: bigint('workspace_id', { mode: 'number' })
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: bigint('user_id', { mode: 'number' })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    weekStart: date('week_start').notNull(),
+    sent: integer('sent').notNull().default(0),
+    done: integer('done').notNull().default(0),
+    snoozed: integer('snoozed').notNull().default(0),
+    skipped: integer('skipped').notNull().default(0),
+    stopped: integer('stopped').notNull().default(0),
+    ignored: integer('ignored').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.weekStart, t.userId] }),
+    index('nudge_week_rollups_user_idx').on(t.userId),
   ],
 );
 

@@ -10,6 +10,7 @@ import { privacyFigures, storedTables } from '../../src/core/features/privacy.js
 import { replyText, type Reply } from '../../src/core/reply.js';
 import { MIN_PRIVACY_FLOOR, toWeekFigures } from '../../src/core/stats/privacy.js';
 import { teamWeeksQuery, weekRowSchema, type TeamWeeksInput } from '../../src/core/stats/query.js';
+import { queryTeamWeeks, teamWeeksRollupQuery } from '../../src/core/stats/rollups.js';
 import { weekWindow } from '../../src/core/stats/weeks.js';
 import { queryRows } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema.js';
@@ -186,6 +187,8 @@ describeEachDatabase('the promise held against the stats code', (database, drive
       expect(denied).toMatch(/permission denied for table triage_records/);
       // …and the stats query gives the same answer without it.
       expect(await asProbe((tx) => queryRows<unknown>(tx, teamWeeksQuery(input)))).toEqual(expected);
+      // So does the live view, read from the weekly rollups.
+      expect(await asProbe((tx) => queryTeamWeeks(tx, input))).toEqual(await queryTeamWeeks(db, input));
     } finally {
       await db.execute(sql.raw(`drop owned by ${role}`));
       await db.execute(sql.raw(`drop role ${role}`));
@@ -203,6 +206,9 @@ describe('the stats code never names the triage table', () => {
     const { sql: text } = new PgDialect().sqlToQuery(teamWeeksQuery(input));
     expect(text).toMatch(/activity_events/); // the rendering is real
     expect(text).not.toMatch(/triage/i);
+    const { sql: live } = new PgDialect().sqlToQuery(teamWeeksRollupQuery(input));
+    expect(live).toMatch(/activity_week_rollups/);
+    expect(live).not.toMatch(/triage/i);
   });
 
   it('no file of the stats module refers to triage', () => {

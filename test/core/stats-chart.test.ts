@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { chartColours, chartGeometry, chartSize, chartSvg, niceMax, renderPng } from '../../src/core/stats/chart.js';
+import { Resvg } from '@resvg/resvg-js';
+import {
+  chartColours,
+  chartGeometry,
+  chartSize,
+  chartSvg,
+  niceMax,
+  pngRenderOptions,
+  renderPng,
+} from '../../src/core/stats/chart.js';
 import { toWeekFigures } from '../../src/core/stats/privacy.js';
 import type { WeekRow } from '../../src/core/stats/query.js';
 import { decodePng, hex } from './stats-png.js';
@@ -64,10 +73,10 @@ describe('stats chart', () => {
     ]);
   });
 
-  it('renders a valid PNG of the expected size whose pixels show those bars', () => {
+  it('renders a valid PNG of the expected size whose pixels show those bars', async () => {
     const svg = chartSvg(weeks, { title: 'Team participation: Design & <Ops>', floor: 5 });
     expect(svg).toContain('Design &#38; &#60;Ops&#62;');
-    const png = decodePng(renderPng(svg));
+    const png = decodePng(await renderPng(svg));
     expect([png.width, png.height]).toEqual([chartSize.width, chartSize.height]);
     const g = chartGeometry(weeks);
     for (const bar of g.bars) {
@@ -81,6 +90,20 @@ describe('stats chart', () => {
     // Nothing green where the hidden week's bar would be.
     for (let y = 70; y < 344; y += 6)
       expect(hex(png.pixel(band.x + band.width / 2 - 12, y))).not.toBe(chartColours.bar);
+  });
+
+  it('renders off the event loop the same PNG bytes as the synchronous render did', async () => {
+    const svg = chartSvg(weeks, { title: 'Team participation: Design', floor: 5 });
+    const before = new Resvg(svg, pngRenderOptions).render().asPng();
+    let settled = false;
+    const renders = Promise.all(Array.from({ length: 8 }, () => renderPng(svg))).finally(() => (settled = true));
+    // A drawing on the event loop would be finished before the next timer could fire.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(settled).toBe(false);
+    const after = await renders;
+    for (const png of after) expect(Buffer.compare(png, before)).toBe(0);
+    const decoded = decodePng(after[0]!);
+    expect([decoded.width, decoded.height]).toEqual([chartSize.width, chartSize.height]);
   });
 
   it('draws no bar or point for a week whose figures are all hidden', () => {

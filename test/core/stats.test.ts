@@ -1,7 +1,8 @@
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { replyText, type Reply } from '../../src/core/reply.js';
-import { queryTeamWeeks, type WeekRow } from '../../src/core/stats/query.js';
+import type { WeekRow } from '../../src/core/stats/query.js';
+import { queryTeamWeeks } from '../../src/core/stats/rollups.js';
 import { weekWindow } from '../../src/core/stats/weeks.js';
 import { statsArgsSchema } from '../../src/core/features/stats.js';
 import type { TeamResolver } from '../../src/core/stats/team.js';

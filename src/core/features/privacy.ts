@@ -60,6 +60,18 @@ export const storedTables: readonly StoredTable[] = [
     what: 'what you did: nudge outcomes and guided sessions (kind, outcome, routine, how long, when); never how you feel',
   },
   {
+    table: 'activity_week_rollups',
+    about: 'you',
+    keep: 'retention',
+    what: 'per week, counted from the above for the team figures: how many of your days had something done, sessions completed or not; gone with what they count',
+  },
+  {
+    table: 'nudge_week_rollups',
+    about: 'you',
+    keep: 'retention',
+    what: 'per week, counted from your nudges for the team figures: how many were sent, done, snoozed, skipped, stopped or ignored; gone with what they count',
+  },
+  {
     table: 'triage_records',
     about: 'you',
     keep: 'retention',

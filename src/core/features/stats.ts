@@ -6,7 +6,7 @@ import { chartSvg, renderPng } from '../stats/chart.js';
 import { defaultStatsDir, writeStatsFile } from '../stats/files.js';
 import { formatCell, statsCsv, weekText } from '../stats/format.js';
 import { effectiveFloor, HIDDEN_TEXT, teamLargeEnough, toWeekFigures, type WeekFigures } from '../stats/privacy.js';
-import { queryTeamWeeks } from '../stats/query.js';
+import { queryTeamWeeks } from '../stats/rollups.js';
 import { resolveTeam } from '../stats/team.js';
 import { weekWindow } from '../stats/weeks.js';
 import { auditLog } from '../../db/schema.js';
@@ -67,7 +67,7 @@ async function renderChart(
   floor: number,
 ): Promise<string | null> {
   try {
-    const png = renderPng(chartSvg(weeks, { title, floor }));
+    const png = await renderPng(chartSvg(weeks, { title, floor }));
     return await writeStatsFile(ctx.deps.chartDir ?? defaultStatsDir(), 'png', png, ctx.now());
   } catch (error) {
     // The figures are still worth showing without their picture.

@@ -63,6 +63,44 @@ export interface TeamWeeksInput {
 }
 
 /**
+ * Streaks as gaps and islands: each working day with something done gets its ordinal among the person's
+ * working days, consecutive ordinals form islands, and each active person-week looks up the island that
+ * reaches its reference day. Reads `days`, `person_weeks` and `team` from the query around it.
+ */
+function streakCtes(window: WeekWindow): SQL {
+  const today = sql`${window.today}::date`;
+  const upTo = (day: SQL) => workingDaysUpTo(day, sql`t.k`, sql`t.cum`);
+  return sql`ordinals as (
+  select dd.user_id, ${upTo(sql`dd.day`)} as ord
+  from days dd join team t on t.id = dd.user_id
+  where extract(isodow from dd.day)::int = any(t.wd)
+),
+islands as (
+  select user_id, min(ord) as start_ord, max(ord) as end_ord
+  from (select user_id, ord, ord - row_number() over (partition by user_id order by ord) as grp from ordinals) as o
+  group by user_id, grp
+),
+refs as materialized (
+  select a.week_start, a.user_id,
+    ${upTo(sql`r.x`)} as ref,
+    ${upTo(sql`r.x`)} - ${upTo(sql`(r.x - ${STREAK_WINDOW_DAYS}::int)`)} as cap,
+    -- Today still counts as "not yet": a streak ending yesterday is alive.
+    case when r.x = ${today} and extract(isodow from r.x)::int = any(t.wd) then 1 else 0 end as grace
+  from person_weeks a join team t on t.id = a.user_id
+    cross join lateral (select least(a.week_start + 6, ${today}) as x) as r
+),
+streaks as (
+  -- (least() skips nulls, so "no island" must be spelled out as 0.)
+  select r.week_start, case when i.user_id is null then 0 else least(least(i.end_ord, r.ref) - i.start_ord + 1, r.cap) end as streak
+  from refs r left join islands i on i.user_id = r.user_id and i.start_ord <= r.ref and i.end_ord >= r.ref - r.grace
+),
+streak_weeks as (
+  select week_start, percentile_cont(0.5) within group (order by streak) as median_streak
+  from streaks group by week_start
+)`;
+}
+
+/**
  * The whole view in ONE statement: grouping by local ISO week happens in the database, over the
  * (workspace_id, occurred_at) index for activity and the (user_id, slot_at) index for deliveries.
  *
@@ -76,15 +114,13 @@ export interface TeamWeeksInput {
  *   counted back from the week's last day (today for the current week, which stays alive until today ends),
  *   at most STREAK_WINDOW_DAYS back; the median is over that week's active members.
  *
- * Exported as SQL so the benchmark can EXPLAIN exactly what the bot runs.
+ * Exported as SQL so the benchmark and tests can compare it with the rollup-based view (rollups.ts).
  */
 export function teamWeeksQuery(input: TeamWeeksInput): SQL {
   const { workspaceId, scope, window } = input;
   const tz = window.timezone;
   const everyone = scope.kind === 'workspace';
   const ids = JSON.stringify(scope.kind === 'members' ? scope.platformUserIds : []);
-  const today = sql`${window.today}::date`;
-  const upTo = (day: SQL) => workingDaysUpTo(day, sql`t.k`, sql`t.cum`);
   const query = sql`
 with people as materialized (
   select u.id, u.created_at, coalesce(p.opted_in, false) as opted_in,
@@ -167,34 +203,7 @@ nudges as (
     sum(ignored) as ignored, count(*) filter (where ignored > 0) as ignored_people
   from nudge_person_weeks group by 1
 ),
-ordinals as (
-  select dd.user_id, ${upTo(sql`dd.day`)} as ord
-  from days dd join team t on t.id = dd.user_id
-  where extract(isodow from dd.day)::int = any(t.wd)
-),
-islands as (
-  select user_id, min(ord) as start_ord, max(ord) as end_ord
-  from (select user_id, ord, ord - row_number() over (partition by user_id order by ord) as grp from ordinals) as o
-  group by user_id, grp
-),
-refs as materialized (
-  select a.week_start, a.user_id,
-    ${upTo(sql`r.x`)} as ref,
-    ${upTo(sql`r.x`)} - ${upTo(sql`(r.x - ${STREAK_WINDOW_DAYS}::int)`)} as cap,
-    -- Today still counts as "not yet": a streak ending yesterday is alive.
-    case when r.x = ${today} and extract(isodow from r.x)::int = any(t.wd) then 1 else 0 end as grace
-  from person_weeks a join team t on t.id = a.user_id
-    cross join lateral (select least(a.week_start + 6, ${today}) as x) as r
-),
-streaks as (
-  -- (least() skips nulls, so "no island" must be spelled out as 0.)
-  select r.week_start, case when i.user_id is null then 0 else least(least(i.end_ord, r.ref) - i.start_ord + 1, r.cap) end as streak
-  from refs r left join islands i on i.user_id = r.user_id and i.start_ord <= r.ref and i.end_ord >= r.ref - r.grace
-),
-streak_weeks as (
-  select week_start, percentile_cont(0.5) within group (order by streak) as median_streak
-  from streaks group by week_start
-)
+${streakCtes(window)}
 select to_char(w.week_start, 'YYYY-MM-DD') as "weekStart",
   (select count(*) from team t where t.created_at < ((w.week_start + 7)::timestamp at time zone ${tz}))::int as "members",
   (select count(*) from team t where t.opted_in and t.created_at < ((w.week_start + 7)::timestamp at time zone ${tz}))::int as "optedIn",
@@ -217,9 +226,13 @@ order by w.week_start`;
 }
 
 /** Memory for this one query's hashes and sorts, so a large team's view does not spill to disk (PostgreSQL's default is 4MB). */
-export const STATS_WORK_MEM = '32MB';
+const STATS_WORK_MEM = '32MB';
 
-export async function queryTeamWeeks(db: Queryable, input: TeamWeeksInput): Promise<WeekRow[]> {
+/**
+ * The view read from the events themselves: the reference the rollups are held to (tests, the benchmark),
+ * and what a workspace whose rollups are kept in another timezone reads.
+ */
+export async function queryTeamWeeksFromEvents(db: Queryable, input: TeamWeeksInput): Promise<WeekRow[]> {
   const rows = await db.transaction(async (tx) => {
     await tx.execute(sql.raw(`set local work_mem = '${STATS_WORK_MEM}'`));
     return queryRows<unknown>(tx, teamWeeksQuery(input));
