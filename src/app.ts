@@ -11,7 +11,7 @@ import { createConsoleAdapter } from '../adapters/console/adapter.js';
 import { createDiscordAdapter } from '../adapters/discord/adapter.js';
 import { createSlackAdapter } from '../adapters/slack/adapter.js';
 import { loadRoutineLibrary } from './core/content/loader.js';
-import { triageRules } from './core/triage/load.js';
+import { triageRules } from './core/features/triage/load.js';
 import { nextSlot } from './jobs/slots.js';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';

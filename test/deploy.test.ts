@@ -8,7 +8,7 @@ import { repoRoot } from './support/spawn.js';
 import { findProjectRoot } from '../src/project-root.js';
 import { migrationsFolder } from '../src/db/client.js';
 import { defaultRoutinesDir } from '../src/core/content/loader.js';
-import { defaultTriageFile } from '../src/core/triage/load.js';
+import { defaultTriageFile } from '../src/core/features/triage/load.js';
 
 const compose = parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8')) as unknown;
 

@@ -4,9 +4,9 @@
  * one line on stderr and nothing on stdout.
  */
 import { parseArgs } from 'node:util';
-import { triage } from '../core/triage/engine.js';
-import { triageRules } from '../core/triage/load.js';
-import { parseAnswersJson } from '../core/triage/schema.js';
+import { triage } from '../core/features/triage/engine.js';
+import { triageRules } from '../core/features/triage/load.js';
+import { parseAnswersJson } from '../core/features/triage/schema.js';
 import { EXIT_INVALID, EXIT_OK, type CliCommand } from './contract.js';
 
 const USAGE = `usage: npm run --silent cli -- triage --answers '{"pain":4,"weeks":1,"symptoms":[],"interferes":false,"worsening":false}'`;

@@ -6,7 +6,7 @@ import type { UserRow, WorkspaceRow } from '../db/schema.js';
 import type { Reply } from './reply.js';
 import type { Actor } from './request.js';
 import type { NextSlotFn } from './settings-service.js';
-import type { TeamResolver } from './stats/team.js';
+import type { TeamResolver } from './features/stats/team.js';
 import type { RoutineLibrary } from './content/library.js';
 import type { ChannelMessenger } from './channel-messenger.js';
 import type { CommandOption, Precondition } from './command-options.js';

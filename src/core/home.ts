@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import type { CoreDeps, RegisteredCommand } from './command.js';
 import { encodeActionValue } from './command.js';
 import { DISCLAIMER } from './disclaimer.js';
-import { describePreferences } from './features/settings.js';
+import { describePreferences } from './features/settings/settings.js';
 import { defaultPreferences } from './preferences.js';
 import type { Action, Block } from './reply.js';
 import type { Actor } from './request.js';

@@ -12,7 +12,7 @@ export { stripControl } from './echo.js';
 export { describeFormErrors, fieldLabel } from './form-errors.js';
 export { buildHomeView, type HomeView } from './home.js';
 export { createInstallationRecords, type InstallationRecord, type InstallationRecords } from './installations.js';
-export { createLeadRoles, type LeadRoleChange, type LeadRoles } from './lead-roles.js';
+export { createLeadRoles, type LeadRoleChange, type LeadRoles } from './features/leads/lead-roles.js';
 export { withPauseNote } from './pause-note.js';
 export { homeWorkspaceOf, knownPeople, storedPreferences } from './people.js';
 export { canonicalTimezone, type Preferences } from './preferences.js';
@@ -32,7 +32,7 @@ export {
 export type { Actor, CoreInput, CoreRequest, Platform } from './request.js';
 export { expiredButtonReply, type Core } from './router.js';
 export type { Availability, NudgeDelivery, ReconcileResult, Sender, SendResult } from './sender.js';
-export type { TeamResolution, TeamResolver } from './stats/team.js';
+export type { TeamResolution, TeamResolver } from './features/stats/team.js';
 export {
   backReply,
   createWorkspaceLifecycle,

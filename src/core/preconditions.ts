@@ -1,7 +1,7 @@
 import type { CommandContext } from './command.js';
 import type { Precondition } from './command-options.js';
 import { context, reply, text, type Reply } from './reply.js';
-import { isLead } from './stats/leads.js';
+import { isLead } from './features/stats/leads.js';
 
 /**
  * The one place that decides whether someone may run a command, press a button or submit a form. `lead` means

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterName, Env } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import type { Adapter } from '../core/adapter.js';
-import { defaultExportDir } from '../core/features/data-rights.js';
+import { defaultExportDir } from '../core/features/data-rights/data-rights.js';
 import type { Database } from '../db/client.js';
 import { opsRequestHandler, startOpsServer, type OpsServer } from './health-server.js';
 import { poolStatsOf, type Metrics } from './metrics.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseMention } from '../../src/core/features/data-rights.js';
+import { parseMention } from '../../src/core/features/data-rights/data-rights.js';
 import type { Reply } from '../../src/core/reply.js';
 import { replyText } from '../../src/core/reply.js';
 import { recordActivity } from '../../src/db/activity.js';

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { auditLog, leadGrants } from '../../src/db/schema.js';
-import { isLead } from '../../src/core/stats/leads.js';
+import { isLead } from '../../src/core/features/stats/leads.js';
 import { ask, buildTestCore, testActor, testClock } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';
 

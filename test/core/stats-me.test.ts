@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currentStreak, personalFields } from '../../src/core/stats/personal.js';
+import { currentStreak, personalFields } from '../../src/core/features/stats/personal.js';
 import { activityEvents, preferences } from '../../src/db/schema.js';
 import { ask, buildTestCore, testActor } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';

@@ -1,11 +1,11 @@
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { replyText, type Reply } from '../../src/core/reply.js';
-import type { WeekRow } from '../../src/core/stats/query.js';
-import { queryTeamWeeks } from '../../src/core/stats/rollups.js';
-import { weekWindow } from '../../src/core/stats/weeks.js';
-import { statsArgsSchema } from '../../src/core/features/stats.js';
-import type { TeamResolver } from '../../src/core/stats/team.js';
+import type { WeekRow } from '../../src/core/features/stats/query.js';
+import { queryTeamWeeks } from '../../src/core/features/stats/rollups.js';
+import { weekWindow } from '../../src/core/features/stats/weeks.js';
+import { statsArgsSchema } from '../../src/core/features/stats/stats.js';
+import type { TeamResolver } from '../../src/core/features/stats/team.js';
 import { activityEvents, auditLog, leadGrants, triageRecords, users } from '../../src/db/schema.js';
 import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
 import { describeEachDatabase } from '../support/db.js';

@@ -11,7 +11,7 @@ import {
 import type { Routine } from '../../src/core/content/schema.js';
 import type { Db } from '../../src/db/client.js';
 import { savePreferences } from '../../src/db/preferences.js';
-import { deleteTeamRoutine, insertTeamRoutines } from '../../src/db/team-routines.js';
+import { deleteTeamRoutine, insertTeamRoutines } from '../../src/core/features/team-routines/store.js';
 import { ensureUser, ensureWorkspace } from '../../src/db/users.js';
 import { soloInstance } from '../../src/jobs/instance.js';
 import { createScheduler } from '../../src/jobs/scheduler.js';

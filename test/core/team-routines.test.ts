@@ -7,7 +7,7 @@ import { blockText, replyText, type Reply } from '../../src/core/reply.js';
 import { queryRows } from '../../src/db/client.js';
 import { SPINE_CAUTION } from '../../src/core/content/schema.js';
 import { SPINE_CAUTION_LINE, STANDARD_CAUTIONS, validateTeamRoutine } from '../../src/core/content/team-routine.js';
-import { ADD_FORM, IMPORT_FORM, MAX_TEAM_ROUTINES } from '../../src/core/features/team-routines.js';
+import { ADD_FORM, IMPORT_FORM, MAX_TEAM_ROUTINES } from '../../src/core/features/team-routines/team-routines.js';
 import { auditLog, leadGrants, nudgeDeliveries, teamRoutines } from '../../src/db/schema.js';
 import { ensureWorkspace } from '../../src/db/users.js';
 import { ask, buildTestCore, testActor, testClock, testLibrary } from '../support/core.js';
@@ -416,7 +416,7 @@ describeEachDatabase('team routines', (database) => {
 });
 
 it('routines usage errors name the subcommands', async () => {
-  const { routinesArgsSchema } = await import('../../src/core/features/team-routines.js');
+  const { routinesArgsSchema } = await import('../../src/core/features/team-routines/team-routines.js');
   expect(routinesArgsSchema.safeParse(['frobnicate']).success).toBe(false);
   expect(routinesArgsSchema.safeParse(['remove']).success).toBe(false);
   expect(routinesArgsSchema.parse(['remove', 'Team-X'])).toEqual({ verb: 'remove', id: 'team-x' });
@@ -426,7 +426,7 @@ it('routines usage errors name the subcommands', async () => {
 
 describe('the routine forms on each platform', () => {
   it('render as a Slack modal and a Discord wizard within their limits', async () => {
-    const { addRoutineForm, importForm } = await import('../../src/core/features/team-routines.js');
+    const { addRoutineForm, importForm } = await import('../../src/core/features/team-routines/team-routines.js');
     const { renderModal } = await import('../../adapters/slack/render.js');
     const { steps, modalFor, initialValues } = await import('../../adapters/discord/forms.js');
     for (const form of [addRoutineForm(), importForm()]) {

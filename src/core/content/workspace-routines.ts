@@ -5,7 +5,7 @@ import {
   teamRoutinesOfMany,
   teamRoutineVersions,
   type InvalidTeamRoutine,
-} from '../../db/team-routines.js';
+} from '../features/team-routines/store.js';
 import type { CommandContext } from '../command.js';
 import { routineSourceOf, type NudgeRoutineSource } from '../nudge-message.js';
 import { RoutineLibrary } from './library.js';

@@ -1,19 +1,19 @@
 import type { Feature } from '../command.js';
-import { guidedFeature } from './guided.js';
-import { helpFeature } from './help.js';
-import { leadsFeature } from './leads.js';
-import { meFeature } from './me.js';
-import { dataRightsFeature } from './data-rights.js';
-import { nudgesFeature } from './nudges.js';
-import { breakFeature } from './break.js';
-import { daysOffFeature } from './days-off.js';
-import { hoursFeature } from './hours.js';
-import { settingsFeature } from './settings.js';
-import { statsFeature } from './stats.js';
-import { triageFeature } from './triage.js';
-import { teamRoutinesFeature } from './team-routines.js';
-import { privacyFeature } from './privacy.js';
-import { inviteFeature } from './invite.js';
+import { guidedFeature } from './guided/guided.js';
+import { helpFeature } from './help/help.js';
+import { leadsFeature } from './leads/leads.js';
+import { meFeature } from './me/me.js';
+import { dataRightsFeature } from './data-rights/data-rights.js';
+import { nudgesFeature } from './nudges/nudges.js';
+import { breakFeature } from './break/break.js';
+import { daysOffFeature } from './days-off/days-off.js';
+import { hoursFeature } from './hours/hours.js';
+import { settingsFeature } from './settings/settings.js';
+import { statsFeature } from './stats/stats.js';
+import { triageFeature } from './triage/triage.js';
+import { teamRoutinesFeature } from './team-routines/team-routines.js';
+import { privacyFeature } from './privacy/privacy.js';
+import { inviteFeature } from './invite/invite.js';
 
 /**
  * Every feature the bot offers, in help order. A new subcommand is one file under features/

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { triageRules } from '../../../src/core/triage/load.js';
+import { triageRules } from '../../../src/core/features/triage/load.js';
 import { isolatedEnv, run, tempDataDir, type RunResult } from '../../support/spawn.js';
 
 const data = tempDataDir();

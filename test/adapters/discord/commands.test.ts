@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCommand, subcommandSpecs } from '../../../adapters/discord/commands.js';
 import { registerCommands, registeredCommands } from '../../../adapters/discord/register.js';
 import { resolveOptions, type ResolvedOption } from '../../../src/core/command-options.js';
-import { areaWords } from '../../../src/core/features/guided.js';
+import { areaWords } from '../../../src/core/features/guided/guided.js';
 import { features } from '../../../src/core/features/index.js';
 import { ask, testActor, testLibrary } from '../../support/core.js';
 import { openTestDatabase } from '../../support/db.js';

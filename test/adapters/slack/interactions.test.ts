@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { encodeActionValue } from '../../../src/core/command.js';
-import { settingsForm } from '../../../src/core/features/settings.js';
+import { settingsForm } from '../../../src/core/features/settings/settings.js';
 import { defaultPreferences } from '../../../src/core/preferences.js';
 import { auditLog, leadGrants, preferences, users } from '../../../src/db/schema.js';
 import { describeEachDatabase } from '../../support/db.js';
