@@ -25,14 +25,7 @@ import { echo } from '../../echo.js';
 import { lookup } from '../../lookup.js';
 import { breathingPatternChoices, parseBreathingPattern } from '../../pacing.js';
 import { bullets, context, header, reply, text, type Reply } from '../../reply.js';
-import {
-  DISCLAIMER,
-  guidedActions,
-  noLibraryReply,
-  recentFor,
-  requireLibrary,
-  startSession,
-} from './session.js';
+import { DISCLAIMER, guidedActions, noLibraryReply, recentFor, requireLibrary, startSession } from './session.js';
 
 const words = z.array(z.string());
 

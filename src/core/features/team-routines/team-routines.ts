@@ -16,12 +16,7 @@ import {
 import { libraryFor, WorkspaceRoutineLibrary } from '../../content/workspace-routines.js';
 import { bullets, context, header, reply, text, type Form, type Reply } from '../../reply.js';
 import { formErrorsReply } from '../../form-errors.js';
-import {
-  countTeamRoutines,
-  deleteTeamRoutine,
-  insertTeamRoutines,
-  TeamRoutineConflict,
-} from './store.js';
+import { countTeamRoutines, deleteTeamRoutine, insertTeamRoutines, TeamRoutineConflict } from './store.js';
 import { findWorkspace } from '../../../db/users.js';
 
 /**
