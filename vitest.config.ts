@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Migrates one PGlite and one PostgreSQL template per run; each suite's database is a copy of them.
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });
