@@ -7,7 +7,11 @@ import { openDatabase, queryRows, type Database } from '../../src/db/client.js';
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export type TestDriver = 'pglite' | 'postgres';
-export const testDrivers: TestDriver[] = ['pglite', 'postgres'];
+/** Both unless TEST_DRIVERS names one (`pglite` or `postgres`); `npm run test:fast` defaults to PGlite alone. */
+const chosenDrivers = process.env.TEST_DRIVERS ?? (process.env.BACKCARE_TEST_FAST === '1' ? 'pglite' : '');
+export const testDrivers: TestDriver[] = (['pglite', 'postgres'] as const).filter(
+  (driver) => !chosenDrivers || chosenDrivers.split(',').includes(driver),
+);
 
 /** A fresh, empty PostgreSQL database of its own, so parallel test files and runs never collide. */
 export function createScratchPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
