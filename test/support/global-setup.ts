@@ -36,7 +36,8 @@ async function postgresTemplate(): Promise<{ name: string; drop: () => Promise<v
   await dropStaleScratchDatabases(testDatabaseUrl);
   const scratch = await createScratchDatabase('backcare_tmpl', testDatabaseUrl);
   try {
-    const database = await openDatabase({ driver: 'postgres', url: scratch.url, poolSize: 1 });
+    // Generous timeouts: this runs while the machine is busiest (every worker starting up).
+    const database = await openDatabase({ driver: 'postgres', url: scratch.url, poolSize: 1, timeoutMs: 60_000 });
     // No connection may stay on a template while databases are created from it.
     await database.close();
   } catch (error) {
