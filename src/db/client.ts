@@ -40,8 +40,8 @@ export const migrationsFolder = path.join(projectRoot, 'drizzle');
 export type DatabaseOptions =
   /** `timeoutMs`: statement and lock timeout of every pooled connection, and the wait for a free one (default 5 s). */
   | { driver: 'postgres'; url: string; poolSize?: number; timeoutMs?: number }
-  /** `dataDir` undefined means in memory. */
-  | { driver: 'pglite'; dataDir?: string };
+  /** `dataDir` undefined means in memory; `loadDataDir` starts it from a dump (tests clone one migrated template). */
+  | { driver: 'pglite'; dataDir?: string; loadDataDir?: Blob };
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -102,7 +102,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   // A directory that cannot hold the database fails here with its name and the cause, not deep inside PGlite.
   if (options.dataDir) prepareDataDir(options.dataDir);
-  const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite({ loadDataDir: options.loadDataDir });
   try {
     await client.waitReady;
   } catch (error) {

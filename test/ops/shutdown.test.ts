@@ -65,8 +65,9 @@ describe('graceful shutdown of a running bot', () => {
       }
 
       const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(
-        path.join(repoRoot, 'node_modules/.bin/tsx'),
-        ['src/main.ts'],
+        // What `npm start` runs, with the scheduler ticking every second instead of waiting for the minute.
+        process.execPath,
+        ['--import', 'tsx', '--import', './test/support/every-second-cron.ts', 'src/main.ts'],
         {
           cwd: repoRoot,
           env: isolatedEnv({
@@ -85,7 +86,7 @@ describe('graceful shutdown of a running bot', () => {
       child.stdout.pause();
 
       try {
-        // The scheduler ticks on the minute: wait for the fan-out to start, then for it to stall on the full pipe.
+        // Wait for the fan-out to start, then for it to stall on the full pipe.
         let last = -1;
         let stable = 0;
         for (let i = 0; i < 1500; i++) {

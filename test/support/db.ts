@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
+import { openAsBlob } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, inject } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createScratchDatabase } from './scratch-database.js';
 import { openDatabase, queryRows, type Database } from '../../src/db/client.js';
@@ -6,17 +7,35 @@ import { openDatabase, queryRows, type Database } from '../../src/db/client.js';
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export type TestDriver = 'pglite' | 'postgres';
-export const testDrivers: TestDriver[] = ['pglite', 'postgres'];
+/** Both unless TEST_DRIVERS names one (`pglite` or `postgres`); `npm run test:fast` defaults to PGlite alone. */
+const chosenDrivers = process.env.TEST_DRIVERS ?? (process.env.BACKCARE_TEST_FAST === '1' ? 'pglite' : '');
+export const testDrivers: TestDriver[] = (['pglite', 'postgres'] as const).filter(
+  (driver) => !chosenDrivers || chosenDrivers.split(',').includes(driver),
+);
 
 /** A fresh, empty PostgreSQL database of its own, so parallel test files and runs never collide. */
 export function createScratchPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
   return createScratchDatabase('backcare_t', testDatabaseUrl);
 }
 
+/** Like createScratchPostgres, but already migrated: a copy of this run's template (see global-setup.ts). */
+function cloneMigratedPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  return createScratchDatabase('backcare_t', testDatabaseUrl, inject('postgresTemplate') ?? undefined);
+}
+
+let pgliteTemplate: Promise<Blob> | undefined;
+
 /** Opens a migrated test database on the given driver; `close` also drops a PostgreSQL scratch database. */
 export async function openTestDatabase(driver: TestDriver): Promise<Database> {
-  if (driver === 'pglite') return openDatabase({ driver: 'pglite' });
-  const scratch = await createScratchPostgres();
+  if (driver === 'pglite') {
+    const file = inject('pgliteTemplateFile');
+    // Without the global setup (another config), every database is migrated from scratch.
+    if (!file) return openDatabase({ driver: 'pglite' });
+    pgliteTemplate ??= openAsBlob(file);
+    // Migrations still run on open; they find everything applied.
+    return openDatabase({ driver: 'pglite', loadDataDir: await pgliteTemplate });
+  }
+  const scratch = await cloneMigratedPostgres();
   const database = await openDatabase({ driver: 'postgres', url: scratch.url, poolSize: 5 });
   return {
     ...database,
