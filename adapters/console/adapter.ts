@@ -32,7 +32,7 @@ export interface ConsoleAdapterOptions {
 }
 
 /** The console's one local person in one local workspace. */
-export function localActor(timezone?: string): Actor {
+function localActor(timezone?: string): Actor {
   return {
     platform: 'console',
     workspaceExternalId: 'local',

@@ -10,7 +10,7 @@ export function stripControl(value: string): string {
 }
 
 /** Longest piece of someone's input echoed back in a message. */
-export const MAX_ECHO = 60;
+const MAX_ECHO = 60;
 
 /**
  * Typed text as a code span in the core's light markup: cleaned, cut to a sensible length, and literal on every

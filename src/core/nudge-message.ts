@@ -85,7 +85,7 @@ export const NUDGE_ACTIONS = {
 } as const;
 
 /** Issue 11: the most minutes between nudges; "send fewer" doubles the interval up to this. */
-export const MAX_EVERY_MINUTES = 480;
+const MAX_EVERY_MINUTES = 480;
 export const fewerInterval = (everyMinutes: number): number => Math.min(MAX_EVERY_MINUTES, everyMinutes * 2);
 
 export interface NudgeMessageOptions {

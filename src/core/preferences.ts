@@ -68,7 +68,7 @@ export const clockTimeSchema = z
   .trim()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use 24-hour HH:MM, like 09:00 or 17:30');
 
-export const weekdaySchema = z.enum(weekdays);
+const weekdaySchema = z.enum(weekdays);
 export const daysSchema = z
   .array(weekdaySchema)
   .min(1, 'choose at least one working day')
@@ -80,7 +80,7 @@ export const everyMinutesSchema = z
   .min(10, 'interval must be at least 10 minutes')
   .max(480, 'interval must be at most 480 minutes');
 
-export const kindsSchema = z
+const kindsSchema = z
   .array(z.enum(nudgeKinds))
   .min(1, 'choose at least one kind of nudge')
   .transform((kinds) => nudgeKinds.filter((k) => kinds.includes(k)));

@@ -21,7 +21,7 @@ export type Block =
   | { type: 'file'; path: string; filename: string; alt: string }
   | { type: 'divider' };
 
-export type ButtonStyle = 'primary' | 'danger';
+type ButtonStyle = 'primary' | 'danger';
 
 export type Action =
   | { type: 'button'; actionId: string; label: string; value: string; style?: ButtonStyle }
@@ -125,7 +125,7 @@ export interface Sequence {
   actions: Action[];
 }
 
-export type Visibility = 'ephemeral' | 'public' | 'dm';
+type Visibility = 'ephemeral' | 'public' | 'dm';
 
 export interface Reply {
   blocks: Block[];

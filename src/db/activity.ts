@@ -13,18 +13,9 @@ export const nudgeOutcomes = [
   'unavailable',
   'stopped',
 ] as const;
-export const sessionOutcomes = ['completed', 'stopped', 'skipped'] as const;
-export const activitySources = [
-  'nudge',
-  'breathe',
-  'stretch',
-  'roll',
-  'relax',
-  'routine',
-  'break',
-  'strengthen',
-  'habits',
-] as const;
+type SessionOutcome = 'completed' | 'stopped' | 'skipped';
+type ActivitySource =
+  'nudge' | 'breathe' | 'stretch' | 'roll' | 'relax' | 'routine' | 'break' | 'strengthen' | 'habits';
 
 export type ActivityEvent =
   | {
@@ -36,8 +27,8 @@ export type ActivityEvent =
     }
   | {
       kind: 'session';
-      outcome: (typeof sessionOutcomes)[number];
-      source: Exclude<(typeof activitySources)[number], 'nudge'>;
+      outcome: SessionOutcome;
+      source: Exclude<ActivitySource, 'nudge'>;
       routineId?: string | null;
       durationSeconds?: number | null;
     };

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Queryable } from './client.js';
 import { inviteDms, preferences, users } from './schema.js';
 
-export type InviteDmStatus = 'sent' | 'failed' | 'declined';
+type InviteDmStatus = 'sent' | 'failed' | 'declined';
 
 /**
  * Claims the one DM invite for this person: true only for the first caller ever (the unique key decides, so two

@@ -62,7 +62,7 @@ export const slotRulesSchema = z
     }
   });
 
-export function rulesFromPreferences(prefs: Preferences): SlotRules {
+function rulesFromPreferences(prefs: Preferences): SlotRules {
   return {
     timezone: prefs.timezone,
     days: prefs.days,

@@ -32,7 +32,7 @@ export const STANDARD_CAUTIONS: readonly string[] = [
 export const SPINE_CAUTION_LINE =
   'Never roll directly over the spine: keep the roller or ball on the muscles beside it.';
 
-export function standardCautionsFor(kind: unknown): string[] {
+function standardCautionsFor(kind: unknown): string[] {
   return kind === 'foam_roll' || kind === 'trigger_point'
     ? [...STANDARD_CAUTIONS, SPINE_CAUTION_LINE]
     : [...STANDARD_CAUTIONS];
@@ -151,7 +151,7 @@ export function parseTeamRoutinesYaml(source: string): YamlImportResult {
 // ---- the form -------------------------------------------------------------------------------------------
 
 /** Form field ids; a schema issue's first path segment names the field it belongs to. */
-export const routineFormFields = [
+const routineFormFields = [
   'id',
   'title',
   'kind',
@@ -168,12 +168,12 @@ export const routineFormFields = [
 ] as const;
 export type RoutineFormField = (typeof routineFormFields)[number];
 
-export const DEFAULT_TEAM_SOURCE = 'Written by a team lead for this workspace.';
+const DEFAULT_TEAM_SOURCE = 'Written by a team lead for this workspace.';
 /**
  * Where a team routine that does not say is done: a foam roller means the floor and a wall means the wall (a lead's
  * roller routine must never reach a desk-break nudge); anything else is desk work.
  */
-export function defaultTeamPlace(equipment: unknown): RoutinePlace {
+function defaultTeamPlace(equipment: unknown): RoutinePlace {
   const list = Array.isArray(equipment) ? equipment : [];
   if (list.includes('foam_roller')) return 'floor';
   if (list.includes('wall')) return 'wall';
@@ -184,14 +184,14 @@ export function defaultTeamPlace(equipment: unknown): RoutinePlace {
 const TIMED_STEP = /\s*[[(]\s*(\d{1,3})\s*s(?:ec(?:ond)?s?)?\s*[\])]\s*$/i;
 
 /** Steps and cautions arrive as one text: one per line, or separated by `;` (single-line inputs). */
-export function splitLines(value: string): string[] {
+function splitLines(value: string): string[] {
   return value
     .split(/\r?\n|;/)
     .map((s) => s.trim())
     .filter(Boolean);
 }
 
-export function parseStep(line: string): { text: string; seconds?: number } {
+function parseStep(line: string): { text: string; seconds?: number } {
   const timed = TIMED_STEP.exec(line);
   if (!timed) return { text: line };
   return { text: line.slice(0, timed.index).trim(), seconds: Number(timed[1]) };

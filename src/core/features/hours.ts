@@ -22,7 +22,7 @@ import { applyHoursText, currentPreferences, formatHoursText, storePreferences }
  * `/backcare hours` (issue 11): different working hours on some weekdays and the most nudges a day. A small
  * form of its own, so the main settings form (and every client that walks it field by field) stays as it was.
  */
-export const HOURS_FORM = 'hours';
+const HOURS_FORM = 'hours';
 const USAGE = '/backcare hours [edit | fri 09:00-13:00, sat off | clear | max N]';
 
 type Args =

@@ -35,9 +35,9 @@ export const IMPORT_FORM = 'team-routines.import';
 /** Keeps `routine list`, autocompletes and the scheduler's per-workspace libraries small. */
 export const MAX_TEAM_ROUTINES = 50;
 /** What a form field can carry (the core request caps a form value at 3,000 characters). */
-export const MAX_YAML_FORM = 3000;
+const MAX_YAML_FORM = 3000;
 /** A file named to the console: content files are a few kilobytes; anything this big is a mistake. */
-export const MAX_YAML_FILE_BYTES = 64 * 1024;
+const MAX_YAML_FILE_BYTES = 64 * 1024;
 
 const title = (s: string) => s.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 const optionsOf = (values: readonly string[], label: (v: string) => string = title) =>
