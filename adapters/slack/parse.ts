@@ -117,7 +117,6 @@ export const imMessageSchema = z.looseObject({
   bot_id: z.string().optional(),
   app_id: z.string().optional(),
 });
-export type ImMessage = z.infer<typeof imMessageSchema>;
 
 /** The longest direct message read as a command (a slash command's text is capped the same way). */
 export const MAX_DM_COMMAND = 2000;

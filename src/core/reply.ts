@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * The platform-neutral reply model. Everything an adapter can show is a value of this model;
  * the Slack, Discord and console renderers translate it and nothing else.
@@ -155,7 +153,6 @@ export const context = (value: string): Block => ({ type: 'context', text: value
 export const caution = (value: string): Block => ({ type: 'caution', text: value });
 export const bullets = (items: string[]): Block => ({ type: 'list', style: 'bullet', items });
 export const steps = (items: string[]): Block => ({ type: 'list', style: 'numbered', items });
-export const divider: Block = { type: 'divider' };
 
 /** Plain text of a block, for summaries, fallbacks and tests. */
 export function blockText(block: Block): string {
@@ -225,5 +222,3 @@ export function formFitProblems(form: Form): string[] {
   }
   return problems;
 }
-
-export const visibilitySchema = z.enum(['ephemeral', 'public', 'dm']);

@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import type { Queryable } from './client.js';
 import { activityEvents } from './schema.js';
 
-export const activityKinds = ['nudge', 'session'] as const;
 export const nudgeOutcomes = [
   'delivered',
   'done',

@@ -26,7 +26,6 @@ export const targetAreas = [
 export type TargetArea = (typeof targetAreas)[number];
 
 export const equipmentKinds = ['none', 'foam_roller', 'ball', 'chair', 'wall', 'heat_pack', 'towel'] as const;
-export type Equipment = (typeof equipmentKinds)[number];
 
 /**
  * Where a routine can be done: at the desk (seated or standing), against a wall or doorway near it, or on the

@@ -12,7 +12,6 @@ import {
   routineSchema,
   targetAreas,
   type Routine,
-  type RoutineKind,
   type RoutinePlace,
 } from './schema.js';
 
@@ -260,4 +259,4 @@ export const formChoices = {
   topics: habitTopics,
 } as const;
 
-export type { Routine, RoutineKind };
+export type { Routine };

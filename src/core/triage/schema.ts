@@ -32,7 +32,6 @@ const symptomSchema = z.strictObject({
   /** Plain words, shown in the checklist and in "why": a checklist choice, so within the tightest option limit (Slack's). */
   label: line(limits.formOptionLabel),
 });
-export type Symptom = z.infer<typeof symptomSchema>;
 
 /** One line of routine suggestions: the shortest library routine matching these criteria. */
 const suggestionSchema = z.strictObject({
@@ -40,7 +39,6 @@ const suggestionSchema = z.strictObject({
   area: z.enum(targetAreas, { error: `must be one of ${targetAreas.join(', ')}` }).optional(),
   topic: z.enum(habitTopics, { error: `must be one of ${habitTopics.join(', ')}` }).optional(),
 });
-export type RoutineSuggestion = z.infer<typeof suggestionSchema>;
 
 const fallbackSchema = z.strictObject({
   command: z
