@@ -13,6 +13,7 @@ export interface ConsoleStyle {
  * already cleans what it echoes, and this keeps any text that slipped through from moving the cursor or recolouring.
  */
 function stripTerminalControls(value: string): string {
+  // eslint-disable-next-line no-control-regex -- C0/C1 controls are what must not reach the terminal
   return value.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
 }
 
@@ -256,6 +257,7 @@ function pickOption(options: readonly { label: string; value: string }[], typed:
   return options.find((o) => o.value.toLowerCase() === lower || o.label.toLowerCase() === lower)?.value ?? null;
 }
 
+// eslint-disable-next-line no-control-regex -- ESC starts the ANSI sequences this file writes (zero width)
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/y;
 
 /** Columns one code point takes in a terminal: combining marks none, emoji and East Asian wide characters two. */

@@ -75,7 +75,7 @@ const settingsFormSchema = z.object({
   /** As sent: a picker's id or typed text; applySettingsForm reads it with the platform's channel parser. */
   channelId: single.optional().transform((v) => (v && v.trim() !== '' ? v.trim() : null)),
   pause: single.pipe(z.enum(pauseChoices)).default('keep'),
-  /** Issue 11, optional so older forms (and platforms that drop empty fields) keep the stored values. */
+  /** Optional so older forms (and platforms that drop empty fields) keep the stored values. */
   hours: single.optional(),
   maxPerDay: single
     .pipe(

@@ -16,7 +16,7 @@ import {
 } from './schema.js';
 
 /**
- * A team's own routine (issue 11) is ordinary content: it is checked by the very schema the built-in
+ * A team's own routine is ordinary content: it is checked by the very schema the built-in
  * files are (`routineSchema` / `routineFileSchema`). What is added here is only what a team cannot opt
  * out of: the standard caution lines, put first and put back every time the routine is read.
  */

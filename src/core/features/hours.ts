@@ -19,7 +19,7 @@ import { formErrorsReply } from '../form-errors.js';
 import { applyHoursText, currentPreferences, formatHoursText, storePreferences } from '../settings-service.js';
 
 /**
- * `/backcare hours` (issue 11): different working hours on some weekdays and the most nudges a day. A small
+ * `/backcare hours`: different working hours on some weekdays and the most nudges a day. A small
  * form of its own, so the main settings form (and every client that walks it field by field) stays as it was.
  */
 const HOURS_FORM = 'hours';

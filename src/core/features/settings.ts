@@ -23,7 +23,7 @@ import { resolveChannel } from '../channel-messenger.js';
 import { applySettingsForm, currentPreferences, formatHoursText, storePreferences } from '../settings-service.js';
 
 const SETTINGS_FORM = 'settings';
-/** Issue 11: where the per-weekday hours, the daily maximum and days off are set (kept out of the main form). */
+/** Where per-weekday hours, the daily maximum and days off are set: own commands, so the main form stays as it was. */
 const MORE_SETTINGS_HINT =
   'Different hours on some days and the most nudges a day: `/backcare hours`. Holidays and sick leave: `/backcare days-off`.';
 

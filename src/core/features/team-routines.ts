@@ -25,7 +25,7 @@ import {
 import { findWorkspace } from '../../db/users.js';
 
 /**
- * `/backcare routines`: a team's own routines (issue 11). Leads add them with a form or a YAML document in
+ * `/backcare routines`: a team's own routines. Leads add them with a form or a YAML document in
  * the content format, and remove them; everyone in the workspace can list and run them. Built-ins stay
  * read-only and their ids cannot be taken.
  */
