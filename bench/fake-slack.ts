@@ -24,7 +24,7 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-export const TRIGGER_TTL_MS = 3000;
+const TRIGGER_TTL_MS = 3000;
 
 /** Calls per minute by method (Slack's tiers: 1 = 1+, 2 = 20+, 3 = 50+, 4 = 100+); unlisted methods: tier 3. */
 const perMinute: Record<string, number> = {

@@ -2,7 +2,7 @@ import type { NudgeDelivery, ReconcileResult, SendResult, Sender } from '../src/
 import { z } from 'zod';
 
 /** The slot a delivery stands for, as the fake platform counts it. */
-export const slotKey = (delivery: Pick<NudgeDelivery, 'user' | 'slotAt'>) =>
+const slotKey = (delivery: Pick<NudgeDelivery, 'user' | 'slotAt'>) =>
   `${delivery.user.id}@${delivery.slotAt.toISOString()}`;
 
 const rateLimitedSchema = z.object({ retry_after: z.number().nonnegative() });

@@ -41,7 +41,7 @@ export interface App {
  * Settings an adapter cannot start without, checked before anything is opened (BACKCARE_ADAPTER can force an
  * adapter whose tokens are missing): a start that cannot succeed should not open the database first.
  */
-export function adapterConfigProblem(env: Env, names: readonly string[]): string | null {
+function adapterConfigProblem(env: Env, names: readonly string[]): string | null {
   if (names.includes('slack') && !env.SLACK_SIGNING_SECRET) return 'the slack adapter needs SLACK_SIGNING_SECRET';
   if (names.includes('discord') && (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID))
     return 'the discord adapter needs DISCORD_TOKEN and DISCORD_APPLICATION_ID';

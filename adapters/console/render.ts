@@ -12,7 +12,8 @@ export interface ConsoleStyle {
  * No control character from a reply reaches the terminal except the emphasis this file adds itself: the core
  * already cleans what it echoes, and this keeps any text that slipped through from moving the cursor or recolouring.
  */
-export function stripTerminalControls(value: string): string {
+function stripTerminalControls(value: string): string {
+  // eslint-disable-next-line no-control-regex -- C0/C1 controls are what must not reach the terminal
   return value.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
 }
 
@@ -20,7 +21,7 @@ const bold = (s: string, style: ConsoleStyle) => (style.ansi ? `\x1b[1m${s}\x1b[
 const dim = (s: string, style: ConsoleStyle) => (style.ansi ? `\x1b[2m${s}\x1b[22m` : s);
 
 /** The core's light markup (*bold*, _italic_, `code`) as terminal text. */
-export function renderInline(value: string, style: ConsoleStyle): string {
+function renderInline(value: string, style: ConsoleStyle): string {
   return (
     stripTerminalControls(value)
       // Mentions as the core writes them for chat platforms (`<@id>`, `<@id|name>`, `<#id|name>`) read as @name/#name here.
@@ -34,7 +35,7 @@ export function renderInline(value: string, style: ConsoleStyle): string {
   );
 }
 
-export function renderBlock(block: Block, style: ConsoleStyle): string {
+function renderBlock(block: Block, style: ConsoleStyle): string {
   switch (block.type) {
     case 'header':
       return bold(`== ${stripTerminalControls(block.text)} ==`, style);
@@ -98,7 +99,7 @@ export function choicesFor(actions: readonly Action[]): Choice[] {
   return choices;
 }
 
-export function renderChoices(choices: readonly Choice[], style: ConsoleStyle): string {
+function renderChoices(choices: readonly Choice[], style: ConsoleStyle): string {
   if (choices.length === 0) return '';
   return `${choices.map((c) => `  [${c.number}] ${c.label}`).join('\n')}\n${dim('Type a number to choose.', style)}`;
 }
@@ -151,7 +152,7 @@ export function fieldPrompt(field: FormField): string {
 }
 
 /** Longest answer the console passes on for a field that declares no limit (the core refuses longer values). */
-export const MAX_ANSWER_LENGTH = 3000;
+const MAX_ANSWER_LENGTH = 3000;
 const MAX_TIMEZONE_LENGTH = 100;
 
 /** "choose 1–3", or with a single option "type 1 to choose it". */
@@ -256,6 +257,7 @@ function pickOption(options: readonly { label: string; value: string }[], typed:
   return options.find((o) => o.value.toLowerCase() === lower || o.label.toLowerCase() === lower)?.value ?? null;
 }
 
+// eslint-disable-next-line no-control-regex -- ESC starts the ANSI sequences this file writes (zero width)
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/y;
 
 /** Columns one code point takes in a terminal: combining marks none, emoji and East Asian wide characters two. */

@@ -17,7 +17,7 @@ import type { RoutineLibrary } from '../../src/core/content/library.js';
  * what is handled, and nothing here repeats what a command takes.
  */
 
-export const COMMAND_NAME = 'backcare';
+const COMMAND_NAME = 'backcare';
 
 export interface SubcommandSpec {
   name: string;

@@ -23,7 +23,7 @@ export interface MessageContext {
 
 const snowflake = /^\d{15,21}$/;
 
-export function encodeContext(ctx: MessageContext): string {
+function encodeContext(ctx: MessageContext): string {
   if (!ctx.guildId) return '';
   const guild = BigInt(ctx.guildId).toString(36);
   return ctx.deliveryId === undefined ? guild : `${guild}~${ctx.deliveryId.toString(36)}`;

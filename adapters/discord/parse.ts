@@ -119,7 +119,7 @@ export interface ActorFacts {
 }
 
 /** DMs with no guild to attach to get a personal workspace, so nobody's data mixes with a team's. */
-export const dmWorkspaceId = (userId: string) => `dm-${userId}`;
+const dmWorkspaceId = (userId: string) => `dm-${userId}`;
 
 export function actorFrom(facts: ActorFacts): Actor {
   return {

@@ -6,7 +6,7 @@ import { botScopes } from './scopes.js';
 import { BackcareHttpReceiver } from './receiver.js';
 import { botTokenFor } from './installation-store.js';
 
-export function boltLogger(log: Logger): BoltLogger {
+function boltLogger(log: Logger): BoltLogger {
   const child = log.child({ component: 'bolt' });
   const text = (msg: unknown[]) =>
     msg.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' ');

@@ -16,7 +16,7 @@ import { classifySlackError } from './slack-api.js';
  */
 
 /** Slack's own limit for `dnd.teamInfo`'s `users` list. */
-export const DND_BATCH_MAX = 50;
+const DND_BATCH_MAX = 50;
 const USERS_LIST_PAGE = 200;
 /** Past this many profiles wanted at once, paging through `users.list` is cheaper than one call each. */
 const LIST_THRESHOLD = 20;
@@ -33,7 +33,7 @@ const dndEntrySchema = z.looseObject({
 });
 const dndTeamSchema = z.looseObject({ users: z.record(z.string(), dndEntrySchema).default({}) });
 
-export const profileSchema = z.looseObject({
+const profileSchema = z.looseObject({
   status_text: z.string().optional(),
   status_emoji: z.string().optional(),
   status_expiration: z.number().optional(),

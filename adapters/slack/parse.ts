@@ -117,7 +117,6 @@ export const imMessageSchema = z.looseObject({
   bot_id: z.string().optional(),
   app_id: z.string().optional(),
 });
-export type ImMessage = z.infer<typeof imMessageSchema>;
 
 /** The longest direct message read as a command (a slash command's text is capped the same way). */
 export const MAX_DM_COMMAND = 2000;
@@ -158,7 +157,7 @@ export function baseActionId(actionId: string): string {
 
 /** Quick-start buttons on App Home run a command; only these, so a forged value cannot run anything else. */
 export const HOME_COMMAND_ACTION = 'home.command';
-export const homeCommands = ['breathe 2', 'stretch', 'roll', 'settings edit'] as const;
+const homeCommands = ['breathe 2', 'stretch', 'roll', 'settings edit'] as const;
 
 export function actionInput(action: z.infer<typeof actionElementSchema>): CoreInput | null {
   const actionId = baseActionId(action.action_id);
@@ -189,7 +188,7 @@ export function formValues(values: ViewSubmission['view']['state']['values']): R
 }
 
 /** What a modal carries back in private_metadata: the core's form state and where the result may be posted. */
-export const modalMetadataSchema = z.object({
+const modalMetadataSchema = z.object({
   state: z.string().max(2000).optional(),
   channelId: z.string().max(100).optional(),
 });

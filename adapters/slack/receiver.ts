@@ -19,7 +19,7 @@ const DEFAULT_REPLAY_CHECK_MS = 500;
  */
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
-export const slackPaths = {
+const slackPaths = {
   events: '/slack/events',
   commands: '/slack/commands',
   interactivity: '/slack/interactivity',

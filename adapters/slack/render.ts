@@ -39,7 +39,7 @@ export const slackLimits = {
 } as const;
 
 /** Cuts to `max` characters, marking the cut. */
-export function clip(value: string, max: number): string {
+function clip(value: string, max: number): string {
   if (value.length <= max) return value;
   return `${value.slice(0, max - 1)}…`;
 }
@@ -179,7 +179,7 @@ function renderElement(action: Action, actionId: string): types.ActionsBlockElem
   };
 }
 
-export function renderActions(actions: Action[]): SlackBlock[] {
+function renderActions(actions: Action[]): SlackBlock[] {
   const ids = uniqueActionIds(actions);
   const elements = actions
     .map((a, i) => renderElement(a, ids[i]!))
@@ -217,7 +217,7 @@ export interface SlackMessage {
 }
 
 /** The fallback text shows in notifications and for screen readers; Slack truncates long ones, we cut first. */
-export function fallbackText(summary: string): string {
+function fallbackText(summary: string): string {
   return clip(escapeMrkdwn(summary), slackLimits.slackFallbackText) || 'Backcare';
 }
 

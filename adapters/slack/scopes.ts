@@ -1,4 +1,4 @@
-/** The bot scopes Backcare asks for, each for one reason (see manifest.yaml). */
+/** The bot scopes Backcare asks for, each for one reason (why each: docs/slack.md, "Scopes"; also manifest.yaml). */
 export const botScopes = [
   'commands',
   'chat:write',

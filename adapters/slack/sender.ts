@@ -28,7 +28,7 @@ const RECONCILE_SKEW_MS = 2 * 60 * 1000;
 const RECONCILE_SEND_MS = 60 * 1000;
 
 /** `channel:ts`, what Slack needs to find the message again (chat.update, reactions…). */
-export function slackMessageRef(channel: string, ts: string): string {
+function slackMessageRef(channel: string, ts: string): string {
   return `${channel}:${ts}`;
 }
 
@@ -51,7 +51,7 @@ const historySchema = z.looseObject({
 const slackTs = (ms: number) => (ms / 1000).toFixed(6);
 
 /** Status emoji that mean "in a meeting or on a call" (calendar sync sets :spiral_calendar_pad:); SLACK_BUSY_STATUS_EMOJI overrides. */
-export const DEFAULT_BUSY_STATUS_EMOJI = [
+const DEFAULT_BUSY_STATUS_EMOJI = [
   ':spiral_calendar_pad:',
   ':calendar:',
   ':date:',
@@ -66,7 +66,7 @@ export const DEFAULT_BUSY_STATUS_EMOJI = [
 const busyStatusText = /\b(in a meeting|on a call|in a call|in a huddle)\b/i;
 
 /** Why a Slack profile says "busy", or null: a huddle, or a meeting/call status that has not expired. */
-export function busyReason(
+function busyReason(
   profile: SlackProfile | undefined,
   busyEmoji: readonly string[],
   nowSeconds: number,

@@ -12,7 +12,7 @@ const wholeNumber = (min: number, max: number, note = '') => {
 const intFrom = (min: number, max: number, fallback: number, note = '') =>
   z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), wholeNumber(min, max, note));
 
-export const adapterNames = ['console', 'slack', 'discord'] as const;
+const adapterNames = ['console', 'slack', 'discord'] as const;
 export type AdapterName = (typeof adapterNames)[number];
 
 const envObject = z.object({
@@ -130,11 +130,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   throw new ConfigError(`config error: ${variable} ${issue.message}`);
 }
 
-export function slackConfigured(env: Env): boolean {
+function slackConfigured(env: Env): boolean {
   return Boolean(env.SLACK_SIGNING_SECRET && (env.SLACK_BOT_TOKEN || env.SLACK_CLIENT_ID));
 }
 
-export function discordConfigured(env: Env): boolean {
+function discordConfigured(env: Env): boolean {
   return Boolean(env.DISCORD_TOKEN && env.DISCORD_APPLICATION_ID);
 }
 

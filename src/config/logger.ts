@@ -6,7 +6,7 @@ export type { Logger };
  * Anything that could carry a credential is censored wherever it sits in a log object:
  * tokens, secrets, Authorization headers and connection strings with passwords.
  */
-export const redactedPaths = [
+const redactedPaths = [
   'token',
   'botToken',
   'appToken',

@@ -1,7 +1,7 @@
 import type { Reply } from './reply.js';
 import type { Actor, Platform } from './request.js';
 
-export type ChannelPostResult = { ok: true } | { ok: false; message: string };
+type ChannelPostResult = { ok: true } | { ok: false; message: string };
 
 /**
  * `later`: not delivered this time (a rate limit beyond the wait bound, platform trouble); another run tries again.

@@ -180,7 +180,7 @@ export interface Feature {
  * the expiry is epoch seconds in base 36. A value that was made up, altered, or has no expiry fails the check, and
  * the press gets the expired-button answer.
  */
-export const DEFAULT_ACTION_TTL_SECONDS = 90 * 24 * 60 * 60;
+const DEFAULT_ACTION_TTL_SECONDS = 90 * 24 * 60 * 60;
 const TAG_LENGTH = 12;
 
 /** In-process key until start-up sets the configured one (tests and tools encode and decode in one process). */

@@ -2,6 +2,7 @@
  * Showing back what a person typed. Terminal escapes (ESC [31m …), other control characters and invisible
  * direction overrides must never reach a screen from someone's input, whatever the platform.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what an echo must drop
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 /** The text without control or invisible formatting characters (line breaks and tabs become spaces). */
@@ -10,7 +11,7 @@ export function stripControl(value: string): string {
 }
 
 /** Longest piece of someone's input echoed back in a message. */
-export const MAX_ECHO = 60;
+const MAX_ECHO = 60;
 
 /**
  * Typed text as a code span in the core's light markup: cleaned, cut to a sensible length, and literal on every

@@ -8,7 +8,7 @@ import path from 'node:path';
  */
 const personDir = /^user-(\d+)$/;
 
-export function exportDirOf(dir: string, userId: number): string {
+function exportDirOf(dir: string, userId: number): string {
   if (!Number.isSafeInteger(userId) || userId < 0) throw new Error('export directory needs an internal user id');
   return path.join(dir, `user-${userId}`);
 }

@@ -6,7 +6,7 @@ import { weekdays, type Weekday } from './preferences.js';
  * next occurrence. Pure functions, shared by the scheduler's slot maths and by the core (a team post's next time).
  */
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export type LocalDate = { year: number; month: number; day: number };
 

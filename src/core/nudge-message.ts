@@ -79,13 +79,13 @@ export const NUDGE_ACTIONS = {
   skip: 'nudge.skip',
   stop: 'nudge.stop',
   undoStop: 'nudge.undo_stop',
-  /** Issue 11: answers to the once-only question after a run of skips. */
+  /** Answers to the once-only question after a run of skips. */
   fewer: 'nudge.fewer',
   pauseWeek: 'nudge.pause_week',
 } as const;
 
-/** Issue 11: the most minutes between nudges; "send fewer" doubles the interval up to this. */
-export const MAX_EVERY_MINUTES = 480;
+/** The most minutes between nudges (one per eight-hour day); "send fewer" doubles the interval up to this. */
+const MAX_EVERY_MINUTES = 480;
 export const fewerInterval = (everyMinutes: number): number => Math.min(MAX_EVERY_MINUTES, everyMinutes * 2);
 
 export interface NudgeMessageOptions {

@@ -3,7 +3,7 @@ import { lookup } from './lookup.js';
 import { context, steps as numberedSteps, text, type Block, type Frame } from './reply.js';
 
 /** One phase of a breath: what to do and for how long. */
-export interface BreathPhase {
+interface BreathPhase {
   action: 'in' | 'hold' | 'out' | 'rest';
   /** What the live message says, e.g. "Breathe in…" (the seconds are added after it). */
   label: string;

@@ -68,7 +68,7 @@ export const clockTimeSchema = z
   .trim()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use 24-hour HH:MM, like 09:00 or 17:30');
 
-export const weekdaySchema = z.enum(weekdays);
+const weekdaySchema = z.enum(weekdays);
 export const daysSchema = z
   .array(weekdaySchema)
   .min(1, 'choose at least one working day')
@@ -80,7 +80,7 @@ export const everyMinutesSchema = z
   .min(10, 'interval must be at least 10 minutes')
   .max(480, 'interval must be at most 480 minutes');
 
-export const kindsSchema = z
+const kindsSchema = z
   .array(z.enum(nudgeKinds))
   .min(1, 'choose at least one kind of nudge')
   .transform((kinds) => nudgeKinds.filter((k) => kinds.includes(k)));
@@ -98,7 +98,7 @@ export const dayHoursSchema = z
     message: 'end must differ from start (an end before start means past midnight)',
   });
 
-/** Hours that differ on some weekdays (issue 11), e.g. `{"fri": {"start": "09:00", "end": "13:00"}}`; other days keep start/end. */
+/** Hours that differ on some weekdays, e.g. `{"fri": {"start": "09:00", "end": "13:00"}}`; other days keep start/end. */
 export const weeklyHoursSchema = z.strictObject(
   Object.fromEntries(weekdays.map((d) => [d, dayHoursSchema.optional()])) as Record<
     Weekday,
@@ -127,7 +127,7 @@ export const dayOffSchema = z
 export type DayOff = z.infer<typeof dayOffSchema>;
 export const daysOffSchema = z.array(dayOffSchema).max(MAX_DAYS_OFF, `at most ${MAX_DAYS_OFF} ranges of days off`);
 
-/** Default for the daily cap on nudges (issue 11). */
+/** Default for the daily cap on nudges: the default day (09:00–17:00, hourly) fits within it. */
 export const DEFAULT_MAX_PER_DAY = 8;
 export const maxPerDaySchema = z
   .number({ error: 'the daily maximum must be a number' })
@@ -149,7 +149,7 @@ export const preferencesSchema = z
     delivery: z.enum(deliveryPlaces),
     channelId: z.string().max(100).nullable(),
     pausedReason: z.string().max(200).nullable(),
-    /** Issue 11; optional so that older callers building preferences by hand stay valid (absent = none / default). */
+    /** Optional so that older callers building preferences by hand stay valid (absent = none / default). */
     hours: weeklyHoursSchema.nullable().optional(),
     daysOff: daysOffSchema.nullable().optional(),
     maxPerDay: maxPerDaySchema.nullable().optional(),

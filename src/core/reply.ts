@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * The platform-neutral reply model. Everything an adapter can show is a value of this model;
  * the Slack, Discord and console renderers translate it and nothing else.
@@ -21,7 +19,7 @@ export type Block =
   | { type: 'file'; path: string; filename: string; alt: string }
   | { type: 'divider' };
 
-export type ButtonStyle = 'primary' | 'danger';
+type ButtonStyle = 'primary' | 'danger';
 
 export type Action =
   | { type: 'button'; actionId: string; label: string; value: string; style?: ButtonStyle }
@@ -125,7 +123,7 @@ export interface Sequence {
   actions: Action[];
 }
 
-export type Visibility = 'ephemeral' | 'public' | 'dm';
+type Visibility = 'ephemeral' | 'public' | 'dm';
 
 export interface Reply {
   blocks: Block[];
@@ -155,7 +153,6 @@ export const context = (value: string): Block => ({ type: 'context', text: value
 export const caution = (value: string): Block => ({ type: 'caution', text: value });
 export const bullets = (items: string[]): Block => ({ type: 'list', style: 'bullet', items });
 export const steps = (items: string[]): Block => ({ type: 'list', style: 'numbered', items });
-export const divider: Block = { type: 'divider' };
 
 /** Plain text of a block, for summaries, fallbacks and tests. */
 export function blockText(block: Block): string {
@@ -225,5 +222,3 @@ export function formFitProblems(form: Form): string[] {
   }
   return problems;
 }
-
-export const visibilitySchema = z.enum(['ephemeral', 'public', 'dm']);

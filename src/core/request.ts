@@ -4,7 +4,7 @@ export const platforms = ['console', 'slack', 'discord'] as const;
 export type Platform = (typeof platforms)[number];
 
 /** Who is asking, as the adapter knows them. Ids are the platform's own, opaque to the core. */
-export const actorSchema = z.object({
+const actorSchema = z.object({
   platform: z.enum(platforms),
   workspaceExternalId: z.string().min(1).max(200),
   workspaceName: z.string().max(200).optional(),
@@ -21,7 +21,7 @@ export type Actor = z.infer<typeof actorSchema>;
 
 const formValueSchema = z.union([z.string().max(3000), z.array(z.string().max(200)).max(50)]);
 
-export const coreInputSchema = z.discriminatedUnion('kind', [
+const coreInputSchema = z.discriminatedUnion('kind', [
   /** `/backcare <sub> [args]`, with or without the `/backcare` prefix. */
   z.object({ kind: z.literal('command'), text: z.string().max(2000) }),
   /** A button press or select choice: the action id and the value the core put on it. */

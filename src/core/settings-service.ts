@@ -46,7 +46,7 @@ export async function storePreferences(
 }
 
 const pauseChoices = ['keep', 'none', '1h', 'today', 'week'] as const;
-export type PauseChoice = (typeof pauseChoices)[number];
+type PauseChoice = (typeof pauseChoices)[number];
 
 const single = z.union([
   z.string(),
@@ -61,7 +61,7 @@ const multiple = z.union([
 ]);
 
 /** What the settings form sends back: strings from every platform, turned into typed values here. */
-export const settingsFormSchema = z.object({
+const settingsFormSchema = z.object({
   optedIn: single.pipe(z.enum(['yes', 'no'], { error: 'answer yes or no' })).transform((v) => v === 'yes'),
   timezone: single,
   days: multiple.pipe(z.array(z.enum(weekdays, { error: 'days are mon, tue, wed, thu, fri, sat, sun' }))),
@@ -75,7 +75,7 @@ export const settingsFormSchema = z.object({
   /** As sent: a picker's id or typed text; applySettingsForm reads it with the platform's channel parser. */
   channelId: single.optional().transform((v) => (v && v.trim() !== '' ? v.trim() : null)),
   pause: single.pipe(z.enum(pauseChoices)).default('keep'),
-  /** Issue 11, optional so older forms (and platforms that drop empty fields) keep the stored values. */
+  /** Optional so older forms (and platforms that drop empty fields) keep the stored values. */
   hours: single.optional(),
   maxPerDay: single
     .pipe(

@@ -19,7 +19,7 @@ import {
  */
 export const REMOVED_REASON = 'Backcare was removed from this workspace';
 
-export interface WorkspaceRef {
+interface WorkspaceRef {
   platform: Platform;
   externalId: string;
 }
@@ -35,7 +35,7 @@ export interface WorkspaceLifecycle {
 }
 
 /** The note someone whose nudges came back gets, once. */
-export function backReply(): Reply {
+function backReply(): Reply {
   const message = 'Backcare is back in this workspace, and your nudges are on again with your saved settings.';
   return reply(message, [text(message), context('Run `/backcare settings` to change them or turn them off.')], {
     visibility: 'dm',

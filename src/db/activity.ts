@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import type { Queryable } from './client.js';
 import { activityEvents } from './schema.js';
 
-export const activityKinds = ['nudge', 'session'] as const;
 export const nudgeOutcomes = [
   'delivered',
   'done',
@@ -13,18 +12,9 @@ export const nudgeOutcomes = [
   'unavailable',
   'stopped',
 ] as const;
-export const sessionOutcomes = ['completed', 'stopped', 'skipped'] as const;
-export const activitySources = [
-  'nudge',
-  'breathe',
-  'stretch',
-  'roll',
-  'relax',
-  'routine',
-  'break',
-  'strengthen',
-  'habits',
-] as const;
+type SessionOutcome = 'completed' | 'stopped' | 'skipped';
+type ActivitySource =
+  'nudge' | 'breathe' | 'stretch' | 'roll' | 'relax' | 'routine' | 'break' | 'strengthen' | 'habits';
 
 export type ActivityEvent =
   | {
@@ -36,8 +26,8 @@ export type ActivityEvent =
     }
   | {
       kind: 'session';
-      outcome: (typeof sessionOutcomes)[number];
-      source: Exclude<(typeof activitySources)[number], 'nudge'>;
+      outcome: SessionOutcome;
+      source: Exclude<ActivitySource, 'nudge'>;
       routineId?: string | null;
       durationSeconds?: number | null;
     };

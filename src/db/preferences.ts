@@ -120,11 +120,6 @@ export async function loadPreferences(db: Queryable, userId: number): Promise<Pr
   return row ? preferencesFromRow(row) : null;
 }
 
-export async function loadPreferencesRow(db: Queryable, userId: number): Promise<PreferencesRow | null> {
-  const [row] = await db.select().from(preferences).where(eq(preferences.userId, userId));
-  return row ?? null;
-}
-
 /**
  * Writes the whole preference set (already validated) in one statement. `nextDueAt` is whatever the
  * scheduler's slot maths says for these preferences (null when opted out).

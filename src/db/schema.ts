@@ -74,11 +74,11 @@ export const preferences = pgTable(
     /** Why nudges stopped without the person asking (DMs closed, app uninstalled…). */
     pausedReason: text('paused_reason'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-    /** Issue 11: hours that differ by weekday, `{"fri": {"start": "09:00", "end": "13:00"}}` (zod-validated when read back). */
+    /** Hours that differ by weekday, `{"fri": {"start": "09:00", "end": "13:00"}}` (zod-validated when read back). */
     weeklyHours: jsonb('weekly_hours').$type<Record<string, unknown>>(),
-    /** Issue 11: days off as local date ranges, `[{"from": "2026-12-24", "to": "2026-12-26"}]` (zod-validated when read back). */
+    /** Days off as local date ranges, `[{"from": "2026-12-24", "to": "2026-12-26"}]` (zod-validated when read back). */
     daysOff: jsonb('days_off').$type<unknown[]>(),
-    /** Issue 11: most nudges per local calendar day; null means the default. */
+    /** Most nudges per local calendar day; null means the default. */
     maxPerDay: integer('max_per_day'),
   },
   (t) => [
@@ -357,7 +357,7 @@ export const teamPostDeliveries = pgTable(
 export type TeamPostRow = typeof teamPosts.$inferSelect;
 
 /**
- * A team's own routines (issue 11), visible only in their workspace. The routine is kept as the content
+ * A team's own routines, visible only in their workspace. The routine is kept as the content
  * format's JSON and validated through the content schema when read back; who added or removed one is in
  * `audit_log`, not here, so a lead's `forget-me` leaves the team's routines in place.
  */
@@ -377,7 +377,7 @@ export const teamRoutines = pgTable(
 );
 
 /**
- * Issue 11: the "send fewer or pause for the week?" question Backcare asks once after a run of skipped nudges.
+ * The "send fewer or pause for the week?" question Backcare asks once after a run of skipped nudges.
  * It rides on one nudge (`delivery_id`), so a resend after a crash shows it again; the latest `asked_at` is
  * what stops it asking twice in the same run of skips.
  */
@@ -399,7 +399,7 @@ export const nudgeQuestions = pgTable(
 );
 
 /**
- * Issue 11: the one-time DM invite from `/backcare invite #channel dm`, one row per person per workspace, so it is
+ * The one-time DM invite from `/backcare invite #channel dm`, one row per person per workspace, so it is
  * never sent twice; "No thanks" (in the DM or on the announcement) stores `declined`, which also stops any later DM.
  * Keyed by the platform user id because the people invited have no Backcare user row (nothing is stored for them).
  */

@@ -107,14 +107,6 @@ export async function forgetPerson(
   });
 }
 
-/** `forgetPerson` for a known user row. */
-export async function deleteUserData(
-  db: Queryable,
-  user: Pick<UserRow, 'workspaceId' | 'platformUserId'>,
-): Promise<boolean> {
-  return forgetPerson(db, { workspaceId: user.workspaceId, platformUserId: user.platformUserId });
-}
-
 /** The DM channel a platform opened for a person, kept so the next nudge need not open it again. */
 export async function rememberDmChannel(db: Queryable, userId: number, dmChannelId: string): Promise<void> {
   await db.execute(

@@ -15,7 +15,7 @@ export interface SchedulerInstance {
 /** First key of the advisory lock each scheduler holds for its lifetime ("bc"). */
 const LOCK_CLASS = 0x6263;
 
-export function newInstanceId(): number {
+function newInstanceId(): number {
   return randomInt(1, 2 ** 31 - 1);
 }
 

@@ -13,8 +13,6 @@ import { reconcileOrphans } from './reconcile.js';
 import { createRoutinePicker, TEAM_POST_KINDS, type RoutinePicker } from './routine-picker.js';
 import { nextSlot } from './slots.js';
 
-export type { TickReport } from './delivery-pipeline.js';
-
 export interface SchedulerOptions {
   db: Db;
   log: Logger;

@@ -25,7 +25,7 @@ export interface SlotRules {
   end: string;
   everyMinutes: number;
   snoozeUntil?: Date | null;
-  /** Different hours on some weekdays (issue 11): replaces start/end on that weekday only. */
+  /** Different hours on some weekdays: replaces start/end on that weekday only. */
   hours?: WeeklyHours | null;
   /** Local dates (inclusive ranges) with no nudges: holidays, sick leave. A window belongs to the date it opens on. */
   daysOff?: readonly DayOff[] | null;
@@ -62,7 +62,7 @@ export const slotRulesSchema = z
     }
   });
 
-export function rulesFromPreferences(prefs: Preferences): SlotRules {
+function rulesFromPreferences(prefs: Preferences): SlotRules {
   return {
     timezone: prefs.timezone,
     days: prefs.days,

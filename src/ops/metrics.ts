@@ -42,23 +42,13 @@ export interface Metrics {
 }
 
 /** The counts a scheduler pass reports (structurally the scheduler's TickReport; ops does not import jobs). */
-export type TickCounts = Record<'claimed' | 'sent' | 'missed' | 'failed' | 'unavailable' | 'reconciled', number>;
+type TickCounts = Record<'claimed' | 'sent' | 'missed' | 'failed' | 'unavailable' | 'reconciled', number>;
 
 /**
  * `claimed`…`reconciled` come from the scheduler's per-tick report (reason `none`); `retry` and `unreachable`
  * (a permanent failure: DMs closed, user gone) come per delivery from the instrumented senders, with their reason.
  */
-export const nudgeResults = [
-  'claimed',
-  'sent',
-  'missed',
-  'failed',
-  'unavailable',
-  'retry',
-  'unreachable',
-  'reconciled',
-] as const;
-export type NudgeResult = (typeof nudgeResults)[number];
+type NudgeResult = 'claimed' | 'sent' | 'missed' | 'failed' | 'unavailable' | 'retry' | 'unreachable' | 'reconciled';
 
 /** `DMs closed (50007)` → `dms_closed_50007`; anything odd or long → `other`. */
 export function reasonCode(reason: string | undefined): string {

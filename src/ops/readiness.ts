@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Adapter } from '../core/adapter.js';
 import { migrationsFolder, queryRows, type Database } from '../db/client.js';
 
-export type CheckResult = { ok: true; detail?: string } | { ok: false; detail: string };
+type CheckResult = { ok: true; detail?: string } | { ok: false; detail: string };
 
 /** One thing `/readyz` asks about. Checks never throw: a failure is a result with a short, id-free detail. */
 export interface ReadinessCheck {
@@ -41,7 +41,7 @@ export function databaseCheck(database: Pick<Database, 'ping'>, timeoutMs = 2000
 const journalSchema = z.object({ entries: z.array(z.object({ when: z.number(), tag: z.string() })) });
 
 /** The newest migration this build ships (drizzle's journal): the database must have applied it. */
-export function latestShippedMigration(folder = migrationsFolder): { when: number; tag: string } | null {
+function latestShippedMigration(folder = migrationsFolder): { when: number; tag: string } | null {
   const journal = journalSchema.parse(JSON.parse(readFileSync(path.join(folder, 'meta/_journal.json'), 'utf8')));
   return journal.entries.reduce<{ when: number; tag: string } | null>(
     (latest, e) => (latest && latest.when >= e.when ? latest : e),

@@ -2,7 +2,7 @@ import type { Logger } from '../config/logger.js';
 import { within } from './runtime.js';
 
 /** A repeat of the same signal within this window is a duplicate delivery (npm forwarding), not a second request. */
-export const REPEAT_SIGNAL_MS = 2_000;
+const REPEAT_SIGNAL_MS = 2_000;
 
 export interface SignalHandlerOptions {
   stop: () => Promise<void>;

@@ -11,7 +11,7 @@ import { typeIntoConsole } from '../adapters/console/console-core.js';
 // Argument errors are answered while routing, before any database work.
 const core = buildTestCore({} as Db);
 const escape = '\x1b[31mneck\x1b[0m';
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- looks for any control character left in an echo
 const anyControl = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
 
 describe('echoing what a person typed', () => {

@@ -66,7 +66,7 @@ export async function did(
   });
 }
 
-export async function delivery(db: Db, userId: number, local: string, status: string): Promise<void> {
+async function delivery(db: Db, userId: number, local: string, status: string): Promise<void> {
   const slotAt = ny(local);
   await db.insert(nudgeDeliveries).values({
     userId,

@@ -42,8 +42,8 @@ export interface NudgePickOptions {
 }
 
 /** How many recent routines a nudge avoids repeating. */
-export const NUDGE_AVOID_RECENT = 5;
-export const NUDGE_MAX_MINUTES = 3;
+const NUDGE_AVOID_RECENT = 5;
+const NUDGE_MAX_MINUTES = 3;
 
 /** Which routines count as each nudge kind the settings offer. */
 export function nudgeKindOf(routine: Routine): NudgeKind | null {

@@ -161,7 +161,7 @@ export function breathingPlan(
 export const PROGRAMME_MIN_MINUTES = 5;
 export const PROGRAMME_MAX_MINUTES = 30;
 /** Between parts of a programme: time to read what is next and get into position. */
-export const TRANSITION_SECONDS = 5;
+const TRANSITION_SECONDS = 5;
 const HEAT_TIP_SECONDS = 15;
 
 /** The order kinds take turns in a programme: variety first, stretching most often. */

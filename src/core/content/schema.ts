@@ -26,13 +26,12 @@ export const targetAreas = [
 export type TargetArea = (typeof targetAreas)[number];
 
 export const equipmentKinds = ['none', 'foam_roller', 'ball', 'chair', 'wall', 'heat_pack', 'towel'] as const;
-export type Equipment = (typeof equipmentKinds)[number];
 
 /**
  * Where a routine can be done: at the desk (seated or standing), against a wall or doorway near it, or on the
  * floor (kneeling, lying). Desk breaks never send floor work unless the person asked for it.
  */
-export const routinePlaces = ['desk', 'wall', 'floor'] as const;
+const routinePlaces = ['desk', 'wall', 'floor'] as const;
 export type RoutinePlace = (typeof routinePlaces)[number];
 /** Places a desk break can use. */
 export const deskPlaces: readonly RoutinePlace[] = ['desk', 'wall'];
@@ -53,16 +52,16 @@ export type HabitTopic = (typeof habitTopics)[number];
  * Step text is shown as one live frame; it must fit every platform's smallest container with room for the
  * progress line the player adds (Slack section text is the tightest at 3,000).
  */
-export const MAX_STEP_TEXT = 1000;
+const MAX_STEP_TEXT = 1000;
 /** Titles end up in button labels ("Another one" lists are not used, but summaries are): keep them short. */
-export const MAX_TITLE = 60;
+const MAX_TITLE = 60;
 /** Ids travel inside action values, which Discord caps at 100 characters together with the action id. */
 export const MAX_ROUTINE_ID = 28;
 
 const cleanText = (max: number) =>
   z.string({ error: 'must be text' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
-export const stepSchema = z.strictObject({
+const stepSchema = z.strictObject({
   text: cleanText(MAX_STEP_TEXT),
   /** Timed steps are paced by the player; untimed steps get a reading pause. */
   seconds: z
@@ -77,7 +76,7 @@ export type Step = z.infer<typeof stepSchema>;
 export const SPINE_CAUTION = /never roll (directly )?over the spine/i;
 
 /** The most caution text one routine may carry: every caution is shown whole, on every platform. */
-export const MAX_CAUTION_CHARS = 1500;
+const MAX_CAUTION_CHARS = 1500;
 
 export const routineSchema = z
   .strictObject({

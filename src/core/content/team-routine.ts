@@ -12,12 +12,11 @@ import {
   routineSchema,
   targetAreas,
   type Routine,
-  type RoutineKind,
   type RoutinePlace,
 } from './schema.js';
 
 /**
- * A team's own routine (issue 11) is ordinary content: it is checked by the very schema the built-in
+ * A team's own routine is ordinary content: it is checked by the very schema the built-in
  * files are (`routineSchema` / `routineFileSchema`). What is added here is only what a team cannot opt
  * out of: the standard caution lines, put first and put back every time the routine is read.
  */
@@ -32,7 +31,7 @@ export const STANDARD_CAUTIONS: readonly string[] = [
 export const SPINE_CAUTION_LINE =
   'Never roll directly over the spine: keep the roller or ball on the muscles beside it.';
 
-export function standardCautionsFor(kind: unknown): string[] {
+function standardCautionsFor(kind: unknown): string[] {
   return kind === 'foam_roll' || kind === 'trigger_point'
     ? [...STANDARD_CAUTIONS, SPINE_CAUTION_LINE]
     : [...STANDARD_CAUTIONS];
@@ -151,7 +150,7 @@ export function parseTeamRoutinesYaml(source: string): YamlImportResult {
 // ---- the form -------------------------------------------------------------------------------------------
 
 /** Form field ids; a schema issue's first path segment names the field it belongs to. */
-export const routineFormFields = [
+const routineFormFields = [
   'id',
   'title',
   'kind',
@@ -168,12 +167,12 @@ export const routineFormFields = [
 ] as const;
 export type RoutineFormField = (typeof routineFormFields)[number];
 
-export const DEFAULT_TEAM_SOURCE = 'Written by a team lead for this workspace.';
+const DEFAULT_TEAM_SOURCE = 'Written by a team lead for this workspace.';
 /**
  * Where a team routine that does not say is done: a foam roller means the floor and a wall means the wall (a lead's
  * roller routine must never reach a desk-break nudge); anything else is desk work.
  */
-export function defaultTeamPlace(equipment: unknown): RoutinePlace {
+function defaultTeamPlace(equipment: unknown): RoutinePlace {
   const list = Array.isArray(equipment) ? equipment : [];
   if (list.includes('foam_roller')) return 'floor';
   if (list.includes('wall')) return 'wall';
@@ -184,14 +183,14 @@ export function defaultTeamPlace(equipment: unknown): RoutinePlace {
 const TIMED_STEP = /\s*[[(]\s*(\d{1,3})\s*s(?:ec(?:ond)?s?)?\s*[\])]\s*$/i;
 
 /** Steps and cautions arrive as one text: one per line, or separated by `;` (single-line inputs). */
-export function splitLines(value: string): string[] {
+function splitLines(value: string): string[] {
   return value
     .split(/\r?\n|;/)
     .map((s) => s.trim())
     .filter(Boolean);
 }
 
-export function parseStep(line: string): { text: string; seconds?: number } {
+function parseStep(line: string): { text: string; seconds?: number } {
   const timed = TIMED_STEP.exec(line);
   if (!timed) return { text: line };
   return { text: line.slice(0, timed.index).trim(), seconds: Number(timed[1]) };
@@ -260,4 +259,4 @@ export const formChoices = {
   topics: habitTopics,
 } as const;
 
-export type { Routine, RoutineKind };
+export type { Routine };

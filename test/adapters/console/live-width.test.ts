@@ -17,6 +17,7 @@ function screen(bytes: string, columns: number): string[] {
   let col = 0;
   const at = (r: number) => (rows[r] ??= []);
   for (let i = 0; i < bytes.length;) {
+    // eslint-disable-next-line no-control-regex -- replays the ESC [ sequences as a terminal would
     const escape = /^\x1b\[([0-9;?]*)([A-Za-z])/.exec(bytes.slice(i, i + 16));
     if (escape) {
       const n = Number(escape[1] || '1');

@@ -10,7 +10,7 @@ import { insertSentNudge } from '../../../db/deliveries.js';
 import { chooseNudgeRoutine } from '../nudges/nudges.js';
 
 /** A break taken this close before a nudge slot stands in for that slot's nudge. */
-export const BREAK_COVERS_SLOT_MS = 15 * 60 * 1000;
+const BREAK_COVERS_SLOT_MS = 15 * 60 * 1000;
 
 const dueSchema = z.object({ next_due_at: z.coerce.date().nullable() });
 

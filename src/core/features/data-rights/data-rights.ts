@@ -21,9 +21,9 @@ import { deleteExportFiles, writeExportFile } from '../../export-files.js';
  * `/backcare admin forget @user` (a workspace admin deletes a departed person's data, audited).
  */
 
-export const EXPORT_FORMAT = 'backcare-export/1';
+const EXPORT_FORMAT = 'backcare-export/1';
 
-export interface UserExport {
+interface UserExport {
   format: typeof EXPORT_FORMAT;
   exportedAt: string;
   workspace: { platform: string; externalId: string; name: string | null };
@@ -62,12 +62,7 @@ async function userForeignKeys(db: Queryable): Promise<{ table_name: string; col
 const jsonRowsSchema = z.array(z.record(z.string(), z.unknown()));
 
 /** Gathers everything stored about one person, and only about them. */
-export async function collectUserData(
-  db: Queryable,
-  workspace: WorkspaceRow,
-  user: UserRow,
-  now: Date,
-): Promise<UserExport> {
+async function collectUserData(db: Queryable, workspace: WorkspaceRow, user: UserRow, now: Date): Promise<UserExport> {
   const tables: Record<string, Record<string, unknown>[]> = {};
   for (const { table_name, column_name } of await userForeignKeys(db)) {
     // Identifiers come from the catalogue and match a strict pattern; the id is a bound parameter.
@@ -259,7 +254,7 @@ const admin = defineCommand({
  * Deletes one person's data in the admin's workspace and writes the audit row in the same transaction; `userId` is
  * the internal id they had (their export files are found by it), null when Backcare had no user row for them.
  */
-export async function adminForget(
+async function adminForget(
   db: Queryable,
   who: { workspace: WorkspaceRow; adminPlatformUserId: string; targetPlatformUserId: string },
   now: Date,

@@ -77,7 +77,7 @@ async function save(ctx: CommandContext, userId: number, prefs: Preferences, day
   return updated;
 }
 
-/** `/backcare days-off`: holidays and sick leave, as local date ranges, when no nudges come (issue 11). */
+/** `/backcare days-off`: holidays and sick leave, as local date ranges, when no nudges come. */
 const daysOff = defineCommand({
   name: 'days-off',
   aliases: ['holiday'],

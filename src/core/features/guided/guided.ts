@@ -31,8 +31,8 @@ const words = z.array(z.string());
 
 // ---- breathe -------------------------------------------------------------------------------------------
 
-export const BREATHE_MIN_MINUTES = 1;
-export const BREATHE_MAX_MINUTES = 10;
+const BREATHE_MIN_MINUTES = 1;
+const BREATHE_MAX_MINUTES = 10;
 
 const breatheArgs = words
   .max(2, 'breathe takes a pattern and a number of minutes at most')
@@ -139,9 +139,9 @@ const areaAliases: Record<string, TargetArea> = {
   pecs: 'chest',
 };
 
-export const areaChoices = 'neck, shoulders (upper traps), mid-back, shoulder-blades, upper-back, chest';
+const areaChoices = 'neck, shoulders (upper traps), mid-back, shoulder-blades, upper-back, chest';
 
-export function parseArea(tokens: readonly string[]): TargetArea | null {
+function parseArea(tokens: readonly string[]): TargetArea | null {
   const key = tokens.join('-').toLowerCase().replace(/_/g, '-');
   return lookup(areaAliases, key) ?? null;
 }
@@ -294,7 +294,7 @@ const habitAliases: Record<string, HabitChoice> = {
   breaks: { kinds: ['habit'], topic: 'breaks' },
   break: { kinds: ['habit'], topic: 'breaks' },
 };
-export const habitChoices = 'desk (set-up and posture), heat, water, sleep or breaks';
+const habitChoices = 'desk (set-up and posture), heat, water, sleep or breaks';
 
 const habits = defineCommand({
   name: 'habits',

@@ -58,7 +58,7 @@ const packedSession = /^([a-z])([0-9a-z]{1,10})\.([0-9a-z]{1,4})\.([a-z0-9-]+)$/
  * id + signed value) at 100 characters; as JSON fields the longest routine ids no longer fit once signed, and a
  * value that does not fit is only kept in one process's memory (lost at a restart).
  */
-export function packSession(value: SessionValue): { v: string } {
+function packSession(value: SessionValue): { v: string } {
   return { v: `${sourceCodes[value.s]}${value.t.toString(36)}.${value.d.toString(36)}.${value.r}` };
 }
 
@@ -79,7 +79,7 @@ export const sessionValueSchema = z.object({ v: z.string().max(64) }).transform(
   return session.data;
 });
 
-export const GUIDED_ACTIONS = {
+const GUIDED_ACTIONS = {
   complete: 'guided.complete',
   done: 'guided.done',
   another: 'guided.another',
@@ -88,7 +88,7 @@ export const GUIDED_ACTIONS = {
 } as const;
 
 /** One live session per person: a new one replaces the one still playing. */
-export function sessionIdFor(ctx: Pick<CommandContext, 'actor'>): string {
+function sessionIdFor(ctx: Pick<CommandContext, 'actor'>): string {
   const { platform, workspaceExternalId, userExternalId } = ctx.actor;
   return `guided:${platform}:${workspaceExternalId}:${userExternalId}`;
 }
@@ -175,7 +175,7 @@ function elapsedSeconds(ctx: CommandContext, value: SessionValue): number {
  * One activity event per session, whatever ends it first: the key (a hash, so no platform id is kept outside
  * the user's own rows) makes a repeated press, a retried delivery or "Done" after "Stop" record nothing more.
  */
-export async function recordSession(
+async function recordSession(
   ctx: CommandContext,
   value: SessionValue,
   outcome: 'completed' | 'stopped' | 'skipped',
@@ -255,7 +255,7 @@ const complete = defineAction({
  * A session counts as completed only when at least half of its planned time was played: "Done" pressed
  * sooner ends it early, recorded as stopped, so it adds nothing to personal or team figures.
  */
-export function playedEnough(value: Pick<SessionValue, 'd'>, seconds: number): boolean {
+function playedEnough(value: Pick<SessionValue, 'd'>, seconds: number): boolean {
   return seconds * 2 >= value.d;
 }
 
@@ -365,4 +365,3 @@ const feel = defineAction({
 });
 
 export const guidedActions: RegisteredAction[] = [complete, done, stop, another, feel];
-export type { SessionSource };

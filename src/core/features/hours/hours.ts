@@ -19,10 +19,10 @@ import { formErrorsReply } from '../../form-errors.js';
 import { applyHoursText, currentPreferences, formatHoursText, storePreferences } from '../../settings-service.js';
 
 /**
- * `/backcare hours` (issue 11): different working hours on some weekdays and the most nudges a day. A small
+ * `/backcare hours`: different working hours on some weekdays and the most nudges a day. A small
  * form of its own, so the main settings form (and every client that walks it field by field) stays as it was.
  */
-export const HOURS_FORM = 'hours';
+const HOURS_FORM = 'hours';
 const USAGE = '/backcare hours [edit | fri 09:00-13:00, sat off | clear | max N]';
 
 type Args =

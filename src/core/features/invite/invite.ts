@@ -22,7 +22,7 @@ export const MAX_INVITE_DMS_PER_RUN = 100;
  * What Join opens: the settings form with the person's own timezone (where the platform knows it), 09:00–17:00 on
  * weekdays, every 60 minutes, stretch + breathing, and "yes" preselected. Nothing is stored until they submit it.
  */
-export function joinDefaults(timezone: string | undefined): Preferences {
+function joinDefaults(timezone: string | undefined): Preferences {
   return { ...defaultPreferences(timezone), optedIn: true };
 }
 

@@ -2,8 +2,6 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Queryable } from '../../../db/client.js';
 import { inviteDms, preferences, users } from '../../../db/schema.js';
 
-export type InviteDmStatus = 'sent' | 'failed' | 'declined';
-
 /**
  * Claims the one DM invite for this person: true only for the first caller ever (the unique key decides, so two
  * leads inviting overlapping channels at once still send one DM). A refusal already stored makes it false.
@@ -71,18 +69,6 @@ export async function recordInviteDeclined(
       target: [inviteDms.workspaceId, inviteDms.platformUserId],
       set: { status: 'declined', updatedAt: at },
     });
-}
-
-export async function inviteDmStatus(
-  db: Queryable,
-  workspaceId: number,
-  platformUserId: string,
-): Promise<InviteDmStatus | null> {
-  const [row] = await db
-    .select({ status: inviteDms.status })
-    .from(inviteDms)
-    .where(and(eq(inviteDms.workspaceId, workspaceId), eq(inviteDms.platformUserId, platformUserId)));
-  return (row?.status as InviteDmStatus | undefined) ?? null;
 }
 
 /** Of these people, the ones who already have Backcare settings (they need no invite). */

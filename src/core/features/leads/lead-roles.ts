@@ -7,7 +7,7 @@ import { ensureWorkspace } from '../../../db/users.js';
 /** A workspace's lead role is read on every interaction there; a short cache keeps that off the database. */
 const LEAD_ROLE_CACHE_MS = 60_000;
 
-export interface LeadRoleChange {
+interface LeadRoleChange {
   platform: Platform;
   workspaceExternalId: string;
   workspaceName?: string | undefined;

@@ -217,7 +217,7 @@ const undoStop = defineAction({
 });
 
 /**
- * Issue 11: the answer to "send fewer or pause for the week?". Only the person it was asked of, only once
+ * The answer to "send fewer or pause for the week?". Only the person it was asked of, only once
  * (the question row's answer is set compare-and-set), and only on the nudge that asked it.
  */
 async function answerQuestion(

@@ -10,7 +10,7 @@ import { effectiveFloor } from '../stats/privacy.js';
  */
 
 /** How long a table's rows live: the two configured periods, a fixed period, or until someone deletes them. */
-export type Keep = 'retention' | 'audit' | 'a week' | 'until deleted' | 'while installed' | 'never invited twice';
+type Keep = 'retention' | 'audit' | 'a week' | 'until deleted' | 'while installed' | 'never invited twice';
 
 export interface StoredTable {
   table: string;
@@ -157,7 +157,7 @@ function defaultRetention(): { months: number; auditMonths: number } {
 
 const months = (n: number) => `${n} month${n === 1 ? '' : 's'}`;
 
-export function keepText(keep: Keep, figures: PrivacyFigures): string {
+function keepText(keep: Keep, figures: PrivacyFigures): string {
   switch (keep) {
     case 'retention':
       return `${months(figures.retentionMonths)}, then deleted automatically`;

@@ -22,8 +22,8 @@ import { formErrorsReply } from '../../form-errors.js';
 import { resolveChannel } from '../../channel-messenger.js';
 import { applySettingsForm, currentPreferences, formatHoursText, storePreferences } from '../../settings-service.js';
 
-export const SETTINGS_FORM = 'settings';
-/** Issue 11: where the per-weekday hours, the daily maximum and days off are set (kept out of the main form). */
+const SETTINGS_FORM = 'settings';
+/** Where per-weekday hours, the daily maximum and days off are set: own commands, so the main form stays as it was. */
 const MORE_SETTINGS_HINT =
   'Different hours on some days and the most nudges a day: `/backcare hours`. Holidays and sick leave: `/backcare days-off`.';
 
@@ -154,7 +154,7 @@ export function settingsForm(prefs: Preferences): Form {
   };
 }
 
-export function settingsReply(prefs: Preferences, now: Date, lead = 'Your Backcare settings'): Reply {
+function settingsReply(prefs: Preferences, now: Date, lead = 'Your Backcare settings'): Reply {
   return reply(
     lead,
     [

@@ -17,7 +17,7 @@ export function formatCell(key: MetricKey, cell: Cell): string {
   }
 }
 
-export function formatChange(key: MetricKey, change: number | null): string {
+function formatChange(key: MetricKey, change: number | null): string {
   if (change === null) return '';
   const unit = key === 'completionRate' ? ' pts' : '';
   if (change === 0) return ` (±0${unit})`;

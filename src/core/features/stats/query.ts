@@ -7,7 +7,7 @@ import { STREAK_WINDOW_DAYS, type WeekWindow } from './weeks.js';
 export type TeamScope = { kind: 'workspace' } | { kind: 'members'; platformUserIds: readonly string[] };
 
 /** Delivery statuses that mean the nudge reached the person (the rest never left: claimed, missed, unavailable, failed). */
-export const deliveredStatuses = ['sent', 'done', 'snoozed', 'skipped', 'stopped', 'ignored'] as const;
+const deliveredStatuses = ['sent', 'done', 'snoozed', 'skipped', 'stopped', 'ignored'] as const;
 
 const count = z.coerce.number().int().nonnegative();
 

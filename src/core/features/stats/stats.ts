@@ -12,8 +12,8 @@ import { weekWindow } from './weeks.js';
 import { auditLog } from '../../../db/schema.js';
 import { ensureWorkspace } from '../../../db/users.js';
 
-export const DEFAULT_WEEKS = 4;
-export const MAX_WEEKS = 26;
+const DEFAULT_WEEKS = 4;
+const MAX_WEEKS = 26;
 const CSV_BUTTON_TTL_SECONDS = 60 * 60;
 
 export interface StatsArgs {
@@ -77,7 +77,7 @@ async function renderChart(
 }
 
 /** One stats view (for leads only: the router checks): team, the one aggregation query, the audit entry, then the privacy-floored reply. */
-export async function statsView(ctx: CommandContext, args: StatsArgs): Promise<Reply> {
+async function statsView(ctx: CommandContext, args: StatsArgs): Promise<Reply> {
   const { actor } = ctx;
   const workspace = await ensureWorkspace(ctx.db, {
     platform: actor.platform,

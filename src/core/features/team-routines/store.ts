@@ -73,19 +73,6 @@ export async function teamRoutinesByKey(
   return collect(rows);
 }
 
-export async function teamRoutinesOf(db: Queryable, workspaceId: number): Promise<TeamRoutinesRead> {
-  const rows = await db
-    .select({
-      workspace_id: teamRoutines.workspaceId,
-      routine_id: teamRoutines.routineId,
-      routine: teamRoutines.routine,
-    })
-    .from(teamRoutines)
-    .where(eq(teamRoutines.workspaceId, workspaceId))
-    .orderBy(asc(teamRoutines.id));
-  return collect(rows);
-}
-
 /** Per workspace that has any: how many routines and the newest row id. Rows are only inserted and deleted, so this pair changes whenever the set does. */
 export async function teamRoutineVersions(db: Queryable): Promise<Map<number, string>> {
   const rows = await queryRows<{ workspace_id: unknown; n: unknown; newest: unknown }>(

@@ -20,7 +20,7 @@ import { countTeamRoutines, deleteTeamRoutine, insertTeamRoutines, TeamRoutineCo
 import { findWorkspace } from '../../../db/users.js';
 
 /**
- * `/backcare routines`: a team's own routines (issue 11). Leads add them with a form or a YAML document in
+ * `/backcare routines`: a team's own routines. Leads add them with a form or a YAML document in
  * the content format, and remove them; everyone in the workspace can list and run them. Built-ins stay
  * read-only and their ids cannot be taken.
  */
@@ -30,9 +30,9 @@ export const IMPORT_FORM = 'team-routines.import';
 /** Keeps `routine list`, autocompletes and the scheduler's per-workspace libraries small. */
 export const MAX_TEAM_ROUTINES = 50;
 /** What a form field can carry (the core request caps a form value at 3,000 characters). */
-export const MAX_YAML_FORM = 3000;
+const MAX_YAML_FORM = 3000;
 /** A file named to the console: content files are a few kilobytes; anything this big is a mistake. */
-export const MAX_YAML_FILE_BYTES = 64 * 1024;
+const MAX_YAML_FILE_BYTES = 64 * 1024;
 
 const title = (s: string) => s.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 const optionsOf = (values: readonly string[], label: (v: string) => string = title) =>

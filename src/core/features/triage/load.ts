@@ -7,7 +7,7 @@ import { triageRulesSchema, type TriageRules } from './schema.js';
 export const defaultTriageFile = path.join(projectRoot, 'content/triage.yaml');
 
 /** The triage content cannot be used: which file, where inside it (with its line when known), and what is wrong. */
-export class TriageContentError extends Error {
+class TriageContentError extends Error {
   override name = 'TriageContentError';
 }
 
@@ -63,7 +63,7 @@ export function parseTriageRules(source: string, file = 'content/triage.yaml'): 
   };
 }
 
-export function loadTriageRules(file: string = defaultTriageFile): TriageRules {
+function loadTriageRules(file: string = defaultTriageFile): TriageRules {
   let source: string;
   try {
     source = readFileSync(file, 'utf8');

@@ -10,14 +10,14 @@ export const outcomes = ['emergency', 'urgent', 'physio', 'self_care'] as const;
 export type Outcome = (typeof outcomes)[number];
 
 /** The physio reasons that are not symptoms, in the order reasons are listed. */
-export const physioReasons = ['severe_pain', 'persistent', 'interferes', 'worsening'] as const;
+const physioReasons = ['severe_pain', 'persistent', 'interferes', 'worsening'] as const;
 export type PhysioReason = (typeof physioReasons)[number];
 
 /** The screen's "None of these" choice; no symptom may use this code. */
 export const NONE = 'none';
 
 /** Slack's checkboxes element holds at most 10 options: symptoms of one level plus "None of these". */
-export const MAX_SYMPTOMS_PER_LEVEL = 9;
+const MAX_SYMPTOMS_PER_LEVEL = 9;
 
 const line = (max: number) =>
   z.string({ error: 'must be text' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
@@ -32,7 +32,6 @@ const symptomSchema = z.strictObject({
   /** Plain words, shown in the checklist and in "why": a checklist choice, so within the tightest option limit (Slack's). */
   label: line(limits.formOptionLabel),
 });
-export type Symptom = z.infer<typeof symptomSchema>;
 
 /** One line of routine suggestions: the shortest library routine matching these criteria. */
 const suggestionSchema = z.strictObject({
@@ -40,7 +39,6 @@ const suggestionSchema = z.strictObject({
   area: z.enum(targetAreas, { error: `must be one of ${targetAreas.join(', ')}` }).optional(),
   topic: z.enum(habitTopics, { error: `must be one of ${habitTopics.join(', ')}` }).optional(),
 });
-export type RoutineSuggestion = z.infer<typeof suggestionSchema>;
 
 const fallbackSchema = z.strictObject({
   command: z

@@ -34,8 +34,8 @@ import type { Routine } from '../../content/schema.js';
  * field was wrong (that alone hints at the answers), not outcomes.
  */
 
-export const SCREEN_FORM = 'triage.screen';
-export const DETAILS_FORM = 'triage.details';
+const SCREEN_FORM = 'triage.screen';
+const DETAILS_FORM = 'triage.details';
 /** Long enough to answer four questions slowly; short enough that stale answers are not reused. */
 const STATE_TTL_SECONDS = 60 * 60;
 const CONSENT_TTL_SECONDS = 24 * 60 * 60;
