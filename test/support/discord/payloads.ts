@@ -5,14 +5,14 @@
 
 export const APP_ID = '111111111111111111';
 export const GUILD_ID = '222222222222222222';
-export const CHANNEL_ID = '444444444444444444';
+const CHANNEL_ID = '444444444444444444';
 export const USER_ID = '666666666666666666';
 export const LEAD_ROLE_ID = '555555555555555555';
 export const BOT_TOKEN = 'test-token-not-real';
 
 /** Manage Server (1 << 5) plus Send Messages etc.; and an ordinary member's permissions. */
 export const MANAGE_GUILD_PERMISSIONS = String((1n << 5n) | (1n << 11n) | (1n << 10n));
-export const MEMBER_PERMISSIONS = String((1n << 11n) | (1n << 10n));
+const MEMBER_PERMISSIONS = String((1n << 11n) | (1n << 10n));
 
 let counter = 0;
 /** A snowflake minted now (Discord epoch 2015), as Discord's are: discord.js reads creation time from it. */

@@ -45,7 +45,7 @@ function checkElement(where: string, el: unknown, problems: string[], actionIds:
   if (el.placeholder !== undefined) checkText(`${where} placeholder`, el.placeholder, 150, problems);
 }
 
-export function blockKitProblems(blocks: unknown[], options: { maxBlocks: number; surface: string }): string[] {
+function blockKitProblems(blocks: unknown[], options: { maxBlocks: number; surface: string }): string[] {
   const problems: string[] = [];
   if (blocks.length > options.maxBlocks)
     problems.push(`${options.surface}: ${blocks.length} blocks > ${options.maxBlocks}`);
