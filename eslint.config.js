@@ -14,6 +14,12 @@ export const layerZones = [
       'Adapters translate platform events; they reach storage and jobs only through the core (src/core/ports.ts).',
   },
   {
+    target: './adapters',
+    from: './src/core',
+    except: ['./ports.ts'],
+    message: 'Adapters reach the core through its one ports module (src/core/ports.ts), its public surface.',
+  },
+  {
     target: './src/core',
     from: ['./adapters', './src/jobs'],
     message: 'The core knows no platform and no job runner; adapters and jobs depend on the core, never the reverse.',

@@ -1,10 +1,10 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../../src/config/logger.js';
-import type { Adapter } from '../../src/core/adapter.js';
-import type { Reply } from '../../src/core/reply.js';
-import type { Actor, CoreInput } from '../../src/core/request.js';
-import type { Core } from '../../src/core/router.js';
+import type { Adapter } from '../../src/core/ports.js';
+import type { Reply } from '../../src/core/ports.js';
+import type { Actor, CoreInput } from '../../src/core/ports.js';
+import type { Core } from '../../src/core/ports.js';
 import { createConsoleForms } from './forms.js';
 import { createConsoleLive } from './live.js';
 import { renderBlocks, renderReply, type Choice, type ConsoleStyle } from './render.js';

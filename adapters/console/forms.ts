@@ -1,6 +1,6 @@
-import type { Form } from '../../src/core/reply.js';
-import type { CoreInput } from '../../src/core/request.js';
-import { stripControl } from '../../src/core/echo.js';
+import type { Form } from '../../src/core/ports.js';
+import type { CoreInput } from '../../src/core/ports.js';
+import { stripControl } from '../../src/core/ports.js';
 import { fieldPrompt, formIntro, parseFieldAnswer, submitNowAnswer, type ConsoleStyle } from './render.js';
 import type { Terminal } from './terminal.js';
 

@@ -1,7 +1,7 @@
 import type { Logger } from '../../src/config/logger.js';
-import type { Frame, Sequence } from '../../src/core/reply.js';
-import type { CoreInput } from '../../src/core/request.js';
-import { LiveSessions, type LiveSession } from '../../src/core/live-sessions.js';
+import type { Frame, Sequence } from '../../src/core/ports.js';
+import type { CoreInput } from '../../src/core/ports.js';
+import { LiveSessions, type LiveSession } from '../../src/core/ports.js';
 import { fitToWidth, renderBlocks, renderReply, type ConsoleStyle } from './render.js';
 import type { SerialQueue } from './serial-queue.js';
 import type { Terminal } from './terminal.js';

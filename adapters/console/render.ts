@@ -1,7 +1,7 @@
-import { stripControl } from '../../src/core/echo.js';
-import { describeFormErrors } from '../../src/core/form-errors.js';
-import { canonicalTimezone } from '../../src/core/preferences.js';
-import type { Action, Block, Form, FormField, Reply } from '../../src/core/reply.js';
+import { stripControl } from '../../src/core/ports.js';
+import { describeFormErrors } from '../../src/core/ports.js';
+import { canonicalTimezone } from '../../src/core/ports.js';
+import type { Action, Block, Form, FormField, Reply } from '../../src/core/ports.js';
 
 export interface ConsoleStyle {
   /** ANSI emphasis when writing to a terminal; plain text when piped. */

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Reply } from '../../src/core/reply.js';
-import type { NudgeDelivery, ReconcileResult, SendResult, Sender } from '../../src/core/sender.js';
+import type { Reply } from '../../src/core/ports.js';
+import type { NudgeDelivery, ReconcileResult, SendResult, Sender } from '../../src/core/ports.js';
 
 /** What the console adapter offers the scheduler: show a message while the person may be typing. */
 export interface ConsoleSurface {

@@ -5,9 +5,9 @@ import {
   type SlashCommandSubcommandBuilder,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { RegisteredCommand } from '../../src/core/command.js';
-import { resolveOptions, TIMEZONE_MAX_LENGTH, type ResolvedOption } from '../../src/core/command-options.js';
-import type { RoutineLibrary } from '../../src/core/content/library.js';
+import type { RegisteredCommand } from '../../src/core/ports.js';
+import { resolveOptions, TIMEZONE_MAX_LENGTH, type ResolvedOption } from '../../src/core/ports.js';
+import type { RoutineLibrary } from '../../src/core/ports.js';
 
 /**
  * `/backcare` on Discord, derived from the core's command declarations: every listed core command is a

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limits } from '../../src/core/reply.js';
+import { limits } from '../../src/core/ports.js';
 
 /**
  * Component custom ids (≤ 100 characters) carry what a press needs back:

@@ -8,7 +8,7 @@ import {
   type APIComponentInMessageActionRow,
   type APIModalInteractionResponseCallbackData,
 } from 'discord.js';
-import type { Form, FormField } from '../../src/core/reply.js';
+import type { Form, FormField } from '../../src/core/ports.js';
 import { encodeCustomId } from './custom-id.js';
 import { clip, discordLimits, markdown, type DiscordMessage } from './render.js';
 

@@ -1,10 +1,10 @@
 import { Routes, type REST } from 'discord.js';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
-import type { LiveBudget } from '../../src/core/live-budget.js';
-import { LiveSessions, type LiveStats } from '../../src/core/live-sessions.js';
-import { RateLimiter } from '../../src/core/rate-limit.js';
-import type { Block, Sequence } from '../../src/core/reply.js';
+import type { LiveBudget } from '../../src/core/ports.js';
+import { LiveSessions, type LiveStats } from '../../src/core/ports.js';
+import { RateLimiter } from '../../src/core/ports.js';
+import type { Block, Sequence } from '../../src/core/ports.js';
 import type { DiscordMessage } from './render.js';
 
 /**

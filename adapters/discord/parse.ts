@@ -1,12 +1,7 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { z } from 'zod';
-import type { Actor } from '../../src/core/request.js';
-import {
-  checkOptionValue,
-  commandTextFrom,
-  type OptionValues,
-  type ResolvedOption,
-} from '../../src/core/command-options.js';
+import type { Actor } from '../../src/core/ports.js';
+import { checkOptionValue, commandTextFrom, type OptionValues, type ResolvedOption } from '../../src/core/ports.js';
 import type { SubcommandSpec } from './commands.js';
 
 /**

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { REST, Routes, type RESTOptions } from 'discord.js';
 import { z } from 'zod';
-import { loadRoutineLibrary } from '../../src/core/content/loader.js';
-import { features } from '../../src/core/features/index.js';
+import { loadRoutineLibrary } from '../../src/core/ports.js';
+import { features } from '../../src/core/ports.js';
 import { commandJson } from './commands.js';
 
 /**

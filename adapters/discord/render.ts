@@ -9,8 +9,8 @@ import {
   type APIStringSelectComponent,
 } from 'discord.js';
 import path from 'node:path';
-import { fieldLabel } from '../../src/core/form-errors.js';
-import { limits, type Action, type Block, type Form, type Reply } from '../../src/core/reply.js';
+import { fieldLabel } from '../../src/core/ports.js';
+import { limits, type Action, type Block, type Form, type Reply } from '../../src/core/ports.js';
 import { encodeCustomId, fitsCustomId, type ActionRefs, type MessageContext } from './custom-id.js';
 
 /** Discord limits beyond those the core knows (discord.com/developers/docs/resources/message#embed-object-embed-limits). */

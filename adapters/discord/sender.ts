@@ -1,7 +1,7 @@
 import { DiscordAPIError, HTTPError, RateLimitError, Routes, type REST } from 'discord.js';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
-import type { Availability, NudgeDelivery, ReconcileResult, Sender, SendResult } from '../../src/core/sender.js';
+import type { Availability, NudgeDelivery, ReconcileResult, Sender, SendResult } from '../../src/core/ports.js';
 import { ActionRefs, decodeCustomId, type MessageContext } from './custom-id.js';
 import { renderMessage } from './render.js';
 

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/config/logger.js';
-import type { ChannelMessenger, ChannelRef } from '../../src/core/channel-messenger.js';
-import type { TeamResolver } from '../../src/core/features/stats/team.js';
+import type { ChannelMessenger, ChannelRef } from '../../src/core/ports.js';
+import type { TeamResolver } from '../../src/core/ports.js';
 import { renderMessage } from './render.js';
 import { classifySlackError, type TokenLookup } from './slack-api.js';
 

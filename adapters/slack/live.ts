@@ -1,8 +1,8 @@
 import type { Logger } from '../../src/config/logger.js';
-import type { LiveBudget } from '../../src/core/live-budget.js';
-import { LiveSessions, type LiveOutcome, type LiveStats } from '../../src/core/live-sessions.js';
-import { RateLimiter } from '../../src/core/rate-limit.js';
-import type { Sequence } from '../../src/core/reply.js';
+import type { LiveBudget } from '../../src/core/ports.js';
+import { LiveSessions, type LiveOutcome, type LiveStats } from '../../src/core/ports.js';
+import { RateLimiter } from '../../src/core/ports.js';
+import type { Sequence } from '../../src/core/ports.js';
 import { renderBlocks, type SlackMessage } from './render.js';
 import { classifySlackError } from './slack-api.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CoreInput } from '../../src/core/request.js';
+import type { CoreInput } from '../../src/core/ports.js';
 
 /**
  * Slack payloads → the core's inputs. Every shape is validated here with zod before anything else

@@ -7,7 +7,7 @@ import {
   type Form,
   type FormField,
   type Reply,
-} from '../../src/core/reply.js';
+} from '../../src/core/ports.js';
 
 /**
  * The core's reply model → Block Kit, always inside Slack's limits: long text is split over several

@@ -8,7 +8,7 @@ import {
   type ReconcileResult,
   type SendResult,
   type Sender,
-} from '../../src/core/sender.js';
+} from '../../src/core/ports.js';
 import { renderMessage } from './render.js';
 import { createBusyLookups, type SlackProfile } from './busy-check.js';
 import { classifySlackError, type TokenLookup } from './slack-api.js';

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
-import type { TeamResolution, TeamResolver } from '../../src/core/features/stats/team.js';
+import type { TeamResolution, TeamResolver } from '../../src/core/ports.js';
 import { classifySlackError, type TokenLookup } from './slack-api.js';
 
 /** Slack escapes a typed `#design` as `<#C0123|design>` (with should_escape on the slash command). */
