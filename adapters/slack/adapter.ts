@@ -16,6 +16,7 @@ import { createBoltApp, createReceiver } from './bolt.js';
 import { createSlackChannelMessenger } from './channel-messenger.js';
 import type { SlackContext } from './context.js';
 import { registerEventDedupe, registerEvents } from './events.js';
+import { cacheInstallationRecords } from './installation-cache.js';
 import { botTokenFor, createInstallationStore } from './installation-store.js';
 import { registerInteractions } from './interactions.js';
 import { createSlackLiveSessions, type SlackLiveSessions } from './live.js';
@@ -77,7 +78,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const clientOptions = { ...defaultClientOptions, ...options.clientOptions };
   const clientFor = createClientPool(clientOptions);
   const lifecycle = createWorkspaceLifecycle(core.deps);
-  const installations = createInstallationRecords(core.deps);
+  // Bolt reads the installation before every ack in OAuth mode: keep it in memory (see installation-cache.ts).
+  const installations = cacheInstallationRecords(createInstallationRecords(core.deps));
   const installationStore: InstallationStore | null = options.oauth
     ? createInstallationStore(installations, log, {
         onInstalled: async (teamId) => void (await lifecycle.restored({ platform: 'slack', externalId: teamId })),
