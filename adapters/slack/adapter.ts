@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
 import {
   createInstallationRecords,
+  createWorkQueue,
   createWorkspaceLifecycle,
   firstSeen,
   type Adapter,
@@ -11,6 +12,7 @@ import {
   type Core,
   type Sender,
   type TeamResolver,
+  type WorkQueue,
 } from '../../src/core/ports.js';
 import { createBoltApp, createReceiver } from './bolt.js';
 import { createSlackChannelMessenger } from './channel-messenger.js';
@@ -50,6 +52,8 @@ export interface SlackAdapterOptions {
   healthy?: () => Promise<boolean>;
   /** Deadline for the core to answer a modal submission inside Slack's 3 s. */
   submitDeadlineMs?: number;
+  /** Where work after the ack waits for a slot (the app shares one, with metrics); default a queue of 16. */
+  work?: WorkQueue;
 }
 
 export interface SlackAdapter extends Adapter {
@@ -65,6 +69,27 @@ export interface SlackAdapter extends Adapter {
   readonly channelMessenger: ChannelMessenger;
   /** Resolves when all work started by past requests has finished (tests, graceful stop). */
   idle(): Promise<void>;
+}
+
+/** Work after the ack, queued for a slot, logged if it fails; `idle` waits for all of it (tests, graceful stop). */
+function workTracker(log: Logger, queue: WorkQueue) {
+  const pending = new Set<Promise<unknown>>();
+  const watch = (promise: Promise<unknown>) => {
+    pending.add(promise);
+    void promise.finally(() => pending.delete(promise));
+  };
+  const track = (kind: string, work: () => Promise<unknown>) =>
+    watch(
+      queue
+        .run(kind, work)
+        .catch((error: unknown) =>
+          log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
+        ),
+    );
+  async function idle(): Promise<void> {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+  }
+  return { watch, track, idle };
 }
 
 /**
@@ -111,17 +136,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   });
   const healthy = options.healthy ?? (async () => true);
 
-  const pending = new Set<Promise<unknown>>();
-  const watch = (promise: Promise<unknown>) => {
-    pending.add(promise);
-    void promise.finally(() => pending.delete(promise));
-  };
-  const track = (work: () => Promise<unknown>) =>
-    watch(
-      work().catch((error: unknown) =>
-        log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
-      ),
-    );
+  const { watch, track, idle } = workTracker(log, options.work ?? createWorkQueue({ concurrency: 16 }));
 
   const { receiver, http: httpReceiver } = createReceiver({
     ...options,
@@ -150,10 +165,6 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   registerInteractions(ctx);
   registerViewSubmission(ctx);
   registerEvents(ctx);
-
-  async function idle(): Promise<void> {
-    while (pending.size > 0) await Promise.allSettled([...pending]);
-  }
 
   return {
     name: 'slack',

@@ -1,4 +1,4 @@
-import { expiredButtonReply, type Actor } from '../../src/core/ports.js';
+import { expiredButtonReply, type Actor, type Core } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
 import {
   actionInput,
@@ -21,7 +21,7 @@ export function registerInteractions(ctx: SlackContext): void {
 
   app.command(/.*/, async ({ ack, body, client, respond, context }) => {
     await ack();
-    track(async () => {
+    track(commandKind(ctx.core.commands, body.text), async () => {
       const parsed = slashCommandSchema.safeParse(body);
       if (!parsed.success) {
         log.warn(
@@ -52,7 +52,7 @@ export function registerInteractions(ctx: SlackContext): void {
 
   app.action(/.*/, async ({ ack, body, client, respond, context }) => {
     await ack();
-    track(async () => {
+    track('action', async () => {
       if (!(await isFresh(context))) return;
       const parsed = blockActionsSchema.safeParse(body);
       if (!parsed.success) {
@@ -118,4 +118,11 @@ function payloadActor(command: SlashCommand): Actor {
     isAdmin: false,
     isLead: false,
   };
+}
+
+/** A command's queue kind: its name when the core knows it (a bounded set: a metric label), otherwise 'command'. */
+function commandKind(commands: Core['commands'], text: unknown): string {
+  const name = typeof text === 'string' ? (text.trim().split(/\s+/)[0] ?? '').toLowerCase() : '';
+  if (name === '') return 'help';
+  return commands.find((c) => c.name === name || c.aliases.includes(name))?.name ?? 'command';
 }

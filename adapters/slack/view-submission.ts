@@ -74,7 +74,7 @@ export function registerViewSubmission(ctx: SlackContext): void {
     }
     if (outcome === timeout) {
       await ack();
-      track(async () => {
+      track('form', async () => {
         const late = await handled;
         if (!late) return;
         await postToDm(
@@ -105,7 +105,7 @@ export function registerViewSubmission(ctx: SlackContext): void {
     }
     await ack({ response_action: 'update', view: resultModal('Backcare', result) });
     // Settings may have changed: keep the Home tab in step.
-    track(() => publishHome(client, actor));
+    track('home', () => publishHome(client, actor));
   });
 }
 

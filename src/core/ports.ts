@@ -17,6 +17,7 @@ export { withPauseNote } from './pause-note.js';
 export { homeWorkspaceOf, knownPeople, storedPreferences } from './people.js';
 export { canonicalTimezone, type Preferences } from './preferences.js';
 export { firstSeen } from './processed-events.js';
+export { createWorkQueue, type WorkQueue } from './work-queue.js';
 export {
   caution,
   context,
