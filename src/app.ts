@@ -7,15 +7,11 @@ import type { Adapter } from './core/adapter.js';
 import { features } from './core/features/index.js';
 import { createCore, type Core } from './core/router.js';
 import { databaseOptionsFromEnv, openDatabase, type Database } from './db/client.js';
-import { createConsoleAdapter } from '../adapters/console/adapter.js';
-import { createDiscordAdapter } from '../adapters/discord/adapter.js';
-import { createSlackAdapter } from '../adapters/slack/adapter.js';
 import { loadRoutineLibrary } from './core/content/loader.js';
 import { triageRules } from './core/features/triage/load.js';
 import { nextSlot } from './jobs/slots.js';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { createConsoleSender } from '../adapters/console/sender.js';
 import { routineSourceOf } from './core/nudge-message.js';
 import type { Platform } from './core/request.js';
 import type { Sender } from './core/sender.js';
@@ -23,6 +19,7 @@ import { postgresInstance, soloInstance } from './jobs/instance.js';
 import { createScheduler } from './jobs/scheduler.js';
 import { createWorkspaceRoutineSources } from './core/content/workspace-routines.js';
 import { createMetrics, instrumentSenders, poolStatsOf, type Metrics } from './ops/metrics.js';
+import { createWorkQueue, type WorkQueue } from './core/work-queue.js';
 import { startOps, within, type Ops } from './ops/runtime.js';
 
 export interface App {
@@ -59,16 +56,18 @@ export interface AppIo {
 
 /**
  * The adapters the config selects, built around one core. Each adapter that can deliver nudges registers its
- * Sender; Slack and Discord also give the core their team resolver and channel messenger.
+ * Sender; Slack and Discord also give the core their team resolver and channel messenger. Each adapter's module
+ * is imported only when it is selected: discord.js alone takes half a second to load.
  */
-function createAdapters(
+async function createAdapters(
   env: Env,
   log: Logger,
   io: AppIo,
   core: Core,
   database: Database,
   names: readonly string[],
-): { adapters: Adapter[]; senders: Partial<Record<Platform, Sender>> } {
+  work: WorkQueue,
+): Promise<{ adapters: Adapter[]; senders: Partial<Record<Platform, Sender>> }> {
   const library = core.deps.library;
   const adapters: Adapter[] = [];
   // Each adapter that can deliver nudges registers its Sender here; the scheduler knows senders, not platforms.
@@ -76,6 +75,8 @@ function createAdapters(
   for (const name of names) {
     switch (name) {
       case 'console': {
+        const { createConsoleAdapter } = await import('../adapters/console/adapter.js');
+        const { createConsoleSender } = await import('../adapters/console/sender.js');
         const consoleAdapter = createConsoleAdapter({
           core,
           log,
@@ -92,7 +93,9 @@ function createAdapters(
       }
       case 'slack': {
         if (!env.SLACK_SIGNING_SECRET) throw new Error('the slack adapter needs SLACK_SIGNING_SECRET');
+        const { createSlackAdapter } = await import('../adapters/slack/adapter.js');
         const slackAdapter = createSlackAdapter({
+          work,
           core,
           log,
           signingSecret: env.SLACK_SIGNING_SECRET,
@@ -127,6 +130,7 @@ function createAdapters(
       case 'discord': {
         if (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID)
           throw new Error('the discord adapter needs DISCORD_TOKEN and DISCORD_APPLICATION_ID');
+        const { createDiscordAdapter } = await import('../adapters/discord/adapter.js');
         const discordAdapter = createDiscordAdapter({
           core,
           log,
@@ -203,7 +207,10 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
 
   const names = selectAdapters(env);
   log.info({ event: 'adapters.starting', adapters: names }, `starting adapters: ${names.join(', ')}`);
-  const { adapters, senders } = createAdapters(env, log, io, core, database, names);
+  // Work after an ack waits for one of a fixed number of slots, shared by the adapters (see work-queue.ts).
+  const work = createWorkQueue({ concurrency: env.WORK_CONCURRENCY, onStart: metrics.observeWorkWait });
+  metrics.watchWorkQueue(work);
+  const { adapters, senders } = await createAdapters(env, log, io, core, database, names, work).catch(abort);
   for (const adapter of adapters) {
     // Registered before start: an adapter that fails half-way (socket open, login refused) is closed too.
     opened.push({ name: adapter.name, close: () => adapter.stop() });

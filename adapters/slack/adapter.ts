@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
 import {
   createInstallationRecords,
+  createWorkQueue,
   createWorkspaceLifecycle,
   firstSeen,
   type Adapter,
@@ -11,11 +12,13 @@ import {
   type Core,
   type Sender,
   type TeamResolver,
+  type WorkQueue,
 } from '../../src/core/ports.js';
 import { createBoltApp, createReceiver } from './bolt.js';
 import { createSlackChannelMessenger } from './channel-messenger.js';
 import type { SlackContext } from './context.js';
 import { registerEventDedupe, registerEvents } from './events.js';
+import { cacheInstallationRecords } from './installation-cache.js';
 import { botTokenFor, createInstallationStore } from './installation-store.js';
 import { registerInteractions } from './interactions.js';
 import { createSlackLiveSessions, type SlackLiveSessions } from './live.js';
@@ -49,6 +52,8 @@ export interface SlackAdapterOptions {
   healthy?: () => Promise<boolean>;
   /** Deadline for the core to answer a modal submission inside Slack's 3 s. */
   submitDeadlineMs?: number;
+  /** Where work after the ack waits for a slot (the app shares one, with metrics); default a queue of 16. */
+  work?: WorkQueue;
 }
 
 export interface SlackAdapter extends Adapter {
@@ -66,6 +71,27 @@ export interface SlackAdapter extends Adapter {
   idle(): Promise<void>;
 }
 
+/** Work after the ack, queued for a slot, logged if it fails; `idle` waits for all of it (tests, graceful stop). */
+function workTracker(log: Logger, queue: WorkQueue) {
+  const pending = new Set<Promise<unknown>>();
+  const watch = (promise: Promise<unknown>) => {
+    pending.add(promise);
+    void promise.finally(() => pending.delete(promise));
+  };
+  const track = (kind: string, work: () => Promise<unknown>) =>
+    watch(
+      queue
+        .run(kind, work)
+        .catch((error: unknown) =>
+          log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
+        ),
+    );
+  async function idle(): Promise<void> {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+  }
+  return { watch, track, idle };
+}
+
 /**
  * The Slack adapter: Bolt with either our verified HTTP receiver or Socket Mode, one workspace (bot token)
  * or many (OAuth). Every handler acknowledges first and works after; replies are rendered as Block Kit,
@@ -77,7 +103,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const clientOptions = { ...defaultClientOptions, ...options.clientOptions };
   const clientFor = createClientPool(clientOptions);
   const lifecycle = createWorkspaceLifecycle(core.deps);
-  const installations = createInstallationRecords(core.deps);
+  // Bolt reads the installation before every ack in OAuth mode: keep it in memory (see installation-cache.ts).
+  const installations = cacheInstallationRecords(createInstallationRecords(core.deps));
   const installationStore: InstallationStore | null = options.oauth
     ? createInstallationStore(installations, log, {
         onInstalled: async (teamId) => void (await lifecycle.restored({ platform: 'slack', externalId: teamId })),
@@ -109,17 +136,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   });
   const healthy = options.healthy ?? (async () => true);
 
-  const pending = new Set<Promise<unknown>>();
-  const watch = (promise: Promise<unknown>) => {
-    pending.add(promise);
-    void promise.finally(() => pending.delete(promise));
-  };
-  const track = (work: () => Promise<unknown>) =>
-    watch(
-      work().catch((error: unknown) =>
-        log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
-      ),
-    );
+  const { watch, track, idle } = workTracker(log, options.work ?? createWorkQueue({ concurrency: 16 }));
 
   const { receiver, http: httpReceiver } = createReceiver({
     ...options,
@@ -148,10 +165,6 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   registerInteractions(ctx);
   registerViewSubmission(ctx);
   registerEvents(ctx);
-
-  async function idle(): Promise<void> {
-    while (pending.size > 0) await Promise.allSettled([...pending]);
-  }
 
   return {
     name: 'slack',

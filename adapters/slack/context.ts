@@ -13,8 +13,11 @@ export interface SlackContext {
   live: LiveSessions;
   people: SlackPeople;
   replies: SlackReplies;
-  /** Work after the ack: logged if it fails, awaited by `idle()` and `stop()`. */
-  track: (work: () => Promise<unknown>) => void;
+  /**
+   * Work after the ack, queued by kind (a command name, 'action', 'form', 'event': a bounded set, metric labels)
+   * for a slot: logged if it fails, awaited by `idle()` and `stop()`.
+   */
+  track: (kind: string, work: () => Promise<unknown>) => void;
   lifecycle: WorkspaceLifecycle;
   installations: InstallationRecords;
   /** Deadline for the core to answer a modal submission inside Slack's 3 s. */

@@ -37,7 +37,7 @@ export function registerEvents(ctx: SlackContext): void {
     const envelope = eventCallbackSchema.safeParse(body);
     if (!parsed.success || !envelope.success || (parsed.data.tab !== undefined && parsed.data.tab !== 'home')) return;
     const teamId = envelope.data.team_id;
-    track(async () => publishHome(client, await resolveActor(client, teamId, parsed.data.user)));
+    track('home', async () => publishHome(client, await resolveActor(client, teamId, parsed.data.user)));
   });
 
   // A message typed in Backcare's Messages tab is a command, with or without `/backcare`. Re-deliveries are
@@ -51,7 +51,7 @@ export function registerEvents(ctx: SlackContext): void {
       return;
     const teamId = envelope.data.team_id;
     const userId = message.user;
-    track(async () => {
+    track('message', async () => {
       const actor = await resolveActor(client, teamId, userId);
       // The event names the DM: no conversations.open is needed to answer in it.
       ctx.people.rememberDm(teamId, userId, message.channel);
@@ -77,13 +77,13 @@ export function registerEvents(ctx: SlackContext): void {
   app.event('app_uninstalled', async ({ body }) => {
     const envelope = eventCallbackSchema.safeParse(body);
     if (!envelope.success) return;
-    track(() => uninstallWorkspace(installations, lifecycle, envelope.data.team_id));
+    track('lifecycle', () => uninstallWorkspace(installations, lifecycle, envelope.data.team_id));
   });
 
   app.event('tokens_revoked', async ({ event, body }) => {
     const parsed = tokensRevokedSchema.safeParse(event);
     const envelope = eventCallbackSchema.safeParse(body);
     if (!parsed.success || !envelope.success || (parsed.data.tokens.bot ?? []).length === 0) return;
-    track(() => uninstallWorkspace(installations, lifecycle, envelope.data.team_id));
+    track('lifecycle', () => uninstallWorkspace(installations, lifecycle, envelope.data.team_id));
   });
 }

@@ -1,4 +1,4 @@
-import { expiredButtonReply } from '../../src/core/ports.js';
+import { expiredButtonReply, type Actor, type Core } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
 import {
   actionInput,
@@ -7,8 +7,10 @@ import {
   commandInput,
   slashCommandSchema,
   type BlockActions,
+  type SlashCommand,
 } from './parse.js';
 import { timezoneOptions } from './render.js';
+import { isFresh } from './replay-guard.js';
 import type { ReplyTarget } from './replies.js';
 
 /** Slash commands, button presses and select searches: ack first, then ask the core and deliver its reply. */
@@ -17,9 +19,9 @@ export function registerInteractions(ctx: SlackContext): void {
   const { resolveActor } = ctx.people;
   const { handle, deliver } = ctx.replies;
 
-  app.command(/.*/, async ({ ack, body, client, respond }) => {
+  app.command(/.*/, async ({ ack, body, client, respond, context }) => {
     await ack();
-    track(async () => {
+    track(commandKind(ctx.core.commands, body.text), async () => {
       const parsed = slashCommandSchema.safeParse(body);
       if (!parsed.success) {
         log.warn(
@@ -30,6 +32,12 @@ export function registerInteractions(ctx: SlackContext): void {
         return;
       }
       const command = parsed.data;
+      // A modal that needs no stored data opens now, while the trigger is fresh: before users.info, the replay
+      // verdict and any database work (a replayed trigger_id is refused by Slack itself).
+      const target = { client, triggerId: command.trigger_id, respond, channelId: command.channel_id } as const;
+      const instant = ctx.core.instantReply?.({ actor: payloadActor(command), input: commandInput(command) });
+      if (instant) return deliver({ ...target, actor: payloadActor(command), source: 'command' }, instant);
+      if (!(await isFresh(context))) return;
       const actor = await resolveActor(
         client,
         command.team_id,
@@ -38,16 +46,14 @@ export function registerInteractions(ctx: SlackContext): void {
         command.team_domain,
       );
       const reply = await handle(actor, commandInput(command));
-      await deliver(
-        { actor, client, triggerId: command.trigger_id, respond, channelId: command.channel_id, source: 'command' },
-        reply,
-      );
+      await deliver({ ...target, actor, source: 'command' }, reply);
     });
   });
 
-  app.action(/.*/, async ({ ack, body, client, respond }) => {
+  app.action(/.*/, async ({ ack, body, client, respond, context }) => {
     await ack();
-    track(async () => {
+    track('action', async () => {
+      if (!(await isFresh(context))) return;
       const parsed = blockActionsSchema.safeParse(body);
       if (!parsed.success) {
         log.warn(
@@ -101,4 +107,22 @@ export function registerInteractions(ctx: SlackContext): void {
     const parsed = blockSuggestionSchema.safeParse(body);
     await ack({ options: parsed.success ? timezoneOptions(parsed.data.value) : [] });
   });
+}
+
+/** Who asks, from the payload alone (no users.info): enough for a reply that reads nothing about the person. */
+function payloadActor(command: SlashCommand): Actor {
+  return {
+    platform: 'slack',
+    workspaceExternalId: command.team_id,
+    userExternalId: command.user_id,
+    isAdmin: false,
+    isLead: false,
+  };
+}
+
+/** A command's queue kind: its name when the core knows it (a bounded set: a metric label), otherwise 'command'. */
+function commandKind(commands: Core['commands'], text: unknown): string {
+  const name = typeof text === 'string' ? (text.trim().split(/\s+/)[0] ?? '').toLowerCase() : '';
+  if (name === '') return 'help';
+  return commands.find((c) => c.name === name || c.aliases.includes(name))?.name ?? 'command';
 }

@@ -5,14 +5,19 @@ import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { InstallProvider, InstallURLOptions } from '@slack/oauth';
 import type { Logger } from '../../src/config/logger.js';
 import { parseRequestBody } from './parse.js';
+import { createRecentKeys } from './recent-keys.js';
+import { REPLAY_CHECK } from './replay-guard.js';
 import { verifySlackSignature } from './verify.js';
 
 /** Slack's request bodies are small; anything much larger is not Slack. */
 const MAX_BODY_BYTES = 256 * 1024;
 /** Slack waits 3 s; if no listener has answered by then we answer empty so Slack does not show an error or retry. */
 const DEFAULT_ACK_DEADLINE_MS = 2500;
-/** How long the replay check may take before the request is handled as new (it runs before the ack clock starts). */
-const DEFAULT_REPLAY_CHECK_MS = 500;
+/** How long the database replay check may take before the request is handled as new (it runs after the ack). */
+const DEFAULT_REPLAY_CHECK_MS = 2000;
+/** Requests remembered in memory: a signature is valid for five minutes, a minute more covers clock skew. */
+const RECENT_KEYS_TTL_MS = 6 * 60 * 1000;
+const RECENT_KEYS_MAX = 100_000;
 /**
  * Slack sends a whole small request at once; a client that trickles headers or a body is not Slack and must not
  * hold a connection for Node's default of five minutes.
@@ -49,6 +54,7 @@ export interface HttpReceiverOptions {
   /**
    * Records a verified request's key and says whether it is new. A signed request stays valid for five minutes,
    * so a captured slash command or button press could be sent again: only its first delivery is processed.
+   * Called without waiting before the ack; its verdict reaches the listeners (see replay-guard.ts).
    * Events are not keyed here (Slack re-signs its retries; their event_id is checked instead).
    */
   firstSeen?: (key: string) => Promise<boolean>;
@@ -63,6 +69,7 @@ export interface HttpReceiverOptions {
 export class BackcareHttpReceiver implements Receiver {
   private app: App | undefined;
   private server: Server | undefined;
+  private readonly recentKeys = createRecentKeys({ ttlMs: RECENT_KEYS_TTL_MS, maxEntries: RECENT_KEYS_MAX });
 
   constructor(private readonly options: HttpReceiverOptions) {}
 
@@ -189,37 +196,56 @@ export class BackcareHttpReceiver implements Receiver {
       res.end();
       return;
     }
+    let replayCheck: Promise<boolean> | undefined;
     if (body.type !== 'event_callback' && this.options.firstSeen) {
       // The signature covers the timestamp and the body: the same one twice is the same request replayed.
       const key = `slack:request:${createHash('sha256')
         .update(`${header(req, 'x-slack-request-timestamp')}:${header(req, 'x-slack-signature')}`)
         .digest('hex')}`;
-      // Bounded: the 3-second ack clock is already running at Slack, so a slow or saturated database must not eat it.
-      let timer: NodeJS.Timeout | undefined;
-      const slow = new Promise<'slow'>((resolve) => {
-        timer = setTimeout(() => resolve('slow'), this.options.replayCheckMs ?? DEFAULT_REPLAY_CHECK_MS);
-      });
-      const checked = await Promise.race([this.options.firstSeen(key), slow])
-        .catch((error: unknown) => {
-          log.warn({ event: 'slack.http.replay_check_failed', err: error }, 'could not check for a replayed request');
-          return 'failed' as const;
-        })
-        .finally(() => clearTimeout(timer));
-      if (checked === 'slow')
-        log.warn({ event: 'slack.http.replay_check_slow' }, 'replay check too slow; request handled as new');
-      // Fail open (failed or slow): the core then answers, at worst with its trouble message, which beats silence.
-      const fresh = checked !== false;
-      if (!fresh) {
+      // Nothing slow before the ack: a replay to this process is caught in memory; the database record (other
+      // replicas, restarts) is written meanwhile and the listeners wait for its verdict before doing anything.
+      if (!this.recentKeys.add(key)) {
         log.warn({ event: 'slack.http.replayed', path: url.pathname }, 'replayed Slack request ignored');
         res.writeHead(200);
         res.end();
         return;
       }
+      replayCheck = this.verdict(this.options.firstSeen, key, url.pathname);
     }
-    await this.dispatch(req, res, body);
+    await this.dispatch(req, res, body, replayCheck);
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): Promise<void> {
+  /**
+   * Whether the database had not seen the key: true (fresh), false (a replay another replica took). Fails open
+   * (an error, or no answer within the bound): the core then answers, at worst with its trouble message.
+   */
+  private verdict(firstSeen: (key: string) => Promise<boolean>, key: string, path: string): Promise<boolean> {
+    const { log } = this.options;
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<'slow'>((resolve) => {
+      timer = setTimeout(() => resolve('slow'), this.options.replayCheckMs ?? DEFAULT_REPLAY_CHECK_MS);
+    });
+    return Promise.race([Promise.resolve(key).then(firstSeen), slow])
+      .catch((error: unknown) => {
+        log.warn({ event: 'slack.http.replay_check_failed', err: error }, 'could not check for a replayed request');
+        return 'failed' as const;
+      })
+      .finally(() => clearTimeout(timer))
+      .then((checked) => {
+        if (checked === 'slow')
+          log.warn({ event: 'slack.http.replay_check_slow' }, 'replay check too slow; request handled as new');
+        if (checked === false)
+          log.warn({ event: 'slack.http.replayed', path }, 'replayed Slack request ignored after the ack');
+        return checked !== false;
+      });
+  }
+
+  private async dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Record<string, unknown>,
+    replayCheck: Promise<boolean> | undefined,
+  ): Promise<void> {
     const { log } = this.options;
     let acked = false;
     const respond = (payload: unknown) => {
@@ -249,6 +275,7 @@ export class BackcareHttpReceiver implements Receiver {
       ack: async (response?: unknown) => respond(response),
       ...(Number.isFinite(retryNum) && retryNum > 0 ? { retryNum } : {}),
       ...(header(req, 'x-slack-retry-reason') ? { retryReason: header(req, 'x-slack-retry-reason')! } : {}),
+      ...(replayCheck ? { customProperties: { [REPLAY_CHECK]: replayCheck } } : {}),
     };
     if (!this.app) throw new Error('receiver used before Bolt initialised it');
     const processing = this.app.processEvent(event).catch((error: unknown) => {

@@ -1,6 +1,8 @@
+import type { Form } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
 import { formValues, parseModalMetadata, viewSubmissionSchema } from './parse.js';
 import { modalErrors, renderMessage, renderModal, resultModal } from './render.js';
+import { isFresh } from './replay-guard.js';
 
 /** A submitted modal: field errors go back in the ack, so the core's answer must come within Slack's 3 s. */
 export function registerViewSubmission(ctx: SlackContext): void {
@@ -9,7 +11,7 @@ export function registerViewSubmission(ctx: SlackContext): void {
   const { handle, postToDm, publishHome } = ctx.replies;
   const options = { submitDeadlineMs: ctx.submitDeadlineMs };
 
-  app.view(/.*/, async ({ ack, body, client }) => {
+  app.view(/.*/, async ({ ack, body, client, context }) => {
     const parsed = viewSubmissionSchema.safeParse(body);
     if (!parsed.success) {
       log.warn(
@@ -27,16 +29,28 @@ export function registerViewSubmission(ctx: SlackContext): void {
     }
     const metadata = parseModalMetadata(submission.view.private_metadata);
     const values = formValues(submission.view.state.values);
+    const formId = submission.view.callback_id;
+    // Bad input found without any I/O goes back at once (the core's pure check leaves red flags to the submit).
+    const early = ctx.core.checkSubmit?.({ formId, values, ...(metadata.state ? { state: metadata.state } : {}) });
+    if (early && Object.keys(early).length > 0) {
+      await ack({ response_action: 'errors', errors: modalErrors(fallbackForm(formId, values), early) });
+      return;
+    }
     // Field errors can only go back in the ack, so looking up the person and the core's answer get most of
     // Slack's 3 s; a slower answer closes the modal and goes to the DM instead.
     const handled = (async () => {
-      const actor = await resolveActor(
-        client,
-        teamId,
-        submission.user.id,
-        submission.user.username ?? submission.user.name,
-        submission.team?.domain,
-      );
+      const [fresh, actor] = await Promise.all([
+        isFresh(context),
+        resolveActor(
+          client,
+          teamId,
+          submission.user.id,
+          submission.user.username ?? submission.user.name,
+          submission.team?.domain,
+        ),
+      ]);
+      // Already processed (by another replica): an empty ack closes the modal, nothing is done twice.
+      if (!fresh) return null;
       const reply = await handle(actor, {
         kind: 'submit',
         formId: submission.view.callback_id,
@@ -54,10 +68,15 @@ export function registerViewSubmission(ctx: SlackContext): void {
       }),
     ]);
     clearTimeout(timer);
+    if (outcome === null) {
+      await ack();
+      return;
+    }
     if (outcome === timeout) {
       await ack();
-      track(async () => {
+      track('form', async () => {
         const late = await handled;
+        if (!late) return;
         await postToDm(
           { actor: late.actor, client, channelId: metadata.channelId, source: 'modal' },
           renderMessage(late.reply),
@@ -68,12 +87,7 @@ export function registerViewSubmission(ctx: SlackContext): void {
     }
     const { actor, reply: result } = outcome;
     if (result.formErrors && Object.keys(result.formErrors).length > 0) {
-      const form = result.form ?? {
-        formId: submission.view.callback_id,
-        title: '',
-        submitLabel: '',
-        fields: Object.keys(values).map((id) => ({ id, label: id, kind: 'text' as const })),
-      };
+      const form = result.form ?? fallbackForm(formId, values);
       await ack({ response_action: 'errors', errors: modalErrors(form, result.formErrors) });
       return;
     }
@@ -91,6 +105,16 @@ export function registerViewSubmission(ctx: SlackContext): void {
     }
     await ack({ response_action: 'update', view: resultModal('Backcare', result) });
     // Settings may have changed: keep the Home tab in step.
-    track(() => publishHome(client, actor));
+    track('home', () => publishHome(client, actor));
   });
+}
+
+/** The submitted modal's fields as a form (its block ids are the field ids): enough to place field errors. */
+function fallbackForm(formId: string, values: Record<string, string | string[]>): Form {
+  return {
+    formId,
+    title: '',
+    submitLabel: '',
+    fields: Object.keys(values).map((id) => ({ id, label: id, kind: 'text' as const })),
+  };
 }

@@ -45,6 +45,8 @@ const envObject = z.object({
     (v) => (v === undefined || v === '' ? undefined : Number(v)),
     wholeNumber(1, 65535).optional(),
   ),
+  /** Requests worked on at once after their ack (the rest wait their turn, kinds taking turns). */
+  WORK_CONCURRENCY: intFrom(1, 1000, 16),
   STATS_PRIVACY_FLOOR: intFrom(3, 1000, 5),
   RETENTION_MONTHS: intFrom(1, 120, 13),
   /** Months audit rows are kept (0 = for ever); independent of RETENTION_MONTHS so deletions stay accountable. */

@@ -69,7 +69,7 @@ export interface Runnable {
   run: (ctx: CommandContext) => Promise<Reply>;
 }
 
-type ParseResult = ({ ok: true } & Runnable) | { ok: false; error: string };
+type ParseResult = ({ ok: true; instant?: () => Reply } & Runnable) | { ok: false; error: string };
 
 /** A subcommand as the router sees it: generics erased after parsing. */
 export interface RegisteredCommand {
@@ -102,6 +102,11 @@ export interface CommandDefinition<A> {
   /** Validates the tokens after the subcommand name and turns them into typed arguments. */
   args: z.ZodType<A, string[]>;
   run(ctx: CommandContext, args: A): Promise<Reply>;
+  /**
+   * The same reply as `run`, made without any I/O (no stored data, no person looked up), for a command anyone may
+   * run: an adapter can then show it (open its modal) before any database work, while a trigger is fresh.
+   */
+  instant?: (args: A) => Reply;
 }
 
 export function defineCommand<A>(definition: CommandDefinition<A>): RegisteredCommand {
@@ -119,10 +124,12 @@ export function defineCommand<A>(definition: CommandDefinition<A>): RegisteredCo
         return { ok: false, error: parsed.error.issues[0]?.message ?? 'those arguments are not valid' };
       const args = parsed.data;
       const { precondition = 'everyone' } = definition;
+      const { instant } = definition;
       return {
         ok: true,
         precondition: typeof precondition === 'function' ? precondition(args) : precondition,
         run: (ctx) => definition.run(ctx, args),
+        ...(instant ? { instant: () => instant(args) } : {}),
       };
     },
   };
@@ -159,6 +166,12 @@ export interface RegisteredForm {
   formId: string;
   /** Who may submit it (default everyone): a form can be replayed by someone who has since lost the right. */
   precondition?: Precondition;
+  /**
+   * Field errors found without any I/O, so a platform can refuse bad input at once (Slack's modal errors must go
+   * back in the ack). Only errors `submit` would also report; empty when the input must reach `submit` anyway
+   * (a red flag in triage wins over any error).
+   */
+  check?(values: Record<string, string | string[]>, state: string | undefined): Record<string, string>;
   submit(ctx: CommandContext, values: Record<string, string | string[]>, state: string | undefined): Promise<Reply>;
 }
 

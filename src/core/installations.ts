@@ -3,7 +3,7 @@ import type { CoreDeps } from './command.js';
 import { slackInstallations } from '../db/schema.js';
 
 /** One OAuth installation as the platform's SDK hands it over; the adapter validates it when read back. */
-interface InstallationRecord {
+export interface InstallationRecord {
   installKey: string;
   teamId: string | null;
   enterpriseId: string | null;

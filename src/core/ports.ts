@@ -35,6 +35,7 @@ export type { TeamResolution, TeamResolver } from './features/stats/team.js';
 export { LiveSessions, type LiveOutcome, type LiveSession, type LiveStats } from './live-sessions.js';
 export type { LiveBudget } from './live-budget.js';
 export { RateLimiter } from './rate-limit.js';
+export { createWorkQueue, type WorkQueue } from './work-queue.js';
 
 // Core services: the rules both platforms must agree on.
 export { createWorkspaceLifecycle, REMOVED_REASON, type WorkspaceLifecycle } from './workspace-lifecycle.js';
@@ -43,4 +44,4 @@ export { withPauseNote } from './pause-note.js';
 export { createLeadRoles, type LeadRoles } from './features/leads/lead-roles.js';
 export { homeWorkspaceOf, knownPeople, storedPreferences } from './people.js';
 export { firstSeen } from './processed-events.js';
-export { createInstallationRecords, type InstallationRecords } from './installations.js';
+export { createInstallationRecords, type InstallationRecord, type InstallationRecords } from './installations.js';

@@ -80,7 +80,7 @@ export const everyMinutesSchema = z
   .min(10, 'interval must be at least 10 minutes')
   .max(480, 'interval must be at most 480 minutes');
 
-const kindsSchema = z
+export const kindsSchema = z
   .array(z.enum(nudgeKinds))
   .min(1, 'choose at least one kind of nudge')
   .transform((kinds) => nudgeKinds.filter((k) => kinds.includes(k)));

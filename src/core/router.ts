@@ -19,6 +19,18 @@ import { ensureUser, ensureWorkspace, findUser, findWorkspace } from '../db/user
 export interface Core {
   /** Validates the request, routes it, and always answers: never throws. */
   handle(request: CoreRequest): Promise<Reply>;
+  /**
+   * The reply to a command that needs no I/O (see CommandDefinition.instant), or null: then `handle` it. Pure and
+   * synchronous, so an adapter can open a modal before any database work. Never throws. Optional (as is
+   * `checkSubmit`): a stand-in core that leaves them out has every request go through `handle`.
+   */
+  instantReply?(request: CoreRequest): Reply | null;
+  /** A form submission's field errors found without I/O (see RegisteredForm.check); empty when none. Never throws. */
+  checkSubmit?(submission: {
+    formId: string;
+    values: Record<string, string | string[]>;
+    state?: string;
+  }): Record<string, string>;
   readonly commands: readonly RegisteredCommand[];
   readonly deps: CoreDeps;
 }
@@ -157,6 +169,49 @@ function contextFor(deps: CoreDeps, commands: readonly RegisteredCommand[], acto
   };
 }
 
+/** See Core.instantReply. */
+function instantReply(deps: CoreDeps, byName: ReadonlyMap<string, RegisteredCommand>, raw: CoreRequest): Reply | null {
+  try {
+    const request = coreRequestSchema.safeParse(raw);
+    if (!request.success || request.data.input.kind !== 'command') return null;
+    const [name = 'help', ...rest] = tokenize(request.data.input.text);
+    const command = byName.get(name.toLowerCase());
+    const parsed = command?.parse(rest);
+    if (!command || !parsed?.ok || !parsed.instant || parsed.precondition !== 'everyone') return null;
+    const started = performance.now();
+    const answer = parsed.instant();
+    deps.log.info(
+      { event: 'request.handled', route: command.name, platform: request.data.actor.platform, instant: true },
+      'handled',
+    );
+    deps.onHandled?.({
+      route: command.name,
+      platform: request.data.actor.platform,
+      result: 'ok',
+      seconds: (performance.now() - started) / 1000,
+    });
+    return answer;
+  } catch (error) {
+    // Not fatal: the request then goes through `handle`, which answers whatever happens.
+    deps.log.warn({ event: 'request.instant_failed', err: error }, 'instant reply failed');
+    return null;
+  }
+}
+
+/** See Core.checkSubmit. */
+function checkSubmit(
+  deps: CoreDeps,
+  forms: ReadonlyMap<string, RegisteredForm>,
+  submission: { formId: string; values: Record<string, string | string[]>; state?: string },
+): Record<string, string> {
+  try {
+    return forms.get(submission.formId)?.check?.(submission.values, submission.state) ?? {};
+  } catch (error) {
+    deps.log.warn({ event: 'request.check_failed', err: error }, 'form check failed; submit decides');
+    return {};
+  }
+}
+
 export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
   const { commands, byName, actions, forms } = registry(features);
 
@@ -203,6 +258,8 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
   return {
     commands,
     deps,
+    instantReply: (request) => instantReply(deps, byName, request),
+    checkSubmit: (submission) => checkSubmit(deps, forms, submission),
     async handle(raw) {
       const request = coreRequestSchema.safeParse(raw);
       if (!request.success) {

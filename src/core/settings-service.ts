@@ -6,6 +6,11 @@ import { echo } from './echo.js';
 import { loadPreferences, savePreferences } from '../db/preferences.js';
 import { lookup } from './lookup.js';
 import {
+  clockTimeSchema,
+  daysSchema,
+  everyMinutesSchema,
+  kindsSchema,
+  timezoneSchema,
   dayHoursSchema,
   defaultPreferences,
   deliveryPlaces,
@@ -204,6 +209,40 @@ function pauseUntil(choice: PauseChoice, now: Date, timezone: string, current: D
  * Validates a settings submission against the person's current preferences; errors are per form field, and every
  * field is checked even when another one is wrong, so the person sees all the problems in one go.
  */
+/**
+ * The stored record's rules for fields a form value lands in unchanged, so their errors are the ones
+ * `applySettingsForm` reports too. Not `days` when the hours text is given: it can add or remove working days.
+ */
+const recordRules: Partial<Record<keyof typeof settingsFormSchema.shape, z.ZodType>> = {
+  timezone: timezoneSchema,
+  days: daysSchema,
+  start: clockTimeSchema,
+  end: clockTimeSchema,
+  everyMinutes: everyMinutesSchema,
+  kinds: kindsSchema,
+};
+
+/**
+ * Each field's format on its own (a subset of what `applySettingsForm` reports, with the same messages): pure,
+ * so a platform can refuse bad input before any database work.
+ */
+export function settingsFieldErrors(values: Record<string, string | string[]>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const shape = settingsFormSchema.shape;
+  const hoursGiven = single.safeParse(values.hours ?? '').data?.trim();
+  for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
+    const parsed = shape[key].safeParse(Object.hasOwn(values, key) ? values[key] : undefined);
+    if (!parsed.success) {
+      errors[key] = parsed.error.issues[0]?.message ?? 'this answer is not valid';
+      continue;
+    }
+    const rule = key === 'days' && hoursGiven ? undefined : recordRules[key];
+    const checked = rule?.safeParse(parsed.data);
+    if (checked && !checked.success) errors[key] = checked.error.issues[0]?.message ?? 'this answer is not valid';
+  }
+  return errors;
+}
+
 export function applySettingsForm(
   current: Preferences,
   values: Record<string, string | string[]>,

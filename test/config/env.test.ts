@@ -88,6 +88,13 @@ describe('environment config', () => {
     expect(() => parseEnv({ SLACK_API_URL: 'slack-gov' })).toThrow(/SLACK_API_URL/);
   });
 
+  it('takes the after-ack work concurrency (default 16) and refuses a value that is not a whole number from 1', () => {
+    expect(parseEnv({}).WORK_CONCURRENCY).toBe(16);
+    expect(parseEnv({ WORK_CONCURRENCY: '4' }).WORK_CONCURRENCY).toBe(4);
+    expect(() => parseEnv({ WORK_CONCURRENCY: '0' })).toThrow(/WORK_CONCURRENCY/);
+    expect(() => parseEnv({ WORK_CONCURRENCY: 'many' })).toThrow(/WORK_CONCURRENCY/);
+  });
+
   it('never echoes a secret value in its error line', () => {
     const message = configError({ SLACK_BOT_TOKEN: 'xoxp-secret-user-token-123456', SLACK_SIGNING_SECRET: 'hush' });
     expect(message).not.toContain('xoxp-secret-user-token-123456');

@@ -161,6 +161,21 @@ describeEachDatabase('Slack interactions', (database) => {
     expect(await database().db.select().from(preferences)).toHaveLength(0);
   });
 
+  it('bad field formats are refused in the ack before anything else: no users.info, nothing read or written', async () => {
+    const bad = { ...validState, start: { type: 'timepicker', selected_time: '25:99' } } as Record<string, StateValue>;
+    const res = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(viewSubmission('settings', bad)),
+    );
+    const body = JSON.parse(res.text) as { response_action: string; errors: Record<string, string> };
+    expect(body.response_action).toBe('errors');
+    expect(Object.keys(body.errors)).toEqual(['start']);
+    await h().adapter.idle();
+    expect(h().api.of('users.info')).toHaveLength(0);
+    expect(await database().db.select().from(users)).toHaveLength(0);
+  });
+
   it('a button on a message reaches the core and the answer goes back through its response URL', async () => {
     const on = await postSigned(
       h().adapter.port,

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { preferences, slackInstallations, workspaces } from '../../../src/db/schema.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { postJson, postSigned } from '../../support/slack/http.js';
-import { appUninstalled, slashCommand, TEAM_ID } from '../../support/slack/payloads.js';
+import { appUninstalled, slashCommand, TEAM_ID, tokensRevoked } from '../../support/slack/payloads.js';
 import { defaultAnswer, useSlackHarness } from './harness.js';
 
 const INSTALLED_TOKEN = 'xoxb-test-installed-not-a-real-token';
@@ -108,6 +108,35 @@ describeEachDatabase('Slack OAuth (many workspaces)', (database) => {
     expect(resumed?.pausedReason).toBeNull();
     expect(resumed?.optedIn).toBe(true);
     expect(resumed?.nextDueAt).toBeInstanceOf(Date);
+  });
+
+  it('after the install, requests are authorized from memory: no installation read before the ack', async () => {
+    answerOAuth();
+    await install(h().adapter.port);
+    // Gone from the database behind the adapter's back: only the cached installation can authorize now.
+    await database().db.delete(slackInstallations);
+    h().answer.set('users.info', defaultAnswer);
+    await postSigned(h().adapter.port, '/slack/commands', slashCommand('help'));
+    await h().adapter.idle();
+    expect(h().api.of('users.info')[0]?.authorization).toBe(`Bearer ${INSTALLED_TOKEN}`);
+    expect(h().api.responses).toHaveLength(1);
+  });
+
+  it('tokens_revoked drops the cached installation: the next request is refused', async () => {
+    answerOAuth();
+    await install(h().adapter.port);
+    await postSigned(h().adapter.port, '/slack/commands', slashCommand('help'));
+    await h().adapter.idle();
+    expect(h().api.responses).toHaveLength(1);
+
+    await postJson(h().adapter.port, '/slack/events', tokensRevoked('Ev0REVOKE01'));
+    await h().adapter.idle();
+    expect(await database().db.select().from(slackInstallations)).toHaveLength(0);
+    const calls = h().api.calls.length;
+    await postSigned(h().adapter.port, '/slack/commands', slashCommand('help'));
+    await h().adapter.idle();
+    expect(h().api.calls).toHaveLength(calls);
+    expect(h().api.responses).toHaveLength(1);
   });
 
   it('the sender finds the workspace token through the installation store', async () => {

@@ -131,9 +131,7 @@ describe('Slack HTTP receiver: request size and slow clients', () => {
 });
 
 describe('Slack HTTP receiver: the replay check never eats the 3-second ack', () => {
-  it('a replay check that hangs (a locked or saturated database) is given up after its bound and the request is acked', async () => {
-    const { postSigned } = await import('../../support/slack/http.js');
-    const { slashCommand } = await import('../../support/slack/payloads.js');
+  async function startReceiver(firstSeen: (key: string) => Promise<boolean>, replayCheckMs = 1000) {
     const logs = captureLogger();
     const receiver = new BackcareHttpReceiver({
       signingSecret: 'test-signing-secret-not-real',
@@ -141,25 +139,73 @@ describe('Slack HTTP receiver: the replay check never eats the 3-second ack', ()
       host: '127.0.0.1',
       log: logs.log,
       healthy: async () => true,
-      firstSeen: () => new Promise<boolean>(() => undefined),
-      replayCheckMs: 300,
+      firstSeen,
+      replayCheckMs,
     });
+    const verdicts: Promise<unknown>[] = [];
     let processed = 0;
-    // A stand-in for Bolt: acks at once, as Backcare's listeners do.
+    // A stand-in for Bolt: acks at once, as Backcare's listeners do, and keeps the replay verdict they wait for.
     receiver.init({
-      processEvent: async (event: { ack: (body?: unknown) => Promise<void> }) => {
+      processEvent: async (event: {
+        ack: (body?: unknown) => Promise<void>;
+        customProperties?: { replayCheck?: Promise<unknown> };
+      }) => {
         processed += 1;
+        if (event.customProperties?.replayCheck) verdicts.push(event.customProperties.replayCheck);
         await event.ack();
       },
     } as never);
     await receiver.start();
+    return { receiver, logs, verdicts, processed: () => processed };
+  }
+
+  it('a replay check that hangs (a locked or saturated database) does not delay the ack; its verdict is given up after its bound', async () => {
+    const { postSigned } = await import('../../support/slack/http.js');
+    const { slashCommand } = await import('../../support/slack/payloads.js');
+    const { receiver, logs, verdicts, processed } = await startReceiver(() => new Promise<boolean>(() => undefined));
     try {
       const started = Date.now();
       const res = await postSigned(receiver.port, '/slack/commands', slashCommand('help'));
       expect(res.status).toBe(200);
       expect(Date.now() - started).toBeLessThan(2000);
-      expect(processed).toBe(1);
+      // Acked before the check's bound: the database is not waited for before the ack at all.
+      expect(Date.now() - started).toBeLessThan(800);
+      expect(processed()).toBe(1);
+      // Fails open after the bound: the listeners go on, and the slow check is logged.
+      expect(await Promise.all(verdicts)).toEqual([true]);
       expect(logs.lines().some((l) => l.event === 'slack.http.replay_check_slow')).toBe(true);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('a replay to the same process is refused from memory, without asking the database', async () => {
+    const { postSigned } = await import('../../support/slack/http.js');
+    const { slashCommand } = await import('../../support/slack/payloads.js');
+    const keys: string[] = [];
+    const { receiver, logs, verdicts, processed } = await startReceiver(async (key) => (keys.push(key), true));
+    try {
+      const body = slashCommand('help');
+      const timestamp = Math.floor(Date.now() / 1000);
+      await postSigned(receiver.port, '/slack/commands', body, { timestamp });
+      const replay = await postSigned(receiver.port, '/slack/commands', body, { timestamp });
+      expect(replay.status).toBe(200);
+      expect(processed()).toBe(1);
+      expect(keys).toHaveLength(1);
+      expect(await Promise.all(verdicts)).toEqual([true]);
+      expect(logs.lines().filter((l) => l.event === 'slack.http.replayed')).toHaveLength(1);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it("the database's verdict (a replay another replica took) reaches the listeners", async () => {
+    const { postSigned } = await import('../../support/slack/http.js');
+    const { slashCommand } = await import('../../support/slack/payloads.js');
+    const { receiver, verdicts } = await startReceiver(async () => false);
+    try {
+      await postSigned(receiver.port, '/slack/commands', slashCommand('help'));
+      expect(await Promise.all(verdicts)).toEqual([false]);
     } finally {
       await receiver.stop();
     }

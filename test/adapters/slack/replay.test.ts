@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
+import { computeSignature } from '../../../adapters/slack/verify.js';
 import { encodeActionValue } from '../../../src/core/command.js';
 import { preferences, processedEvents } from '../../../src/db/schema.js';
 import { describeEachDatabase } from '../../support/db.js';
-import { postSigned } from '../../support/slack/http.js';
-import { blockActionsOnMessage, interactive, slashCommand } from '../../support/slack/payloads.js';
+import { postSigned, SIGNING_SECRET } from '../../support/slack/http.js';
+import { blockActionsOnMessage, interactive, opt, slashCommand, viewSubmission } from '../../support/slack/payloads.js';
 import { useSlackHarness } from './harness.js';
 
 describeEachDatabase('Slack: replayed and forged requests', (database) => {
@@ -43,6 +45,47 @@ describeEachDatabase('Slack: replayed and forged requests', (database) => {
     await postSigned(port, '/slack/interactivity', body, { timestamp });
     await h().adapter.idle();
     expect(h().api.responses).toHaveLength(1);
+  });
+
+  /** Records a request's key as another replica would have: the database says it was processed already. */
+  async function seenElsewhere(body: string, timestamp: number): Promise<void> {
+    const signature = computeSignature(SIGNING_SECRET, String(timestamp), body);
+    const key = `slack:request:${createHash('sha256').update(`${timestamp}:${signature}`).digest('hex')}`;
+    await database().db.insert(processedEvents).values({ key });
+  }
+
+  it('a slash command another replica already processed is acked and not processed again', async () => {
+    const body = slashCommand('settings on');
+    const timestamp = Math.floor(Date.now() / 1000);
+    await seenElsewhere(body, timestamp);
+    const res = await postSigned(h().adapter.port, '/slack/commands', body, { timestamp });
+    expect(res.status).toBe(200);
+    await h().adapter.idle();
+    expect(h().api.responses).toHaveLength(0);
+    expect(h().api.calls).toHaveLength(0);
+    expect(await database().db.select().from(preferences)).toEqual([]);
+  });
+
+  it('a modal submission another replica already processed closes the modal and stores nothing', async () => {
+    const body = interactive(
+      viewSubmission('settings', {
+        optedIn: { type: 'static_select', selected_option: opt('yes') },
+        timezone: { type: 'external_select', selected_option: opt('Europe/Paris') },
+        days: { type: 'checkboxes', selected_options: [opt('mon')] },
+        start: { type: 'timepicker', selected_time: '08:30' },
+        end: { type: 'timepicker', selected_time: '16:30' },
+        everyMinutes: { type: 'number_input', value: '45' },
+        kinds: { type: 'checkboxes', selected_options: [opt('stretch')] },
+        delivery: { type: 'static_select', selected_option: opt('dm') },
+        pause: { type: 'static_select', selected_option: opt('keep') },
+      }),
+    );
+    const timestamp = Math.floor(Date.now() / 1000);
+    await seenElsewhere(body, timestamp);
+    const res = await postSigned(h().adapter.port, '/slack/interactivity', body, { timestamp });
+    expect(res).toEqual({ status: 200, text: '' });
+    await h().adapter.idle();
+    expect(await database().db.select().from(preferences)).toEqual([]);
   });
 
   it('a button value without a signature, or with its payload changed, gets the expired-button answer and changes nothing', async () => {

@@ -3,7 +3,15 @@ import { renderModal } from '../../../adapters/slack/render.js';
 import { ask } from '../../support/core.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { postSigned } from '../../support/slack/http.js';
-import { interactive, opt, viewSubmission, type StateValue } from '../../support/slack/payloads.js';
+import {
+  interactive,
+  opt,
+  slashCommand,
+  TRIGGER_ID,
+  viewSubmission,
+  type StateValue,
+} from '../../support/slack/payloads.js';
+import { users, workspaces } from '../../../src/db/schema.js';
 import { useSlackHarness } from './harness.js';
 
 const none = (): StateValue => ({ type: 'checkboxes', selected_options: [opt('none')] });
@@ -62,6 +70,28 @@ describeEachDatabase('Slack triage in modals', (database) => {
     expect(outcome).not.toMatch(/expired/i);
     expect(outcome).toMatch(/physiotherapist/i);
     expect(outcome).toMatch(/not a diagnosis/i);
+  });
+
+  it('`/backcare triage` opens its modal before any other work: the first call is views.open, no database work', async () => {
+    await postSigned(h().adapter.port, '/slack/commands', slashCommand('triage'));
+    await h().adapter.idle();
+    expect(h().api.calls.map((c) => c.method)).toEqual(['views.open']);
+    expect(h().api.calls[0]?.args).toMatchObject({ trigger_id: TRIGGER_ID, view: { callback_id: 'triage.screen' } });
+    expect(await database().db.select().from(workspaces)).toHaveLength(0);
+    expect(await database().db.select().from(users)).toHaveLength(0);
+  });
+
+  it('a screen with nothing ticked in a list is refused in the ack before anything else (no users.info)', async () => {
+    const res = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(viewSubmission('triage.screen', { emergency: none(), urgent: ticked(), physio: none() })),
+    );
+    const answer = JSON.parse(res.text) as ScreenAnswer;
+    expect(answer.response_action).toBe('errors');
+    expect(Object.keys(answer.errors ?? {})).toEqual(['urgent']);
+    await h().adapter.idle();
+    expect(h().api.of('users.info')).toHaveLength(0);
   });
 
   it('the screen modal can be sent with only the emergency checklist answered (Slack checks required fields itself)', async () => {

@@ -20,7 +20,13 @@ import {
 import { context, header, reply, yesNoOptions, type Form, type Reply } from '../../reply.js';
 import { formErrorsReply } from '../../form-errors.js';
 import { resolveChannel } from '../../channel-messenger.js';
-import { applySettingsForm, currentPreferences, formatHoursText, storePreferences } from '../../settings-service.js';
+import {
+  applySettingsForm,
+  currentPreferences,
+  formatHoursText,
+  settingsFieldErrors,
+  storePreferences,
+} from '../../settings-service.js';
 
 const SETTINGS_FORM = 'settings';
 /** Where per-weekday hours, the daily maximum and days off are set: own commands, so the main form stays as it was. */
@@ -281,6 +287,7 @@ function channelErrors(ctx: CommandContext, values: Record<string, string | stri
 
 const settingsSubmit = defineForm({
   formId: SETTINGS_FORM,
+  check: (values) => settingsFieldErrors(values),
   async submit(ctx, values) {
     const { userId, prefs } = await load(ctx);
     const result = applySettingsForm(prefs, values, ctx.now(), (typed) =>

@@ -129,6 +129,8 @@ const triageCommand = defineCommand({
   options: [],
   args: z.array(z.string()).max(0, '`triage` takes no arguments'),
   run: async () => startReply(triageRules()),
+  // Static: Slack opens the modal before any database work, while the trigger is fresh.
+  instant: () => startReply(triageRules()),
 });
 
 /** A checklist answer: an array from Slack/Discord, or comma-separated text. */
@@ -163,23 +165,43 @@ function tickedCodes(rules: TriageRules, values: Record<string, unknown>): strin
   });
 }
 
+/** The red flag ticked on the screen, whatever else is wrong with the lists (see tickedCodes). */
+function screenFlag(rules: TriageRules, values: Record<string, unknown>): TriageResult {
+  return triage(
+    { pain: 0, weeks: 0, symptoms: tickedCodes(rules, values), interferes: false, worsening: false },
+    rules,
+  );
+}
+
+function readScreen(
+  rules: TriageRules,
+  values: Record<string, unknown>,
+): { errors: Record<string, string>; symptoms: string[] } {
+  const errors: Record<string, string> = {};
+  const symptoms: string[] = [];
+  for (const level of symptomLevels) {
+    const read = readChecklist(rules, level, values[level]);
+    if ('error' in read) errors[level] = read.error;
+    else symptoms.push(...read.codes);
+  }
+  return { errors, symptoms };
+}
+
 const screenSubmit = defineForm({
   formId: SCREEN_FORM,
+  // Red flags win over errors: with an emergency or urgent sign ticked, nothing is refused early; submit decides.
+  check(values) {
+    const rules = triageRules();
+    const flagged = screenFlag(rules, values);
+    if (flagged.outcome === 'emergency' || flagged.outcome === 'urgent') return {};
+    return readScreen(rules, values).errors;
+  },
   async submit(ctx, values) {
     const rules = triageRules();
     // Red flags first, before any form error: a ticked emergency sign must never wait for the other lists.
-    const flagged = triage(
-      { pain: 0, weeks: 0, symptoms: tickedCodes(rules, values), interferes: false, worsening: false },
-      rules,
-    );
+    const flagged = screenFlag(rules, values);
     if (flagged.outcome === 'emergency') return finish(ctx, flagged, rules);
-    const errors: Record<string, string> = {};
-    const symptoms: string[] = [];
-    for (const level of symptomLevels) {
-      const read = readChecklist(rules, level, values[level]);
-      if ('error' in read) errors[level] = read.error;
-      else symptoms.push(...read.codes);
-    }
+    const { errors, symptoms } = readScreen(rules, values);
     // An urgent sign wins over anything wrong in the physio list, and the pain questions cannot change it either;
     // only an unanswered emergency list is asked again first, since it could still turn out more serious.
     if (flagged.outcome === 'urgent' && !errors.emergency) return finish(ctx, flagged, rules);

@@ -1,0 +1,12 @@
+/** The name under which the receiver hands its replay verdict to Bolt (a custom property of the context). */
+export const REPLAY_CHECK = 'replayCheck';
+
+/**
+ * Whether this request is new: the receiver's database check, which runs while the ack goes out. Listeners wait
+ * for it before doing anything, so a replay another replica already processed is not processed again. Requests
+ * the receiver does not key (events, Socket Mode) are new.
+ */
+export function isFresh(context: Record<string, unknown>): Promise<boolean> {
+  const check: unknown = context[REPLAY_CHECK];
+  return check instanceof Promise ? (check as Promise<boolean>) : Promise.resolve(true);
+}
