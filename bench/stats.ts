@@ -51,7 +51,7 @@ export async function seed(db: Db): Promise<number> {
   await db.execute(sql`insert into workspaces (platform, external_id, name) values ('slack', 'T_OTHER', 'Other')`);
   const workspaceId = ws!.id;
   // The year is loaded as an upgraded install has it: events first, then the rollups built by the migration's
-  // backfill (the triggers that keep them on every write are covered by test/core/stats-rollups.test.ts).
+  // backfill (the triggers that keep them on every write are covered by test/core/features/stats/stats-rollups.test.ts).
   await db.execute(sql`alter table activity_events disable trigger user`);
   await db.execute(sql`alter table nudge_deliveries disable trigger user`);
   await db.execute(sql`insert into users (workspace_id, platform_user_id, created_at)

@@ -1,14 +1,14 @@
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { replyText, type Reply } from '../../src/core/reply.js';
-import type { WeekRow } from '../../src/core/features/stats/query.js';
-import { queryTeamWeeks } from '../../src/core/features/stats/rollups.js';
-import { weekWindow } from '../../src/core/features/stats/weeks.js';
-import { statsArgsSchema } from '../../src/core/features/stats/stats.js';
-import type { TeamResolver } from '../../src/core/features/stats/team.js';
-import { activityEvents, auditLog, leadGrants, triageRecords, users } from '../../src/db/schema.js';
-import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
+import { replyText, type Reply } from '../../../../src/core/reply.js';
+import type { WeekRow } from '../../../../src/core/features/stats/query.js';
+import { queryTeamWeeks } from '../../../../src/core/features/stats/rollups.js';
+import { weekWindow } from '../../../../src/core/features/stats/weeks.js';
+import { statsArgsSchema } from '../../../../src/core/features/stats/stats.js';
+import type { TeamResolver } from '../../../../src/core/features/stats/team.js';
+import { activityEvents, auditLog, leadGrants, triageRecords, users } from '../../../../src/db/schema.js';
+import { ask, buildTestCore, button, testActor, testClock } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
 import { addPerson, did, NOW, seedTeam, seedWorkspace, TEAM_TZ } from './stats-seed.js';
 
 const lead = testActor({ isAdmin: true, userExternalId: 'U_lead', workspaceName: 'Local' });

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
-import { auditLog, leadGrants } from '../../src/db/schema.js';
-import { isLead } from '../../src/core/features/stats/leads.js';
-import { ask, buildTestCore, testActor, testClock } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
+import { auditLog, leadGrants } from '../../../../src/db/schema.js';
+import { isLead } from '../../../../src/core/features/stats/leads.js';
+import { ask, buildTestCore, testActor, testClock } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
 
 const admin = testActor({
   platform: 'slack',

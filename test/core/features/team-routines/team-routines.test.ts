@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { blockText, replyText, type Reply } from '../../src/core/reply.js';
-import { queryRows } from '../../src/db/client.js';
-import { SPINE_CAUTION } from '../../src/core/content/schema.js';
-import { SPINE_CAUTION_LINE, STANDARD_CAUTIONS, validateTeamRoutine } from '../../src/core/content/team-routine.js';
-import { ADD_FORM, IMPORT_FORM, MAX_TEAM_ROUTINES } from '../../src/core/features/team-routines/team-routines.js';
-import { auditLog, leadGrants, nudgeDeliveries, teamRoutines } from '../../src/db/schema.js';
-import { ensureWorkspace } from '../../src/db/users.js';
-import { ask, buildTestCore, testActor, testClock, testLibrary } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
-import { captureLogger } from '../support/log.js';
+import { blockText, replyText, type Reply } from '../../../../src/core/reply.js';
+import { queryRows } from '../../../../src/db/client.js';
+import { SPINE_CAUTION } from '../../../../src/core/content/schema.js';
+import { SPINE_CAUTION_LINE, STANDARD_CAUTIONS, validateTeamRoutine } from '../../../../src/core/content/team-routine.js';
+import { ADD_FORM, IMPORT_FORM, MAX_TEAM_ROUTINES } from '../../../../src/core/features/team-routines/team-routines.js';
+import { auditLog, leadGrants, nudgeDeliveries, teamRoutines } from '../../../../src/db/schema.js';
+import { ensureWorkspace } from '../../../../src/db/users.js';
+import { ask, buildTestCore, testActor, testClock, testLibrary } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
+import { captureLogger } from '../../../support/log.js';
 
 const lead = testActor({ platform: 'slack', workspaceExternalId: 'T0ACME', userExternalId: 'U0LEAD', isAdmin: true });
 const member = testActor({
@@ -416,7 +416,7 @@ describeEachDatabase('team routines', (database) => {
 });
 
 it('routines usage errors name the subcommands', async () => {
-  const { routinesArgsSchema } = await import('../../src/core/features/team-routines/team-routines.js');
+  const { routinesArgsSchema } = await import('../../../../src/core/features/team-routines/team-routines.js');
   expect(routinesArgsSchema.safeParse(['frobnicate']).success).toBe(false);
   expect(routinesArgsSchema.safeParse(['remove']).success).toBe(false);
   expect(routinesArgsSchema.parse(['remove', 'Team-X'])).toEqual({ verb: 'remove', id: 'team-x' });
@@ -426,9 +426,9 @@ it('routines usage errors name the subcommands', async () => {
 
 describe('the routine forms on each platform', () => {
   it('render as a Slack modal and a Discord wizard within their limits', async () => {
-    const { addRoutineForm, importForm } = await import('../../src/core/features/team-routines/team-routines.js');
-    const { renderModal } = await import('../../adapters/slack/render.js');
-    const { steps, modalFor, initialValues } = await import('../../adapters/discord/forms.js');
+    const { addRoutineForm, importForm } = await import('../../../../src/core/features/team-routines/team-routines.js');
+    const { renderModal } = await import('../../../../adapters/slack/render.js');
+    const { steps, modalFor, initialValues } = await import('../../../../adapters/discord/forms.js');
     for (const form of [addRoutineForm(), importForm()]) {
       const modal = renderModal(form);
       expect(modal.blocks).toHaveLength(form.fields.length);

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Reply } from '../../src/core/reply.js';
-import { users } from '../../src/db/schema.js';
-import { purgeExportFiles } from '../../src/ops/retention.js';
-import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
+import type { Reply } from '../../../../src/core/reply.js';
+import { users } from '../../../../src/db/schema.js';
+import { purgeExportFiles } from '../../../../src/ops/retention.js';
+import { ask, buildTestCore, button, testActor, testClock } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'backcare-forget-exports-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -5,19 +5,19 @@ import path from 'node:path';
 import { getTableName, is, sql } from 'drizzle-orm';
 import { PgDialect, PgTable } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../../src/config/env.js';
-import { privacyFigures, storedTables } from '../../src/core/features/privacy/privacy.js';
-import { replyText, type Reply } from '../../src/core/reply.js';
-import { MIN_PRIVACY_FLOOR, toWeekFigures } from '../../src/core/features/stats/privacy.js';
-import { teamWeeksQuery, weekRowSchema, type TeamWeeksInput } from '../../src/core/features/stats/query.js';
-import { queryTeamWeeks, teamWeeksRollupQuery } from '../../src/core/features/stats/rollups.js';
-import { weekWindow } from '../../src/core/features/stats/weeks.js';
-import { queryRows } from '../../src/db/client.js';
-import * as schema from '../../src/db/schema.js';
-import { ask, buildTestCore, testActor } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
-import { repoRoot } from '../support/spawn.js';
-import { NOW, seedTeam, TEAM_TZ } from './stats-seed.js';
+import { parseEnv } from '../../../../src/config/env.js';
+import { privacyFigures, storedTables } from '../../../../src/core/features/privacy/privacy.js';
+import { replyText, type Reply } from '../../../../src/core/reply.js';
+import { MIN_PRIVACY_FLOOR, toWeekFigures } from '../../../../src/core/features/stats/privacy.js';
+import { teamWeeksQuery, weekRowSchema, type TeamWeeksInput } from '../../../../src/core/features/stats/query.js';
+import { queryTeamWeeks, teamWeeksRollupQuery } from '../../../../src/core/features/stats/rollups.js';
+import { weekWindow } from '../../../../src/core/features/stats/weeks.js';
+import { queryRows } from '../../../../src/db/client.js';
+import * as schema from '../../../../src/db/schema.js';
+import { ask, buildTestCore, testActor } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
+import { repoRoot } from '../../../support/spawn.js';
+import { NOW, seedTeam, TEAM_TZ } from '../stats/stats-seed.js';
 
 /** Every table the drizzle schema defines, by its SQL name. */
 const schemaTables = (Object.values(schema) as unknown[])

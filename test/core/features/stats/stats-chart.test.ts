@@ -8,9 +8,9 @@ import {
   niceMax,
   pngRenderOptions,
   renderPng,
-} from '../../src/core/features/stats/chart.js';
-import { toWeekFigures } from '../../src/core/features/stats/privacy.js';
-import type { WeekRow } from '../../src/core/features/stats/query.js';
+} from '../../../../src/core/features/stats/chart.js';
+import { toWeekFigures } from '../../../../src/core/features/stats/privacy.js';
+import type { WeekRow } from '../../../../src/core/features/stats/query.js';
 import { decodePng, hex } from './stats-png.js';
 
 const row = (weekStart: string, sessions: number, sessionPeople: number, delivered: number, done: number): WeekRow => ({

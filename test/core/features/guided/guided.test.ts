@@ -1,14 +1,14 @@
 import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { breathingPatterns } from '../../src/core/pacing.js';
-import { decodeActionValue, encodeActionValue } from '../../src/core/command.js';
-import { sessionValueSchema } from '../../src/core/features/guided/session.js';
-import { ActionRefs } from '../../adapters/discord/custom-id.js';
-import { renderActions } from '../../adapters/discord/render.js';
-import { blockText, replyText as replyTextOf, type Reply } from '../../src/core/reply.js';
-import { activityEvents, processedEvents } from '../../src/db/schema.js';
-import { ask, buildTestCore, button, testActor, testClock, testLibrary } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
+import { breathingPatterns } from '../../../../src/core/pacing.js';
+import { decodeActionValue, encodeActionValue } from '../../../../src/core/command.js';
+import { sessionValueSchema } from '../../../../src/core/features/guided/session.js';
+import { ActionRefs } from '../../../../adapters/discord/custom-id.js';
+import { renderActions } from '../../../../adapters/discord/render.js';
+import { blockText, replyText as replyTextOf, type Reply } from '../../../../src/core/reply.js';
+import { activityEvents, processedEvents } from '../../../../src/db/schema.js';
+import { ask, buildTestCore, button, testActor, testClock, testLibrary } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
 
 const library = testLibrary();
 

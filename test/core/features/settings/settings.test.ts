@@ -8,14 +8,14 @@ import {
   preferences,
   triageRecords,
   users,
-} from '../../src/db/schema.js';
-import { loadPreferences } from '../../src/db/preferences.js';
-import { findUser, findWorkspace } from '../../src/db/users.js';
-import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
-import type { ChannelMessenger } from '../../src/core/channel-messenger.js';
-import { slackChannelRef } from '../../adapters/slack/channel-messenger.js';
-import { discordChannelRef } from '../../adapters/discord/channel-messenger.js';
+} from '../../../../src/db/schema.js';
+import { loadPreferences } from '../../../../src/db/preferences.js';
+import { findUser, findWorkspace } from '../../../../src/db/users.js';
+import { ask, buildTestCore, button, testActor, testClock } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
+import type { ChannelMessenger } from '../../../../src/core/channel-messenger.js';
+import { slackChannelRef } from '../../../../adapters/slack/channel-messenger.js';
+import { discordChannelRef } from '../../../../adapters/discord/channel-messenger.js';
 
 const validForm = {
   optedIn: 'yes',

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { triage } from '../../src/core/features/triage/engine.js';
-import { defaultTriageFile, parseTriageRules, triageRules } from '../../src/core/features/triage/load.js';
-import { parseAnswersJson, type Answers } from '../../src/core/features/triage/schema.js';
+import { triage } from '../../../../src/core/features/triage/engine.js';
+import { defaultTriageFile, parseTriageRules, triageRules } from '../../../../src/core/features/triage/load.js';
+import { parseAnswersJson, type Answers } from '../../../../src/core/features/triage/schema.js';
 
 const rules = triageRules();
 const calm: Answers = { pain: 2, weeks: 1, symptoms: [], interferes: false, worsening: false };

@@ -1,24 +1,24 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { defaultPreferences, type Preferences } from '../../src/core/preferences.js';
-import { routineSourceOf } from '../../src/core/nudge-message.js';
-import { blockText } from '../../src/core/reply.js';
-import { validateTeamRoutine, STANDARD_CAUTIONS } from '../../src/core/content/team-routine.js';
+import { defaultPreferences, type Preferences } from '../../../../src/core/preferences.js';
+import { routineSourceOf } from '../../../../src/core/nudge-message.js';
+import { blockText } from '../../../../src/core/reply.js';
+import { validateTeamRoutine, STANDARD_CAUTIONS } from '../../../../src/core/content/team-routine.js';
 import {
   createWorkspaceRoutineSources,
   mergeLibrary,
   WorkspaceRoutineLibrary,
-} from '../../src/core/content/workspace-routines.js';
-import type { Routine } from '../../src/core/content/schema.js';
-import type { Db } from '../../src/db/client.js';
-import { savePreferences } from '../../src/db/preferences.js';
-import { deleteTeamRoutine, insertTeamRoutines } from '../../src/core/features/team-routines/store.js';
-import { ensureUser, ensureWorkspace } from '../../src/db/users.js';
-import { soloInstance } from '../../src/jobs/instance.js';
-import { createScheduler } from '../../src/jobs/scheduler.js';
-import { testClock, testLibrary } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
-import { silentLogger } from '../support/log.js';
-import { deliveries, fakeSender } from '../jobs/support/fixtures.js';
+} from '../../../../src/core/content/workspace-routines.js';
+import type { Routine } from '../../../../src/core/content/schema.js';
+import type { Db } from '../../../../src/db/client.js';
+import { savePreferences } from '../../../../src/db/preferences.js';
+import { deleteTeamRoutine, insertTeamRoutines } from '../../../../src/core/features/team-routines/store.js';
+import { ensureUser, ensureWorkspace } from '../../../../src/db/users.js';
+import { soloInstance } from '../../../../src/jobs/instance.js';
+import { createScheduler } from '../../../../src/jobs/scheduler.js';
+import { testClock, testLibrary } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
+import { silentLogger } from '../../../support/log.js';
+import { deliveries, fakeSender } from '../../../jobs/support/fixtures.js';
 
 const T0 = new Date('2026-03-03T10:00:30Z');
 

@@ -1,12 +1,12 @@
 import { expect, it } from 'vitest';
-import { describeEachDatabase } from '../support/db.js';
-import { silentLogger } from '../support/log.js';
-import { ask, buildTestCore, testActor, testClock, testLibrary } from '../support/core.js';
-import { createScheduler } from '../../src/jobs/scheduler.js';
-import { soloInstance } from '../../src/jobs/instance.js';
-import { NUDGE_ACTIONS } from '../../src/core/nudge-message.js';
-import { replyText } from '../../src/core/reply.js';
-import { deliveries, fakeSender, prefsRow, seedUser } from '../jobs/support/fixtures.js';
+import { describeEachDatabase } from '../../../support/db.js';
+import { silentLogger } from '../../../support/log.js';
+import { ask, buildTestCore, testActor, testClock, testLibrary } from '../../../support/core.js';
+import { createScheduler } from '../../../../src/jobs/scheduler.js';
+import { soloInstance } from '../../../../src/jobs/instance.js';
+import { NUDGE_ACTIONS } from '../../../../src/core/nudge-message.js';
+import { replyText } from '../../../../src/core/reply.js';
+import { deliveries, fakeSender, prefsRow, seedUser } from '../../../jobs/support/fixtures.js';
 
 const at = (hhmm: string, seconds = '00') => new Date(`2026-03-03T${hhmm}:${seconds}Z`);
 const hours = { start: '09:00', end: '17:00' };

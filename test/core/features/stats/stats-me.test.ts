@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { currentStreak, personalFields } from '../../src/core/features/stats/personal.js';
-import { activityEvents, preferences } from '../../src/db/schema.js';
-import { ask, buildTestCore, testActor } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
+import { currentStreak, personalFields } from '../../../../src/core/features/stats/personal.js';
+import { activityEvents, preferences } from '../../../../src/db/schema.js';
+import { ask, buildTestCore, testActor } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
 import { addPerson, NOW, ny, seedWorkspace } from './stats-seed.js';
 
 const weekdaysOnly = ['mon', 'tue', 'wed', 'thu', 'fri'] as const;

@@ -1,15 +1,15 @@
 import { count, eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import type { ChannelMessenger, DmResult } from '../../src/core/channel-messenger.js';
-import { slackChannelRef } from '../../adapters/slack/channel-messenger.js';
-import { INVITE_ACTIONS, MAX_INVITE_DMS_PER_RUN } from '../../src/core/features/invite/invite.js';
-import { replyText, type Form, type Reply } from '../../src/core/reply.js';
-import type { Actor } from '../../src/core/request.js';
-import { loadPreferences } from '../../src/db/preferences.js';
-import { inviteDms, preferences } from '../../src/db/schema.js';
-import { findUser, findWorkspace } from '../../src/db/users.js';
-import { ask, button, buildTestCore, testActor } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
+import type { ChannelMessenger, DmResult } from '../../../../src/core/channel-messenger.js';
+import { slackChannelRef } from '../../../../adapters/slack/channel-messenger.js';
+import { INVITE_ACTIONS, MAX_INVITE_DMS_PER_RUN } from '../../../../src/core/features/invite/invite.js';
+import { replyText, type Form, type Reply } from '../../../../src/core/reply.js';
+import type { Actor } from '../../../../src/core/request.js';
+import { loadPreferences } from '../../../../src/db/preferences.js';
+import { inviteDms, preferences } from '../../../../src/db/schema.js';
+import { findUser, findWorkspace } from '../../../../src/db/users.js';
+import { ask, button, buildTestCore, testActor } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
 
 const WS = 'T-INVITE';
 const lead = testActor({

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
-import { replyText } from '../../src/core/reply.js';
-import { activityEvents } from '../../src/db/schema.js';
-import { ask, buildTestCore, button, testClock } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
+import { replyText } from '../../../../src/core/reply.js';
+import { activityEvents } from '../../../../src/db/schema.js';
+import { ask, buildTestCore, button, testClock } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
 
 describeEachDatabase('when a guided session counts as completed', (database) => {
   const events = () => database().db.select().from(activityEvents).orderBy(activityEvents.id);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeEachDatabase } from '../support/db.js';
-import { ask, buildTestCore, button, testActor, testClock, testLibrary } from '../support/core.js';
-import { nudgeKindOf } from '../../src/core/content/library.js';
-import type { NudgeRoutineSource } from '../../src/core/nudge-message.js';
-import { blockText, replyText } from '../../src/core/reply.js';
-import { buildNudgeMessage, buildTeamPostMessage, NUDGE_ACTIONS } from '../../src/core/nudge-message.js';
-import { activity, deliveries, prefsRow } from '../jobs/support/fixtures.js';
+import { describeEachDatabase } from '../../../support/db.js';
+import { ask, buildTestCore, button, testActor, testClock, testLibrary } from '../../../support/core.js';
+import { nudgeKindOf } from '../../../../src/core/content/library.js';
+import type { NudgeRoutineSource } from '../../../../src/core/nudge-message.js';
+import { blockText, replyText } from '../../../../src/core/reply.js';
+import { buildNudgeMessage, buildTeamPostMessage, NUDGE_ACTIONS } from '../../../../src/core/nudge-message.js';
+import { activity, deliveries, prefsRow } from '../../../jobs/support/fixtures.js';
 
 // The content library is what the scheduler and `nudge now` pick from: it must fit the source interface.
 const librarySource: NudgeRoutineSource = testLibrary();

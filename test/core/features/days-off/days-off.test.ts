@@ -1,13 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { loadPreferences, StoredDataError } from '../../src/db/preferences.js';
-import { preferences } from '../../src/db/schema.js';
-import { findUser, findWorkspace } from '../../src/db/users.js';
-import { parseHoursText } from '../../src/core/settings-service.js';
-import { replyText, type Reply } from '../../src/core/reply.js';
-import { ask, buildTestCore, testClock } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
-import type { Db } from '../../src/db/client.js';
+import { loadPreferences, StoredDataError } from '../../../../src/db/preferences.js';
+import { preferences } from '../../../../src/db/schema.js';
+import { findUser, findWorkspace } from '../../../../src/db/users.js';
+import { parseHoursText } from '../../../../src/core/settings-service.js';
+import { replyText, type Reply } from '../../../../src/core/reply.js';
+import { ask, buildTestCore, testClock } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
+import type { Db } from '../../../../src/db/client.js';
 
 const form = {
   optedIn: 'yes',

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import { activityEvents, nudgeDeliveries, preferences, users, workspaces } from '../../src/db/schema.js';
-import type { Db } from '../../src/db/client.js';
+import { activityEvents, nudgeDeliveries, preferences, users, workspaces } from '../../../../src/db/schema.js';
+import type { Db } from '../../../../src/db/client.js';
 
 export const TEAM_TZ = 'America/New_York';
 /** Wednesday 11 March 2026, noon in New York: three days after the US spring-forward (Sunday 8 March). */

@@ -1,14 +1,14 @@
 import { expect, it } from 'vitest';
-import type { Core } from '../../src/core/router.js';
-import { formFitProblems, replyText, type FormField, type Reply } from '../../src/core/reply.js';
-import { encodeActionValue } from '../../src/core/command.js';
-import { triageRules } from '../../src/core/features/triage/load.js';
-import { activityEvents, triageRecords, users } from '../../src/db/schema.js';
-import { loadRoutineLibrary } from '../../src/core/content/loader.js';
-import { routineSuggestions } from '../../src/core/features/triage/triage.js';
-import { ask, buildTestCore, button, testActor, testClock } from '../support/core.js';
-import { describeEachDatabase } from '../support/db.js';
-import { captureLogger } from '../support/log.js';
+import type { Core } from '../../../../src/core/router.js';
+import { formFitProblems, replyText, type FormField, type Reply } from '../../../../src/core/reply.js';
+import { encodeActionValue } from '../../../../src/core/command.js';
+import { triageRules } from '../../../../src/core/features/triage/load.js';
+import { activityEvents, triageRecords, users } from '../../../../src/db/schema.js';
+import { loadRoutineLibrary } from '../../../../src/core/content/loader.js';
+import { routineSuggestions } from '../../../../src/core/features/triage/triage.js';
+import { ask, buildTestCore, button, testActor, testClock } from '../../../support/core.js';
+import { describeEachDatabase } from '../../../support/db.js';
+import { captureLogger } from '../../../support/log.js';
 
 const rules = triageRules();
 const library = loadRoutineLibrary();
