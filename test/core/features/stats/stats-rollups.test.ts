@@ -3,7 +3,11 @@ import { DateTime } from 'luxon';
 import { expect, it } from 'vitest';
 import { queryRows, type Db } from '../../../../src/db/client.js';
 import { activityEvents, nudgeDeliveries, preferences, users, workspaces } from '../../../../src/db/schema.js';
-import { queryTeamWeeksFromEvents, type TeamScope, type TeamWeeksInput } from '../../../../src/core/features/stats/query.js';
+import {
+  queryTeamWeeksFromEvents,
+  type TeamScope,
+  type TeamWeeksInput,
+} from '../../../../src/core/features/stats/query.js';
 import { queryTeamWeeks, teamWeeksRollupQuery } from '../../../../src/core/features/stats/rollups.js';
 import { weekWindow } from '../../../../src/core/features/stats/weeks.js';
 import { describeEachDatabase } from '../../../support/db.js';

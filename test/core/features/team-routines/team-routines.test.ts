@@ -6,7 +6,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { blockText, replyText, type Reply } from '../../../../src/core/reply.js';
 import { queryRows } from '../../../../src/db/client.js';
 import { SPINE_CAUTION } from '../../../../src/core/content/schema.js';
-import { SPINE_CAUTION_LINE, STANDARD_CAUTIONS, validateTeamRoutine } from '../../../../src/core/content/team-routine.js';
+import {
+  SPINE_CAUTION_LINE,
+  STANDARD_CAUTIONS,
+  validateTeamRoutine,
+} from '../../../../src/core/content/team-routine.js';
 import { ADD_FORM, IMPORT_FORM, MAX_TEAM_ROUTINES } from '../../../../src/core/features/team-routines/team-routines.js';
 import { auditLog, leadGrants, nudgeDeliveries, teamRoutines } from '../../../../src/db/schema.js';
 import { ensureWorkspace } from '../../../../src/db/users.js';
