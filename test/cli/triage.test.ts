@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cliCommand } from '../support/spawn.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -25,9 +26,8 @@ function cli(command: string, args: string[]): Promise<Result> {
   });
 }
 
-const tsx = path.join(root, 'node_modules/.bin/tsx');
-/** The entry `npm run cli` runs, without npm's own start-up cost (the npm form is tested once below). */
-const triageCli = (...args: string[]) => cli(tsx, ['src/cli/main.ts', 'triage', ...args]);
+/** The entry `npm run cli` runs, without npm's own start-up cost (the npm form is tested below). */
+const triageCli = (...args: string[]) => cli(cliCommand[0], [...cliCommand[1], 'triage', ...args]);
 
 const base = { pain: 4, weeks: 1, symptoms: [] as string[], interferes: false, worsening: false };
 const answers = (overrides: Record<string, unknown> = {}) => JSON.stringify({ ...base, ...overrides });

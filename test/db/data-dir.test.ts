@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { DataDirError } from '../../src/db/data-dir.js';
-import { run, isolatedEnv, repoRoot, tempDataDir } from '../support/spawn.js';
+import { botCommand, run, isolatedEnv, tempDataDir } from '../support/spawn.js';
 
 describe('embedded database directory problems', () => {
   const temps: { cleanup: () => void }[] = [];
@@ -68,7 +68,7 @@ describe('embedded database directory problems', () => {
     'a data directory that cannot be created stops the real start at once with one line',
     { timeout: 120_000 },
     async () => {
-      const result = await run(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+      const result = await run(botCommand[0], botCommand[1], {
         env: isolatedEnv({
           BACKCARE_DATA_DIR: '/proc/backcare-test-missing/data',
           BACKCARE_ADAPTER: 'console',

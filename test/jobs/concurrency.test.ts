@@ -9,7 +9,6 @@ import { deliveries } from './support/fixtures.js';
 
 const run = promisify(execFile);
 const worker = path.resolve(import.meta.dirname, 'support/tick-worker.ts');
-const tsx = path.resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
 const USERS = 400;
 
 describe('two scheduler processes ticking at once against PostgreSQL', () => {
@@ -38,7 +37,8 @@ describe('two scheduler processes ticking at once against PostgreSQL', () => {
     const now = '2026-03-03T10:00:30Z';
     const outputs = await Promise.all(
       [0, 1].map(() =>
-        run(tsx, [worker, scratch.url, now, startAt], { timeout: 60_000 }).then(
+        // One node each with the tsx loader (no tsx CLI wrapper spawning a second node).
+        run(process.execPath, ['--import', 'tsx', worker, scratch.url, now, startAt], { timeout: 60_000 }).then(
           (r) => JSON.parse(r.stdout.trim()) as { instance: number; sent: [number, string, number][] },
         ),
       ),

@@ -5,6 +5,7 @@ import { runSchedule } from '../../src/cli/schedule.js';
 import { localDayBounds } from '../../src/core/local-time.js';
 import { nextSlots, type SlotRules } from '../../src/jobs/slots.js';
 import { weekdays } from '../../src/core/preferences.js';
+import { cliCommand, repoRoot } from '../support/spawn.js';
 
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 const rules = (over: Partial<SlotRules>): SlotRules => ({
@@ -220,10 +221,11 @@ describe('schedule CLI with the per-weekday form', () => {
       hours: { fri: { start: '09:00', end: '13:00' } },
       daysOff: [{ from: '2026-12-24', to: '2026-12-24' }],
     });
+    // The entry `npm run cli` runs; the npm form itself is tested in test/cli/schedule.test.ts.
     const { stdout, stderr } = await promisify(execFile)(
-      'npm',
-      ['run', '--silent', 'cli', '--', 'schedule', '--prefs', prefs, '--from', '2026-12-24T00:00:00Z', '--count', '4'],
-      { cwd: process.cwd() },
+      cliCommand[0],
+      [...cliCommand[1], 'schedule', '--prefs', prefs, '--from', '2026-12-24T00:00:00Z', '--count', '4'],
+      { cwd: repoRoot },
     );
     expect(stderr).toBe('');
     // Thursday 24 off; Friday 25 09:00–13:00 → 10, 11, 12; then Monday 28 at 10:00.

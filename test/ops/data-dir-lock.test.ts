@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataDirBusyError, lockDataDir } from '../../src/db/data-dir.js';
-import { isolatedEnv, repoRoot, run, tempDataDir } from '../support/spawn.js';
+import { botCommand, isolatedEnv, repoRoot, run, tempDataDir } from '../support/spawn.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -17,7 +17,7 @@ describe('one bot per embedded database directory', () => {
     { timeout: 180_000 },
     async () => {
       const dir = path.join(data.dir, 'shared');
-      const first = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const first = spawn(botCommand[0], botCommand[1], {
         cwd: repoRoot,
         env: isolatedEnv({ BACKCARE_DATA_DIR: dir, BACKCARE_ADAPTER: 'console', LOG_LEVEL: 'info' }),
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -36,7 +36,7 @@ describe('one bot per embedded database directory', () => {
           host: hostname(),
         });
 
-        const second = await run(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        const second = await run(botCommand[0], botCommand[1], {
           env: isolatedEnv({ BACKCARE_DATA_DIR: dir, BACKCARE_ADAPTER: 'console', LOG_LEVEL: 'info' }),
           input: 'help\n',
           timeoutMs: 90_000,

@@ -14,7 +14,8 @@ const alive = (pid: number) => {
 
 /** What a person (or an orchestrator) does: SIGTERM to the `npm start` process itself, not to the node inside. */
 describe('npm start and SIGTERM', () => {
-  const data = tempDataDir();
+  // About signals through npm, not a first start: begins from a migrated database.
+  const data = tempDataDir({ migrated: true });
   afterAll(() => data.cleanup());
 
   it(

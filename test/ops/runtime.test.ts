@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseEnv } from '../../src/config/env.js';
 import { healthPortFor, within } from '../../src/ops/runtime.js';
-import { isolatedEnv, repoRoot, tempDataDir } from '../support/spawn.js';
+import { botCommand, isolatedEnv, repoRoot, tempDataDir } from '../support/spawn.js';
 
 describe('which port serves health and metrics', () => {
   const env = (vars: Record<string, string>) => parseEnv({ PORT: '3000', ...vars });
@@ -51,8 +50,8 @@ describe('the bot serves health on HEALTH_PORT and stops cleanly on SIGTERM', ()
     { timeout: 90_000 },
     async () => {
       const port = await freePort();
-      const data = tempDataDir();
-      const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+      const data = tempDataDir({ migrated: true });
+      const child = spawn(botCommand[0], botCommand[1], {
         cwd: repoRoot,
         env: isolatedEnv({ BACKCARE_DATA_DIR: data.dir, HEALTH_PORT: String(port), LOG_LEVEL: 'info' }),
         stdio: ['pipe', 'pipe', 'pipe'],

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { parseEnv } from '../../src/config/env.js';
 import { silentLogger } from '../support/log.js';
-import { isolatedEnv, repoRoot, tempDataDir } from '../support/spawn.js';
+import { botCommand, isolatedEnv, repoRoot, tempDataDir } from '../support/spawn.js';
 import { PassThrough } from 'node:stream';
 
 describe('a start that fails half-way', () => {
-  const data = tempDataDir();
+  const data = tempDataDir({ migrated: true });
   let blocker: Server;
   let port = 0;
   beforeAll(async () => {
@@ -28,7 +28,7 @@ describe('a start that fails half-way', () => {
     { timeout: 120_000 },
     async () => {
       // The console adapter with stdin left open, as in a terminal: nothing ends by itself.
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const child = spawn(botCommand[0], botCommand[1], {
         cwd: repoRoot,
         env: isolatedEnv({
           BACKCARE_DATA_DIR: data.dir,

@@ -19,7 +19,7 @@ export function createScratchPostgres(): Promise<{ url: string; drop: () => Prom
 }
 
 /** Like createScratchPostgres, but already migrated: a copy of this run's template (see global-setup.ts). */
-function cloneMigratedPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+export function cloneMigratedPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
   return createScratchDatabase('backcare_t', testDatabaseUrl, inject('postgresTemplate') ?? undefined);
 }
 

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** A dump of a migrated PGlite data directory, loaded by each test database instead of initdb + migrations. */
     pgliteTemplateFile: string;
+    /** A migrated on-disk PGlite data directory (its `pgdata`) that child bots start from instead of migrating. */
+    pgliteDataDirTemplate: string;
     /** A migrated PostgreSQL database each test database is created from (`create database … template …`). */
     postgresTemplate: string | null;
   }
@@ -30,6 +32,18 @@ async function pgliteTemplate(dir: string): Promise<string> {
   } finally {
     await client.close();
   }
+}
+
+/**
+ * The same dump unpacked on disk, for child bots, which open `<BACKCARE_DATA_DIR>/pgdata`: a copy of it spares
+ * each of them initdb and the migrations (the bot still checks them on open and finds them applied).
+ */
+async function pgliteDataDirTemplate(dir: string, dump: string): Promise<string> {
+  const dataDir = path.join(dir, 'pglite-data-dir', 'pgdata');
+  mkdirSync(dataDir, { recursive: true });
+  const unpacked = await PGlite.create(dataDir, { loadDataDir: await openAsBlob(dump) });
+  await unpacked.close();
+  return dataDir;
 }
 
 async function postgresTemplate(): Promise<{ name: string; drop: () => Promise<void> }> {
@@ -50,11 +64,12 @@ async function postgresTemplate(): Promise<{ name: string; drop: () => Promise<v
 /** Vitest global setup: the migrated templates every test database of this run is cloned from. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(path.join(tmpdir(), 'backcare-vitest-'));
-  const [pglite, postgres] = await Promise.all([
-    pgliteTemplate(dir),
+  const [[pglite, pgliteDataDir], postgres] = await Promise.all([
+    pgliteTemplate(dir).then(async (dump) => [dump, await pgliteDataDirTemplate(dir, dump)] as const),
     testDrivers.includes('postgres') ? postgresTemplate() : Promise.resolve(null),
   ]);
   project.provide('pgliteTemplateFile', pglite);
+  project.provide('pgliteDataDirTemplate', pgliteDataDir);
   project.provide('postgresTemplate', postgres?.name ?? null);
   return async () => {
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inject } from 'vitest';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -48,13 +49,29 @@ export function run(
   });
 }
 
-/** The bot's entry with tsx directly (what `npm start` runs, minus npm's own start-up). */
-export function runBot(input: string, env: Record<string, string> = {}): Promise<RunResult> {
-  return run(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/main.ts'], { input, env: isolatedEnv(env) });
+/**
+ * What `npm start` runs (`node --import tsx src/main.ts`), as one process: no npm, no shell, no tsx CLI wrapper
+ * spawning a second node. Tests that are about the npm contract itself spawn `npm` instead.
+ */
+export const botCommand: [string, string[]] = [process.execPath, ['--import', 'tsx', 'src/main.ts']];
+
+/** The CLI's entry the same way (what `npm run cli` runs, minus npm and the tsx wrapper). */
+export const cliCommand: [string, string[]] = [process.execPath, ['--import', 'tsx', 'src/cli/main.ts']];
+
+/** The bot's entry with `input` piped to stdin (what `npm start` runs, minus npm's own start-up). */
+export function runBot(input: string, env: Record<string, string> = {}, timeoutMs?: number): Promise<RunResult> {
+  return run(botCommand[0], botCommand[1], { input, env: isolatedEnv(env), timeoutMs });
 }
 
-/** A temporary data directory for one test's embedded database. */
-export function tempDataDir(): { dir: string; cleanup: () => void } {
+/**
+ * A temporary data directory for one test's embedded database. `migrated` starts it from a copy of this run's
+ * migrated PGlite directory (see global-setup.ts), so the bot skips initdb and migrations; leave it off where a
+ * first start on an empty directory is the point.
+ */
+export function tempDataDir(options: { migrated?: boolean } = {}): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'backcare-test-'));
+  const template = options.migrated ? inject('pgliteDataDirTemplate') : undefined;
+  // Without the global setup (another config), the bot migrates an empty directory as on a first start.
+  if (template) cpSync(template, path.join(dir, 'pgdata'), { recursive: true });
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -25,7 +25,7 @@ describe('start-up stops on a broken routine file', () => {
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
   it('exits 1 naming the file, the line, the path inside it and the problem, before touching the database', async () => {
-    const result = await run(path.join(repoRoot, 'node_modules/.bin/tsx'), [path.join(copy, 'src/main.ts')], {
+    const result = await run(process.execPath, ['--import', 'tsx', path.join(copy, 'src/main.ts')], {
       input: '/backcare breathe\n',
       env: isolatedEnv({ BACKCARE_DATA_DIR: path.join(copy, 'data'), LOG_LEVEL: 'silent' }),
       timeoutMs: 60_000,

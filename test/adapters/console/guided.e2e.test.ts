@@ -3,8 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../../src/db/client.js';
 import { activityEvents } from '../../../src/db/schema.js';
-import { createScratchPostgres, type TestDriver } from '../../support/db.js';
-import { isolatedEnv, repoRoot, run, tempDataDir, type RunResult } from '../../support/spawn.js';
+import { cloneMigratedPostgres, type TestDriver } from '../../support/db.js';
+import { botCommand, isolatedEnv, repoRoot, run, tempDataDir, type RunResult } from '../../support/spawn.js';
 
 interface Step {
   send: string;
@@ -18,7 +18,7 @@ interface Step {
  */
 function drive(env: Record<string, string>, steps: Step[], timeoutMs = 120_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+    const child = spawn(botCommand[0], botCommand[1], {
       cwd: repoRoot,
       env: isolatedEnv(env),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -82,7 +82,8 @@ const session: Step[] = [
 
 for (const driver of ['pglite', 'postgres'] as TestDriver[]) {
   describe(`guided sessions in the console [${driver}] (child process, piped stdin, fast clock)`, () => {
-    const data = tempDataDir();
+    // Starts from a migrated database: a first start on an empty directory is console.e2e's quick start.
+    const data = tempDataDir({ migrated: true });
     let scratch: { url: string; drop: () => Promise<void> } | undefined;
     let env: Record<string, string>;
     let quick: RunResult;
@@ -92,10 +93,12 @@ for (const driver of ['pglite', 'postgres'] as TestDriver[]) {
     beforeAll(async () => {
       env = { BACKCARE_DATA_DIR: data.dir, LOG_LEVEL: 'info' };
       if (driver === 'postgres') {
-        scratch = await createScratchPostgres();
+        scratch = await cloneMigratedPostgres();
         env.DATABASE_URL = scratch.url;
       }
-      quick = await run('npm', ['start', '--silent'], {
+      // The documented command once (PGlite); the PostgreSQL run starts the same entry without npm's start-up.
+      const [command, args] = driver === 'pglite' ? ['npm', ['start', '--silent']] : botCommand;
+      quick = await run(command, args, {
         input: '/backcare breathe box 1\n',
         env: isolatedEnv({ ...env, BACKCARE_TIME_SCALE: '0.001' }),
         timeoutMs: 120_000,

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { triageRules } from '../../../src/core/features/triage/load.js';
-import { isolatedEnv, run, tempDataDir, type RunResult } from '../../support/spawn.js';
+import { runBot, tempDataDir, type RunResult } from '../../support/spawn.js';
 
-const data = tempDataDir();
+const data = tempDataDir({ migrated: true });
 afterAll(() => data.cleanup());
 
-// One real `npm start` with piped stdin, as a person would type it: an emergency screen, then a full check.
+// One real bot with piped stdin, as a person would type it: an emergency screen, then a full check.
 const input = [
   '/backcare triage',
   '1,tearing_pain', // emergency checklist: by number and by code
@@ -31,11 +31,7 @@ let fullPart: string;
 
 describe('/backcare triage in the console (child process, piped stdin)', () => {
   beforeAll(async () => {
-    result = await run('npm', ['start', '--silent'], {
-      input,
-      env: isolatedEnv({ BACKCARE_DATA_DIR: data.dir, LOG_LEVEL: 'debug' }),
-      timeoutMs: 120_000,
-    });
+    result = await runBot(input, { BACKCARE_DATA_DIR: data.dir, LOG_LEVEL: 'debug' }, 120_000);
     const starts = [...result.stdout.matchAll(/A quick back pain check/g)].map((m) => m.index);
     expect(starts).toHaveLength(2);
     emergencyPart = result.stdout.slice(starts[0], starts[1]);
