@@ -49,9 +49,24 @@ async function main(): Promise<number> {
   }
   const log = createLogger({ level: env.LOG_LEVEL, ...(destination ? { destination } : {}) });
 
+  // Signals are handled from here on, start-up included: a deploy's SIGTERM that lands while adapters are still
+  // loading waits for the start to finish, then stops cleanly (exit 0) instead of killing a half-started bot.
+  const starting = createApp(env, log, { stdin: process.stdin, stdout: process.stdout, interactive });
+  const onSignal = createSignalHandler({
+    stop: async () => {
+      const started = await starting.catch(() => null);
+      await started?.stop();
+    },
+    log,
+    graceMs: SHUTDOWN_GRACE_MS,
+    exit: (code) => process.exit(code),
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   let app;
   try {
-    app = await createApp(env, log, { stdin: process.stdin, stdout: process.stdout, interactive });
+    app = await starting;
   } catch (error) {
     // One line for the person at the terminal; the stack only for whoever turns on debug logging.
     const reason = startupFailureReason(error);
@@ -62,16 +77,6 @@ async function main(): Promise<number> {
     // a process that could not start alive, so exit now rather than when the event loop happens to empty.
     process.exit(1);
   }
-
-  const running = app;
-  const onSignal = createSignalHandler({
-    stop: () => running.stop(),
-    log,
-    graceMs: SHUTDOWN_GRACE_MS,
-    exit: (code) => process.exit(code),
-  });
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   if (app.finished) {
     await app.finished;

@@ -38,10 +38,19 @@ describe('lint: the layer rule', () => {
     expect(errors[0]).toMatch(/The core knows no platform/);
   });
 
-  it('lets an adapter import the core', async () => {
+  it('fails when an adapter reaches past the ports module into the core', async () => {
+    const errors = await layerErrors(
+      `${projectRoot}/adapters/slack/wrong.ts`,
+      "import * as reply from '../../src/core/reply.js';\nexport const x = reply;\n",
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/one ports module/);
+  });
+
+  it('lets an adapter import the core through its ports module', async () => {
     const errors = await layerErrors(
       `${projectRoot}/adapters/slack/right.ts`,
-      "import * as reply from '../../src/core/reply.js';\nexport const x = reply;\n",
+      "import * as core from '../../src/core/ports.js';\nexport const x = core;\n",
     );
     expect(errors).toEqual([]);
   });
