@@ -206,6 +206,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       const now = Date.now();
       const raw = await readBody(req);
       const url = req.url ?? '';
+      // files.uploadV2: the file body goes to the upload URL handed out by files.getUploadURLExternal.
+      if (url.startsWith('/upload/')) return send(res, 200, { ok: true });
       if (url.startsWith('/respond/')) {
         state.responses.push({ id: url.slice('/respond/'.length), at: now, body: raw });
         return send(res, 200, { ok: true });
@@ -226,6 +228,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           state.expiredTriggers += 1;
           return send(res, 200, { ok: false, error: 'expired_trigger_id' });
         }
+      }
+      if (method === 'files.getUploadURLExternal') {
+        const id = `F${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`.toUpperCase();
+        return send(res, 200, { ok: true, upload_url: `${state.origin}/upload/${id}`, file_id: id });
+      }
+      if (method === 'files.completeUploadExternal') {
+        const files = JSON.parse(args.files ?? '[]') as { id: string; title?: string }[];
+        return send(res, 200, { ok: true, files: files.map((f) => ({ id: f.id, title: f.title ?? '' })) });
       }
       if (method === 'users.list') {
         const members = options.members ?? [];
