@@ -86,10 +86,12 @@ function workTracker(log: Logger, queue: WorkQueue) {
           log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
         ),
     );
+  const urgent = (work: () => Promise<unknown>) =>
+    watch(work().catch((error: unknown) => log.error({ event: 'slack.work_failed', err: error }, 'Slack work failed')));
   async function idle(): Promise<void> {
     while (pending.size > 0) await Promise.allSettled([...pending]);
   }
-  return { watch, track, idle };
+  return { watch, track, urgent, idle };
 }
 
 /**
@@ -136,7 +138,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   });
   const healthy = options.healthy ?? (async () => true);
 
-  const { watch, track, idle } = workTracker(log, options.work ?? createWorkQueue({ concurrency: 16 }));
+  const { watch, track, urgent, idle } = workTracker(log, options.work ?? createWorkQueue({ concurrency: 16 }));
 
   const { receiver, http: httpReceiver } = createReceiver({
     ...options,
@@ -157,6 +159,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     people,
     replies,
     track,
+    urgent,
     lifecycle,
     installations,
     submitDeadlineMs: options.submitDeadlineMs,

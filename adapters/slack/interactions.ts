@@ -21,22 +21,26 @@ export function registerInteractions(ctx: SlackContext): void {
 
   app.command(/.*/, async ({ ack, body, client, respond, context }) => {
     await ack();
-    track(commandKind(ctx.core.commands, body.text), async () => {
-      const parsed = slashCommandSchema.safeParse(body);
-      if (!parsed.success) {
-        log.warn(
-          { event: 'slack.command_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) },
-          'unexpected slash command payload',
-        );
-        await respond({ response_type: 'ephemeral', text: "Sorry, I couldn't understand that request." });
-        return;
-      }
-      const command = parsed.data;
-      // A modal that needs no stored data opens now, while the trigger is fresh: before users.info, the replay
-      // verdict and any database work (a replayed trigger_id is refused by Slack itself).
-      const target = { client, triggerId: command.trigger_id, respond, channelId: command.channel_id } as const;
-      const instant = ctx.core.instantReply?.({ actor: payloadActor(command), input: commandInput(command) });
-      if (instant) return deliver({ ...target, actor: payloadActor(command), source: 'command' }, instant);
+    const parsed = slashCommandSchema.safeParse(body);
+    if (!parsed.success) {
+      log.warn(
+        { event: 'slack.command_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) },
+        'unexpected slash command payload',
+      );
+      ctx.urgent(() => respond({ response_type: 'ephemeral', text: "Sorry, I couldn't understand that request." }));
+      return;
+    }
+    const command = parsed.data;
+    const target = { client, triggerId: command.trigger_id, respond, channelId: command.channel_id } as const;
+    // A modal that needs no stored data opens now, while the trigger is fresh: not behind the work queue (slots
+    // may all be waiting out a rate limit), before users.info, the replay verdict and any database work (a
+    // replayed trigger_id is refused by Slack itself).
+    const instant = ctx.core.instantReply?.({ actor: payloadActor(command), input: commandInput(command) });
+    if (instant) {
+      ctx.urgent(() => deliver({ ...target, actor: payloadActor(command), source: 'command' }, instant));
+      return;
+    }
+    track(commandKind(ctx.core.commands, command.text), async () => {
       if (!(await isFresh(context))) return;
       const actor = await resolveActor(
         client,

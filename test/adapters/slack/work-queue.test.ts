@@ -6,12 +6,16 @@ import { postSigned } from '../../support/slack/http.js';
 import { slashCommand } from '../../support/slack/payloads.js';
 import { useSlackHarness } from './harness.js';
 
+/** Lets the test hold `me` (a heavy command stuck behind a rate limit) until it says so. */
+let holdMe: Promise<void> | null = null;
 /** `me` takes a while, as a heavy command under load does; everything else answers as usual. */
 const slowMe = (core: Core): Core => ({
   ...core,
   async handle(request) {
-    if (request.input.kind === 'command' && request.input.text === 'me')
+    if (request.input.kind === 'command' && request.input.text === 'me') {
       await new Promise((resolve) => setTimeout(resolve, 40));
+      await holdMe;
+    }
     return core.handle(request);
   },
 });
@@ -41,5 +45,23 @@ describeEachDatabase('Slack: bounded work after the ack', (database) => {
     const texts = h().api.responses.map((r) => String(r.body.text));
     expect(texts.findIndex((t) => /Backcare commands/.test(t))).toBeLessThanOrEqual(2);
     expect(texts).toHaveLength(7);
+  });
+
+  it('a modal that needs no stored data opens at once even while every work slot is taken', async () => {
+    let release!: () => void;
+    holdMe = new Promise<void>((resolve) => (release = resolve));
+    const port = h().adapter.port;
+    // The only slot is held by `me` (waiting out, say, a rate limit) ...
+    await postSigned(port, '/slack/commands', slashCommand('me', { trigger_id: '1111.2222.hold' }));
+    // ... and the triage modal still opens while it is held: its trigger would expire 3 s after the click.
+    await postSigned(port, '/slack/commands', slashCommand('triage', { trigger_id: '1111.2222.triage' }));
+    for (let i = 0; i < 100 && h().api.of('views.open').length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(h().api.of('views.open')).toHaveLength(1);
+    expect(h().api.responses).toHaveLength(0);
+    release();
+    holdMe = null;
+    await h().adapter.idle();
+    expect(h().api.responses).toHaveLength(1);
   });
 });
