@@ -2,7 +2,13 @@ import { sql, type SQL } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { queryRows, type Queryable } from '../../../db/client.js';
-import { queryTeamWeeksFromEvents, weekRowSchema, type TeamWeeksInput, type WeekRow } from './query.js';
+import {
+  memberAndNudgeColumns,
+  queryTeamWeeksFromEvents,
+  weekRowSchema,
+  type TeamWeeksInput,
+  type WeekRow,
+} from './query.js';
 import { HISTORY_WEEKS, medianStreaks } from './streaks.js';
 
 /*
@@ -84,13 +90,7 @@ people as (
   ) as a join team t on t.id = a.user_id
 )
 select to_char(w.week_start, 'YYYY-MM-DD') as "weekStart",
-  (select count(*) from team t where t.created_at < ((w.week_start + 7)::timestamp at time zone ${tz}))::int as "members",
-  (select count(*) from team t where t.opted_in and t.created_at < ((w.week_start + 7)::timestamp at time zone ${tz}))::int as "optedIn",
-  coalesce(n.delivered, 0)::int as "delivered", coalesce(n.delivered_people, 0)::int as "deliveredPeople",
-  coalesce(n.done, 0)::int as "done", coalesce(n.done_people, 0)::int as "donePeople",
-  coalesce(n.snoozed, 0)::int as "snoozed", coalesce(n.snoozed_people, 0)::int as "snoozedPeople",
-  coalesce(n.skipped, 0)::int as "skipped", coalesce(n.skipped_people, 0)::int as "skippedPeople",
-  coalesce(n.ignored, 0)::int as "ignored", coalesce(n.ignored_people, 0)::int as "ignoredPeople",
+  ${memberAndNudgeColumns(tz)},
   coalesce(a.sessions, 0)::int as "sessions", coalesce(a.session_people, 0)::int as "sessionPeople",
   coalesce(a.unfinished, 0)::int as "unfinishedSessions", coalesce(a.unfinished_people, 0)::int as "unfinishedSessionPeople",
   coalesce(a.active, 0)::int as "active",
