@@ -4,7 +4,7 @@ export const EXIT_OK = 0;
 /** Invalid input: one clear line on stderr, nothing on stdout. */
 export const EXIT_INVALID = 2;
 
-interface CliIo {
+export interface CliIo {
   stdout: Writable;
   stderr: Writable;
 }

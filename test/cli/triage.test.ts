@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cliInProcess } from '../support/cli.js';
 import { cliCommand } from '../support/spawn.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -27,7 +28,9 @@ function cli(command: string, args: string[]): Promise<Result> {
 }
 
 /** The entry `npm run cli` runs, without npm's own start-up cost (the npm form is tested below). */
-const triageCli = (...args: string[]) => cli(cliCommand[0], [...cliCommand[1], 'triage', ...args]);
+const triageEntry = (...args: string[]) => cli(cliCommand[0], [...cliCommand[1], 'triage', ...args]);
+/** The same dispatch in-process: every rule and message without a node start each (the process forms are above). */
+const triageCli = (...args: string[]) => cliInProcess(['triage', ...args]);
 
 const base = { pain: 4, weeks: 1, symptoms: [] as string[], interferes: false, worsening: false };
 const answers = (overrides: Record<string, unknown> = {}) => JSON.stringify({ ...base, ...overrides });
@@ -44,7 +47,14 @@ describe('npm run cli -- triage', () => {
     expect(result).toEqual({ code: 0, stdout: '{"outcome":"physio","reasons":["arm_weakness"]}\n', stderr: '' });
   });
 
-  it.concurrent.each([
+  it('invalid input through the entry itself: exit status 2, one line on stderr, nothing on stdout', async () => {
+    const result = await triageEntry('--answers', 'pain=4');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^triage: invalid answers: .*not valid JSON.*\n$/);
+  });
+
+  it.each([
     [answers({ pain: 7 }), { outcome: 'physio', reasons: ['severe_pain'] }],
     [answers({ pain: 6, weeks: 2.9 }), { outcome: 'self_care', reasons: [] }],
     [
@@ -74,7 +84,7 @@ describe('npm run cli -- triage', () => {
     expect(result).toEqual({ code: 0, stdout: '{"outcome":"physio","reasons":["interferes"]}\n', stderr: '' });
   });
 
-  it.concurrent.each([
+  it.each([
     ['unknown symptom code', ['--answers', answers({ symptoms: ['sore'] })], /unknown symptom code "sore"/],
     ['pain out of range', ['--answers', answers({ pain: 11 })], /pain: must be a whole number from 0 to 10/],
     ['negative weeks', ['--answers', answers({ weeks: -1 })], /weeks: must be a number of weeks/],
