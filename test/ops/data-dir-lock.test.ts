@@ -9,14 +9,15 @@ import { botCommand, isolatedEnv, repoRoot, run, tempDataDir } from '../support/
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('one bot per embedded database directory', () => {
-  const data = tempDataDir();
+  // Starts from a migrated copy: the lock is the point here, not a first start (console.e2e covers that).
+  const data = tempDataDir({ migrated: true });
   afterAll(() => data.cleanup());
 
   it(
     'a second start on the same BACKCARE_DATA_DIR exits 1 at once with one line; the first keeps running and frees the lock on exit',
     { timeout: 180_000 },
     async () => {
-      const dir = path.join(data.dir, 'shared');
+      const dir = data.dir;
       const first = spawn(botCommand[0], botCommand[1], {
         cwd: repoRoot,
         env: isolatedEnv({ BACKCARE_DATA_DIR: dir, BACKCARE_ADAPTER: 'console', LOG_LEVEL: 'info' }),
