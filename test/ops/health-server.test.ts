@@ -120,7 +120,7 @@ describe('readiness when the database is gone', () => {
   it.each(['pglite', 'postgres'] as const)(
     '%s: /readyz is 503 with the database check failing; /healthz stays 200',
     async (driver) => {
-      const db = await openTestDatabase(driver);
+      const db = await openTestDatabase(driver, { reallyClose: true });
       const { get } = await serve([databaseCheck(db), migrationsCheck(db)]);
       await db.close();
       const ready = await get('/readyz');

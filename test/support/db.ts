@@ -25,16 +25,67 @@ export function cloneMigratedPostgres(): Promise<{ url: string; drop: () => Prom
 
 let pgliteTemplate: Promise<Blob> | undefined;
 
-/** Opens a migrated test database on the given driver; `close` also drops a PostgreSQL scratch database. */
-export async function openTestDatabase(driver: TestDriver): Promise<Database> {
-  if (driver === 'pglite') {
-    const file = inject('pgliteTemplateFile');
-    // Without the global setup (another config), every database is migrated from scratch.
-    if (!file) return openDatabase({ driver: 'pglite' });
-    pgliteTemplate ??= openAsBlob(file);
-    // Migrations still run on open; they find everything applied.
-    return openDatabase({ driver: 'pglite', loadDataDir: await pgliteTemplate });
+async function openFreshPglite(): Promise<Database> {
+  const file = inject('pgliteTemplateFile');
+  // Without the global setup (another config), every database is migrated from scratch.
+  if (!file) return openDatabase({ driver: 'pglite' });
+  pgliteTemplate ??= openAsBlob(file);
+  // Migrations still run on open; they find everything applied.
+  return openDatabase({ driver: 'pglite', loadDataDir: await pgliteTemplate });
+}
+
+/**
+ * Databases a suite of this worker has closed, kept for the next suite (files share a worker, see
+ * vitest.config.ts): a PGlite instance costs about a second of CPU to start and a PostgreSQL database a
+ * `create database` and a `drop database`. The next suite gets it emptied (and, for PGlite, its session reset).
+ */
+const idlePglite: Database[] = [];
+const idlePostgres: { url: string; drop: () => Promise<void> }[] = [];
+
+async function leasePglite(): Promise<Database> {
+  const reused = idlePglite.pop();
+  let database: Database;
+  if (reused) {
+    // One session serves every suite: settings, advisory locks, LISTENs and prepared statements go.
+    await reused.db.execute(sql`discard all`);
+    await truncateAll(reused);
+    database = reused;
+  } else {
+    database = await openFreshPglite();
   }
+  return {
+    ...database,
+    async close() {
+      if (idlePglite.length === 0) idlePglite.push(database);
+      else await database.close();
+    },
+  };
+}
+
+async function leasePostgres(): Promise<Database> {
+  const reused = idlePostgres.pop();
+  const scratch = reused ?? (await cloneMigratedPostgres());
+  // A new pool each time: no connection, session state or lock of the previous suite carries over.
+  const database = await openDatabase({ driver: 'postgres', url: scratch.url, poolSize: 5 });
+  if (reused) await truncateAll(database);
+  return {
+    ...database,
+    async close() {
+      await database.close();
+      if (idlePostgres.length === 0) idlePostgres.push(scratch);
+      else await scratch.drop();
+    },
+  };
+}
+
+/**
+ * Opens a migrated, empty test database on the given driver. `close` hands it back for the next suite of this
+ * worker (the run's global teardown drops what the workers left, see global-setup.ts); with `reallyClose`, it
+ * closes it for good (a test about a closed database).
+ */
+export async function openTestDatabase(driver: TestDriver, options: { reallyClose?: boolean } = {}): Promise<Database> {
+  if (!options.reallyClose) return driver === 'pglite' ? leasePglite() : leasePostgres();
+  if (driver === 'pglite') return openFreshPglite();
   const scratch = await cloneMigratedPostgres();
   const database = await openDatabase({ driver: 'postgres', url: scratch.url, poolSize: 5 });
   return {

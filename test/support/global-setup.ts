@@ -74,5 +74,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     rmSync(dir, { recursive: true, force: true });
     await postgres?.drop();
+    // Each worker kept one database for its next suite (test/support/db.ts); the workers are gone now.
+    if (postgres) await dropStaleScratchDatabases(testDatabaseUrl);
   };
 }
