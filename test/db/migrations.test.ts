@@ -73,7 +73,8 @@ describe.each(testDrivers)('migrations on an empty database [%s]', (driver) => {
     } finally {
       await drop();
     }
-  });
+    // initdb and every migration on PGlite, twice: about 12 s on an idle 2-core machine, far more under load.
+  }, 120_000);
 });
 
 describe('migrations from two replicas starting at once [postgres]', () => {
