@@ -27,7 +27,7 @@ export const layerZones = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'drizzle/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.cache/**', 'drizzle/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -49,14 +49,21 @@ export function run(
   });
 }
 
-/**
- * What `npm start` runs (`node --import tsx src/main.ts`), as one process: no npm, no shell, no tsx CLI wrapper
- * spawning a second node. Tests that are about the npm contract itself spawn `npm` instead.
- */
-export const botCommand: [string, string[]] = [process.execPath, ['--import', 'tsx', 'src/main.ts']];
+/** The compiled bot from the global setup, or undefined without it (another config: then tsx runs the sources). */
+const builtBotDir: string | undefined = inject('builtBotDir');
 
-/** The CLI's entry the same way (what `npm run cli` runs, minus npm and the tsx wrapper). */
-export const cliCommand: [string, string[]] = [process.execPath, ['--import', 'tsx', 'src/cli/main.ts']];
+/**
+ * The bot as the image runs it: node on the compiled JavaScript, one process, no npm or shell. `npm start`
+ * (node --import tsx src/main.ts) has tests of its own (npm-start.test.ts, console.e2e.test.ts).
+ */
+export const botCommand: [string, string[]] = builtBotDir
+  ? [process.execPath, [path.join(builtBotDir, 'src/main.js')]]
+  : [process.execPath, ['--import', 'tsx', 'src/main.ts']];
+
+/** The CLI's entry the same way (what `npm run cli` runs, minus npm and tsx; the npm form is tested too). */
+export const cliCommand: [string, string[]] = builtBotDir
+  ? [process.execPath, [path.join(builtBotDir, 'src/cli/main.js')]]
+  : [process.execPath, ['--import', 'tsx', 'src/cli/main.ts']];
 
 /** The bot's entry with `input` piped to stdin (what `npm start` runs, minus npm's own start-up). */
 export function runBot(input: string, env: Record<string, string> = {}, timeoutMs?: number): Promise<RunResult> {
