@@ -26,13 +26,18 @@ interface Profile {
 }
 
 export interface SlackPeople {
-  /** Who is asking: Slack ids from the payload, timezone and admin rights from users.info (cached). */
+  /**
+   * Who is asking: Slack ids from the payload, timezone and admin rights from users.info (cached). With
+   * `profile: 'cached'` users.info is not called: a request that needs neither (a form everyone may submit) must
+   * not wait for it, nor spend its rate limit, before the ack; a profile cached earlier is still used.
+   */
   resolveActor(
     client: WebClient,
     teamId: string,
     userId: string,
     fallbackName?: string,
     workspaceName?: string,
+    options?: { profile: 'fetch' | 'cached' },
   ): Promise<Actor>;
   /** The person's DM channel with Backcare (cached; conversations.open the first time). */
   dmChannel(client: WebClient, actor: Actor): Promise<string>;
@@ -51,10 +56,12 @@ export function createSlackPeople(options: { log: Logger; now: () => Date }): Sl
     userId: string,
     fallbackName?: string,
     workspaceName?: string,
+    wanted: { profile: 'fetch' | 'cached' } = { profile: 'fetch' },
   ): Promise<Actor> {
     const key = `${teamId}:${userId}`;
     let profile = profiles.get(key);
-    if (!profile || options.now().getTime() - profile.at > PROFILE_TTL_MS) {
+    if (!profile && wanted.profile === 'cached') profile = { isAdmin: false, at: 0 };
+    else if (!profile || (wanted.profile === 'fetch' && options.now().getTime() - profile.at > PROFILE_TTL_MS)) {
       try {
         const { user } = usersInfoSchema.parse(await client.users.info({ user: userId }));
         const displayName = user.profile?.display_name || user.real_name || user.name;

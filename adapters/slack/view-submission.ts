@@ -1,8 +1,9 @@
-import type { Form } from '../../src/core/ports.js';
+import type { Actor, Form, Reply } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
 import { formValues, parseModalMetadata, viewSubmissionSchema } from './parse.js';
 import { modalErrors, renderMessage, renderModal, resultModal } from './render.js';
 import { isFresh } from './replay-guard.js';
+import { classifySlackError } from './slack-api.js';
 
 /** A submitted modal: field errors go back in the ack, so the core's answer must come within Slack's 3 s. */
 export function registerViewSubmission(ctx: SlackContext): void {
@@ -36,8 +37,10 @@ export function registerViewSubmission(ctx: SlackContext): void {
       await ack({ response_action: 'errors', errors: modalErrors(fallbackForm(formId, values), early) });
       return;
     }
-    // Field errors can only go back in the ack, so looking up the person and the core's answer get most of
-    // Slack's 3 s; a slower answer closes the modal and goes to the DM instead.
+    // A form everyone may submit needs no admin rights: users.info (rate-limited, slow under a burst) stays off
+    // the path to the ack unless the profile is already cached.
+    const profile = ctx.core.formPrecondition?.(formId) === 'everyone' ? 'cached' : 'fetch';
+    // Field errors can only go back in the ack, so the person's rows and the core's answer get most of Slack's 3 s.
     const handled = (async () => {
       const [fresh, actor] = await Promise.all([
         isFresh(context),
@@ -47,13 +50,14 @@ export function registerViewSubmission(ctx: SlackContext): void {
           submission.user.id,
           submission.user.username ?? submission.user.name,
           submission.team?.domain,
+          { profile },
         ),
       ]);
       // Already processed (by another replica): an empty ack closes the modal, nothing is done twice.
       if (!fresh) return null;
       const reply = await handle(actor, {
         kind: 'submit',
-        formId: submission.view.callback_id,
+        formId,
         values,
         ...(metadata.state ? { state: metadata.state } : {}),
       });
@@ -64,7 +68,7 @@ export function registerViewSubmission(ctx: SlackContext): void {
     const outcome = await Promise.race([
       handled,
       new Promise<typeof timeout>((resolve) => {
-        timer = setTimeout(() => resolve(timeout), options.submitDeadlineMs ?? 2000);
+        timer = setTimeout(() => resolve(timeout), options.submitDeadlineMs ?? DEFAULT_SUBMIT_DEADLINE_MS);
       }),
     ]);
     clearTimeout(timer);
@@ -73,15 +77,27 @@ export function registerViewSubmission(ctx: SlackContext): void {
       return;
     }
     if (outcome === timeout) {
-      await ack();
+      // Too slow for the ack: the modal stays open saying so, and the answer replaces it when it comes.
+      await ack({ response_action: 'update', view: workingModal() });
       track('form', async () => {
         const late = await handled;
         if (!late) return;
-        await postToDm(
-          { actor: late.actor, client, channelId: metadata.channelId, source: 'modal' },
-          renderMessage(late.reply),
-          late.reply,
-        );
+        const { actor, reply } = late;
+        try {
+          await client.views.update({ view_id: submission.view.id, view: answerView(late, metadata) });
+        } catch (error) {
+          // Closed meanwhile, or Slack refused: the answer still reaches the person, by DM.
+          log.warn(
+            { event: 'slack.late_answer_dm', failure: classifySlackError(error) },
+            'could not update the modal; answer sent by DM',
+          );
+          await postToDm(
+            { actor, client, channelId: metadata.channelId, source: 'modal' },
+            renderMessage(reply),
+            reply,
+          );
+        }
+        if (!reply.form) await publishHome(client, actor);
       });
       return;
     }
@@ -91,22 +107,50 @@ export function registerViewSubmission(ctx: SlackContext): void {
       await ack({ response_action: 'errors', errors: modalErrors(form, result.formErrors) });
       return;
     }
-    if (result.form) {
-      // The next form carries its own state (e.g. triage step 2 carries the screen answers), not the submitted one's.
-      const next = JSON.stringify({
-        ...(result.form.state ? { state: result.form.state } : {}),
-        ...(metadata.channelId ? { channelId: metadata.channelId } : {}),
-      });
-      await ack({
-        response_action: 'update',
-        view: renderModal(result.form, { profileTimezone: actor.timezone, privateMetadata: next }),
-      });
-      return;
-    }
-    await ack({ response_action: 'update', view: resultModal('Backcare', result) });
+    await ack({ response_action: 'update', view: answerView(outcome, metadata) });
     // Settings may have changed: keep the Home tab in step.
-    track('home', () => publishHome(client, actor));
+    if (!result.form) track('home', () => publishHome(client, actor));
   });
+}
+
+/**
+ * How long the core may take before the ack says "working on it". Counted from the listener's start, which under
+ * a burst is already hundreds of ms after the request arrived (2 s gave acks over 3 s in the acks bench at load
+ * 12); 1 s leaves room for three batched round trips to a database 250 ms away, and a late answer is not lost.
+ */
+const DEFAULT_SUBMIT_DEADLINE_MS = 1000;
+
+/** The modal while a slow answer is on its way (it replaces this view in place). */
+function workingModal(): ReturnType<typeof resultModal> {
+  return resultModal('Backcare', {
+    blocks: [{ type: 'text', text: 'Working on it… the answer will appear here in a moment.' }],
+    actions: [],
+  });
+}
+
+/**
+ * The view that answers a submission: the next form (e.g. triage step 2, carrying its own state), or the result.
+ * Field errors found after the ack cannot be attached to fields any more: the form comes back with them on top.
+ */
+function answerView(
+  answer: { actor: Actor; reply: Reply },
+  metadata: { state?: string | undefined; channelId?: string | undefined },
+): ReturnType<typeof resultModal> {
+  const { actor, reply } = answer;
+  const errors = reply.formErrors && Object.keys(reply.formErrors).length > 0 ? reply.formErrors : null;
+  // Late errors list every problem by field label (the summary), above the form to correct.
+  const problems = resultModal('Backcare', { blocks: [{ type: 'text', text: reply.summary }], actions: [] });
+  if (!reply.form) return errors ? problems : resultModal('Backcare', reply);
+  const form = reply.form;
+  // The next form carries its own state, not the submitted one's; a form sent back with errors keeps the submitted.
+  const state = errors ? (reply.form?.state ?? metadata.state) : reply.form?.state;
+  const next = JSON.stringify({
+    ...(state ? { state } : {}),
+    ...(metadata.channelId ? { channelId: metadata.channelId } : {}),
+  });
+  const view = renderModal(form, { profileTimezone: actor.timezone, privateMetadata: next });
+  if (errors) view.blocks = [...problems.blocks, ...view.blocks].slice(0, 100);
+  return view;
 }
 
 /** The submitted modal's fields as a form (its block ids are the field ids): enough to place field errors. */

@@ -12,9 +12,10 @@ import type {
 import { DISCLAIMER } from './disclaimer.js';
 import { echo } from './echo.js';
 import { bullets, context, reply, text, type Reply } from './reply.js';
+import type { Precondition } from './command-options.js';
 import { allows, refusalReply } from './preconditions.js';
 import { coreRequestSchema, type Actor, type CoreRequest } from './request.js';
-import { ensureUser, ensureWorkspace, findUser, findWorkspace } from '../db/users.js';
+import { findUser, findWorkspace, identityOf } from '../db/users.js';
 
 export interface Core {
   /** Validates the request, routes it, and always answers: never throws. */
@@ -31,6 +32,11 @@ export interface Core {
     values: Record<string, string | string[]>;
     state?: string;
   }): Record<string, string>;
+  /**
+   * Who may submit a form (its declared precondition; undefined for an unknown form). Pure: an adapter that
+   * knows a form is open to everyone need not look up admin rights before answering it.
+   */
+  formPrecondition?(formId: string): Precondition | undefined;
   readonly commands: readonly RegisteredCommand[];
   readonly deps: CoreDeps;
 }
@@ -155,11 +161,9 @@ function contextFor(deps: CoreDeps, commands: readonly RegisteredCommand[], acto
     now: deps.now,
     deps,
     commands,
-    async ensureUser() {
-      const workspace = await ensureWorkspace(deps.db, workspaceKey);
-      const user = await ensureUser(deps.db, workspace.id, actor.userExternalId, actor.displayName);
-      return { workspace, user };
-    },
+    // One round trip for both rows, shared with the other requests of the moment (a burst is a few statements).
+    ensureUser: () =>
+      identityOf(deps.db)({ ...workspaceKey, platformUserId: actor.userExternalId, displayName: actor.displayName }),
     async findUser() {
       const workspace = await findWorkspace(deps.db, workspaceKey);
       if (!workspace) return null;
@@ -260,6 +264,10 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
     deps,
     instantReply: (request) => instantReply(deps, byName, request),
     checkSubmit: (submission) => checkSubmit(deps, forms, submission),
+    formPrecondition: (formId) => {
+      const form = forms.get(formId);
+      return form ? (form.precondition ?? 'everyone') : undefined;
+    },
     async handle(raw) {
       const request = coreRequestSchema.safeParse(raw);
       if (!request.success) {

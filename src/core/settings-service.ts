@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Queryable } from '../db/client.js';
 import type { ChannelRef } from './channel-messenger.js';
 import { echo } from './echo.js';
-import { loadPreferences, savePreferences } from '../db/preferences.js';
+import { preferencesOf, preferencesWriter } from '../db/preferences.js';
 import { lookup } from './lookup.js';
 import {
   clockTimeSchema,
@@ -35,7 +35,8 @@ export async function currentPreferences(
   userId: number,
   platformTimezone?: string,
 ): Promise<Preferences> {
-  return (await loadPreferences(db, userId)) ?? defaultPreferences(platformTimezone);
+  // Read together with other requests of the same moment (one select for a burst).
+  return (await preferencesOf(db)(userId)) ?? defaultPreferences(platformTimezone);
 }
 
 /** Saves a complete, valid preference set and recomputes when the next nudge is due (none while opted out or paused). */
@@ -47,7 +48,7 @@ export async function storePreferences(
   nextSlot: NextSlotFn | undefined,
 ): Promise<void> {
   const nextDueAt = prefs.optedIn && !prefs.pausedReason && nextSlot ? nextSlot(prefs, now) : null;
-  await savePreferences(db, userId, prefs, nextDueAt, now);
+  await preferencesWriter(db)({ userId, prefs, nextDueAt, now });
 }
 
 const pauseChoices = ['keep', 'none', '1h', 'today', 'week'] as const;

@@ -1,5 +1,6 @@
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+import { batcherPer, createBatcher } from './batcher.js';
 import type { Queryable } from './client.js';
 import { preferences, type PreferencesRow } from './schema.js';
 import { preferencesSchema, type Preferences } from '../core/preferences.js';
@@ -137,6 +138,65 @@ export async function savePreferences(
     .values({ userId, ...values })
     .onConflictDoUpdate({ target: preferences.userId, set: values });
 }
+
+/**
+ * loadPreferences for whoever asks at the same moment, in one select: a burst of settings submissions costs a
+ * few round trips, not one each (see batcher.ts).
+ */
+export const preferencesOf = batcherPer((db: Queryable) =>
+  createBatcher<number, Preferences | null>({
+    run: async (userIds) => {
+      const rows = await db
+        .select()
+        .from(preferences)
+        .where(inArray(preferences.userId, [...new Set(userIds)]));
+      const byUser = new Map(rows.map((row) => [row.userId, row]));
+      return userIds.map((id) => {
+        const row = byUser.get(id);
+        return row ? preferencesFromRow(row) : null;
+      });
+    },
+  }),
+);
+
+interface PreferencesWrite {
+  userId: number;
+  prefs: Preferences;
+  nextDueAt: Date | null;
+  now: Date;
+}
+
+/** Every written column takes the new row's value on conflict (`excluded.…`), so one statement serves many rows. */
+const fromExcluded = Object.fromEntries(
+  [...preferenceFields, 'nextDueAt', 'updatedAt'].map((field) => [
+    field,
+    sql.raw(`excluded.${preferences[field as keyof PreferencesRow].name}`),
+  ]),
+);
+
+/**
+ * savePreferences for whoever saves at the same moment, in one multi-row statement. A person saving twice in one
+ * group keeps the later write, as if the two had run one after the other.
+ */
+export const preferencesWriter = batcherPer((db: Queryable) =>
+  createBatcher<PreferencesWrite, void>({
+    run: async (writes) => {
+      const last = new Map(writes.map((w) => [w.userId, w]));
+      await db
+        .insert(preferences)
+        .values(
+          [...last.values()].map((w) => ({
+            userId: w.userId,
+            ...preferencesToRow(w.prefs),
+            nextDueAt: w.nextDueAt,
+            updatedAt: w.now,
+          })),
+        )
+        .onConflictDoUpdate({ target: preferences.userId, set: fromExcluded });
+      return writes.map(() => undefined);
+    },
+  }),
+);
 
 /** The person cannot be reached: stop their nudges and say why (shown in `/backcare me` and settings). */
 export async function pausePreferences(db: Queryable, userId: number, reason: string, at: Date): Promise<void> {

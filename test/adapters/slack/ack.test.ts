@@ -10,18 +10,22 @@ import { useSlackHarness } from './harness.js';
 function gatedCore() {
   let release!: () => void;
   let gate = new Promise<void>((resolve) => (release = resolve));
+  const handled: string[] = [];
   const wrap = (core: Core): Core => ({
     commands: core.commands,
     deps: core.deps,
     async handle(request) {
+      handled.push(request.input.kind);
       await gate;
       return core.handle(request);
     },
   });
   return {
     wrap,
+    handled,
     release: () => release(),
     reset: () => {
+      handled.length = 0;
       gate = new Promise<void>((resolve) => (release = resolve));
     },
   };
@@ -43,33 +47,79 @@ describeEachDatabase('Slack acks before the work', (database) => {
     expect(h().logs.raw()).not.toContain(BOT_TOKEN);
   });
 
-  it('a modal submission the core cannot answer in time is acked (closing the modal) and the result goes to the DM', async () => {
+  const settingsValues = {
+    optedIn: { type: 'static_select' as const, selected_option: opt('yes') },
+    timezone: { type: 'external_select' as const, selected_option: opt('Europe/Paris') },
+    days: { type: 'checkboxes' as const, selected_options: [opt('mon')] },
+    start: { type: 'timepicker' as const, selected_time: '09:00' },
+    end: { type: 'timepicker' as const, selected_time: '17:00' },
+    everyMinutes: { type: 'number_input' as const, value: '60' },
+    kinds: { type: 'checkboxes' as const, selected_options: [opt('stretch')] },
+    delivery: { type: 'static_select' as const, selected_option: opt('dm') },
+    channelId: { type: 'plain_text_input' as const, value: null },
+    pause: { type: 'static_select' as const, selected_option: opt('keep') },
+  };
+
+  it('a modal submission the core cannot answer in time keeps the modal open, and the answer replaces it in place', async () => {
     gate.reset();
-    const values = {
-      optedIn: { type: 'static_select' as const, selected_option: opt('yes') },
-      timezone: { type: 'external_select' as const, selected_option: opt('Europe/Paris') },
-      days: { type: 'checkboxes' as const, selected_options: [opt('mon')] },
-      start: { type: 'timepicker' as const, selected_time: '09:00' },
-      end: { type: 'timepicker' as const, selected_time: '17:00' },
-      everyMinutes: { type: 'number_input' as const, value: '60' },
-      kinds: { type: 'checkboxes' as const, selected_options: [opt('stretch')] },
-      delivery: { type: 'static_select' as const, selected_option: opt('dm') },
-      channelId: { type: 'plain_text_input' as const, value: null },
-      pause: { type: 'static_select' as const, selected_option: opt('keep') },
-    };
     const res = await postSigned(
       h().adapter.port,
       '/slack/interactivity',
-      interactive(viewSubmission('settings', values)),
+      interactive(viewSubmission('settings', settingsValues)),
     );
     expect(res.status).toBe(200);
-    expect(res.text).toBe('');
+    const ack = JSON.parse(res.text) as { response_action: string; view: { blocks: unknown[] } };
+    expect(ack.response_action).toBe('update');
+    expect(JSON.stringify(ack.view.blocks)).toMatch(/Working on it/);
+    expect(h().api.of('views.update')).toHaveLength(0);
     gate.release();
     await h().adapter.idle();
-    const [post] = h().api.of('chat.postMessage');
-    expect(post?.args.channel).toBe(DM_CHANNEL);
-    expect(String(post?.args.text)).toMatch(/^Saved/);
+    const updates = h().api.of('views.update');
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.args.view_id).toBe('V0MODAL001');
+    expect(JSON.stringify(updates[0]?.args.view)).toMatch(/Saved/);
+    // Delivered in place: no DM.
+    expect(h().api.of('chat.postMessage')).toHaveLength(0);
     expect((await database().db.select().from(preferences))[0]?.optedIn).toBe(true);
+  });
+
+  it('a late submission Slack delivers again is answered and saved once', async () => {
+    gate.reset();
+    const body = interactive(viewSubmission('settings', settingsValues));
+    const timestamp = Math.floor(Date.now() / 1000);
+    const first = await postSigned(h().adapter.port, '/slack/interactivity', body, { timestamp });
+    const again = await postSigned(h().adapter.port, '/slack/interactivity', body, { timestamp });
+    expect(JSON.parse(first.text)).toMatchObject({ response_action: 'update' });
+    expect(again.text).toBe('');
+    gate.release();
+    await h().adapter.idle();
+    expect(gate.handled).toEqual(['submit']);
+    expect(h().api.of('views.update')).toHaveLength(1);
+    expect(h().api.of('chat.postMessage')).toHaveLength(0);
+    expect(await database().db.select().from(preferences)).toHaveLength(1);
+  });
+
+  it('a late answer whose modal cannot be updated (closed meanwhile) goes to the DM instead, once', async () => {
+    gate.reset();
+    h().answer.set('views.update', () => ({ body: { ok: false, error: 'not_found' } }));
+    const res = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(viewSubmission('settings', settingsValues)),
+    );
+    expect(JSON.parse(res.text)).toMatchObject({ response_action: 'update' });
+    gate.release();
+    await h().adapter.idle();
+    expect(h().api.of('views.update')).toHaveLength(1);
+    const posts = h().api.of('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.args.channel).toBe(DM_CHANNEL);
+    expect(String(posts[0]?.args.text)).toMatch(/^Saved/);
+    expect(
+      h()
+        .logs.lines()
+        .some((l) => l.event === 'slack.late_answer_dm'),
+    ).toBe(true);
   });
 });
 
@@ -95,5 +145,34 @@ describeEachDatabase('Slack when the core throws', (database) => {
         .logs.lines()
         .some((l) => l.event === 'slack.core_threw'),
     ).toBe(true);
+  });
+});
+
+describeEachDatabase('Slack modal submissions on the fast path', (database) => {
+  const h = useSlackHarness(database);
+
+  it('a form everyone may submit is answered in the ack without waiting for users.info', async () => {
+    const values = {
+      optedIn: { type: 'static_select' as const, selected_option: opt('no') },
+      timezone: { type: 'external_select' as const, selected_option: opt('Europe/Paris') },
+      days: { type: 'checkboxes' as const, selected_options: [opt('mon')] },
+      start: { type: 'timepicker' as const, selected_time: '09:00' },
+      end: { type: 'timepicker' as const, selected_time: '17:00' },
+      everyMinutes: { type: 'number_input' as const, value: '60' },
+      kinds: { type: 'checkboxes' as const, selected_options: [opt('stretch')] },
+      delivery: { type: 'static_select' as const, selected_option: opt('dm') },
+      channelId: { type: 'plain_text_input' as const, value: null },
+      pause: { type: 'static_select' as const, selected_option: opt('keep') },
+    };
+    const res = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(viewSubmission('settings', values)),
+    );
+    expect(JSON.parse(res.text)).toMatchObject({ response_action: 'update' });
+    expect(res.text).toMatch(/Saved/);
+    await h().adapter.idle();
+    expect(h().api.of('users.info')).toHaveLength(0);
+    expect((await database().db.select().from(preferences))[0]?.timezone).toBe('Europe/Paris');
   });
 });
