@@ -63,7 +63,7 @@ describe('docker-compose.yml', () => {
     const pkg = z
       .object({ scripts: z.record(z.string(), z.string()) })
       .parse(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')));
-    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
+    expect(pkg.scripts.build).toBe('node node_modules/typescript7/bin/tsc -p tsconfig.build.json');
     // npm runs a script through `sh -c`; exec makes node replace that shell so npm's forwarded SIGTERM reaches the bot.
     expect(pkg.scripts.start).toBe('exec node --import tsx src/main.ts');
     const stripComments = (text: string) => text.replace(/^\s*\/\/.*$/gm, '');
