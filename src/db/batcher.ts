@@ -3,7 +3,7 @@
  * as one call of `run` (a multi-row statement). Under a burst, 200 callers then cost a few round trips instead of
  * 200, so a pool of 10 connections with a slow database is no longer what limits them (10 connections doing k
  * round trips of 250 ms each serve at most 10/(k*0.25) callers a second); a lone caller waits for nothing but the
- * next turn of the event loop.
+ * microtasks already queued.
  */
 export interface BatcherOptions<In, Out> {
   /** One result per item, in the same order. */
@@ -61,10 +61,11 @@ export function createBatcher<In, Out>(options: BatcherOptions<In, Out>): (item:
   return (item) =>
     new Promise<Out>((resolve, reject) => {
       queue.push({ item, resolve, reject });
-      // Callers arriving in the same turn of the event loop share the group.
+      // Callers arriving before the current microtasks are done share the group; later ones queue behind the
+      // groups in flight. A microtask, not setImmediate: no timer, so a test's fake timers cannot hold it back.
       if (!scheduled && inFlight < maxInFlight) {
         scheduled = true;
-        setImmediate(flush);
+        queueMicrotask(flush);
       }
     });
 }
