@@ -139,6 +139,14 @@ describeEachDatabase('shared rate budgets (token bucket in rate_budgets)', (data
     expect((await budget.take('T1', { keep: 9 })).granted).toBe(1);
   });
 
+  it('the table is unlogged: a take does not wait for a WAL flush, and losing it in a crash only refills the buckets', async () => {
+    const [row] = await queryRows<{ persistence: string }>(
+      database().db,
+      sql`select relpersistence as persistence from pg_class where relname = 'rate_budgets'`,
+    );
+    expect(row).toEqual({ persistence: 'u' });
+  });
+
   it('a pause from one replica holds every replica off the key until it passes', async () => {
     let now = Date.parse('2026-03-02T09:00:00Z');
     const clock = { now: () => now };
