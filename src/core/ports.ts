@@ -35,7 +35,7 @@ export type { TeamResolution, TeamResolver } from './features/stats/team.js';
 export { LiveSessions, type LiveOutcome, type LiveSession, type LiveStats } from './live-sessions.js';
 export type { LiveBudget } from './live-budget.js';
 export { RateLimiter } from './rate-limit.js';
-export { localBudgets, type BudgetSpec, type RateBudget, type RateBudgets } from './rate-budget.js';
+export { localBudgets, type RateBudgets } from './rate-budget.js';
 export { createWorkQueue, type WorkQueue } from './work-queue.js';
 
 // Core services: the rules both platforms must agree on.
