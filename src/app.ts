@@ -21,6 +21,8 @@ import { createWorkspaceRoutineSources } from './core/content/workspace-routines
 import { createMetrics, instrumentSenders, poolStatsOf, type Metrics } from './ops/metrics.js';
 import { createWorkQueue, type WorkQueue } from './core/work-queue.js';
 import { startOps, within, type Ops } from './ops/runtime.js';
+import { localBudgets, type RateBudgets } from './core/rate-budget.js';
+import { postgresBudgets } from './db/rate-budgets.js';
 
 export interface App {
   core: Core;
@@ -67,6 +69,7 @@ async function createAdapters(
   database: Database,
   names: readonly string[],
   work: WorkQueue,
+  budgets: RateBudgets,
 ): Promise<{ adapters: Adapter[]; senders: Partial<Record<Platform, Sender>> }> {
   const library = core.deps.library;
   const adapters: Adapter[] = [];
@@ -115,6 +118,7 @@ async function createAdapters(
               : undefined,
           port: env.PORT,
           timeScale: env.BACKCARE_TIME_SCALE,
+          budgets,
           healthy: () =>
             database.ping().then(
               () => true,
@@ -210,7 +214,10 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   // Work after an ack waits for one of a fixed number of slots, shared by the adapters (see work-queue.ts).
   const work = createWorkQueue({ concurrency: env.WORK_CONCURRENCY, onStart: metrics.observeWorkWait });
   metrics.watchWorkQueue(work);
-  const { adapters, senders } = await createAdapters(env, log, io, core, database, names, work).catch(abort);
+  // Platform rate budgets (chat.update per workspace, posts per channel): on PostgreSQL one bucket per key shared
+  // by every replica; PGlite is one process, so its budgets stay in memory.
+  const budgets = database.driver === 'postgres' ? postgresBudgets(database.db, { log }) : localBudgets();
+  const { adapters, senders } = await createAdapters(env, log, io, core, database, names, work, budgets).catch(abort);
   for (const adapter of adapters) {
     // Registered before start: an adapter that fails half-way (socket open, login refused) is closed too.
     opened.push({ name: adapter.name, close: () => adapter.stop() });
@@ -236,6 +243,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
     routines: routineSourceOf(core.deps),
     workspaceRoutines: createWorkspaceRoutineSources(database.db, library, log),
     onTick: metrics.observeTick,
+    budgets,
   });
   opened.push({ name: 'scheduler', close: () => scheduler.stop() });
   await scheduler.start().catch(abort);

@@ -10,6 +10,7 @@ import {
   type Adapter,
   type ChannelMessenger,
   type Core,
+  type RateBudgets,
   type Sender,
   type TeamResolver,
   type WorkQueue,
@@ -48,6 +49,8 @@ export interface SlackAdapterOptions {
   timeScale?: number;
   /** chat.update calls per minute per workspace the live sessions may spend (tier 3 is about 50). */
   liveUpdatesPerMinute?: number;
+  /** Where that count is kept: in this process by default; the app passes one shared in PostgreSQL by every replica. */
+  budgets?: RateBudgets | undefined;
   clientOptions?: WebClientOptions;
   healthy?: () => Promise<boolean>;
   /** Deadline for the core to answer a modal submission inside Slack's 3 s. */
@@ -135,6 +138,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     log,
     ...(options.liveUpdatesPerMinute !== undefined ? { updatesPerMinute: options.liveUpdatesPerMinute } : {}),
     ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+    budgets: options.budgets,
   });
   const healthy = options.healthy ?? (async () => true);
 

@@ -118,6 +118,8 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
 
   return {
     platform: 'slack',
+    // chat.postMessage allows about one message a second per channel, with short bursts.
+    channelPostRate: { name: 'slack:chat.postMessage', limit: 5, windowMs: 5000, burst: 1 },
 
     async send(delivery): Promise<SendResult> {
       const client = await clientFor(delivery);

@@ -1,7 +1,7 @@
 /**
  * The core's public face for adapters: the neutral request and the reply, the core itself, the interfaces an
  * adapter provides (Adapter, Sender, ChannelMessenger, TeamResolver), the engines adapters configure (live
- * sessions, rate limiter) and the services that hold the rules adapters must not decide (workspace lifecycle,
+ * sessions, rate limiter and budgets) and the services that hold the rules adapters must not decide (workspace lifecycle,
  * home view, pause note, lead roles, event de-duplication, installations).
  * Adapters import the core from here only (the lint layer rule enforces it); nothing under adapters/ reaches
  * storage or the job runner.
@@ -35,6 +35,7 @@ export type { TeamResolution, TeamResolver } from './features/stats/team.js';
 export { LiveSessions, type LiveOutcome, type LiveSession, type LiveStats } from './live-sessions.js';
 export type { LiveBudget } from './live-budget.js';
 export { RateLimiter } from './rate-limit.js';
+export { localBudgets, type RateBudgets } from './rate-budget.js';
 export { createWorkQueue, type WorkQueue } from './work-queue.js';
 
 // Core services: the rules both platforms must agree on.

@@ -1,4 +1,5 @@
 import type { Reply } from './reply.js';
+import type { BudgetSpec } from './rate-budget.js';
 import type { Platform } from './request.js';
 
 /**
@@ -38,6 +39,12 @@ export type Availability = { available: true } | { available: false; reason: str
 
 export interface Sender {
   readonly platform: Platform;
+  /**
+   * How fast one channel may be posted to (Slack: about one message a second): the scheduler paces deliveries to a
+   * channel by it, on every replica together (key `<workspace>:<channel>`). A DM gets one message per person and
+   * slot, far below any channel rate, so DMs are not paced (and cost no extra database round trip).
+   */
+  readonly channelPostRate?: BudgetSpec;
   send(delivery: NudgeDelivery): Promise<SendResult>;
   /** After a crash: was this delivery's message already posted? Looks on the platform, never guesses. */
   reconcile(delivery: NudgeDelivery): Promise<ReconcileResult>;

@@ -4,6 +4,7 @@ import {
   boolean,
   check,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -228,6 +229,23 @@ export const triageRecords = pgTable(
 export const processedEvents = pgTable('processed_events', {
   key: text('key').primaryKey(),
   processedAt: timestamp('processed_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Shared rate budgets (src/db/rate-budgets.ts): one token bucket per key, so every replica spends from the same
+ * platform limit. A row idle for a day is the same as no row (a full bucket): retention deletes it.
+ */
+export const rateBudgets = pgTable('rate_budgets', {
+  /** `<kind>:<scope>`, e.g. `slack:chat.update:T0123`. */
+  key: text('key').primaryKey(),
+  /** Tokens left at `updated_at` (fractional: refilled continuously). */
+  tokens: doublePrecision('tokens').notNull(),
+  /** What the last take granted: the one statement that takes returns it. */
+  granted: integer('granted').notNull().default(0),
+  /** The database clock at the last take (never moves backwards). */
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  /** The platform said 429: nothing is granted before this. */
+  pausedUntil: timestamp('paused_until', { withTimezone: true }),
 });
 
 /** Who did what that others may need to account for (stats views, lead grants, admin deletions). */

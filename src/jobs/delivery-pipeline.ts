@@ -19,6 +19,7 @@ import type { Platform } from '../core/request.js';
 import type { Availability, AvailabilityQuery, NudgeDelivery, Sender } from '../core/sender.js';
 import { LATE_LIMIT_MS } from './late.js';
 import { RateLimiter } from '../core/rate-limit.js';
+import { localBudgets, type RateBudget, type RateBudgets } from '../core/rate-budget.js';
 import { TEAM_POST_KINDS, type RoutinePicker } from './routine-picker.js';
 
 /** How long a claim's platform check may keep failing before the claim is closed without a resend. */
@@ -76,6 +77,8 @@ export interface PipelineOptions {
   sleep: (ms: number) => Promise<void>;
   /** Give up on a delivery after this many transient failures, even within its slot. */
   maxAttempts: number;
+  /** Per-channel post rates (Sender.channelPostRate): in this process by default; shared in PostgreSQL by the app. */
+  budgets?: RateBudgets | undefined;
 }
 
 /**
@@ -393,13 +396,57 @@ function createConfirmations(db: Db, log: Logger) {
 }
 
 /**
+ * A channel's post rate, shared by every replica: a delivery to a channel waits for its turn (within its slot); a
+ * 429 holds the channel off for everyone. False when the turn would come too late for the slot.
+ */
+function createChannelPacing(options: PipelineOptions) {
+  const { now, sleep } = options;
+  const budgets = options.budgets ?? localBudgets(() => now().getTime());
+  const perPlatform = new Map<Platform, RateBudget>();
+  const budgetOf = (sender: Sender): RateBudget | null => {
+    if (!sender.channelPostRate) return null;
+    let budget = perPlatform.get(sender.platform);
+    if (!budget) perPlatform.set(sender.platform, (budget = budgets(sender.channelPostRate)));
+    return budget;
+  };
+  const keyOf = (delivery: NudgeDelivery) =>
+    delivery.destination.kind === 'channel'
+      ? `${delivery.workspace.externalId}:${delivery.destination.channelId}`
+      : null;
+
+  async function turn(sender: Sender, delivery: NudgeDelivery, deadline: number): Promise<boolean> {
+    const key = keyOf(delivery);
+    const budget = budgetOf(sender);
+    if (!key || !budget) return true;
+    // Bounded, in case the clock never moves (tests with a frozen clock).
+    for (let i = 0; i < 1000; i++) {
+      const grant = await budget.take(key);
+      if (grant.granted > 0) return true;
+      if (now().getTime() + grant.waitMs > deadline) return false;
+      await sleep(grant.waitMs);
+    }
+    return false;
+  }
+
+  async function rateLimited(sender: Sender, delivery: NudgeDelivery, ms: number): Promise<void> {
+    const key = keyOf(delivery);
+    const budget = budgetOf(sender);
+    if (key && budget) await budget.pause(key, ms);
+  }
+
+  return { turn, rateLimited };
+}
+
+/**
  * One delivery's send, retried on transient failures until it succeeds, fails for good, or further waiting would run
  * past the slot's 10 minutes. A 429 pauses every send to that platform for its Retry-After.
  */
 function createSendWithinSlot(options: PipelineOptions) {
   const { log, now, sleep, maxAttempts } = options;
-  // Only its pause is used here (a platform-wide Retry-After); the send pace comes from the platform's answers.
+  // Only its pause is used here (a platform-wide Retry-After); the send pace comes from the platform's answers,
+  // except for channels, whose post rate is a budget shared by the replicas.
   const gate = new RateLimiter({ now: () => now().getTime() });
+  const channels = createChannelPacing(options);
   return async (
     sender: Sender,
     delivery: NudgeDelivery,
@@ -408,6 +455,8 @@ function createSendWithinSlot(options: PipelineOptions) {
     const deadline = delivery.slotAt.getTime() + LATE_LIMIT_MS;
     for (let attempts = 1; ; attempts++) {
       await gate.wait(sender.platform, sleep);
+      if (!(await channels.turn(sender, delivery, deadline)))
+        return { kind: 'gave-up', reason: 'the channel post rate left no turn within the slot' };
       onAttempt(attempts);
       let result;
       try {
@@ -437,6 +486,7 @@ function createSendWithinSlot(options: PipelineOptions) {
       if (attempts >= maxAttempts || now().getTime() + wait > deadline)
         return { kind: 'gave-up', reason: result.reason };
       gate.pause(sender.platform, result.retryAfterMs);
+      await channels.rateLimited(sender, delivery, result.retryAfterMs);
       await sleep(wait);
     }
   };

@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/client.js';
 import type { NudgeRoutineSource } from '../core/nudge-message.js';
+import type { RateBudgets } from '../core/rate-budget.js';
 import type { Platform } from '../core/request.js';
 import type { Sender } from '../core/sender.js';
 import type { WorkspaceRoutineSources } from '../core/content/workspace-routines.js';
@@ -30,6 +31,8 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** Give up on a delivery after this many transient failures, even within its slot. */
   maxAttempts?: number;
+  /** Per-channel post rates: in this process by default; the app passes budgets shared in PostgreSQL. */
+  budgets?: RateBudgets | undefined;
   cronExpression?: string;
   /** Called after every pass (metrics: tick duration, batch size, outcomes); must not throw. */
   onTick?: (report: TickReport, info: { seconds: number; failed: boolean }) => void;
@@ -72,6 +75,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     now,
     sleep,
     maxAttempts: options.maxAttempts ?? 12,
+    budgets: options.budgets,
   });
   let stopped = false;
   const context: ClaimContext = {

@@ -231,6 +231,7 @@ const rateLimitReason = /rate.?limit|\b429\b/i;
 export function instrumentSender(sender: Sender, metrics: Pick<Metrics, 'recordNudge' | 'rateLimited'>): Sender {
   const instrumented: Sender = {
     platform: sender.platform,
+    ...(sender.channelPostRate ? { channelPostRate: sender.channelPostRate } : {}),
     async send(delivery) {
       const result = await sender.send(delivery);
       if (result.status === 'retry') {

@@ -29,6 +29,11 @@ const targets = (policy: RetentionPolicy, now: Date) => {
       table: 'processed_events',
       where: sql`processed_at < ${new Date(now.getTime() - (policy.processedEventsDays ?? 7) * 86_400_000)}`,
     },
+    // A rate budget idle for a day is a full bucket, the same as no row (channels and workspaces come and go).
+    {
+      table: 'rate_budgets',
+      where: sql`updated_at < ${new Date(now.getTime() - 86_400_000)} and (paused_until is null or paused_until < ${now})`,
+    },
   ];
   if (policy.auditRetentionMonths > 0) {
     const auditCutoff = DateTime.fromJSDate(now, { zone: 'utc' })

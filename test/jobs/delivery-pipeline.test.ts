@@ -11,7 +11,9 @@ import { createScheduler } from '../../src/jobs/scheduler.js';
 import { createDeliveryPipeline, emptyReport, RECONCILE_GIVE_UP_MS } from '../../src/jobs/delivery-pipeline.js';
 import { createRoutinePicker } from '../../src/jobs/routine-picker.js';
 import { soloInstance } from '../../src/jobs/instance.js';
+import { postgresBudgets } from '../../src/db/rate-budgets.js';
 import type { Sender } from '../../src/core/sender.js';
+import type { RateBudgets } from '../../src/core/rate-budget.js';
 import { fakeSender, prefsRow, seedUser } from './support/fixtures.js';
 
 const T0 = new Date('2026-03-03T10:00:30Z');
@@ -176,5 +178,139 @@ describeEachDatabase('one delivery pipeline for a person and a channel', (databa
     // A claim on a platform this scheduler does not serve is left for one that does.
     const other = await orphan('channel', workspaceId, new Date(SLOT.getTime() + 86_400_000));
     expect(await takeOver(db, 'channel', other, 99, 1, ['discord'])).toBeNull();
+  });
+});
+
+/**
+ * Virtual time for several schedulers at once: a sleep waits for the clock, and the clock moves to the earliest
+ * sleeper only while no budget take is in flight, so a grant and the post it allows happen at the same moment
+ * (as they do in real time), whatever the database's speed.
+ */
+function virtualTime(start: Date) {
+  let now = start.getTime();
+  let inFlight = 0;
+  const sleepers: { at: number; wake: () => void }[] = [];
+  return {
+    now: () => new Date(now),
+    sleep: (ms: number) => new Promise<void>((wake) => sleepers.push({ at: now + ms, wake })),
+    tracked(budgets: RateBudgets): RateBudgets {
+      return (spec) => {
+        const budget = budgets(spec);
+        return {
+          async take(key, request) {
+            inFlight += 1;
+            try {
+              return await budget.take(key, request);
+            } finally {
+              inFlight -= 1;
+            }
+          },
+          pause: (key, ms) => budget.pause(key, ms),
+        };
+      };
+    },
+    async drive(work: Promise<unknown>): Promise<void> {
+      let done = false;
+      void work.finally(() => (done = true));
+      while (!done) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        if (inFlight > 0 || sleepers.length === 0) continue;
+        sleepers.sort((a, b) => a.at - b.at);
+        const next = sleepers.shift()!;
+        now = Math.max(now, next.at);
+        next.wake();
+      }
+      await work;
+    },
+  };
+}
+
+describeEachDatabase('a channel’s post rate holds across replicas', (database) => {
+  const postRate = { name: 'slack:chat.postMessage', limit: 5, windowMs: 5000, burst: 1 };
+
+  it('two schedulers sharing the database budget post to one channel at most 5 in any 5 s, and send every nudge once', async () => {
+    const db = database().db;
+    for (let i = 0; i < 12; i += 1)
+      await seedUser(db, {
+        id: `U${i}`,
+        dueAt: SLOT,
+        platform: 'slack',
+        prefs: { delivery: 'channel', channelId: 'C0TEAM' },
+      });
+    // A DM is not paced: it costs no budget.
+    await seedUser(db, { id: 'UDM', dueAt: SLOT, platform: 'slack' });
+    const time = virtualTime(T0);
+    const postedAt: number[] = [];
+    const sent: number[] = [];
+    const sender: Sender = {
+      ...fakeSender((d) => {
+        if (d.destination.kind === 'channel') postedAt.push(time.now().getTime());
+        sent.push(d.deliveryId);
+        return { status: 'sent', messageRef: `m${d.deliveryId}` };
+      }, 'slack').sender,
+      channelPostRate: postRate,
+    };
+    const replica = (id: number) =>
+      createScheduler({
+        db,
+        log: silentLogger(),
+        senders: { slack: sender },
+        instance: soloInstance(id),
+        now: time.now,
+        sleep: time.sleep,
+        batchSize: 4,
+        // Each replica has its own budget object, as two processes would; they share the database.
+        budgets: time.tracked(postgresBudgets(db, { now: () => time.now().getTime() })),
+      });
+    await time.drive(Promise.all([replica(1).tick(), replica(2).tick()]));
+    expect(sent.sort((a, b) => a - b)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    expect(postedAt).toHaveLength(12);
+    const sorted = postedAt.sort((a, b) => a - b);
+    let peak = 0;
+    for (let i = 0, j = 0; i < sorted.length; i += 1) {
+      while (sorted[i]! - sorted[j]! >= 5000) j += 1;
+      peak = Math.max(peak, i - j + 1);
+    }
+    expect(peak).toBeLessThanOrEqual(5);
+    // One a second and a quarter after the first (the bucket refills 4 per 5 s): 12 posts take about 14 s.
+    expect(sorted.at(-1)! - sorted[0]!).toBeGreaterThanOrEqual(11 * 1250);
+    const rows = await queryRows<{ key: string }>(db, sql`select key from rate_budgets`);
+    expect(rows).toEqual([{ key: 'slack:chat.postMessage:W1:C0TEAM' }]);
+  });
+
+  it('a 429 on a channel post holds that channel off on the other replica too', async () => {
+    const db = database().db;
+    const clock = testClock(T0);
+    const budget = postgresBudgets(db, { now: () => clock.now().getTime() })(postRate);
+    await seedUser(db, {
+      id: 'U1',
+      dueAt: SLOT,
+      platform: 'slack',
+      prefs: { delivery: 'channel', channelId: 'C0TEAM' },
+    });
+    const sender: Sender = {
+      ...fakeSender(
+        (_d, attempt) =>
+          attempt === 1
+            ? { status: 'retry', retryAfterMs: 30_000, reason: 'rate limited' }
+            : { status: 'sent', messageRef: 'm1' },
+        'slack',
+      ).sender,
+      channelPostRate: postRate,
+    };
+    const scheduler = createScheduler({
+      db,
+      log: silentLogger(),
+      senders: { slack: sender },
+      instance: soloInstance(1),
+      now: clock.now,
+      // The other replica asks while this one waits out the Retry-After.
+      sleep: async (ms) => {
+        if (ms >= 30_000) expect((await budget.take('W1:C0TEAM')).granted).toBe(0);
+        clock.advance(ms);
+      },
+      budgets: postgresBudgets(db, { now: () => clock.now().getTime() }),
+    });
+    expect(await scheduler.tick()).toMatchObject({ sent: 1 });
   });
 });

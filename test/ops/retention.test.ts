@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { recordActivity } from '../../src/db/activity.js';
 import { queryRows, type Db } from '../../src/db/client.js';
-import { auditLog, nudgeDeliveries, processedEvents, triageRecords } from '../../src/db/schema.js';
+import { auditLog, nudgeDeliveries, processedEvents, rateBudgets, triageRecords } from '../../src/db/schema.js';
 import { ensureUser, ensureWorkspace } from '../../src/db/users.js';
 import { purgeExportFiles, runRetention, startDailyJob } from '../../src/ops/retention.js';
 import { describeEachDatabase } from '../support/db.js';
@@ -51,6 +51,11 @@ async function seed(db: Db) {
     { key: 'old', processedAt: daysAgo(8) },
     { key: 'recent', processedAt: daysAgo(1) },
   ]);
+  await db.insert(rateBudgets).values([
+    { key: 'idle', tokens: 3, updatedAt: daysAgo(2) },
+    { key: 'still-paused', tokens: 3, updatedAt: daysAgo(2), pausedUntil: new Date(NOW.getTime() + 60_000) },
+    { key: 'recent', tokens: 3, updatedAt: new Date(NOW.getTime() - 60_000) },
+  ]);
 }
 
 const ids = async (db: Db, query: ReturnType<typeof sql>) =>
@@ -68,6 +73,8 @@ describeEachDatabase('retention job', (database) => {
     expect(await ids(db, sql`select routine_id as v from nudge_deliveries`)).toEqual(['claimed', 'recent']);
     expect(await ids(db, sql`select outcome as v from triage_records`)).toEqual(['recent']);
     expect(await ids(db, sql`select key as v from processed_events`)).toEqual(['recent']);
+    // An idle rate budget is a full bucket: its row goes, unless a pause still holds.
+    expect(await ids(db, sql`select key as v from rate_budgets`)).toEqual(['recent', 'still-paused']);
     // AUDIT_RETENTION_MONTHS=0: the audit trail is kept for ever.
     expect(await ids(db, sql`select action as v from audit_log`)).toEqual(['old', 'recent', 'very.old']);
     expect(lines().find((l) => l.event === 'retention.done')).toMatchObject({ activity_events: 1 });
