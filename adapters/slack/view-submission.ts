@@ -40,6 +40,24 @@ export function registerViewSubmission(ctx: SlackContext): void {
     // A form everyone may submit needs no admin rights: users.info (rate-limited, slow under a burst) stays off
     // the path to the ack unless the profile is already cached.
     const profile = ctx.core.formPrecondition?.(formId) === 'everyone' ? 'cached' : 'fetch';
+    const submitted = { kind: 'submit', formId, values, ...(metadata.state ? { state: metadata.state } : {}) } as const;
+    // A form that stores nothing (triage) is answered in the ack, before the replay check, the database or any
+    // queue: a red flag's emergency advice never waits on them. A replay gets the same answer again.
+    if (ctx.core.instantSubmit) {
+      const actor = await resolveActor(
+        client,
+        teamId,
+        submission.user.id,
+        submission.user.username ?? submission.user.name,
+        submission.team?.domain,
+        { profile: 'cached' },
+      );
+      const instant = await ctx.core.instantSubmit({ actor, input: submitted });
+      if (instant) {
+        await ack(ackFor({ actor, reply: instant }, formId, values, metadata));
+        return;
+      }
+    }
     // Field errors can only go back in the ack, so the person's rows and the core's answer get most of Slack's 3 s.
     const handled = (async () => {
       const [fresh, actor] = await Promise.all([
@@ -55,12 +73,7 @@ export function registerViewSubmission(ctx: SlackContext): void {
       ]);
       // Already processed (by another replica): an empty ack closes the modal, nothing is done twice.
       if (!fresh) return null;
-      const reply = await handle(actor, {
-        kind: 'submit',
-        formId,
-        values,
-        ...(metadata.state ? { state: metadata.state } : {}),
-      });
+      const reply = await handle(actor, submitted);
       return { actor, reply };
     })();
     const timeout = Symbol('timeout');
@@ -102,15 +115,28 @@ export function registerViewSubmission(ctx: SlackContext): void {
       return;
     }
     const { actor, reply: result } = outcome;
-    if (result.formErrors && Object.keys(result.formErrors).length > 0) {
-      const form = result.form ?? fallbackForm(formId, values);
-      await ack({ response_action: 'errors', errors: modalErrors(form, result.formErrors) });
-      return;
-    }
-    await ack({ response_action: 'update', view: answerView(outcome, metadata) });
+    await ack(ackFor(outcome, formId, values, metadata));
     // Settings may have changed: keep the Home tab in step.
-    if (!result.form) track('home', () => publishHome(client, actor));
+    if (!result.form && !hasErrors(result)) track('home', () => publishHome(client, actor));
   });
+}
+
+const hasErrors = (reply: Reply) => Boolean(reply.formErrors && Object.keys(reply.formErrors).length > 0);
+
+/** The ack that answers a submission in time: field errors placed on their fields, or the answer's view. */
+function ackFor(
+  answer: { actor: Actor; reply: Reply },
+  formId: string,
+  values: Record<string, string | string[]>,
+  metadata: { state?: string | undefined; channelId?: string | undefined },
+) {
+  const { reply } = answer;
+  if (hasErrors(reply))
+    return {
+      response_action: 'errors' as const,
+      errors: modalErrors(reply.form ?? fallbackForm(formId, values), reply.formErrors!),
+    };
+  return { response_action: 'update' as const, view: answerView(answer, metadata) };
 }
 
 /**

@@ -172,6 +172,12 @@ export interface RegisteredForm {
    * (a red flag in triage wins over any error).
    */
   check?(values: Record<string, string | string[]>, state: string | undefined): Record<string, string>;
+  /**
+   * `submit` reads and writes nothing (no database, no platform): its answer can go back in the ack, before
+   * identity, the replay check or any queue (see Core.instantSubmit). Checked at run time: a pure form that
+   * touches storage fails the instant path and is answered through `handle` as any other.
+   */
+  pure?: boolean;
   submit(ctx: CommandContext, values: Record<string, string | string[]>, state: string | undefined): Promise<Reply>;
 }
 

@@ -15,6 +15,7 @@ import { bullets, context, reply, text, type Reply } from './reply.js';
 import type { Precondition } from './command-options.js';
 import { allows, refusalReply } from './preconditions.js';
 import { coreRequestSchema, type Actor, type CoreRequest } from './request.js';
+import type { Db } from '../db/client.js';
 import { findUser, findWorkspace, identityOf } from '../db/users.js';
 
 export interface Core {
@@ -32,6 +33,12 @@ export interface Core {
     values: Record<string, string | string[]>;
     state?: string;
   }): Record<string, string>;
+  /**
+   * The answer to a submission of a pure form open to everyone (see RegisteredForm.pure), computed without any
+   * I/O, or null: then `handle` it. The triage forms are pure, so a red flag's emergency advice goes back in the
+   * ack whatever the database or the queue are doing. Never rejects.
+   */
+  instantSubmit?(request: CoreRequest): Promise<Reply | null>;
   /**
    * Who may submit a form (its declared precondition; undefined for an unknown form). Pure: an adapter that
    * knows a form is open to everyone need not look up admin rights before answering it.
@@ -216,6 +223,55 @@ function checkSubmit(
   }
 }
 
+/** Stands in for storage where a handler promised to need none: any use throws, so the promise is checked. */
+const noStorage = new Proxy({} as Db, {
+  get() {
+    throw new Error('a pure form touched storage');
+  },
+});
+
+/** See Core.instantSubmit. */
+async function instantSubmit(
+  deps: CoreDeps,
+  commands: readonly RegisteredCommand[],
+  forms: ReadonlyMap<string, RegisteredForm>,
+  raw: CoreRequest,
+): Promise<Reply | null> {
+  const request = coreRequestSchema.safeParse(raw);
+  if (!request.success || request.data.input.kind !== 'submit') return null;
+  const { actor, input } = request.data;
+  const form = forms.get(input.formId);
+  if (!form?.pure || (form.precondition ?? 'everyone') !== 'everyone') return null;
+  const pureDeps: CoreDeps = { ...deps, db: noStorage };
+  const ctx: CommandContext = {
+    ...contextFor(pureDeps, commands, actor),
+    ensureUser: () => Promise.reject(new Error('a pure form touched storage')),
+    findUser: () => Promise.reject(new Error('a pure form touched storage')),
+  };
+  const started = performance.now();
+  try {
+    const answer = await form.submit(ctx, input.values, input.state);
+    deps.log.info(
+      { event: 'request.handled', route: `form:${form.formId}`, platform: actor.platform, instant: true },
+      'handled',
+    );
+    deps.onHandled?.({
+      route: `form:${form.formId}`,
+      platform: actor.platform,
+      result: 'ok',
+      seconds: (performance.now() - started) / 1000,
+    });
+    return answer;
+  } catch (error) {
+    // Not fatal: the submission then goes through `handle`, which answers whatever happens.
+    deps.log.warn(
+      { event: 'request.instant_failed', route: `form:${form.formId}`, err: error },
+      'instant submit failed',
+    );
+    return null;
+  }
+}
+
 export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
   const { commands, byName, actions, forms } = registry(features);
 
@@ -264,6 +320,7 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
     deps,
     instantReply: (request) => instantReply(deps, byName, request),
     checkSubmit: (submission) => checkSubmit(deps, forms, submission),
+    instantSubmit: (request) => instantSubmit(deps, commands, forms, request),
     formPrecondition: (formId) => {
       const form = forms.get(formId);
       return form ? (form.precondition ?? 'everyone') : undefined;

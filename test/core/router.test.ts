@@ -4,6 +4,7 @@ import {
   decodeActionValue,
   defineAction,
   defineCommand,
+  defineForm,
   encodeActionValue,
   setActionValueSecret,
 } from '../../src/core/command.js';
@@ -272,5 +273,48 @@ describe('isDatabaseUnavailable', () => {
     ).toBe(true);
     expect(isDatabaseUnavailable(new TypeError('undefined is not a function'))).toBe(false);
     expect(isDatabaseUnavailable(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+  });
+});
+
+describe('instantSubmit: pure forms answered without I/O', () => {
+  const submit = (formId: string) =>
+    ({ actor: testActor(), input: { kind: 'submit', formId, values: { n: '1' } } }) as const;
+  const coreWith = (log: ReturnType<typeof captureLogger>) => {
+    const forms = [
+      defineForm({ formId: 'echo', pure: true, submit: async (_ctx, values) => reply(`got ${String(values.n)}`, []) }),
+      // Declared pure but reads storage: the promise is checked, and the form goes the normal way instead.
+      defineForm({
+        formId: 'liar',
+        pure: true,
+        submit: async (ctx) => {
+          await ctx.ensureUser();
+          return reply('stored', []);
+        },
+      }),
+      defineForm({ formId: 'stored', submit: async () => reply('stored', []) }),
+      defineForm({ formId: 'leads', pure: true, precondition: 'lead', submit: async () => reply('lead', []) }),
+    ];
+    const db = new Proxy({} as Db, {
+      get() {
+        throw new Error('no database in this test');
+      },
+    });
+    return createCore({ db, log: log.log, now: () => new Date(), privacyFloor: 5 }, [{ forms }]);
+  };
+
+  it('answers a pure form open to everyone, and nothing else', async () => {
+    const log = captureLogger();
+    const core = coreWith(log);
+    expect((await core.instantSubmit!(submit('echo')))?.summary).toBe('got 1');
+    expect(await core.instantSubmit!(submit('stored'))).toBeNull();
+    expect(await core.instantSubmit!(submit('leads'))).toBeNull();
+    expect(await core.instantSubmit!(submit('unknown'))).toBeNull();
+    expect(await core.instantSubmit!({ actor: testActor(), input: { kind: 'command', text: 'help' } })).toBeNull();
+  });
+
+  it('a pure form that touches storage gets null and a log line, never a throw', async () => {
+    const log = captureLogger();
+    expect(await coreWith(log).instantSubmit!(submit('liar'))).toBeNull();
+    expect(log.lines().find((l) => l.event === 'request.instant_failed')).toMatchObject({ route: 'form:liar' });
   });
 });

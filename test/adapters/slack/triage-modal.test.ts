@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderModal } from '../../../adapters/slack/render.js';
 import { ask } from '../../support/core.js';
 import { describeEachDatabase } from '../../support/db.js';
@@ -11,6 +11,7 @@ import {
   viewSubmission,
   type StateValue,
 } from '../../support/slack/payloads.js';
+import type { Database } from '../../../src/db/client.js';
 import { users, workspaces } from '../../../src/db/schema.js';
 import { useSlackHarness } from './harness.js';
 
@@ -204,5 +205,54 @@ describeEachDatabase('Slack triage in modals', (database) => {
     expect(start.form!.title).toBe('Back pain: safety check');
     expect(JSON.stringify(renderModal(start.form!))).not.toContain('…');
     expect(JSON.stringify(renderModal(next.form!))).not.toContain('…');
+  });
+});
+
+describe('Slack triage while the database hangs', () => {
+  // Every query waits for ever (a locked or unreachable server): what answers at once needs no storage.
+  const hanging: unknown = new Proxy(function () {}, {
+    get: (_target, property) => (property === 'then' ? () => undefined : hanging),
+    apply: () => hanging,
+  });
+  const stalled = {
+    driver: 'postgres',
+    db: hanging as Database['db'],
+    ping: () => new Promise<void>(() => undefined),
+    close: () => Promise.resolve(),
+  } satisfies Database;
+  const h = useSlackHarness(() => stalled, { submitDeadlineMs: 300 });
+  const submit = async (callbackId: string, values: Record<string, StateValue>, metadata?: string) =>
+    JSON.parse(
+      (
+        await postSigned(
+          h().adapter.port,
+          '/slack/interactivity',
+          interactive(viewSubmission(callbackId, values, metadata)),
+        )
+      ).text,
+    ) as ScreenAnswer & { view?: { private_metadata?: string } };
+
+  it('an emergency sign gets the emergency advice in the ack, before the replay check or users.info', async () => {
+    const answer = await submit('triage.screen', { emergency: ticked('chest_pain'), urgent: none(), physio: none() });
+    expect(answer.response_action).toBe('update');
+    expect(JSON.stringify(answer.view?.blocks)).toMatch(/Call your local emergency number now/);
+    expect(h().api.calls).toEqual([]);
+  });
+
+  it('the whole check, screen and details, is answered in the ack', async () => {
+    const step2 = await submit('triage.screen', { emergency: none(), urgent: none(), physio: none() });
+    expect(step2.view?.callback_id).toBe('triage.details');
+    const outcome = await submit(
+      'triage.details',
+      {
+        pain: { type: 'number_input', value: '2' },
+        weeks: { type: 'number_input', value: '1' },
+        interferes: { type: 'static_select', selected_option: opt('no') },
+        worsening: { type: 'static_select', selected_option: opt('no') },
+      },
+      step2.view?.private_metadata,
+    );
+    expect(JSON.stringify(outcome.view?.blocks)).toMatch(/not a diagnosis/i);
+    expect(h().api.calls).toEqual([]);
   });
 });

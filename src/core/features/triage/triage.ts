@@ -189,6 +189,9 @@ function readScreen(
 
 const screenSubmit = defineForm({
   formId: SCREEN_FORM,
+  // Nothing is stored unless the person asks afterwards (triage.keep): the answer, a red flag's above all, can
+  // go back at once, whatever the database is doing.
+  pure: true,
   // Red flags win over errors: with an emergency or urgent sign ticked, nothing is refused early; submit decides.
   check(values) {
     const rules = triageRules();
@@ -260,6 +263,7 @@ const stateSchema = z.object({ s: z.array(z.string()).max(50) });
 
 const detailsSubmit = defineForm({
   formId: DETAILS_FORM,
+  pure: true,
   async submit(ctx, values, state) {
     const rules = triageRules();
     const decoded = state === undefined ? undefined : decodeActionValue(state, ctx.now());
