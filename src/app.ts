@@ -21,6 +21,8 @@ import { createWorkspaceRoutineSources } from './core/content/workspace-routines
 import { createMetrics, instrumentSenders, poolStatsOf, type Metrics } from './ops/metrics.js';
 import { createWorkQueue, type WorkQueue } from './core/work-queue.js';
 import { startOps, within, type Ops } from './ops/runtime.js';
+import { createLiveSessionStore } from './core/live-session-store.js';
+import { postgresListener } from './db/listen.js';
 
 export interface App {
   core: Core;
@@ -115,6 +117,13 @@ async function createAdapters(
               : undefined,
           port: env.PORT,
           timeScale: env.BACKCARE_TIME_SCALE,
+          // Live sessions in the database: several replicas share them, and a restart hands them over. A Stop
+          // pressed on another replica reaches the player through LISTEN on PostgreSQL (PGlite: one process).
+          liveStore: createLiveSessionStore({
+            db: database.db,
+            platform: 'slack',
+            listen: env.DATABASE_URL ? postgresListener(env.DATABASE_URL, log) : undefined,
+          }),
           healthy: () =>
             database.ping().then(
               () => true,

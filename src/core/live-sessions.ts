@@ -675,7 +675,8 @@ export class LiveSessions<Ref = unknown, Final = unknown> {
       return true;
     }
     if (result === 'lost') entry.leaving = 'lost';
-    else this.stats.remoteStops += 1;
+    // The notification may have stopped it already: one stop, counted once.
+    else if (!entry.controller.signal.aborted) this.stats.remoteStops += 1;
     entry.controller.abort();
     return false;
   }
