@@ -23,6 +23,8 @@ import { createWorkQueue, type WorkQueue } from './core/work-queue.js';
 import { startOps, within, type Ops } from './ops/runtime.js';
 import { localBudgets, type RateBudgets } from './core/rate-budget.js';
 import { postgresBudgets } from './db/rate-budgets.js';
+import { createLiveSessionStore } from './core/live-session-store.js';
+import { postgresListener } from './db/listen.js';
 
 export interface App {
   core: Core;
@@ -119,6 +121,13 @@ async function createAdapters(
           port: env.PORT,
           timeScale: env.BACKCARE_TIME_SCALE,
           budgets,
+          // Live sessions in the database: several replicas share them, and a restart hands them over. A Stop
+          // pressed on another replica reaches the player through LISTEN on PostgreSQL (PGlite: one process).
+          liveStore: createLiveSessionStore({
+            db: database.db,
+            platform: 'slack',
+            listen: env.DATABASE_URL ? postgresListener(env.DATABASE_URL, log) : undefined,
+          }),
           healthy: () =>
             database.ping().then(
               () => true,

@@ -11,6 +11,7 @@ import {
   type ChannelMessenger,
   type Core,
   type RateBudgets,
+  type LiveSessionStore,
   type Sender,
   type TeamResolver,
   type WorkQueue,
@@ -22,7 +23,7 @@ import { registerEventDedupe, registerEvents } from './events.js';
 import { cacheInstallationRecords } from './installation-cache.js';
 import { botTokenFor, createInstallationStore } from './installation-store.js';
 import { registerInteractions } from './interactions.js';
-import { createSlackLiveSessions, type SlackLiveSessions } from './live.js';
+import { createSlackLiveSessions, type SharedSessions, type SlackLiveSessions } from './live.js';
 import { createSlackPeople } from './people.js';
 import { createSlackReplies } from './replies.js';
 import { createSlackSender } from './sender.js';
@@ -57,6 +58,11 @@ export interface SlackAdapterOptions {
   submitDeadlineMs?: number;
   /** Where work after the ack waits for a slot (the app shares one, with metrics); default a queue of 16. */
   work?: WorkQueue;
+  /**
+   * Live sessions kept in the database: shared with the other replicas (a Stop on any of them, take-over when
+   * one goes away) and handed over at shutdown. Without it they live in this process only.
+   */
+  liveStore?: LiveSessionStore | undefined;
 }
 
 export interface SlackAdapter extends Adapter {
@@ -95,6 +101,30 @@ function workTracker(log: Logger, queue: WorkQueue) {
     while (pending.size > 0) await Promise.allSettled([...pending]);
   }
   return { watch, track, urgent, idle };
+}
+
+/** What another replica's live session needs here: the workspace's Web API from its token, and the core. */
+function sharedLive(
+  store: LiveSessionStore,
+  core: Core,
+  tokens: TokenLookup,
+  clientFor: ReturnType<typeof createClientPool>,
+): SharedSessions {
+  return {
+    store,
+    async apiFor(workspace) {
+      const token = await tokens(workspace);
+      if (!token) return null;
+      const client = clientFor(token);
+      return {
+        post: () => Promise.reject(new Error('a session taken over already has its message')),
+        async update(channel, ts, message) {
+          await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+        },
+      };
+    },
+    handle: (actor, input) => core.handle({ actor, input }),
+  };
 }
 
 /**
@@ -139,7 +169,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     ...(options.liveUpdatesPerMinute !== undefined ? { updatesPerMinute: options.liveUpdatesPerMinute } : {}),
     ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
     budgets: options.budgets,
+    shared: options.liveStore && sharedLive(options.liveStore, core, tokens, clientFor),
   });
+  let stopSharing: (() => Promise<void>) | null = null;
   const healthy = options.healthy ?? (async () => true);
 
   const { watch, track, urgent, idle } = workTracker(log, options.work ?? createWorkQueue({ concurrency: 16 }));
@@ -186,6 +218,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     idle,
     async start() {
       await app.start();
+      // Sessions another replica (or this one before a restart) left behind are taken over from here on.
+      stopSharing = await live.share();
       if (options.botToken && !options.oauth) {
         // Which workspace the token belongs to; if it was uninstalled before, it is back now.
         try {
@@ -211,7 +245,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     },
     async stop() {
       await app.stop();
-      await live.stopAll();
+      await stopSharing?.();
+      // With the database holding them, sessions carry on on another replica instead of ending here.
+      await live.handOver();
       await idle();
     },
   };

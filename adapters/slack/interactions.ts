@@ -80,7 +80,8 @@ export function registerInteractions(ctx: SlackContext): void {
       const source: ReplyTarget['source'] =
         container?.type === 'view' ? (payload.view?.type === 'home' ? 'home' : 'modal') : 'message';
       // Any button on a live session's message (Stop above all) ends its playback before the core answers.
-      if (container?.channel_id && container.message_ts) live.stopByMessage(container.channel_id, container.message_ts);
+      if (container?.channel_id && container.message_ts)
+        await live.stopByMessage(container.channel_id, container.message_ts);
       for (const action of payload.actions) {
         const input = actionInput(action);
         const reply = input ? await handle(actor, input) : expiredButtonReply();

@@ -1,8 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Actor, CoreInput, Reply } from '../../src/core/ports.js';
-import type { SlackLiveSessions as LiveSessions } from './live.js';
+import { completionMessage, type SlackLiveSessions as LiveSessions, type SlackSessionContext } from './live.js';
 import type { ReplyTarget } from './replies.js';
-import { renderBlocks, renderMessage } from './render.js';
 
 /** A sequence reply played as a live DM message: posted, then updated frame by frame within the update budget. */
 export function createLiveRunner(deps: {
@@ -28,7 +27,10 @@ export function createLiveRunner(deps: {
       });
     }
     const client = target.client;
+    // Enough for another replica to finish the session the same way if this one goes away.
+    const context: SlackSessionContext = { actor: target.actor, summary: reply.summary };
     await live.start({
+      context,
       workspace: target.actor.workspaceExternalId,
       user: target.actor.userExternalId,
       existing,
@@ -52,12 +54,7 @@ export function createLiveRunner(deps: {
           await client.chat.update({ channel: ch, ts, text: message.text, blocks: message.blocks });
         },
       },
-      async finish() {
-        if (!sequence.onComplete)
-          return { text: reply.summary.slice(0, 2000), blocks: renderBlocks(sequence.staticBlocks, []) };
-        const done = await handle(target.actor, { kind: 'action', ...sequence.onComplete });
-        return renderMessage(done);
-      },
+      finish: () => completionMessage(handle, context, sequence),
     });
   }
 

@@ -1,9 +1,10 @@
+import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
-import type { LiveBudget } from '../../src/core/ports.js';
+import type { LiveBudget, LiveSessionStore, LiveSurface } from '../../src/core/ports.js';
 import { LiveSessions, type LiveOutcome, type LiveStats } from '../../src/core/ports.js';
 import { localBudgets, RateLimiter, type RateBudgets } from '../../src/core/ports.js';
-import type { Sequence } from '../../src/core/ports.js';
-import { renderBlocks, type SlackMessage } from './render.js';
+import { actorSchema, type Actor, type CoreInput, type Reply, type Sequence } from '../../src/core/ports.js';
+import { renderBlocks, renderMessage, type SlackMessage } from './render.js';
 import { classifySlackError } from './slack-api.js';
 
 /**
@@ -87,6 +88,38 @@ interface LiveStart {
   existing?: { channel: string; ts: string } | undefined;
   /** The message the session ends with: the core's answer to `onComplete`, or the static version. */
   finish(): Promise<SlackMessage>;
+  /** Stored with the session, so another replica can end it the same way (see SharedSessions). */
+  context?: SlackSessionContext | undefined;
+}
+
+/** What another replica needs to finish a Slack session: who to answer as, and the summary without onComplete. */
+const slackSessionContext = z.object({ actor: actorSchema, summary: z.string().max(3000) });
+export type SlackSessionContext = z.infer<typeof slackSessionContext>;
+
+const messageRefSchema = z.object({ channel: z.string().min(1), ts: z.string().min(1) });
+
+/** The message a session ends with: the core's answer to its completion, or its written-out version. */
+export async function completionMessage(
+  handle: (actor: Actor, input: CoreInput) => Promise<Reply>,
+  context: SlackSessionContext,
+  sequence: Sequence,
+): Promise<SlackMessage> {
+  if (!sequence.onComplete)
+    return { text: context.summary.slice(0, 2000), blocks: renderBlocks(sequence.staticBlocks, []) };
+  return renderMessage(await handle(context.actor, { kind: 'action', ...sequence.onComplete }));
+}
+
+/**
+ * Sessions kept in the database so several replicas share them: a Stop on any replica reaches the one playing
+ * it, and another replica carries a session on when its player goes away (see src/core/live-sessions.ts).
+ */
+export interface SharedSessions {
+  store: LiveSessionStore;
+  /** The Web API for a workspace, from its stored token (null: no longer installed). */
+  apiFor(workspace: string): Promise<LiveMessageApi | null>;
+  handle(actor: Actor, input: CoreInput): Promise<Reply>;
+  /** How often to look for sessions whose player went away (ms). */
+  sweepMs?: number;
 }
 
 export interface SlackLiveOptions {
@@ -99,6 +132,7 @@ export interface SlackLiveOptions {
   now?: () => number;
   setTimer?: (callback: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
+  shared?: SharedSessions | undefined;
 }
 
 interface MessageRef {
@@ -111,9 +145,16 @@ export interface SlackLiveSessions {
   /** Sessions not yet over in this workspace. */
   active(workspace: string): number;
   isLiveMessage(channel: string, ts: string): boolean;
-  /** Stops the session whose message carried a pressed button (Stop, or anything else on it). */
-  stopByMessage(channel: string, ts: string): boolean;
+  /**
+   * Stops the session whose message carried a pressed button (Stop, or anything else on it), here or on the
+   * replica playing it; resolves once it has stopped, so the press's answer lands after its last frame.
+   */
+  stopByMessage(channel: string, ts: string): Promise<boolean>;
   stopAll(): Promise<void>;
+  /** Starts sharing sessions with other replicas (take-over, stops from elsewhere); nothing without `shared`. */
+  share(): Promise<() => Promise<void>>;
+  /** Shutdown: shared sessions are saved and released for another replica; without `shared`, stopAll. */
+  handOver(): Promise<void>;
   /** Starts (or restarts: one live session per person) a session; resolves once its final message is shown. */
   start(request: LiveStart): Promise<LiveOutcome>;
 }
@@ -135,40 +176,80 @@ export function createSlackLiveSessions(options: SlackLiveOptions): SlackLiveSes
     now,
     setTimer: options.setTimer,
     clearTimer: options.clearTimer,
+    store: options.shared?.store,
+    messageKey: (ref) => `slack:${ref.channel}:${ref.ts}`,
   });
   const onMessage = (channel: string, ts: string) => (state: { message?: MessageRef | undefined }) =>
     state.message?.channel === channel && state.message.ts === ts;
+  const shared = options.shared;
+  /** Another replica's session, rebuilt from its stored state; null when it cannot be (it is then dropped). */
+  const restore = (state: { message?: MessageRef | undefined; scope?: string | undefined; context?: unknown }) => {
+    const context = slackSessionContext.safeParse(state.context);
+    const ref = messageRefSchema.safeParse(state.message);
+    if (!shared || !context.success || !ref.success || !state.scope) return null;
+    const workspace = state.scope;
+    const api: LiveMessageApi = {
+      post: () => Promise.reject(new Error('a session taken over already has its message')),
+      async update(channel, ts, message) {
+        const found = await shared.apiFor(workspace);
+        if (!found) throw new WorkspaceGone(workspace);
+        await found.update(channel, ts, message);
+      },
+    };
+    return surfaceFor(api, (sequence) => completionMessage(shared.handle, context.data, sequence));
+  };
   return {
     stats: engine.stats,
     active: (workspace) => engine.count(workspace),
     isLiveMessage: (channel, ts) => engine.find(onMessage(channel, ts)).length > 0,
-    stopByMessage: (channel, ts) => engine.stopWhere(onMessage(channel, ts)).length > 0,
+    stopByMessage: (channel, ts) => engine.stopMessage({ channel, ts }, onMessage(channel, ts)),
     stopAll: () => engine.stopAll(),
+    share: () => engine.share(restore, shared?.sweepMs),
+    handOver: () => engine.handOver(),
     start(request) {
-      const { sequence, api } = request;
-      const message = (blocks: Sequence['staticBlocks']): SlackMessage => ({
-        text: 'Guided session in progress',
-        blocks: renderBlocks(blocks, sequence.actions),
-      });
       const session = engine.play(
-        sequence,
-        {
-          open: (frame) => api.post(message(frame.blocks)),
-          async edit(frame, _index, state) {
-            const ref = state.message!;
-            await api.update(ref.channel, ref.ts, message(frame.blocks));
-          },
-          // Without a message (nothing was posted) there is nothing to end on.
-          complete: (_onComplete, state) => (state.message ? request.finish() : null),
-          async finish(final, state) {
-            const ref = state.message!;
-            await api.update(ref.channel, ref.ts, final);
-          },
-          classify: classifySlackError,
-        },
-        { user: request.user, scope: request.workspace, message: request.existing },
+        request.sequence,
+        surfaceFor(request.api, () => request.finish()),
+        { user: request.user, scope: request.workspace, message: request.existing, context: request.context },
       );
       return session.done;
     },
   };
+}
+
+/** One session's message, edited through `api`; the frames carry the sequence's buttons (Stop). */
+function surfaceFor(
+  api: LiveMessageApi,
+  finishWith: (sequence: Sequence) => Promise<SlackMessage>,
+): LiveSurface<MessageRef, SlackMessage> {
+  const message = (blocks: Sequence['staticBlocks'], sequence: Sequence): SlackMessage => ({
+    text: 'Guided session in progress',
+    blocks: renderBlocks(blocks, sequence.actions),
+  });
+  return {
+    open: (frame, state) => api.post(message(frame.blocks, state.sequence)),
+    async edit(frame, _index, state) {
+      const ref = state.message!;
+      await api.update(ref.channel, ref.ts, message(frame.blocks, state.sequence));
+    },
+    // Without a message (nothing was posted) there is nothing to end on.
+    complete: (_onComplete, state) => (state.message ? finishWith(state.sequence) : null),
+    async finish(final, state) {
+      const ref = state.message!;
+      await api.update(ref.channel, ref.ts, final);
+    },
+    async interrupted(blocks, state) {
+      const ref = state.message!;
+      await api.update(ref.channel, ref.ts, { text: 'Guided session interrupted', blocks: renderBlocks(blocks, []) });
+    },
+    classify: (error) =>
+      error instanceof WorkspaceGone ? { kind: 'permanent', reason: 'not_installed' } : classifySlackError(error),
+  };
+}
+
+/** A session taken over for a workspace that has no token any more: nothing can edit its message. */
+class WorkspaceGone extends Error {
+  constructor(workspace: string) {
+    super(`no Slack token for workspace ${workspace}`);
+  }
 }

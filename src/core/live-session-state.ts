@@ -15,6 +15,11 @@ export interface LiveSessionState<Ref = unknown> {
   readonly sequence: Sequence;
   /** Where the live message is, as the adapter encodes it; unset until the first frame was posted. */
   message?: Ref | undefined;
+  /**
+   * What the adapter needs to rebuild the session on another replica (who to answer as, what to end with),
+   * as a plain value; the adapter validates it when it takes a session over.
+   */
+  context?: unknown;
   /** The frame playing now (-1 before the first). */
   step: number;
   /** When the next frame is due (epoch ms); null once the last frame has played. */

@@ -8,7 +8,7 @@
  */
 
 // The neutral request and the reply.
-export type { Actor, CoreInput } from './request.js';
+export { actorSchema, type Actor, type CoreInput } from './request.js';
 export { blockText, context, limits, reply, text } from './reply.js';
 export type { Action, Block, Form, FormField, Frame, Reply, Sequence } from './reply.js';
 export { describeFormErrors, fieldLabel } from './form-errors.js';
@@ -33,6 +33,8 @@ export type { TeamResolution, TeamResolver } from './features/stats/team.js';
 
 // The engines an adapter configures.
 export { LiveSessions, type LiveOutcome, type LiveSession, type LiveStats } from './live-sessions.js';
+export type { LiveSurface, RestoreSurface } from './live-sessions.js';
+export type { LiveSessionStore } from './live-session-store.js';
 export type { LiveBudget } from './live-budget.js';
 export { RateLimiter } from './rate-limit.js';
 export { localBudgets, type RateBudgets } from './rate-budget.js';

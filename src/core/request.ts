@@ -4,7 +4,7 @@ export const platforms = ['console', 'slack', 'discord'] as const;
 export type Platform = (typeof platforms)[number];
 
 /** Who is asking, as the adapter knows them. Ids are the platform's own, opaque to the core. */
-const actorSchema = z.object({
+export const actorSchema = z.object({
   platform: z.enum(platforms),
   workspaceExternalId: z.string().min(1).max(200),
   workspaceName: z.string().max(200).optional(),

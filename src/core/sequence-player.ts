@@ -16,6 +16,11 @@ export interface PlayOptions {
   signal?: AbortSignal;
   setTimer?: (callback: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
+  /**
+   * Carry on where another player left off: start at frame `index`; with `remainingMs` (real ms, already
+   * scaled) that frame is already on screen, so it is not shown again and only its rest is waited out.
+   */
+  resume?: { index: number; remainingMs?: number };
 }
 
 /**
@@ -27,16 +32,19 @@ export async function playSequence(sequence: Pick<Sequence, 'frames'>, options: 
   const setTimer = options.setTimer ?? ((cb, ms) => setTimeout(cb, ms));
   const clearTimer = options.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>));
   const tickMs = options.tick && options.tickMs && options.tickMs > 0 ? options.tickMs : 0;
+  const from = options.resume?.index ?? 0;
   for (const [index, frame] of sequence.frames.entries()) {
+    if (index < from) continue;
     if (options.signal?.aborted) return 'stopped';
-    await options.show(frame, index);
+    const rest = index === from ? options.resume?.remainingMs : undefined;
+    if (rest === undefined) await options.show(frame, index);
     const stopped = await new Promise<boolean>((resolve) => {
       if (options.signal?.aborted) return resolve(true);
       let tickHandle: unknown;
       let elapsed = 0;
       // Ticks are chained one at a time so a long step does not schedule hundreds of timers up front.
       const scheduleTick = () => {
-        if (!tickMs || elapsed + tickMs >= frame.ms) return;
+        if (!tickMs || rest !== undefined || elapsed + tickMs >= frame.ms) return;
         tickHandle = setTimer(() => {
           elapsed += tickMs;
           if (options.signal?.aborted) return;
@@ -50,11 +58,14 @@ export async function playSequence(sequence: Pick<Sequence, 'frames'>, options: 
         if (tickHandle !== undefined) clearTimer(tickHandle);
         resolve(true);
       };
-      const handle = setTimer(() => {
-        if (tickHandle !== undefined) clearTimer(tickHandle);
-        options.signal?.removeEventListener('abort', onAbort);
-        resolve(false);
-      }, frame.ms * scale);
+      const handle = setTimer(
+        () => {
+          if (tickHandle !== undefined) clearTimer(tickHandle);
+          options.signal?.removeEventListener('abort', onAbort);
+          resolve(false);
+        },
+        rest ?? frame.ms * scale,
+      );
       options.signal?.addEventListener('abort', onAbort, { once: true });
       scheduleTick();
     });

@@ -436,3 +436,31 @@ export const inviteDms = pgTable(
   },
   (t) => [uniqueIndex('invite_dms_ws_user_uq').on(t.workspaceId, t.platformUserId)],
 );
+
+/**
+ * Live guided sessions being played, one row per session id, so any replica can stop one and another can take
+ * it over when its player goes away. `sequence` (the frames) is written once; `state` (step, message, when the
+ * next frame is due, the adapter's context) at every frame. Whoever holds `lease_token` until `lease_until` is
+ * the only one that may edit the session's message; a row whose lease ran out may be claimed by anyone.
+ */
+export const liveSessions = pgTable(
+  'live_sessions',
+  {
+    sessionId: text('session_id').primaryKey(),
+    platform: text('platform').notNull(),
+    sequence: jsonb('sequence').$type<unknown>().notNull(),
+    state: jsonb('state').$type<unknown>().notNull(),
+    /** Where its message is, as the adapter names it: a press on that message, on any replica, finds the row. */
+    messageKey: text('message_key'),
+    /** The instance playing it (for logs and operators); null once released. */
+    owner: text('owner'),
+    leaseToken: text('lease_token'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }).notNull(),
+    stopRequested: boolean('stop_requested').notNull().default(false),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('live_sessions_platform_lease_idx').on(t.platform, t.leaseUntil),
+    index('live_sessions_message_key_idx').on(t.messageKey),
+  ],
+);

@@ -212,7 +212,7 @@ describe('live sessions under the chat.update budget', () => {
     });
     await vi.advanceTimersByTimeAsync(10_000);
     const shown = updates.length;
-    expect(live.stopByMessage('D0USER0001', '1700000000.1')).toBe(true);
+    expect(await live.stopByMessage('D0USER0001', '1700000000.1')).toBe(true);
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(await done).toBe('stopped');
     expect(updates).toHaveLength(shown);
