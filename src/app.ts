@@ -151,6 +151,7 @@ async function createAdapters(
           applicationId: env.DISCORD_APPLICATION_ID,
           timeScale: env.BACKCARE_TIME_SCALE,
           routineChoices: () => library?.all().map((r) => ({ id: r.id, title: r.title })) ?? [],
+          work,
         });
         adapters.push(discordAdapter);
         senders.discord = discordAdapter.sender;

@@ -8,6 +8,8 @@ import {
   type ChannelMessenger,
   type Core,
   type TeamResolver,
+  createWorkQueue,
+  type WorkQueue,
 } from '../../src/core/ports.js';
 import { createAnswering } from './answering.js';
 import { createDiscordChannelMessenger } from './channel-messenger.js';
@@ -41,6 +43,8 @@ export interface DiscordAdapterOptions {
   routineChoices?: () => readonly { id: string; title: string }[];
   /** Defer when the core has not answered after this long (Discord allows 3 s for the first response). */
   deferAfterMs?: number;
+  /** The process's work queue (src/app.ts shares one between the adapters); by default one of 16 slots. */
+  work?: WorkQueue;
   live?: Partial<Omit<LiveOptions, 'rest' | 'log'>>;
 }
 
@@ -135,6 +139,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     leadRoles: createLeadRoles(core.deps),
     lifecycle: createWorkspaceLifecycle(core.deps),
     deferAfterMs: options.deferAfterMs ?? 2000,
+    work: options.work ?? createWorkQueue({ concurrency: 16 }),
     routineChoices: options.routineChoices,
   };
   const who = createWho(ctx);

@@ -30,8 +30,16 @@ export function createAnswering(ctx: DiscordContext, who: Who) {
 
   // ---- answering within three seconds ------------------------------------------------------------
 
-  /** Runs the work; if it is not done in time, acknowledges first (defer) so the token stays valid. */
-  async function within<T>(work: Promise<T>, defer: () => Promise<unknown>): Promise<{ value: T; deferred: boolean }> {
+  /**
+   * Runs the work in a slot of the process's work queue; if it is not done in time (waiting for a slot counts),
+   * acknowledges first (defer) so the token stays valid. So a burst of one kind fills the queue, never the acks.
+   */
+  async function within<T>(
+    kind: string,
+    run: () => Promise<T>,
+    defer: () => Promise<unknown>,
+  ): Promise<{ value: T; deferred: boolean }> {
+    const work = ctx.work.run(`discord:${kind}`, run);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const slow = new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), deferAfterMs)));
     const first = await Promise.race([work.then((value) => ({ value })), slow]);

@@ -57,7 +57,7 @@ export function createComponents(
       messageId: interaction.message.id,
       interactionId: interaction.message.interactionMetadata?.id,
     });
-    const work = (async () => {
+    const work = async () => {
       const facts = await factsFor(interaction, action.ctx);
       const actor = actorFrom(facts);
       // Turning nudges on for the first time needs a timezone Discord cannot give us.
@@ -73,8 +73,8 @@ export function createComponents(
         actor,
         result: await ask(actor, { kind: 'action', actionId: action.actionId, value: action.value }),
       };
-    })();
-    const { value, deferred } = await within(work, () => interaction.deferUpdate());
+    };
+    const { value, deferred } = await within('action', work, () => interaction.deferUpdate());
     await deliver(interaction, value.result, { deferred, actor: value.actor, facts: value.facts });
   }
 

@@ -10,7 +10,7 @@ import {
   type StringSelectMenuInteraction,
 } from 'discord.js';
 import type { Logger } from '../../src/config/logger.js';
-import type { Actor, Core, LeadRoles, WorkspaceLifecycle } from '../../src/core/ports.js';
+import type { Actor, Core, LeadRoles, WorkQueue, WorkspaceLifecycle } from '../../src/core/ports.js';
 import type { SubcommandSpec } from './commands.js';
 import type { ActionRefs } from './custom-id.js';
 import type { FormDrafts, FormValues } from './forms.js';
@@ -31,6 +31,8 @@ export interface DiscordContext {
   lifecycle: WorkspaceLifecycle;
   /** Defer when the core has not answered after this long (Discord allows 3 s for the first response). */
   deferAfterMs: number;
+  /** Slots for the work behind the acks, shared with the other adapters (see src/core/work-queue.ts). */
+  work: WorkQueue;
   /** Routine ids for autocomplete (from the content library). */
   routineChoices?: (() => readonly { id: string; title: string }[]) | undefined;
 }

@@ -56,13 +56,14 @@ export function createFormFlow(ctx: DiscordContext, who: Who, answering: Answeri
 
   async function submitDraft(interaction: Repliable, draft: Draft, how: Delivery): Promise<void> {
     drafts.delete(draft.id);
-    const work = ask(how.actor, {
-      kind: 'submit',
-      formId: draft.form.formId,
-      values: draft.values,
-      ...(draft.form.state ? { state: draft.form.state } : {}),
-    });
-    const { value: result, deferred } = await within(work, () => (interaction as Component).deferUpdate());
+    const work = () =>
+      ask(how.actor, {
+        kind: 'submit',
+        formId: draft.form.formId,
+        values: draft.values,
+        ...(draft.form.state ? { state: draft.form.state } : {}),
+      });
+    const { value: result, deferred } = await within('form', work, () => (interaction as Component).deferUpdate());
     if (result.form) {
       // Rejected: ask again for the fields in question only, keeping every answer given.
       const again = drafts.create(

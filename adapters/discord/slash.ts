@@ -28,7 +28,7 @@ export function createSlash(
       return;
     }
     const { spec, values } = parsed;
-    const work = (async () => {
+    const work = async () => {
       const facts = await factsFor(interaction);
       const actor = actorFrom(facts);
       if (spec.name === LEAD_ROLE_SUBCOMMAND) return { facts, actor, result: await leadRoleCommand(facts, values) };
@@ -37,8 +37,8 @@ export function createSlash(
           ? await settingsFlow(actor, values)
           : await ask(actor, { kind: 'command', text: commandText(spec, values) });
       return { facts, actor, result: await withPauseNote(actor, result) };
-    })();
-    const { value, deferred } = await within(work, () => interaction.deferReply({ flags: ephemeral }));
+    };
+    const { value, deferred } = await within(spec.name, work, () => interaction.deferReply({ flags: ephemeral }));
     await deliver(interaction, value.result, { deferred, actor: value.actor, facts: value.facts });
   }
 

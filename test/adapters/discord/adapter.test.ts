@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { decodeCustomId } from '../../../adapters/discord/custom-id.js';
 import {
@@ -13,6 +13,7 @@ import { features } from '../../../src/core/features/index.js';
 import { reply, text } from '../../../src/core/reply.js';
 import type { Actor, CoreRequest } from '../../../src/core/request.js';
 import { createCore, type Core } from '../../../src/core/router.js';
+import { createWorkQueue } from '../../../src/core/work-queue.js';
 import { loadPreferences } from '../../../src/db/preferences.js';
 import { auditLog, discordGuildSettings, users, workspaces } from '../../../src/db/schema.js';
 import { describeEachDatabase } from '../../support/db.js';
@@ -420,6 +421,30 @@ describeEachDatabase('discord adapter: answering in time', (database) => {
         (r) =>
           r.method === 'PATCH' && r.path === `/webhooks/${payload.application_id}/${payload.token}/messages/@original`,
       );
+      expect(JSON.stringify(edit?.body)).toContain('Backcare: look after your upper back');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describeEachDatabase('discord adapter: the work queue', (database) => {
+  it('a command waiting for a work slot is still acknowledged in time (deferred), and answered once a slot frees', async () => {
+    const work = createWorkQueue({ concurrency: 1 });
+    let release = () => {};
+    // Another kind of work holds the only slot, as a burst would hold them all.
+    const held = work.run('other', () => new Promise<void>((resolve) => (release = resolve)));
+    const h = await startHarness(database().db, { work, deferAfterMs: 20 });
+    try {
+      const payload = slashCommand('help');
+      const emitted = h.emit(payload);
+      await vi.waitFor(() => expect(h.callbacks(payload.id)).toEqual([{ type: 5, data: { flags: 64 } }]));
+      const original = `/webhooks/${payload.application_id}/${payload.token}/messages/@original`;
+      expect(h.api.requests.some((r) => r.path === original)).toBe(false);
+      release();
+      await held;
+      await emitted;
+      const edit = h.api.requests.find((r) => r.method === 'PATCH' && r.path === original);
       expect(JSON.stringify(edit?.body)).toContain('Backcare: look after your upper back');
     } finally {
       await h.close();
