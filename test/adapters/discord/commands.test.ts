@@ -218,7 +218,8 @@ describe('every registered subcommand and option is handled', () => {
       }
     }
     expect(walked).toBeGreaterThan(subcommands.length);
-  });
+    // Hundreds of interactions through the adapter and the core: about 12 s idle, far more on a loaded machine.
+  }, 120_000);
 
   it('every area a person can type for `roll` starts a session exactly when Discord offers it', async () => {
     const offered = (

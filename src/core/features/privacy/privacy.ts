@@ -131,6 +131,18 @@ export const storedTables: readonly StoredTable[] = [
     keep: 'a week',
     what: 'keys of platform deliveries already handled, so a retried event is not acted on twice',
   },
+  {
+    table: 'live_sessions',
+    about: 'you',
+    keep: 'while the session plays; deleted when it ends',
+    what: 'a guided session while it plays (who started it, its message, its frames and current step), so another replica can carry it on',
+  },
+  {
+    table: 'rate_budgets',
+    about: 'operations',
+    keep: 'a day after last use',
+    what: 'how many platform calls were made lately per workspace or channel, so replicas share the rate limits; nothing about people',
+  },
 ];
 
 export interface PrivacyFigures {
