@@ -10,7 +10,15 @@ import { effectiveFloor } from '../stats/privacy.js';
  */
 
 /** How long a table's rows live: the two configured periods, a fixed period, or until someone deletes them. */
-type Keep = 'retention' | 'audit' | 'a week' | 'until deleted' | 'while installed' | 'never invited twice';
+type Keep =
+  | 'retention'
+  | 'audit'
+  | 'a week'
+  | 'a day'
+  | 'while playing'
+  | 'until deleted'
+  | 'while installed'
+  | 'never invited twice';
 
 export interface StoredTable {
   table: string;
@@ -134,13 +142,13 @@ export const storedTables: readonly StoredTable[] = [
   {
     table: 'live_sessions',
     about: 'you',
-    keep: 'while the session plays; deleted when it ends',
+    keep: 'while playing',
     what: 'a guided session while it plays (who started it, its message, its frames and current step), so another replica can carry it on',
   },
   {
     table: 'rate_budgets',
     about: 'operations',
-    keep: 'a day after last use',
+    keep: 'a day',
     what: 'how many platform calls were made lately per workspace or channel, so replicas share the rate limits; nothing about people',
   },
 ];
@@ -179,6 +187,10 @@ function keepText(keep: Keep, figures: PrivacyFigures): string {
         : `${months(figures.auditMonths)}, then deleted automatically`;
     case 'a week':
       return 'a week';
+    case 'a day':
+      return 'a day after it was last used';
+    case 'while playing':
+      return 'while the session plays, deleted when it ends';
     case 'until deleted':
       return 'until you, an admin or the operator deletes it';
     case 'while installed':
