@@ -48,3 +48,13 @@ export { createLeadRoles, type LeadRoles } from './features/leads/lead-roles.js'
 export { homeWorkspaceOf, knownPeople, storedPreferences } from './people.js';
 export { firstSeen } from './processed-events.js';
 export { createInstallationRecords, type InstallationRecord, type InstallationRecords } from './installations.js';
+export {
+  createFormDraftStore,
+  newStorageKey,
+  type DraftOwner,
+  type DraftPerson,
+  type FormDraft,
+  type FormDraftStore,
+  type FormValues,
+} from './form-drafts.js';
+export { createActionRefStore, type ActionRef, type ActionRefStore } from './action-refs.js';

@@ -100,6 +100,11 @@ export interface Form {
   fields: FormField[];
   /** Opaque state the core wants back on submit (validated like an action value). */
   state?: string;
+  /**
+   * Health answers (triage): an adapter that keeps a draft between steps keeps it in its own memory only, never in
+   * storage, so "answers are never stored" holds (a restart then asks to start again).
+   */
+  sensitive?: boolean;
 }
 
 /** One frame of a timed sequence: shown for `ms`, then replaced by the next. */

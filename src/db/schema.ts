@@ -464,3 +464,59 @@ export const liveSessions = pgTable(
     index('live_sessions_message_key_idx').on(t.messageKey),
   ],
 );
+
+/**
+ * A form being filled in step by step on a platform whose forms cannot hold it in one piece (Discord's wizard of
+ * select pages and modals), kept here so a restart or another replica carries on where the person was. Only its
+ * owner may continue it; it expires (an hour) and the retention job deletes it; `forget-me` deletes it at once.
+ * Forms with health answers are never written here (`Form.sensitive`, see src/core/form-drafts.ts).
+ * Keyed by platform ids, like invite_dms: a form can be opened before Backcare has a user row for the person.
+ */
+export const formDrafts = pgTable(
+  'form_drafts',
+  {
+    id: text('id').primaryKey(),
+    platform: text('platform').notNull(),
+    /** The actor's workspace (a Discord guild, or `dm-<user>` for someone with no server). */
+    workspaceExternalId: text('workspace_external_id').notNull(),
+    platformUserId: text('platform_user_id').notNull(),
+    /** The core's Form, validated with zod when read back. */
+    form: jsonb('form').$type<Record<string, unknown>>().notNull(),
+    answers: jsonb('answers').$type<Record<string, string | string[]>>().notNull(),
+    /** After a rejected submit: the fields asked again, and their messages. */
+    onlyFields: jsonb('only_fields').$type<string[]>(),
+    errors: jsonb('errors').$type<Record<string, string>>(),
+    position: integer('position').notNull().default(0),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('form_drafts_expires_idx').on(t.expiresAt),
+    index('form_drafts_owner_idx').on(t.platform, t.platformUserId),
+  ],
+);
+
+/**
+ * A button's or select's action too long for the platform's component id (Discord: 100 characters), kept under a
+ * short random key so the press resolves on any replica and after a restart. The owner (who the message was for)
+ * is recorded only so `forget-me` can delete them; a message in a channel has none. Expired rows go with retention.
+ */
+export const actionRefs = pgTable(
+  'action_refs',
+  {
+    key: text('key').primaryKey(),
+    platform: text('platform').notNull(),
+    actionId: text('action_id').notNull(),
+    value: text('value').notNull(),
+    /** Where the message is (Discord: the guild a DM is about, the nudge's delivery id), validated when read back. */
+    context: jsonb('context').$type<Record<string, unknown>>().notNull(),
+    workspaceExternalId: text('workspace_external_id'),
+    platformUserId: text('platform_user_id'),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('action_refs_expires_idx').on(t.expiresAt),
+    index('action_refs_owner_idx').on(t.platform, t.platformUserId),
+  ],
+);

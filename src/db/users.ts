@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { batcherPer, createBatcher } from './batcher.js';
 import { queryRows, type Queryable } from './client.js';
 import {
+  actionRefs,
   discordGuildSettings,
+  formDrafts,
   inviteDms,
   leadGrants,
   users,
@@ -64,10 +66,15 @@ export async function findUser(db: Queryable, workspaceId: number, platformUserI
   return row ?? null;
 }
 
+/** Rows keyed by a workspace's platform and external id (not its row id) that belong to this workspace. */
+const sameWorkspace = (table: typeof formDrafts | typeof actionRefs, workspaceId: number): SQL =>
+  sql`(${table.platform}, ${table.workspaceExternalId}) in (select platform, external_id from ${workspaces} where id = ${workspaceId})`;
+
 /**
  * Deletes every row about one person in a workspace, in a single transaction: the user row cascades to
  * preferences, deliveries, activity and triage outcomes; lead grants and invitation records are keyed by platform
- * id and go explicitly (so a later channel invitation may reach them once more: their erasure request comes first).
+ * id and go explicitly (so a later channel invitation may reach them once more: their erasure request comes first),
+ * and so do forms they were filling in and the button references of messages sent to them.
  * Workspace data the person set up stays and loses the link to them: the team post (its foreign key sets null),
  * lead grants they gave others and the Discord lead role they chose (their platform id is cleared here). The
  * audit log keeps platform ids on purpose (see PRIVACY.md). Works whether or not Backcare has a user row for
@@ -100,6 +107,15 @@ export async function forgetPerson(
           and(eq(discordGuildSettings.workspaceId, workspaceId), eq(discordGuildSettings.updatedBy, platformUserId)),
         )
         .returning({ id: discordGuildSettings.workspaceId }),
+      // Drafts and button references are keyed by platform ids (a form can be open before a user row exists).
+      await tx
+        .delete(formDrafts)
+        .where(and(eq(formDrafts.platformUserId, platformUserId), sameWorkspace(formDrafts, workspaceId)))
+        .returning({ id: formDrafts.id }),
+      await tx
+        .delete(actionRefs)
+        .where(and(eq(actionRefs.platformUserId, platformUserId), sameWorkspace(actionRefs, workspaceId)))
+        .returning({ id: actionRefs.key }),
       await tx
         .delete(users)
         .where(and(eq(users.workspaceId, workspaceId), eq(users.platformUserId, platformUserId)))

@@ -25,6 +25,9 @@ const targets = (policy: RetentionPolicy, now: Date) => {
     { table: 'nudge_deliveries', where: sql`slot_at < ${cutoff} and status <> 'claimed'` },
     { table: 'team_post_deliveries', where: sql`slot_at < ${cutoff} and status <> 'claimed'` },
     { table: 'triage_records', where: sql`recorded_at < ${cutoff}` },
+    // Form drafts (an hour) and long button values (a day) carry their own expiry.
+    { table: 'form_drafts', where: sql`expires_at < ${now}` },
+    { table: 'action_refs', where: sql`expires_at < ${now}` },
     {
       table: 'processed_events',
       where: sql`processed_at < ${new Date(now.getTime() - (policy.processedEventsDays ?? 7) * 86_400_000)}`,

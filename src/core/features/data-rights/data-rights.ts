@@ -1,12 +1,14 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { and, eq, or, sql } from 'drizzle-orm';
+import { and, eq, getTableName, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type CommandContext, type Feature } from '../../command.js';
 import { context, header, reply, text, type Reply } from '../../reply.js';
 import { queryRows, type Queryable } from '../../../db/client.js';
 import {
+  actionRefs,
   auditLog,
+  formDrafts,
   discordGuildSettings,
   inviteDms,
   leadGrants,
@@ -73,6 +75,21 @@ async function collectUserData(db: Queryable, workspace: WorkspaceRow, user: Use
     const parsed = jsonRowsSchema.parse(typeof row?.rows === 'string' ? JSON.parse(row.rows) : (row?.rows ?? []));
     const key = tables[table_name] ? `${table_name}.${column_name}` : table_name;
     tables[key] = parsed;
+  }
+
+  // Kept by platform ids rather than a foreign key (a form can be open before the user row exists).
+  for (const table of [formDrafts, actionRefs]) {
+    const owned = await db
+      .select()
+      .from(table)
+      .where(
+        and(
+          eq(table.platform, workspace.platform),
+          eq(table.workspaceExternalId, workspace.externalId),
+          eq(table.platformUserId, user.platformUserId),
+        ),
+      );
+    if (owned.length > 0) tables[getTableName(table)] = owned;
   }
 
   const grants = await db

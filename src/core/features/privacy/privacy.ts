@@ -18,7 +18,9 @@ type Keep =
   | 'while playing'
   | 'until deleted'
   | 'while installed'
-  | 'never invited twice';
+  | 'never invited twice'
+  | 'draft'
+  | 'button reference';
 
 export interface StoredTable {
   table: string;
@@ -134,6 +136,18 @@ export const storedTables: readonly StoredTable[] = [
     what: 'routines a team lead added for the workspace (the routine text only; who added it is in the audit log)',
   },
   {
+    table: 'form_drafts',
+    about: 'you',
+    keep: 'draft',
+    what: 'a form you are filling in on Discord, between its steps: your answers so far, never a symptom check',
+  },
+  {
+    table: 'action_refs',
+    about: 'you',
+    keep: 'button reference',
+    what: 'a button value too long for Discord, kept under a short key so the button works after a restart',
+  },
+  {
     table: 'processed_events',
     about: 'operations',
     keep: 'a week',
@@ -197,6 +211,10 @@ function keepText(keep: Keep, figures: PrivacyFigures): string {
       return 'while Backcare is installed';
     case 'never invited twice':
       return 'kept while Backcare is installed, so nobody is invited twice (forget-me deletes it too)';
+    case 'draft':
+      return 'an hour at most, or until the form is sent or cancelled';
+    case 'button reference':
+      return 'a day, then deleted automatically';
   }
 }
 

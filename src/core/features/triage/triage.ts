@@ -45,6 +45,7 @@ function screenForm(rules: TriageRules): Form {
     formId: SCREEN_FORM,
     title: 'Back pain: safety check',
     submitLabel: 'Next',
+    sensitive: true,
     fields: symptomLevels.map((level) => ({
       id: level,
       label: rules.screen[level],
@@ -71,6 +72,7 @@ function detailsForm(state: string): Form {
     title: 'Back pain: your pain',
     submitLabel: 'See the outcome',
     state,
+    sensitive: true,
     fields: [
       // A number rather than a 0–10 select: picking options by position would make "7" mean pain 6 in the console.
       // Discord cuts a text-input label at 45 characters: the range stays in the label, what the ends mean goes in
