@@ -1,6 +1,8 @@
 import { Client, GatewayIntentBits, Options, Partials, type RESTOptions } from 'discord.js';
 import type { Logger } from '../../src/config/logger.js';
 import {
+  createActionRefStore,
+  createFormDraftStore,
   createLeadRoles,
   createWorkspaceLifecycle,
   knownPeople,
@@ -104,8 +106,11 @@ function createClient(options: DiscordAdapterOptions): Client {
 export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAdapter {
   const { core, log } = options;
   const specs = subcommandSpecs(core.commands, core.deps.library);
-  const refs = new ActionRefs();
-  const drafts = new FormDrafts();
+  // Long button values and form drafts live in the database, so a restart or another replica carries on.
+  const refs = new ActionRefs(createActionRefStore(core.deps, { platform: 'discord' }), (error) =>
+    log.error({ event: 'discord.action_refs_failed', err: error }, 'button references could not be stored'),
+  );
+  const drafts = new FormDrafts(createFormDraftStore(core.deps));
   const client = createClient(options);
 
   const sender = createDiscordSender({

@@ -61,6 +61,7 @@ export function createDiscordChannelMessenger(options: {
           flags: _flags,
           ...body
         } = renderMessage(message, { ctx: { guildId: actor.workspaceExternalId }, refs: options.refs });
+        await options.refs.flush();
         await options.rest.post(Routes.channelMessages(channelId), { body });
         return { ok: true };
       } catch (error) {
@@ -84,7 +85,12 @@ export function createDiscordChannelMessenger(options: {
                 dropped: _dropped,
                 flags: _flags,
                 ...body
-              } = renderMessage(message, { ctx: { guildId: actor.workspaceExternalId }, refs: options.refs });
+              } = renderMessage(message, {
+                ctx: { guildId: actor.workspaceExternalId },
+                refs: options.refs,
+                owner: { workspaceExternalId: actor.workspaceExternalId, userId: platformUserId },
+              });
+              await options.refs.flush();
               await options.rest.post(Routes.channelMessages(channelId), { body });
               return { status: 'sent' };
             } catch (error) {

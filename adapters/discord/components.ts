@@ -18,23 +18,25 @@ export function createComponents(
   const { factsFor, storedPreferences } = who;
   const { within, ask, askTimezoneReply } = answering;
 
-  function resolveAction(interaction: Component): { actionId: string; value: string; ctx: MessageContext } | null {
+  async function resolveAction(
+    interaction: Component,
+  ): Promise<{ actionId: string; value: string; ctx: MessageContext } | null> {
     const id = decodeCustomId(interaction.customId);
     if (!id) return null;
     const selected = interaction.isStringSelectMenu() ? interaction.values[0] : undefined;
-    const fromRef = (value: string | undefined) =>
-      value?.startsWith(REF_OPTION_PREFIX) ? refs.get(value.slice(REF_OPTION_PREFIX.length))?.value : value;
+    const fromRef = async (value: string | undefined) =>
+      value?.startsWith(REF_OPTION_PREFIX) ? (await refs.get(value.slice(REF_OPTION_PREFIX.length)))?.value : value;
     switch (id.kind) {
       case 'button':
         return { actionId: id.actionId, value: id.value, ctx: id.ctx };
       case 'select': {
-        const value = fromRef(selected);
+        const value = await fromRef(selected);
         return value === undefined ? null : { actionId: id.actionId, value, ctx: id.ctx };
       }
       case 'ref': {
-        const stored = refs.get(id.key);
+        const stored = await refs.get(id.key);
         if (!stored) return null;
-        const value = stored.value === '' ? fromRef(selected) : stored.value;
+        const value = stored.value === '' ? await fromRef(selected) : stored.value;
         return value === undefined ? null : { ...stored, value };
       }
       default:
@@ -45,7 +47,7 @@ export function createComponents(
   async function onComponent(interaction: Component): Promise<void> {
     const id = decodeCustomId(interaction.customId);
     if (id?.kind === 'form') return onFormStep(interaction, id.draft, id.step);
-    const action = resolveAction(interaction);
+    const action = await resolveAction(interaction);
     if (!action) {
       log.info({ event: 'discord.component_unknown' }, 'component with an unknown or expired custom id');
       await interaction.reply({ content: expiredText, flags: ephemeral });

@@ -18,7 +18,7 @@ import type { DiscordLiveSessions as LiveSessions } from './live.js';
 import type { ActorFacts } from './parse.js';
 import type { DiscordMessage } from './render.js';
 
-/** What the Discord handlers share: the core and its services, the client, and the adapter's in-memory state. */
+/** What the Discord handlers share: the core and its services, the client, live sessions, drafts and refs. */
 export interface DiscordContext {
   core: Core;
   log: Logger;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { limits } from '../../src/core/ports.js';
+import { limits, newStorageKey, type ActionRef, type ActionRefStore } from '../../src/core/ports.js';
 
 /**
  * Component custom ids (≤ 100 characters) carry what a press needs back:
  * - `b|<actionId>|<ctx>|<value>`: a core button; `s|<actionId>|<ctx>`: a core select (the value is the option's).
- * - `r|<key>`: a core action too long for a custom id, kept in memory (see ActionRefs).
+ * - `r|<key>`: a core action too long for a custom id, kept in the database (see ActionRefs).
  * - `f|<draft>|<step>`: a step of a form being filled in; `m|<draft>|<chunk>`: that form's modal.
  * `ctx` is empty in a server (the interaction says which guild) and, in DMs, names the guild the message is
  * about (base 36) plus, for nudges, the delivery id: `<guild36>~<delivery36>`.
@@ -113,37 +113,88 @@ export interface StoredAction {
   ctx: MessageContext;
 }
 
+/** Who a message with long actions was for (the actor's workspace and user), so `forget-me` deletes its refs. */
+export type RefOwner = NonNullable<ActionRef['owner']>;
+
+const storedContextSchema = z.object({
+  guildId: z.string().regex(snowflake).optional(),
+  deliveryId: z.number().int().nonnegative().optional(),
+});
+
+/** Keeps references in this process only (tests, and tools without a database): bounded, expiring. */
+export function memoryActionRefStore(
+  ttlMs = 24 * 60 * 60 * 1000,
+  max = 10_000,
+  now: () => number = Date.now,
+): ActionRefStore {
+  const entries = new Map<string, { ref: ActionRef; expires: number }>();
+  return {
+    async save(refs) {
+      for (const ref of refs) {
+        if (entries.size >= max) {
+          const oldest = entries.keys().next().value;
+          if (oldest !== undefined) entries.delete(oldest);
+        }
+        entries.set(ref.key, { ref, expires: now() + ttlMs });
+      }
+    },
+    async load(key) {
+      const entry = entries.get(key);
+      if (!entry || entry.expires < now()) return null;
+      return entry.ref;
+    },
+  };
+}
+
 /**
- * Core actions whose value does not fit a custom id wait here under a short key. In memory on purpose:
- * after a restart such a button answers "expired", like any other stale button.
+ * Core actions whose value does not fit a custom id wait in the core's reference store (the database) under a
+ * short random key, so the press works on any replica and after a restart. `put` is synchronous (rendering is):
+ * keys are made here and the rows written in one statement by `flush`, which every sender awaits before the
+ * message leaves; a flush on the next turn of the event loop is the safety net for a caller that forgets.
  */
 export class ActionRefs {
-  private readonly entries = new Map<string, { action: StoredAction; expires: number }>();
-  private counter = 0;
+  private buffer: ActionRef[] = [];
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(
-    private readonly ttlMs = 24 * 60 * 60 * 1000,
-    private readonly max = 10_000,
-    private readonly now: () => number = Date.now,
+    private readonly store: ActionRefStore = memoryActionRefStore(),
+    private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
-  put(action: StoredAction): string {
-    const key = `${this.now().toString(36)}${(this.counter++).toString(36)}`;
-    if (this.entries.size >= this.max) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(key, { action, expires: this.now() + this.ttlMs });
+  put(action: StoredAction, owner?: RefOwner): string {
+    const key = newStorageKey();
+    const { guildId, deliveryId } = action.ctx;
+    this.buffer.push({
+      key,
+      actionId: action.actionId,
+      value: action.value,
+      context: { ...(guildId ? { guildId } : {}), ...(deliveryId !== undefined ? { deliveryId } : {}) },
+      ...(owner ? { owner } : {}),
+    });
+    if (this.buffer.length === 1) setImmediate(() => void this.flush().catch(this.onError));
     return key;
   }
 
-  get(key: string): StoredAction | null {
-    const entry = this.entries.get(key);
-    if (!entry) return null;
-    if (entry.expires < this.now()) {
-      this.entries.delete(key);
-      return null;
+  /** Resolves once every reference put so far is stored; rejects when storing failed (the message must not go). */
+  async flush(): Promise<void> {
+    const batch = this.buffer.splice(0);
+    if (batch.length > 0) {
+      const write = this.store.save(batch);
+      this.writing.add(write);
+      void write.then(
+        () => this.writing.delete(write),
+        () => this.writing.delete(write),
+      );
     }
-    return entry.action;
+    await Promise.all([...this.writing]);
+  }
+
+  async get(key: string): Promise<StoredAction | null> {
+    // A press can only follow a sent message, but a reference put on this replica may still be on its way.
+    await this.flush().catch(() => undefined);
+    const stored = await this.store.load(key);
+    const ctx = storedContextSchema.safeParse(stored?.context);
+    if (!stored || !ctx.success) return null;
+    return { actionId: stored.actionId, value: stored.value, ctx: ctx.data };
   }
 }

@@ -26,6 +26,7 @@ export function createDeliver(
         'reply had more actions than Discord shows',
       );
     const { dropped: _dropped, ...body } = message;
+    await encoding.refs.flush();
     const replaces = interaction.isChatInputCommand()
       ? false
       : Boolean(result.replaceOriginal) || (interaction.isModalSubmit() && interaction.isFromMessage());

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { context, firstSeen, reply as makeReply, text } from '../../src/core/ports.js';
 import type { Answering } from './answering.js';
 import type { DiscordContext } from './context.js';
-import { actorFrom, dmCommandText, type ActorFacts } from './parse.js';
+import { actorFrom, dmCommandText, ownerFrom, type ActorFacts } from './parse.js';
 import { renderMessage } from './render.js';
 import type { Who } from './who.js';
 
@@ -52,8 +52,13 @@ export function createDirectMessages(ctx: DiscordContext, who: Who, answering: A
         actions: [],
       };
     }
-    const encoding = { ctx: facts.guildId && /^\d+$/.test(facts.guildId) ? { guildId: facts.guildId } : {}, refs };
+    const encoding = {
+      ctx: facts.guildId && /^\d+$/.test(facts.guildId) ? { guildId: facts.guildId } : {},
+      refs,
+      owner: ownerFrom(facts),
+    };
     const { files, dropped: _dropped, flags: _flags, ...body } = renderMessage(result, encoding);
+    await refs.flush();
     const attachments = await Promise.all(
       (files ?? []).map(async (f) => ({ name: f.name, data: await readFile(f.attachment) })),
     );

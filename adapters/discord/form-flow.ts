@@ -22,7 +22,7 @@ export function createFormFlow(ctx: DiscordContext, who: Who, answering: Answeri
 
   async function startForm(interaction: Repliable, result: Reply, how: Delivery): Promise<void> {
     const form = result.form!;
-    const draft = drafts.create(
+    const draft = await drafts.create(
       form,
       { userId: how.facts.userId, guildId: how.facts.guildId },
       {
@@ -55,7 +55,11 @@ export function createFormFlow(ctx: DiscordContext, who: Who, answering: Answeri
   }
 
   async function submitDraft(interaction: Repliable, draft: Draft, how: Delivery): Promise<void> {
-    drafts.delete(draft.id);
+    // Whoever removes the draft submits it: a double press (on this replica or another) submits once.
+    if (!(await drafts.delete(draft.id))) {
+      await interaction.reply({ content: 'This form was already sent.', flags: ephemeral });
+      return;
+    }
     const work = () =>
       ask(how.actor, {
         kind: 'submit',
@@ -66,7 +70,7 @@ export function createFormFlow(ctx: DiscordContext, who: Who, answering: Answeri
     const { value: result, deferred } = await within('form', work, () => (interaction as Component).deferUpdate());
     if (result.form) {
       // Rejected: ask again for the fields in question only, keeping every answer given.
-      const again = drafts.create(
+      const again = await drafts.create(
         result.form,
         { userId: how.facts.userId, guildId: draft.guildId },
         { values: draft.values, ...(result.formErrors ? { errors: result.formErrors } : {}) },
@@ -74,8 +78,10 @@ export function createFormFlow(ctx: DiscordContext, who: Who, answering: Answeri
       await showStep(interaction, again, { ...how, deferred }, false);
       return;
     }
-    const message = renderMessage(result, encodingFor(how.facts, interaction));
+    const encoding = encodingFor(how.facts, interaction);
+    const message = renderMessage(result, encoding);
     const { dropped: _dropped, ...body } = message;
+    await encoding.refs.flush();
     if (deferred) await interaction.editReply(withoutFlags(body));
     else await (interaction as Component).update(withoutFlags(body));
   }

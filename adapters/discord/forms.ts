@@ -8,31 +8,29 @@ import {
   type APIComponentInMessageActionRow,
   type APIModalInteractionResponseCallbackData,
 } from 'discord.js';
-import type { Form, FormField } from '../../src/core/ports.js';
+import type { Form, FormDraft, FormDraftStore, FormField, FormValues } from '../../src/core/ports.js';
+import { ownerFrom } from './parse.js';
 import { encodeCustomId } from './custom-id.js';
 import { clip, discordLimits, markdown, type DiscordMessage } from './render.js';
 
 /**
  * A core form on Discord: a modal holds at most five text inputs and no selects we can rely on, so a form
  * is filled in as a short wizard: pages of select menus (four per ephemeral message, the fifth row holds
- * Next/Cancel), then modals of up to five text inputs, then one submit to the core. Nothing is saved until then.
+ * Next/Cancel), then modals of up to five text inputs, then one submit to the core. Nothing is saved until then
+ * (the draft is stored between steps only so that another replica, or a restart, can carry on).
  */
 
-export type FormValues = Record<string, string | string[]>;
+export type { FormValues };
 
-export interface Draft {
-  id: string;
-  form: Form;
-  values: FormValues;
-  /** Who may continue it (another user pressing the buttons is refused). */
-  userId: string;
-  /** The guild it is about (a DM wizard keeps the guild it started from). */
+/** A core draft, plus the guild it is about (a DM wizard keeps the guild it started from). */
+export interface Draft extends FormDraft {
   guildId?: string | undefined;
-  /** After a rejected submit: only these fields are asked again, with these messages. */
-  only?: string[];
-  errors?: Record<string, string>;
-  position: number;
-  expires: number;
+}
+
+/** Who is filling it in: the Discord user, and the guild they act in (none for someone with no server). */
+export interface DraftStarter {
+  userId: string;
+  guildId?: string | undefined;
 }
 
 export type Step =
@@ -64,53 +62,58 @@ export function initialValues(form: Form): FormValues {
   return values;
 }
 
-/** Drafts live in memory for an hour: a modal can be left open a long time, a restart simply asks to start again. */
+/** A new draft's content: every field's initial value, then what was given before; after errors, only those fields. */
+export function draftContent(
+  form: Form,
+  starter: DraftStarter,
+  previous?: { values: FormValues; errors?: Record<string, string> | undefined },
+): Omit<FormDraft, 'id' | 'expiresAt'> {
+  const errors = previous?.errors && Object.keys(previous.errors).length > 0 ? previous.errors : undefined;
+  const only = errors ? Object.keys(errors).filter((f) => form.fields.some((field) => field.id === f)) : [];
+  return {
+    form,
+    values: { ...initialValues(form), ...(previous?.values ?? {}) },
+    owner: { platform: 'discord', ...ownerFrom(starter) },
+    ...(errors ? { errors } : {}),
+    ...(only.length > 0 ? { only } : {}),
+    position: 0,
+  };
+}
+
+const withGuild = (draft: FormDraft): Draft => {
+  const { workspaceExternalId } = draft.owner;
+  return /^\d{15,21}$/.test(workspaceExternalId) ? { ...draft, guildId: workspaceExternalId } : draft;
+};
+
+/**
+ * The wizard's drafts, kept by the core's draft store (the database), so the next step may land on another replica
+ * or after a restart. Only the person who started a draft may continue it.
+ */
 export class FormDrafts {
-  private readonly drafts = new Map<string, Draft>();
-  private counter = 0;
+  constructor(private readonly store: FormDraftStore) {}
 
-  constructor(
-    private readonly now: () => number = Date.now,
-    private readonly ttlMs = 60 * 60 * 1000,
-  ) {}
-
-  create(
+  async create(
     form: Form,
-    owner: { userId: string; guildId?: string | undefined },
-    previous?: { values: FormValues; errors?: Record<string, string> },
-  ): Draft {
-    this.sweep();
-    const id = `${(this.now() % 2 ** 40).toString(36)}${(this.counter++ % 1296).toString(36)}`;
-    const errors = previous?.errors && Object.keys(previous.errors).length > 0 ? previous.errors : undefined;
-    const only = errors ? Object.keys(errors).filter((f) => form.fields.some((field) => field.id === f)) : [];
-    const draft: Draft = {
-      id,
-      form,
-      values: { ...initialValues(form), ...(previous?.values ?? {}) },
-      userId: owner.userId,
-      ...(owner.guildId ? { guildId: owner.guildId } : {}),
-      ...(errors ? { errors } : {}),
-      ...(only.length > 0 ? { only } : {}),
-      position: 0,
-      expires: this.now() + this.ttlMs,
-    };
-    this.drafts.set(id, draft);
-    return draft;
+    starter: DraftStarter,
+    previous?: { values: FormValues; errors?: Record<string, string> | undefined },
+  ): Promise<Draft> {
+    return withGuild(await this.store.create(draftContent(form, starter, previous)));
   }
 
-  get(id: string, userId: string): Draft | null {
-    const draft = this.drafts.get(id);
-    if (!draft || draft.userId !== userId || draft.expires < this.now()) return null;
-    return draft;
+  async get(id: string, userId: string): Promise<Draft | null> {
+    const draft = await this.store.get(id, { platform: 'discord', userId });
+    return draft ? withGuild(draft) : null;
   }
 
-  delete(id: string): void {
-    this.drafts.delete(id);
+  /** Records answers and the step; the draft as stored now, or null when it has gone meanwhile. */
+  async update(draft: Draft, change: { values?: FormValues; position?: number }): Promise<Draft | null> {
+    const updated = await this.store.update(draft.id, { platform: 'discord', userId: draft.owner.userId }, change);
+    return updated ? withGuild(updated) : null;
   }
 
-  private sweep(): void {
-    const now = this.now();
-    for (const [id, draft] of this.drafts) if (draft.expires < now) this.drafts.delete(id);
+  /** True when this call removed it (false: gone already, e.g. submitted by a double press). */
+  delete(id: string): Promise<boolean> {
+    return this.store.remove(id);
   }
 }
 

@@ -116,10 +116,16 @@ export interface ActorFacts {
 /** DMs with no guild to attach to get a personal workspace, so nobody's data mixes with a team's. */
 const dmWorkspaceId = (userId: string) => `dm-${userId}`;
 
+/** The workspace and user a stored draft or button reference belongs to: the same as the actor's. */
+export const ownerFrom = (facts: Pick<ActorFacts, 'userId' | 'guildId'>) => ({
+  workspaceExternalId: facts.guildId ?? dmWorkspaceId(facts.userId),
+  userId: facts.userId,
+});
+
 export function actorFrom(facts: ActorFacts): Actor {
   return {
     platform: 'discord',
-    workspaceExternalId: facts.guildId ?? dmWorkspaceId(facts.userId),
+    workspaceExternalId: ownerFrom(facts).workspaceExternalId,
     ...(facts.guildName ? { workspaceName: facts.guildName.slice(0, 200) } : {}),
     userExternalId: facts.userId,
     ...(facts.displayName ? { displayName: facts.displayName.slice(0, 200) } : {}),

@@ -11,7 +11,7 @@ import {
 import path from 'node:path';
 import { fieldLabel } from '../../src/core/ports.js';
 import { limits, type Action, type Block, type Form, type Reply } from '../../src/core/ports.js';
-import { encodeCustomId, fitsCustomId, type ActionRefs, type MessageContext } from './custom-id.js';
+import { encodeCustomId, fitsCustomId, type ActionRefs, type MessageContext, type RefOwner } from './custom-id.js';
 
 /** Discord limits beyond those the core knows (discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const discordLimits = {
@@ -172,15 +172,17 @@ export interface ActionEncoding {
   /** In DMs: which guild (and nudge) the buttons are about. */
   ctx: MessageContext;
   refs: ActionRefs;
+  /** Who the message is for (absent in a channel): their references go when they ask to be forgotten. */
+  owner?: RefOwner | undefined;
 }
 
-/** A core action's custom id, falling back to an in-memory reference when it is too long or not unique. */
+/** A core action's custom id, falling back to a stored reference when it is too long or not unique. */
 function buttonId(action: Extract<Action, { type: 'button' }>, encoding: ActionEncoding, used: Set<string>): string {
   const direct = encodeCustomId({ kind: 'button', actionId: action.actionId, ctx: encoding.ctx, value: action.value });
   if (fitsCustomId(direct) && !used.has(direct)) return direct;
   return encodeCustomId({
     kind: 'ref',
-    key: encoding.refs.put({ actionId: action.actionId, value: action.value, ctx: encoding.ctx }),
+    key: encoding.refs.put({ actionId: action.actionId, value: action.value, ctx: encoding.ctx }, encoding.owner),
   });
 }
 
@@ -230,7 +232,7 @@ export function renderActions(
           ? customId
           : encodeCustomId({
               kind: 'ref',
-              key: encoding.refs.put({ actionId: action.actionId, value: '', ctx: encoding.ctx }),
+              key: encoding.refs.put({ actionId: action.actionId, value: '', ctx: encoding.ctx }, encoding.owner),
             }),
         placeholder: clip(action.placeholder, discordLimits.selectPlaceholder),
         options: action.options.slice(0, discordLimits.discordSelectOptions).map((o) => ({
@@ -238,7 +240,7 @@ export function renderActions(
           value:
             o.value.length <= discordLimits.selectOptionValue
               ? o.value
-              : `${REF_OPTION_PREFIX}${encoding.refs.put({ actionId: action.actionId, value: o.value, ctx: encoding.ctx })}`,
+              : `${REF_OPTION_PREFIX}${encoding.refs.put({ actionId: action.actionId, value: o.value, ctx: encoding.ctx }, encoding.owner)}`,
         })),
       };
       dropped += Math.max(0, action.options.length - discordLimits.discordSelectOptions);

@@ -103,7 +103,14 @@ export function createDiscordSender(options: DiscordSenderOptions): DiscordSende
       let channelId: string | undefined;
       try {
         channelId = await channelFor(delivery);
-        const message = renderMessage(delivery.message, { ctx: contextOf(delivery), refs });
+        const message = renderMessage(delivery.message, {
+          ctx: contextOf(delivery),
+          refs,
+          ...(delivery.destination.kind === 'dm'
+            ? { owner: { workspaceExternalId: delivery.workspace.externalId, userId: delivery.user.platformUserId } }
+            : {}),
+        });
+        await refs.flush();
         // Nudges carry no local images, so no attachments: the body is the whole message.
         const { files: _files, dropped: _dropped, ...body } = message;
         const created = messageSchema.parse(

@@ -2,7 +2,7 @@ import { PermissionFlagsBits, type Interaction } from 'discord.js';
 import { homeWorkspaceOf, storedPreferences as coreStoredPreferences, type Actor } from '../../src/core/ports.js';
 import { memberRoles, type DiscordContext } from './context.js';
 import type { MessageContext } from './custom-id.js';
-import type { ActorFacts } from './parse.js';
+import { ownerFrom, type ActorFacts } from './parse.js';
 
 export type Who = ReturnType<typeof createWho>;
 
@@ -35,6 +35,7 @@ export function createWho(ctx: DiscordContext) {
   const encodingFor = (facts: ActorFacts, interaction: Interaction) => ({
     ctx: !interaction.guildId && facts.guildId && /^\d+$/.test(facts.guildId) ? { guildId: facts.guildId } : {},
     refs,
+    owner: ownerFrom(facts),
   });
 
   const storedPreferences = (actor: Actor) => coreStoredPreferences(core.deps, actor);

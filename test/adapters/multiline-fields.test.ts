@@ -27,9 +27,9 @@ describe('multi-line text fields (a YAML document, a list of steps)', () => {
       id: 'd1',
       form,
       values: initialValues(form),
-      userId: 'u',
+      owner: { platform: 'discord', workspaceExternalId: 'dm-u', userId: 'u' },
       position: 0,
-      expires: Date.now() + 60_000,
+      expiresAt: new Date(Date.now() + 60_000),
     };
     const step = steps(draft).find((s) => s.kind === 'modal');
     if (!step || step.kind !== 'modal') throw new Error('expected a modal step');

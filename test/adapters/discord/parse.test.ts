@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { subcommandSpecs } from '../../../adapters/discord/commands.js';
-import { ActionRefs, decodeCustomId, encodeCustomId } from '../../../adapters/discord/custom-id.js';
+import {
+  ActionRefs,
+  decodeCustomId,
+  encodeCustomId,
+  memoryActionRefStore,
+} from '../../../adapters/discord/custom-id.js';
 import { actorFrom, commandText, parseCommandOptions, timezoneSuggestions } from '../../../adapters/discord/parse.js';
 import { coreWithoutDb } from './harness-core.js';
 
@@ -98,16 +103,22 @@ describe('discord custom ids', () => {
       expect(decodeCustomId(forged)).toBeNull();
   });
 
-  it('keeps long actions in memory under a short key that expires', () => {
+  it('without a database, keeps long actions in memory under a short key that expires', async () => {
     let now = 0;
-    const refs = new ActionRefs(1000, 2, () => now);
-    const a = refs.put({ actionId: 'a', value: 'x'.repeat(300), ctx: {} });
-    expect(refs.get(a)?.value).toHaveLength(300);
+    const refs = new ActionRefs(memoryActionRefStore(1000, 2, () => now));
+    const a = refs.put({ actionId: 'a', value: 'x'.repeat(300), ctx: { guildId: '222222222222222222' } });
+    expect(a).toMatch(/^[0-9a-z]{1,16}$/);
+    expect(await refs.get(a)).toEqual({
+      actionId: 'a',
+      value: 'x'.repeat(300),
+      ctx: { guildId: '222222222222222222' },
+    });
     refs.put({ actionId: 'b', value: '', ctx: {} });
     refs.put({ actionId: 'c', value: '', ctx: {} });
-    expect(refs.get(a)).toBeNull(); // evicted: the store is bounded
+    expect(await refs.get(a)).toBeNull(); // evicted: the store is bounded
     const d = refs.put({ actionId: 'd', value: '', ctx: {} });
+    await refs.flush();
     now = 2000;
-    expect(refs.get(d)).toBeNull(); // expired
+    expect(await refs.get(d)).toBeNull(); // expired
   });
 });

@@ -1,7 +1,7 @@
 import { ComponentType, type APIEmbed, type APIModalInteractionResponseCallbackData } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionRefs, decodeCustomId } from '../../../adapters/discord/custom-id.js';
-import { FormDrafts, modalFor, pageMessage, steps } from '../../../adapters/discord/forms.js';
+import { draftContent, modalFor, pageMessage, steps, type Draft } from '../../../adapters/discord/forms.js';
 import {
   discordLimits,
   markdown,
@@ -100,11 +100,15 @@ function renderAll(reply: Reply): {
   messages.push(main);
   let dropped = main.dropped;
   if (reply.form) {
-    const draft = new FormDrafts().create(
-      reply.form,
-      { userId: '1' },
-      reply.formErrors ? { values: {}, errors: reply.formErrors } : undefined,
-    );
+    const draft: Draft = {
+      ...draftContent(
+        reply.form,
+        { userId: '1' },
+        reply.formErrors ? { values: {}, errors: reply.formErrors } : undefined,
+      ),
+      id: 'preview',
+      expiresAt: new Date(),
+    };
     for (const [index, step] of steps(draft).entries()) {
       draft.position = index;
       if (step.kind === 'submit') continue;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { FormDrafts, modalFor, pageMessage, steps } from '../../../adapters/discord/forms.js';
+import { draftContent, modalFor, pageMessage, steps, type Draft } from '../../../adapters/discord/forms.js';
 import { ask } from '../../support/core.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { buttonPress, messageWith, modalSubmit, selectChoice, slashCommand } from '../../support/discord/payloads.js';
@@ -115,9 +115,8 @@ describeEachDatabase('discord: /backcare triage wizard', (database) => {
       formId: 'triage.screen',
       values: { emergency: ['none'], urgent: ['none'], physio: ['none'] },
     });
-    const drafts = new FormDrafts();
     for (const form of [start.form!, next.form!]) {
-      const draft = drafts.create(form, { userId: 'u' });
+      const draft: Draft = { ...draftContent(form, { userId: 'u' }), id: 'preview', expiresAt: new Date() };
       for (const [position, step] of steps(draft).entries()) {
         draft.position = position;
         if (step.kind === 'page') {

@@ -27,9 +27,11 @@ const user = (id = USER_ID) => ({
   public_flags: 0,
 });
 
-export type Where = { kind: 'guild'; roles?: string[]; permissions?: string } | { kind: 'dm' };
+/** Where an interaction comes from, and who sends it (USER_ID unless `userId` says otherwise). */
+export type Where = ({ kind: 'guild'; roles?: string[]; permissions?: string } | { kind: 'dm' }) & { userId?: string };
 
-function envelope(where: Where, userId = USER_ID) {
+function envelope(where: Where, defaultUserId = USER_ID) {
+  const userId = where.userId ?? defaultUserId;
   const id = nextId();
   const common = {
     id,

@@ -441,9 +441,9 @@ describe('the routine forms on each platform', () => {
         id: 'd1',
         form,
         values: initialValues(form),
-        userId: 'U',
+        owner: { platform: 'discord', workspaceExternalId: 'dm-U', userId: 'U' },
         position: 0,
-        expires: Date.now() + 60_000,
+        expiresAt: new Date(Date.now() + 60_000),
       };
       const plan = steps(draft);
       expect(plan.at(-1)).toEqual({ kind: 'submit' });
