@@ -1,4 +1,5 @@
 import { DiscordAPIError, Events, type Interaction } from 'discord.js';
+import { isDatabaseUnavailable, TROUBLE_TEXT } from '../../src/core/ports.js';
 import { ephemeral, expiredText, type Component, type DiscordContext } from './context.js';
 import { decodeCustomId } from './custom-id.js';
 import type { createDirectMessages } from './dm.js';
@@ -61,10 +62,15 @@ export function createGateway(ctx: DiscordContext, handlers: GatewayHandlers) {
         );
         return;
       }
-      log.error({ event: 'discord.interaction_failed', err: error }, 'interaction failed');
+      // Form drafts and long button values are read outside the core: an outage there gets the core's wording.
+      const unavailable = isDatabaseUnavailable(error);
+      if (unavailable) log.error({ event: 'discord.db_unavailable', err: error }, 'database unavailable');
+      else log.error({ event: 'discord.interaction_failed', err: error }, 'interaction failed');
       if (interaction.isRepliable()) {
         const body = {
-          content: 'Sorry, something went wrong on my side. It has been logged; please try again.',
+          content: unavailable
+            ? TROUBLE_TEXT
+            : 'Sorry, something went wrong on my side. It has been logged; please try again.',
           flags: ephemeral,
         } as const;
         await (

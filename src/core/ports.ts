@@ -15,7 +15,7 @@ export { describeFormErrors, fieldLabel } from './form-errors.js';
 export { stripControl } from './echo.js';
 
 // The core, and how commands describe themselves (Discord derives its slash definitions from this).
-export { expiredButtonReply, type Core } from './router.js';
+export { expiredButtonReply, isDatabaseUnavailable, TROUBLE_TEXT, type Core } from './router.js';
 export { decodeActionValue, encodeActionValue, type RegisteredCommand } from './command.js';
 export { TIMEZONE_MAX_LENGTH, checkOptionValue, commandTextFrom, resolveOptions } from './command-options.js';
 export type { OptionValues, ResolvedOption } from './command-options.js';

@@ -98,7 +98,9 @@ function errorReply(message: string, extra: Reply['blocks'] = []): Reply {
 export const expiredButtonReply = (): Reply =>
   errorReply('This button has expired or is no longer valid. Run `/backcare help` to start again.');
 
-const troubleReply = (): Reply => errorReply('Backcare is having trouble, try again in a minute.');
+/** What a person is told while the database is unreachable (adapters that store drafts say it too). */
+export const TROUBLE_TEXT = 'Backcare is having trouble, try again in a minute.';
+const troubleReply = (): Reply => errorReply(TROUBLE_TEXT);
 
 /** Errors that mean "the database is unreachable", as opposed to a bug. */
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -6,7 +6,7 @@ import { REF_OPTION_PREFIX } from '../../../adapters/discord/render.js';
 import { defineAction, defineCommand, encodeActionValue, type Feature } from '../../../src/core/command.js';
 import { features } from '../../../src/core/features/index.js';
 import { reply, text } from '../../../src/core/reply.js';
-import { createCore, type Core } from '../../../src/core/router.js';
+import { createCore, TROUBLE_TEXT, type Core } from '../../../src/core/router.js';
 import { queryRows, type Db } from '../../../src/db/client.js';
 import { loadPreferences } from '../../../src/db/preferences.js';
 import { users } from '../../../src/db/schema.js';
@@ -228,5 +228,30 @@ describeEachDatabase('discord: drafts and long buttons outlive the instance that
     expect(JSON.stringify(expired)).toContain('expired');
     const [gone] = await press(a, a.callbacks(open.id)[0]!, 'Next');
     expect(JSON.stringify(gone)).toContain('expired');
+  });
+
+  it('while the database is unreachable, a form step or a long button answers the trouble message', async () => {
+    const refused = () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    };
+    const down = new Proxy(database().db, {
+      get: (target, name, receiver) =>
+        ['select', 'insert', 'update', 'delete', 'execute', 'transaction'].includes(String(name))
+          ? refused
+          : Reflect.get(target, name, receiver),
+    });
+    const c = await startHarness(down, { core: coreOn(down) });
+    try {
+      for (const customId of ['f|abc123|>', 'r|abc123']) {
+        const payload = buttonPress(customId);
+        await c.emit(payload);
+        expect(c.callbacks(payload.id)).toEqual([
+          { type: 4, data: expect.objectContaining({ content: TROUBLE_TEXT, flags: 64 }) },
+        ]);
+      }
+      expect(c.logs().filter((l) => l.event === 'discord.db_unavailable')).toHaveLength(2);
+    } finally {
+      await c.close();
+    }
   });
 });
