@@ -16,7 +16,7 @@ export interface DraftOwner {
 }
 
 /** Who may continue a draft: the same person on the same platform, wherever they press (a DM or a server). */
-export type DraftPerson = Pick<DraftOwner, 'platform' | 'userId'>;
+type DraftPerson = Pick<DraftOwner, 'platform' | 'userId'>;
 
 export interface FormDraft {
   id: string;

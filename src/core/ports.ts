@@ -51,8 +51,6 @@ export { createInstallationRecords, type InstallationRecord, type InstallationRe
 export {
   createFormDraftStore,
   newStorageKey,
-  type DraftOwner,
-  type DraftPerson,
   type FormDraft,
   type FormDraftStore,
   type FormValues,
