@@ -102,7 +102,7 @@ function progressOf(state: LiveSessionState): z.input<typeof progressSchema> {
 }
 
 /** Reads a stored session back; null when it does not parse (it is then ended, not played). */
-export function parseStoredSession(sessionId: string, sequence: unknown, state: unknown): LiveSessionState | null {
+function parseStoredSession(sessionId: string, sequence: unknown, state: unknown): LiveSessionState | null {
   const parsedSequence = sequenceSchema.safeParse(sequence);
   const parsedState = progressSchema.safeParse(state);
   if (!parsedSequence.success || !parsedState.success) return null;

@@ -33,7 +33,7 @@ export type { TeamResolution, TeamResolver } from './features/stats/team.js';
 
 // The engines an adapter configures.
 export { LiveSessions, type LiveOutcome, type LiveSession, type LiveStats } from './live-sessions.js';
-export type { LiveSurface, RestoreSurface } from './live-sessions.js';
+export type { LiveSurface } from './live-sessions.js';
 export type { LiveSessionStore } from './live-session-store.js';
 export type { LiveBudget } from './live-budget.js';
 export { RateLimiter } from './rate-limit.js';

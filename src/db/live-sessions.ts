@@ -177,15 +177,3 @@ export async function liveSessionStopPending(db: Queryable, sessionId: string): 
     .where(and(eq(liveSessions.sessionId, sessionId), eq(liveSessions.stopRequested, true)));
   return rows.length > 0;
 }
-
-/** The stored value of a session still playing somewhere (guided sessions learn what a new one replaces). */
-export async function findLiveSession(
-  db: Queryable,
-  sessionId: string,
-): Promise<{ sequence: unknown; state: unknown } | null> {
-  const rows = await db
-    .select({ sequence: liveSessions.sequence, state: liveSessions.state })
-    .from(liveSessions)
-    .where(eq(liveSessions.sessionId, sessionId));
-  return rows[0] ?? null;
-}
