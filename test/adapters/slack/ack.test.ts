@@ -33,6 +33,20 @@ function gatedCore() {
 
 const gate = gatedCore();
 
+/** A settings modal filled in as Slack sends it. */
+const settingsValues = {
+  optedIn: { type: 'static_select' as const, selected_option: opt('yes') },
+  timezone: { type: 'external_select' as const, selected_option: opt('Europe/Paris') },
+  days: { type: 'checkboxes' as const, selected_options: [opt('mon')] },
+  start: { type: 'timepicker' as const, selected_time: '09:00' },
+  end: { type: 'timepicker' as const, selected_time: '17:00' },
+  everyMinutes: { type: 'number_input' as const, value: '60' },
+  kinds: { type: 'checkboxes' as const, selected_options: [opt('stretch')] },
+  delivery: { type: 'static_select' as const, selected_option: opt('dm') },
+  channelId: { type: 'plain_text_input' as const, value: null },
+  pause: { type: 'static_select' as const, selected_option: opt('keep') },
+};
+
 describeEachDatabase('Slack acks before the work', (database) => {
   const h = useSlackHarness(database, { submitDeadlineMs: 100 }, gate.wrap);
 
@@ -46,19 +60,6 @@ describeEachDatabase('Slack acks before the work', (database) => {
     expect(h().api.responses[0]?.body).toMatchObject({ response_type: 'ephemeral', text: 'Backcare commands' });
     expect(h().logs.raw()).not.toContain(BOT_TOKEN);
   });
-
-  const settingsValues = {
-    optedIn: { type: 'static_select' as const, selected_option: opt('yes') },
-    timezone: { type: 'external_select' as const, selected_option: opt('Europe/Paris') },
-    days: { type: 'checkboxes' as const, selected_options: [opt('mon')] },
-    start: { type: 'timepicker' as const, selected_time: '09:00' },
-    end: { type: 'timepicker' as const, selected_time: '17:00' },
-    everyMinutes: { type: 'number_input' as const, value: '60' },
-    kinds: { type: 'checkboxes' as const, selected_options: [opt('stretch')] },
-    delivery: { type: 'static_select' as const, selected_option: opt('dm') },
-    channelId: { type: 'plain_text_input' as const, value: null },
-    pause: { type: 'static_select' as const, selected_option: opt('keep') },
-  };
 
   it('a modal submission the core cannot answer in time keeps the modal open, and the answer replaces it in place', async () => {
     gate.reset();
@@ -152,18 +153,7 @@ describeEachDatabase('Slack modal submissions on the fast path', (database) => {
   const h = useSlackHarness(database);
 
   it('a form everyone may submit is answered in the ack without waiting for users.info', async () => {
-    const values = {
-      optedIn: { type: 'static_select' as const, selected_option: opt('no') },
-      timezone: { type: 'external_select' as const, selected_option: opt('Europe/Paris') },
-      days: { type: 'checkboxes' as const, selected_options: [opt('mon')] },
-      start: { type: 'timepicker' as const, selected_time: '09:00' },
-      end: { type: 'timepicker' as const, selected_time: '17:00' },
-      everyMinutes: { type: 'number_input' as const, value: '60' },
-      kinds: { type: 'checkboxes' as const, selected_options: [opt('stretch')] },
-      delivery: { type: 'static_select' as const, selected_option: opt('dm') },
-      channelId: { type: 'plain_text_input' as const, value: null },
-      pause: { type: 'static_select' as const, selected_option: opt('keep') },
-    };
+    const values = { ...settingsValues, optedIn: { type: 'static_select' as const, selected_option: opt('no') } };
     const res = await postSigned(
       h().adapter.port,
       '/slack/interactivity',
