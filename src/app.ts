@@ -152,6 +152,7 @@ async function createAdapters(
           timeScale: env.BACKCARE_TIME_SCALE,
           routineChoices: () => library?.all().map((r) => ({ id: r.id, title: r.title })) ?? [],
           work,
+          ...(env.SHARD_COUNT !== undefined ? { shards: { count: env.SHARD_COUNT, ids: env.SHARD_IDS } } : {}),
         });
         adapters.push(discordAdapter);
         senders.discord = discordAdapter.sender;

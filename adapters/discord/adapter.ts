@@ -48,6 +48,8 @@ export interface DiscordAdapterOptions {
   /** The process's work queue (src/app.ts shares one between the adapters); by default one of 16 slots. */
   work?: WorkQueue;
   live?: Partial<Omit<LiveOptions, 'rest' | 'log'>>;
+  /** The gateway shards this process connects (SHARD_COUNT, SHARD_IDS); unset: one shard for every server. */
+  shards?: { count: number; ids?: readonly number[] | undefined };
 }
 
 export interface DiscordAdapter extends Adapter {
@@ -74,6 +76,11 @@ function createClient(options: DiscordAdapterOptions): Client {
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildVoiceStates, GatewayIntentBits.DirectMessages],
     // DM channels are not cached before their first message arrives; without this partial discord.js drops it.
     partials: [Partials.Channel],
+    // Each replica connects its own shards; Discord routes a server's events (and DMs: shard 0) to one shard.
+    // Nudges go out through REST, so any replica delivers to anyone whatever shards it holds.
+    ...(options.shards
+      ? { shardCount: options.shards.count, shards: [...(options.shards.ids ?? range(options.shards.count))] }
+      : {}),
     // Large servers must not grow memory: Backcare never reads messages, members or presences from the cache.
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
@@ -193,3 +200,5 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     },
   };
 }
+
+const range = (count: number) => Array.from({ length: count }, (_, id) => id);

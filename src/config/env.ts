@@ -72,6 +72,22 @@ const envObject = z.object({
   DISCORD_TOKEN: optionalText,
   DISCORD_APPLICATION_ID: optionalText,
   DISCORD_GUILD_ID: optionalText,
+  /**
+   * Discord's gateway shards this process connects (Discord requires sharding above 2,500 servers): the total,
+   * and which of them, as a comma list of ids from 0; replicas split the ids between them. Both unset: one shard.
+   */
+  SHARD_COUNT: z.preprocess(
+    (v) => (v === undefined || v === '' ? undefined : Number(v)),
+    wholeNumber(1, 100_000).optional(),
+  ),
+  SHARD_IDS: z.preprocess(
+    (v) => (v === undefined || v === '' ? undefined : String(v)),
+    z
+      .string()
+      .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'must be a comma list of shard ids, such as 0,1')
+      .transform((list) => [...new Set(list.split(',').map((id) => Number(id.trim())))].sort((a, b) => a - b))
+      .optional(),
+  ),
 });
 
 /** Every variable Backcare reads (the .env.example test keeps the two in step). */
@@ -105,6 +121,21 @@ export const envSchema = envObject.superRefine((env, ctx) => {
   }
   if ((env.SLACK_BOT_TOKEN || oauthMissing.length === 0) && !env.SLACK_SIGNING_SECRET) {
     ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required when Slack is configured' });
+  }
+  if (env.SHARD_IDS && env.SHARD_COUNT === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: 'is required together with SHARD_IDS' });
+  }
+  // Checked only once both parsed (zod still runs this when a field failed, with its raw value).
+  const ids: unknown = env.SHARD_IDS;
+  const count: unknown = env.SHARD_COUNT;
+  const beyond =
+    Array.isArray(ids) && typeof count === 'number' ? (ids as number[]).find((id) => id >= count) : undefined;
+  if (beyond !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SHARD_IDS'],
+      message: `has ${beyond}, but shard ids go from 0 to SHARD_COUNT - 1 (${Number(count) - 1})`,
+    });
   }
   if (Boolean(env.DISCORD_TOKEN) !== Boolean(env.DISCORD_APPLICATION_ID)) {
     ctx.addIssue({

@@ -95,6 +95,22 @@ describe('environment config', () => {
     expect(() => parseEnv({ WORK_CONCURRENCY: 'many' })).toThrow(/WORK_CONCURRENCY/);
   });
 
+  it('takes Discord gateway shards: a total and the ids of this replica, each from 0 to the total minus one', () => {
+    const none = parseEnv({});
+    expect([none.SHARD_COUNT, none.SHARD_IDS]).toEqual([undefined, undefined]);
+    expect(parseEnv({ SHARD_COUNT: '4', SHARD_IDS: ' 3, 1,1 ' })).toMatchObject({ SHARD_COUNT: 4, SHARD_IDS: [1, 3] });
+    const all = parseEnv({ SHARD_COUNT: '2' });
+    expect([all.SHARD_COUNT, all.SHARD_IDS]).toEqual([2, undefined]);
+    expect(configError({ SHARD_IDS: '0' })).toBe('config error: SHARD_COUNT is required together with SHARD_IDS');
+    expect(configError({ SHARD_COUNT: '2', SHARD_IDS: '0,2' })).toBe(
+      'config error: SHARD_IDS has 2, but shard ids go from 0 to SHARD_COUNT - 1 (1)',
+    );
+    expect(configError({ SHARD_COUNT: '2', SHARD_IDS: 'first' })).toMatch(
+      /^config error: SHARD_IDS must be a comma list/,
+    );
+    expect(configError({ SHARD_COUNT: '0' })).toMatch(/^config error: SHARD_COUNT must be a whole number from 1/);
+  });
+
   it('never echoes a secret value in its error line', () => {
     const message = configError({ SLACK_BOT_TOKEN: 'xoxp-secret-user-token-123456', SLACK_SIGNING_SECRET: 'hush' });
     expect(message).not.toContain('xoxp-secret-user-token-123456');
