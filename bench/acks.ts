@@ -13,6 +13,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -245,7 +246,27 @@ async function waitForHttp(url: string, since: bigint, wantOk: boolean, maxMs = 
   throw new Error(`${url} did not answer within ${maxMs} ms`);
 }
 
-let nextPort = 41000 + Math.floor(Math.random() * 2000);
+/**
+ * Ports nothing listens on or connects from right now, from the OS (port 0), held open together so they differ.
+ * Counting up from a fixed number collided with the ephemeral ports of the bench's own database connections
+ * ("port already in use").
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
 
 async function startBackcare(options: {
   fake: FakeSlack;
@@ -253,8 +274,7 @@ async function startBackcare(options: {
   mode: Mode;
   dataDir: string;
 }): Promise<{ proc: Proc; port: number; startMs: number }> {
-  const port = nextPort++;
-  const healthPort = nextPort++;
+  const [port, healthPort] = (await freePorts(2)) as [number, number];
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
@@ -281,7 +301,7 @@ async function startBackcare(options: {
 }
 
 async function startBare(fake: FakeSlack): Promise<{ proc: Proc; port: number; startMs: number }> {
-  const port = nextPort++;
+  const [port] = (await freePorts(1)) as [number];
   const since = process.hrtime.bigint();
   const proc = launch(process.execPath, [path.join('bench', 'bare-bolt.mjs')], {
     PORT: String(port),
