@@ -37,6 +37,8 @@ interface Ack {
   ms: number;
   status: number;
   empty: boolean;
+  /** A settings modal kept open with "Working on it…": its answer replaces it later (views.update or a DM). */
+  working: boolean;
 }
 interface Result {
   app: 'backcare' | 'bare';
@@ -46,6 +48,8 @@ interface Result {
   acks: Ack[];
   viewsOpenP99: number | null;
   expired: number;
+  /** Answers delivered after the ack: into the open modal (views.update) or by DM (chat.postMessage). */
+  later: { inPlace: number; byDm: number };
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
@@ -74,10 +78,15 @@ function post(port: number, urlPath: string, body: string): Promise<Ack> {
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8').trim();
-        resolve({ ms: ms(start), status: res.statusCode ?? 0, empty: text === '' });
+        resolve({
+          ms: ms(start),
+          status: res.statusCode ?? 0,
+          empty: text === '',
+          working: /Working on it/.test(text),
+        });
       });
     });
-    req.on('error', () => resolve({ ms: ms(start), status: 0, empty: true }));
+    req.on('error', () => resolve({ ms: ms(start), status: 0, empty: true, working: false }));
     req.end(body);
   });
 }
@@ -194,6 +203,10 @@ async function runScenario(
     acks,
     viewsOpenP99: fake.viewsOpenAfterMs.length ? quantile(fake.viewsOpenAfterMs, 0.99) : null,
     expired: fake.expiredTriggers,
+    later: {
+      inPlace: fake.calls.filter((c) => c.method === 'views.update').length,
+      byDm: scenario === 'settings' ? fake.calls.filter((c) => c.method === 'chat.postMessage').length : 0,
+    },
   };
 }
 
@@ -410,7 +423,11 @@ export async function runAcksBench(argv: string[]): Promise<number> {
               all.push({ app: 'backcare', mode, delayMs, ...r });
               const s = summarize({ app: 'backcare', mode, delayMs, ...r });
               process.stdout.write(
-                `run ${run} ${mode} +${delayMs}ms ${scenario}: p99 ${f0(s.p99)} ms, max ${f0(s.max)}, over 3 s ${s.over3s}, empty ${s.empty}, expired ${r.expired}\n`,
+                `run ${run} ${mode} +${delayMs}ms ${scenario}: p99 ${f0(s.p99)} ms, max ${f0(s.max)}, over 3 s ${s.over3s}, empty ${s.empty}, expired ${r.expired}` +
+                  (scenario === 'settings'
+                    ? `; answered in the ack ${n - r.acks.filter((a) => a.working || a.empty).length}, later in the modal ${r.later.inPlace}, by DM ${r.later.byDm}`
+                    : '') +
+                  '\n',
               );
             }
             await app.proc.stop();

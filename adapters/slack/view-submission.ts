@@ -1,3 +1,4 @@
+import type { Logger } from '../../src/config/logger.js';
 import type { Actor, Form, Reply } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
 import { formValues, parseModalMetadata, viewSubmissionSchema } from './parse.js';
@@ -7,7 +8,7 @@ import { classifySlackError } from './slack-api.js';
 
 /** A submitted modal: field errors go back in the ack, so the core's answer must come within Slack's 3 s. */
 export function registerViewSubmission(ctx: SlackContext): void {
-  const { app, log, track } = ctx;
+  const { app, log, track, urgent } = ctx;
   const { resolveActor } = ctx.people;
   const { handle, postToDm, publishHome } = ctx.replies;
   const options = { submitDeadlineMs: ctx.submitDeadlineMs };
@@ -92,25 +93,17 @@ export function registerViewSubmission(ctx: SlackContext): void {
     if (outcome === timeout) {
       // Too slow for the ack: the modal stays open saying so, and the answer replaces it when it comes.
       await ack({ response_action: 'update', view: workingModal() });
-      track('form', async () => {
+      // Waiting for the answer and for Slack's rate limit holds no work slot; the DM fallback and Home do.
+      urgent(async () => {
         const late = await handled;
         if (!late) return;
         const { actor, reply } = late;
-        try {
-          await client.views.update({ view_id: submission.view.id, view: answerView(late, metadata) });
-        } catch (error) {
-          // Closed meanwhile, or Slack refused: the answer still reaches the person, by DM.
-          log.warn(
-            { event: 'slack.late_answer_dm', failure: classifySlackError(error) },
-            'could not update the modal; answer sent by DM',
+        const view = answerView(late, metadata);
+        if (!(await updateModal(log, () => client.views.update({ view_id: submission.view.id, view }))))
+          track('form', () =>
+            postToDm({ actor, client, channelId: metadata.channelId, source: 'modal' }, renderMessage(reply), reply),
           );
-          await postToDm(
-            { actor, client, channelId: metadata.channelId, source: 'modal' },
-            renderMessage(reply),
-            reply,
-          );
-        }
-        if (!reply.form) await publishHome(client, actor);
+        if (!reply.form) track('home', () => publishHome(client, actor));
       });
       return;
     }
@@ -119,6 +112,32 @@ export function registerViewSubmission(ctx: SlackContext): void {
     // Settings may have changed: keep the Home tab in step.
     if (!result.form && !hasErrors(result)) track('home', () => publishHome(client, actor));
   });
+}
+
+/** The longest Retry-After worth waiting for with the modal open; past it the answer goes by DM. */
+const LATE_UPDATE_MAX_WAIT_MS = 15_000;
+
+/**
+ * Puts a late answer into the open modal: a burst of submissions meets views.update's rate limit (Slack's tier 4,
+ * about 100 a minute), so a 429 is waited out and tried again (twice at most) rather than sent by DM at once.
+ * False when the modal could not be updated (closed meanwhile, refused, or a long wait).
+ */
+async function updateModal(log: Logger, update: () => Promise<unknown>, attempts = 3): Promise<boolean> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await update();
+      return true;
+    } catch (error) {
+      const failure = classifySlackError(error);
+      const retry =
+        failure.kind === 'rate_limited' && failure.retryAfterMs <= LATE_UPDATE_MAX_WAIT_MS && attempt < attempts;
+      if (!retry) {
+        log.warn({ event: 'slack.late_answer_dm', failure }, 'could not update the modal; answer sent by DM');
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, failure.retryAfterMs));
+    }
+  }
 }
 
 const hasErrors = (reply: Reply) => Boolean(reply.formErrors && Object.keys(reply.formErrors).length > 0);

@@ -122,6 +122,25 @@ describeEachDatabase('Slack acks before the work', (database) => {
         .some((l) => l.event === 'slack.late_answer_dm'),
     ).toBe(true);
   });
+
+  it('a late answer that meets views.update rate limit waits it out and still lands in the modal, no DM', async () => {
+    gate.reset();
+    const at: number[] = [];
+    // A burst of submissions: Slack answers the first update 429 with Retry-After 1 s, then takes it.
+    h().answer.set('views.update', () =>
+      at.push(Date.now()) === 1
+        ? { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } }
+        : undefined,
+    );
+    await postSigned(h().adapter.port, '/slack/interactivity', interactive(viewSubmission('settings', settingsValues)));
+    gate.release();
+    await h().adapter.idle();
+    const updates = h().api.of('views.update');
+    expect(updates).toHaveLength(2);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(900);
+    expect(JSON.stringify(updates[1]?.args.view)).toMatch(/Saved/);
+    expect(h().api.of('chat.postMessage')).toHaveLength(0);
+  });
 });
 
 /** A core with a bug: it throws for one command instead of answering. */
