@@ -12,7 +12,7 @@ export interface FakeSlack {
   apiUrl: string;
   /** Base for `response_url`s: `<origin>/respond/<id>`. */
   origin: string;
-  calls: { method: string; at: number; args: Record<string, string> }[];
+  calls: { method: string; at: number; args: Record<string, string>; limited?: boolean }[];
   responses: { id: string; at: number; body: string }[];
   /** For each `views.open`: ms from the click (the trigger's time) to the call's arrival. */
   viewsOpenAfterMs: number[];
@@ -215,9 +215,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       if (!url.startsWith('/api/')) return send(res, 404, { ok: false, error: 'unknown_method' });
       const method = url.slice('/api/'.length).split('?')[0]!;
       const args = parseArgs(raw, req.headers['content-type']);
-      state.calls.push({ method, at: now, args });
+      const call: FakeSlack['calls'][number] = { method, at: now, args };
+      state.calls.push(call);
       const retryAfter = overRate(method, args, now);
       if (retryAfter !== null) {
+        call.limited = true;
         state.rateLimited += 1;
         return send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(retryAfter) });
       }

@@ -114,8 +114,11 @@ export function registerViewSubmission(ctx: SlackContext): void {
   });
 }
 
-/** The longest Retry-After worth waiting for with the modal open; past it the answer goes by DM. */
-const LATE_UPDATE_MAX_WAIT_MS = 15_000;
+/**
+ * The longest Retry-After waited out with the modal open: Slack counts views.update per minute, so one window. A
+ * DM sent instead would leave the modal saying "Working on it…" for good; past a minute it goes by DM all the same.
+ */
+const LATE_UPDATE_MAX_WAIT_MS = 60_000;
 
 /**
  * Puts a late answer into the open modal: a burst of submissions meets views.update's rate limit (Slack's tier 4,
