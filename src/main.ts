@@ -5,10 +5,8 @@ import { ConfigError, parseEnv, selectAdapters } from './config/env.js';
 import { createLogger } from './config/logger.js';
 import { createApp } from './app.js';
 import { DataDirBusyError, DataDirError, lockDataDir, prepareDataDir } from './db/data-dir.js';
+import { SHUTDOWN_GRACE_MS } from './ops/runtime.js';
 import { createSignalHandler } from './ops/signals.js';
-
-/** How long in-flight replies and claimed deliveries get to finish after SIGTERM/SIGINT. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Entry point of `npm start`: config → logger → database → core → adapters, and a clean exit. */
 async function main(): Promise<number> {

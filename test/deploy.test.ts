@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { envVariables, parseEnv, selectAdapters } from '../src/config/env.js';
 import { repoRoot } from './support/spawn.js';
@@ -9,6 +9,7 @@ import { findProjectRoot } from '../src/project-root.js';
 import { migrationsFolder } from '../src/db/client.js';
 import { defaultRoutinesDir } from '../src/core/content/loader.js';
 import { defaultTriageFile } from '../src/core/features/triage/load.js';
+import { SHUTDOWN_GRACE_MS } from '../src/ops/runtime.js';
 
 const compose = parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8')) as unknown;
 
@@ -98,5 +99,73 @@ describe('.env.example', () => {
     const listed = [...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
     const known = [...envVariables].sort();
     expect(listed).toEqual(known);
+  });
+});
+
+const probe = z.object({ httpGet: z.object({ path: z.string(), port: z.string() }) });
+const deploymentSchema = z.object({
+  kind: z.literal('Deployment'),
+  metadata: z.object({ name: z.string() }),
+  spec: z.object({
+    replicas: z.number().int(),
+    strategy: z.object({ type: z.enum(['RollingUpdate', 'Recreate']) }),
+    template: z.object({
+      spec: z.object({
+        terminationGracePeriodSeconds: z.number(),
+        containers: z.tuple([
+          z.object({
+            env: z.array(z.object({ name: z.string(), value: z.string() })),
+            envFrom: z.array(z.object({ secretRef: z.object({ name: z.string() }) })),
+            ports: z.array(z.object({ name: z.string(), containerPort: z.number() })),
+            readinessProbe: probe,
+            livenessProbe: probe,
+          }),
+        ]),
+      }),
+    }),
+  }),
+});
+
+describe('deploy/kubernetes.yaml', () => {
+  const documents = parseAllDocuments(readFileSync(path.join(repoRoot, 'deploy/kubernetes.yaml'), 'utf8')).map(
+    (d) => d.toJSON() as { kind: string },
+  );
+  const deployments = documents
+    .filter((d) => d.kind === 'Deployment')
+    .map((d) => deploymentSchema.parse(d))
+    .map((d) => {
+      const [container] = d.spec.template.spec.containers;
+      // The secret supplies DATABASE_URL and the tokens; a placeholder stands in for what the config requires.
+      const env = parseEnv({
+        ...Object.fromEntries(container.env.map((e) => [e.name, e.value])),
+        DATABASE_URL: 'postgres://backcare@db/backcare',
+      });
+      const port = (name: string) => container.ports.find((p) => p.name === name)?.containerPort;
+      return { d, container, env, port };
+    });
+
+  it('every pod: readiness on /readyz and liveness on /healthz of HEALTH_PORT, and SIGKILL only after the drain', () => {
+    expect(deployments.length).toBe(2);
+    for (const { d, container, env, port } of deployments) {
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+      expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+      expect(port('health')).toBe(env.HEALTH_PORT);
+      expect(d.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(SHUTDOWN_GRACE_MS + 5000);
+      expect(container.envFrom).toEqual([{ secretRef: { name: 'backcare' } }]);
+    }
+  });
+
+  it('Slack on two replicas behind the Service, rolling; Discord one pod that stops before the next starts', () => {
+    const slack = deployments.find((x) => x.env.BACKCARE_ADAPTER === 'slack')!;
+    expect(slack.d.spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(slack.d.spec.strategy.type).toBe('RollingUpdate');
+    expect(slack.port('slack')).toBe(slack.env.PORT);
+    const service = z
+      .object({ spec: z.object({ ports: z.array(z.object({ targetPort: z.string() })) }) })
+      .parse(documents.find((d) => d.kind === 'Service'));
+    expect(service.spec.ports.map((p) => p.targetPort)).toEqual(['slack']);
+    const discord = deployments.find((x) => x.env.BACKCARE_ADAPTER === 'discord')!;
+    expect(discord.d.spec.replicas).toBe(1);
+    expect(discord.d.spec.strategy.type).toBe('Recreate');
   });
 });

@@ -10,6 +10,12 @@ import { adaptersCheck, databaseCheck, migrationsCheck, poolCheck } from './read
 import { purgeExportFiles, runRetention, startDailyJob, type DailyJob } from './retention.js';
 
 /**
+ * How long in-flight replies and claimed deliveries get to finish after SIGTERM/SIGINT (src/main.ts); every
+ * orchestrator's grace period must be longer (docker-compose.yml, deploy/kubernetes.yaml, checked by tests).
+ */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
  * Where `/healthz`, `/readyz` and `/metrics` are served:
  * - HEALTH_PORT when set (always wins);
  * - console only: nowhere unless HEALTH_PORT is set, so `npm start` in a terminal never grabs a port;
