@@ -54,21 +54,26 @@ function slackReplica(db: Db, by: string, updates: Update[], handled: string[]) 
   });
 }
 
+/** Replicas A and B on one database, and a breathing session of `phases` started on A. */
+function twoReplicasPlaying(db: Db, phases: number, phaseMs: number) {
+  const updates: Update[] = [];
+  const handled: string[] = [];
+  const a = slackReplica(db, 'A', updates, handled);
+  const b = slackReplica(db, 'B', updates, handled);
+  const done = a.start({
+    workspace: 'T0TEAM',
+    user: 'U1',
+    sequence: breathing(phases, phaseMs),
+    api: apiFor('A', updates),
+    finish: async () => ({ text: 'unused', blocks: [] }),
+    context: { actor, summary: 'Box breathing' },
+  });
+  return { updates, handled, a, b, done };
+}
+
 describeEachDatabase('Slack live sessions on two replicas', (database) => {
   it('a restart hands the session over: the other replica edits the same message from the next phase and finishes it', async () => {
-    const { db } = database();
-    const updates: Update[] = [];
-    const handled: string[] = [];
-    const a = slackReplica(db, 'A', updates, handled);
-    const b = slackReplica(db, 'B', updates, handled);
-    const done = a.start({
-      workspace: 'T0TEAM',
-      user: 'U1',
-      sequence: breathing(6, 300),
-      api: apiFor('A', updates),
-      finish: async () => ({ text: 'unused', blocks: [] }),
-      context: { actor, summary: 'Box breathing' },
-    });
+    const { updates, handled, a, b, done } = twoReplicasPlaying(database().db, 6, 300);
     await vi.waitFor(() => expect(updates.length).toBeGreaterThanOrEqual(2));
     await a.handOver();
     expect(await done).toBe('handed_over');
@@ -89,19 +94,7 @@ describeEachDatabase('Slack live sessions on two replicas', (database) => {
   });
 
   it('Stop pressed on the replica that does not play the session stops the one that does', async () => {
-    const { db } = database();
-    const updates: Update[] = [];
-    const handled: string[] = [];
-    const a = slackReplica(db, 'A', updates, handled);
-    const b = slackReplica(db, 'B', updates, handled);
-    const done = a.start({
-      workspace: 'T0TEAM',
-      user: 'U1',
-      sequence: breathing(30, 200),
-      api: apiFor('A', updates),
-      finish: async () => ({ text: 'unused', blocks: [] }),
-      context: { actor, summary: 'Box breathing' },
-    });
+    const { updates, handled, b, done } = twoReplicasPlaying(database().db, 30, 200);
     await vi.waitFor(() => expect(updates.length).toBeGreaterThanOrEqual(1));
     expect(await b.stopByMessage('D0USER', '1700000000.1')).toBe(true);
     const shown = updates.length;
