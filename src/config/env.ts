@@ -137,6 +137,15 @@ export const envSchema = envObject.superRefine((env, ctx) => {
       message: `has ${beyond}, but shard ids go from 0 to SHARD_COUNT - 1 (${Number(count) - 1})`,
     });
   }
+  // Some shards here means the others run in another process, which cannot open this one's embedded database.
+  if (Array.isArray(ids) && typeof count === 'number' && ids.length < count && !env.DATABASE_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DATABASE_URL'],
+      message:
+        'is required when SHARD_IDS leaves shards to other replicas: they must share one PostgreSQL (the embedded database is one process only)',
+    });
+  }
   if (Boolean(env.DISCORD_TOKEN) !== Boolean(env.DISCORD_APPLICATION_ID)) {
     ctx.addIssue({
       code: 'custom',

@@ -98,11 +98,20 @@ describe('environment config', () => {
   it('takes Discord gateway shards: a total and the ids of this replica, each from 0 to the total minus one', () => {
     const none = parseEnv({});
     expect([none.SHARD_COUNT, none.SHARD_IDS]).toEqual([undefined, undefined]);
-    expect(parseEnv({ SHARD_COUNT: '4', SHARD_IDS: ' 3, 1,1 ' })).toMatchObject({ SHARD_COUNT: 4, SHARD_IDS: [1, 3] });
+    const db = { DATABASE_URL: 'postgres://backcare@db/backcare' };
+    expect(parseEnv({ ...db, SHARD_COUNT: '4', SHARD_IDS: ' 3, 1,1 ' })).toMatchObject({
+      SHARD_COUNT: 4,
+      SHARD_IDS: [1, 3],
+    });
+    // Other replicas hold the other shards: they cannot share the embedded database, so PostgreSQL is required.
+    expect(configError({ SHARD_COUNT: '4', SHARD_IDS: '1,3' })).toMatch(
+      /^config error: DATABASE_URL is required when SHARD_IDS leaves shards to other replicas/,
+    );
+    expect(parseEnv({ SHARD_COUNT: '2', SHARD_IDS: '0,1' }).SHARD_IDS).toEqual([0, 1]);
     const all = parseEnv({ SHARD_COUNT: '2' });
     expect([all.SHARD_COUNT, all.SHARD_IDS]).toEqual([2, undefined]);
     expect(configError({ SHARD_IDS: '0' })).toBe('config error: SHARD_COUNT is required together with SHARD_IDS');
-    expect(configError({ SHARD_COUNT: '2', SHARD_IDS: '0,2' })).toBe(
+    expect(configError({ ...db, SHARD_COUNT: '2', SHARD_IDS: '0,2' })).toBe(
       'config error: SHARD_IDS has 2, but shard ids go from 0 to SHARD_COUNT - 1 (1)',
     );
     expect(configError({ SHARD_COUNT: '2', SHARD_IDS: 'first' })).toMatch(
