@@ -1,9 +1,8 @@
 import { and, count, eq, gte } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { CoreDeps, RegisteredCommand } from './command.js';
-import { encodeActionValue } from './command.js';
 import { DISCLAIMER } from './disclaimer.js';
-import { describePreferences } from './features/settings/settings.js';
+import { describePreferences, settingsActions } from './features/settings/settings.js';
 import { defaultPreferences } from './preferences.js';
 import type { Action, Block } from './reply.js';
 import type { Actor } from './request.js';
@@ -53,31 +52,6 @@ async function sessionCounts(
     return Number(row?.n ?? 0);
   };
   return { today: await since(startOfDay), week: await since(startOfWeek) };
-}
-
-function settingsActions(optedIn: boolean): Action[] {
-  return [
-    {
-      type: 'button',
-      actionId: 'settings.edit',
-      label: 'Edit settings',
-      value: encodeActionValue({}),
-      style: 'primary',
-    },
-    optedIn
-      ? {
-          type: 'button',
-          actionId: 'settings.nudges',
-          label: 'Turn nudges off',
-          value: encodeActionValue({ on: false }),
-        }
-      : {
-          type: 'button',
-          actionId: 'settings.nudges',
-          label: 'Turn nudges on',
-          value: encodeActionValue({ on: true }),
-        },
-  ];
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   weekdays,
   type Preferences,
 } from '../../preferences.js';
-import { context, header, reply, yesNoOptions, type Form, type Reply } from '../../reply.js';
+import { context, header, reply, yesNoOptions, type Action, type Form, type Reply } from '../../reply.js';
 import { formErrorsReply } from '../../form-errors.js';
 import { resolveChannel } from '../../channel-messenger.js';
 import {
@@ -160,6 +160,25 @@ export function settingsForm(prefs: Preferences): Form {
   };
 }
 
+/** Edit settings, and turn nudges on or off: on the settings reply and on the Home tab. */
+export function settingsActions(optedIn: boolean): Action[] {
+  return [
+    {
+      type: 'button',
+      actionId: 'settings.edit',
+      label: 'Edit settings',
+      value: encodeActionValue({}),
+      style: 'primary',
+    },
+    {
+      type: 'button',
+      actionId: 'settings.nudges',
+      label: optedIn ? 'Turn nudges off' : 'Turn nudges on',
+      value: encodeActionValue({ on: !optedIn }),
+    },
+  ];
+}
+
 function settingsReply(prefs: Preferences, now: Date, lead = 'Your Backcare settings'): Reply {
   return reply(
     lead,
@@ -171,26 +190,7 @@ function settingsReply(prefs: Preferences, now: Date, lead = 'Your Backcare sett
     ],
     {
       actions: [
-        {
-          type: 'button',
-          actionId: 'settings.edit',
-          label: 'Edit settings',
-          value: encodeActionValue({}),
-          style: 'primary',
-        },
-        prefs.optedIn
-          ? {
-              type: 'button',
-              actionId: 'settings.nudges',
-              label: 'Turn nudges off',
-              value: encodeActionValue({ on: false }),
-            }
-          : {
-              type: 'button',
-              actionId: 'settings.nudges',
-              label: 'Turn nudges on',
-              value: encodeActionValue({ on: true }),
-            },
+        ...settingsActions(prefs.optedIn),
         {
           type: 'button',
           actionId: 'forget.ask',

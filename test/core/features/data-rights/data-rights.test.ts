@@ -12,25 +12,12 @@ import { queryRows, type Db } from '../../../../src/db/client.js';
 import { auditLog, inviteDms, leadGrants, nudgeDeliveries, triageRecords, users } from '../../../../src/db/schema.js';
 import { ensureUser, ensureWorkspace } from '../../../../src/db/users.js';
 import { ask, buildTestCore, button, testActor, testClock } from '../../../support/core.js';
+import { alice, bob } from './people.js';
 import { describeEachDatabase } from '../../../support/db.js';
 
 const exportDir = mkdtempSync(path.join(tmpdir(), 'backcare-export-test-'));
 afterAll(() => rmSync(exportDir, { recursive: true, force: true }));
 
-const alice = testActor({
-  platform: 'slack',
-  workspaceExternalId: 'T1',
-  userExternalId: 'UALICE',
-  displayName: 'Alice Example',
-  isAdmin: false,
-});
-const bob = testActor({
-  platform: 'slack',
-  workspaceExternalId: 'T1',
-  userExternalId: 'UBOBBY',
-  displayName: 'Bob Other',
-  isAdmin: false,
-});
 const admin = testActor({
   platform: 'slack',
   workspaceExternalId: 'T1',

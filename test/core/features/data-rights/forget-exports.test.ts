@@ -6,25 +6,12 @@ import type { Reply } from '../../../../src/core/reply.js';
 import { users } from '../../../../src/db/schema.js';
 import { purgeExportFiles } from '../../../../src/ops/retention.js';
 import { ask, buildTestCore, button, testActor, testClock } from '../../../support/core.js';
+import { alice, bob } from './people.js';
 import { describeEachDatabase } from '../../../support/db.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'backcare-forget-exports-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const alice = testActor({
-  platform: 'slack',
-  workspaceExternalId: 'T1',
-  userExternalId: 'UALICE',
-  displayName: 'Alice Example',
-  isAdmin: false,
-});
-const bob = testActor({
-  platform: 'slack',
-  workspaceExternalId: 'T1',
-  userExternalId: 'UBOBBY',
-  displayName: 'Bob Other',
-  isAdmin: false,
-});
 const admin = testActor({ platform: 'slack', workspaceExternalId: 'T1', userExternalId: 'UADMIN', isAdmin: true });
 
 const fileOf = (result: Reply): string => {
