@@ -169,3 +169,51 @@ describe('deploy/kubernetes.yaml', () => {
     expect(discord.d.spec.strategy.type).toBe('Recreate');
   });
 });
+
+describe('deploy/docker-compose.replicas.yml and deploy/haproxy.cfg', () => {
+  const replicas = z
+    .object({
+      services: z.object({
+        postgres: z.object({ environment: z.object({ POSTGRES_USER: z.string(), POSTGRES_DB: z.string() }) }),
+        bot: z.object({
+          build: z.string(),
+          environment: z.record(z.string(), z.string()),
+          ports: z.array(z.string()).optional(),
+          expose: z.array(z.string()),
+          stop_grace_period: z.string().regex(/^\d+s$/),
+        }),
+        lb: z.object({ image: z.string(), volumes: z.array(z.string()), ports: z.array(z.string()) }),
+      }),
+    })
+    .parse(parse(readFileSync(path.join(repoRoot, 'deploy/docker-compose.replicas.yml'), 'utf8')));
+  const { bot, lb } = replicas.services;
+  const env = parseEnv(bot.environment);
+  const haproxy = readFileSync(path.join(repoRoot, 'deploy/haproxy.cfg'), 'utf8');
+  const setting = (name: string) => haproxy.match(new RegExp(`^\\s+${name} (.+)$`, 'm'))?.[1];
+
+  it('scales the Slack bot with no host port of its own, from the project root, on the shared database', () => {
+    expect(selectAdapters(env)).toEqual(['slack']);
+    expect(new URL(env.DATABASE_URL!).hostname).toBe('postgres');
+    expect(bot.ports).toBeUndefined();
+    expect(bot.build).toBe('..');
+    expect(bot.expose.map(Number).sort()).toEqual([env.PORT, env.HEALTH_PORT].sort());
+    expect(Number(bot.stop_grace_period.slice(0, -1)) * 1000).toBeGreaterThan(SHUTDOWN_GRACE_MS);
+  });
+
+  it('balances over every replica found by DNS, on the bot port, out of rotation when /readyz is not 200', () => {
+    expect(lb.volumes).toContain('./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro');
+    expect(setting('server-template')).toBe(`bot 10 bot:${env.PORT}`);
+    expect(setting('option httpchk')).toBe('GET /readyz');
+    expect(setting('http-check expect')).toBe('status 200');
+    expect(setting('default-server')).toMatch(new RegExp(`^check port ${env.HEALTH_PORT} .*resolvers docker`));
+    expect(lb.ports).toEqual([`${env.PORT}:${env.PORT}`]);
+    expect(setting('bind')).toBe(`:${env.PORT}`);
+  });
+
+  it('answers within Slack 3 s and retries a replica that went away before answering, never one that answered', () => {
+    expect(setting('timeout server')).toBe('3s');
+    expect(setting('retry-on')?.split(' ')).toContain('conn-failure');
+    expect(setting('retry-on')).not.toMatch(/5\d\d|response-timeout|all-retryable/);
+    expect(setting('option redispatch')).toBeDefined();
+  });
+});
