@@ -80,8 +80,11 @@ export interface SlackAdapter extends Adapter {
   idle(): Promise<void>;
 }
 
-/** Work after the ack, queued for a slot, logged if it fails; `idle` waits for all of it (tests, graceful stop). */
-function workTracker(log: Logger, queue: WorkQueue) {
+/**
+ * Work after the ack, queued for a slot, logged if it fails; `idle` waits for all of it (tests, graceful stop),
+ * and for the live sessions it started, which play outside the queue.
+ */
+function workTracker(log: Logger, queue: WorkQueue, sessions: { idle(): Promise<void> }) {
   const pending = new Set<Promise<unknown>>();
   const watch = (promise: Promise<unknown>) => {
     pending.add(promise);
@@ -98,7 +101,10 @@ function workTracker(log: Logger, queue: WorkQueue) {
   const urgent = (work: () => Promise<unknown>) =>
     watch(work().catch((error: unknown) => log.error({ event: 'slack.work_failed', err: error }, 'Slack work failed')));
   async function idle(): Promise<void> {
-    while (pending.size > 0) await Promise.allSettled([...pending]);
+    do {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+      await sessions.idle();
+    } while (pending.size > 0);
   }
   return { watch, track, urgent, idle };
 }
@@ -174,7 +180,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   let stopSharing: (() => Promise<void>) | null = null;
   const healthy = options.healthy ?? (async () => true);
 
-  const { watch, track, urgent, idle } = workTracker(log, options.work ?? createWorkQueue({ concurrency: 16 }));
+  const { watch, track, urgent, idle } = workTracker(log, options.work ?? createWorkQueue({ concurrency: 16 }), live);
 
   const { receiver, http: httpReceiver } = createReceiver({
     ...options,

@@ -29,7 +29,9 @@ export function createLiveRunner(deps: {
     const client = target.client;
     // Enough for another replica to finish the session the same way if this one goes away.
     const context: SlackSessionContext = { actor: target.actor, summary: reply.summary };
-    await live.start({
+    // Not awaited: a session plays for minutes and must not hold a work slot meanwhile (the engine paces it and
+    // the adapter's idle() waits for it).
+    void live.start({
       context,
       workspace: target.actor.workspaceExternalId,
       user: target.actor.userExternalId,

@@ -155,6 +155,8 @@ export interface SlackLiveSessions {
   share(): Promise<() => Promise<void>>;
   /** Shutdown: shared sessions are saved and released for another replica; without `shared`, stopAll. */
   handOver(): Promise<void>;
+  /** Resolves once no session is playing or completing here. */
+  idle(): Promise<void>;
   /** Starts (or restarts: one live session per person) a session; resolves once its final message is shown. */
   start(request: LiveStart): Promise<LiveOutcome>;
 }
@@ -206,6 +208,7 @@ export function createSlackLiveSessions(options: SlackLiveOptions): SlackLiveSes
     stopAll: () => engine.stopAll(),
     share: () => engine.share(restore, shared?.sweepMs),
     handOver: () => engine.handOver(),
+    idle: () => engine.idle(),
     start(request) {
       const session = engine.play(
         request.sequence,

@@ -194,6 +194,8 @@ export class LiveSessions<Ref = unknown, Final = unknown> {
   /** Every session not yet over, completions included. */
   readonly #running = new Set<Entry<Ref>>();
   readonly #options: LiveSessionsOptions<Ref>;
+  /** Set by handOver (shutdown): a session started after it (work queued before the signal) is handed over too. */
+  #handingOver = false;
   readonly #budget: LiveBudget;
   readonly #now: () => number;
 
@@ -260,6 +262,10 @@ export class LiveSessions<Ref = unknown, Final = unknown> {
     const entry = { state, controller, failed: false, lease: how.lease, leaseUntil: this.#now() } as Entry<Ref>;
     this.#playing.set(state.sessionId, entry);
     this.#running.add(entry);
+    if (this.#handingOver) {
+      if (this.#options.store) entry.leaving = 'hand_over';
+      controller.abort();
+    }
     entry.session = {
       sessionId: state.sessionId,
       state,
@@ -403,6 +409,7 @@ export class LiveSessions<Ref = unknown, Final = unknown> {
    * replica carries on from the current step. Without a store there is nowhere to hand over to: stopAll.
    */
   async handOver(): Promise<void> {
+    this.#handingOver = true;
     if (!this.#options.store) return this.stopAll();
     const entries = [...this.#running];
     this.#playing.clear();

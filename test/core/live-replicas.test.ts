@@ -112,7 +112,9 @@ describeEachDatabase('live sessions shared by replicas', (database) => {
     const edits: Edit[] = [];
     const completions: string[] = [];
     const session = a.engine.play(sequence('s1', 8, 250), surfaceFor('A', edits, completions));
-    await vi.waitFor(() => expect(edits.filter((e) => e.by === 'A').length).toBeGreaterThanOrEqual(3));
+    await vi.waitFor(() => expect(edits.filter((e) => e.by === 'A').length).toBeGreaterThanOrEqual(3), {
+      timeout: 1500,
+    });
     a.store.kill();
     stops.push(await b.engine.share(() => surfaceFor('B', edits, completions), 50));
     await vi.waitFor(() => expect(completions).toEqual(['B:s1']), { timeout: 8000 });
@@ -159,7 +161,7 @@ describeEachDatabase('live sessions shared by replicas', (database) => {
     const edits: Edit[] = [];
     const completions: string[] = [];
     const session = a.engine.play(sequence('s1', 6, 400), surfaceFor('A', edits, completions));
-    await vi.waitFor(() => expect(edits.length).toBeGreaterThanOrEqual(3));
+    await vi.waitFor(() => expect(edits.length).toBeGreaterThanOrEqual(3), { timeout: 1800 });
     await a.engine.handOver();
     expect(await session.done).toBe('handed_over');
     expect(a.engine.stats.handedOver).toBe(1);
@@ -175,6 +177,24 @@ describeEachDatabase('live sessions shared by replicas', (database) => {
     expect(completions).toEqual(['B:s1']);
     expect(await rowsOf(db)).toEqual([]);
     expectOneEditorAtATime(edits);
+  });
+
+  it('a session started after the hand-over (work queued before SIGTERM) is handed over too, not played here', async () => {
+    const { db } = database();
+    const a = replica(db, 'A');
+    const b = replica(db, 'B');
+    const edits: Edit[] = [];
+    const completions: string[] = [];
+    await a.engine.handOver();
+    const late = a.engine.play(sequence('s2', 3, 200), surfaceFor('A', edits, completions));
+    expect(await late.done).toBe('handed_over');
+    expect(edits).toEqual([]);
+    expect(await rowsOf(db)).toMatchObject([{ session_id: 's2', owner: null }]);
+    // The other replica posts it from the start and plays it through.
+    expect(await b.engine.takeOver(() => surfaceFor('B', edits, completions))).toBe(1);
+    await b.engine.idle();
+    expect(edits.map((e) => `${e.by} ${e.label}`)).toEqual(['B post s2:f0', 'B s2:f1', 'B s2:f2', 'B final:s2']);
+    expect(completions).toEqual(['B:s2']);
   });
 
   it('a session whose frame was due too long ago is ended with a clear message instead of resumed', async () => {

@@ -74,7 +74,7 @@ function twoReplicasPlaying(db: Db, phases: number, phaseMs: number) {
 describeEachDatabase('Slack live sessions on two replicas', (database) => {
   it('a restart hands the session over: the other replica edits the same message from the next phase and finishes it', async () => {
     const { updates, handled, a, b, done } = twoReplicasPlaying(database().db, 6, 300);
-    await vi.waitFor(() => expect(updates.length).toBeGreaterThanOrEqual(2));
+    await vi.waitFor(() => expect(updates.length).toBeGreaterThanOrEqual(2), { timeout: 1400 });
     await a.handOver();
     expect(await done).toBe('handed_over');
     const lastOfA = Number(updates.at(-1)!.text.split(' ')[1]);

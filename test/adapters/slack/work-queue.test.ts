@@ -3,7 +3,7 @@ import { createWorkQueue } from '../../../src/core/work-queue.js';
 import type { Core } from '../../../src/core/router.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { postSigned } from '../../support/slack/http.js';
-import { slashCommand } from '../../support/slack/payloads.js';
+import { slashCommand, TEAM_ID } from '../../support/slack/payloads.js';
 import { useSlackHarness } from './harness.js';
 
 /** Lets the test hold `me` (a heavy command stuck behind a rate limit) until it says so. */
@@ -63,5 +63,24 @@ describeEachDatabase('Slack: bounded work after the ack', (database) => {
     holdMe = null;
     await h().adapter.idle();
     expect(h().api.responses).toHaveLength(1);
+  });
+});
+
+describeEachDatabase('Slack: a live session does not hold a work slot while it plays', (database) => {
+  // Real-time pacing: a box-breathing session lasts minutes, far longer than this test waits.
+  const h = useSlackHarness(database, { work: createWorkQueue({ concurrency: 1 }), timeScale: 1 });
+
+  it('with the only slot, `help` is answered while a breathing session started before it is still playing', async () => {
+    const port = h().adapter.port;
+    await postSigned(port, '/slack/commands', slashCommand('breathe', { trigger_id: '1111.2222.breathe' }));
+    for (let i = 0; i < 250 && h().api.of('chat.postMessage').length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(h().api.of('chat.postMessage')).toHaveLength(1);
+    await postSigned(port, '/slack/commands', slashCommand('help', { trigger_id: '1111.2222.help' }));
+    const helped = () => h().api.responses.some((r) => /Backcare commands/.test(String(r.body.text)));
+    for (let i = 0; i < 250 && !helped(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(helped()).toBe(true);
+    // The session is still on its first phases: nothing has ended it.
+    expect(h().adapter.live.active(TEAM_ID)).toBe(1);
   });
 });
