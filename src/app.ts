@@ -153,6 +153,16 @@ async function createAdapters(
           routineChoices: () => library?.all().map((r) => ({ id: r.id, title: r.title })) ?? [],
           work,
           ...(env.SHARD_COUNT !== undefined ? { shards: { count: env.SHARD_COUNT, ids: env.SHARD_IDS } } : {}),
+          // On a shared PostgreSQL, live sessions are stored like Slack's so replicas share them (Stop anywhere,
+          // take-over, hand-over at SIGTERM). That stores each session's interaction token while it plays; PGlite
+          // is one process with nobody to hand over to, so there they stay in memory and the token is never written.
+          liveStore: env.DATABASE_URL
+            ? createLiveSessionStore({
+                db: database.db,
+                platform: 'discord',
+                listen: postgresListener(env.DATABASE_URL, log),
+              })
+            : undefined,
         });
         adapters.push(discordAdapter);
         senders.discord = discordAdapter.sender;

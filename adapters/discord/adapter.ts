@@ -9,6 +9,7 @@ import {
   type Adapter,
   type ChannelMessenger,
   type Core,
+  type LiveSessionStore,
   type TeamResolver,
   createWorkQueue,
   type WorkQueue,
@@ -47,7 +48,12 @@ export interface DiscordAdapterOptions {
   deferAfterMs?: number;
   /** The process's work queue (src/app.ts shares one between the adapters); by default one of 16 slots. */
   work?: WorkQueue;
-  live?: Partial<Omit<LiveOptions, 'rest' | 'log'>>;
+  live?: Partial<Omit<LiveOptions, 'rest' | 'log' | 'shared'>> & { sweepMs?: number };
+  /**
+   * Live sessions kept in the database: shared with the other replicas (a Stop on any of them, take-over when
+   * one goes away) and handed over at shutdown. Without it they live in this process only.
+   */
+  liveStore?: LiveSessionStore | undefined;
   /** The gateway shards this process connects (SHARD_COUNT, SHARD_IDS); unset: one shard for every server. */
   shards?: { count: number; ids?: readonly number[] | undefined };
 }
@@ -127,12 +133,20 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     refs,
     inVoice: (guildId, userId) => Boolean(client.guilds.cache.get(guildId)?.voiceStates.cache.get(userId)?.channelId),
   });
+  const { sweepMs, ...liveOptions } = options.live ?? {};
   const live = createDiscordLiveSessions({
     rest: client.rest,
     log,
     timeScale: options.timeScale ?? 1,
-    ...options.live,
+    ...liveOptions,
+    shared: options.liveStore && {
+      store: options.liveStore,
+      handle: (actor, input) => core.handle({ actor, input }),
+      refs,
+      ...(sweepMs !== undefined ? { sweepMs } : {}),
+    },
   });
+  let stopSharing: (() => Promise<void>) | null = null;
 
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
@@ -192,9 +206,14 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     async start() {
       attach();
       await client.login(options.token);
+      // Sessions another replica (or this one before a restart) left behind are taken over from here on: they
+      // are edited through REST, whichever shards this replica holds.
+      stopSharing = await live.share();
     },
     async stop() {
-      live.stopAll();
+      await stopSharing?.();
+      // With the database holding them, sessions carry on on another replica instead of ending here.
+      await live.handOver();
       await Promise.race([Promise.all([...inFlight]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       await client.destroy();
     },

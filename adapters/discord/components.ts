@@ -53,13 +53,14 @@ export function createComponents(
       await interaction.reply({ content: expiredText, flags: ephemeral });
       return;
     }
-    // A press on a live session's message (Stop, or anything else) ends the session first.
-    await live.stopFor({
-      userId: interaction.user.id,
-      messageId: interaction.message.id,
-      interactionId: interaction.message.interactionMetadata?.id,
-    });
     const work = async () => {
+      // A press on a live session's message (Stop, or anything else) ends the session first. Inside the work:
+      // when another replica plays it, waiting for it to stop counts towards the deferral, within Discord's 3 s.
+      await live.stopFor({
+        userId: interaction.user.id,
+        messageId: interaction.message.id,
+        interactionId: interaction.message.interactionMetadata?.id,
+      });
       const facts = await factsFor(interaction, action.ctx);
       const actor = actorFrom(facts);
       // Turning nudges on for the first time needs a timezone Discord cannot give us.

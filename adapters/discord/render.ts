@@ -158,7 +158,15 @@ const embedLength = (embed: APIEmbed): number =>
  * clipped so that both fit the 6,000 characters Discord allows across all of a message's embeds.
  */
 export function sessionEmbeds(intro: readonly Block[], frame: readonly Block[]): APIEmbed[] {
-  const first = intro.length > 0 ? renderEmbed(intro).embed : null;
+  return sessionEmbedsAfter(introEmbed(intro), frame);
+}
+
+/** A session's intro as its embed, rendered once (another replica carrying the session on keeps it as it is). */
+export const introEmbed = (intro: readonly Block[]): APIEmbed | null =>
+  intro.length > 0 ? renderEmbed(intro).embed : null;
+
+/** sessionEmbeds with the intro already rendered. */
+export function sessionEmbedsAfter(first: APIEmbed | null, frame: readonly Block[]): APIEmbed[] {
   const second = renderEmbed(frame).embed;
   if (second?.description) {
     const room =

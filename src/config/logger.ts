@@ -56,6 +56,11 @@ const redactedPaths = [
   '*.headers["x-slack-signature"]',
   '*.bot.token',
   '*.bot.userId',
+  // A Discord interaction's token, stored with a shared live session (its state: message.webhook.interactionToken).
+  'interactionToken',
+  '*.interactionToken',
+  '*.*.interactionToken',
+  '*.*.*.interactionToken',
 ];
 
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
@@ -84,10 +89,15 @@ export function createLogger(options: { level?: string; destination?: Destinatio
 const tokenPattern =
   /\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|[MN][A-Za-z0-9]{23,}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,})\b/g;
 const urlPasswordPattern = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s]+:)[^@\s]+@/gi;
+/** An interaction (or webhook) token in a Discord URL: /webhooks/<application id>/<token>. */
+const webhookTokenPattern = /(\/webhooks\/\d+\/)[^/\s?#"']+/g;
 
 /** Masks credentials that appear inside free text (error messages, URLs), which path-based redaction cannot see. */
 export function maskSecrets(text: string): string {
-  return text.replace(tokenPattern, '[redacted]').replace(urlPasswordPattern, '$1[redacted]@');
+  return text
+    .replace(tokenPattern, '[redacted]')
+    .replace(urlPasswordPattern, '$1[redacted]@')
+    .replace(webhookTokenPattern, '$1[redacted]');
 }
 
 function serializeError(value: unknown): unknown {
@@ -101,12 +111,16 @@ function serializeError(value: unknown): unknown {
   };
 }
 
+/** Keys censored at any depth the deep mask reaches, beyond the paths pino redacts. */
+const censoredKeys = new Set(['interactionToken']);
+
 function maskSecretsDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskSecrets(value);
   if (depth > 4 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) return serializeError(value);
   if (Array.isArray(value)) return value.map((item) => maskSecretsDeep(item, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = maskSecretsDeep(item, depth + 1);
+  for (const [key, item] of Object.entries(value))
+    out[key] = censoredKeys.has(key) ? '[redacted]' : maskSecretsDeep(item, depth + 1);
   return out;
 }

@@ -45,6 +45,27 @@ describe('log redaction', () => {
     expect(output).toContain('postgres://backcare:[redacted]@db:5432/backcare');
   });
 
+  it("censors a Discord interaction token: stored with a live session's state, or inside a webhook URL", () => {
+    const { log, raw, lines } = captureLogger();
+    const interactionToken = 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5OnRlc3Qtbm90LXJlYWw';
+    const state = { message: { webhook: { applicationId: '111111111111111111', interactionToken } } };
+    log.warn({ interactionToken, state, session: { state } }, 'session');
+    log.error(
+      {
+        err: new Error(
+          `PATCH https://discord.com/api/v10/webhooks/111111111111111111/${interactionToken}/messages/@original`,
+        ),
+      },
+      'edit failed',
+    );
+    expect(raw()).not.toContain(interactionToken);
+    expect(lines()[0]).toMatchObject({
+      interactionToken: '[redacted]',
+      state: { message: { webhook: { applicationId: '111111111111111111', interactionToken: '[redacted]' } } },
+    });
+    expect(raw()).toContain('/webhooks/111111111111111111/[redacted]/messages/@original');
+  });
+
   it('maskSecrets leaves ordinary text alone', () => {
     expect(maskSecrets('breathe in for 4, hold for 7')).toBe('breathe in for 4, hold for 7');
   });

@@ -23,6 +23,12 @@ function request(edits: string[], frames: number): PlayRequest {
     userId: 'U1',
     interactionId: 'I1',
     createdAt: Date.now(),
+    context: {
+      actor: { platform: 'discord', workspaceExternalId: 'G1', userExternalId: 'U1' },
+      intro: null,
+      components: [],
+      encoding: { ctx: {} },
+    },
     render: (blocks) => ({ content: (blocks[0] as { text: string }).text, embeds: [], components: [] }),
     editOriginal: async (message: DiscordMessage) => {
       edits.push(String(message.content));

@@ -157,7 +157,7 @@ export const storedTables: readonly StoredTable[] = [
     table: 'live_sessions',
     about: 'you',
     keep: 'while playing',
-    what: 'a guided session while it plays (who started it, its message, its frames and current step), so another replica can carry it on',
+    what: 'a guided session while it plays (who started it, its message, its frames and current step; on Discord also the 15-minute token that lets another replica update the reply), so another replica can carry it on',
   },
   {
     table: 'rate_budgets',
