@@ -32,6 +32,10 @@ const targets = (policy: RetentionPolicy, now: Date) => {
       table: 'processed_events',
       where: sql`processed_at < ${new Date(now.getTime() - (policy.processedEventsDays ?? 7) * 86_400_000)}`,
     },
+    // A live session nobody has held for a day will never play again (a replica takes one over within seconds, or
+    // ends it after a minute); with every replica of its platform gone, this is what removes it and the Discord
+    // interaction token it may hold (worthless after 15 minutes, but not ours to keep).
+    { table: 'live_sessions', where: sql`lease_until < ${new Date(now.getTime() - 86_400_000)}` },
     // A rate budget idle for a day is a full bucket, the same as no row (channels and workspaces come and go).
     {
       table: 'rate_budgets',

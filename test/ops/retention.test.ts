@@ -5,7 +5,14 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { recordActivity } from '../../src/db/activity.js';
 import { queryRows, type Db } from '../../src/db/client.js';
-import { auditLog, nudgeDeliveries, processedEvents, rateBudgets, triageRecords } from '../../src/db/schema.js';
+import {
+  auditLog,
+  liveSessions,
+  nudgeDeliveries,
+  processedEvents,
+  rateBudgets,
+  triageRecords,
+} from '../../src/db/schema.js';
 import { ensureUser, ensureWorkspace } from '../../src/db/users.js';
 import { purgeExportFiles, runRetention, startDailyJob } from '../../src/ops/retention.js';
 import { describeEachDatabase } from '../support/db.js';
@@ -51,6 +58,16 @@ async function seed(db: Db) {
     { key: 'old', processedAt: daysAgo(8) },
     { key: 'recent', processedAt: daysAgo(1) },
   ]);
+  const session = (id: string, leaseUntil: Date) => ({
+    sessionId: id,
+    platform: 'discord',
+    sequence: {},
+    state: {},
+    leaseUntil,
+  });
+  await db
+    .insert(liveSessions)
+    .values([session('orphaned', daysAgo(2)), session('playing', new Date(NOW.getTime() + 5000))]);
   await db.insert(rateBudgets).values([
     { key: 'idle', tokens: 3, updatedAt: daysAgo(2) },
     { key: 'still-paused', tokens: 3, updatedAt: daysAgo(2), pausedUntil: new Date(NOW.getTime() + 60_000) },
@@ -75,6 +92,8 @@ describeEachDatabase('retention job', (database) => {
     expect(await ids(db, sql`select key as v from processed_events`)).toEqual(['recent']);
     // An idle rate budget is a full bucket: its row goes, unless a pause still holds.
     expect(await ids(db, sql`select key as v from rate_budgets`)).toEqual(['recent', 'still-paused']);
+    // A live session nobody took over for a day (its platform's replicas all gone) goes; one being played stays.
+    expect(await ids(db, sql`select session_id as v from live_sessions`)).toEqual(['playing']);
     // AUDIT_RETENTION_MONTHS=0: the audit trail is kept for ever.
     expect(await ids(db, sql`select action as v from audit_log`)).toEqual(['old', 'recent', 'very.old']);
     expect(lines().find((l) => l.event === 'retention.done')).toMatchObject({ activity_events: 1 });
