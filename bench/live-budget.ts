@@ -107,7 +107,7 @@ async function simulate(sessions: number, setup: BudgetSetup = local, updatesPer
       sequence: breathing(`s${i}`),
       api,
       finish: async () => ({ text: 'done', blocks: [] }),
-    }).then(() => (finished += 1));
+    }).done.then(() => (finished += 1));
   }
   await clock.run(() => finished === sessions, setup.busy);
   updates.sort((a, b) => a - b);

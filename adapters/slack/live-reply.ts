@@ -29,9 +29,10 @@ export function createLiveRunner(deps: {
     const client = target.client;
     // Enough for another replica to finish the session the same way if this one goes away.
     const context: SlackSessionContext = { actor: target.actor, summary: reply.summary };
-    // Not awaited: a session plays for minutes and must not hold a work slot meanwhile (the engine paces it and
-    // the adapter's idle() waits for it).
-    void live.start({
+    // The work slot is held until the first message is out, which bounds how many sessions start at once (200
+    // at once slowed the acks of the burst that asked for them), but not for the minutes the session then
+    // plays: that kept every other command waiting. The adapter's idle() waits for the whole session.
+    const { started } = live.start({
       context,
       workspace: target.actor.workspaceExternalId,
       user: target.actor.userExternalId,
@@ -58,6 +59,7 @@ export function createLiveRunner(deps: {
       },
       finish: () => completionMessage(handle, context, sequence),
     });
+    await started;
   }
 
   return runLive;

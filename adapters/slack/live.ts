@@ -157,8 +157,11 @@ export interface SlackLiveSessions {
   handOver(): Promise<void>;
   /** Resolves once no session is playing or completing here. */
   idle(): Promise<void>;
-  /** Starts (or restarts: one live session per person) a session; resolves once its final message is shown. */
-  start(request: LiveStart): Promise<LiveOutcome>;
+  /**
+   * Starts (or restarts: one live session per person) a session. `started`: its first message is out (what a work
+   * slot waits for); `done`: its final message is shown.
+   */
+  start(request: LiveStart): { started: Promise<void>; done: Promise<LiveOutcome> };
 }
 
 export function createSlackLiveSessions(options: SlackLiveOptions): SlackLiveSessions {
@@ -215,7 +218,7 @@ export function createSlackLiveSessions(options: SlackLiveOptions): SlackLiveSes
         surfaceFor(request.api, () => request.finish()),
         { user: request.user, scope: request.workspace, message: request.existing, context: request.context },
       );
-      return session.done;
+      return { started: session.started, done: session.done };
     },
   };
 }

@@ -77,6 +77,11 @@ export interface LiveSession<Ref = unknown> {
   readonly state: Readonly<LiveSessionState<Ref>>;
   /** Resolves once the session is over and its completion (if any) was shown; never rejects. */
   readonly done: Promise<LiveOutcome>;
+  /**
+   * Resolves once its first frame was dealt with (posted, edited, shown by the adapter or skipped) or it is over:
+   * what a caller bounding concurrent starts waits for, rather than the whole session.
+   */
+  readonly started: Promise<void>;
   stop(): void;
 }
 
@@ -137,6 +142,8 @@ interface Entry<Ref> {
   leaving?: 'hand_over' | 'lost';
   /** Its completion ran and its final message (if any) was shown: nothing is left for another replica. */
   finished?: boolean;
+  /** Resolves `session.started`. */
+  markStarted: () => void;
 }
 
 /**
@@ -266,10 +273,12 @@ export class LiveSessions<Ref = unknown, Final = unknown> {
       if (this.#options.store) entry.leaving = 'hand_over';
       controller.abort();
     }
+    const started = new Promise<void>((resolve) => (entry.markStarted = resolve));
     entry.session = {
       sessionId: state.sessionId,
       state,
-      done: this.#run(entry, surface, how.firstShown, how.lease !== undefined),
+      started,
+      done: this.#run(entry, surface, how.firstShown, how.lease !== undefined).finally(entry.markStarted),
       stop: () => controller.abort(),
     };
     return entry.session;
@@ -454,7 +463,8 @@ export class LiveSessions<Ref = unknown, Final = unknown> {
             ? 'stopped'
             : 'completed'
           : await playSequence(state.sequence, {
-              show: (frame, index) => this.#frame(entry, surface, edits, frame, index, firstShown),
+              show: (frame, index) =>
+                this.#frame(entry, surface, edits, frame, index, firstShown).finally(entry.markStarted),
               ...(surface.tick ? { tick: surface.tick, tickMs: this.#options.tickMs ?? 1000 } : {}),
               signal: controller.signal,
               ...(timeScale !== undefined ? { timeScale } : {}),

@@ -44,6 +44,35 @@ describe('live-session engine', () => {
   beforeEach(() => vi.useFakeTimers({ now: new Date('2026-03-02T10:00:00Z') }));
   afterEach(() => vi.useRealTimers());
 
+  it('`started` resolves once the first message is posted, long before the session is done', async () => {
+    const live = new LiveSessions();
+    let posted = false;
+    let release!: () => void;
+    const posting = new Promise<void>((resolve) => (release = resolve));
+    const session = live.play(sequence(5), {
+      open: async () => {
+        await posting;
+        posted = true;
+        return { ts: '1' };
+      },
+      edit: () => undefined,
+    });
+    let started = false;
+    void session.started.then(() => (started = true));
+    await vi.advanceTimersByTimeAsync(100);
+    // Still posting: a caller bounding how many sessions start at once keeps waiting.
+    expect(started).toBe(false);
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect([posted, started]).toEqual([true, true]);
+    let done = false;
+    void session.done.then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(done).toBe(true);
+  });
+
   it('a frame the budget refuses is skipped, never queued; the next frame shows on time', async () => {
     const budget = scriptedBudget({ frame: (n) => n % 2 === 1 });
     const live = new LiveSessions({ budget });

@@ -67,7 +67,7 @@ function twoReplicasPlaying(db: Db, phases: number, phaseMs: number) {
     api: apiFor('A', updates),
     finish: async () => ({ text: 'unused', blocks: [] }),
     context: { actor, summary: 'Box breathing' },
-  });
+  }).done;
   return { updates, handled, a, b, done };
 }
 

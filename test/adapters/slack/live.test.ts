@@ -61,14 +61,16 @@ function peakPerMinute(updates: Update[]): number {
 }
 
 function runSessions(live: SlackLiveSessions, api: LiveMessageApi, count: number) {
-  return Array.from({ length: count }, (_, i) =>
-    live.start({
-      workspace: 'T0TESTTEAM',
-      user: `U${i}`,
-      sequence: breathing(`s${i}`),
-      api,
-      finish: async () => finalFor(`s${i}`),
-    }),
+  return Array.from(
+    { length: count },
+    (_, i) =>
+      live.start({
+        workspace: 'T0TESTTEAM',
+        user: `U${i}`,
+        sequence: breathing(`s${i}`),
+        api,
+        finish: async () => finalFor(`s${i}`),
+      }).done,
   );
 }
 
@@ -91,7 +93,7 @@ describe('live sessions under the chat.update budget', () => {
         sequence: breathing('s1', 3),
         api: fakeApi(updates),
         finish: async () => finalFor('s1'),
-      });
+      }).done;
       expect(play).toHaveBeenCalledTimes(1);
       expect(play.mock.calls[0]![0].sessionId).toBe('s1');
       expect(play.mock.calls[0]![2]).toMatchObject({ user: 'U1', scope: 'T0TESTTEAM' });
@@ -171,7 +173,7 @@ describe('live sessions under the chat.update budget', () => {
       sequence: breathing('s1'),
       api,
       finish: async () => finalFor('s1'),
-    });
+    }).done;
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(await done).toBe('completed');
     expect(failed).toBe(true);
@@ -193,7 +195,7 @@ describe('live sessions under the chat.update budget', () => {
       sequence: breathing('s1', 3),
       api,
       finish: async () => finalFor('s1'),
-    });
+    }).done;
     await vi.advanceTimersByTimeAsync(60_000);
     expect(await done).toBe('completed');
     expect(updates.at(-1)?.message).toEqual(finalFor('s1'));
@@ -209,7 +211,7 @@ describe('live sessions under the chat.update budget', () => {
       sequence: breathing('s1'),
       api: fakeApi(updates),
       finish: async () => finalFor('s1'),
-    });
+    }).done;
     await vi.advanceTimersByTimeAsync(10_000);
     const shown = updates.length;
     expect(await live.stopByMessage('D0USER0001', '1700000000.1')).toBe(true);
@@ -228,7 +230,7 @@ describe('live sessions under the chat.update budget', () => {
       sequence: breathing('same'),
       api,
       finish: async () => finalFor('first'),
-    });
+    }).done;
     await vi.advanceTimersByTimeAsync(6000);
     const second = live.start({
       workspace: 'T0TESTTEAM',
@@ -236,7 +238,7 @@ describe('live sessions under the chat.update budget', () => {
       sequence: breathing('same', 2),
       api,
       finish: async () => finalFor('second'),
-    });
+    }).done;
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect([await first, await second]).toEqual(['stopped', 'completed']);
     expect(updates.filter((u) => u.message.text === 'first done')).toHaveLength(0);
