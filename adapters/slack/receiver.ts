@@ -6,7 +6,7 @@ import type { InstallProvider, InstallURLOptions } from '@slack/oauth';
 import type { Logger } from '../../src/config/logger.js';
 import { parseRequestBody } from './parse.js';
 import { createRecentKeys } from './recent-keys.js';
-import { REPLAY_CHECK } from './replay-guard.js';
+import { RECEIVED_AT, REPLAY_CHECK } from './replay-guard.js';
 import { verifySlackSignature } from './verify.js';
 
 /** Slack's request bodies are small; anything much larger is not Slack. */
@@ -128,6 +128,7 @@ export class BackcareHttpReceiver implements Receiver {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { log } = this.options;
 
@@ -212,7 +213,7 @@ export class BackcareHttpReceiver implements Receiver {
       }
       replayCheck = this.verdict(this.options.firstSeen, key, url.pathname);
     }
-    await this.dispatch(req, res, body, replayCheck);
+    await this.dispatch(req, res, body, { replayCheck, receivedAt });
   }
 
   /**
@@ -244,7 +245,7 @@ export class BackcareHttpReceiver implements Receiver {
     req: IncomingMessage,
     res: ServerResponse,
     body: Record<string, unknown>,
-    replayCheck: Promise<boolean> | undefined,
+    { replayCheck, receivedAt }: { replayCheck: Promise<boolean> | undefined; receivedAt: number },
   ): Promise<void> {
     const { log } = this.options;
     let acked = false;
@@ -275,7 +276,7 @@ export class BackcareHttpReceiver implements Receiver {
       ack: async (response?: unknown) => respond(response),
       ...(Number.isFinite(retryNum) && retryNum > 0 ? { retryNum } : {}),
       ...(header(req, 'x-slack-retry-reason') ? { retryReason: header(req, 'x-slack-retry-reason')! } : {}),
-      ...(replayCheck ? { customProperties: { [REPLAY_CHECK]: replayCheck } } : {}),
+      customProperties: { [RECEIVED_AT]: receivedAt, ...(replayCheck ? { [REPLAY_CHECK]: replayCheck } : {}) },
     };
     if (!this.app) throw new Error('receiver used before Bolt initialised it');
     const processing = this.app.processEvent(event).catch((error: unknown) => {

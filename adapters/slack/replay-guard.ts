@@ -1,5 +1,13 @@
 /** The name under which the receiver hands its replay verdict to Bolt (a custom property of the context). */
 export const REPLAY_CHECK = 'replayCheck';
+/** When the HTTP request reached the receiver (`performance.now()`), so a listener's deadline counts from there. */
+export const RECEIVED_AT = 'receivedAt';
+
+/** How long ago the request arrived (0 when the receiver did not say: Socket Mode). */
+export function sinceReceived(context: Record<string, unknown>): number {
+  const at: unknown = context[RECEIVED_AT];
+  return typeof at === 'number' ? Math.max(0, performance.now() - at) : 0;
+}
 
 /**
  * Whether this request is new: the receiver's database check, which runs while the ack goes out. Listeners wait

@@ -64,8 +64,9 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
         const job: Job = {
           enqueuedAt: now(),
           start: () => {
-            // A task that throws synchronously still frees its slot.
-            Promise.resolve()
+            // A task that throws synchronously still frees its slot. Started from the event loop's check phase, so
+            // requests already waiting in its poll phase are acknowledged before more work begins.
+            new Promise<void>((r) => setImmediate(r))
               .then(task)
               .then(resolve, reject)
               .finally(() => {
