@@ -1,4 +1,4 @@
-import { renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
+import type { ResvgRenderOptions } from '@resvg/resvg-js';
 import type { WeekFigures } from './privacy.js';
 
 /**
@@ -165,5 +165,7 @@ export const pngRenderOptions: ResvgRenderOptions = {
  * would delay every other answer (acks included) queued behind it.
  */
 export async function renderPng(svg: string): Promise<Buffer> {
+  // Loaded at the first chart, not at start-up (a native module most commands never need).
+  const { renderAsync } = await import('@resvg/resvg-js');
   return (await renderAsync(svg, pngRenderOptions)).asPng();
 }
