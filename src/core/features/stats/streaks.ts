@@ -3,15 +3,17 @@ import { STREAK_WINDOW_DAYS } from './weeks.js';
 /** Weeks of history read before the first week queried, enough for a streak window ending on its Sunday. */
 export const HISTORY_WEEKS = Math.ceil(STREAK_WINDOW_DAYS / 7);
 
+/** Weeks packed into one word of `PersonWeeks.doneWords`: 4 × 7 bits fit a PostgreSQL int4 (bit_or builds them). */
+export const WEEKS_PER_WORD = 4;
+
 /**
  * One person's weeks as the rollups give them. Bit i (0 = Monday) of `workingDays` is the person's own
- * working day; bit i of `masks[j]` is a day with something done in week `weekOffsets[j]`, counted in weeks
- * from the start of the history.
+ * working day; bit 7 × (w mod WEEKS_PER_WORD) + i of `doneWords[⌊w / WEEKS_PER_WORD⌋]` is a day with something
+ * done on weekday i of week w, counted in weeks from the start of the history (missing words: nothing done).
  */
 export interface PersonWeeks {
   workingDays: number;
-  weekOffsets: readonly number[];
-  masks: readonly number[];
+  doneWords: readonly number[];
 }
 
 export interface StreakWindow {
@@ -54,17 +56,19 @@ function median(values: number[]): number | null {
 /** The median streak of each queried week's active members (null for a week nobody was active in). */
 export function medianStreaks(people: readonly PersonWeeks[], window: StreakWindow): (number | null)[] {
   const perWeek: number[][] = Array.from({ length: window.weeks }, () => []);
-  const days = (HISTORY_WEEKS + window.weeks) * 7;
+  const weeks = HISTORY_WEEKS + window.weeks;
   for (const person of people) {
-    const done = new Uint8Array(days);
-    const active = new Map<number, boolean>();
-    person.weekOffsets.forEach((offset, j) => {
-      const mask = person.masks[j]!;
-      for (let d = 0; d < 7; d += 1) if ((mask >> d) & 1) done[offset * 7 + d] = 1;
-      if (mask !== 0 && offset >= HISTORY_WEEKS) active.set(offset, true);
-    });
-    for (const offset of active.keys()) {
-      perWeek[offset - HISTORY_WEEKS]!.push(streakAt(done, person.workingDays, offset * 7, window.today));
+    const done = new Uint8Array(weeks * 7);
+    const active: number[] = [];
+    for (let week = 0; week < weeks; week += 1) {
+      const word = person.doneWords[Math.floor(week / WEEKS_PER_WORD)] ?? 0;
+      const mask = (word >>> (7 * (week % WEEKS_PER_WORD))) & 0x7f;
+      if (mask === 0) continue;
+      for (let d = 0; d < 7; d += 1) if ((mask >> d) & 1) done[week * 7 + d] = 1;
+      if (week >= HISTORY_WEEKS) active.push(week);
+    }
+    for (const week of active) {
+      perWeek[week - HISTORY_WEEKS]!.push(streakAt(done, person.workingDays, week * 7, window.today));
     }
   }
   return perWeek.map(median);
