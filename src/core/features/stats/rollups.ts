@@ -17,13 +17,14 @@ const workingDayBits = sql.raw(
   ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d, i) => `((p.days ? '${d}')::int << ${i})`).join(' | '),
 );
 
-const count = z.coerce.number().int().nonnegative();
+/** Both drivers return int4 array items as numbers: no coercion over thousands of them. */
+const bits = z.number().int().nonnegative();
 const rollupRowSchema = weekRowSchema.omit({ medianStreak: true }).extend({
   /** False when the rollups are kept in another timezone than the view asks for: the events are read instead. */
   sameZone: z.boolean().nullable(),
   /** Per active person, anonymous and in the same order: working-day bits, and done days packed (streaks.ts); first row only. */
-  workingDays: z.array(count).nullable(),
-  doneWords: z.array(z.array(count)).nullable(),
+  workingDays: z.array(bits).nullable(),
+  doneWords: z.array(z.array(bits)).nullable(),
 });
 
 /**
