@@ -57,13 +57,11 @@ function workingDaysUpTo(day: SQL, perWeek: SQL, cumulative: SQL): SQL {
 }
 
 /**
- * The week's members, opted-in count and nudge figures, as both stats queries select them (from `weeks w`, the
- * `team t` CTE and the week's nudge totals `n`): one list, so the rollup view and the event query cannot drift.
+ * The week's nudge figures, as both stats queries select them (from the week's nudge totals `n`): one list, so
+ * the rollup view and the event query cannot drift.
  */
-export function memberAndNudgeColumns(tz: string): SQL {
-  return sql`(select count(*) from team t where t.created_at < ((w.week_start + 7)::timestamp at time zone ${tz}))::int as "members",
-  (select count(*) from team t where t.opted_in and t.created_at < ((w.week_start + 7)::timestamp at time zone ${tz}))::int as "optedIn",
-  coalesce(n.delivered, 0)::int as "delivered", coalesce(n.delivered_people, 0)::int as "deliveredPeople",
+export function nudgeColumns(): SQL {
+  return sql`coalesce(n.delivered, 0)::int as "delivered", coalesce(n.delivered_people, 0)::int as "deliveredPeople",
   coalesce(n.done, 0)::int as "done", coalesce(n.done_people, 0)::int as "donePeople",
   coalesce(n.snoozed, 0)::int as "snoozed", coalesce(n.snoozed_people, 0)::int as "snoozedPeople",
   coalesce(n.skipped, 0)::int as "skipped", coalesce(n.skipped_people, 0)::int as "skippedPeople",
@@ -219,7 +217,10 @@ nudges as (
 ),
 ${streakCtes(window)}
 select to_char(w.week_start, 'YYYY-MM-DD') as "weekStart",
-  ${memberAndNudgeColumns(tz)},
+  -- Counted per week over the team (the rollup view counts the same in one pass; the test holds the two equal).
+  (select count(*) from team t where t.created_at < ((w.week_start + 7)::timestamp at time zone ${tz}))::int as "members",
+  (select count(*) from team t where t.opted_in and t.created_at < ((w.week_start + 7)::timestamp at time zone ${tz}))::int as "optedIn",
+  ${nudgeColumns()},
   coalesce(dw.sessions, 0)::int as "sessions", coalesce(dw.session_people, 0)::int as "sessionPeople",
   coalesce(u.sessions, 0)::int as "unfinishedSessions", coalesce(u.people, 0)::int as "unfinishedSessionPeople",
   coalesce(dw.active, 0)::int as "active",

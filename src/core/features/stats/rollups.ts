@@ -2,14 +2,8 @@ import { sql, type SQL } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { queryRows, type Queryable } from '../../../db/client.js';
-import {
-  memberAndNudgeColumns,
-  queryTeamWeeksFromEvents,
-  weekRowSchema,
-  type TeamWeeksInput,
-  type WeekRow,
-} from './query.js';
-import { HISTORY_WEEKS, medianStreaks } from './streaks.js';
+import { nudgeColumns, queryTeamWeeksFromEvents, weekRowSchema, type TeamWeeksInput, type WeekRow } from './query.js';
+import { HISTORY_WEEKS, WEEKS_PER_WORD, medianStreaks } from './streaks.js';
 
 /*
  * The team stats view read from the weekly rollups (activity_week_rollups, nudge_week_rollups) rather than
@@ -22,15 +16,31 @@ import { HISTORY_WEEKS, medianStreaks } from './streaks.js';
 const workingDayBits = sql.raw(
   ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d, i) => `((p.days ? '${d}')::int << ${i})`).join(' | '),
 );
-const didMask = sql.raw([1, 2, 3, 4, 5, 6, 7].map((n) => `((r.did_days[${n}] > 0)::int << ${n - 1})`).join(' | '));
 
-const count = z.coerce.number().int().nonnegative();
+/** Both drivers return int4 array items as numbers: no coercion over thousands of them. */
+const bits = z.number().int().nonnegative();
 const rollupRowSchema = weekRowSchema.omit({ medianStreak: true }).extend({
   /** False when the rollups are kept in another timezone than the view asks for: the events are read instead. */
   sameZone: z.boolean().nullable(),
-  /** Per active person, anonymous: [working-day bits, week offsets, did-something bits per week]; first row only. */
-  people: z.array(z.tuple([count, z.array(count), z.array(count)])).nullable(),
+  /** Per active person, anonymous and in the same order: working-day bits, and done days packed (streaks.ts); first row only. */
+  workingDays: z.array(bits).nullable(),
+  doneWords: z.array(z.array(bits)).nullable(),
 });
+
+/**
+ * Each person's done days of the history and the weeks shown as a few ints (see PersonWeeks): bit_or over
+ * their rollup rows, fixed-size aggregates where per-person arrays or JSON cost more than the rest of the view.
+ */
+function doneWordColumns(weeks: number): SQL {
+  const words = Math.ceil((HISTORY_WEEKS + weeks) / WEEKS_PER_WORD);
+  return sql.raw(
+    Array.from(
+      { length: words },
+      (_, j) =>
+        `coalesce(bit_or(mask << (7 * (week % ${WEEKS_PER_WORD}))) filter (where week / ${WEEKS_PER_WORD} = ${j}), 0)`,
+    ).join(', '),
+  );
+}
 
 /** Exported as SQL so the benchmark can EXPLAIN exactly what the bot runs. */
 export function teamWeeksRollupQuery(input: TeamWeeksInput): SQL {
@@ -50,10 +60,20 @@ with team as materialized (
     and (${everyone} or u.platform_user_id in (select jsonb_array_elements_text(${ids}::jsonb)))
 ),
 weeks as (
-  select (${first} + 7 * i) as week_start from generate_series(0, ${window.count}::int - 1) as i
+  select i, (${first} + 7 * i) as week_start from generate_series(0, ${window.count}::int - 1) as i
 ),
-acts as materialized (
-  select r.user_id, r.week_start, r.completed_sessions, r.unfinished_sessions, ${didMask} as mask
+member_weeks as (
+  -- Members by the number of week ends at or before they joined, in one pass over the team: a week counts
+  -- those joined before its end (as query.ts counts them per week).
+  select width_bucket(t.created_at, array(select (week_start + 7)::timestamp at time zone ${tz} from weeks order by i)) as ends,
+    count(*) as members, count(*) filter (where t.opted_in) as opted_in
+  from team t group by 1
+),
+acts as not materialized (
+  -- An index-only scan of activity_week_rollups_view_idx (every column read here is in it), once for the weeks
+  -- shown and once for the streaks: cheaper than one scan kept in a CTE, and the first comes in week order.
+  select r.user_id, r.week_start, (r.week_start - ${history}) / 7 as week, r.completed_sessions, r.unfinished_sessions,
+    r.did_mask as mask
   from activity_week_rollups r
   where r.workspace_id = ${workspaceId} and r.week_start >= ${history} and r.week_start < ${end}
     and (${everyone} or r.user_id in (select id from team))
@@ -81,24 +101,27 @@ nudges as (
   from nudge_people group by 1
 ),
 people as (
-  -- Streaks need each active person's days: their weeks' did-something bits, joined to the team for their working days.
-  select json_agg(json_build_array(t.wd, a.offsets, a.masks)) as people
+  -- Streaks need each active person's done days, joined to the team for their working days.
+  -- (Both arrays are built in one pass, so they line up without an ORDER BY, which would force a sort.)
+  select array_agg(t.wd) as working_days, array_agg(a.words) as done_words
   from (
-    -- (Both arrays are built in one pass, so they line up without an ORDER BY, which would force a sort.)
-    select user_id, array_agg((week_start - ${history}) / 7) as offsets, array_agg(mask) as masks
+    select user_id, array[${doneWordColumns(window.count)}] as words
     from acts where mask <> 0 group by user_id having max(week_start) >= ${first}
   ) as a join team t on t.id = a.user_id
 )
 select to_char(w.week_start, 'YYYY-MM-DD') as "weekStart",
-  ${memberAndNudgeColumns(tz)},
+  coalesce((select sum(m.members) from member_weeks m where m.ends <= w.i), 0)::int as "members",
+  coalesce((select sum(m.opted_in) from member_weeks m where m.ends <= w.i), 0)::int as "optedIn",
+  ${nudgeColumns()},
   coalesce(a.sessions, 0)::int as "sessions", coalesce(a.session_people, 0)::int as "sessionPeople",
   coalesce(a.unfinished, 0)::int as "unfinishedSessions", coalesce(a.unfinished_people, 0)::int as "unfinishedSessionPeople",
   coalesce(a.active, 0)::int as "active",
-  case when w.week_start = ${first} then (select timezone = ${tz} from workspaces where id = ${workspaceId}) end as "sameZone",
-  case when w.week_start = ${first} then coalesce((select people from people), '[]'::json) end as "people"
+  case when w.i = 0 then (select timezone = ${tz} from workspaces where id = ${workspaceId}) end as "sameZone",
+  pe.working_days as "workingDays", pe.done_words as "doneWords"
 from weeks w
   left join nudges n on n.week_start = w.week_start
   left join act_weeks a on a.week_start = w.week_start
+  left join people pe on w.i = 0
 order by w.week_start`;
 }
 
@@ -112,11 +135,11 @@ export async function queryTeamWeeks(db: Queryable, input: TeamWeeksInput): Prom
   const { window } = input;
   const historyStart = DateTime.fromISO(window.baselineMonday, { zone: 'UTC' }).minus({ weeks: HISTORY_WEEKS });
   const today = DateTime.fromISO(window.today, { zone: 'UTC' }).diff(historyStart, 'days').days;
-  const people = (rows[0].people ?? []).map(([workingDays, weekOffsets, masks]) => ({
-    workingDays,
-    weekOffsets,
-    masks,
-  }));
+  const doneWords = rows[0].doneWords ?? [];
+  const people = (rows[0].workingDays ?? []).map((workingDays, i) => ({ workingDays, doneWords: doneWords[i] ?? [] }));
   const medians = medianStreaks(people, { weeks: window.count, today });
-  return rows.map(({ sameZone: _zone, people: _people, ...row }, i) => ({ ...row, medianStreak: medians[i] ?? null }));
+  return rows.map(({ sameZone: _zone, workingDays: _days, doneWords: _words, ...row }, i) => ({
+    ...row,
+    medianStreak: medians[i] ?? null,
+  }));
 }

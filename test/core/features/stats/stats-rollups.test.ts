@@ -101,7 +101,25 @@ async function seedRandom(db: Db, seed: number, zone: string): Promise<{ workspa
     slots.set(`${userId}:${slotAt.getTime()}`, { userId, slotAt, status: pick(STATUSES) });
   }
   await db.insert(nudgeDeliveries).values([...slots.values()]);
-  return { workspaceId, platformIds: people.map((p) => p.platformUserId) };
+  // People who joined exactly at a local week boundary (Monday midnight) or a moment before it, in clock-change
+  // weeks too: "members" counts those joined before a week's end, which the rollup view works out in one pass.
+  const joiners = [];
+  for (
+    let monday = FROM.setZone(zone).startOf('week');
+    monday < FROM.plus({ days: DAYS });
+    monday = monday.plus({ weeks: 2 })
+  )
+    for (const createdAt of [monday.toJSDate(), monday.minus({ milliseconds: 1 }).toJSDate()])
+      joiners.push({ workspaceId, platformUserId: `J${joiners.length}`, createdAt });
+  const joined = await db.insert(users).values(joiners).returning();
+  await db
+    .insert(preferences)
+    .values(
+      joined
+        .filter((_, i) => i % 3 === 0)
+        .map((p) => ({ userId: p.id, optedIn: true, days: ['mon', 'tue', 'wed', 'thu', 'fri'], kinds: ['stretch'] })),
+    );
+  return { workspaceId, platformIds: [...people, ...joined].map((p) => p.platformUserId) };
 }
 
 /** What happens to the rows after they were written: answers, late writes, deletions, changed settings. */
@@ -130,7 +148,9 @@ async function changeThings(db: Db, workspaceId: number, seed: number, zone: str
     sql`delete from nudge_deliveries where slot_at < ${FROM.plus({ days: 20 }).toJSDate()} and status <> 'claimed'`,
   );
   await db.execute(sql`delete from activity_events where id % 17 = 0`);
-  await db.execute(sql`delete from users where id = (select max(id) from users where workspace_id = ${workspaceId})`);
+  await db.execute(
+    sql`delete from users where id = (select max(user_id) from activity_events where workspace_id = ${workspaceId})`,
+  );
   // Someone changes their working days: streaks are worked out with today's settings, for every week.
   await db.execute(sql`update preferences set days = '["mon","wed","fri"]'::jsonb where user_id = ${someone!.id}`);
 }

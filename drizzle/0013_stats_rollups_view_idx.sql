@@ -1,0 +1,6 @@
+-- The stats view's read path (docs/stats-rollups.md): did_days as a stored bitmask, and indexes holding every column
+-- the view reads so it is an index-only scan. Adding the generated column rewrites the table, which computes it for
+-- every existing row: an upgraded install needs no other backfill.
+ALTER TABLE "activity_week_rollups" ADD COLUMN "did_mask" integer GENERATED ALWAYS AS (((did_days[1] > 0)::int << 0) | ((did_days[2] > 0)::int << 1) | ((did_days[3] > 0)::int << 2) | ((did_days[4] > 0)::int << 3) | ((did_days[5] > 0)::int << 4) | ((did_days[6] > 0)::int << 5) | ((did_days[7] > 0)::int << 6)) STORED NOT NULL;--> statement-breakpoint
+CREATE INDEX "activity_week_rollups_view_idx" ON "activity_week_rollups" USING btree ("workspace_id","week_start","user_id","did_mask","completed_sessions","unfinished_sessions");--> statement-breakpoint
+CREATE INDEX "nudge_week_rollups_view_idx" ON "nudge_week_rollups" USING btree ("workspace_id","week_start","user_id","sent","done","snoozed","skipped","stopped","ignored");
