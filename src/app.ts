@@ -58,6 +58,12 @@ export interface AppIo {
   interactive: boolean;
 }
 
+/** Each adapter's module, imported only when the adapter is selected. */
+const adapterModules: Partial<Record<string, () => Promise<unknown>>> = {
+  slack: () => import('../adapters/slack/adapter.js'),
+  discord: () => import('../adapters/discord/adapter.js'),
+};
+
 /**
  * The adapters the config selects, built around one core. Each adapter that can deliver nudges registers its
  * Sender; Slack and Discord also give the core their team resolver and channel messenger. Each adapter's module
@@ -191,6 +197,9 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   );
   const problem = adapterConfigProblem(env, selectAdapters(env));
   if (problem) throw new Error(problem);
+  // The selected adapters' modules (Bolt alone takes about half a second) load while the database opens and
+  // migrates; createAdapters' own import() then finds them loaded. A failure surfaces there, not here.
+  for (const name of selectAdapters(env)) void adapterModules[name]?.().catch(() => undefined);
   const dbOptions = databaseOptionsFromEnv(env);
   log.info(
     { event: 'db.opening', driver: dbOptions.driver },
