@@ -6,7 +6,7 @@ import type { InstallProvider, InstallURLOptions } from '@slack/oauth';
 import type { Logger } from '../../src/config/logger.js';
 import { parseRequestBody } from './parse.js';
 import { createRecentKeys } from './recent-keys.js';
-import { RECEIVED_AT, REPLAY_CHECK } from './replay-guard.js';
+import { OTHERS_UNANSWERED, RECEIVED_AT, REPLAY_CHECK } from './replay-guard.js';
 import { verifySlackSignature } from './verify.js';
 
 /** Slack's request bodies are small; anything much larger is not Slack. */
@@ -127,7 +127,24 @@ export class BackcareHttpReceiver implements Receiver {
     });
   }
 
+  /** Requests that arrived and are not answered yet: more than one means a burst is being acknowledged. */
+  private unanswered = 0;
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.unanswered += 1;
+    let counted = true;
+    const answered = () => {
+      if (counted) this.unanswered -= 1;
+      counted = false;
+    };
+    try {
+      await this.handleRequest(req, res, answered);
+    } finally {
+      answered();
+    }
+  }
+
+  private async handleRequest(req: IncomingMessage, res: ServerResponse, answered: () => void): Promise<void> {
     const receivedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { log } = this.options;
@@ -213,7 +230,7 @@ export class BackcareHttpReceiver implements Receiver {
       }
       replayCheck = this.verdict(this.options.firstSeen, key, url.pathname);
     }
-    await this.dispatch(req, res, body, { replayCheck, receivedAt });
+    await this.dispatch(req, res, body, { replayCheck, receivedAt, answered });
   }
 
   /**
@@ -245,13 +262,15 @@ export class BackcareHttpReceiver implements Receiver {
     req: IncomingMessage,
     res: ServerResponse,
     body: Record<string, unknown>,
-    { replayCheck, receivedAt }: { replayCheck: Promise<boolean> | undefined; receivedAt: number },
+    request: { replayCheck: Promise<boolean> | undefined; receivedAt: number; answered: () => void },
   ): Promise<void> {
+    const { replayCheck, receivedAt } = request;
     const { log } = this.options;
     let acked = false;
     const respond = (payload: unknown) => {
       if (acked) return;
       acked = true;
+      request.answered();
       clearTimeout(deadline);
       if (payload === undefined || payload === '') {
         res.writeHead(200);
@@ -276,7 +295,11 @@ export class BackcareHttpReceiver implements Receiver {
       ack: async (response?: unknown) => respond(response),
       ...(Number.isFinite(retryNum) && retryNum > 0 ? { retryNum } : {}),
       ...(header(req, 'x-slack-retry-reason') ? { retryReason: header(req, 'x-slack-retry-reason')! } : {}),
-      customProperties: { [RECEIVED_AT]: receivedAt, ...(replayCheck ? { [REPLAY_CHECK]: replayCheck } : {}) },
+      customProperties: {
+        [RECEIVED_AT]: receivedAt,
+        [OTHERS_UNANSWERED]: () => this.unanswered - (acked ? 0 : 1),
+        ...(replayCheck ? { [REPLAY_CHECK]: replayCheck } : {}),
+      },
     };
     if (!this.app) throw new Error('receiver used before Bolt initialised it');
     const processing = this.app.processEvent(event).catch((error: unknown) => {

@@ -3,6 +3,15 @@ export const REPLAY_CHECK = 'replayCheck';
 /** When the HTTP request reached the receiver (`performance.now()`), so a listener's deadline counts from there. */
 export const RECEIVED_AT = 'receivedAt';
 
+/** How many other requests to this process wait for their answer right now (a function of the receiver). */
+export const OTHERS_UNANSWERED = 'othersUnanswered';
+
+/** Whether other requests are waiting for their acks (a burst): 0 when the receiver does not say (Socket Mode). */
+export function othersUnanswered(context: Record<string, unknown>): number {
+  const count: unknown = context[OTHERS_UNANSWERED];
+  return typeof count === 'function' ? Number((count as () => number)()) : 0;
+}
+
 /** How long ago the request arrived (0 when the receiver did not say: Socket Mode). */
 export function sinceReceived(context: Record<string, unknown>): number {
   const at: unknown = context[RECEIVED_AT];

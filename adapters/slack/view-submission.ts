@@ -3,7 +3,7 @@ import type { Actor, Form, Reply } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
 import { formValues, parseModalMetadata, viewSubmissionSchema } from './parse.js';
 import { modalErrors, renderMessage, renderModal, resultModal } from './render.js';
-import { isFresh, sinceReceived } from './replay-guard.js';
+import { isFresh, othersUnanswered, sinceReceived } from './replay-guard.js';
 import { classifySlackError } from './slack-api.js';
 
 /** A submitted modal: field errors go back in the ack, so the core's answer must come within Slack's 3 s. */
@@ -82,7 +82,8 @@ export function registerViewSubmission(ctx: SlackContext): void {
     const outcome = await Promise.race([
       handled,
       new Promise<typeof timeout>((resolve) => {
-        const deadline = options.submitDeadlineMs ?? DEFAULT_SUBMIT_DEADLINE_MS;
+        // During a burst the others' acks come first: this one says "working on it" at once and answers in place.
+        const deadline = othersUnanswered(context) > 0 ? 0 : (options.submitDeadlineMs ?? DEFAULT_SUBMIT_DEADLINE_MS);
         timer = setTimeout(() => resolve(timeout), deadline - sinceReceived(context));
       }),
     ]);

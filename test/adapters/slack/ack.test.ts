@@ -185,3 +185,40 @@ describeEachDatabase('Slack modal submissions on the fast path', (database) => {
     expect((await database().db.select().from(preferences))[0]?.timezone).toBe('Europe/Paris');
   });
 });
+
+describeEachDatabase('Slack modal submissions during a burst', (database) => {
+  // A generous deadline: only the burst rule can make the second submission answer at once.
+  const h = useSlackHarness(database, { submitDeadlineMs: 5000 }, gate.wrap);
+
+  it('while another request waits for its ack, a submission says "working on it" at once and answers in place', async () => {
+    gate.reset();
+    const port = h().adapter.port;
+    const submit = (viewId: string, user: string) => {
+      const payload = viewSubmission('settings', settingsValues);
+      (payload.view as Record<string, unknown>).id = viewId;
+      (payload.user as Record<string, unknown>).id = user;
+      return postSigned(port, '/slack/interactivity', interactive(payload));
+    };
+    // The first waits (up to its deadline) for a core held by the gate: its ack is outstanding ...
+    const first = submit('V0FIRST', 'U0FIRST');
+    for (let i = 0; i < 100 && gate.handled.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(gate.handled).toEqual(['submit']);
+    // ... so the second does not wait for its own answer.
+    const started = Date.now();
+    const second = await submit('V0SECOND', 'U0SECOND');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(JSON.parse(second.text)).toMatchObject({ response_action: 'update' });
+    expect(second.text).toMatch(/Working on it/);
+    gate.release();
+    // The first is answered in its ack once the core answers; the second in place, not by DM.
+    expect((await first).text).toMatch(/Saved/);
+    await h().adapter.idle();
+    expect(
+      h()
+        .api.of('views.update')
+        .map((u) => u.args.view_id),
+    ).toEqual(['V0SECOND']);
+    expect(h().api.of('chat.postMessage')).toHaveLength(0);
+    expect(await database().db.select().from(preferences)).toHaveLength(2);
+  });
+});
