@@ -98,6 +98,11 @@ function workTracker(log: Logger, queue: WorkQueue, sessions: { idle(): Promise<
           log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
         ),
     );
+  const queued = <T>(kind: string, work: () => Promise<T>): Promise<T> => {
+    const result = queue.run(kind, work);
+    watch(result.catch(() => undefined));
+    return result;
+  };
   const urgent = (work: () => Promise<unknown>) =>
     watch(work().catch((error: unknown) => log.error({ event: 'slack.work_failed', err: error }, 'Slack work failed')));
   async function idle(): Promise<void> {
@@ -106,7 +111,7 @@ function workTracker(log: Logger, queue: WorkQueue, sessions: { idle(): Promise<
       await sessions.idle();
     } while (pending.size > 0);
   }
-  return { watch, track, urgent, idle };
+  return { watch, track, queued, urgent, idle };
 }
 
 /** What another replica's live session needs here: the workspace's Web API from its token, and the core. */
@@ -180,7 +185,11 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   let stopSharing: (() => Promise<void>) | null = null;
   const healthy = options.healthy ?? (async () => true);
 
-  const { watch, track, urgent, idle } = workTracker(log, options.work ?? createWorkQueue({ concurrency: 16 }), live);
+  const { watch, track, queued, urgent, idle } = workTracker(
+    log,
+    options.work ?? createWorkQueue({ concurrency: 16 }),
+    live,
+  );
 
   const { receiver, http: httpReceiver } = createReceiver({
     ...options,
@@ -201,6 +210,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     people,
     replies,
     track,
+    queued,
     urgent,
     lifecycle,
     installations,

@@ -18,6 +18,8 @@ export interface SlackContext {
    * for a slot: logged if it fails, awaited by `idle()` and `stop()`.
    */
   track: (kind: string, work: () => Promise<unknown>) => void;
+  /** Like `track`, for work whose result the caller needs: resolves or rejects with it. */
+  queued: <T>(kind: string, work: () => Promise<T>) => Promise<T>;
   /** Work that must not wait for a queue slot (a modal whose trigger expires 3 s after the click): tracked, not queued. */
   urgent: (work: () => Promise<unknown>) => void;
   lifecycle: WorkspaceLifecycle;

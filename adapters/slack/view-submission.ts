@@ -8,7 +8,7 @@ import { classifySlackError } from './slack-api.js';
 
 /** A submitted modal: field errors go back in the ack, so the core's answer must come within Slack's 3 s. */
 export function registerViewSubmission(ctx: SlackContext): void {
-  const { app, log, track, urgent } = ctx;
+  const { app, log, track, urgent, queued } = ctx;
   const { resolveActor } = ctx.people;
   const { handle, postToDm, publishHome } = ctx.replies;
   const options = { submitDeadlineMs: ctx.submitDeadlineMs };
@@ -60,7 +60,7 @@ export function registerViewSubmission(ctx: SlackContext): void {
       }
     }
     // Field errors can only go back in the ack, so the person's rows and the core's answer get most of Slack's 3 s.
-    const handled = (async () => {
+    const answer = async (): Promise<Answer | null> => {
       const [fresh, actor] = await Promise.all([
         isFresh(context),
         resolveActor(
@@ -76,24 +76,9 @@ export function registerViewSubmission(ctx: SlackContext): void {
       if (!fresh) return null;
       const reply = await handle(actor, submitted);
       return { actor, reply };
-    })();
-    const timeout = Symbol('timeout');
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const outcome = await Promise.race([
-      handled,
-      new Promise<typeof timeout>((resolve) => {
-        // During a burst the others' acks come first: this one says "working on it" at once and answers in place.
-        const deadline = othersUnanswered(context) > 0 ? 0 : (options.submitDeadlineMs ?? DEFAULT_SUBMIT_DEADLINE_MS);
-        timer = setTimeout(() => resolve(timeout), deadline - sinceReceived(context));
-      }),
-    ]);
-    clearTimeout(timer);
-    if (outcome === null) {
-      await ack();
-      return;
-    }
-    if (outcome === timeout) {
-      // Too slow for the ack: the modal stays open saying so, and the answer replaces it when it comes.
+    };
+    /** Too slow for the ack: the modal stays open saying so, and the answer replaces it when it comes. */
+    const answerLater = async (handled: Promise<Answer | null>) => {
       await ack({ response_action: 'update', view: workingModal() });
       // Waiting for the answer and for Slack's rate limit holds no work slot; the DM fallback and Home do.
       urgent(async () => {
@@ -107,13 +92,40 @@ export function registerViewSubmission(ctx: SlackContext): void {
           );
         if (!reply.form) track('home', () => publishHome(client, actor));
       });
+    };
+    // During a burst the others' acks come first: this one says "working on it" at once, and its work waits for a
+    // slot after the acks instead of running beside them.
+    if (othersUnanswered(context) > 0) return answerLater(queued('form', answer));
+    const handled = answer();
+    const outcome = await withinDeadline(
+      handled,
+      (options.submitDeadlineMs ?? DEFAULT_SUBMIT_DEADLINE_MS) - sinceReceived(context),
+    );
+    if (outcome === null) {
+      await ack();
       return;
     }
+    if (outcome === 'timeout') return answerLater(handled);
     const { actor, reply: result } = outcome;
     await ack(ackFor(outcome, formId, values, metadata));
     // Settings may have changed: keep the Home tab in step.
     if (!result.form && !hasErrors(result)) track('home', () => publishHome(client, actor));
   });
+}
+
+type Answer = { actor: Actor; reply: Reply };
+
+/** The answer if it comes within `ms`, else 'timeout' (it still comes later). */
+async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
