@@ -32,6 +32,9 @@ export interface ClusterOptions {
 /** What happened to a replica process, for the run's line. */
 export interface ClusterEvent {
   slot: number;
+  /** The process stopped, and when the signal was sent (epoch ms). */
+  tag: string;
+  at: number;
   kind: 'restart' | 'kill';
   /** Exit code (SIGTERM), or the signal. */
   exit: string;
@@ -168,6 +171,8 @@ export class Cluster {
     this.replicas[slot] = await this.#spawn(slot);
     this.events.push({
       slot,
+      tag: old.tag,
+      at: stopping,
       kind,
       exit: code !== null ? String(code) : String(signal),
       stopMs: exited - stopping,

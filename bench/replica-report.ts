@@ -74,7 +74,14 @@ function overlaps(processes: readonly string[]): boolean {
   return false;
 }
 
-export function judgeSession(fake: FakeSlack, session: SessionPlan): SessionVerdict {
+/** Processes stopped during the run: how and when (the signal's time, epoch ms). */
+export type Departures = ReadonlyMap<string, { kind: string; at: number }>;
+
+export function judgeSession(
+  fake: FakeSlack,
+  session: SessionPlan,
+  departures: Departures = new Map(),
+): SessionVerdict {
   const post = sessionPost(fake, session.channel);
   if (!post) return { ending: 'lost', why: 'no message posted', overlap: false };
   const updates = fake.calls.filter(isUpdateOf(post));
@@ -89,7 +96,10 @@ export function judgeSession(fake: FakeSlack, session: SessionPlan): SessionVerd
     const lookup = fake.calls.find(
       (c) => c.method === 'users.info' && c.args.user === session.user && c.at >= session.stop!.at,
     );
-    const stopTrace = `ack ${after(session.stop.at + (session.stop.ackMs ?? NaN))}, users.info ${after(lookup?.at)}, last edit ${after(last?.at)}, answer ${after(answer.at)} ms`;
+    const holder = [post, ...updates].filter((c) => c.at <= session.stop!.at).at(-1)?.via ?? '?';
+    const gone = departures.get(holder);
+    const left = gone ? ` (${gone.kind} ${((session.stop.at - gone.at) / 1000).toFixed(1)} s before the Stop)` : '';
+    const stopTrace = `last shown by ${holder}${left}; ack ${after(session.stop.at + (session.stop.ackMs ?? NaN))}, users.info ${after(lookup?.at)}, last edit ${after(last?.at)}, answer ${after(answer.at)} ms`;
     if (last && last.at > answer.at)
       return {
         ending: 'lost',

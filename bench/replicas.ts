@@ -65,6 +65,7 @@ interface RunResult {
   /** The Stop request's own HTTP answer (the ack): how busy the machine was, apart from the app's stop. */
   stopAckP99Ms: number;
   stopsPressed: number;
+  stopsOver: number;
   slowestStop: string;
   /** From the minute the nudges were due to the last one posted. */
   nudgesDoneS: number;
@@ -230,7 +231,8 @@ async function oneRun(options: {
       Math.max(lastStart + SESSION_MS * options.timeScale + 90_000, fanOutAt + 130_000),
     );
 
-    const verdicts = sessions.map((s) => judgeSession(fake, s));
+    const departures = new Map(cluster.events.map((e) => [e.tag, { kind: e.kind, at: e.at }]));
+    const verdicts = sessions.map((s) => judgeSession(fake, s, departures));
     const slots = await queryRows<{ id: string; user_id: number; slot_at: Date }>(
       database.db,
       sql`select id::text as id, user_id::int as user_id, slot_at from nudge_deliveries`,
@@ -253,7 +255,7 @@ async function oneRun(options: {
       chaos: cluster.events
         .map(
           (e) =>
-            `${e.kind} r${e.slot} (exit ${e.exit} after ${(e.stopMs / 1000).toFixed(1)} s, up again in ${(e.readyMs / 1000).toFixed(1)} s)`,
+            `${e.kind} ${e.tag} (exit ${e.exit} after ${(e.stopMs / 1000).toFixed(1)} s, up again in ${(e.readyMs / 1000).toFixed(1)} s)`,
         )
         .join('; '),
     });
@@ -283,6 +285,7 @@ function summarize(
     stopP50Ms: quantile(latencies, 0.5),
     stopP99Ms: quantile(latencies, 0.99),
     stopsPressed: latencies.length,
+    stopsOver: latencies.filter((ms) => ms > STOP_TARGET_MS).length,
     slowestStop:
       verdicts.reduce<SessionVerdict | undefined>(
         (worst, v) => ((v.stopToLastEditMs ?? -1) > (worst?.stopToLastEditMs ?? -1) ? v : worst),
@@ -337,7 +340,7 @@ export async function runReplicasBench(argv: string[]): Promise<number> {
     const c = r.counts;
     say(
       `run ${run}: sessions completed ${c.completed}, stopped ${c.stopped}, taken over ${c.takenOver}, ended with a message ${c.interrupted}, lost ${c.lost}` +
-        ` | Stop→last edit p50 ${seconds(r.stopP50Ms)}, p99 ${seconds(r.stopP99Ms)} (${r.stopsPressed} stops; their acks p99 ${seconds(r.stopAckP99Ms)})` +
+        ` | Stop→last edit p50 ${seconds(r.stopP50Ms)}, p99 ${seconds(r.stopP99Ms)} (${r.stopsPressed} stops, ${r.stopsOver} over ${STOP_TARGET_MS / 1000} s; their acks p99 ${seconds(r.stopAckP99Ms)})` +
         ` | edited by two replicas at overlapping times ${r.overlaps}` +
         ` | peak chat.update/min per workspace ${r.peaks.join(', ')}` +
         ` | nudges posted ${r.nudges.posted}, duplicated ${r.nudges.duplicated}, lost ${r.nudges.lost}, last ${r.nudgesDoneS.toFixed(0)} s after due` +
