@@ -10,18 +10,17 @@
  * then comes later by response_url or DM), `views.open` after the click (p99), expired triggers, and the p99
  * ratio to bare Bolt; then the median and spread over the runs, and start-up to ready for both apps.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { computeSignature } from '../adapters/slack/verify.js';
 import { projectRoot } from '../src/project-root.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { interactive, opt, slashCommand, TEAM_ID, viewSubmission } from '../test/support/slack/payloads.js';
+import { freePorts, installWorkspace, launch, waitForHttp, type Proc } from './app-process.js';
 import { startDelayProxy } from './delay-proxy.js';
 import { mintTrigger, startFakeSlack, type FakeSlack } from './fake-slack.js';
 
@@ -222,77 +221,6 @@ async function runScenario(
   };
 }
 
-interface Proc {
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-function launch(cmd: string, args: string[], env: Record<string, string>): Proc {
-  const child = spawn(cmd, args, {
-    cwd: projectRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr = (stderr + c.toString('utf8')).slice(-4000);
-  });
-  child.on('exit', (code, signal) => {
-    if (code && code !== 0) process.stderr.write(`${cmd} ${args.join(' ')} exited ${code ?? signal}: ${stderr}\n`);
-  });
-  return {
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-/** Polls until `url` answers (`wantOk`: with 200); returns ms since `since`. */
-async function waitForHttp(url: string, since: bigint, wantOk: boolean, maxMs = 60_000): Promise<number> {
-  const deadline = Date.now() + maxMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      await res.arrayBuffer();
-      if (!wantOk || res.status === 200) return ms(since);
-    } catch {
-      // not listening yet
-    }
-    await sleep(10);
-  }
-  throw new Error(`${url} did not answer within ${maxMs} ms`);
-}
-
-/**
- * Ports nothing listens on or connects from right now, from the OS (port 0), held open together so they differ.
- * Counting up from a fixed number collided with the ephemeral ports of the bench's own database connections
- * ("port already in use").
- */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
 async function startBackcare(options: {
   fake: FakeSlack;
   databaseUrl: string;
@@ -336,29 +264,6 @@ async function startBare(fake: FakeSlack): Promise<{ proc: Proc; port: number; s
   });
   const startMs = await waitForHttp(`http://127.0.0.1:${port}/slack/events`, since, false);
   return { proc, port, startMs };
-}
-
-/** OAuth mode reads the installation from the database: put one there, as the install flow would. */
-async function installWorkspace(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const installation = {
-      team: { id: TEAM_ID, name: 'Bench' },
-      enterprise: undefined,
-      isEnterpriseInstall: false,
-      appId: 'A0BENCH',
-      tokenType: 'bot',
-      bot: { token: BOT_TOKEN, id: 'B0BOT', userId: 'U0BOT', scopes: ['commands', 'chat:write'] },
-    };
-    await client.query(
-      `insert into slack_installations (install_key, team_id, is_enterprise_install, installation)
-       values ($1, $2, false, $3) on conflict (install_key) do update set installation = excluded.installation`,
-      [`T:${TEAM_ID}`, TEAM_ID, JSON.stringify(installation)],
-    );
-  } finally {
-    await client.end();
-  }
 }
 
 function summarize(r: Result) {
@@ -426,7 +331,7 @@ export async function runAcksBench(argv: string[]): Promise<number> {
               // Migrate first (a bot-token start does it), then store the installation the OAuth app will read.
               const first = await startBackcare({ fake, databaseUrl: scratch.url, mode: 'bot', dataDir });
               await first.proc.stop();
-              await installWorkspace(scratch.url);
+              await installWorkspace(scratch.url, TEAM_ID, BOT_TOKEN);
             }
             const app = await startBackcare({ fake, databaseUrl: dbUrl.toString(), mode, dataDir });
             if (mode === 'bot' && delayMs === 0) starts.backcare.push(app.startMs);

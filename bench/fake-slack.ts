@@ -6,13 +6,15 @@ import type { AddressInfo } from 'node:net';
  * 3 seconds (`expired_trigger_id`), and each method answers 429 with `Retry-After` past its tier's rate
  * (per method per minute, as Slack's tiers are; `chat.postMessage` about one per second per channel).
  * Trigger ids are minted by the bench as `bench.<epoch ms>.<n>`, so the fake knows when the click happened.
+ * Rates count per token, as Slack's do per workspace. A client whose base URL is `<origin>/r/<tag>/api/` is
+ * recorded with `via: <tag>` (the replicas bench gives each process its own tag to see who made each call).
  */
 export interface FakeSlack {
   /** Base URL for the Web API (pass as `slackApiUrl`), ending in `/api/`. */
   apiUrl: string;
   /** Base for `response_url`s: `<origin>/respond/<id>`. */
   origin: string;
-  calls: { method: string; at: number; args: Record<string, string>; limited?: boolean }[];
+  calls: FakeCall[];
   responses: { id: string; at: number; body: string }[];
   /** For each `views.open`: ms from the click (the trigger's time) to the call's arrival. */
   viewsOpenAfterMs: number[];
@@ -22,6 +24,19 @@ export interface FakeSlack {
   rateLimited: number;
   reset(): void;
   close(): Promise<void>;
+}
+
+export interface FakeCall {
+  method: string;
+  at: number;
+  args: Record<string, string>;
+  limited?: boolean;
+  /** The bot token it was made with (Authorization header or `token` argument). */
+  token?: string;
+  /** The tag of the `/r/<tag>/api/` base URL it came through. */
+  via?: string;
+  /** chat.postMessage: the ts of the message it created. */
+  ts?: string;
 }
 
 const TRIGGER_TTL_MS = 3000;
@@ -92,7 +107,7 @@ function answerFor(method: string, args: Record<string, string>): Record<string,
     case 'conversations.open':
       return { ok: true, channel: { id: `D${String(args.users ?? 'X').slice(1)}` } };
     case 'chat.update':
-      return { ok: true, channel: args.channel, ts: `${Date.now() / 1000}`, message: { text: args.text ?? '' } };
+      return { ok: true, channel: args.channel, ts: args.ts, message: { text: args.text ?? '' } };
     case 'views.open':
     case 'views.update':
     case 'views.publish':
@@ -174,10 +189,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     close: async () => undefined,
   };
 
-  /** True when this call is over its method's rate (chat.postMessage: per channel per second). */
-  function overRate(method: string, args: Record<string, string>, now: number): number | null {
+  /** True when this call is over its method's rate (per token; chat.postMessage: per channel per second). */
+  function overRate(method: string, args: Record<string, string>, now: number, token: string): number | null {
     const perChannel = method === 'chat.postMessage';
-    const key = perChannel ? `${method}:${args.channel ?? ''}` : method;
+    const key = perChannel ? `${method}:${args.channel ?? ''}` : `${token}:${method}`;
     const span = perChannel ? 1000 : 60_000;
     const limit = perChannel ? 3 : (perMinute[method] ?? 50);
     if (perChannel && options.postsPerSecond) {
@@ -212,12 +227,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         state.responses.push({ id: url.slice('/respond/'.length), at: now, body: raw });
         return send(res, 200, { ok: true });
       }
-      if (!url.startsWith('/api/')) return send(res, 404, { ok: false, error: 'unknown_method' });
-      const method = url.slice('/api/'.length).split('?')[0]!;
+      const route = /^(?:\/r\/([\w-]+))?\/api\/([\w.]+)/.exec(url);
+      if (!route) return send(res, 404, { ok: false, error: 'unknown_method' });
+      const method = route[2]!;
       const args = parseArgs(raw, req.headers['content-type']);
-      const call: FakeSlack['calls'][number] = { method, at: now, args };
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? args.token ?? '';
+      const call: FakeCall = { method, at: now, args, token, ...(route[1] ? { via: route[1] } : {}) };
       state.calls.push(call);
-      const retryAfter = overRate(method, args, now);
+      const retryAfter = overRate(method, args, now, token);
       if (retryAfter !== null) {
         call.limited = true;
         state.rateLimited += 1;
@@ -269,6 +286,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const list = state.posted.get(channel) ?? [];
         list.push({ ts, deliveryId, at: now });
         state.posted.set(channel, list);
+        call.ts = ts;
         return send(res, 200, { ok: true, channel, ts, message: { text: args.text ?? '' } });
       }
       send(res, 200, answerFor(method, args));

@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<(argv: string[]) => Promise<number>>
   stats: async () => (await import('./stats.js')).runStatsBench,
   retention: async () => (await import('./retention.js')).runRetentionBench,
   live: async () => (await import('./live-budget.js')).runLiveBudgetBench,
+  replicas: async () => (await import('./replicas.js')).runReplicasBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);
