@@ -23,7 +23,7 @@ import { createWorkQueue, type WorkQueue } from './core/work-queue.js';
 import { startOps, within, type Ops } from './ops/runtime.js';
 import { localBudgets, type RateBudgets } from './core/rate-budget.js';
 import { postgresBudgets } from './db/rate-budgets.js';
-import { createLiveSessionStore } from './core/live-session-store.js';
+import { createLiveSessionStore, type Liveness } from './core/live-session-store.js';
 import { postgresListener } from './db/listen.js';
 
 export interface App {
@@ -77,8 +77,9 @@ async function createAdapters(
   database: Database,
   names: readonly string[],
   work: WorkQueue,
-  budgets: RateBudgets,
+  shared: { budgets: RateBudgets; liveness: Liveness },
 ): Promise<{ adapters: Adapter[]; senders: Partial<Record<Platform, Sender>> }> {
+  const { budgets, liveness } = shared;
   const library = core.deps.library;
   const adapters: Adapter[] = [];
   // Each adapter that can deliver nudges registers its Sender here; the scheduler knows senders, not platforms.
@@ -133,6 +134,7 @@ async function createAdapters(
             db: database.db,
             platform: 'slack',
             listen: env.DATABASE_URL ? postgresListener(env.DATABASE_URL, log) : undefined,
+            liveness,
           }),
           healthy: () =>
             database.ping().then(
@@ -167,6 +169,7 @@ async function createAdapters(
                 db: database.db,
                 platform: 'discord',
                 listen: postgresListener(env.DATABASE_URL, log),
+                liveness,
               })
             : undefined,
         });
@@ -247,7 +250,12 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   // Platform rate budgets (chat.update per workspace, posts per channel): on PostgreSQL one bucket per key shared
   // by every replica; PGlite is one process, so its budgets stay in memory.
   const budgets = database.driver === 'postgres' ? postgresBudgets(database.db, { log }) : localBudgets();
-  const { adapters, senders } = await createAdapters(env, log, io, core, database, names, work, budgets).catch(abort);
+  // Liveness for live sessions (a dead player's session is taken over or stopped at once): a lock of its own,
+  // held until the adapters have handed their sessions over (the scheduler closes its own before that).
+  const liveness = env.DATABASE_URL ? await postgresInstance(env.DATABASE_URL).catch(abort) : soloInstance();
+  opened.push({ name: 'liveness', close: () => liveness.close() });
+  const shared = { budgets, liveness };
+  const { adapters, senders } = await createAdapters(env, log, io, core, database, names, work, shared).catch(abort);
   for (const adapter of adapters) {
     // Registered before start: an adapter that fails half-way (socket open, login refused) is closed too.
     opened.push({ name: adapter.name, close: () => adapter.stop() });
@@ -306,6 +314,8 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
             );
           }
         }
+        // Sessions are handed over by now: other replicas may take them at once.
+        await liveness.close();
         await ops.stop();
         await database.close();
       })();

@@ -5,6 +5,7 @@ import {
   claimExpiredLiveSessions,
   endLiveSession,
   LIVE_STOP_CHANNEL,
+  liveSessionHolders,
   liveSessionStopPending,
   openLiveSession,
   releaseLiveSession,
@@ -118,14 +119,33 @@ const POLL_MS = 50;
  * platforms it runs). `listen` is PostgreSQL's LISTEN (node-postgres); without it (PGlite: one process), a
  * requested stop reaches the holder at its next frame, and a press on the holder itself stops it in memory.
  */
+/**
+ * Whether another replica still runs: its id is the liveness lock it holds for its lifetime (on PostgreSQL the
+ * lock goes the moment the process dies). See src/jobs/instance.ts.
+ */
+export interface Liveness {
+  readonly id: number;
+  isAlive(holder: number): Promise<boolean>;
+}
+
 export function createLiveSessionStore(deps: {
   db: Db;
   platform: string;
   owner?: string;
   listen?: Listen | undefined;
+  /** With it, a session whose player died is stopped or taken over at once, not when its lease runs out. */
+  liveness?: Liveness | undefined;
   now?: () => number;
 }): LiveSessionStore {
-  const { db, platform } = deps;
+  const { db, platform, liveness } = deps;
+  const holder = liveness?.id ?? null;
+  /** Players of held sessions (on one message, or of this platform) that no longer run. */
+  const deadHolders = async (which: { platform?: string; messageKey?: string }): Promise<number[]> => {
+    if (!liveness) return [];
+    const holders = await liveSessionHolders(db, { ...which, except: holder, now: at() });
+    const alive = await Promise.all(holders.map((h) => liveness.isAlive(h).catch(() => true)));
+    return holders.filter((_, i) => !alive[i]);
+  };
   const owner = deps.owner ?? `${platform}-${randomUUID()}`;
   const now = deps.now ?? Date.now;
   const at = () => new Date(now());
@@ -141,6 +161,7 @@ export function createLiveSessionStore(deps: {
         state: progressOf(state),
         messageKey,
         owner,
+        holder,
         leaseToken: lease,
         leaseUntil: new Date(leaseUntil),
         now: at(),
@@ -169,6 +190,8 @@ export function createLiveSessionStore(deps: {
       const rows = await claimExpiredLiveSessions(db, {
         platform,
         owner,
+        holder,
+        deadHolders: await deadHolders({ platform }),
         now: at(),
         leaseUntil: new Date(leaseUntil),
         limit,
@@ -189,7 +212,8 @@ export function createLiveSessionStore(deps: {
       return claimed;
     },
     async requestStop(messageKey, waitMs) {
-      const { outcome, sessionIds } = await requestLiveStop(db, { messageKey, now: at() });
+      const dead = await deadHolders({ messageKey });
+      const { outcome, sessionIds } = await requestLiveStop(db, { messageKey, now: at(), deadHolders: dead });
       if (outcome !== 'held') return outcome;
       const deadline = Date.now() + waitMs;
       for (const sessionId of sessionIds) {

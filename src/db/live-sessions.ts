@@ -29,7 +29,14 @@ export interface ClaimedLiveSession {
  */
 export async function openLiveSession(
   db: Queryable,
-  row: LiveSessionWrite & { platform: string; sequence: unknown; owner: string; leaseToken: string; now: Date },
+  row: LiveSessionWrite & {
+    platform: string;
+    sequence: unknown;
+    owner: string;
+    holder: number | null;
+    leaseToken: string;
+    now: Date;
+  },
 ): Promise<void> {
   const values = {
     sessionId: row.sessionId,
@@ -38,6 +45,7 @@ export async function openLiveSession(
     state: row.state,
     messageKey: row.messageKey,
     owner: row.owner,
+    holder: row.holder,
     leaseToken: row.leaseToken,
     leaseUntil: row.leaseUntil,
     stopRequested: false,
@@ -82,6 +90,7 @@ export async function releaseLiveSession(
       state: row.state,
       messageKey: row.messageKey,
       owner: null,
+      holder: null,
       leaseToken: null,
       leaseUntil: row.now,
       updatedAt: row.now,
@@ -100,25 +109,60 @@ const claimedRow = z.object({
   previous_update: z.union([z.date(), z.string()]).transform((v) => new Date(v)),
 });
 
+/** The liveness ids of the players holding sessions (by platform, or on one message), other than `except`. */
+export async function liveSessionHolders(
+  db: Queryable,
+  which: { platform?: string; messageKey?: string; except: number | null; now: Date },
+): Promise<number[]> {
+  const rows = await queryRows<{ holder: number }>(
+    db,
+    sql`select distinct holder from live_sessions
+        where holder is not null and holder is distinct from ${which.except}::int
+          and lease_until > ${which.now.toISOString()}::timestamptz
+          and (${which.platform ?? null}::text is null or platform = ${which.platform ?? null})
+          and (${which.messageKey ?? null}::text is null or message_key = ${which.messageKey ?? null})`,
+  );
+  return rows.map((r) => Number(r.holder));
+}
+
+/** `holder = any(dead)`, written so that an empty list matches nothing on both drivers. */
+const heldBy = (dead: readonly number[]) =>
+  dead.length === 0
+    ? sql`false`
+    : sql`holder in (${sql.join(
+        dead.map((d) => sql`${d}::int`),
+        sql`, `,
+      )})`;
+
 /**
- * Takes over sessions of this platform whose lease ran out (the player died, or released them): each row goes
- * to exactly one caller (SKIP LOCKED; the lease check is repeated under the row lock), with a new lease token.
+ * Takes over sessions of this platform whose lease ran out (the player released them, or died without a
+ * liveness lock to say so) or whose player is known dead (`deadHolders`): each row goes to exactly one caller
+ * (SKIP LOCKED; the check is repeated under the row lock), with a new lease token.
  */
 export async function claimExpiredLiveSessions(
   db: Queryable,
-  claim: { platform: string; owner: string; now: Date; leaseUntil: Date; limit: number },
+  claim: {
+    platform: string;
+    owner: string;
+    holder: number | null;
+    deadHolders: readonly number[];
+    now: Date;
+    leaseUntil: Date;
+    limit: number;
+  },
 ): Promise<ClaimedLiveSession[]> {
   const rows = await queryRows<unknown>(
     db,
     sql`with due as (
           select session_id, updated_at from live_sessions
-          where platform = ${claim.platform} and lease_until <= ${claim.now.toISOString()}::timestamptz
+          where platform = ${claim.platform}
+            and (lease_until <= ${claim.now.toISOString()}::timestamptz or ${heldBy(claim.deadHolders)})
           order by lease_until
           limit ${claim.limit}
           for update skip locked
         )
         update live_sessions s
-        set owner = ${claim.owner}, lease_token = gen_random_uuid()::text,
+        set owner = ${claim.owner}, holder = ${claim.holder}::int, lease_token = gen_random_uuid()::text,
             lease_until = ${claim.leaseUntil.toISOString()}::timestamptz, updated_at = ${claim.now.toISOString()}::timestamptz
         from due
         where s.session_id = due.session_id
@@ -139,19 +183,19 @@ export async function claimExpiredLiveSessions(
 
 /**
  * A Stop (or any press) on a session's message, on whichever replica received it. A session nobody holds (its
- * lease ran out) is ended here and now; one that is held is flagged and its holder told on LIVE_STOP_CHANNEL
+ * lease ran out, or its player is in `deadHolders`) is ended here and now; one that is held is flagged and its holder told on LIVE_STOP_CHANNEL
  * (it also sees the flag at its next frame). 'held': wait for the holder (see liveSessionStopPending).
  */
 export async function requestLiveStop(
   db: Queryable,
-  match: { messageKey: string; now: Date },
+  match: { messageKey: string; now: Date; deadHolders?: readonly number[] },
 ): Promise<{ outcome: 'none' | 'ended' | 'held'; sessionIds: string[] }> {
   const ended = await db
     .delete(liveSessions)
     .where(
       and(
         eq(liveSessions.messageKey, match.messageKey),
-        sql`${liveSessions.leaseUntil} <= ${match.now.toISOString()}::timestamptz`,
+        sql`(${liveSessions.leaseUntil} <= ${match.now.toISOString()}::timestamptz or ${heldBy(match.deadHolders ?? [])})`,
       ),
     )
     .returning({ sessionId: liveSessions.sessionId });

@@ -481,6 +481,11 @@ export const liveSessions = pgTable(
     messageKey: text('message_key'),
     /** The instance playing it (for logs and operators); null once released. */
     owner: text('owner'),
+    /**
+     * The player's liveness lock id (src/jobs/instance.ts), when it holds one: a session whose player died is
+     * taken over, or stopped, at once instead of after its lease runs out.
+     */
+    holder: integer('holder'),
     leaseToken: text('lease_token'),
     leaseUntil: timestamp('lease_until', { withTimezone: true }).notNull(),
     stopRequested: boolean('stop_requested').notNull().default(false),

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/config/logger.js';
 import { openDatabase, queryRows, type Db } from '../../src/db/client.js';
 import { postgresListener } from '../../src/db/listen.js';
-import { createLiveSessionStore, type LiveSessionStore } from '../../src/core/live-session-store.js';
+import { createLiveSessionStore, type LiveSessionStore, type Liveness } from '../../src/core/live-session-store.js';
 import { INTERRUPTED_BLOCKS, LiveSessions, type LiveSurface } from '../../src/core/live-sessions.js';
 import { text, type Block, type Sequence } from '../../src/core/reply.js';
 import { cloneMigratedPostgres, describeEachDatabase, testDrivers } from '../support/db.js';
@@ -66,19 +66,24 @@ function killable(store: LiveSessionStore): LiveSessionStore & { kill(): void } 
   };
 }
 
-function replica(db: Db, name: string, options: { staleAfterMs?: number; listenUrl?: string } = {}) {
+function replica(
+  db: Db,
+  name: string,
+  options: { staleAfterMs?: number; listenUrl?: string; liveness?: Liveness; leaseGraceMs?: number } = {},
+) {
   const store = killable(
     createLiveSessionStore({
       db,
       platform: 'test',
       owner: name,
       listen: options.listenUrl ? postgresListener(options.listenUrl, createLogger({ level: 'silent' })) : undefined,
+      liveness: options.liveness,
     }),
   );
   const engine = new LiveSessions<Ref, string>({
     store,
     messageKey: (ref) => ref.id,
-    leaseGraceMs: 300,
+    leaseGraceMs: options.leaseGraceMs ?? 300,
     staleAfterMs: options.staleAfterMs ?? 10_000,
   });
   return { store, engine };
@@ -195,6 +200,51 @@ describeEachDatabase('live sessions shared by replicas', (database) => {
     await b.engine.idle();
     expect(edits.map((e) => `${e.by} ${e.label}`)).toEqual(['B post s2:f0', 'B s2:f1', 'B s2:f2', 'B final:s2']);
     expect(completions).toEqual(['B:s2']);
+  });
+
+  describe('with liveness locks (what each replica holds on PostgreSQL)', () => {
+    /** Replicas 1 and 2 with leases long enough that only liveness can explain anything happening in time. */
+    function pair() {
+      const { db } = database();
+      const alive = new Set([1, 2]);
+      const liveness = (id: number): Liveness => ({ id, isAlive: async (holder) => alive.has(holder) });
+      const a = replica(db, 'A', { liveness: liveness(1), leaseGraceMs: 60_000 });
+      const b = replica(db, 'B', { liveness: liveness(2), leaseGraceMs: 60_000 });
+      const edits: Edit[] = [];
+      const completions: string[] = [];
+      void a.engine.play(sequence('s1', 4, 300), surfaceFor('A', edits, completions));
+      // A process that is gone edits nothing more: its engine goes quiet, its store answers nothing, its lock is gone.
+      const killA = async () => {
+        a.store.kill();
+        await a.engine.stopAll();
+        alive.delete(1);
+      };
+      return { db, a, b, edits, completions, killA };
+    }
+
+    it('while its player runs, nobody else takes the session', async () => {
+      const { b, edits } = pair();
+      await vi.waitFor(() => expect(edits.length).toBeGreaterThanOrEqual(1));
+      expect(await b.engine.takeOver(() => surfaceFor('B', [], []))).toBe(0);
+    });
+
+    it('a Stop on a session whose player died ends it at once instead of waiting for that player', async () => {
+      const { db, b, edits, killA } = pair();
+      await vi.waitFor(() => expect(edits.length).toBeGreaterThanOrEqual(1));
+      await killA();
+      expect(await b.store.requestStop('msg-s1', 1500)).toBe('ended');
+      expect(await rowsOf(db)).toEqual([]);
+    });
+
+    it('a session whose player died is taken over at the next sweep, not when its lease runs out', async () => {
+      const { b, edits, completions, killA } = pair();
+      await vi.waitFor(() => expect(edits.length).toBeGreaterThanOrEqual(2));
+      await killA();
+      expect(await b.engine.takeOver(() => surfaceFor('B', edits, completions))).toBe(1);
+      await b.engine.idle();
+      expect(completions).toEqual(['B:s1']);
+      expectOneEditorAtATime(edits);
+    });
   });
 
   it('a session whose frame was due too long ago is ended with a clear message instead of resumed', async () => {

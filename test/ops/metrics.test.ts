@@ -54,6 +54,8 @@ describe('work queue metrics', () => {
     expect(await sample(text, 'backcare_work_queue_depth', { kind: 'running' })).toBe(1);
     expect(await sample(text, 'backcare_work_queue_depth', { kind: 'stats' })).toBe(1);
     expect(await sample(text, 'backcare_work_queue_depth', { kind: 'help' })).toBe(1);
+    // Tasks start from the event loop's check phase (acks first): wait for the held one to be running.
+    while (!release) await new Promise((resolve) => setImmediate(resolve));
     release();
     await Promise.all([held, ...more]);
     const after = await metrics.registry.metrics();
