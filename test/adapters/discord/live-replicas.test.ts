@@ -251,7 +251,8 @@ describeEachDatabase('Discord live sessions on two replicas', (database) => {
     await a.h.adapter.stop();
     unshare.push(await b.h.adapter.live.share());
     await vi.waitFor(() => expect(b.h.adapter.live.stats.movedToDm).toBe(1), { timeout: 5000 });
-    expect(editsOf(b, payload.token).map(shown)).toEqual(['continues in your direct messages']);
+    // (Counted when the DM is posted; the reply's note follows.)
+    await vi.waitFor(() => expect(editsOf(b, payload.token).map(shown)).toEqual(['continues in your direct messages']));
     const dmEdits = () =>
       b.h.api.requests.filter((r) => r.method === 'PATCH' && /^\/channels\/\d+\/messages\/\d+$/.test(r.path));
     // Still playing, now in the DM: the row says where, and the token is gone from it.
