@@ -31,7 +31,12 @@ export function createHttpSender(baseUrl: string, timeoutMs = 5000): Sender {
       if (response.status === 429) {
         const parsed = rateLimitedSchema.safeParse(body);
         const seconds = parsed.success ? parsed.data.retry_after : Number(response.headers.get('retry-after') ?? 1);
-        return { status: 'retry', retryAfterMs: Math.ceil(seconds * 1000), reason: '429 rate limited' };
+        return {
+          status: 'retry',
+          retryAfterMs: Math.ceil(seconds * 1000),
+          reason: '429 rate limited',
+          rateLimited: true,
+        };
       }
       if (response.status >= 500) return { status: 'retry', retryAfterMs: 1000, reason: `HTTP ${response.status}` };
       return { status: 'permanent', reason: `HTTP ${response.status}` };

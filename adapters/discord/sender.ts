@@ -90,7 +90,12 @@ export function createDiscordSender(options: DiscordSenderOptions): DiscordSende
       return { status: 'permanent', reason: `Discord refused the nudge (${error.code}: ${error.message})` };
     }
     if (error instanceof RateLimitError)
-      return { status: 'retry', retryAfterMs: Math.max(1000, error.retryAfter), reason: 'rate limited' };
+      return {
+        status: 'retry',
+        retryAfterMs: Math.max(1000, error.retryAfter),
+        reason: 'rate limited',
+        rateLimited: true,
+      };
     if (error instanceof HTTPError) return { status: 'retry', retryAfterMs: 30_000, reason: `discord ${error.status}` };
     // Timeouts and network errors: the enforced nonce makes the retry safe.
     return { status: 'retry', retryAfterMs: 30_000, reason: error instanceof Error ? error.name : 'network error' };

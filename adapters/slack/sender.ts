@@ -145,7 +145,7 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
         const failure = classifySlackError(error);
         log.warn({ event: 'slack.nudge.send_failed', deliveryId: delivery.deliveryId, failure }, 'nudge not sent');
         if (failure.kind === 'rate_limited')
-          return { status: 'retry', retryAfterMs: failure.retryAfterMs, reason: 'rate_limited' };
+          return { status: 'retry', retryAfterMs: failure.retryAfterMs, reason: 'rate_limited', rateLimited: true };
         if (failure.kind === 'permanent') return { status: 'permanent', reason: failure.reason };
         return { status: 'retry', retryAfterMs: 5000, reason: failure.reason };
       }

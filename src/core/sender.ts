@@ -25,8 +25,11 @@ export interface NudgeDelivery {
 
 export type SendResult =
   | { status: 'sent'; messageRef: string; dmChannelId?: string }
-  /** Transient (timeout, 429, 5xx): try again within the slot, not before `retryAfterMs`. */
-  | { status: 'retry'; retryAfterMs: number; reason: string }
+  /**
+   * Transient (timeout, 429, 5xx): try again within the slot, not before `retryAfterMs`. `rateLimited`: the
+   * platform's rate limit (a 429), which slows every later send to it (src/jobs/learned-pace.ts).
+   */
+  | { status: 'retry'; retryAfterMs: number; reason: string; rateLimited?: boolean }
   /** The person cannot be reached (DMs closed, user gone, app uninstalled): pause their nudges with this reason. */
   | { status: 'permanent'; reason: string };
 

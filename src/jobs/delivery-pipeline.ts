@@ -19,6 +19,7 @@ import type { Platform } from '../core/request.js';
 import type { Availability, AvailabilityQuery, NudgeDelivery, Sender } from '../core/sender.js';
 import { LATE_LIMIT_MS } from './late.js';
 import { RateLimiter } from '../core/rate-limit.js';
+import { createLearnedPace } from './learned-pace.js';
 import { localBudgets, type RateBudget, type RateBudgets } from '../core/rate-budget.js';
 import { TEAM_POST_KINDS, type RoutinePicker } from './routine-picker.js';
 
@@ -446,6 +447,7 @@ function createSendWithinSlot(options: PipelineOptions) {
   // Only its pause is used here (a platform-wide Retry-After); the send pace comes from the platform's answers,
   // except for channels, whose post rate is a budget shared by the replicas.
   const gate = new RateLimiter({ now: () => now().getTime() });
+  const pace = createLearnedPace({ now: () => now().getTime(), sleep });
   const channels = createChannelPacing(options);
   return async (
     sender: Sender,
@@ -457,6 +459,7 @@ function createSendWithinSlot(options: PipelineOptions) {
       await gate.wait(sender.platform, sleep);
       if (!(await channels.turn(sender, delivery, deadline)))
         return { kind: 'gave-up', reason: 'the channel post rate left no turn within the slot' };
+      await pace.turn(sender.platform);
       onAttempt(attempts);
       let result;
       try {
@@ -475,16 +478,19 @@ function createSendWithinSlot(options: PipelineOptions) {
           reason: error instanceof Error ? error.message : String(error),
         };
       }
-      if (result.status === 'sent')
+      if (result.status === 'sent') {
+        pace.accepted(sender.platform);
         return {
           kind: 'sent',
           messageRef: result.messageRef,
           ...(result.dmChannelId ? { dmChannelId: result.dmChannelId } : {}),
         };
+      }
       if (result.status === 'permanent') return { kind: 'permanent', reason: result.reason };
       const wait = Math.max(result.retryAfterMs, backoffMs(attempts));
       if (attempts >= maxAttempts || now().getTime() + wait > deadline)
         return { kind: 'gave-up', reason: result.reason };
+      if (result.rateLimited) pace.limited(sender.platform);
       gate.pause(sender.platform, result.retryAfterMs);
       await channels.rateLimited(sender, delivery, result.retryAfterMs);
       await sleep(wait);
