@@ -103,8 +103,13 @@ function workTracker(log: Logger, queue: WorkQueue, sessions: { idle(): Promise<
     watch(result.catch(() => undefined));
     return result;
   };
+  // Not queued, but started from the check phase like queued work: requests already read are acknowledged first.
   const urgent = (work: () => Promise<unknown>) =>
-    watch(work().catch((error: unknown) => log.error({ event: 'slack.work_failed', err: error }, 'Slack work failed')));
+    watch(
+      new Promise<void>((resolve) => setImmediate(resolve))
+        .then(work)
+        .catch((error: unknown) => log.error({ event: 'slack.work_failed', err: error }, 'Slack work failed')),
+    );
   async function idle(): Promise<void> {
     do {
       while (pending.size > 0) await Promise.allSettled([...pending]);

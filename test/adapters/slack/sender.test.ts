@@ -107,7 +107,7 @@ describe('Slack nudge sender', () => {
     );
     const started = Date.now();
     const result = await s.send({ ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } });
-    expect(result).toEqual({ status: 'retry', retryAfterMs: 7000, reason: 'rate_limited' });
+    expect(result).toEqual({ status: 'retry', retryAfterMs: 7000, reason: 'rate_limited', rateLimited: true });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(api!.of('chat.postMessage')).toHaveLength(1);
   });
@@ -120,6 +120,7 @@ describe('Slack nudge sender', () => {
       status: 'retry',
       retryAfterMs: 30_000,
       reason: 'rate_limited',
+      rateLimited: true,
     });
   });
 
