@@ -17,6 +17,7 @@ import {
   type WorkQueue,
 } from '../../src/core/ports.js';
 import { createBoltApp, createReceiver } from './bolt.js';
+import type { BackcareHttpReceiver } from './receiver.js';
 import { createSlackChannelMessenger } from './channel-messenger.js';
 import type { SlackContext } from './context.js';
 import { registerEventDedupe, registerEvents } from './events.js';
@@ -81,10 +82,21 @@ export interface SlackAdapter extends Adapter {
 }
 
 /**
+ * How long work after an ack may wait for the rest of a burst to be acknowledged: well inside a modal trigger's
+ * 3 s, and short enough that a steady stream of requests only slows the work a little.
+ */
+const ACKS_FIRST_MAX_MS = 300;
+
+/**
  * Work after the ack, queued for a slot, logged if it fails; `idle` waits for all of it (tests, graceful stop),
  * and for the live sessions it started, which play outside the queue.
  */
-function workTracker(log: Logger, queue: WorkQueue, sessions: { idle(): Promise<void> }) {
+function workTracker(
+  log: Logger,
+  queue: WorkQueue,
+  sessions: { idle(): Promise<void> },
+  acksFirst: () => Promise<void>,
+) {
   const pending = new Set<Promise<unknown>>();
   const watch = (promise: Promise<unknown>) => {
     pending.add(promise);
@@ -93,20 +105,20 @@ function workTracker(log: Logger, queue: WorkQueue, sessions: { idle(): Promise<
   const track = (kind: string, work: () => Promise<unknown>) =>
     watch(
       queue
-        .run(kind, work)
+        .run(kind, () => acksFirst().then(work))
         .catch((error: unknown) =>
           log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
         ),
     );
   const queued = <T>(kind: string, work: () => Promise<T>): Promise<T> => {
-    const result = queue.run(kind, work);
+    const result = queue.run(kind, () => acksFirst().then(work));
     watch(result.catch(() => undefined));
     return result;
   };
-  // Not queued, but started from the check phase like queued work: requests already read are acknowledged first.
+  // Not queued, but after the acks of a burst like queued work (bounded: a modal's trigger lasts 3 s).
   const urgent = (work: () => Promise<unknown>) =>
     watch(
-      new Promise<void>((resolve) => setImmediate(resolve))
+      acksFirst()
         .then(work)
         .catch((error: unknown) => log.error({ event: 'slack.work_failed', err: error }, 'Slack work failed')),
     );
@@ -190,11 +202,11 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   let stopSharing: (() => Promise<void>) | null = null;
   const healthy = options.healthy ?? (async () => true);
 
-  const { watch, track, queued, urgent, idle } = workTracker(
-    log,
-    options.work ?? createWorkQueue({ concurrency: 16 }),
-    live,
-  );
+  // Work waits (at most ACKS_FIRST_MAX_MS) until the HTTP receiver, created below, has no request left to ack.
+  let receiverRef: BackcareHttpReceiver | null = null;
+  const acksFirst = () => receiverRef?.allAnswered(ACKS_FIRST_MAX_MS) ?? Promise.resolve();
+  const work = options.work ?? createWorkQueue({ concurrency: 16 });
+  const { watch, track, queued, urgent, idle } = workTracker(log, work, live, acksFirst);
 
   const { receiver, http: httpReceiver } = createReceiver({
     ...options,
@@ -204,6 +216,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     firstSeen: (key) => firstSeen(core.deps, key),
     installationStore,
   });
+  receiverRef = httpReceiver;
   const app = createBoltApp(receiver, { log, clientOptions, installationStore, botToken: options.botToken });
   const people = createSlackPeople({ log, now: core.deps.now });
   const replies = createSlackReplies({ core, log, live, people });

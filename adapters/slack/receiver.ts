@@ -129,6 +129,23 @@ export class BackcareHttpReceiver implements Receiver {
 
   /** Requests that arrived and are not answered yet: more than one means a burst is being acknowledged. */
   private unanswered = 0;
+  private answeredWaiters: (() => void)[] = [];
+
+  /**
+   * Resolves once no request waits for its ack, or after `maxMs` (a steady stream must not hold work back for
+   * ever): work after the acks waits here, so a burst is acknowledged before the work it asked for competes.
+   */
+  allAnswered(maxMs: number): Promise<void> {
+    if (this.unanswered === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, maxMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.answeredWaiters.push(done);
+    });
+  }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.unanswered += 1;
@@ -136,6 +153,11 @@ export class BackcareHttpReceiver implements Receiver {
     const answered = () => {
       if (counted) this.unanswered -= 1;
       counted = false;
+      if (this.unanswered === 0 && this.answeredWaiters.length > 0) {
+        const waiters = this.answeredWaiters;
+        this.answeredWaiters = [];
+        for (const wake of waiters) wake();
+      }
     };
     try {
       await this.handleRequest(req, res, answered);
