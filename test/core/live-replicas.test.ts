@@ -3,10 +3,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/config/logger.js';
 import { openDatabase, queryRows, type Db } from '../../src/db/client.js';
 import { postgresListener } from '../../src/db/listen.js';
-import { createLiveSessionStore, type LiveSessionStore, type Liveness } from '../../src/core/live-session-store.js';
+import { createLiveSessionStore, type Liveness } from '../../src/core/live-session-store.js';
 import { INTERRUPTED_BLOCKS, LiveSessions, type LiveSurface } from '../../src/core/live-sessions.js';
 import { text, type Block, type Sequence } from '../../src/core/reply.js';
 import { cloneMigratedPostgres, describeEachDatabase, testDrivers } from '../support/db.js';
+import { killable } from '../support/killable-store.js';
 
 /** Two engines on one database stand in for two replicas; each edit is recorded with who made it and when. */
 interface Ref {
@@ -43,26 +44,6 @@ function surfaceFor(by: string, edits: Edit[], completions: string[]): LiveSurfa
     },
     finish: async (final) => void edits.push({ by, label: final, at: Date.now() }),
     interrupted: async (blocks) => void edits.push({ by, label: labelOf(blocks), at: Date.now() }),
-  };
-}
-
-/** A store that can "die" with its process: from then on every call fails, as if the database were unreachable. */
-function killable(store: LiveSessionStore): LiveSessionStore & { kill(): void } {
-  let dead = false;
-  const guard =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      dead ? Promise.reject(new Error('process is gone')) : fn(...args);
-  return {
-    owner: store.owner,
-    open: guard(store.open),
-    renew: guard(store.renew),
-    end: guard(store.end),
-    release: guard(store.release),
-    claimExpired: guard(store.claimExpired),
-    requestStop: guard(store.requestStop),
-    onStopRequested: store.onStopRequested,
-    kill: () => void (dead = true),
   };
 }
 

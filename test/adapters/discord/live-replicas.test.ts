@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { defineAction, defineCommand, encodeActionValue, type Feature } from '../../../src/core/command.js';
 import { createLogger } from '../../../src/config/logger.js';
-import { createLiveSessionStore, type LiveSessionStore } from '../../../src/core/live-session-store.js';
+import { createLiveSessionStore } from '../../../src/core/live-session-store.js';
 import { reply, text } from '../../../src/core/reply.js';
 import { createCore, type Core } from '../../../src/core/router.js';
 import { openDatabase, queryRows, type Db } from '../../../src/db/client.js';
@@ -13,6 +13,7 @@ import { APP_ID, buttonPress, messageWith, slashCommand, USER_ID } from '../../s
 import type { RecordedRequest } from '../../support/discord/fake-api.js';
 import { silentLogger } from '../../support/log.js';
 import { startHarness, type ClientActions, type Harness } from './harness.js';
+import { killable } from '../../support/killable-store.js';
 
 /*
  * Two Discord adapters on one database stand in for two replicas, each with its own fake Discord API (both stand
@@ -53,26 +54,6 @@ function demo(frames: number, frameMs: number): Feature {
         run: async () => reply('Stopped.', [text('Stopped: nothing more will play.')], { replaceOriginal: true }),
       }),
     ],
-  };
-}
-
-/** A store that dies with its process (SIGKILL): from then on every call fails, and nothing is released. */
-function killable(store: LiveSessionStore): LiveSessionStore & { kill(): void } {
-  let dead = false;
-  const guard =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      dead ? Promise.reject(new Error('process is gone')) : fn(...args);
-  return {
-    owner: store.owner,
-    open: guard(store.open),
-    renew: guard(store.renew),
-    end: guard(store.end),
-    release: guard(store.release),
-    claimExpired: guard(store.claimExpired),
-    requestStop: guard(store.requestStop),
-    onStopRequested: store.onStopRequested,
-    kill: () => void (dead = true),
   };
 }
 

@@ -6,18 +6,7 @@ import {
   type PersonWeeks,
 } from '../../../../src/core/features/stats/streaks.js';
 import { STREAK_WINDOW_DAYS } from '../../../../src/core/features/stats/weeks.js';
-
-/** mulberry32, so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../support/prng.js';
 
 /** The definition, walked day by day: the oracle the one-pass version is held to. */
 function referenceMedians(people: readonly PersonWeeks[], weeks: number, today: number): (number | null)[] {
