@@ -16,11 +16,10 @@ import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { computeSignature } from '../adapters/slack/verify.js';
 import { projectRoot } from '../src/project-root.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { interactive, opt, slashCommand, TEAM_ID, viewSubmission } from '../test/support/slack/payloads.js';
-import { freePorts, installWorkspace, launch, waitForHttp, type Proc } from './app-process.js';
+import { freePorts, installWorkspace, launch, signedSlackHeaders, waitForHttp, type Proc } from './app-process.js';
 import { startDelayProxy } from './delay-proxy.js';
 import { mintTrigger, startFakeSlack, type FakeSlack } from './fake-slack.js';
 
@@ -63,13 +62,7 @@ function quantile(values: number[], q: number): number {
 const median = (values: number[]) => quantile(values, 0.5);
 
 function post(port: number, urlPath: string, body: string): Promise<Ack> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const headers = {
-    'content-type': 'application/x-www-form-urlencoded',
-    'content-length': String(Buffer.byteLength(body)),
-    'x-slack-request-timestamp': timestamp,
-    'x-slack-signature': computeSignature(SECRET, timestamp, body),
-  };
+  const headers = signedSlackHeaders(SECRET, body);
   const start = process.hrtime.bigint();
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', headers, agent }, (res) => {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import pg from 'pg';
+import { computeSignature } from '../adapters/slack/verify.js';
 import { projectRoot } from '../src/project-root.js';
 
 export interface Proc {
@@ -109,4 +110,15 @@ export async function installWorkspace(databaseUrl: string, teamId: string, botT
   } finally {
     await client.end();
   }
+}
+
+/** Headers of a Slack request signed as Slack signs it (form-encoded body, timestamp now). */
+export function signedSlackHeaders(secret: string, body: string): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return {
+    'content-type': 'application/x-www-form-urlencoded',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-slack-request-timestamp': timestamp,
+    'x-slack-signature': computeSignature(secret, timestamp, body),
+  };
 }

@@ -7,8 +7,7 @@
  */
 import { request } from 'node:http';
 import path from 'node:path';
-import { computeSignature } from '../adapters/slack/verify.js';
-import { freePorts, launch, waitForHttp, type Proc } from './app-process.js';
+import { freePorts, launch, signedSlackHeaders, waitForHttp, type Proc } from './app-process.js';
 import type { FakeSlack } from './fake-slack.js';
 
 const SIGNING_SECRET = 'bench-signing-secret-not-real';
@@ -46,13 +45,7 @@ export interface ClusterEvent {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function signedPost(port: number, urlPath: string, body: string): Promise<number> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const headers = {
-    'content-type': 'application/x-www-form-urlencoded',
-    'content-length': String(Buffer.byteLength(body)),
-    'x-slack-request-timestamp': timestamp,
-    'x-slack-signature': computeSignature(SIGNING_SECRET, timestamp, body),
-  };
+  const headers = signedSlackHeaders(SIGNING_SECRET, body);
   return new Promise((resolve, reject) => {
     // A new connection each time: a kept-alive socket to a killed replica would fail after sending.
     const req = request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', headers, agent: false }, (res) => {

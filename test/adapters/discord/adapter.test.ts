@@ -1,16 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { z } from 'zod';
 import { decodeCustomId } from '../../../adapters/discord/custom-id.js';
-import {
-  decodeActionValue,
-  defineAction,
-  defineCommand,
-  encodeActionValue,
-  type Feature,
-} from '../../../src/core/command.js';
+import { decodeActionValue, type Feature } from '../../../src/core/command.js';
 import { features } from '../../../src/core/features/index.js';
-import { reply, text } from '../../../src/core/reply.js';
 import type { Actor, CoreRequest } from '../../../src/core/request.js';
 import { createCore, type Core } from '../../../src/core/router.js';
 import { createWorkQueue } from '../../../src/core/work-queue.js';
@@ -32,6 +24,7 @@ import {
   USER_ID,
 } from '../../support/discord/payloads.js';
 import { startHarness, type Harness } from './harness.js';
+import { demoSequenceFeature } from '../../support/demo-sequence.js';
 
 type Callback = { type: number; data?: Record<string, unknown> };
 type Row = {
@@ -453,40 +446,7 @@ describeEachDatabase('discord adapter: the work queue', (database) => {
 });
 
 const frames = ['Breathe in… 4', 'Hold… 4', 'Breathe out… 4'];
-function demoFeature(frameMs: number): Feature {
-  return {
-    commands: [
-      defineCommand({
-        name: 'demo',
-        summary: 'a three-frame live sequence',
-        usage: '/backcare demo',
-        args: z.array(z.string()),
-        run: async (ctx) => ({
-          ...reply('Demo breathing', [text('Intro: sit tall.')]),
-          sequence: {
-            sessionId: `demo:${ctx.actor.userExternalId}`,
-            frames: frames.map((f) => ({ blocks: [text(f)], ms: frameMs })),
-            staticBlocks: [text('In 4, hold 4, out 4.')],
-            onComplete: { actionId: 'demo.done', value: encodeActionValue({}) },
-            actions: [{ type: 'button', actionId: 'demo.stop', label: 'Stop', value: encodeActionValue({}) }],
-          },
-        }),
-      }),
-    ],
-    actions: [
-      defineAction({
-        actionId: 'demo.done',
-        value: z.object({}),
-        run: async () => reply('How do you feel?', [text('How do you feel?')], { replaceOriginal: true }),
-      }),
-      defineAction({
-        actionId: 'demo.stop',
-        value: z.object({}),
-        run: async () => reply('Stopped.', [text('Stopped: nothing more will play.')], { replaceOriginal: true }),
-      }),
-    ],
-  };
-}
+const demoFeature = (frameMs: number) => demoSequenceFeature(frames, frameMs);
 
 describeEachDatabase('discord adapter: live sessions', (database) => {
   const edits = (h: Harness, token: string) =>

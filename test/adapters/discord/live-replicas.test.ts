@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
-import { defineAction, defineCommand, encodeActionValue, type Feature } from '../../../src/core/command.js';
+import type { Feature } from '../../../src/core/command.js';
 import { createLogger } from '../../../src/config/logger.js';
 import { createLiveSessionStore } from '../../../src/core/live-session-store.js';
-import { reply, text } from '../../../src/core/reply.js';
 import { createCore, type Core } from '../../../src/core/router.js';
 import { openDatabase, queryRows, type Db } from '../../../src/db/client.js';
 import { postgresListener } from '../../../src/db/listen.js';
@@ -14,6 +12,7 @@ import type { RecordedRequest } from '../../support/discord/fake-api.js';
 import { silentLogger } from '../../support/log.js';
 import { startHarness, type ClientActions, type Harness } from './harness.js';
 import { killable } from '../../support/killable-store.js';
+import { demoSequenceFeature } from '../../support/demo-sequence.js';
 
 /*
  * Two Discord adapters on one database stand in for two replicas, each with its own fake Discord API (both stand
@@ -22,40 +21,11 @@ import { killable } from '../../support/killable-store.js';
  */
 
 /** A breathing-like sequence: `phase i` frames, a Stop button, a completion that asks how you feel. */
-function demo(frames: number, frameMs: number): Feature {
-  return {
-    commands: [
-      defineCommand({
-        name: 'demo',
-        summary: 'a live sequence',
-        usage: '/backcare demo',
-        args: z.array(z.string()),
-        run: async (ctx) => ({
-          ...reply('Demo breathing', [text('Intro: sit tall.')]),
-          sequence: {
-            sessionId: `demo:${ctx.actor.userExternalId}`,
-            frames: Array.from({ length: frames }, (_, i) => ({ blocks: [text(`phase ${i}`)], ms: frameMs })),
-            staticBlocks: [text('written out')],
-            onComplete: { actionId: 'demo.done', value: encodeActionValue({}) },
-            actions: [{ type: 'button', actionId: 'demo.stop', label: 'Stop', value: encodeActionValue({}) }],
-          },
-        }),
-      }),
-    ],
-    actions: [
-      defineAction({
-        actionId: 'demo.done',
-        value: z.object({}),
-        run: async () => reply('How do you feel?', [text('How do you feel?')], { replaceOriginal: true }),
-      }),
-      defineAction({
-        actionId: 'demo.stop',
-        value: z.object({}),
-        run: async () => reply('Stopped.', [text('Stopped: nothing more will play.')], { replaceOriginal: true }),
-      }),
-    ],
-  };
-}
+const demo = (frames: number, frameMs: number) =>
+  demoSequenceFeature(
+    Array.from({ length: frames }, (_, i) => `phase ${i}`),
+    frameMs,
+  );
 
 interface Replica {
   name: string;
