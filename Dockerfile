@@ -6,6 +6,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY adapters ./adapters
+# The build also validates content/ and stores it parsed (dist/content-cache.json): a start then skips the YAML parser.
+COPY content ./content
 RUN npm run build
 
 # Run stage: production dependencies, the compiled bot, and what it reads at run time (content/, drizzle/).

@@ -48,7 +48,8 @@ describe('docker-compose.yml', () => {
     const [build, runtime] = dockerfile.split(/^FROM /m).slice(1);
     expect(build).toBeDefined();
     expect(runtime).toBeDefined();
-    for (const folder of ['src', 'adapters']) expect(build).toMatch(new RegExp(`^COPY ${folder} `, 'm'));
+    // content/ too: the build validates it and stores it parsed (dist/content-cache.json).
+    for (const folder of ['src', 'adapters', 'content']) expect(build).toMatch(new RegExp(`^COPY ${folder} `, 'm'));
     expect(build).toMatch(/^RUN npm ci/m);
     expect(build).toMatch(/^RUN npm run build$/m);
     expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
@@ -60,11 +61,13 @@ describe('docker-compose.yml', () => {
     expect(JSON.parse(cmd[0]!)).toEqual(['node', 'dist/src/main.js']);
   });
 
-  it('npm run build compiles src and adapters into dist/ while the typecheck config stays noEmit', () => {
+  it('npm run build compiles src and adapters into dist/, then writes the content cache; the typecheck config stays noEmit', () => {
     const pkg = z
       .object({ scripts: z.record(z.string(), z.string()) })
       .parse(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')));
-    expect(pkg.scripts.build).toBe('node node_modules/typescript7/bin/tsc -p tsconfig.build.json');
+    expect(pkg.scripts.build).toBe(
+      'node node_modules/typescript7/bin/tsc -p tsconfig.build.json && node dist/src/core/content/write-content-cache.js',
+    );
     // npm runs a script through `sh -c`; exec makes node replace that shell so npm's forwarded SIGTERM reaches the bot.
     expect(pkg.scripts.start).toBe('exec node --import tsx src/main.ts');
     const stripComments = (text: string) => text.replace(/^\s*\/\/.*$/gm, '');

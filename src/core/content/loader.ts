@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../project-root.js';
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import type { z } from 'zod';
 import { RoutineLibrary } from './library.js';
 import { builtinRoutineFileSchema, type Routine } from './schema.js';
+import { shippedContentCache, sourceHash, yaml, type ContentCache } from './yaml.js';
 
 export const defaultRoutinesDir = path.join(projectRoot, 'content/routines');
 
@@ -33,6 +34,7 @@ export function formatPath(segments: readonly PropertyKey[]): string {
 
 /** The deepest YAML node that exists along a path, so a missing key still points at its parent's line. */
 function nodeAt(root: unknown, segments: readonly PropertyKey[]): Node | undefined {
+  const { isMap, isSeq } = yaml();
   let current = root as Node | undefined;
   for (const segment of segments) {
     if (isMap(current)) {
@@ -50,9 +52,19 @@ function nodeAt(root: unknown, segments: readonly PropertyKey[]): Node | undefin
   return current;
 }
 
-/** Parses and validates one routine file's text; `file` is only used in error messages. */
-export function parseRoutineFile(file: string, source: string): Routine[] {
+/**
+ * Parses and validates one routine file's text; `file` is only used in error messages. Text unchanged since the
+ * build comes parsed from `cache` and is validated all the same; anything else (or a cached value the schema now
+ * refuses) goes through the YAML parser, which also gives the line of an error.
+ */
+export function parseRoutineFile(file: string, source: string, cache: ContentCache = shippedContentCache()): Routine[] {
+  const cached = cache.get(sourceHash(source));
+  if (cached !== undefined) {
+    const parsed = builtinRoutineFileSchema.safeParse(cached);
+    if (parsed.success) return parsed.data.routines;
+  }
   const isJson = file.endsWith('.json');
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const firstError = doc.errors[0];
@@ -71,7 +83,11 @@ export function parseRoutineFile(file: string, source: string): Routine[] {
 }
 
 /** Reads every routine file in a folder (sorted, so errors and order are stable) and checks ids are unique across them. */
-export function loadRoutines(dir: string = defaultRoutinesDir, displayRoot: string = process.cwd()): Routine[] {
+export function loadRoutines(
+  dir: string = defaultRoutinesDir,
+  displayRoot: string = process.cwd(),
+  cache: ContentCache = shippedContentCache(),
+): Routine[] {
   let names: string[];
   try {
     names = readdirSync(dir)
@@ -95,7 +111,7 @@ export function loadRoutines(dir: string = defaultRoutinesDir, displayRoot: stri
   for (const name of names) {
     const full = path.join(dir, name);
     const display = path.relative(displayRoot, full) || full;
-    const fileRoutines = parseRoutineFile(display, readFileSync(full, 'utf8'));
+    const fileRoutines = parseRoutineFile(display, readFileSync(full, 'utf8'), cache);
     fileRoutines.forEach((routine, index) => {
       const first = seen.get(routine.id);
       if (first)

@@ -1,7 +1,8 @@
-import { isCollection, LineCounter, parseDocument, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { z } from 'zod';
 import { breathingPatterns, breathingSeconds, displayMinutes, stepSeconds } from '../pacing.js';
 import { formatPath } from './loader.js';
+import { yaml } from './yaml.js';
 import {
   breathingPatternIds,
   equipmentKinds,
@@ -94,11 +95,8 @@ export function validateTeamRoutine(raw: unknown): TeamRoutineResult {
 export type YamlImportResult = { ok: true; routines: Routine[] } | { ok: false; message: string; line?: number };
 
 /** The deepest node that exists along the path, so a missing key still points at its parent's line. */
-function lineOf(
-  doc: ReturnType<typeof parseDocument>,
-  counter: LineCounter,
-  path: readonly PropertyKey[],
-): number | undefined {
+function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
+  const { isCollection } = yaml();
   for (let n = path.length; n >= 0; n--) {
     const node = (n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true)) as Node | null | undefined;
     if (node && (isCollection(node) || 'range' in node) && node.range) return counter.linePos(node.range[0]).line;
@@ -107,6 +105,7 @@ function lineOf(
 }
 
 export function parseTeamRoutinesYaml(source: string): YamlImportResult {
+  const { LineCounter, parseDocument } = yaml();
   const counter = new LineCounter();
   const doc = parseDocument(source, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];

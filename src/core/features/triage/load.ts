@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../../project-root.js';
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import { shippedContentCache, sourceHash, yaml, type ContentCache } from '../../content/yaml.js';
 import { triageRulesSchema, type TriageRules } from './schema.js';
 
 export const defaultTriageFile = path.join(projectRoot, 'content/triage.yaml');
@@ -11,11 +12,8 @@ class TriageContentError extends Error {
   override name = 'TriageContentError';
 }
 
-function lineOf(
-  doc: ReturnType<typeof parseDocument>,
-  counter: LineCounter,
-  segments: readonly PropertyKey[],
-): number | undefined {
+function lineOf(doc: Document, counter: LineCounter, segments: readonly PropertyKey[]): number | undefined {
+  const { isMap, isSeq } = yaml();
   let node = doc.contents as Node | null | undefined;
   for (const segment of segments) {
     const next = isMap(node)
@@ -29,8 +27,14 @@ function lineOf(
   return node?.range ? counter.linePos(node.range[0]).line : undefined;
 }
 
-/** Parses and validates the rules text; `file` is only used in error messages. */
-export function parseTriageRules(source: string, file = 'content/triage.yaml'): TriageRules {
+/** The rules as written, validated: from the build's cache when the text is unchanged (see content/yaml.ts). */
+function validatedRules(source: string, file: string, cache: ContentCache) {
+  const cached = cache.get(sourceHash(source));
+  if (cached !== undefined) {
+    const parsed = triageRulesSchema.safeParse(cached);
+    if (parsed.success) return parsed.data;
+  }
+  const { LineCounter, parseDocument } = yaml();
   const counter = new LineCounter();
   const doc = parseDocument(source, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
@@ -46,7 +50,16 @@ export function parseTriageRules(source: string, file = 'content/triage.yaml'): 
     const line = lineOf(doc, counter, issue.path);
     throw new TriageContentError(`${file}${line ? `:${line}` : ''}: ${where ? `${where}: ` : ''}${issue.message}`);
   }
-  const rules = parsed.data;
+  return parsed.data;
+}
+
+/** Parses and validates the rules text; `file` is only used in error messages. */
+export function parseTriageRules(
+  source: string,
+  file = 'content/triage.yaml',
+  cache: ContentCache = shippedContentCache(),
+): TriageRules {
+  const rules = validatedRules(source, file, cache);
   // Labels name the thresholds, so they cannot drift from the numbers the engine applies.
   const fill = (text: string) =>
     text
