@@ -20,8 +20,13 @@ import { projectRoot } from '../src/project-root.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { interactive, opt, slashCommand, TEAM_ID, viewSubmission } from '../test/support/slack/payloads.js';
 import { freePorts, installWorkspace, launch, signedSlackHeaders, waitForHttp, type Proc } from './app-process.js';
-import { startDelayProxy } from './delay-proxy.js';
-import { mintTrigger, startFakeSlack, type FakeSlack } from './fake-slack.js';
+import { mintTrigger } from './fake-slack.js';
+import {
+  startRemoteDelayProxy,
+  startRemoteFakeSlack,
+  type FakeSlackSnapshot,
+  type RemoteFakeSlack as FakeSlack,
+} from './fakes-process.js';
 
 const SECRET = 'bench-signing-secret-not-real';
 const BOT_TOKEN = 'xoxb-bench-not-a-real-token';
@@ -39,6 +44,7 @@ interface Ack {
   working: boolean;
 }
 interface Result {
+  run: number;
   app: 'backcare' | 'bare';
   scenario: Scenario;
   mode: Mode;
@@ -128,7 +134,7 @@ async function settle(fake: FakeSlack, quietMs = 1500, maxMs = 90_000): Promise<
   let last = -1;
   let quietSince = Date.now();
   while (Date.now() - start < maxMs) {
-    const seen = fake.calls.length + fake.responses.length;
+    const seen = await fake.seen();
     if (seen !== last) {
       last = seen;
       quietSince = Date.now();
@@ -142,10 +148,12 @@ async function settle(fake: FakeSlack, quietMs = 1500, maxMs = 90_000): Promise<
  * on it…" modal got its answer, in place or by DM, so none is counted lost for leaving too early.
  */
 async function answersDelivered(fake: FakeSlack, expected: number, maxMs = 120_000): Promise<void> {
-  const delivered = () =>
-    fake.calls.filter((c) => (c.method === 'views.update' || c.method === 'chat.postMessage') && !c.limited).length;
+  const delivered = async () =>
+    (await fake.snapshot()).calls.filter(
+      (c) => (c.method === 'views.update' || c.method === 'chat.postMessage') && !c.limited,
+    ).length;
   const start = Date.now();
-  while (delivered() < expected && Date.now() - start < maxMs) await sleep(250);
+  while ((await delivered()) < expected && Date.now() - start < maxMs) await sleep(250);
 }
 
 async function runScenario(
@@ -153,8 +161,8 @@ async function runScenario(
   fake: FakeSlack,
   scenario: Scenario,
   n: number,
-): Promise<Omit<Result, 'app' | 'mode' | 'delayMs'>> {
-  fake.reset();
+): Promise<Omit<Result, 'run' | 'app' | 'mode' | 'delayMs'>> {
+  await fake.reset();
   let acks: Ack[];
   const users = Array.from({ length: n }, (_, i) => i);
   switch (scenario) {
@@ -202,14 +210,15 @@ async function runScenario(
   }
   await settle(fake);
   if (scenario === 'settings') await answersDelivered(fake, acks.filter((a) => a.working).length);
+  const seen: FakeSlackSnapshot = await fake.snapshot();
   return {
     scenario,
     acks,
-    viewsOpenP99: fake.viewsOpenAfterMs.length ? quantile(fake.viewsOpenAfterMs, 0.99) : null,
-    expired: fake.expiredTriggers,
+    viewsOpenP99: seen.viewsOpenAfterMs.length ? quantile(seen.viewsOpenAfterMs, 0.99) : null,
+    expired: seen.expiredTriggers,
     later: {
-      inPlace: fake.calls.filter((c) => c.method === 'views.update' && !c.limited).length,
-      byDm: scenario === 'settings' ? fake.calls.filter((c) => c.method === 'chat.postMessage').length : 0,
+      inPlace: seen.calls.filter((c) => c.method === 'views.update' && !c.limited).length,
+      byDm: scenario === 'settings' ? seen.calls.filter((c) => c.method === 'chat.postMessage').length : 0,
     },
   };
 }
@@ -241,7 +250,9 @@ async function startBackcare(options: {
         }),
   };
   const since = process.hrtime.bigint();
-  const proc = launch(process.execPath, [path.join('dist', 'src', 'main.js')], env);
+  // BENCH_APP_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) goes to Backcare's node only, to profile it.
+  const nodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = launch(process.execPath, [...nodeArgs, path.join('dist', 'src', 'main.js')], env);
   const startMs = await waitForHttp(`http://127.0.0.1:${healthPort}/readyz`, since, true);
   return { proc, port, startMs };
 }
@@ -296,7 +307,7 @@ export async function runAcksBench(argv: string[]): Promise<number> {
   process.stdout.write(
     `acks bench: ${n} concurrent signed requests per scenario, ${runs} run(s); ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}\n`,
   );
-  const fake = await startFakeSlack();
+  const fake = await startRemoteFakeSlack();
   const all: Result[] = [];
   const starts: { backcare: number[]; bare: number[] } = { backcare: [], bare: [] };
   const dataDir = mkdtempSync(path.join(tmpdir(), 'backcare-acks-'));
@@ -305,7 +316,7 @@ export async function runAcksBench(argv: string[]): Promise<number> {
       const bare = await startBare(fake);
       starts.bare.push(bare.startMs);
       for (const scenario of scenarios) {
-        all.push({ app: 'bare', mode: 'bot', delayMs: 0, ...(await runScenario(bare.port, fake, scenario, n)) });
+        all.push({ run, app: 'bare', mode: 'bot', delayMs: 0, ...(await runScenario(bare.port, fake, scenario, n)) });
       }
       await bare.proc.stop();
 
@@ -315,7 +326,7 @@ export async function runAcksBench(argv: string[]): Promise<number> {
           const target = new URL(scratch.url);
           const proxy =
             delayMs > 0
-              ? await startDelayProxy({ host: target.hostname, port: Number(target.port || 5432) }, delayMs)
+              ? await startRemoteDelayProxy({ host: target.hostname, port: Number(target.port || 5432) }, delayMs)
               : null;
           const dbUrl = new URL(scratch.url);
           if (proxy) dbUrl.port = String(proxy.port);
@@ -330,8 +341,8 @@ export async function runAcksBench(argv: string[]): Promise<number> {
             if (mode === 'bot' && delayMs === 0) starts.backcare.push(app.startMs);
             for (const scenario of scenarios) {
               const r = await runScenario(app.port, fake, scenario, n);
-              all.push({ app: 'backcare', mode, delayMs, ...r });
-              const s = summarize({ app: 'backcare', mode, delayMs, ...r });
+              all.push({ run, app: 'backcare', mode, delayMs, ...r });
+              const s = summarize({ run, app: 'backcare', mode, delayMs, ...r });
               process.stdout.write(
                 `run ${run} ${mode} +${delayMs}ms ${scenario}: p99 ${f0(s.p99)} ms, max ${f0(s.max)}, over 3 s ${s.over3s}, empty ${s.empty}, expired ${r.expired}` +
                   (scenario === 'settings'
@@ -354,36 +365,66 @@ export async function runAcksBench(argv: string[]): Promise<number> {
     agent.destroy();
   }
 
-  report(all, starts, runs);
-  return 0;
+  return report(all, starts, runs, n) ? 0 : 1;
 }
 
-function report(all: Result[], starts: { backcare: number[]; bare: number[] }, runs: number): void {
+/** Settings submissions whose answer the person saw in the modal: in the ack itself, or later by views.update. */
+const inModal = (r: Result, n: number) => n - r.acks.filter((a) => a.working || a.empty).length + r.later.inPlace;
+
+/** Prints the table and one verdict per target; true when every target is met in every run. */
+function report(all: Result[], starts: { backcare: number[]; bare: number[] }, runs: number, n: number): boolean {
   const out: string[] = [];
   out.push('');
   out.push(
-    '| scenario | mode | db delay | ack p50 | p95 | p99 (median, spread) | max | over 3 s | empty | views.open p99 | expired | p99 / bare |',
+    '| scenario | mode | db delay | ack p50 | p95 | p99 (median, spread) | max | over 3 s | empty | views.open p99 | expired | p99 / bare (median; each run) |',
   );
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const keys = [...new Set(all.map((r) => `${r.app}|${r.mode}|${r.delayMs}|${r.scenario}`))];
+  const bareP99 = (scenario: Scenario, run: number) =>
+    summarize(all.find((r) => r.app === 'bare' && r.scenario === scenario && r.run === run)!).p99;
+  const misses: string[] = [];
   for (const key of keys) {
     const [app, mode, delay, scenario] = key.split('|') as [string, Mode, string, Scenario];
     const rows = all
       .filter((r) => `${r.app}|${r.mode}|${r.delayMs}|${r.scenario}` === key)
       .map((r) => ({ r, s: summarize(r) }));
-    const bareP99 = median(all.filter((r) => r.app === 'bare' && r.scenario === scenario).map((r) => summarize(r).p99));
     const p99s = rows.map((x) => x.s.p99);
+    // Each run against the bare app's p99 in the same run, so a run is compared with its own conditions.
+    const ratios = rows.map((x) => x.s.p99 / bareP99(scenario, x.r.run));
     const label = app === 'bare' ? 'bare Bolt' : mode;
+    const name = `${scenario} ${mode} +${delay} ms`;
+    if (app === 'backcare') {
+      const over = rows.reduce((a, x) => a + x.s.over3s, 0);
+      const expired = rows.reduce((a, x) => a + x.r.expired, 0);
+      if (over > 0) misses.push(`${name}: ${over} acks over 3 s`);
+      if (expired > 0) misses.push(`${name}: ${expired} expired triggers`);
+      ratios.forEach((ratio, i) => {
+        if (ratio > 2) misses.push(`${name}: run ${rows[i]!.r.run} p99 ${ratio.toFixed(1)}× bare`);
+      });
+      if (scenario === 'settings' && Number(delay) > 0)
+        for (const { r } of rows)
+          if (inModal(r, n) < 0.99 * n)
+            misses.push(`${name}: run ${r.run} answered in the modal ${inModal(r, n)}/${n}`);
+    }
     out.push(
-      `| ${scenario} | ${label} | ${app === 'bare' ? '-' : `${delay} ms`} | ${f0(median(rows.map((x) => x.s.p50)))} | ${f0(median(rows.map((x) => x.s.p95)))} | ${f0(median(p99s))} (${f0(Math.min(...p99s))}–${f0(Math.max(...p99s))}) | ${f0(Math.max(...rows.map((x) => x.s.max)))} | ${rows.reduce((a, x) => a + x.s.over3s, 0)} | ${rows.reduce((a, x) => a + x.s.empty, 0)} | ${f0(median(rows.map((x) => x.r.viewsOpenP99 ?? NaN).filter((v) => !Number.isNaN(v))))} | ${rows.reduce((a, x) => a + x.r.expired, 0)} | ${app === 'bare' ? '1.0' : (median(p99s) / bareP99).toFixed(1)}× |`,
+      `| ${scenario} | ${label} | ${app === 'bare' ? '-' : `${delay} ms`} | ${f0(median(rows.map((x) => x.s.p50)))} | ${f0(median(rows.map((x) => x.s.p95)))} | ${f0(median(p99s))} (${f0(Math.min(...p99s))}–${f0(Math.max(...p99s))}) | ${f0(Math.max(...rows.map((x) => x.s.max)))} | ${rows.reduce((a, x) => a + x.s.over3s, 0)} | ${rows.reduce((a, x) => a + x.s.empty, 0)} | ${f0(median(rows.map((x) => x.r.viewsOpenP99 ?? NaN).filter((v) => !Number.isNaN(v))))} | ${rows.reduce((a, x) => a + x.r.expired, 0)} | ${app === 'bare' ? '1.0' : `${median(ratios).toFixed(1)}× (${ratios.map((v) => v.toFixed(1)).join(', ')})`} |`,
     );
   }
+  const startRatios = starts.backcare.map((ms, i) => ms / starts.bare[i]!);
+  startRatios.forEach((ratio, i) => {
+    if (ratio > 3) misses.push(`start to ready: run ${i + 1} ${ratio.toFixed(1)}× bare`);
+  });
   out.push('');
   out.push(
-    `start to ready (median of ${runs}): Backcare /readyz on PostgreSQL ${f0(median(starts.backcare))} ms, bare Bolt listening ${f0(median(starts.bare))} ms, ratio ${(median(starts.backcare) / median(starts.bare)).toFixed(1)}×`,
+    `start to ready (median of ${runs}): Backcare /readyz on PostgreSQL ${f0(median(starts.backcare))} ms, bare Bolt listening ${f0(median(starts.bare))} ms, ratio ${(median(starts.backcare) / median(starts.bare)).toFixed(1)}× (each run: ${startRatios.map((v) => v.toFixed(1)).join(', ')})`,
   );
   out.push(
     'Columns over 3 s, empty and expired are totals over all runs; empty = the answer came later (response_url or DM).',
   );
+  out.push(
+    'Targets, in every run: 0 acks over 3 s, 0 expired triggers, ack p99 ≤ 2× bare Bolt, settings with +250 ms answered in the modal ≥ 99 %, start ≤ 3× bare.',
+  );
+  out.push(misses.length === 0 ? 'verdict: pass' : `verdict: FAIL\n${misses.map((m) => `  - ${m}`).join('\n')}`);
   process.stdout.write(`${out.join('\n')}\n`);
+  return misses.length === 0;
 }
