@@ -82,10 +82,11 @@ export interface SlackAdapter extends Adapter {
 }
 
 /**
- * How long work after an ack may wait for the rest of a burst to be acknowledged: well inside a modal trigger's
- * 3 s, and short enough that a steady stream of requests only slows the work a little.
+ * How long a burst holds work back while it is acknowledged, counted from its first request: well inside a modal
+ * trigger's 3 s, and long enough for 200 requests (0.15-0.35 s here with the event loop free). Traffic that goes
+ * on longer is steady, not a burst: work then runs beside it (see BackcareHttpReceiver.allAnswered).
  */
-const ACKS_FIRST_MAX_MS = 300;
+const ACKS_FIRST_MAX_MS = 1000;
 
 /**
  * Work after the ack, queued for a slot, logged if it fails; `idle` waits for all of it (tests, graceful stop),
@@ -202,7 +203,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   let stopSharing: (() => Promise<void>) | null = null;
   const healthy = options.healthy ?? (async () => true);
 
-  // Work waits (at most ACKS_FIRST_MAX_MS) until the HTTP receiver, created below, has no request left to ack.
+  // Work waits until the HTTP receiver, created below, has acknowledged the burst (at most ACKS_FIRST_MAX_MS).
   let receiverRef: BackcareHttpReceiver | null = null;
   const acksFirst = () => receiverRef?.allAnswered(ACKS_FIRST_MAX_MS) ?? Promise.resolve();
   const work = options.work ?? createWorkQueue({ concurrency: 16 });

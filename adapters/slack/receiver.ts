@@ -23,6 +23,8 @@ const RECENT_KEYS_MAX = 100_000;
  * hold a connection for Node's default of five minutes.
  */
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Nothing new for this long after the last ack: the burst is over (arrivals 200 at once come < 15 ms apart). */
+const BURST_QUIET_MS = 30;
 
 const slackPaths = {
   events: '/slack/events',
@@ -104,6 +106,8 @@ export class BackcareHttpReceiver implements Receiver {
       },
     );
     this.server = server;
+    // A connection is the first sign of a request: it counts as an arrival before its request is read.
+    server.on('connection', () => this.arrived());
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => {
@@ -129,44 +133,97 @@ export class BackcareHttpReceiver implements Receiver {
 
   /** Requests that arrived and are not answered yet: more than one means a burst is being acknowledged. */
   private unanswered = 0;
+  /** When the last connection or request arrived, and when the burst it belongs to began (null: none going on). */
+  private lastArrival = -Infinity;
+  private burstSince: number | null = null;
   private answeredWaiters: (() => void)[] = [];
+  private recheck: NodeJS.Timeout | undefined;
 
   /**
-   * Resolves once no request waits for its ack, or after `maxMs` (a steady stream must not hold work back for
-   * ever): work after the acks waits here, so a burst is acknowledged before the work it asked for competes.
+   * Resolves once the burst is over: every request that arrived has its ack and none arrived for `quietMs` (the
+   * rest of a burst is often still in the kernel's queue), or once the burst has lasted `maxMs` (steady traffic must
+   * not hold work back for ever). Work after the acks waits here. Measured: 200 requests sent at once arrive over
+   * 0.15 s when the event loop is free, but over 1-2 s when work fills it with 30-80 ms turns.
    */
-  allAnswered(maxMs: number): Promise<void> {
-    if (this.unanswered === 0) return Promise.resolve();
+  allAnswered(maxMs: number, quietMs = BURST_QUIET_MS): Promise<void> {
+    this.quiet = quietMs;
+    this.maxBurst = maxMs;
+    if (this.burstOver()) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, maxMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.answeredWaiters.push(done);
+      this.answeredWaiters.push(resolve);
+      this.scheduleRecheck();
     });
   }
 
+  private quiet = BURST_QUIET_MS;
+  private maxBurst = Infinity;
+
+  /** Every request answered and nothing new for `quiet` ms: the burst (if any) has ended. */
+  private quietNow(now: number): boolean {
+    return this.unanswered === 0 && now - this.lastArrival >= this.quiet;
+  }
+
+  private burstOver(now = performance.now()): boolean {
+    if (this.quietNow(now)) return true;
+    // Past `maxBurst` the traffic is steady, not a burst: work goes on beside it until the next quiet moment.
+    return this.burstSince !== null && now - this.burstSince >= this.maxBurst;
+  }
+
+  private arrived(): void {
+    const now = performance.now();
+    if (this.burstSince === null || this.quietNow(now)) this.burstSince = now;
+    this.lastArrival = now;
+  }
+
+  /** Wakes the waiters if the burst is over, else looks again when it could be (an ack also looks at once). */
+  private scheduleRecheck(): void {
+    if (this.answeredWaiters.length === 0) return;
+    const now = performance.now();
+    if (this.burstOver(now)) {
+      clearTimeout(this.recheck);
+      this.recheck = undefined;
+      const waiters = this.answeredWaiters;
+      this.answeredWaiters = [];
+      for (const wake of waiters) wake();
+      return;
+    }
+    if (this.recheck) return;
+    const untilQuiet = this.unanswered === 0 ? this.lastArrival + this.quiet - now : Infinity;
+    const untilMax = this.burstSince === null ? Infinity : this.burstSince + this.maxBurst - now;
+    this.recheck = setTimeout(
+      () => {
+        this.recheck = undefined;
+        this.scheduleRecheck();
+      },
+      Math.max(1, Math.ceil(Math.min(untilQuiet, untilMax, this.quiet))),
+    );
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.arrived();
     this.unanswered += 1;
     let counted = true;
+    let ackGate: () => void = () => undefined;
+    const acked = new Promise<void>((resolve) => (ackGate = resolve));
     const answered = () => {
+      ackGate();
       if (counted) this.unanswered -= 1;
       counted = false;
-      if (this.unanswered === 0 && this.answeredWaiters.length > 0) {
-        const waiters = this.answeredWaiters;
-        this.answeredWaiters = [];
-        for (const wake of waiters) wake();
-      }
+      if (this.unanswered === 0) this.scheduleRecheck();
     };
     try {
-      await this.handleRequest(req, res, answered);
+      await this.handleRequest(req, res, answered, acked);
     } finally {
       answered();
     }
   }
 
-  private async handleRequest(req: IncomingMessage, res: ServerResponse, answered: () => void): Promise<void> {
+  private async handleRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    answered: () => void,
+    acked: Promise<void>,
+  ): Promise<void> {
     const receivedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { log } = this.options;
@@ -236,21 +293,26 @@ export class BackcareHttpReceiver implements Receiver {
       res.end();
       return;
     }
-    let replayCheck: Promise<boolean> | undefined;
+    let replayCheck: (() => Promise<boolean>) | undefined;
     if (body.type !== 'event_callback' && this.options.firstSeen) {
       // The signature covers the timestamp and the body: the same one twice is the same request replayed.
       const key = `slack:request:${createHash('sha256')
         .update(`${header(req, 'x-slack-request-timestamp')}:${header(req, 'x-slack-signature')}`)
         .digest('hex')}`;
       // Nothing slow before the ack: a replay to this process is caught in memory; the database record (other
-      // replicas, restarts) is written meanwhile and the listeners wait for its verdict before doing anything.
+      // replicas, restarts) is written once the request is acknowledged (or sooner if a listener needs the verdict
+      // to answer in the ack), and the listeners wait for it before doing anything. Started at once, a burst's
+      // 200 writes ran between its acks.
       if (!this.recentKeys.add(key)) {
         log.warn({ event: 'slack.http.replayed', path: url.pathname }, 'replayed Slack request ignored');
         res.writeHead(200);
         res.end();
         return;
       }
-      replayCheck = this.verdict(this.options.firstSeen, key, url.pathname);
+      const firstSeen = this.options.firstSeen;
+      let asked: Promise<boolean> | undefined;
+      replayCheck = () => (asked ??= this.verdict(firstSeen, key, url.pathname));
+      void acked.then(replayCheck);
     }
     await this.dispatch(req, res, body, { replayCheck, receivedAt, answered });
   }
@@ -284,7 +346,7 @@ export class BackcareHttpReceiver implements Receiver {
     req: IncomingMessage,
     res: ServerResponse,
     body: Record<string, unknown>,
-    request: { replayCheck: Promise<boolean> | undefined; receivedAt: number; answered: () => void },
+    request: { replayCheck: (() => Promise<boolean>) | undefined; receivedAt: number; answered: () => void },
   ): Promise<void> {
     const { replayCheck, receivedAt } = request;
     const { log } = this.options;

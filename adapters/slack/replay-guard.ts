@@ -19,11 +19,12 @@ export function sinceReceived(context: Record<string, unknown>): number {
 }
 
 /**
- * Whether this request is new: the receiver's database check, which runs while the ack goes out. Listeners wait
- * for it before doing anything, so a replay another replica already processed is not processed again. Requests
- * the receiver does not key (events, Socket Mode) are new.
+ * Whether this request is new: the receiver's database check, which starts once the ack is out, or here when a
+ * listener needs the verdict sooner (to answer in the ack). Listeners wait for it before doing anything, so a
+ * replay another replica already processed is not processed again. Requests the receiver does not key (events,
+ * Socket Mode) are new.
  */
 export function isFresh(context: Record<string, unknown>): Promise<boolean> {
   const check: unknown = context[REPLAY_CHECK];
-  return check instanceof Promise ? (check as Promise<boolean>) : Promise.resolve(true);
+  return typeof check === 'function' ? (check as () => Promise<boolean>)() : Promise.resolve(true);
 }

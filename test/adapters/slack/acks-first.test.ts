@@ -62,4 +62,56 @@ describe('Slack receiver: work waits for the acks of a burst', () => {
     await acks[0]!();
     expect((await request).status).toBe(200);
   });
+
+  it('answered is not enough while a burst is still arriving: work waits until nothing new came for the quiet time', async () => {
+    const { receiver, acks } = await heldReceiver();
+    stop = () => receiver.stop();
+    const send = (i: number) =>
+      postSigned(receiver.port, '/slack/commands', slashCommand('help', { trigger_id: `1.3.${i}` }));
+    const first = send(1);
+    while (acks.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    await acks[0]!();
+    await first;
+    // Every request so far is answered, but the last arrived just now: within the quiet time more may follow.
+    const waiting = receiver.allAnswered(60_000, 1000);
+    expect(await settled(waiting, 100)).toBe(false);
+    const second = send(2);
+    while (acks.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    await acks[1]!();
+    await second;
+    // The second arrival started the quiet time again.
+    expect(await settled(waiting, 150)).toBe(false);
+    expect(await settled(waiting, 3000)).toBe(true);
+  });
+
+  it('traffic that goes on past maxMs is steady, not a burst: work runs beside it instead of waiting for a pause', async () => {
+    const { receiver, acks } = await heldReceiver();
+    let sending = true;
+    const sent: Promise<unknown>[] = [];
+    stop = async () => {
+      sending = false;
+      await Promise.all(sent);
+      await receiver.stop();
+    };
+    // Each request is answered at once; a new one comes every 20 ms, well inside the quiet time.
+    void (async () => {
+      for (let i = 0; sending; i++) {
+        sent.push(postSigned(receiver.port, '/slack/commands', slashCommand('help', { trigger_id: `1.4.${i}` })));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const answering = setInterval(() => {
+      while (acks.length > 0) void acks.shift()!();
+    }, 5);
+    try {
+      while (sent.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await settled(receiver.allAnswered(1000, 200), 100)).toBe(false);
+      expect(await settled(receiver.allAnswered(1000, 200), 3000)).toBe(true);
+      // Past maxMs, later work does not wait either, though the stream has not paused.
+      expect(await settled(receiver.allAnswered(1000, 200), 20)).toBe(true);
+    } finally {
+      sending = false;
+      clearInterval(answering);
+    }
+  });
 });

@@ -131,7 +131,12 @@ describe('Slack HTTP receiver: request size and slow clients', () => {
 });
 
 describe('Slack HTTP receiver: the replay check never eats the 3-second ack', () => {
-  async function startReceiver(firstSeen: (key: string) => Promise<boolean>, replayCheckMs = 1000) {
+  type Check = () => Promise<unknown>;
+  async function startReceiver(
+    firstSeen: (key: string) => Promise<boolean>,
+    replayCheckMs = 1000,
+    listener: (check: Check | undefined, ack: () => Promise<void>) => Promise<void> = async (_check, ack) => ack(),
+  ) {
     const logs = captureLogger();
     const receiver = new BackcareHttpReceiver({
       signingSecret: 'test-signing-secret-not-real',
@@ -148,11 +153,12 @@ describe('Slack HTTP receiver: the replay check never eats the 3-second ack', ()
     receiver.init({
       processEvent: async (event: {
         ack: (body?: unknown) => Promise<void>;
-        customProperties?: { replayCheck?: Promise<unknown> };
+        customProperties?: { replayCheck?: Check };
       }) => {
         processed += 1;
-        if (event.customProperties?.replayCheck) verdicts.push(event.customProperties.replayCheck);
-        await event.ack();
+        const check = event.customProperties?.replayCheck;
+        await listener(check, () => event.ack());
+        if (check) verdicts.push(check());
       },
     } as never);
     await receiver.start();
@@ -194,6 +200,51 @@ describe('Slack HTTP receiver: the replay check never eats the 3-second ack', ()
       expect(keys).toHaveLength(1);
       expect(await Promise.all(verdicts)).toEqual([true]);
       expect(logs.lines().filter((l) => l.event === 'slack.http.replayed')).toHaveLength(1);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('the database is asked only once the ack is out: a burst of checks does not run between the acks', async () => {
+    const { postSigned } = await import('../../support/slack/http.js');
+    const { slashCommand } = await import('../../support/slack/payloads.js');
+    const order: string[] = [];
+    const { receiver, verdicts } = await startReceiver(
+      async () => (order.push('database'), true),
+      1000,
+      async (_check, ack) => {
+        // Other requests' turns (microtasks and the next loop phase) pass before this one acks.
+        await new Promise((resolve) => setImmediate(resolve));
+        order.push('ack');
+        await ack();
+      },
+    );
+    try {
+      await postSigned(receiver.port, '/slack/commands', slashCommand('help'));
+      expect(await Promise.all(verdicts)).toEqual([true]);
+      expect(order).toEqual(['ack', 'database']);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('a listener that needs the verdict to answer in its ack gets it first, and the database is asked once', async () => {
+    const { postSigned } = await import('../../support/slack/http.js');
+    const { slashCommand } = await import('../../support/slack/payloads.js');
+    const order: string[] = [];
+    const { receiver, verdicts } = await startReceiver(
+      async () => (order.push('database'), false),
+      1000,
+      async (check, ack) => {
+        order.push(`verdict ${String(await check?.())}`);
+        await ack();
+        order.push('ack');
+      },
+    );
+    try {
+      await postSigned(receiver.port, '/slack/commands', slashCommand('help'));
+      expect(await Promise.all(verdicts)).toEqual([false]);
+      expect(order).toEqual(['database', 'verdict false', 'ack']);
     } finally {
       await receiver.stop();
     }
