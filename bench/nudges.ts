@@ -135,6 +135,8 @@ interface BotRun {
   child: ChildProcess;
   tickStart: Promise<number>;
   exited: Promise<number | null>;
+  /** The totals of its `done` line (claimed, sent, reconciled…), once it has printed it. */
+  totals: Record<string, number>;
 }
 
 function startBot(dbUrl: string, fakeUrl: string, platform?: 'slack'): BotRun {
@@ -142,10 +144,13 @@ function startBot(dbUrl: string, fakeUrl: string, platform?: 'slack'): BotRun {
   const child = spawn(command, [...args], { cwd: path.resolve(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
   let resolveStart!: (at: number) => void;
   const tickStart = new Promise<number>((resolve) => (resolveStart = resolve));
+  const totals: Record<string, number> = {};
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {
-      const event = JSON.parse(line) as { event?: string; at?: number };
+      const event = JSON.parse(line) as { event?: string; at?: number } & Record<string, unknown>;
       if (event.event === 'tick-start' && typeof event.at === 'number') resolveStart(event.at);
+      if (event.event === 'done')
+        for (const [k, v] of Object.entries(event)) if (typeof v === 'number' && k !== 'at') totals[k] = v;
     } catch {
       // not one of ours
     }
@@ -156,7 +161,7 @@ function startBot(dbUrl: string, fakeUrl: string, platform?: 'slack'): BotRun {
     tickStart,
     exited.then((code) => Promise.reject(new Error(`bot exited with ${code} before its first tick`))),
   ]);
-  return { child, tickStart: startedOrDied, exited };
+  return { child, tickStart: startedOrDied, exited, totals };
 }
 
 function count(fake: FakePlatform, expected: readonly string[]) {
@@ -233,14 +238,17 @@ async function fanOutSlack(rate: number, crash: boolean) {
     const first = startBot(scratch.url, fake.apiUrl, 'slack');
     const started = await first.tickStart;
     let killedAt: number | null = null;
+    let reconciled = 0;
     if (crash) {
       const ideal = (DUE / rate) * 1000;
       await new Promise((resolve) => setTimeout(resolve, randomInt(Math.round(ideal * 0.1), Math.round(ideal * 0.8))));
       first.child.kill('SIGKILL');
       await first.exited;
       killedAt = Date.now() - started;
-      const code = await startBot(scratch.url, fake.apiUrl, 'slack').exited;
+      const second = startBot(scratch.url, fake.apiUrl, 'slack');
+      const code = await second.exited;
       if (code !== 0) throw new Error(`restarted bot exited with ${code}`);
+      reconciled = second.totals.reconciled ?? 0;
     } else {
       const code = await first.exited;
       if (code !== 0) throw new Error(`bot exited with ${code}`);
@@ -267,6 +275,7 @@ async function fanOutSlack(rate: number, crash: boolean) {
       0,
     );
     const otherCalls = fake.calls.length - busyCalls;
+    const history = fake.calls.filter((c) => c.method === 'conversations.history');
     return {
       totalMs,
       killedAt,
@@ -276,6 +285,9 @@ async function fanOutSlack(rate: number, crash: boolean) {
       callsPerNudge: otherCalls / Math.max(1, posts.length),
       busyCalls,
       rateLimited: fake.rateLimited,
+      reconciled,
+      historyCalls: history.length,
+      history429: history.filter((c) => c.limited).length,
       methods: [...byMethod].map(([m, n]) => `${m}=${n}`).join(' '),
     };
   } finally {
@@ -296,7 +308,7 @@ async function slackRows(rate: number, say: (line: string) => void): Promise<boo
   );
   const slackCrashVerdict = slackCrashed.duplicates === 0 && slackCrashed.lost === 0;
   say(
-    `| Same, SIGKILL at ${((slackCrashed.killedAt ?? 0) / 1000).toFixed(1)} s and restart | ${(slackCrashed.totalMs / 1000).toFixed(2)} s, ${slackCrashed.callsPerNudge.toFixed(2)} calls per nudge, ${slackCrashed.duplicates} duplicates, ${slackCrashed.lost} lost | 0, 0 | ${slackCrashVerdict ? 'pass' : 'FAIL'} |`,
+    `| Same, SIGKILL at ${((slackCrashed.killedAt ?? 0) / 1000).toFixed(1)} s and restart | ${(slackCrashed.totalMs / 1000).toFixed(2)} s, ${slackCrashed.callsPerNudge.toFixed(2)} calls per nudge, ${slackCrashed.duplicates} duplicates, ${slackCrashed.lost} lost; ${slackCrashed.reconciled} reconciled with ${slackCrashed.historyCalls} conversations.history calls (${slackCrashed.history429} answered 429) | 0, 0 | ${slackCrashVerdict ? 'pass' : 'FAIL'} |`,
   );
   say(`Slack Web API calls: ${slack.methods}; after the crash run: ${slackCrashed.methods}`);
   return slackVerdict && slackCrashVerdict;

@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
 import {
+  RateLimitedError,
   SEND_WINDOW_MS,
   type Availability,
   type NudgeDelivery,
@@ -116,6 +117,39 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
     return { channel, opened: true };
   }
 
+  /** Reads the window a nudge could have been posted in, 15 at a time, for the delivery id in the metadata. */
+  async function findPosted(client: WebClient, delivery: NudgeDelivery): Promise<ReconcileResult> {
+    const { channel } = await channelFor(client, delivery);
+    const window = {
+      oldest: slackTs(delivery.slotAt.getTime() - RECONCILE_SKEW_MS),
+      latest: slackTs(delivery.slotAt.getTime() + SEND_WINDOW_MS + RECONCILE_SEND_MS + RECONCILE_SKEW_MS),
+    };
+    let cursor: string | undefined;
+    for (let page = 0; page < RECONCILE_MAX_PAGES; page++) {
+      const history = historySchema.parse(
+        await client.conversations.history({
+          channel,
+          ...window,
+          inclusive: true,
+          include_all_metadata: true,
+          limit: RECONCILE_PAGE_SIZE,
+          ...(cursor ? { cursor } : {}),
+        }),
+      );
+      const match = history.messages.find(
+        (m) =>
+          m.metadata?.event_type === NUDGE_EVENT_TYPE &&
+          String(m.metadata.event_payload?.delivery_id) === String(delivery.deliveryId),
+      );
+      if (match) return { found: true, messageRef: slackMessageRef(channel, match.ts) };
+      cursor = history.response_metadata?.next_cursor || undefined;
+      if (!history.has_more || !cursor) return { found: false };
+    }
+    throw new Error(
+      `more than ${RECONCILE_MAX_PAGES * RECONCILE_PAGE_SIZE} messages around the slot; cannot tell whether it was posted`,
+    );
+  }
+
   return {
     platform: 'slack',
     // chat.postMessage allows about one message a second per channel, with short bursts.
@@ -154,36 +188,16 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
     async reconcile(delivery): Promise<ReconcileResult> {
       const client = await clientFor(delivery);
       if (!client) return { found: false };
-      const { channel } = await channelFor(client, delivery);
-      const window = {
-        oldest: slackTs(delivery.slotAt.getTime() - RECONCILE_SKEW_MS),
-        latest: slackTs(delivery.slotAt.getTime() + SEND_WINDOW_MS + RECONCILE_SEND_MS + RECONCILE_SKEW_MS),
-      };
-      let cursor: string | undefined;
-      for (let page = 0; page < RECONCILE_MAX_PAGES; page++) {
-        // Throws on API errors (a 429 included) on purpose: "unknown" must not be mistaken for "not sent".
-        const history = historySchema.parse(
-          await client.conversations.history({
-            channel,
-            ...window,
-            inclusive: true,
-            include_all_metadata: true,
-            limit: RECONCILE_PAGE_SIZE,
-            ...(cursor ? { cursor } : {}),
-          }),
-        );
-        const match = history.messages.find(
-          (m) =>
-            m.metadata?.event_type === NUDGE_EVENT_TYPE &&
-            String(m.metadata.event_payload?.delivery_id) === String(delivery.deliveryId),
-        );
-        if (match) return { found: true, messageRef: slackMessageRef(channel, match.ts) };
-        cursor = history.response_metadata?.next_cursor || undefined;
-        if (!history.has_more || !cursor) return { found: false };
+      try {
+        return await findPosted(client, delivery);
+      } catch (error) {
+        // Either way it throws ("unknown" must not be mistaken for "not sent"); a 429 says how long to wait, and
+        // the scheduler paces its checks by it (our clients never retry a 429 themselves: slack-api.ts).
+        const failure = classifySlackError(error);
+        if (failure.kind === 'rate_limited')
+          throw new RateLimitedError(failure.retryAfterMs, 'Slack rate limited the reconcile check');
+        throw error;
       }
-      throw new Error(
-        `more than ${RECONCILE_MAX_PAGES * RECONCILE_PAGE_SIZE} messages around the slot; cannot tell whether it was posted`,
-      );
     },
 
     async isAvailable(delivery): Promise<Availability> {

@@ -26,7 +26,7 @@ export { canonicalTimezone } from './preferences.js';
 
 // What an adapter provides.
 export type { Adapter } from './adapter.js';
-export { SEND_WINDOW_MS } from './sender.js';
+export { RateLimitedError, SEND_WINDOW_MS } from './sender.js';
 export type { Availability, NudgeDelivery, ReconcileResult, Sender, SendResult } from './sender.js';
 export type { ChannelMessenger, ChannelRef, DmResult } from './channel-messenger.js';
 export type { TeamResolution, TeamResolver } from './features/stats/team.js';

@@ -35,6 +35,21 @@ export type SendResult =
 
 export type ReconcileResult = { found: true; messageRef: string } | { found: false };
 
+/**
+ * Thrown by `Sender.reconcile` when the platform's rate limit answered instead (a 429): the scheduler waits
+ * `retryAfterMs` and slows its checks down rather than asking again at once. Thrown, not returned, so a caller
+ * that does not know it treats it as any failed check: "unknown", never "not sent".
+ */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
+  constructor(
+    readonly retryAfterMs: number,
+    message = `rate limited; retry after ${retryAfterMs} ms`,
+  ) {
+    super(message);
+  }
+}
+
 /** Who a busy check is about: the delivery's person and workspace, without the message. */
 export type AvailabilityQuery = Pick<NudgeDelivery, 'deliveryId' | 'slotAt' | 'workspace' | 'user'>;
 
@@ -49,7 +64,10 @@ export interface Sender {
    */
   readonly channelPostRate?: BudgetSpec;
   send(delivery: NudgeDelivery): Promise<SendResult>;
-  /** After a crash: was this delivery's message already posted? Looks on the platform, never guesses. */
+  /**
+   * After a crash: was this delivery's message already posted? Looks on the platform, never guesses: throws when
+   * it cannot tell (RateLimitedError when the platform's rate limit said so).
+   */
   reconcile(delivery: NudgeDelivery): Promise<ReconcileResult>;
   /**
    * Optional pre-check (Slack do-not-disturb, Discord voice): an unavailable slot is skipped, not sent. Asked for a

@@ -16,7 +16,14 @@ import {
 } from '../db/deliveries.js';
 import { buildNudgeMessage, buildTeamPostMessage, type NudgeRoutine } from '../core/nudge-message.js';
 import type { Platform } from '../core/request.js';
-import type { Availability, AvailabilityQuery, NudgeDelivery, Sender } from '../core/sender.js';
+import {
+  RateLimitedError,
+  type Availability,
+  type AvailabilityQuery,
+  type NudgeDelivery,
+  type ReconcileResult,
+  type Sender,
+} from '../core/sender.js';
 import { LATE_LIMIT_MS } from './late.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import { createLearnedPace } from './learned-pace.js';
@@ -90,8 +97,12 @@ export interface PipelineOptions {
 export interface DeliveryPipeline {
   /** Sends one claimed delivery, retrying transient failures within its slot. Never throws. */
   deliver(claimed: ClaimedDelivery, report: TickReport): Promise<void>;
-  /** Resolves an orphaned claim: confirmed if the platform has it, else resent or closed. Never throws. */
-  reconcile(claimed: ClaimedDelivery, report: TickReport): Promise<void>;
+  /**
+   * Resolves an orphaned claim: confirmed if the platform has it, else resent or closed. Never throws. The
+   * platform's rate limit is waited for (and learned) until `until`; a check that gets no turn by then is left
+   * for a later pass, never taken for "not sent".
+   */
+  reconcile(claimed: ClaimedDelivery, report: TickReport, until: Date): Promise<void>;
   /** Writes the confirmations still queued. */
   flush(): Promise<void>;
   /**
@@ -109,8 +120,10 @@ type SendOutcome =
 export function createDeliveryPipeline(options: PipelineOptions): DeliveryPipeline {
   const { db, log, senders, now } = options;
   const confirmations = createConfirmations(db, log);
-  const send = createSendWithinSlot(options);
+  const check = createPlatformChecks(options);
+  const send = createSendWithinSlot(options, check);
   const { recordOutcome, closeMissed, closeUnsent } = createClosing(options);
+  const unresolved = createUnresolved(options);
   const { availabilityOf, checkAvailability, discardAvailability } = createAvailabilityChecks(senders);
 
   async function markSent(
@@ -166,39 +179,35 @@ export function createDeliveryPipeline(options: PipelineOptions): DeliveryPipeli
     }
   }
 
-  /** Looks for the claim's message on the platform; true when it was there (and is now confirmed). */
-  async function foundOnPlatform(claimed: ClaimedDelivery, sender: Sender, report: TickReport): Promise<boolean> {
+  /** Looks for the claim's message on the platform; null when the rate limit gave the check no turn in time. */
+  async function lookOnPlatform(
+    claimed: ClaimedDelivery,
+    sender: Sender,
+    until: Date,
+  ): Promise<ReconcileResult | null> {
     // No routine stored means the message was never built, so it cannot have been posted.
-    if (!claimed.routineId) return false;
+    if (!claimed.routineId) return { found: false };
     const routine =
       options.picker.source(claimed.workspaceId).get(claimed.routineId) ??
       (await routineFor(options, { ...claimed, routineId: null }));
-    const found = await sender.reconcile(deliveryOf(claimed, routine));
-    if (!found.found) return false;
-    const event = eventOf[claimed.kind];
-    log.info(
-      { event: `${event}.reconciled`, deliveryId: claimed.deliveryId, outcome: 'found' },
-      `claimed ${event} was already posted`,
-    );
-    report.reconciled += 1;
-    await markSent(claimed, { messageRef: found.messageRef }, 1, report);
-    return true;
+    return check(sender, deliveryOf(claimed, routine), until.getTime());
   }
 
-  /**
-   * A claim whose platform check keeps failing (a history window Slack will not page through, a rate limit) would
-   * otherwise be released and retried forever. Long past the point where it could still be sent, it is closed
-   * without a resend: never twice beats a record that may say "missed" for a message that did arrive.
-   */
-  const beyondChecking = (slotAt: Date) => now().getTime() - slotAt.getTime() > RECONCILE_GIVE_UP_MS;
-
-  async function reconcile(claimed: ClaimedDelivery, report: TickReport): Promise<void> {
+  async function reconcile(claimed: ClaimedDelivery, report: TickReport, until: Date): Promise<void> {
     const sender = senders[claimed.platform];
     if (!sender) return;
     const event = eventOf[claimed.kind];
     try {
-      if (await foundOnPlatform(claimed, sender, report)) return;
+      const found = await lookOnPlatform(claimed, sender, until);
+      if (!found) return await unresolved(claimed, report, { rateLimited: true });
       report.reconciled += 1;
+      if (found.found) {
+        log.info(
+          { event: `${event}.reconciled`, deliveryId: claimed.deliveryId, outcome: 'found' },
+          `claimed ${event} was already posted`,
+        );
+        return await markSent(claimed, { messageRef: found.messageRef }, 1, report);
+      }
       if (now().getTime() - claimed.slotAt.getTime() > LATE_LIMIT_MS)
         return await closeMissed(claimed, 'found unsent after a restart, too late to send', report);
       if (claimed.kind === 'person' && (!claimed.prefs.optedIn || claimed.prefs.pausedReason))
@@ -216,25 +225,57 @@ export function createDeliveryPipeline(options: PipelineOptions): DeliveryPipeli
       );
       await deliver(claimed, report);
     } catch (error) {
-      if (beyondChecking(claimed.slotAt)) {
-        log.warn(
-          { event: `${event}.unverifiable`, deliveryId: claimed.deliveryId, err: error },
-          `claimed ${event} could not be checked on the platform for an hour; closed, not resent`,
-        );
-        report.missed += 1;
-        return await closeDelivery(db, claimed.kind, claimed.deliveryId, 'missed', 0, UNVERIFIABLE).catch(
-          () => undefined,
-        );
-      }
-      log.error(
-        { event: `${event}.reconcile_failed`, deliveryId: claimed.deliveryId, err: error },
-        'reconcile failed; will retry next tick',
-      );
-      await releaseClaim(db, claimed.kind, claimed.deliveryId).catch(() => undefined);
+      await unresolved(claimed, report, { error });
     }
   }
 
   return { deliver, reconcile, flush: confirmations.flush, checkAvailability };
+}
+
+/** A claim its platform check could not resolve: left for a later pass, or closed unsent once it is too old. */
+function createUnresolved({ db, log, now }: PipelineOptions) {
+  /**
+   * A claim whose platform check keeps failing (a history window Slack will not page through, a rate limit) would
+   * otherwise be released and retried forever. Long past the point where it could still be sent, it is closed
+   * without a resend: never twice beats a record that may say "missed" for a message that did arrive.
+   */
+  const beyondChecking = (slotAt: Date) => now().getTime() - slotAt.getTime() > RECONCILE_GIVE_UP_MS;
+
+  /**
+   * Not known whether it was posted: the check failed, or the platform's rate limit left it no turn in this pass.
+   * A later pass asks again.
+   */
+  async function unresolved(
+    claimed: ClaimedDelivery,
+    report: TickReport,
+    why: { rateLimited: true } | { error: unknown },
+  ): Promise<void> {
+    const event = eventOf[claimed.kind];
+    const err = 'error' in why ? why.error : 'rate limited';
+    if (beyondChecking(claimed.slotAt)) {
+      log.warn(
+        { event: `${event}.unverifiable`, deliveryId: claimed.deliveryId, err },
+        `claimed ${event} could not be checked on the platform for an hour; closed, not resent`,
+      );
+      report.missed += 1;
+      return await closeDelivery(db, claimed.kind, claimed.deliveryId, 'missed', 0, UNVERIFIABLE).catch(
+        () => undefined,
+      );
+    }
+    if ('rateLimited' in why)
+      log.info(
+        { event: `${event}.reconcile_deferred`, deliveryId: claimed.deliveryId },
+        'platform rate limit: reconcile left for the next pass',
+      );
+    else
+      log.error(
+        { event: `${event}.reconcile_failed`, deliveryId: claimed.deliveryId, err },
+        'reconcile failed; will retry next tick',
+      );
+    await releaseClaim(db, claimed.kind, claimed.deliveryId).catch(() => undefined);
+  }
+
+  return unresolved;
 }
 
 /** Closing a delivery that was not sent: missed, unavailable, failed (pausing a target the platform refuses). */
@@ -438,11 +479,65 @@ function createChannelPacing(options: PipelineOptions) {
   return { turn, rateLimited };
 }
 
+/** Asks the platform whether a delivery was posted; null when the rate limit gives it no turn before `until`. */
+type PlatformCheck = (sender: Sender, delivery: NudgeDelivery, until: number) => Promise<ReconcileResult | null>;
+
+/** How long the platform counts the reads a check makes over (Slack: per minute, by method tier). */
+const CHECK_WINDOW_MS = 60_000;
+
+/**
+ * The checks reconciliation makes ("was it posted?"), paced apart from sends: they are a read the platform limits
+ * on its own (Slack: conversations.history per minute, and to one a minute for some apps; chat.postMessage per
+ * second), so they learn a pace of their own. A 429 (RateLimitedError) holds every check to that platform off for
+ * its Retry-After and lowers the pace; the check is asked again when its turn comes, or, if that is after
+ * `until`, left for later. Without this every orphan asked at once and again each pass, and nearly every call
+ * was a 429 (`npm run bench -- nudges --only slack`, crash run: 17,550 Web API calls).
+ */
+function createPlatformChecks({ now, sleep, maxAttempts }: PipelineOptions): PlatformCheck {
+  const clock = () => now().getTime();
+  const gate = new RateLimiter({ now: clock });
+  const pace = createLearnedPace({ now: clock, sleep, windowMs: CHECK_WINDOW_MS });
+
+  /** Waits out the platform's Retry-After, then the learned pace; false when the turn would come after `until`. */
+  async function turn(platform: Platform, until: number): Promise<boolean> {
+    // Bounded, in case the clock never moves (tests with a frozen clock).
+    for (let i = 0; i < 100; i++) {
+      const paused = gate.pausedMs(platform);
+      if (paused > 0) {
+        if (clock() + paused > until) return false;
+        await sleep(paused);
+        continue;
+      }
+      if (!(await pace.turn(platform, until))) return false;
+      // Another check met the limit while this one waited for the pace: wait out that Retry-After first.
+      if (gate.pausedMs(platform) === 0) return true;
+    }
+    return false;
+  }
+
+  return async (sender, delivery, until) => {
+    // Bounded: each round waits a Retry-After, and `maxAttempts` rate-limited answers end it for this pass.
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      if (!(await turn(sender.platform, until))) return null;
+      try {
+        const result = await sender.reconcile(delivery);
+        pace.accepted(sender.platform);
+        return result;
+      } catch (error) {
+        if (!(error instanceof RateLimitedError)) throw error;
+        pace.limited(sender.platform);
+        gate.pause(sender.platform, error.retryAfterMs);
+      }
+    }
+    return null;
+  };
+}
+
 /**
  * One delivery's send, retried on transient failures until it succeeds, fails for good, or further waiting would run
  * past the slot's 10 minutes. A 429 pauses every send to that platform for its Retry-After.
  */
-function createSendWithinSlot(options: PipelineOptions) {
+function createSendWithinSlot(options: PipelineOptions, check: PlatformCheck) {
   const { log, now, sleep, maxAttempts } = options;
   // Only its pause is used here (a platform-wide Retry-After); the send pace comes from the platform's answers,
   // except for channels, whose post rate is a budget shared by the replicas.
@@ -470,8 +565,11 @@ function createSendWithinSlot(options: PipelineOptions) {
           { event: 'nudge.send_threw', deliveryId: delivery.deliveryId, err: error },
           'sender threw; reconciling before retry',
         );
-        const check = await sender.reconcile(delivery);
-        if (check.found) return { kind: 'sent', messageRef: check.messageRef };
+        const found = await check(sender, delivery, deadline);
+        // Still unknown (the rate limit left no turn within the slot): thrown, so the claim goes to reconciliation.
+        if (!found)
+          throw new Error('rate limited: could not check whether the send that threw had posted', { cause: error });
+        if (found.found) return { kind: 'sent', messageRef: found.messageRef };
         result = {
           status: 'retry' as const,
           retryAfterMs: 1000,

@@ -102,7 +102,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       .catch((error: unknown) =>
         log.warn({ event: 'scheduler.team_routines_failed', err: error }, 'team routines not refreshed'),
       );
-    await reconcileOrphans({ db, instance, served: context.served, pipeline, runPool }, report);
+    await reconcileOrphans({ db, instance, served: context.served, pipeline, now, runPool }, report);
     if (!reconcileOnly && !stopped) {
       await claimAndSendNudges(context, report);
       await claimAndSendTeamPosts(context, report, runPool);

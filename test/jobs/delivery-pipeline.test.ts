@@ -12,7 +12,7 @@ import { createDeliveryPipeline, emptyReport, RECONCILE_GIVE_UP_MS } from '../..
 import { createRoutinePicker } from '../../src/jobs/routine-picker.js';
 import { soloInstance } from '../../src/jobs/instance.js';
 import { postgresBudgets } from '../../src/db/rate-budgets.js';
-import type { Sender } from '../../src/core/sender.js';
+import { RateLimitedError, type Sender } from '../../src/core/sender.js';
 import type { RateBudgets } from '../../src/core/rate-budget.js';
 import { fakeSender, prefsRow, seedUser } from './support/fixtures.js';
 
@@ -192,6 +192,7 @@ function virtualTime(start: Date) {
   const sleepers: { at: number; wake: () => void }[] = [];
   return {
     now: () => new Date(now),
+    advance: (ms: number) => void (now += ms),
     sleep: (ms: number) => new Promise<void>((wake) => sleepers.push({ at: now + ms, wake })),
     tracked(budgets: RateBudgets): RateBudgets {
       return (spec) => {
@@ -314,5 +315,87 @@ describeEachDatabase('a channel’s post rate holds across replicas', (database)
       budgets: postgresBudgets(db, { now: () => clock.now().getTime() }),
     });
     expect(await scheduler.tick()).toMatchObject({ sent: 1 });
+  });
+});
+
+describeEachDatabase('reconciling within the platform’s rate limit', (database) => {
+  /**
+   * The platform's "was it posted?" read allows `perMinute` calls a minute (a fixed window, as Slack counts), and
+   * answers 429 past that with the rest of the minute as Retry-After.
+   */
+  function limitedReads(platform: ReturnType<typeof fakeSender>, now: () => Date, perMinute: number) {
+    let window = { start: Number.NEGATIVE_INFINITY, count: 0 };
+    const calls = { answered: 0, limited: 0 };
+    const answer = platform.sender.reconcile.bind(platform.sender);
+    platform.sender.reconcile = async (delivery) => {
+      const t = now().getTime();
+      if (t - window.start >= 60_000) window = { start: t, count: 0 };
+      if (window.count >= perMinute) {
+        calls.limited += 1;
+        throw new RateLimitedError(window.start + 60_000 - t);
+      }
+      window.count += 1;
+      calls.answered += 1;
+      return answer(delivery);
+    };
+    return calls;
+  }
+
+  it('a check that meets the limit waits out its Retry-After and slows to the pace learned; none is resent twice or taken for unsent', async () => {
+    const db = database().db;
+    const time = virtualTime(T0);
+    const ids: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const { userId } = await seedUser(db, { id: `U${i}`, dueAt: null, platform: 'slack' });
+      const [row] = await queryRows<{ id: unknown }>(
+        db,
+        sql`insert into nudge_deliveries (user_id, slot_at, status, routine_id, claimed_at, claimed_by)
+            values (${userId}, ${SLOT}, 'claimed', ${ROUTINE}, ${SLOT}, 99) returning id`,
+      );
+      ids.push(Number(row!.id));
+    }
+    const platform = fakeSender(undefined, 'slack');
+    // Ten were posted before the crash; fifteen were not.
+    for (const id of ids.slice(0, 10)) platform.posted.set(id, `before-crash-${id}`);
+    const calls = limitedReads(platform, time.now, 10);
+    const scheduler = createScheduler({
+      db,
+      log: silentLogger(),
+      senders: { slack: platform.sender },
+      instance: soloInstance(1),
+      now: time.now,
+      sleep: time.sleep,
+    });
+
+    const pass = async () => {
+      const running = scheduler.reconcile();
+      await time.drive(running);
+      return running;
+    };
+
+    // Ten at once; then, once the minute's Retry-After has passed, again about 90 % of what got through, in the
+    // same pass. The rest are never taken for "not sent": released, unchecked and unclosed, for the next pass.
+    const first = await pass();
+    expect(first.reconciled).toBeGreaterThan(10);
+    expect(first.reconciled).toBeLessThan(20);
+    const waiting = (await rowsOf(db, 'person')).filter((r) => r.status === 'claimed');
+    expect(waiting).toHaveLength(25 - first.reconciled);
+    expect(waiting.every((r) => r.claimed_by === null)).toBe(true);
+    // The next passes, a minute apart, at the same pace.
+    for (let i = 0; i < 3; i++) {
+      if ((await rowsOf(db, 'person')).every((r) => r.status !== 'claimed')) break;
+      time.advance(60_000);
+      await pass();
+    }
+
+    const rows = await rowsOf(db, 'person');
+    expect(rows.every((r) => r.status === 'sent')).toBe(true);
+    for (const id of ids.slice(0, 10))
+      expect(rows.find((r) => r.id === id)).toMatchObject({ message_ref: `before-crash-${id}` });
+    expect(platform.sent.map((d) => d.deliveryId).sort((a, b) => a - b)).toEqual(ids.slice(10));
+    // One answered check per delivery; the only 429s were those in flight when the limit was first met.
+    expect(calls.answered).toBe(25);
+    expect(calls.limited).toBeGreaterThan(0);
+    expect(calls.limited).toBeLessThanOrEqual(8);
   });
 });

@@ -25,17 +25,17 @@ describe('learned send pace', () => {
       pace.accepted('slack');
     }
     expect(c.slept).toEqual([]);
-    expect(pace.perSecond('slack')).toBeUndefined();
+    expect(pace.perWindow('slack')).toBeUndefined();
     // Eight sends in flight meet the limit together: one lowering, not eight.
     for (let i = 0; i < 8; i++) pace.limited('slack');
-    expect(pace.perSecond('slack')).toBe(45);
+    expect(pace.perWindow('slack')).toBe(45);
     c.advance(1001);
     for (let i = 0; i < 45; i++) await pace.turn('slack');
     expect(c.slept).toEqual([]);
     await pace.turn('slack');
     expect(c.slept).toHaveLength(1);
     // Other platforms are not slowed.
-    expect(pace.perSecond('discord')).toBeUndefined();
+    expect(pace.perWindow('discord')).toBeUndefined();
   });
 
   it('a 429 while paced lowers the pace further; a quiet five minutes forgets it', () => {
@@ -43,12 +43,30 @@ describe('learned send pace', () => {
     const pace = createLearnedPace(c);
     for (let i = 0; i < 100; i++) pace.accepted('slack');
     pace.limited('slack');
-    expect(pace.perSecond('slack')).toBe(90);
+    expect(pace.perWindow('slack')).toBe(90);
     c.advance(2000);
     for (let i = 0; i < 90; i++) pace.accepted('slack');
     pace.limited('slack');
-    expect(pace.perSecond('slack')).toBe(72);
+    expect(pace.perWindow('slack')).toBe(72);
     c.advance(5 * 60_000 + 1);
-    expect(pace.perSecond('slack')).toBeUndefined();
+    expect(pace.perWindow('slack')).toBeUndefined();
+  });
+
+  it('over a minute window it learns a per-minute limit, down to one a minute; a turn past the deadline is refused without waiting', async () => {
+    const c = clock();
+    const pace = createLearnedPace({ ...c, windowMs: 60_000 });
+    // Four calls start at once: one a minute gets through, the other three meet the limit.
+    for (let i = 0; i < 4; i++) await pace.turn('slack');
+    pace.accepted('slack');
+    for (let i = 0; i < 3; i++) pace.limited('slack');
+    expect(pace.perWindow('slack')).toBe(1);
+    expect(c.slept).toEqual([]);
+    // The next turn is a minute after the last start: refused if that is past the deadline, waited for if not.
+    expect(await pace.turn('slack', c.now() + 30_000)).toBe(false);
+    expect(c.slept).toEqual([]);
+    expect(await pace.turn('slack', c.now() + 61_000)).toBe(true);
+    expect(c.slept).toEqual([60_001]);
+    // A second turn in that minute waits for the next.
+    expect(await pace.turn('slack', c.now() + 30_000)).toBe(false);
   });
 });

@@ -34,9 +34,11 @@ describeEachDatabase('Slack crash recovery within 15 messages a call', (database
     return (await deliveries(db))[0]!.id;
   }
 
-  function scheduler(answer: (call: ApiCall) => { body: unknown } | undefined) {
+  function scheduler(
+    answer: (call: ApiCall) => { status?: number; body: unknown; headers?: Record<string, string> } | undefined,
+    clock = testClock(new Date('2026-03-03T10:03:00Z')),
+  ) {
     api = interceptSlack(answer);
-    const clock = testClock(new Date('2026-03-03T10:03:00Z'));
     const sender = createSlackSender({
       tokens: async () => BOT_TOKEN,
       client: createClientPool({ ...defaultClientOptions, retryConfig: { retries: 0 } }),
@@ -117,6 +119,30 @@ describeEachDatabase('Slack crash recovery within 15 messages a call', (database
       id,
       status: 'sent',
       message_ref: `${DM}:1772532190.000300`,
+    });
+  });
+
+  it('a 429 on conversations.history is waited out and asked again at the pace learned, in the same pass: found, not resent', async () => {
+    const id = await orphan();
+    const clock = testClock(new Date('2026-03-03T10:03:00Z'));
+    let asked = 0;
+    const s = scheduler((call) => {
+      if (call.method !== 'conversations.history') return undefined;
+      if (++asked === 1)
+        return { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '20' } };
+      const nudge = { event_type: NUDGE_EVENT_TYPE, event_payload: { delivery_id: String(id) } };
+      return { body: { ok: true, has_more: false, messages: [{ ts: '1772532030.000200', metadata: nudge }] } };
+    }, clock);
+    const report = await s.reconcile();
+    expect(report).toMatchObject({ reconciled: 1, sent: 1 });
+    expect(api!.of('conversations.history')).toHaveLength(2);
+    // Nothing got through before the 429: the pace learned is one check a minute (not one at Retry-After).
+    expect(clock.now().getTime()).toBeGreaterThanOrEqual(new Date('2026-03-03T10:04:00Z').getTime());
+    expect(api!.of('chat.postMessage')).toEqual([]);
+    expect((await deliveries(database().db))[0]).toMatchObject({
+      id,
+      status: 'sent',
+      message_ref: `${DM}:1772532030.000200`,
     });
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSlackSender, NUDGE_EVENT_TYPE } from '../../../adapters/slack/sender.js';
 import { createClientPool, defaultClientOptions } from '../../../adapters/slack/slack-api.js';
-import type { NudgeDelivery } from '../../../src/core/sender.js';
+import { RateLimitedError, type NudgeDelivery } from '../../../src/core/sender.js';
 import { silentLogger } from '../../support/log.js';
 import { BOT_TOKEN, interceptSlack, type ApiCall } from '../../support/slack/http.js';
 import { DM_CHANNEL, TEAM_CHANNEL, TEAM_ID, USER_ID } from '../../support/slack/payloads.js';
@@ -187,6 +187,34 @@ describe('Slack nudge sender', () => {
   it('reconcile throws when Slack cannot be asked, rather than guessing "not sent"', async () => {
     const s = sender((call) => (call.method === 'conversations.history' ? { status: 500, body: 'oops' } : undefined));
     await expect(s.reconcile({ ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } })).rejects.toThrow();
+  });
+
+  it('reconcile: a 429 on conversations.history is a rate limit with its Retry-After, not "not found", and the client (as the app builds it) does not retry it', async () => {
+    api = interceptSlack((call) =>
+      call.method === 'conversations.history'
+        ? { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '30' } }
+        : undefined,
+    );
+    const s = createSlackSender({
+      tokens: async () => BOT_TOKEN,
+      // The app's own client options: retries on (for network errors and 5xx), 429s rejected.
+      client: createClientPool(defaultClientOptions),
+      log: silentLogger(),
+    });
+    const checked = s.reconcile({ ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } });
+    await expect(checked).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(checked).rejects.toMatchObject({ retryAfterMs: 30_000 });
+    expect(api.of('conversations.history')).toHaveLength(1);
+  });
+
+  it('reconcile: a `ratelimited` platform error is a rate limit too; other failures are not', async () => {
+    const answers = [{ body: { ok: false, error: 'ratelimited' } }, { status: 500, body: 'oops' }];
+    const s = sender((call) => (call.method === 'conversations.history' ? answers.shift() : undefined));
+    const withDm = { ...nudge, user: { ...nudge.user, dmChannelId: DM_CHANNEL } };
+    await expect(s.reconcile(withDm)).rejects.toMatchObject({ name: 'RateLimitedError', retryAfterMs: 30_000 });
+    const failed = await s.reconcile(withDm).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(Error);
+    expect(failed).not.toBeInstanceOf(RateLimitedError);
   });
 
   it('isAvailable: do-not-disturb in progress means unavailable; DND later, a snooze field or a failed lookup do not', async () => {
