@@ -87,6 +87,19 @@ export interface PipelineOptions {
   maxAttempts: number;
   /** Per-channel post rates (Sender.channelPostRate): in this process by default; shared in PostgreSQL by the app. */
   budgets?: RateBudgets | undefined;
+  /**
+   * True once the scheduler is stopping: its sleeps end early then, and a delivery that was waiting out a rate
+   * limit or a retry is handed back (released, or left for the next pass) instead of being tried again.
+   */
+  stopping?: () => boolean;
+}
+
+/** Thrown in a send that waited and found the scheduler stopping: `deliver` releases the claim for the next pass. */
+class StoppingError extends Error {
+  override readonly name = 'StoppingError';
+  constructor() {
+    super('the scheduler is stopping: left for the next pass');
+  }
 }
 
 /**
@@ -170,6 +183,11 @@ export function createDeliveryPipeline(options: PipelineOptions): DeliveryPipeli
       if (outcome.kind === 'sent') return await markSent(claimed, outcome, attempts, report);
       await closeUnsent(claimed, outcome, attempts, report);
     } catch (error) {
+      if (error instanceof StoppingError) {
+        log.info({ event: `${eventOf[claimed.kind]}.released`, deliveryId: claimed.deliveryId }, error.message);
+        await releaseClaim(db, claimed.kind, claimed.deliveryId, attempts).catch(() => undefined);
+        return;
+      }
       // Storage trouble mid-delivery: hand the claim back so reconciliation (which checks the platform) resolves it.
       log.error(
         { event: `${eventOf[claimed.kind]}.deliver_failed`, deliveryId: claimed.deliveryId, err: error },
@@ -493,7 +511,7 @@ const CHECK_WINDOW_MS = 60_000;
  * `until`, left for later. Without this every orphan asked at once and again each pass, and nearly every call
  * was a 429 (`npm run bench -- nudges --only slack`, crash run: 17,550 Web API calls).
  */
-function createPlatformChecks({ now, sleep, maxAttempts }: PipelineOptions): PlatformCheck {
+function createPlatformChecks({ now, sleep, maxAttempts, stopping }: PipelineOptions): PlatformCheck {
   const clock = () => now().getTime();
   const gate = new RateLimiter({ now: clock });
   const pace = createLearnedPace({ now: clock, sleep, windowMs: CHECK_WINDOW_MS });
@@ -506,9 +524,10 @@ function createPlatformChecks({ now, sleep, maxAttempts }: PipelineOptions): Pla
       if (paused > 0) {
         if (clock() + paused > until) return false;
         await sleep(paused);
+        if (stopping?.()) return false;
         continue;
       }
-      if (!(await pace.turn(platform, until))) return false;
+      if (!(await pace.turn(platform, until)) || stopping?.()) return false;
       // Another check met the limit while this one waited for the pace: wait out that Retry-After first.
       if (gate.pausedMs(platform) === 0) return true;
     }
@@ -592,6 +611,7 @@ function createSendWithinSlot(options: PipelineOptions, check: PlatformCheck) {
       gate.pause(sender.platform, result.retryAfterMs);
       await channels.rateLimited(sender, delivery, result.retryAfterMs);
       await sleep(wait);
+      if (options.stopping?.()) throw new StoppingError();
     }
   };
 }

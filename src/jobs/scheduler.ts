@@ -65,7 +65,22 @@ interface ClaimContext {
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const { db, log, instance } = options;
   const now = options.now ?? (() => new Date());
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // A stop must not wait out a Retry-After (up to a minute) past the deploy's grace: stop() ends every sleep at once,
+  // and the pipeline then hands the waiting deliveries back for the next pass instead of trying them again.
+  const sleeping = new Set<() => void>();
+  const sleep =
+    options.sleep ??
+    ((ms: number) =>
+      new Promise<void>((resolve) => {
+        if (stopped) return resolve();
+        const wake = () => {
+          clearTimeout(timer);
+          sleeping.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        sleeping.add(wake);
+      }));
   const picker = createRoutinePicker(options.routines, options.workspaceRoutines);
   const pipeline = createDeliveryPipeline({
     db,
@@ -76,6 +91,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     sleep,
     maxAttempts: options.maxAttempts ?? 12,
     budgets: options.budgets,
+    stopping: () => stopped,
   });
   let stopped = false;
   const context: ClaimContext = {
@@ -148,6 +164,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
     async stop() {
       stopped = true;
+      for (const wake of [...sleeping]) wake();
       await task?.stop();
       await task?.destroy();
       task = null;

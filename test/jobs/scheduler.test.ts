@@ -114,6 +114,43 @@ describeEachDatabase('nudge scheduler', (database) => {
     expect(script.attempts.get(row!.id)).toBe(3);
   });
 
+  it('a stop does not wait out a Retry-After: the waiting nudge is handed back, and the next pass sends it once', async () => {
+    const script = fakeSender((d, attempt) =>
+      attempt < 2
+        ? { status: 'retry', retryAfterMs: 60_000, reason: '429 rate limited', rateLimited: true }
+        : { status: 'sent', messageRef: `m${d.deliveryId}` },
+    );
+    // Real time and the scheduler's own sleep: what a deploy's SIGTERM meets.
+    const first = createScheduler({
+      db: database().db,
+      log: silentLogger(),
+      senders: { console: script.sender },
+      instance: soloInstance(1),
+    });
+    await seedUser(database().db, { id: 'U1', dueAt: new Date(Date.now() - 30_000) });
+    const pass = first.tick();
+    while (script.attempts.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const stopping = Date.now();
+    await first.stop();
+    expect(Date.now() - stopping).toBeLessThan(10_000);
+    await pass;
+    const [held] = await deliveries(database().db);
+    // Neither sent nor given up: still claimed, by nobody, so the next pass looks on the platform and sends it.
+    expect(held).toMatchObject({ status: 'claimed', attempts: 1 });
+    const next = createScheduler({
+      db: database().db,
+      log: silentLogger(),
+      senders: { console: script.sender },
+      instance: soloInstance(2),
+    });
+    await next.tick();
+    await next.stop();
+    const [row] = await deliveries(database().db);
+    expect(row).toMatchObject({ status: 'sent' });
+    expect(script.reconciled).toEqual([row!.id]);
+    expect(script.sent).toHaveLength(1);
+  });
+
   it('pauses a person who cannot be reached, with the reason', async () => {
     const script = fakeSender(() => ({
       status: 'permanent',
