@@ -17,6 +17,8 @@ import type { ReplyTarget } from './replies.js';
 export function registerEventDedupe(ctx: SlackContext): void {
   const { app, core, log } = ctx;
   app.use(async ({ body, next }) => {
+    // Commands and interactions pass straight on: this runs before every ack, a burst's included.
+    if ((body as { type?: unknown }).type !== 'event_callback') return next();
     const envelope = eventCallbackSchema.safeParse(body);
     if (envelope.success && !(await firstSeen(core.deps, `slack:event:${envelope.data.event_id}`))) {
       log.info({ event: 'slack.event_duplicate', eventId: envelope.data.event_id }, 'Slack event already handled');

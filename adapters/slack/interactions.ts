@@ -1,3 +1,4 @@
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { expiredButtonReply, type Actor, type Core } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
 import {
@@ -21,37 +22,9 @@ export function registerInteractions(ctx: SlackContext): void {
 
   app.command(/.*/, async ({ ack, body, client, respond, context }) => {
     await ack();
-    const parsed = slashCommandSchema.safeParse(body);
-    if (!parsed.success) {
-      log.warn(
-        { event: 'slack.command_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) },
-        'unexpected slash command payload',
-      );
-      ctx.urgent(() => respond({ response_type: 'ephemeral', text: "Sorry, I couldn't understand that request." }));
-      return;
-    }
-    const command = parsed.data;
-    const target = { client, triggerId: command.trigger_id, respond, channelId: command.channel_id } as const;
-    // A modal that needs no stored data opens now, while the trigger is fresh: not behind the work queue (slots
-    // may all be waiting out a rate limit), before users.info, the replay verdict and any database work (a
-    // replayed trigger_id is refused by Slack itself).
-    const instant = ctx.core.instantReply?.({ actor: payloadActor(command), input: commandInput(command) });
-    if (instant) {
-      ctx.urgent(() => deliver({ ...target, actor: payloadActor(command), source: 'command' }, instant));
-      return;
-    }
-    track(commandKind(ctx.core.commands, command.text), async () => {
-      if (!(await isFresh(context))) return;
-      const actor = await resolveActor(
-        client,
-        command.team_id,
-        command.user_id,
-        command.user_name,
-        command.team_domain,
-      );
-      const reply = await handle(actor, commandInput(command));
-      await deliver({ ...target, actor, source: 'command' }, reply);
-    });
+    // Everything after the ack waits for the burst it came in to be acknowledged, the payload's validation too:
+    // run at once, 200 of them took turns between the acks (see BackcareHttpReceiver.allAnswered).
+    ctx.urgent(async () => commandAfterAck(ctx, { body, client, respond, context }));
   });
 
   app.action(/.*/, async ({ ack, body, client, respond, context }) => {
@@ -112,6 +85,37 @@ export function registerInteractions(ctx: SlackContext): void {
     const parsed = blockSuggestionSchema.safeParse(body);
     await ack({ options: parsed.success ? timezoneOptions(parsed.data.value) : [] });
   });
+}
+
+type CommandArgs = Pick<SlackCommandMiddlewareArgs & AllMiddlewareArgs, 'body' | 'client' | 'respond' | 'context'>;
+
+/** A slash command once acknowledged: validated, then a modal opened at once or the core's answer queued. */
+function commandAfterAck(ctx: SlackContext, { body, client, respond, context }: CommandArgs): Promise<unknown> {
+  const { log, track } = ctx;
+  const { resolveActor } = ctx.people;
+  const { handle, deliver } = ctx.replies;
+  const parsed = slashCommandSchema.safeParse(body);
+  if (!parsed.success) {
+    log.warn(
+      { event: 'slack.command_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) },
+      'unexpected slash command payload',
+    );
+    return respond({ response_type: 'ephemeral', text: "Sorry, I couldn't understand that request." });
+  }
+  const command = parsed.data;
+  const target = { client, triggerId: command.trigger_id, respond, channelId: command.channel_id } as const;
+  // A modal that needs no stored data opens now, while the trigger is fresh: not behind the work queue (slots
+  // may all be waiting out a rate limit), before users.info, the replay verdict and any database work (a
+  // replayed trigger_id is refused by Slack itself).
+  const instant = ctx.core.instantReply?.({ actor: payloadActor(command), input: commandInput(command) });
+  if (instant) return deliver({ ...target, actor: payloadActor(command), source: 'command' }, instant);
+  track(commandKind(ctx.core.commands, command.text), async () => {
+    if (!(await isFresh(context))) return;
+    const actor = await resolveActor(client, command.team_id, command.user_id, command.user_name, command.team_domain);
+    const reply = await handle(actor, commandInput(command));
+    await deliver({ ...target, actor, source: 'command' }, reply);
+  });
+  return Promise.resolve();
 }
 
 /** Who asks, from the payload alone (no users.info): enough for a reply that reads nothing about the person. */

@@ -138,6 +138,7 @@ export class BackcareHttpReceiver implements Receiver {
   private burstSince: number | null = null;
   private answeredWaiters: (() => void)[] = [];
   private recheck: NodeJS.Timeout | undefined;
+  private staggered = false;
 
   /**
    * Resolves once the burst is over: every request that arrived has its ack and none arrived for `quietMs` (the
@@ -148,7 +149,7 @@ export class BackcareHttpReceiver implements Receiver {
   allAnswered(maxMs: number, quietMs = BURST_QUIET_MS): Promise<void> {
     this.quiet = quietMs;
     this.maxBurst = maxMs;
-    if (this.burstOver()) return Promise.resolve();
+    if (this.answeredWaiters.length === 0 && this.burstOver()) return Promise.resolve();
     return new Promise((resolve) => {
       this.answeredWaiters.push(resolve);
       this.scheduleRecheck();
@@ -182,9 +183,16 @@ export class BackcareHttpReceiver implements Receiver {
     if (this.burstOver(now)) {
       clearTimeout(this.recheck);
       this.recheck = undefined;
-      const waiters = this.answeredWaiters;
-      this.answeredWaiters = [];
-      for (const wake of waiters) wake();
+      // One waiter a turn of the event loop: sixteen woken together ran their first steps in one long turn, and a
+      // request arriving meanwhile waited for all of them.
+      this.answeredWaiters.shift()!();
+      if (this.answeredWaiters.length > 0 && !this.staggered) {
+        this.staggered = true;
+        setImmediate(() => {
+          this.staggered = false;
+          this.scheduleRecheck();
+        });
+      }
       return;
     }
     if (this.recheck) return;
