@@ -55,6 +55,8 @@ const perMinute: Record<string, number> = {
   'views.update': 100,
   'views.publish': 100,
   'conversations.history': 50,
+  'files.getUploadURLExternal': 100,
+  'files.completeUploadExternal': 100,
 };
 
 export function mintTrigger(n: number, at = Date.now()): string {

@@ -6,7 +6,7 @@ import type { SlackLiveSessions as LiveSessions } from './live.js';
 import { createLiveRunner } from './live-reply.js';
 import type { SlackPeople } from './people.js';
 import { localFiles, renderBlocks, renderMessage, renderModal, resultModal, type SlackMessage } from './render.js';
-import { classifySlackError } from './slack-api.js';
+import { classifySlackError, waitingOutRateLimits } from './slack-api.js';
 
 /** Where a reply goes back to: the surface the person acted on. */
 export interface ReplyTarget {
@@ -49,23 +49,28 @@ export function createSlackReplies(deps: {
         0,
         100,
       );
-    await client.views.publish({ user_id: actor.userExternalId, view });
+    await waitingOutRateLimits(() => client.views.publish({ user_id: actor.userExternalId, view }));
   }
 
   async function uploadFiles(client: WebClient, channel: string, reply: Reply): Promise<void> {
     for (const file of localFiles(reply)) {
-      await client.files.uploadV2({
-        channel_id: channel,
-        file: file.path,
-        filename: file.filename,
-        initial_comment: file.alt,
-      });
+      await waitingOutRateLimits(() =>
+        client.files.uploadV2({
+          channel_id: channel,
+          file: file.path,
+          filename: file.filename,
+          initial_comment: file.alt,
+        }),
+      );
     }
   }
 
   async function postToDm(target: ReplyTarget, message: SlackMessage, reply: Reply): Promise<void> {
-    const channel = await dmChannel(target.client, target.actor);
-    await target.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false });
+    // Each step waits out its own rate limit: one retried after another succeeded would post the message twice.
+    const channel = await waitingOutRateLimits(() => dmChannel(target.client, target.actor));
+    await waitingOutRateLimits(() =>
+      target.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false }),
+    );
     await uploadFiles(target.client, channel, reply);
   }
 
@@ -95,8 +100,9 @@ export function createSlackReplies(deps: {
 
     const message = renderMessage(reply);
     if (target.source === 'home') return publishHome(client, actor, reply);
-    if (target.source === 'modal' && target.viewId) {
-      await client.views.update({ view_id: target.viewId, view: resultModal('Backcare', reply) });
+    const viewId = target.viewId;
+    if (target.source === 'modal' && viewId) {
+      await waitingOutRateLimits(() => client.views.update({ view_id: viewId, view: resultModal('Backcare', reply) }));
       return;
     }
     if (reply.visibility === 'dm' || (reply.visibility === 'ephemeral' && localFiles(reply).length > 0))

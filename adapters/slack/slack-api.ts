@@ -6,6 +6,7 @@ import {
   WebClient,
   type WebClientOptions,
 } from '@slack/web-api';
+import { releaseWorkSlot } from '../../src/core/ports.js';
 
 /**
  * How Backcare's Slack Web API clients behave. `@slack/web-api` by default sleeps through 429s and retries
@@ -18,6 +19,32 @@ export const defaultClientOptions: WebClientOptions = {
   retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 },
   timeout: 10_000,
 };
+
+/**
+ * A call that may meet Slack's rate limit on the way to a person's answer (a burst of 200 `stats` needs 200 DM
+ * channels and uploads, past their tiers): a 429 is waited out (its Retry-After, plus up to a second so that
+ * everyone limited together does not come back in the same instant) and the call tried again, `attempts` times
+ * at most, each wait at most `maxWaitMs`. While it waits the work gives its queue slot back. Anything else, or a
+ * longer wait, fails as the call did.
+ */
+export async function waitingOutRateLimits<T>(
+  call: () => Promise<T>,
+  options: { attempts?: number; maxWaitMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 5;
+  const maxWaitMs = options.maxWaitMs ?? 60_000;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const failure = classifySlackError(error);
+      if (failure.kind !== 'rate_limited' || failure.retryAfterMs > maxWaitMs || attempt >= attempts) throw error;
+      releaseWorkSlot();
+      await sleep(failure.retryAfterMs + Math.floor(Math.random() * 1000));
+    }
+  }
+}
 
 /** The bot token for a workspace: the one configured token, or the workspace's OAuth installation. */
 export type TokenLookup = (teamId: string) => Promise<string | null>;

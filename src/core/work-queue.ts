@@ -4,6 +4,20 @@
  * turns when a slot frees: a burst of `stats` queues behind itself, not in front of someone's `help`.
  * Kinds must be a small bounded set (route names): they become metric labels.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** The running task's way to give its slot back early (see releaseWorkSlot). */
+const slotOfTask = new AsyncLocalStorage<() => void>();
+
+/**
+ * For work about to wait a long time on something outside the process, a platform's rate limit above all: its
+ * slot goes to the next task now, and the work carries on beside the queue. Without this, 16 answers each waiting
+ * out a minute's Retry-After held every slot, and any other command waited with them. Outside a task, it does nothing.
+ */
+export function releaseWorkSlot(): void {
+  slotOfTask.getStore()?.();
+}
+
 export interface WorkQueue {
   run<T>(kind: string, task: () => Promise<T>): Promise<T>;
   /** Tasks waiting for a slot, by kind (kinds with none waiting are left out). */
@@ -64,15 +78,19 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
         const job: Job = {
           enqueuedAt: now(),
           start: () => {
+            let released = false;
+            const release = () => {
+              if (released) return;
+              released = true;
+              running -= 1;
+              next();
+            };
             // A task that throws synchronously still frees its slot. Started from the event loop's check phase, so
             // requests already waiting in its poll phase are acknowledged before more work begins.
             new Promise<void>((r) => setImmediate(r))
-              .then(task)
+              .then(() => slotOfTask.run(release, task))
               .then(resolve, reject)
-              .finally(() => {
-                running -= 1;
-                next();
-              });
+              .finally(release);
           },
         };
         const jobs = queues.get(kind);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createWorkQueue } from '../../src/core/work-queue.js';
+import { createWorkQueue, releaseWorkSlot } from '../../src/core/work-queue.js';
 
 /** A task that finishes when the test says so. */
 function gate() {
@@ -85,5 +85,31 @@ describe('work queue', () => {
 
   it('refuses a concurrency below 1', () => {
     expect(() => createWorkQueue({ concurrency: 0 })).toThrow(/at least 1/);
+  });
+
+  it('work that waits on a rate limit gives its slot back: the next task starts while it still waits', async () => {
+    const queue = createWorkQueue({ concurrency: 1 });
+    const limit = gate();
+    const order: string[] = [];
+    const waiting = queue.run('stats', async () => {
+      order.push('stats starts');
+      releaseWorkSlot();
+      releaseWorkSlot(); // twice is once: the slot is not given back two times
+      await limit.task();
+      order.push('stats done');
+    });
+    const help = queue.run('help', async () => order.push('help'));
+    const other = queue.run('help', async () => order.push('help again'));
+    await help;
+    await other;
+    expect(order).toEqual(['stats starts', 'help', 'help again']);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The waiting task no longer counts: nothing holds a slot.
+    expect(queue.running).toBe(0);
+    limit.open();
+    await waiting;
+    expect(order.at(-1)).toBe('stats done');
+    // Outside a task it does nothing.
+    expect(() => releaseWorkSlot()).not.toThrow();
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSlackSender, NUDGE_EVENT_TYPE } from '../../../adapters/slack/sender.js';
-import { createClientPool, defaultClientOptions } from '../../../adapters/slack/slack-api.js';
+import { createClientPool, defaultClientOptions, waitingOutRateLimits } from '../../../adapters/slack/slack-api.js';
 import { RateLimitedError, type NudgeDelivery } from '../../../src/core/sender.js';
 import { silentLogger } from '../../support/log.js';
 import { BOT_TOKEN, interceptSlack, type ApiCall } from '../../support/slack/http.js';
@@ -238,5 +238,55 @@ describe('Slack nudge sender', () => {
     expect(await s.isAvailable!(nudge)).toEqual({ available: true });
     expect(await s.isAvailable!(nudge)).toEqual({ available: true });
     expect(api!.of('dnd.teamInfo').map((c) => c.args.users)).toEqual([USER_ID, USER_ID, USER_ID, USER_ID]);
+  });
+});
+
+describe('waitingOutRateLimits (answers to people)', () => {
+  const client = () => createClientPool({ ...defaultClientOptions, retryConfig: { retries: 0 } })(BOT_TOKEN);
+
+  it('a 429 is waited out (Retry-After and a little spread) and the call made again, once more', async () => {
+    let posts = 0;
+    api = interceptSlack((call) =>
+      call.method === 'chat.postMessage' && ++posts === 1
+        ? { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '7' } }
+        : undefined,
+    );
+    const waits: number[] = [];
+    const result = await waitingOutRateLimits(() => client().chat.postMessage({ channel: DM_CHANNEL, text: 'hi' }), {
+      sleep: async (ms) => void waits.push(ms),
+    });
+    expect(result.ok).toBe(true);
+    expect(api.of('chat.postMessage')).toHaveLength(2);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThanOrEqual(7000);
+    expect(waits[0]).toBeLessThan(8000);
+  });
+
+  it('gives up as the call did: after its attempts, on a wait past its bound, and at once on anything else', async () => {
+    api = interceptSlack((call) =>
+      call.method === 'chat.postMessage'
+        ? { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } }
+        : call.method === 'views.publish'
+          ? { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '120' } }
+          : { body: { ok: false, error: 'channel_not_found' } },
+    );
+    const sleep = async () => undefined;
+    await expect(
+      waitingOutRateLimits(() => client().chat.postMessage({ channel: DM_CHANNEL, text: 'hi' }), {
+        attempts: 3,
+        sleep,
+      }),
+    ).rejects.toThrow(/rate/i);
+    expect(api.of('chat.postMessage')).toHaveLength(3);
+    await expect(
+      waitingOutRateLimits(() => client().views.publish({ user_id: USER_ID, view: { type: 'home', blocks: [] } }), {
+        sleep,
+      }),
+    ).rejects.toThrow(/rate/i);
+    expect(api.of('views.publish')).toHaveLength(1);
+    await expect(
+      waitingOutRateLimits(() => client().conversations.open({ users: USER_ID }), { sleep }),
+    ).rejects.toThrow(/channel_not_found/);
+    expect(api.of('conversations.open')).toHaveLength(1);
   });
 });
