@@ -103,14 +103,23 @@ function workTracker(
     pending.add(promise);
     void promise.finally(() => pending.delete(promise));
   };
-  const track = (kind: string, work: () => Promise<unknown>) =>
-    watch(
-      queue
-        .run(kind, () => acksFirst().then(work))
-        .catch((error: unknown) =>
-          log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
-        ),
+  // One person's requests are answered in the order they came: two messages typed in a row, or a command and a
+  // button right after it, wait for each other (slots and the end of a burst could otherwise reorder them).
+  const lastOfPerson = new Map<string, Promise<unknown>>();
+  const track = (kind: string, work: () => Promise<unknown>, person?: string) => {
+    const run = () => queue.run(kind, () => acksFirst().then(work));
+    const before = person === undefined ? undefined : lastOfPerson.get(person);
+    const done = (before ? before.then(run) : run()).catch((error: unknown) =>
+      log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
     );
+    if (person !== undefined) {
+      lastOfPerson.set(person, done);
+      void done.finally(() => {
+        if (lastOfPerson.get(person) === done) lastOfPerson.delete(person);
+      });
+    }
+    watch(done);
+  };
   const queued = <T>(kind: string, work: () => Promise<T>): Promise<T> => {
     const result = queue.run(kind, () => acksFirst().then(work));
     watch(result.catch(() => undefined));

@@ -15,9 +15,10 @@ export interface SlackContext {
   replies: SlackReplies;
   /**
    * Work after the ack, queued by kind (a command name, 'action', 'form', 'event': a bounded set, metric labels)
-   * for a slot: logged if it fails, awaited by `idle()` and `stop()`.
+   * for a slot: logged if it fails, awaited by `idle()` and `stop()`. With `person` (`team:user`), after that
+   * person's earlier work.
    */
-  track: (kind: string, work: () => Promise<unknown>) => void;
+  track: (kind: string, work: () => Promise<unknown>, person?: string) => void;
   /** Like `track`, for work whose result the caller needs: resolves or rejects with it. */
   queued: <T>(kind: string, work: () => Promise<T>) => Promise<T>;
   /** Work that must not wait for a queue slot (a modal whose trigger expires 3 s after the click): tracked, not queued. */

@@ -53,27 +53,36 @@ export function registerEvents(ctx: SlackContext): void {
       return;
     const teamId = envelope.data.team_id;
     const userId = message.user;
-    track('message', async () => {
-      const actor = await resolveActor(client, teamId, userId);
-      // The event names the DM: no conversations.open is needed to answer in it.
-      ctx.people.rememberDm(teamId, userId, message.channel);
-      const target: ReplyTarget = { actor, client, channelId: message.channel, source: 'command' };
-      const say = (line: string) => {
-        const answer: Reply = { summary: line, blocks: [{ type: 'text', text: line }], actions: [], visibility: 'dm' };
-        return postToDm(target, renderMessage(answer), answer);
-      };
-      if (message.text.length > MAX_DM_COMMAND)
-        return say('That message is too long to be a Backcare command. Send `help` to see what I can do.');
-      const text = dmCommandText(message.text);
-      log.info({ event: 'slack.dm_command' }, 'direct message taken as a command');
-      const reply = await handle(actor, { kind: 'command', text });
-      // Slack opens a modal only from a slash command or a button, never from a typed message.
-      if (reply.form)
-        return say(
-          `${reply.form.title} opens as a form, which Slack only opens from a slash command: send \`/backcare ${text}\` instead.`,
-        );
-      await deliver(target, reply);
-    });
+    track(
+      'message',
+      async () => {
+        const actor = await resolveActor(client, teamId, userId);
+        // The event names the DM: no conversations.open is needed to answer in it.
+        ctx.people.rememberDm(teamId, userId, message.channel);
+        const target: ReplyTarget = { actor, client, channelId: message.channel, source: 'command' };
+        const say = (line: string) => {
+          const answer: Reply = {
+            summary: line,
+            blocks: [{ type: 'text', text: line }],
+            actions: [],
+            visibility: 'dm',
+          };
+          return postToDm(target, renderMessage(answer), answer);
+        };
+        if (message.text.length > MAX_DM_COMMAND)
+          return say('That message is too long to be a Backcare command. Send `help` to see what I can do.');
+        const text = dmCommandText(message.text);
+        log.info({ event: 'slack.dm_command' }, 'direct message taken as a command');
+        const reply = await handle(actor, { kind: 'command', text });
+        // Slack opens a modal only from a slash command or a button, never from a typed message.
+        if (reply.form)
+          return say(
+            `${reply.form.title} opens as a form, which Slack only opens from a slash command: send \`/backcare ${text}\` instead.`,
+          );
+        await deliver(target, reply);
+      },
+      `${teamId}:${userId}`,
+    );
   });
 
   app.event('app_uninstalled', async ({ body }) => {

@@ -109,12 +109,22 @@ function commandAfterAck(ctx: SlackContext, { body, client, respond, context }: 
   // replayed trigger_id is refused by Slack itself).
   const instant = ctx.core.instantReply?.({ actor: payloadActor(command), input: commandInput(command) });
   if (instant) return deliver({ ...target, actor: payloadActor(command), source: 'command' }, instant);
-  track(commandKind(ctx.core.commands, command.text), async () => {
-    if (!(await isFresh(context))) return;
-    const actor = await resolveActor(client, command.team_id, command.user_id, command.user_name, command.team_domain);
-    const reply = await handle(actor, commandInput(command));
-    await deliver({ ...target, actor, source: 'command' }, reply);
-  });
+  track(
+    commandKind(ctx.core.commands, command.text),
+    async () => {
+      if (!(await isFresh(context))) return;
+      const actor = await resolveActor(
+        client,
+        command.team_id,
+        command.user_id,
+        command.user_name,
+        command.team_domain,
+      );
+      const reply = await handle(actor, commandInput(command));
+      await deliver({ ...target, actor, source: 'command' }, reply);
+    },
+    `${command.team_id}:${command.user_id}`,
+  );
   return Promise.resolve();
 }
 

@@ -31,9 +31,14 @@ describeEachDatabase('Slack: bounded work after the ack', (database) => {
   it('a burst of one command does not hold up another: kinds take turns for the slots', async () => {
     started.length = 0;
     const port = h().adapter.port;
-    // Each its own request (its own trigger), or the receiver would refuse the copies as replays.
+    // Six people at once (one person's own requests are answered in order, see the next test), each its own
+    // request: the receiver would refuse copies as replays.
     const burst = Array.from({ length: 6 }, (_, i) =>
-      postSigned(port, '/slack/commands', slashCommand('me', { trigger_id: `1111.2222.burst${i}` })),
+      postSigned(
+        port,
+        '/slack/commands',
+        slashCommand('me', { trigger_id: `1111.2222.burst${i}`, user_id: `U0BURST${i}` }),
+      ),
     );
     // Every ack of the burst is out before `help` is sent: its work queues behind theirs.
     expect((await Promise.all(burst)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
@@ -82,5 +87,22 @@ describeEachDatabase('Slack: a live session does not hold a work slot while it p
     expect(helped()).toBe(true);
     // The session is still on its first phases: nothing has ended it.
     expect(h().adapter.live.active(TEAM_ID)).toBe(1);
+  });
+});
+
+describeEachDatabase("Slack: one person's requests in order", (database) => {
+  // Slots to spare: without the order, `help` would finish before the slow `me` asked just before it.
+  const h = useSlackHarness(database, { work: createWorkQueue({ concurrency: 4 }) }, slowMe);
+
+  it("one person's commands are answered in the order they were sent, however the slots free up", async () => {
+    const port = h().adapter.port;
+    // `me` is slow (40 ms); `help` right behind it from the same person must not overtake it.
+    await postSigned(port, '/slack/commands', slashCommand('me', { trigger_id: '1111.2222.order1' }));
+    await postSigned(port, '/slack/commands', slashCommand('help', { trigger_id: '1111.2222.order2' }));
+    await h().adapter.idle();
+    const texts = h().api.responses.map((r) => String(r.body.text));
+    expect(texts).toHaveLength(2);
+    expect(texts[1]).toMatch(/Backcare commands/);
+    expect(texts[0]).not.toMatch(/Backcare commands/);
   });
 });
