@@ -6,7 +6,7 @@ import type { InstallProvider, InstallURLOptions } from '@slack/oauth';
 import type { Logger } from '../../src/config/logger.js';
 import { parseRequestBody } from './parse.js';
 import { createRecentKeys } from './recent-keys.js';
-import { OTHERS_UNANSWERED, RECEIVED_AT, REPLAY_CHECK } from './replay-guard.js';
+import { OTHERS_ARRIVED, OTHERS_UNANSWERED, RECEIVED_AT, REPLAY_CHECK } from './replay-guard.js';
 import { verifySlackSignature } from './verify.js';
 
 /** Slack's request bodies are small; anything much larger is not Slack. */
@@ -390,6 +390,7 @@ export class BackcareHttpReceiver implements Receiver {
       customProperties: {
         [RECEIVED_AT]: receivedAt,
         [OTHERS_UNANSWERED]: () => this.unanswered - (acked ? 0 : 1),
+        [OTHERS_ARRIVED]: () => this.lastArrival > receivedAt,
         ...(replayCheck ? { [REPLAY_CHECK]: replayCheck } : {}),
       },
     };

@@ -6,6 +6,15 @@ export const RECEIVED_AT = 'receivedAt';
 /** How many other requests to this process wait for their answer right now (a function of the receiver). */
 export const OTHERS_UNANSWERED = 'othersUnanswered';
 
+/** Whether anything (a connection, a request) reached this process after this request did (a function of the receiver). */
+export const OTHERS_ARRIVED = 'othersArrived';
+
+/** Whether another request (or its connection) arrived after this one: false when the receiver does not say. */
+export function othersArrived(context: Record<string, unknown>): boolean {
+  const arrived: unknown = context[OTHERS_ARRIVED];
+  return typeof arrived === 'function' ? Boolean((arrived as () => boolean)()) : false;
+}
+
 /** Whether other requests are waiting for their acks (a burst): 0 when the receiver does not say (Socket Mode). */
 export function othersUnanswered(context: Record<string, unknown>): number {
   const count: unknown = context[OTHERS_UNANSWERED];

@@ -3,7 +3,7 @@ import type { Actor, Form, Reply } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
 import { formValues, parseModalMetadata, viewSubmissionSchema } from './parse.js';
 import { modalErrors, renderMessage, renderModal, resultModal } from './render.js';
-import { isFresh, othersUnanswered, sinceReceived } from './replay-guard.js';
+import { isFresh, othersArrived, othersUnanswered, sinceReceived } from './replay-guard.js';
 import { classifySlackError } from './slack-api.js';
 
 /** A submitted modal: field errors go back in the ack, so the core's answer must come within Slack's 3 s. */
@@ -97,9 +97,12 @@ export function registerViewSubmission(ctx: SlackContext): void {
     // slot after the acks instead of running beside them.
     if (othersUnanswered(context) > 0) return answerLater(queued('form', answer));
     const handled = answer();
+    // Requests arriving while this one waits (it came first, alone: the start of a burst) get their acks first:
+    // this one says "working on it" as its followers do, and its answer replaces that in place.
     const outcome = await withinDeadline(
       handled,
       (options.submitDeadlineMs ?? DEFAULT_SUBMIT_DEADLINE_MS) - sinceReceived(context),
+      () => othersArrived(context),
     );
     if (outcome === null) {
       await ack();
@@ -115,16 +118,26 @@ export function registerViewSubmission(ctx: SlackContext): void {
 
 type Answer = { actor: Actor; reply: Reply };
 
-/** The answer if it comes within `ms`, else 'timeout' (it still comes later). */
-async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+/** How often a submission waiting for its answer looks whether a burst has started behind it. */
+const BURST_CHECK_MS = 10;
+
+/** The answer if it comes within `ms` and before `giveUp()` says so, else 'timeout' (it still comes later). */
+async function withinDeadline<T>(work: Promise<T>, ms: number, giveUp: () => boolean): Promise<T | 'timeout'> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let watch: ReturnType<typeof setInterval> | undefined;
   try {
     return await Promise.race([
       work,
-      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms))),
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), ms);
+        watch = setInterval(() => {
+          if (giveUp()) resolve('timeout');
+        }, BURST_CHECK_MS);
+      }),
     ]);
   } finally {
     clearTimeout(timer);
+    clearInterval(watch);
   }
 }
 
