@@ -14,7 +14,8 @@ import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 
 /** What the acks bench reads of the fake Slack after a scenario (calls kept to method and whether it was limited). */
 export interface FakeSlackSnapshot {
-  calls: { method: string; limited: boolean }[];
+  /** `channel`: the channel argument of chat.postMessage (a DM is `D` + the person's id without its `U`). */
+  calls: { method: string; limited: boolean; channel?: string }[];
   responses: number;
   viewsOpenAfterMs: number[];
   expiredTriggers: number;
@@ -94,7 +95,11 @@ export async function startRemoteDelayProxy(
 
 function snapshotOf(fake: FakeSlack): FakeSlackSnapshot {
   return {
-    calls: fake.calls.map((c) => ({ method: c.method, limited: Boolean(c.limited) })),
+    calls: fake.calls.map((c) => ({
+      method: c.method,
+      limited: Boolean(c.limited),
+      ...(c.method === 'chat.postMessage' && c.args.channel ? { channel: c.args.channel } : {}),
+    })),
     responses: fake.responses.length,
     viewsOpenAfterMs: [...fake.viewsOpenAfterMs],
     expiredTriggers: fake.expiredTriggers,

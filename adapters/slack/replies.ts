@@ -49,7 +49,10 @@ export function createSlackReplies(deps: {
         0,
         100,
       );
-    await waitingOutRateLimits(() => client.views.publish({ user_id: actor.userExternalId, view }));
+    const publish = () => client.views.publish({ user_id: actor.userExternalId, view });
+    // An answer shown on the Home tab waits out a rate limit; a mere refresh does not (the next visit redraws it),
+    // nor does it keep a stopping process past its grace.
+    await (notice ? waitingOutRateLimits(publish) : publish());
   }
 
   async function uploadFiles(client: WebClient, channel: string, reply: Reply): Promise<void> {
