@@ -141,6 +141,15 @@ function workTracker(
   return { watch, track, queued, urgent, idle };
 }
 
+/** Before the first request: its ack must not wait for the installation to be read (a slow database). */
+async function warmInstallations(installations: { warm(): Promise<number> }, log: Logger): Promise<void> {
+  const warmed = await installations.warm().catch((error: unknown) => {
+    log.warn({ event: 'slack.installations_warm_failed', err: error }, 'installations not preloaded');
+    return 0;
+  });
+  log.info({ event: 'slack.installations_warmed', count: warmed }, `${warmed} installations preloaded`);
+}
+
 /** What another replica's live session needs here: the workspace's Web API from its token, and the core. */
 function sharedLive(
   store: LiveSessionStore,
@@ -261,6 +270,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     channelMessenger,
     idle,
     async start() {
+      if (installationStore) await warmInstallations(installations, log);
       await app.start();
       // Sessions another replica (or this one before a restart) left behind are taken over from here on.
       stopSharing = await live.share();

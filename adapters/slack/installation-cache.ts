@@ -29,7 +29,13 @@ interface Entry {
 export function cacheInstallationRecords(
   records: InstallationRecords,
   options: InstallationCacheOptions = {},
-): InstallationRecords {
+): InstallationRecords & {
+  /**
+   * Fills the cache with the most recently updated installations (as many as it holds), so that the first ack
+   * after a start or a deploy does not wait for a database read either. Returns how many were loaded.
+   */
+  warm(): Promise<number>;
+} {
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   const now = options.now ?? Date.now;
@@ -43,6 +49,14 @@ export function cacheInstallationRecords(
   }
 
   return {
+    async warm() {
+      const found = (await records.recent?.(maxEntries)) ?? [];
+      // Oldest first, so the most recently updated end up the most recently used.
+      for (const record of [...found].reverse())
+        if (!entries.has(record.installKey))
+          remember(record.installKey, { loaded: Promise.resolve(record.installation), at: now() });
+      return found.length;
+    },
     load(installKey) {
       const cached = entries.get(installKey);
       if (cached && now() - cached.at < ttlMs) {

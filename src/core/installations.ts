@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { CoreDeps } from './command.js';
 import { slackInstallations } from '../db/schema.js';
 
@@ -20,6 +20,8 @@ export interface InstallationRecords {
   /** The stored installation object, or null when none is stored under the key. */
   load(installKey: string): Promise<unknown>;
   remove(installKey: string): Promise<void>;
+  /** The most recently updated installations (to warm a cache at start); optional for stores that cannot list. */
+  recent?(limit: number): Promise<InstallationRecord[]>;
 }
 
 export function createInstallationRecords(deps: Pick<CoreDeps, 'db'>): InstallationRecords {
@@ -40,6 +42,16 @@ export function createInstallationRecords(deps: Pick<CoreDeps, 'db'>): Installat
     },
     async remove(installKey) {
       await db.delete(slackInstallations).where(eq(slackInstallations.installKey, installKey));
+    },
+    async recent(limit) {
+      const rows = await db.select().from(slackInstallations).orderBy(desc(slackInstallations.updatedAt)).limit(limit);
+      return rows.map((row) => ({
+        installKey: row.installKey,
+        teamId: row.teamId,
+        enterpriseId: row.enterpriseId,
+        isEnterpriseInstall: row.isEnterpriseInstall,
+        installation: row.installation,
+      }));
     },
   };
 }

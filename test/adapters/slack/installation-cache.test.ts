@@ -18,6 +18,15 @@ function countingRecords() {
     async remove(key) {
       rows.delete(key);
     },
+    async recent(limit) {
+      return [...rows].slice(-limit).map(([installKey, installation]) => ({
+        installKey,
+        teamId: installKey.slice(2),
+        enterpriseId: null,
+        isEnterpriseInstall: false,
+        installation,
+      }));
+    },
   };
   return { rows, reads, records };
 }
@@ -109,5 +118,18 @@ describe('installation cache', () => {
     clock = 1000;
     expect(await cached.load('T:T1')).toBeNull();
     expect(reads).toHaveLength(2);
+  });
+
+  it('warmed at start, the first request of every workspace it holds reads nothing; bounded like the rest', async () => {
+    const { rows, reads, records } = countingRecords();
+    for (const team of ['T1', 'T2', 'T3']) rows.set(`T:${team}`, record(team).installation);
+    const cached = cacheInstallationRecords(records, { maxEntries: 2 });
+    expect(await cached.warm()).toBe(2);
+    // The two most recent are held; the oldest is read when asked for.
+    expect(await cached.load('T:T3')).toMatchObject({ bot: { token: 'xoxb-T3' } });
+    expect(await cached.load('T:T2')).toMatchObject({ bot: { token: 'xoxb-T2' } });
+    expect(reads).toEqual([]);
+    expect(await cached.load('T:T1')).toMatchObject({ bot: { token: 'xoxb-T1' } });
+    expect(reads).toEqual(['T:T1']);
   });
 });
