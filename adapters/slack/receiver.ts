@@ -6,7 +6,7 @@ import type { InstallProvider, InstallURLOptions } from '@slack/oauth';
 import type { Logger } from '../../src/config/logger.js';
 import { parseRequestBody } from './parse.js';
 import { createRecentKeys } from './recent-keys.js';
-import { OTHERS_ARRIVED, OTHERS_UNANSWERED, RECEIVED_AT, REPLAY_CHECK } from './replay-guard.js';
+import { IN_BURST, OTHERS_ARRIVED, OTHERS_UNANSWERED, RECEIVED_AT, REPLAY_CHECK } from './replay-guard.js';
 import { verifySlackSignature } from './verify.js';
 
 /** Slack's request bodies are small; anything much larger is not Slack. */
@@ -135,6 +135,8 @@ export class BackcareHttpReceiver implements Receiver {
   private unanswered = 0;
   /** When the last connection or request arrived, and when the burst it belongs to began (null: none going on). */
   private lastArrival = -Infinity;
+  /** When the last request (not connection) arrived: one close behind another is part of a burst. */
+  private lastRequest = -Infinity;
   private burstSince: number | null = null;
   private answeredWaiters: (() => void)[] = [];
   private recheck: NodeJS.Timeout | undefined;
@@ -209,6 +211,9 @@ export class BackcareHttpReceiver implements Receiver {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.arrived();
+    const at = performance.now();
+    const sincePrevious = at - this.lastRequest;
+    this.lastRequest = at;
     this.unanswered += 1;
     let counted = true;
     let ackGate: () => void = () => undefined;
@@ -220,7 +225,7 @@ export class BackcareHttpReceiver implements Receiver {
       if (this.unanswered === 0) this.scheduleRecheck();
     };
     try {
-      await this.handleRequest(req, res, answered, acked);
+      await this.handleRequest(req, res, answered, acked, sincePrevious);
     } finally {
       answered();
     }
@@ -231,6 +236,7 @@ export class BackcareHttpReceiver implements Receiver {
     res: ServerResponse,
     answered: () => void,
     acked: Promise<void>,
+    sincePrevious: number,
   ): Promise<void> {
     const receivedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -322,7 +328,7 @@ export class BackcareHttpReceiver implements Receiver {
       replayCheck = () => (asked ??= this.verdict(firstSeen, key, url.pathname));
       void acked.then(replayCheck);
     }
-    await this.dispatch(req, res, body, { replayCheck, receivedAt, answered });
+    await this.dispatch(req, res, body, { replayCheck, receivedAt, answered, sincePrevious });
   }
 
   /**
@@ -354,7 +360,12 @@ export class BackcareHttpReceiver implements Receiver {
     req: IncomingMessage,
     res: ServerResponse,
     body: Record<string, unknown>,
-    request: { replayCheck: (() => Promise<boolean>) | undefined; receivedAt: number; answered: () => void },
+    request: {
+      replayCheck: (() => Promise<boolean>) | undefined;
+      receivedAt: number;
+      answered: () => void;
+      sincePrevious: number;
+    },
   ): Promise<void> {
     const { replayCheck, receivedAt } = request;
     const { log } = this.options;
@@ -391,6 +402,7 @@ export class BackcareHttpReceiver implements Receiver {
         [RECEIVED_AT]: receivedAt,
         [OTHERS_UNANSWERED]: () => this.unanswered - (acked ? 0 : 1),
         [OTHERS_ARRIVED]: () => this.lastArrival > receivedAt,
+        [IN_BURST]: () => request.sincePrevious < this.quiet || this.lastArrival > receivedAt,
         ...(replayCheck ? { [REPLAY_CHECK]: replayCheck } : {}),
       },
     };

@@ -15,6 +15,15 @@ export function othersArrived(context: Record<string, unknown>): boolean {
   return typeof arrived === 'function' ? Boolean((arrived as () => boolean)()) : false;
 }
 
+/** Whether this request is part of a burst: another came just before it (within the quiet time) or after it. */
+export const IN_BURST = 'inBurst';
+
+/** See IN_BURST: false when the receiver does not say (Socket Mode). */
+export function inBurst(context: Record<string, unknown>): boolean {
+  const burst: unknown = context[IN_BURST];
+  return typeof burst === 'function' ? Boolean((burst as () => boolean)()) : false;
+}
+
 /** Whether other requests are waiting for their acks (a burst): 0 when the receiver does not say (Socket Mode). */
 export function othersUnanswered(context: Record<string, unknown>): number {
   const count: unknown = context[OTHERS_UNANSWERED];

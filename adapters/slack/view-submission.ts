@@ -3,7 +3,7 @@ import type { Actor, Form, Reply } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
 import { formValues, parseModalMetadata, viewSubmissionSchema } from './parse.js';
 import { modalErrors, renderMessage, renderModal, resultModal } from './render.js';
-import { isFresh, othersArrived, othersUnanswered, sinceReceived } from './replay-guard.js';
+import { inBurst, isFresh, othersArrived, othersUnanswered, sinceReceived } from './replay-guard.js';
 import { classifySlackError } from './slack-api.js';
 
 /** A submitted modal: field errors go back in the ack, so the core's answer must come within Slack's 3 s. */
@@ -93,9 +93,9 @@ export function registerViewSubmission(ctx: SlackContext): void {
         if (!reply.form) track('home', () => publishHome(client, actor));
       });
     };
-    // During a burst the others' acks come first: this one says "working on it" at once, and its work waits for a
-    // slot after the acks instead of running beside them.
-    if (othersUnanswered(context) > 0) return answerLater(queued('form', answer));
+    // During a burst (others unanswered, or one came just before or after this) the others' acks come first: this
+    // one says "working on it" at once, and its work waits for a slot after the acks instead of running beside them.
+    if (othersUnanswered(context) > 0 || inBurst(context)) return answerLater(queued('form', answer));
     const handled = answer();
     // Requests arriving while this one waits (it came first, alone: the start of a burst) get their acks first:
     // this one says "working on it" as its followers do, and its answer replaces that in place.

@@ -115,3 +115,37 @@ describe('Slack receiver: work waits for the acks of a burst', () => {
     }
   });
 });
+
+describe('Slack receiver: what a listener learns about a burst', () => {
+  it('a request alone is not in a burst; one right behind another is, and so is one that another follows', async () => {
+    const seen: { first?: () => boolean; second?: () => boolean } = {};
+    const receiver = new BackcareHttpReceiver({
+      signingSecret: SIGNING_SECRET,
+      port: 0,
+      host: '127.0.0.1',
+      log: silentLogger(),
+      healthy: async () => true,
+    });
+    receiver.init({
+      processEvent: async (event: ReceiverEvent) => {
+        const inBurst = (event.customProperties as { inBurst: () => boolean }).inBurst;
+        if (!seen.first) seen.first = inBurst;
+        else seen.second = inBurst;
+        await event.ack();
+      },
+    } as unknown as App);
+    await receiver.start();
+    // A quiet time of a second (the default is 30 ms), so that a slow test machine still sends the second in time.
+    await receiver.allAnswered(60_000, 1000);
+    try {
+      await postSigned(receiver.port, '/slack/commands', slashCommand('help', { trigger_id: '1.5.1' }));
+      expect(seen.first!()).toBe(false);
+      await postSigned(receiver.port, '/slack/commands', slashCommand('help', { trigger_id: '1.5.2' }));
+      // Sent as soon as the first was answered: inside the quiet time, so both are now part of a burst.
+      expect(seen.second!()).toBe(true);
+      expect(seen.first!()).toBe(true);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
