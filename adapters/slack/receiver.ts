@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { InstallProvider, InstallURLOptions } from '@slack/oauth';
 import type { Logger } from '../../src/config/logger.js';
+import { BurstGate } from './burst-gate.js';
 import { parseRequestBody } from './parse.js';
 import { createRecentKeys } from './recent-keys.js';
 import { IN_BURST, OTHERS_ARRIVED, OTHERS_UNANSWERED, RECEIVED_AT, REPLAY_CHECK } from './replay-guard.js';
@@ -23,8 +24,6 @@ const RECENT_KEYS_MAX = 100_000;
  * hold a connection for Node's default of five minutes.
  */
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-/** Nothing new for this long after the last ack: the burst is over (arrivals 200 at once come < 15 ms apart). */
-const BURST_QUIET_MS = 30;
 
 const slackPaths = {
   events: '/slack/events',
@@ -107,7 +106,7 @@ export class BackcareHttpReceiver implements Receiver {
     );
     this.server = server;
     // A connection is the first sign of a request: it counts as an arrival before its request is read.
-    server.on('connection', () => this.arrived());
+    server.on('connection', () => this.gate.arrived());
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => {
@@ -122,6 +121,7 @@ export class BackcareHttpReceiver implements Receiver {
   }
 
   stop(): Promise<void> {
+    this.gate.close();
     const server = this.server;
     this.server = undefined;
     if (!server) return Promise.resolve();
@@ -131,98 +131,22 @@ export class BackcareHttpReceiver implements Receiver {
     });
   }
 
-  /** Requests that arrived and are not answered yet: more than one means a burst is being acknowledged. */
-  private unanswered = 0;
-  /** When the last connection or request arrived, and when the burst it belongs to began (null: none going on). */
-  private lastArrival = -Infinity;
-  /** When the last request (not connection) arrived: one close behind another is part of a burst. */
-  private lastRequest = -Infinity;
-  private burstSince: number | null = null;
-  private answeredWaiters: (() => void)[] = [];
-  private recheck: NodeJS.Timeout | undefined;
-  private staggered = false;
+  private readonly gate = new BurstGate();
 
-  /**
-   * Resolves once the burst is over: every request that arrived has its ack and none arrived for `quietMs` (the
-   * rest of a burst is often still in the kernel's queue), or once the burst has lasted `maxMs` (steady traffic must
-   * not hold work back for ever). Work after the acks waits here. Measured: 200 requests sent at once arrive over
-   * 0.15 s when the event loop is free, but over 1-2 s when work fills it with 30-80 ms turns.
-   */
-  allAnswered(maxMs: number, quietMs = BURST_QUIET_MS): Promise<void> {
-    this.quiet = quietMs;
-    this.maxBurst = maxMs;
-    if (this.answeredWaiters.length === 0 && this.burstOver()) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.answeredWaiters.push(resolve);
-      this.scheduleRecheck();
-    });
-  }
-
-  private quiet = BURST_QUIET_MS;
-  private maxBurst = Infinity;
-
-  /** Every request answered and nothing new for `quiet` ms: the burst (if any) has ended. */
-  private quietNow(now: number): boolean {
-    return this.unanswered === 0 && now - this.lastArrival >= this.quiet;
-  }
-
-  private burstOver(now = performance.now()): boolean {
-    if (this.quietNow(now)) return true;
-    // Past `maxBurst` the traffic is steady, not a burst: work goes on beside it until the next quiet moment.
-    return this.burstSince !== null && now - this.burstSince >= this.maxBurst;
-  }
-
-  private arrived(): void {
-    const now = performance.now();
-    if (this.burstSince === null || this.quietNow(now)) this.burstSince = now;
-    this.lastArrival = now;
-  }
-
-  /** Wakes the waiters if the burst is over, else looks again when it could be (an ack also looks at once). */
-  private scheduleRecheck(): void {
-    if (this.answeredWaiters.length === 0) return;
-    const now = performance.now();
-    if (this.burstOver(now)) {
-      clearTimeout(this.recheck);
-      this.recheck = undefined;
-      // One waiter a turn of the event loop: sixteen woken together ran their first steps in one long turn, and a
-      // request arriving meanwhile waited for all of them.
-      this.answeredWaiters.shift()!();
-      if (this.answeredWaiters.length > 0 && !this.staggered) {
-        this.staggered = true;
-        setImmediate(() => {
-          this.staggered = false;
-          this.scheduleRecheck();
-        });
-      }
-      return;
-    }
-    if (this.recheck) return;
-    const untilQuiet = this.unanswered === 0 ? this.lastArrival + this.quiet - now : Infinity;
-    const untilMax = this.burstSince === null ? Infinity : this.burstSince + this.maxBurst - now;
-    this.recheck = setTimeout(
-      () => {
-        this.recheck = undefined;
-        this.scheduleRecheck();
-      },
-      Math.max(1, Math.ceil(Math.min(untilQuiet, untilMax, this.quiet))),
-    );
+  /** Work after the acks waits here until the burst it came in is acknowledged (see BurstGate.wait). */
+  allAnswered(maxMs: number, quietMs?: number): Promise<void> {
+    return this.gate.wait(maxMs, quietMs);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.arrived();
-    const at = performance.now();
-    const sincePrevious = at - this.lastRequest;
-    this.lastRequest = at;
-    this.unanswered += 1;
+    const sincePrevious = this.gate.requestArrived();
     let counted = true;
     let ackGate: () => void = () => undefined;
     const acked = new Promise<void>((resolve) => (ackGate = resolve));
     const answered = () => {
       ackGate();
-      if (counted) this.unanswered -= 1;
+      if (counted) this.gate.answered();
       counted = false;
-      if (this.unanswered === 0) this.scheduleRecheck();
     };
     try {
       await this.handleRequest(req, res, answered, acked, sincePrevious);
@@ -400,9 +324,9 @@ export class BackcareHttpReceiver implements Receiver {
       ...(header(req, 'x-slack-retry-reason') ? { retryReason: header(req, 'x-slack-retry-reason')! } : {}),
       customProperties: {
         [RECEIVED_AT]: receivedAt,
-        [OTHERS_UNANSWERED]: () => this.unanswered - (acked ? 0 : 1),
-        [OTHERS_ARRIVED]: () => this.lastArrival > receivedAt,
-        [IN_BURST]: () => request.sincePrevious < this.quiet || this.lastArrival > receivedAt,
+        [OTHERS_UNANSWERED]: () => this.gate.waitingForAcks - (acked ? 0 : 1),
+        [OTHERS_ARRIVED]: () => this.gate.arrivedSince(receivedAt),
+        [IN_BURST]: () => this.gate.closeBehind(request.sincePrevious) || this.gate.arrivedSince(receivedAt),
         ...(replayCheck ? { [REPLAY_CHECK]: replayCheck } : {}),
       },
     };
