@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Actor, CoreInput, Reply } from '../../src/core/ports.js';
 import { completionMessage, type SlackLiveSessions as LiveSessions, type SlackSessionContext } from './live.js';
 import type { ReplyTarget } from './replies.js';
+import { waitingOutRateLimits } from './slack-api.js';
 
 /** A sequence reply played as a live DM message: posted, then updated frame by frame within the update budget. */
 export function createLiveRunner(deps: {
@@ -18,7 +19,8 @@ export function createLiveRunner(deps: {
       reply.replaceOriginal && target.source === 'message' && target.channelId?.startsWith('D') && target.messageTs
         ? { channel: target.channelId, ts: target.messageTs }
         : undefined;
-    const channel = existing?.channel ?? (await dmChannel(target.client, target.actor));
+    // A burst of sessions meets conversations.open's limit (50 a minute): wait it out rather than lose the session.
+    const channel = existing?.channel ?? (await waitingOutRateLimits(() => dmChannel(target.client, target.actor)));
     if (target.respond && target.channelId !== channel) {
       await target.respond({
         response_type: 'ephemeral',
