@@ -84,7 +84,7 @@ export interface SlackAdapter extends Adapter {
 /**
  * How long a burst holds work back while it is acknowledged, counted from its first request: well inside a modal
  * trigger's 3 s, and long enough for 200 requests (0.15-0.35 s here with the event loop free). Traffic that goes
- * on longer is steady, not a burst: work then runs beside it (see BackcareHttpReceiver.allAnswered).
+ * on longer is steady, not a burst: work then runs beside it (see burst-gate.ts).
  */
 const ACKS_FIRST_MAX_MS = 1000;
 

@@ -23,7 +23,7 @@ export function registerInteractions(ctx: SlackContext): void {
   app.command(/.*/, async ({ ack, body, client, respond, context }) => {
     await ack();
     // Everything after the ack waits for the burst it came in to be acknowledged, the payload's validation too:
-    // run at once, 200 of them took turns between the acks (see BackcareHttpReceiver.allAnswered).
+    // run at once, 200 of them took turns between the acks (see burst-gate.ts).
     ctx.urgent(async () => commandAfterAck(ctx, { body, client, respond, context }));
   });
 
