@@ -6,25 +6,10 @@ import { ContentError, defaultRoutinesDir, loadRoutines, parseRoutineFile } from
 import { defaultTriageFile, parseTriageRules } from '../../src/core/features/triage/load.js';
 import { buildContentCache, shippedContentFiles } from '../../src/core/content/write-content-cache.js';
 import { shippedContentCache, sourceHash } from '../../src/core/content/yaml.js';
+import { oneRoutineYaml } from '../support/routine-yaml.js';
 
 const none = new Map<string, unknown>();
 const cacheOf = (record: Record<string, unknown>) => new Map(Object.entries(record));
-const oneRoutine = (id: string, title: string) => `routines:
-  - id: ${id}
-    title: ${title}
-    kind: stretch
-    summary: A test.
-    targets: [neck]
-    minutes: 1
-    equipment: [none]
-    place: desk
-    steps:
-      - text: Do it.
-        seconds: 10
-    cautions: [Be careful.]
-    source: Test.
-    sources: ["NHS: Back pain"]
-`;
 
 describe('content parsed at build time (dist/content-cache.json)', () => {
   const shipped = buildContentCache(shippedContentFiles());
@@ -41,20 +26,22 @@ describe('content parsed at build time (dist/content-cache.json)', () => {
   });
 
   it('a file whose text matches an entry is read from the cache, not parsed again', () => {
-    const source = oneRoutine('sit-tall', 'As written');
+    const source = oneRoutineYaml('sit-tall', 'As written');
     const [parsed] = parseRoutineFile('r.yaml', source, none);
     const cache = cacheOf({ [sourceHash(source)]: { routines: [{ ...parsed, title: 'From the cache' }] } });
     expect(parseRoutineFile('r.yaml', source, cache)[0]!.title).toBe('From the cache');
   });
 
   it('a file edited since the build misses the cache and is parsed', () => {
-    const built = oneRoutine('sit-tall', 'At build time');
+    const built = oneRoutineYaml('sit-tall', 'At build time');
     const cache = cacheOf(buildContentCacheOf(built));
-    expect(parseRoutineFile('r.yaml', oneRoutine('sit-tall', 'Edited since'), cache)[0]!.title).toBe('Edited since');
+    expect(parseRoutineFile('r.yaml', oneRoutineYaml('sit-tall', 'Edited since'), cache)[0]!.title).toBe(
+      'Edited since',
+    );
   });
 
   it('a cached value the schema refuses is never used: the YAML decides, with its line on an error', () => {
-    const good = oneRoutine('sit-tall', 'Good');
+    const good = oneRoutineYaml('sit-tall', 'Good');
     expect(parseRoutineFile('r.yaml', good, cacheOf({ [sourceHash(good)]: { routines: [{ id: 1 }] } }))[0]!.title).toBe(
       'Good',
     );

@@ -15,6 +15,7 @@ import { nudgeKinds } from '../../src/core/preferences.js';
 import { routinePlan } from '../../src/core/content/plans.js';
 import { validateTeamRoutine } from '../../src/core/content/team-routine.js';
 import { displayMinutes, framesSeconds } from '../../src/core/pacing.js';
+import { oneRoutineYaml } from '../support/routine-yaml.js';
 
 const routines = loadRoutines(defaultRoutinesDir);
 
@@ -217,22 +218,7 @@ describe('routine content files', () => {
 });
 
 describe('content loader errors', () => {
-  const valid = `routines:
-  - id: test-stretch
-    title: Test
-    kind: stretch
-    summary: A test.
-    targets: [neck]
-    minutes: 1
-    equipment: [none]
-    place: desk
-    steps:
-      - text: Do it.
-        seconds: 10
-    cautions: [Be careful.]
-    source: Test.
-    sources: ["NHS: Back pain"]
-`;
+  const valid = oneRoutineYaml();
 
   it('names the file, the path inside it, the line and the problem', () => {
     const broken = valid.replace('      - text: Do it.', '      - text: ""');

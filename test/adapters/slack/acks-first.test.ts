@@ -5,9 +5,8 @@ import { silentLogger } from '../../support/log.js';
 import { postSigned, SIGNING_SECRET } from '../../support/slack/http.js';
 import { slashCommand } from '../../support/slack/payloads.js';
 
-/** A receiver whose "Bolt" holds every request's ack until the test releases it. */
-async function heldReceiver() {
-  const acks: (() => Promise<void>)[] = [];
+/** A started receiver whose "Bolt" is `processEvent`. */
+async function receiverWith(processEvent: (event: ReceiverEvent) => Promise<void>) {
   const receiver = new BackcareHttpReceiver({
     signingSecret: SIGNING_SECRET,
     port: 0,
@@ -15,11 +14,17 @@ async function heldReceiver() {
     log: silentLogger(),
     healthy: async () => true,
   });
-  const app = {
-    processEvent: (event: ReceiverEvent) => new Promise<void>((resolve) => acks.push(() => event.ack().then(resolve))),
-  };
-  receiver.init(app as unknown as App);
+  receiver.init({ processEvent } as unknown as App);
   await receiver.start();
+  return receiver;
+}
+
+/** A receiver whose "Bolt" holds every request's ack until the test releases it. */
+async function heldReceiver() {
+  const acks: (() => Promise<void>)[] = [];
+  const receiver = await receiverWith(
+    (event) => new Promise<void>((resolve) => acks.push(() => event.ack().then(resolve))),
+  );
   return { receiver, acks };
 }
 
@@ -119,22 +124,12 @@ describe('Slack receiver: work waits for the acks of a burst', () => {
 describe('Slack receiver: what a listener learns about a burst', () => {
   it('a request alone is not in a burst; one right behind another is, and so is one that another follows', async () => {
     const seen: { first?: () => boolean; second?: () => boolean } = {};
-    const receiver = new BackcareHttpReceiver({
-      signingSecret: SIGNING_SECRET,
-      port: 0,
-      host: '127.0.0.1',
-      log: silentLogger(),
-      healthy: async () => true,
+    const receiver = await receiverWith(async (event) => {
+      const inBurst = (event.customProperties as { inBurst: () => boolean }).inBurst;
+      if (!seen.first) seen.first = inBurst;
+      else seen.second = inBurst;
+      await event.ack();
     });
-    receiver.init({
-      processEvent: async (event: ReceiverEvent) => {
-        const inBurst = (event.customProperties as { inBurst: () => boolean }).inBurst;
-        if (!seen.first) seen.first = inBurst;
-        else seen.second = inBurst;
-        await event.ack();
-      },
-    } as unknown as App);
-    await receiver.start();
     // A quiet time of a second (the default is 30 ms), so that a slow test machine still sends the second in time.
     await receiver.allAnswered(60_000, 1000);
     try {
