@@ -104,12 +104,13 @@ function workTracker(
     void promise.finally(() => pending.delete(promise));
   };
   // One person's requests are answered in the order they came: two messages typed in a row, or a command and a
-  // button right after it, wait for each other (slots and the end of a burst could otherwise reorder them).
+  // button right after it, wait for each other (slots and the end of a burst could otherwise reorder them). Not for
+  // ever: an answer waiting out a Slack rate limit (up to minutes) does not hold the person's next one.
   const lastOfPerson = new Map<string, Promise<unknown>>();
   const track = (kind: string, work: () => Promise<unknown>, person?: string) => {
     const run = () => queue.run(kind, () => acksFirst().then(work));
     const before = person === undefined ? undefined : lastOfPerson.get(person);
-    const done = (before ? before.then(run) : run()).catch((error: unknown) =>
+    const done = (before ? atMost(before, PERSON_ORDER_MAX_WAIT_MS).then(run) : run()).catch((error: unknown) =>
       log.error({ event: 'slack.work_failed', err: error }, 'Slack background work failed'),
     );
     if (person !== undefined) {
@@ -139,6 +140,18 @@ function workTracker(
     } while (pending.size > 0);
   }
   return { watch, track, queued, urgent, idle };
+}
+
+/** How long one person's work waits for their previous work to finish before it goes ahead anyway. */
+const PERSON_ORDER_MAX_WAIT_MS = 5000;
+
+/** Resolves when `promise` settles or after `ms`, whichever is first. */
+function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.then(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Before the first request: its ack must not wait for the installation to be read (a slow database). */

@@ -105,4 +105,21 @@ describeEachDatabase("Slack: one person's requests in order", (database) => {
     expect(texts[1]).toMatch(/Backcare commands/);
     expect(texts[0]).not.toMatch(/Backcare commands/);
   });
+
+  it("a person's answer stuck (waiting out a rate limit, say) holds their next one only for a few seconds", async () => {
+    let release!: () => void;
+    holdMe = new Promise<void>((resolve) => (release = resolve));
+    const port = h().adapter.port;
+    await postSigned(port, '/slack/commands', slashCommand('me', { trigger_id: '1111.2222.stuck' }));
+    await postSigned(port, '/slack/commands', slashCommand('help', { trigger_id: '1111.2222.after' }));
+    const helped = () => h().api.responses.some((r) => /Backcare commands/.test(String(r.body.text)));
+    for (let i = 0; i < 400 && !helped(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    // `help` answered while `me` is still held.
+    expect(helped()).toBe(true);
+    expect(h().api.responses).toHaveLength(1);
+    release();
+    holdMe = null;
+    await h().adapter.idle();
+    expect(h().api.responses).toHaveLength(2);
+  }, 15_000);
 });
