@@ -28,7 +28,14 @@ import { createSlackLiveSessions, type SharedSessions, type SlackLiveSessions } 
 import { createSlackPeople } from './people.js';
 import { createSlackReplies } from './replies.js';
 import { createSlackSender } from './sender.js';
-import { classifySlackError, createClientPool, defaultClientOptions, type TokenLookup } from './slack-api.js';
+import {
+  classifySlackError,
+  createClientPool,
+  defaultClientOptions,
+  waitingOutRateLimits,
+  type TokenLookup,
+  type WaitOut,
+} from './slack-api.js';
 import { createSlackTeamResolver } from './team-resolver.js';
 import { registerViewSubmission } from './view-submission.js';
 
@@ -187,6 +194,14 @@ function sharedLive(
   };
 }
 
+/** A step waiting out a rate limit lends its work slot meanwhile: other people's answers go on. */
+function lendingSlot(work: WorkQueue): WaitOut {
+  return (call) =>
+    waitingOutRateLimits(call, {
+      sleep: (ms) => work.whileWaiting(() => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    });
+}
+
 /**
  * The Slack adapter: Bolt with either our verified HTTP receiver or Socket Mode, one workspace (bot token)
  * or many (OAuth). Every handler acknowledges first and works after; replies are rendered as Block Kit,
@@ -251,7 +266,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   receiverRef = httpReceiver;
   const app = createBoltApp(receiver, { log, clientOptions, installationStore, botToken: options.botToken });
   const people = createSlackPeople({ log, now: core.deps.now });
-  const replies = createSlackReplies({ core, log, live, people });
+  const replies = createSlackReplies({ core, log, live, people, waitOut: lendingSlot(work) });
   const ctx: SlackContext = {
     app,
     core,

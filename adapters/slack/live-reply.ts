@@ -2,15 +2,16 @@ import type { WebClient } from '@slack/web-api';
 import type { Actor, CoreInput, Reply } from '../../src/core/ports.js';
 import { completionMessage, type SlackLiveSessions as LiveSessions, type SlackSessionContext } from './live.js';
 import type { ReplyTarget } from './replies.js';
-import { waitingOutRateLimits } from './slack-api.js';
+import type { WaitOut } from './slack-api.js';
 
 /** A sequence reply played as a live DM message: posted, then updated frame by frame within the update budget. */
 export function createLiveRunner(deps: {
   live: LiveSessions;
   dmChannel: (client: WebClient, actor: Actor) => Promise<string>;
   handle: (actor: Actor, input: CoreInput) => Promise<Reply>;
+  waitOut: WaitOut;
 }): (target: ReplyTarget, reply: Reply) => Promise<void> {
-  const { live, dmChannel, handle } = deps;
+  const { live, dmChannel, handle, waitOut } = deps;
 
   async function runLive(target: ReplyTarget, reply: Reply): Promise<void> {
     const sequence = reply.sequence!;
@@ -20,7 +21,7 @@ export function createLiveRunner(deps: {
         ? { channel: target.channelId, ts: target.messageTs }
         : undefined;
     // A burst of sessions meets conversations.open's limit (50 a minute): wait it out rather than lose the session.
-    const channel = existing?.channel ?? (await waitingOutRateLimits(() => dmChannel(target.client, target.actor)));
+    const channel = existing?.channel ?? (await waitOut(() => dmChannel(target.client, target.actor)));
     if (target.respond && target.channelId !== channel) {
       await target.respond({
         response_type: 'ephemeral',

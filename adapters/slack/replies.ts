@@ -6,7 +6,7 @@ import type { SlackLiveSessions as LiveSessions } from './live.js';
 import { createLiveRunner } from './live-reply.js';
 import type { SlackPeople } from './people.js';
 import { localFiles, renderBlocks, renderMessage, renderModal, resultModal, type SlackMessage } from './render.js';
-import { classifySlackError, waitingOutRateLimits } from './slack-api.js';
+import { classifySlackError, waitingOutRateLimits as defaultWaitOut, type WaitOut } from './slack-api.js';
 
 /** Where a reply goes back to: the surface the person acted on. */
 export interface ReplyTarget {
@@ -37,10 +37,18 @@ export function createSlackReplies(deps: {
   log: Logger;
   live: LiveSessions;
   people: SlackPeople;
+  /** How a step of an answer waits out a rate limit (the adapter's lends its work slot meanwhile). */
+  waitOut?: WaitOut;
 }): SlackReplies {
   const { core, log, live } = deps;
   const { dmChannel } = deps.people;
-  const runLive = createLiveRunner({ live, dmChannel, handle: (actor, input) => handle(actor, input) });
+  const waitingOutRateLimits = deps.waitOut ?? defaultWaitOut;
+  const runLive = createLiveRunner({
+    live,
+    dmChannel,
+    handle: (actor, input) => handle(actor, input),
+    waitOut: waitingOutRateLimits,
+  });
 
   async function publishHome(client: WebClient, actor: Actor, notice?: Reply): Promise<void> {
     const view = await buildHomeView(core, actor);

@@ -6,7 +6,6 @@ import {
   WebClient,
   type WebClientOptions,
 } from '@slack/web-api';
-import { releaseWorkSlot } from '../../src/core/ports.js';
 
 /**
  * How Backcare's Slack Web API clients behave. `@slack/web-api` by default sleeps through 429s and retries
@@ -24,8 +23,8 @@ export const defaultClientOptions: WebClientOptions = {
  * A call that may meet Slack's rate limit on the way to a person's answer (a burst of 200 `stats` needs 200 DM
  * channels and uploads, past their tiers): a 429 is waited out (its Retry-After, plus up to a second so that
  * everyone limited together does not come back in the same instant) and the call tried again, `attempts` times
- * at most, each wait at most `maxWaitMs`. While it waits the work gives its queue slot back. Anything else, or a
- * longer wait, fails as the call did.
+ * at most, each wait at most `maxWaitMs`. The adapter's `sleep` lends the work's queue slot while it waits (see
+ * WorkQueue.whileWaiting). Anything else, or a longer wait, fails as the call did.
  */
 export async function waitingOutRateLimits<T>(
   call: () => Promise<T>,
@@ -40,11 +39,13 @@ export async function waitingOutRateLimits<T>(
     } catch (error) {
       const failure = classifySlackError(error);
       if (failure.kind !== 'rate_limited' || failure.retryAfterMs > maxWaitMs || attempt >= attempts) throw error;
-      releaseWorkSlot();
       await sleep(failure.retryAfterMs + Math.floor(Math.random() * 1000));
     }
   }
 }
+
+/** A step of an answer that waits out Slack's rate limit: waitingOutRateLimits with the adapter's sleep. */
+export type WaitOut = <T>(call: () => Promise<T>) => Promise<T>;
 
 /** The bot token for a workspace: the one configured token, or the workspace's OAuth installation. */
 export type TokenLookup = (teamId: string) => Promise<string | null>;

@@ -38,7 +38,7 @@ export type { LiveSessionStore } from './live-session-store.js';
 export type { LiveBudget } from './live-budget.js';
 export { RateLimiter } from './rate-limit.js';
 export { localBudgets, type RateBudgets } from './rate-budget.js';
-export { createWorkQueue, releaseWorkSlot, type WorkQueue } from './work-queue.js';
+export { createWorkQueue, type WorkQueue } from './work-queue.js';
 
 // Core services: the rules both platforms must agree on.
 export { createWorkspaceLifecycle, REMOVED_REASON, type WorkspaceLifecycle } from './workspace-lifecycle.js';

@@ -4,22 +4,16 @@
  * turns when a slot frees: a burst of `stats` queues behind itself, not in front of someone's `help`.
  * Kinds must be a small bounded set (route names): they become metric labels.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-
-/** The running task's way to give its slot back early (see releaseWorkSlot). */
-const slotOfTask = new AsyncLocalStorage<() => void>();
-
-/**
- * For work about to wait a long time on something outside the process, a platform's rate limit above all: its
- * slot goes to the next task now, and the work carries on beside the queue. Without this, 16 answers each waiting
- * out a minute's Retry-After held every slot, and any other command waited with them. Outside a task, it does nothing.
- */
-export function releaseWorkSlot(): void {
-  slotOfTask.getStore()?.();
-}
-
 export interface WorkQueue {
   run<T>(kind: string, task: () => Promise<T>): Promise<T>;
+  /**
+   * For work about to wait a long time on something outside the process, a platform's rate limit above all: while
+   * `wait` runs, one more task may start. Without this, 16 answers each waiting out a minute's Retry-After held
+   * every slot, and any other command waited with them. The waiting task then carries on (the queue may run one
+   * over its limit until a task ends). Passed explicitly rather than found through AsyncLocalStorage, whose promise
+   * hooks (Node 20) slowed every promise in the process, the acks' too.
+   */
+  whileWaiting<T>(wait: () => Promise<T>): Promise<T>;
   /** Tasks waiting for a slot, by kind (kinds with none waiting are left out). */
   waiting(): Map<string, number>;
   readonly running: number;
@@ -48,10 +42,12 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
   const lastServed = new Map<string, number>();
   let turns = 0;
   let running = 0;
+  /** Slots lent by tasks waiting outside the process (see whileWaiting). */
+  let lent = 0;
   let idleWaiters: (() => void)[] = [];
 
   function next(): void {
-    while (running < options.concurrency) {
+    while (running < options.concurrency + lent) {
       let kind: string | undefined;
       for (const candidate of queues.keys())
         if (kind === undefined || (lastServed.get(candidate) ?? -1) < (lastServed.get(kind) ?? -1)) kind = candidate;
@@ -78,19 +74,15 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
         const job: Job = {
           enqueuedAt: now(),
           start: () => {
-            let released = false;
-            const release = () => {
-              if (released) return;
-              released = true;
-              running -= 1;
-              next();
-            };
             // A task that throws synchronously still frees its slot. Started from the event loop's check phase, so
             // requests already waiting in its poll phase are acknowledged before more work begins.
             new Promise<void>((r) => setImmediate(r))
-              .then(() => slotOfTask.run(release, task))
+              .then(() => task())
               .then(resolve, reject)
-              .finally(release);
+              .finally(() => {
+                running -= 1;
+                next();
+              });
           },
         };
         const jobs = queues.get(kind);
@@ -98,6 +90,15 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
         else queues.set(kind, [job]);
         next();
       });
+    },
+    async whileWaiting<T>(wait: () => Promise<T>): Promise<T> {
+      lent += 1;
+      next();
+      try {
+        return await wait();
+      } finally {
+        lent -= 1;
+      }
     },
     waiting: () => new Map([...queues].map(([kind, jobs]) => [kind, jobs.length])),
     get running() {

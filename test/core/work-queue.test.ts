@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { createWorkQueue, releaseWorkSlot } from '../../src/core/work-queue.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createWorkQueue } from '../../src/core/work-queue.js';
 
 /** A task that finishes when the test says so. */
 function gate() {
@@ -87,15 +87,16 @@ describe('work queue', () => {
     expect(() => createWorkQueue({ concurrency: 0 })).toThrow(/at least 1/);
   });
 
-  it('work that waits on a rate limit gives its slot back: the next task starts while it still waits', async () => {
+  it('work that waits on a rate limit lends its slot: the next tasks start while it waits, and it takes one back after', async () => {
     const queue = createWorkQueue({ concurrency: 1 });
     const limit = gate();
+    const after = gate();
     const order: string[] = [];
     const waiting = queue.run('stats', async () => {
       order.push('stats starts');
-      releaseWorkSlot();
-      releaseWorkSlot(); // twice is once: the slot is not given back two times
-      await limit.task();
+      await queue.whileWaiting(() => limit.task());
+      order.push('stats goes on');
+      await after.task();
       order.push('stats done');
     });
     const help = queue.run('help', async () => order.push('help'));
@@ -103,13 +104,16 @@ describe('work queue', () => {
     await help;
     await other;
     expect(order).toEqual(['stats starts', 'help', 'help again']);
-    await new Promise((resolve) => setImmediate(resolve));
-    // The waiting task no longer counts: nothing holds a slot.
-    expect(queue.running).toBe(0);
     limit.open();
+    await vi.waitFor(() => expect(order.at(-1)).toBe('stats goes on'));
+    // Back from its wait, the task holds a slot again: the next one waits for it.
+    const later = queue.run('help', async () => order.push('help later'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order.at(-1)).toBe('stats goes on');
+    expect(queue.running).toBe(1);
+    after.open();
     await waiting;
-    expect(order.at(-1)).toBe('stats done');
-    // Outside a task it does nothing.
-    expect(() => releaseWorkSlot()).not.toThrow();
+    await later;
+    expect(order.slice(-2)).toEqual(['stats done', 'help later']);
   });
 });

@@ -1,9 +1,9 @@
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { createWorkQueue } from '../../../src/core/work-queue.js';
 import type { Core } from '../../../src/core/router.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { postSigned } from '../../support/slack/http.js';
-import { slashCommand, TEAM_ID } from '../../support/slack/payloads.js';
+import { DM_CHANNEL, slashCommand, TEAM_ID } from '../../support/slack/payloads.js';
 import { useSlackHarness } from './harness.js';
 
 /** Lets the test hold `me` (a heavy command stuck behind a rate limit) until it says so. */
@@ -69,6 +69,31 @@ describeEachDatabase('Slack: bounded work after the ack', (database) => {
     await h().adapter.idle();
     expect(h().api.responses).toHaveLength(1);
   });
+
+  it("an answer waiting out a rate limit lends its slot: another person's command is answered meanwhile", async () => {
+    let opens = 0;
+    h().answer.set('conversations.open', () =>
+      ++opens === 1
+        ? { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } }
+        : { body: { ok: true, channel: { id: DM_CHANNEL } } },
+    );
+    const port = h().adapter.port;
+    // A breathing session needs the person's DM channel: conversations.open says "in a second".
+    await postSigned(port, '/slack/commands', slashCommand('breathe', { trigger_id: '1111.2222.limited' }));
+    await vi.waitFor(() => expect(opens).toBe(1));
+    // `me` reads the database, so it queues for a slot (`help` would be answered without one).
+    await postSigned(
+      port,
+      '/slack/commands',
+      slashCommand('me', { trigger_id: '1111.2222.meanwhile', user_id: 'U0OTHER' }),
+    );
+    // With the only slot held through the wait, `me` would be answered after it (over a second); the session's
+    // own "running in your DMs" comes only once its channel is open.
+    await vi.waitFor(() => expect(h().api.responses).toHaveLength(1), { timeout: 900 });
+    expect(opens).toBe(1);
+    await h().adapter.idle();
+    expect(opens).toBe(2);
+  }, 15_000);
 });
 
 describeEachDatabase('Slack: a live session does not hold a work slot while it plays', (database) => {
