@@ -17,6 +17,7 @@ import {
   type WorkQueue,
 } from '../../src/core/ports.js';
 import { createBoltApp, createReceiver } from './bolt.js';
+import { BURST_MAX_MS } from './burst-gate.js';
 import type { BackcareHttpReceiver } from './receiver.js';
 import { createSlackChannelMessenger } from './channel-messenger.js';
 import type { SlackContext } from './context.js';
@@ -87,13 +88,6 @@ export interface SlackAdapter extends Adapter {
   /** Resolves when all work started by past requests has finished (tests, graceful stop). */
   idle(): Promise<void>;
 }
-
-/**
- * How long a burst holds work back while it is acknowledged, counted from its first request: well inside a modal
- * trigger's 3 s, and long enough for 200 requests (0.15-0.35 s here with the event loop free). Traffic that goes
- * on longer is steady, not a burst: work then runs beside it (see burst-gate.ts).
- */
-const ACKS_FIRST_MAX_MS = 1000;
 
 /**
  * Work after the ack, queued for a slot, logged if it fails; `idle` waits for all of it (tests, graceful stop),
@@ -249,9 +243,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   let stopSharing: (() => Promise<void>) | null = null;
   const healthy = options.healthy ?? (async () => true);
 
-  // Work waits until the HTTP receiver, created below, has acknowledged the burst (at most ACKS_FIRST_MAX_MS).
+  // Work waits until the HTTP receiver, created below, has acknowledged the burst (at most BURST_MAX_MS).
   let receiverRef: BackcareHttpReceiver | null = null;
-  const acksFirst = () => receiverRef?.allAnswered(ACKS_FIRST_MAX_MS) ?? Promise.resolve();
+  const acksFirst = () => receiverRef?.allAnswered(BURST_MAX_MS) ?? Promise.resolve();
   const work = options.work ?? createWorkQueue({ concurrency: 16 });
   const { watch, track, queued, urgent, idle } = workTracker(log, work, live, acksFirst);
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { InstallProvider, InstallURLOptions } from '@slack/oauth';
 import type { Logger } from '../../src/config/logger.js';
-import { BurstGate } from './burst-gate.js';
+import { BURST_MAX_MS, BurstGate } from './burst-gate.js';
 import { parseRequestBody } from './parse.js';
 import { createRecentKeys } from './recent-keys.js';
 import { IN_BURST, OTHERS_ARRIVED, OTHERS_UNANSWERED, RECEIVED_AT, REPLAY_CHECK } from './replay-guard.js';
@@ -238,9 +238,9 @@ export class BackcareHttpReceiver implements Receiver {
         .update(`${header(req, 'x-slack-request-timestamp')}:${header(req, 'x-slack-signature')}`)
         .digest('hex')}`;
       // Nothing slow before the ack: a replay to this process is caught in memory; the database record (other
-      // replicas, restarts) is written once the request is acknowledged (or sooner if a listener needs the verdict
-      // to answer in the ack), and the listeners wait for it before doing anything. Started at once, a burst's
-      // 200 writes ran between its acks.
+      // replicas, restarts) is written once the burst this request came in is acknowledged, or sooner when a
+      // listener asks for the verdict (a form answered in its ack); listeners wait for it before doing anything.
+      // Started at each ack, a burst's 200 writes ran between the later acks.
       if (!this.recentKeys.add(key)) {
         log.warn({ event: 'slack.http.replayed', path: url.pathname }, 'replayed Slack request ignored');
         res.writeHead(200);
@@ -250,7 +250,7 @@ export class BackcareHttpReceiver implements Receiver {
       const firstSeen = this.options.firstSeen;
       let asked: Promise<boolean> | undefined;
       replayCheck = () => (asked ??= this.verdict(firstSeen, key, url.pathname));
-      void acked.then(replayCheck);
+      void acked.then(() => this.gate.wait(BURST_MAX_MS)).then(replayCheck);
     }
     await this.dispatch(req, res, body, { replayCheck, receivedAt, answered, sincePrevious });
   }

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BackcareHttpReceiver } from '../../../adapters/slack/receiver.js';
 import { captureLogger } from '../../support/log.js';
 
@@ -136,6 +136,8 @@ describe('Slack HTTP receiver: the replay check never eats the 3-second ack', ()
     firstSeen: (key: string) => Promise<boolean>,
     replayCheckMs = 1000,
     listener: (check: Check | undefined, ack: () => Promise<void>) => Promise<void> = async (_check, ack) => ack(),
+    /** Whether the stand-in asks for the verdict after its ack, as Backcare's work does once it runs. */
+    askVerdict = true,
   ) {
     const logs = captureLogger();
     const receiver = new BackcareHttpReceiver({
@@ -158,7 +160,7 @@ describe('Slack HTTP receiver: the replay check never eats the 3-second ack', ()
         processed += 1;
         const check = event.customProperties?.replayCheck;
         await listener(check, () => event.ack());
-        if (check) verdicts.push(check());
+        if (check && askVerdict) verdicts.push(check());
       },
     } as never);
     await receiver.start();
@@ -223,6 +225,39 @@ describe('Slack HTTP receiver: the replay check never eats the 3-second ack', ()
       await postSigned(receiver.port, '/slack/commands', slashCommand('help'));
       expect(await Promise.all(verdicts)).toEqual([true]);
       expect(order).toEqual(['ack', 'database']);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('during a burst the database is asked once every request of it is acknowledged, not between the acks', async () => {
+    const { postSigned } = await import('../../support/slack/http.js');
+    const { slashCommand } = await import('../../support/slack/payloads.js');
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let listened = 0;
+    const { receiver } = await startReceiver(
+      async () => (order.push('database'), true),
+      1000,
+      async (_check, ack) => {
+        listened += 1;
+        // The second request of the burst is slow to acknowledge: the first one's record waits for it.
+        if (listened === 2) await held;
+        order.push(`ack ${listened}`);
+        await ack();
+      },
+      false,
+    );
+    try {
+      const first = postSigned(receiver.port, '/slack/commands', slashCommand('help'));
+      const second = postSigned(receiver.port, '/slack/commands', slashCommand('stats'));
+      expect((await first).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(order).toEqual(['ack 1']);
+      release();
+      expect((await second).status).toBe(200);
+      await vi.waitFor(() => expect(order).toEqual(['ack 1', 'ack 2', 'database', 'database']), { timeout: 2000 });
     } finally {
       await receiver.stop();
     }
