@@ -128,6 +128,7 @@ async function createAdapters(
           port: env.PORT,
           timeScale: env.BACKCARE_TIME_SCALE,
           budgets,
+          warmUp: true,
           // Live sessions in the database: several replicas share them, and a restart hands them over. A Stop
           // pressed on another replica reaches the player through LISTEN on PostgreSQL (PGlite: one process).
           liveStore: createLiveSessionStore({

@@ -39,6 +39,7 @@ import {
 } from './slack-api.js';
 import { createSlackTeamResolver } from './team-resolver.js';
 import { registerViewSubmission } from './view-submission.js';
+import { warmUpAckPath } from './warm-up.js';
 
 export { botScopes } from './scopes.js';
 
@@ -72,6 +73,11 @@ export interface SlackAdapterOptions {
    * one goes away) and handed over at shutdown. Without it they live in this process only.
    */
   liveStore?: LiveSessionStore | undefined;
+  /**
+   * Run the ack path's pure code before listening (see warm-up.ts), so a first burst after a start is not answered
+   * by cold code. The app turns it on; tests leave it off and start faster.
+   */
+  warmUp?: boolean;
 }
 
 export interface SlackAdapter extends Adapter {
@@ -293,6 +299,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     idle,
     async start() {
       if (installationStore) await warmInstallations(installations, log);
+      if (options.warmUp) log.info({ event: 'slack.warmed_up', ...warmUpAckPath(core) }, 'ack path warmed up');
       await app.start();
       // Sessions another replica (or this one before a restart) left behind are taken over from here on.
       stopSharing = await live.share();

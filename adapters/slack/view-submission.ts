@@ -1,7 +1,13 @@
 import type { Logger } from '../../src/config/logger.js';
-import type { Actor, Form, Reply } from '../../src/core/ports.js';
+import type { Actor, Core, Form, Reply } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
-import { formValues, parseModalMetadata, viewSubmissionSchema } from './parse.js';
+import {
+  formValues,
+  parseModalMetadata,
+  viewSubmissionSchema,
+  type ModalMetadata,
+  type ViewSubmission,
+} from './parse.js';
 import { modalErrors, renderMessage, renderModal, resultModal } from './render.js';
 import { inBurst, isFresh, othersArrived, othersUnanswered, sinceReceived } from './replay-guard.js';
 import { classifySlackError } from './slack-api.js';
@@ -14,28 +20,19 @@ export function registerViewSubmission(ctx: SlackContext): void {
   const options = { submitDeadlineMs: ctx.submitDeadlineMs };
 
   app.view(/.*/, async ({ ack, body, client, context }) => {
-    const parsed = viewSubmissionSchema.safeParse(body);
-    if (!parsed.success) {
-      log.warn(
-        { event: 'slack.view_invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) },
-        'unexpected view_submission payload',
-      );
+    const read = readSubmission(ctx.core, body);
+    if (read.kind === 'invalid') {
+      log.warn({ event: 'slack.view_invalid', issues: read.issues }, 'unexpected view_submission payload');
       await ack();
       return;
     }
-    const submission = parsed.data;
-    const teamId = submission.team?.id ?? submission.user.team_id;
-    if (!teamId) {
+    if (read.kind === 'no_team') {
       await ack();
       return;
     }
-    const metadata = parseModalMetadata(submission.view.private_metadata);
-    const values = formValues(submission.view.state.values);
-    const formId = submission.view.callback_id;
-    // Bad input found without any I/O goes back at once (the core's pure check leaves red flags to the submit).
-    const early = ctx.core.checkSubmit?.({ formId, values, ...(metadata.state ? { state: metadata.state } : {}) });
-    if (early && Object.keys(early).length > 0) {
-      await ack({ response_action: 'errors', errors: modalErrors(fallbackForm(formId, values), early) });
+    const { submission, teamId, metadata, values, formId, early } = read;
+    if (early) {
+      await ack(early);
       return;
     }
     // A form everyone may submit needs no admin rights: users.info (rate-limited, slow under a burst) stays off
@@ -118,6 +115,42 @@ export function registerViewSubmission(ctx: SlackContext): void {
 
 type Answer = { actor: Actor; reply: Reply };
 
+type ReadSubmission =
+  | { kind: 'invalid'; issues: string[] }
+  | { kind: 'no_team' }
+  | {
+      kind: 'read';
+      submission: ViewSubmission;
+      teamId: string;
+      metadata: ModalMetadata;
+      values: Record<string, string | string[]>;
+      formId: string;
+      /** The ack that sends bad input back at once (found without I/O), or null. */
+      early: { response_action: 'errors'; errors: Record<string, string> } | null;
+    };
+
+/**
+ * A view_submission payload validated, and its fields checked by the core's pure check: everything the ack needs
+ * before any I/O. Pure, so the start can warm it up (see warm-up.ts).
+ */
+export function readSubmission(core: Pick<Core, 'checkSubmit'>, body: unknown): ReadSubmission {
+  const parsed = viewSubmissionSchema.safeParse(body);
+  if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues.map((i) => i.path.join('.')) };
+  const submission = parsed.data;
+  const teamId = submission.team?.id ?? submission.user.team_id;
+  if (!teamId) return { kind: 'no_team' };
+  const metadata = parseModalMetadata(submission.view.private_metadata);
+  const values = formValues(submission.view.state.values);
+  const formId = submission.view.callback_id;
+  // Bad input found without any I/O goes back at once (the core's pure check leaves red flags to the submit).
+  const found = core.checkSubmit?.({ formId, values, ...(metadata.state ? { state: metadata.state } : {}) });
+  const early =
+    found && Object.keys(found).length > 0
+      ? { response_action: 'errors' as const, errors: modalErrors(fallbackForm(formId, values), found) }
+      : null;
+  return { kind: 'read', submission, teamId, metadata, values, formId, early };
+}
+
 /** How often a submission waiting for its answer looks whether a burst has started behind it. */
 const BURST_CHECK_MS = 10;
 
@@ -198,7 +231,7 @@ function ackFor(
 const DEFAULT_SUBMIT_DEADLINE_MS = 250;
 
 /** The modal while a slow answer is on its way (it replaces this view in place). */
-function workingModal(): ReturnType<typeof resultModal> {
+export function workingModal(): ReturnType<typeof resultModal> {
   return resultModal('Backcare', {
     blocks: [{ type: 'text', text: 'Working on it… the answer will appear here in a moment.' }],
     actions: [],

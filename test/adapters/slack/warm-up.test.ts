@@ -1,0 +1,39 @@
+import { describe, expect, it, vi } from 'vitest';
+import { warmUpAckPath } from '../../../adapters/slack/warm-up.js';
+import type { Db } from '../../../src/db/client.js';
+import { buildTestCore } from '../../support/core.js';
+
+/** Any use of the database during the warm-up fails the test: it must do no I/O. */
+const noDatabase = new Proxy({} as Db, {
+  get(_target, property) {
+    throw new Error(`the warm-up touched the database (${String(property)})`);
+  },
+});
+
+describe('Slack ack path warm-up at start', () => {
+  it('runs the triage modal and the settings check on Slack-shaped payloads, valid and not, and nothing else', () => {
+    const core = buildTestCore(noDatabase);
+    const instantReply = vi.spyOn(core, 'instantReply');
+    const checkSubmit = vi.spyOn(core, 'checkSubmit');
+    const handle = vi.spyOn(core, 'handle');
+    const warmed = warmUpAckPath(core, { rounds: 4, maxMs: 60_000 });
+    expect(warmed.rounds).toBe(4);
+    expect(handle).not.toHaveBeenCalled();
+    // `/backcare triage` opens its first modal without I/O, as the real command does.
+    const forms = instantReply.mock.results.map((r) => (r.value as { form?: { formId: string } } | null)?.form?.formId);
+    expect(forms).toContain('triage.screen');
+    // The settings submission is the form's real shape: accepted as it is, refused with the wrong field.
+    const found = checkSubmit.mock.results.map((r) => r.value as Record<string, string>);
+    expect(found).toHaveLength(4);
+    expect(found.filter((errors) => Object.keys(errors).length === 0)).toHaveLength(2);
+    expect(found.filter((errors) => Object.keys(errors).join() === 'everyMinutes')).toHaveLength(2);
+  });
+
+  it('stops at its time bound, so a slow machine does not start much later', () => {
+    const core = buildTestCore(noDatabase);
+    let clock = 0;
+    const warmed = warmUpAckPath(core, { rounds: 1000, maxMs: 80, now: () => (clock += 10) });
+    expect(warmed.rounds).toBeLessThan(10);
+    expect(warmed.rounds).toBeGreaterThan(0);
+  });
+});
