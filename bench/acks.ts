@@ -222,7 +222,11 @@ async function runScenario(
   }
   await settle(fake);
   const dms = new Set(users.map((i) => `D${userOf(i).slice(1)}`));
-  if (scenario === 'settings') await answersDelivered(fake, acks.filter((a) => a.working).length, dms);
+  if (scenario === 'settings') {
+    await answersDelivered(fake, acks.filter((a) => a.working).length, dms);
+    // Each late answer then refreshes the person's Home tab: let that finish before the next scenario's burst.
+    await settle(fake);
+  }
   const seen: FakeSlackSnapshot = await fake.snapshot();
   return {
     scenario,
