@@ -90,6 +90,9 @@ export function createBoltApp(
     receiver,
     logger: boltLogger(options.log),
     clientOptions: options.clientOptions,
+    // Bolt's conversation store (state kept per conversation, in memory) is unused here; it cost every request a
+    // read and a promise chain before the listeners (7-9 ms of a 200-request burst in a profile).
+    convoStore: false,
     authorize: async ({ teamId, enterpriseId }) => {
       if (installationStore) {
         const found = teamId ? await botTokenFor(installationStore, teamId, enterpriseId) : null;
