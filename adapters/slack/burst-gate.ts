@@ -77,7 +77,15 @@ export class BurstGate {
     });
   }
 
+  /** Stopping: nothing waits for a burst any more (work and replay records go ahead, or the stop would wait on them). */
   close(): void {
+    this.stopRechecking();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private stopRechecking(): void {
     clearTimeout(this.recheck);
     this.recheck = undefined;
   }
@@ -96,7 +104,7 @@ export class BurstGate {
     if (this.waiters.length === 0) return;
     const now = performance.now();
     if (this.over(now)) {
-      this.close();
+      this.stopRechecking();
       this.waiters.shift()!();
       if (this.waiters.length > 0 && !this.staggered) {
         this.staggered = true;

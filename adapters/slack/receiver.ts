@@ -238,9 +238,8 @@ export class BackcareHttpReceiver implements Receiver {
         .update(`${header(req, 'x-slack-request-timestamp')}:${header(req, 'x-slack-signature')}`)
         .digest('hex')}`;
       // Nothing slow before the ack: a replay to this process is caught in memory; the database record (other
-      // replicas, restarts) is written once the burst this request came in is acknowledged, or sooner when a
-      // listener asks for the verdict (a form answered in its ack); listeners wait for it before doing anything.
-      // Started at each ack, a burst's 200 writes ran between the later acks.
+      // replicas, restarts) is written after the ack (see recordAfterAck), or sooner when a listener asks for the
+      // verdict (a form answered in its ack); listeners wait for it before doing anything.
       if (!this.recentKeys.add(key)) {
         log.warn({ event: 'slack.http.replayed', path: url.pathname }, 'replayed Slack request ignored');
         res.writeHead(200);
@@ -250,9 +249,35 @@ export class BackcareHttpReceiver implements Receiver {
       const firstSeen = this.options.firstSeen;
       let asked: Promise<boolean> | undefined;
       replayCheck = () => (asked ??= this.verdict(firstSeen, key, url.pathname));
-      void acked.then(() => this.gate.wait(BURST_MAX_MS)).then(replayCheck);
+      const check = replayCheck;
+      void acked.then(() => this.recordAfterAck(check, sincePrevious, receivedAt));
     }
     await this.dispatch(req, res, body, { replayCheck, receivedAt, answered, sincePrevious });
+  }
+
+  /** Replay records waiting for the burst under way to be acknowledged (see recordAfterAck). */
+  private deferredRecords: (() => unknown)[] = [];
+
+  /**
+   * Starts writing a request's replay record once it is acknowledged: at once for a request on its own, and for
+   * one of a burst (others wait for their acks, or one came right before or after it) once the whole burst is:
+   * started at each ack, a burst's 200 writes ran between the later acks. One waiter per burst starts them all
+   * together (not one per turn of the event loop between the work that follows).
+   */
+  private recordAfterAck(record: () => unknown, sincePrevious: number, receivedAt: number): void {
+    const alone =
+      this.gate.waitingForAcks === 0 && !this.gate.closeBehind(sincePrevious) && !this.gate.arrivedSince(receivedAt);
+    if (alone) {
+      void record();
+      return;
+    }
+    this.deferredRecords.push(record);
+    if (this.deferredRecords.length > 1) return;
+    void this.gate.wait(BURST_MAX_MS).then(() => {
+      const records = this.deferredRecords;
+      this.deferredRecords = [];
+      for (const start of records) void start();
+    });
   }
 
   /**

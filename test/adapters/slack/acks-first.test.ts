@@ -1,5 +1,6 @@
 import type { App, ReceiverEvent } from '@slack/bolt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BurstGate } from '../../../adapters/slack/burst-gate.js';
 import { BackcareHttpReceiver } from '../../../adapters/slack/receiver.js';
 import { silentLogger } from '../../support/log.js';
 import { postSigned, SIGNING_SECRET } from '../../support/slack/http.js';
@@ -142,5 +143,22 @@ describe('Slack receiver: what a listener learns about a burst', () => {
     } finally {
       await receiver.stop();
     }
+  });
+});
+
+describe('Slack burst gate at stop', () => {
+  it('closing it lets everything waiting for a burst go ahead, so a stop mid-burst does not wait on it', async () => {
+    const gate = new BurstGate();
+    gate.requestArrived(); // a request still waiting for its ack
+    const work = gate.wait(60_000);
+    const record = gate.wait(60_000);
+    expect(await settled(work, 50)).toBe(false);
+    gate.close();
+    expect(
+      await settled(
+        Promise.all([work, record]).then(() => undefined),
+        50,
+      ),
+    ).toBe(true);
   });
 });
