@@ -194,6 +194,15 @@ function sharedLive(
   };
 }
 
+/** Only an optimisation: if it fails, the adapter starts all the same. */
+function warmUp(core: Core, log: Logger): void {
+  try {
+    log.info({ event: 'slack.warmed_up', ...warmUpAckPath(core) }, 'ack path warmed up');
+  } catch (error) {
+    log.warn({ event: 'slack.warm_up_failed', err: error }, 'warming up the ack path failed; starting anyway');
+  }
+}
+
 /** A step waiting out a rate limit lends its work slot meanwhile: other people's answers go on. */
 function lendingSlot(work: WorkQueue): WaitOut {
   return (call) =>
@@ -299,7 +308,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     idle,
     async start() {
       if (installationStore) await warmInstallations(installations, log);
-      if (options.warmUp) log.info({ event: 'slack.warmed_up', ...warmUpAckPath(core) }, 'ack path warmed up');
+      if (options.warmUp) warmUp(core, log);
       await app.start();
       // Sessions another replica (or this one before a restart) left behind are taken over from here on.
       stopSharing = await live.share();

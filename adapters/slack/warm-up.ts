@@ -18,7 +18,7 @@ const WARM_UP_SECRET = 'backcare-warm-up';
  * shaped like Slack's, before the app listens. Measured on the acks bench: a replica's first burst of 200 after a
  * start or deploy ran this code cold (zod compiles its parsers on first use, V8 interprets before it optimises)
  * and its acks took 2-3.5x a bare Bolt app's; the same burst a minute later 1-1.4x. No I/O: nothing is stored or
- * sent, `core.handle` is never called.
+ * sent, `core.handle` is never called, and the core neither logs nor counts these rehearsals.
  */
 export function warmUpAckPath(
   core: Pick<Core, 'instantReply' | 'checkSubmit'>,
@@ -75,7 +75,7 @@ function warmCommand(core: Pick<Core, 'instantReply'>, round: number): void {
     isAdmin: false,
     isLead: false,
   } as const;
-  const reply = core.instantReply?.({ actor, input: commandInput(parsed.data) });
+  const reply = core.instantReply?.({ actor, input: commandInput(parsed.data) }, { rehearsal: true });
   if (reply?.form) JSON.stringify(renderModal(reply.form, { privateMetadata: '{}' }));
 }
 

@@ -24,9 +24,10 @@ export interface Core {
   /**
    * The reply to a command that needs no I/O (see CommandDefinition.instant), or null: then `handle` it. Pure and
    * synchronous, so an adapter can open a modal before any database work. Never throws. Optional (as is
-   * `checkSubmit`): a stand-in core that leaves them out has every request go through `handle`.
+   * `checkSubmit`): a stand-in core that leaves them out has every request go through `handle`. A `rehearsal` (an
+   * adapter warming up its code at start) is neither logged nor counted in the metrics.
    */
-  instantReply?(request: CoreRequest): Reply | null;
+  instantReply?(request: CoreRequest, options?: { rehearsal?: boolean }): Reply | null;
   /** A form submission's field errors found without I/O (see RegisteredForm.check); empty when none. Never throws. */
   checkSubmit?(submission: {
     formId: string;
@@ -183,7 +184,12 @@ function contextFor(deps: CoreDeps, commands: readonly RegisteredCommand[], acto
 }
 
 /** See Core.instantReply. */
-function instantReply(deps: CoreDeps, byName: ReadonlyMap<string, RegisteredCommand>, raw: CoreRequest): Reply | null {
+function instantReply(
+  deps: CoreDeps,
+  byName: ReadonlyMap<string, RegisteredCommand>,
+  raw: CoreRequest,
+  rehearsal = false,
+): Reply | null {
   try {
     const request = coreRequestSchema.safeParse(raw);
     if (!request.success || request.data.input.kind !== 'command') return null;
@@ -193,6 +199,7 @@ function instantReply(deps: CoreDeps, byName: ReadonlyMap<string, RegisteredComm
     if (!command || !parsed?.ok || !parsed.instant || parsed.precondition !== 'everyone') return null;
     const started = performance.now();
     const answer = parsed.instant();
+    if (rehearsal) return answer;
     deps.log.info(
       { event: 'request.handled', route: command.name, platform: request.data.actor.platform, instant: true },
       'handled',
@@ -324,7 +331,7 @@ export function createCore(deps: CoreDeps, features: readonly Feature[]): Core {
   return {
     commands,
     deps,
-    instantReply: (request) => instantReply(deps, byName, request),
+    instantReply: (request, options) => instantReply(deps, byName, request, options?.rehearsal),
     checkSubmit: (submission) => checkSubmit(deps, forms, submission),
     instantSubmit: (request) => instantSubmit(deps, commands, forms, request),
     formPrecondition: (formId) => {

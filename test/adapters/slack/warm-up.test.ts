@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { warmUpAckPath } from '../../../adapters/slack/warm-up.js';
 import type { Db } from '../../../src/db/client.js';
 import { buildTestCore } from '../../support/core.js';
+import { captureLogger } from '../../support/log.js';
 
 /** Any use of the database during the warm-up fails the test: it must do no I/O. */
 const noDatabase = new Proxy({} as Db, {
@@ -12,13 +13,18 @@ const noDatabase = new Proxy({} as Db, {
 
 describe('Slack ack path warm-up at start', () => {
   it('runs the triage modal and the settings check on Slack-shaped payloads, valid and not, and nothing else', () => {
-    const core = buildTestCore(noDatabase);
+    const logs = captureLogger();
+    const onHandled = vi.fn();
+    const core = buildTestCore(noDatabase, { log: logs.log, deps: { onHandled } });
     const instantReply = vi.spyOn(core, 'instantReply');
     const checkSubmit = vi.spyOn(core, 'checkSubmit');
     const handle = vi.spyOn(core, 'handle');
     const warmed = warmUpAckPath(core, { rounds: 4, maxMs: 60_000 });
     expect(warmed.rounds).toBe(4);
     expect(handle).not.toHaveBeenCalled();
+    // Rehearsals: not in the request log nor in the metrics' command counts.
+    expect(onHandled).not.toHaveBeenCalled();
+    expect(logs.lines().filter((l) => l.event === 'request.handled')).toEqual([]);
     // `/backcare triage` opens its first modal without I/O, as the real command does.
     const forms = instantReply.mock.results.map((r) => (r.value as { form?: { formId: string } } | null)?.form?.formId);
     expect(forms).toContain('triage.screen');
