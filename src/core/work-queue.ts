@@ -9,9 +9,10 @@ export interface WorkQueue {
   /**
    * For work about to wait a long time on something outside the process, a platform's rate limit above all: while
    * `wait` runs, one more task may start. Without this, 16 answers each waiting out a minute's Retry-After held
-   * every slot, and any other command waited with them. The waiting task then carries on (the queue may run one
-   * over its limit until a task ends). Passed explicitly rather than found through AsyncLocalStorage, whose promise
-   * hooks (Node 20) slowed every promise in the process, the acks' too.
+   * every slot, and any other command waited with them. The waiting task then carries on (the queue may run over
+   * its limit by as many tasks as came back from a wait, until tasks end). Meant for work running in a slot; called
+   * outside one it still lets one more task start. Passed explicitly rather than found through AsyncLocalStorage,
+   * whose promise hooks (Node 20) slowed every promise in the process, the acks' too.
    */
   whileWaiting<T>(wait: () => Promise<T>): Promise<T>;
   /** Tasks waiting for a slot, by kind (kinds with none waiting are left out). */
