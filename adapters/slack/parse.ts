@@ -1,3 +1,4 @@
+import { parse as parseQuery } from 'node:querystring';
 import { z } from 'zod';
 import type { CoreInput } from '../../src/core/ports.js';
 
@@ -216,15 +217,21 @@ export function parseRequestBody(rawBody: string, contentType: string | undefine
         ? (json as Record<string, unknown>)
         : null;
     }
-    const form = Object.fromEntries(new URLSearchParams(rawBody));
-    if (typeof form.payload === 'string') {
-      const json: unknown = JSON.parse(form.payload);
+    // node:querystring, as Bolt's own receiver: URLSearchParams decoded a 2 KB interactivity body several times slower.
+    const form = parseQuery(rawBody);
+    const payload = lastOf(form.payload);
+    if (payload !== undefined) {
+      const json: unknown = JSON.parse(payload);
       return json !== null && typeof json === 'object' && !Array.isArray(json)
         ? (json as Record<string, unknown>)
         : null;
     }
-    return form;
+    return Object.fromEntries(Object.entries(form).map(([key, value]) => [key, lastOf(value)]));
   } catch {
     return null;
   }
 }
+
+/** A field given twice keeps its last value (as URLSearchParams into an object did). */
+const lastOf = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value[value.length - 1] : value;
