@@ -77,7 +77,7 @@ export class BurstGate {
     });
   }
 
-  /** Stopping: nothing waits for a burst any more (work and replay records go ahead, or the stop would wait on them). */
+  /** Stopping: nothing waits for a burst any more (work and replay records go ahead; the stop would wait on them). */
   close(): void {
     this.stopRechecking();
     const waiters = this.waiters;

@@ -38,9 +38,9 @@ export function sinceReceived(context: Record<string, unknown>): number {
 
 /**
  * Whether this request is new: the receiver's database check, which starts after the ack (for a request of a
- * burst, once the burst is acknowledged), or here when a listener needs the verdict sooner (to answer in the ack). Listeners wait for it before doing anything, so a
- * replay another replica already processed is not processed again. Requests the receiver does not key (events,
- * Socket Mode) are new.
+ * burst, once the burst is acknowledged), or here when a listener needs the verdict sooner (to answer in the
+ * ack). Listeners wait for it before doing anything, so a replay another replica already processed is not
+ * processed again. Requests the receiver does not key (events, Socket Mode) are new.
  */
 export function isFresh(context: Record<string, unknown>): Promise<boolean> {
   const check: unknown = context[REPLAY_CHECK];
