@@ -33,6 +33,7 @@ import {
   classifySlackError,
   createClientPool,
   defaultClientOptions,
+  pacedClientOptions,
   waitingOutRateLimits,
   type TokenLookup,
   type WaitOut,
@@ -93,6 +94,11 @@ export interface SlackAdapter extends Adapter {
   readonly channelMessenger: ChannelMessenger;
   /** Resolves when all work started by past requests has finished (tests, graceful stop). */
   idle(): Promise<void>;
+  /**
+   * Resolves at once unless a burst of requests is being acknowledged, then when it is (at most a second): the
+   * app makes each database round trip of work already under way wait here, as the Web API calls do.
+   */
+  burstPause(): Promise<void>;
 }
 
 /**
@@ -203,6 +209,19 @@ function warmUp(core: Core, log: Logger): void {
   }
 }
 
+/**
+ * Work waits at the HTTP receiver (attached once it exists) for the acks of a burst, at most BURST_MAX_MS: before
+ * it starts (`acksFirst`) and before each round trip (`burstPause`). In Socket Mode there is none: nothing waits.
+ */
+function burstWaits() {
+  let receiver: BackcareHttpReceiver | null = null;
+  return {
+    attach: (http: BackcareHttpReceiver | null) => void (receiver = http),
+    acksFirst: () => receiver?.allAnswered(BURST_MAX_MS) ?? Promise.resolve(),
+    burstPause: () => receiver?.burstPause() ?? Promise.resolve(),
+  };
+}
+
 /** A step waiting out a rate limit lends its work slot meanwhile: other people's answers go on. */
 function lendingSlot(work: WorkQueue): WaitOut {
   return (call) =>
@@ -219,7 +238,8 @@ function lendingSlot(work: WorkQueue): WaitOut {
  */
 export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const { core, log } = options;
-  const clientOptions = { ...defaultClientOptions, ...options.clientOptions };
+  const { attach, acksFirst, burstPause } = burstWaits();
+  const clientOptions = pacedClientOptions({ ...defaultClientOptions, ...options.clientOptions }, burstPause);
   const clientFor = createClientPool(clientOptions);
   const lifecycle = createWorkspaceLifecycle(core.deps);
   // Bolt reads the installation before every ack in OAuth mode: keep it in memory (see installation-cache.ts).
@@ -258,9 +278,6 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   let stopSharing: (() => Promise<void>) | null = null;
   const healthy = options.healthy ?? (async () => true);
 
-  // Work waits until the HTTP receiver, created below, has acknowledged the burst (at most BURST_MAX_MS).
-  let receiverRef: BackcareHttpReceiver | null = null;
-  const acksFirst = () => receiverRef?.allAnswered(BURST_MAX_MS) ?? Promise.resolve();
   const work = options.work ?? createWorkQueue({ concurrency: 16 });
   const { watch, track, queued, urgent, idle } = workTracker(log, work, live, acksFirst);
 
@@ -272,7 +289,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     firstSeen: (key) => firstSeen(core.deps, key),
     installationStore,
   });
-  receiverRef = httpReceiver;
+  attach(httpReceiver);
   const app = createBoltApp(receiver, { log, clientOptions, installationStore, botToken: options.botToken });
   const people = createSlackPeople({ log, now: core.deps.now });
   const replies = createSlackReplies({ core, log, live, people, waitOut: lendingSlot(work) });
@@ -288,6 +305,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     urgent,
     lifecycle,
     installations,
+    burstPause,
     submitDeadlineMs: options.submitDeadlineMs,
   };
   registerEventDedupe(ctx);
@@ -306,6 +324,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     teamResolver,
     channelMessenger,
     idle,
+    burstPause,
     async start() {
       if (installationStore) await warmInstallations(installations, log);
       if (options.warmUp) warmUp(core, log);

@@ -19,6 +19,9 @@ export class BurstGate {
   private lastArrival = -Infinity;
   private lastRequest = -Infinity;
   private burstSince: number | null = null;
+  /** Requests since the burst under way began: one on its own is not a burst. */
+  private burstRequests = 0;
+  private closed = false;
   private waiters: (() => void)[] = [];
   private recheck: NodeJS.Timeout | undefined;
   private staggered = false;
@@ -28,7 +31,10 @@ export class BurstGate {
   /** A connection (the first sign of a request, before it is read) or a request. */
   arrived(): void {
     const now = performance.now();
-    if (this.burstSince === null || this.quietNow(now)) this.burstSince = now;
+    if (this.burstSince === null || this.quietNow(now)) {
+      this.burstSince = now;
+      this.burstRequests = 0;
+    }
     this.lastArrival = now;
   }
 
@@ -39,6 +45,7 @@ export class BurstGate {
     const sincePrevious = now - this.lastRequest;
     this.lastRequest = now;
     this.unanswered += 1;
+    this.burstRequests += 1;
     return sincePrevious;
   }
 
@@ -70,15 +77,31 @@ export class BurstGate {
   wait(maxMs: number, quietMs = BURST_QUIET_MS): Promise<void> {
     this.quiet = quietMs;
     this.maxBurst = maxMs;
-    if (this.waiters.length === 0 && this.over(performance.now())) return Promise.resolve();
+    if (this.closed || (this.waiters.length === 0 && this.over(performance.now()))) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       this.wakeOrWait();
     });
   }
 
+  /**
+   * For the next round trip of work already under way (a database query, a Web API call): at once, unless several
+   * requests are being acknowledged, then when `wait` would resolve. Work that only waited for a burst before it
+   * started still ran its later steps (query results, uploads) between the acks of a burst that came meanwhile:
+   * measured, a burst of 200 `stats` sent while 84 Home tab refreshes were under way was acknowledged 2-3x slower
+   * than by a bare Bolt app. A request on its own is not a burst: a settings form answered inside its own ack
+   * makes its round trips at once (were it to wait here, it would wait for its own ack).
+   */
+  pause(maxMs = BURST_MAX_MS): Promise<void> {
+    const now = performance.now();
+    const several = this.unanswered >= 2 || this.burstRequests >= 2;
+    const underWay = this.burstSince !== null && !this.quietNow(now) && now - this.burstSince < maxMs;
+    return several && underWay ? this.wait(maxMs, this.quiet) : Promise.resolve();
+  }
+
   /** Stopping: nothing waits for a burst any more (work and replay records go ahead; the stop would wait on them). */
   close(): void {
+    this.closed = true;
     this.stopRechecking();
     const waiters = this.waiters;
     this.waiters = [];

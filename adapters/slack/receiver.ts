@@ -138,6 +138,11 @@ export class BackcareHttpReceiver implements Receiver {
     return this.gate.wait(maxMs, quietMs);
   }
 
+  /** Each round trip of work under way waits here while a burst is acknowledged (see BurstGate.pause). */
+  burstPause(): Promise<void> {
+    return this.gate.pause(BURST_MAX_MS);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const sincePrevious = this.gate.requestArrived();
     let counted = true;

@@ -162,3 +162,63 @@ describe('Slack burst gate at stop', () => {
     ).toBe(true);
   });
 });
+
+describe('Slack burst gate: round trips of work already under way', () => {
+  it('a request on its own pauses nothing, not even its own round trips (a form answered inside its ack)', async () => {
+    const gate = new BurstGate();
+    gate.requestArrived();
+    expect(await settled(gate.pause(60_000), 20)).toBe(true);
+  });
+
+  it('while several requests wait for their acks, the next round trip waits until they have them', async () => {
+    const gate = new BurstGate();
+    gate.requestArrived();
+    gate.requestArrived();
+    const pausing = gate.pause(60_000);
+    expect(await settled(pausing, 60)).toBe(false);
+    gate.answered();
+    expect(await settled(pausing, 60)).toBe(false);
+    gate.answered();
+    expect(await settled(pausing, 1000)).toBe(true);
+    // The burst is over: later round trips go at once.
+    expect(await settled(gate.pause(60_000), 20)).toBe(true);
+  });
+
+  it('holds a round trip for at most maxMs of a burst, and none once the burst has lasted that long', async () => {
+    const gate = new BurstGate();
+    gate.requestArrived();
+    gate.requestArrived();
+    const started = performance.now();
+    await gate.pause(150);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    // Both still unanswered: steady traffic now, not a burst.
+    expect(await settled(gate.pause(150), 20)).toBe(true);
+  });
+
+  it('pauses nothing once closed (a stop mid-burst)', async () => {
+    const gate = new BurstGate();
+    gate.requestArrived();
+    gate.requestArrived();
+    const pausing = gate.pause(60_000);
+    gate.close();
+    expect(await settled(pausing, 50)).toBe(true);
+    expect(await settled(gate.pause(60_000), 20)).toBe(true);
+  });
+
+  it('the receiver pauses round trips while signed requests of a burst wait for their acks', async () => {
+    const { receiver, acks } = await heldReceiver();
+    try {
+      const requests = [1, 2].map((i) =>
+        postSigned(receiver.port, '/slack/commands', slashCommand('help', { trigger_id: `1.6.${i}` })),
+      );
+      while (acks.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      const pausing = receiver.burstPause();
+      expect(await settled(pausing, 100)).toBe(false);
+      for (const ack of acks) await ack();
+      expect(await settled(pausing, 1000)).toBe(true);
+      expect((await Promise.all(requests)).map((r) => r.status)).toEqual([200, 200]);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
