@@ -143,6 +143,8 @@ async function createAdapters(
               () => false,
             ),
         });
+        // Work already under way gives way to a burst's acks at its next query too, not only at its Web API calls.
+        database.paceRoundTrips(slackAdapter.burstPause);
         adapters.push(slackAdapter);
         senders.slack = slackAdapter.sender;
         core.deps.teamResolvers?.push(slackAdapter.teamResolver);

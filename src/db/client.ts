@@ -27,9 +27,43 @@ export async function queryRows<T>(db: Queryable, query: SQL): Promise<T[]> {
 export interface Database {
   db: Db;
   driver: 'pglite' | 'postgres';
-  /** True until the connection is closed. */
+  /** True until the connection is closed. Never paced: a readiness probe must not wait for a burst. */
   ping(): Promise<void>;
+  /**
+   * From now on, each round trip that opens no transaction or starts one first awaits `pause` (null: none). The
+   * Slack adapter's says "after the burst of requests being acknowledged": work under way then gives way to the
+   * acks at its next query, not only when it starts. Statements inside a transaction never wait (locks held).
+   */
+  paceRoundTrips(pause: Pause | null): void;
   close(): Promise<void>;
+}
+
+type Pause = () => Promise<void>;
+
+/**
+ * Makes `methods` of `target` await the current pause before they run. With `callbacks`, a call whose last argument
+ * is a function is callback-style and passes straight through: pg's `pool.query` takes its client with
+ * `pool.connect(cb)`, and the promise-returning call around it has waited already. (PGlite's `transaction(fn)`
+ * takes a function that is no callback.)
+ */
+function paceMethods<T extends object>(
+  target: T,
+  methods: readonly (keyof T & string)[],
+  callbacks: boolean,
+): (pause: Pause | null) => void {
+  let current: Pause | null = null;
+  for (const name of methods) {
+    const original = (target[name] as (...args: unknown[]) => unknown).bind(target);
+    const paced = (...args: unknown[]) => {
+      const pause = current;
+      if (!pause || (callbacks && typeof args.at(-1) === 'function')) return original(...args);
+      return pause().then(() => original(...args));
+    };
+    Object.defineProperty(target, name, { value: paced, configurable: true, writable: true });
+  }
+  return (pause) => {
+    current = pause;
+  };
 }
 
 export const migrationsFolder = path.join(projectRoot, 'drizzle');
@@ -82,6 +116,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // An idle client losing its server must not take the process down; queries report the error instead.
     pool.on('error', () => undefined);
     const db = drizzlePg(pool, { schema }) as unknown as Db;
+    const ping = pool.query.bind(pool);
+    // drizzle runs a statement with pool.query and a transaction on a client from pool.connect.
+    const pace = paceMethods(pool, ['query', 'connect'], true);
     try {
       await migrateUnderLock(pool);
     } catch (error) {
@@ -92,8 +129,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       db,
       driver: 'postgres',
       ping: async () => {
-        await pool.query('select 1');
+        await ping('select 1');
       },
+      paceRoundTrips: pace,
       close: () => pool.end(),
     };
   }
@@ -113,6 +151,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     throw options.dataDir ? pgliteOpenError(options.dataDir, error) : error;
   }
   const database = drizzlePglite(client, { schema });
+  const ping = client.query.bind(client);
   try {
     await migratePglite(database, { migrationsFolder });
   } catch (error) {
@@ -123,8 +162,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db: database as unknown as Db,
     driver: 'pglite',
     ping: async () => {
-      await client.query('select 1');
+      await ping('select 1');
     },
+    // drizzle runs a statement with client.query and a transaction with client.transaction; raw SQL with exec.
+    paceRoundTrips: paceMethods(client, ['query', 'exec', 'transaction'], false),
     close: () => client.close(),
   };
 }

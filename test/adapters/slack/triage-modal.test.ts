@@ -218,6 +218,7 @@ describe('Slack triage while the database hangs', () => {
     driver: 'postgres',
     db: hanging as Database['db'],
     ping: () => new Promise<void>(() => undefined),
+    paceRoundTrips: () => undefined,
     close: () => Promise.resolve(),
   } satisfies Database;
   const h = useSlackHarness(() => stalled, { submitDeadlineMs: 300 });
