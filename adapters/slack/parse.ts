@@ -191,10 +191,14 @@ export function formValues(values: ViewSubmission['view']['state']['values']): R
   return out;
 }
 
-/** What a modal carries back in private_metadata: the core's form state and where the result may be posted. */
+/**
+ * What a modal carries back in private_metadata: the core's form state, where the result may be posted, and
+ * whether it was opened from the App Home tab (the tab is then redrawn after the submission).
+ */
 const modalMetadataSchema = z.object({
   state: z.string().max(2000).optional(),
   channelId: z.string().max(100).optional(),
+  from: z.literal('home').optional(),
 });
 export type ModalMetadata = z.infer<typeof modalMetadataSchema>;
 

@@ -95,6 +95,7 @@ export function createSlackReplies(deps: {
         privateMetadata: JSON.stringify({
           ...(reply.form.state ? { state: reply.form.state } : {}),
           ...(target.channelId ? { channelId: target.channelId } : {}),
+          ...(target.source === 'home' ? { from: 'home' } : {}),
         }),
       });
       try {

@@ -87,7 +87,7 @@ export function registerViewSubmission(ctx: SlackContext): void {
           track('form', () =>
             postToDm({ actor, client, channelId: metadata.channelId, source: 'modal' }, renderMessage(reply), reply),
           );
-        if (!reply.form) track('home', () => publishHome(client, actor));
+        if (!reply.form && metadata.from === 'home') track('home', () => publishHome(client, actor));
       });
     };
     // During a burst (others unanswered, or one came just before or after this) the others' acks come first: this
@@ -108,8 +108,10 @@ export function registerViewSubmission(ctx: SlackContext): void {
     if (outcome === 'timeout') return answerLater(handled);
     const { actor, reply: result } = outcome;
     await ack(ackFor(outcome, formId, values, metadata));
-    // Settings may have changed: keep the Home tab in step.
-    if (!result.form && !hasErrors(result)) track('home', () => publishHome(client, actor));
+    // Settings may have changed: redraw the Home tab the form was opened from. Not for a form opened elsewhere:
+    // Slack sends app_home_opened at each visit and the tab is drawn then; a redraw nobody looks at cost a
+    // views.publish (100 a minute per workspace) and the database reads behind it, 200 of them after 200 forms.
+    if (!result.form && !hasErrors(result) && metadata.from === 'home') track('home', () => publishHome(client, actor));
   });
 }
 
@@ -210,7 +212,7 @@ function ackFor(
   answer: { actor: Actor; reply: Reply },
   formId: string,
   values: Record<string, string | string[]>,
-  metadata: { state?: string | undefined; channelId?: string | undefined },
+  metadata: ModalMetadata,
 ) {
   const { reply } = answer;
   if (hasErrors(reply))
@@ -242,10 +244,7 @@ export function workingModal(): ReturnType<typeof resultModal> {
  * The view that answers a submission: the next form (e.g. triage step 2, carrying its own state), or the result.
  * Field errors found after the ack cannot be attached to fields any more: the form comes back with them on top.
  */
-function answerView(
-  answer: { actor: Actor; reply: Reply },
-  metadata: { state?: string | undefined; channelId?: string | undefined },
-): ReturnType<typeof resultModal> {
+function answerView(answer: { actor: Actor; reply: Reply }, metadata: ModalMetadata): ReturnType<typeof resultModal> {
   const { actor, reply } = answer;
   const errors = reply.formErrors && Object.keys(reply.formErrors).length > 0 ? reply.formErrors : null;
   // Late errors list every problem by field label (the summary), above the form to correct.
@@ -257,6 +256,7 @@ function answerView(
   const next = JSON.stringify({
     ...(state ? { state } : {}),
     ...(metadata.channelId ? { channelId: metadata.channelId } : {}),
+    ...(metadata.from ? { from: metadata.from } : {}),
   });
   const view = renderModal(form, { profileTimezone: actor.timezone, privateMetadata: next });
   if (errors) view.blocks = [...problems.blocks, ...view.blocks].slice(0, 100);
