@@ -19,8 +19,12 @@ export class BurstGate {
   private lastArrival = -Infinity;
   private lastRequest = -Infinity;
   private burstSince: number | null = null;
-  /** Requests since the burst under way began: one on its own is not a burst. */
-  private burstRequests = 0;
+  /**
+   * Requests with a valid Slack signature: waiting for their acks, and since the burst under way began. Only these
+   * pause work under way (see pause), so that unsigned requests cannot hold it back.
+   */
+  private signedUnanswered = 0;
+  private signedInBurst = 0;
   private closed = false;
   private waiters: (() => void)[] = [];
   private recheck: NodeJS.Timeout | undefined;
@@ -33,7 +37,7 @@ export class BurstGate {
     const now = performance.now();
     if (this.burstSince === null || this.quietNow(now)) {
       this.burstSince = now;
-      this.burstRequests = 0;
+      this.signedInBurst = 0;
     }
     this.lastArrival = now;
   }
@@ -45,11 +49,17 @@ export class BurstGate {
     const sincePrevious = now - this.lastRequest;
     this.lastRequest = now;
     this.unanswered += 1;
-    this.burstRequests += 1;
     return sincePrevious;
   }
 
-  answered(): void {
+  /** The request that arrived has a valid Slack signature. */
+  signed(): void {
+    this.signedUnanswered += 1;
+    this.signedInBurst += 1;
+  }
+
+  answered(signed: boolean): void {
+    if (signed) this.signedUnanswered -= 1;
     this.unanswered -= 1;
     if (this.unanswered === 0) this.wakeOrWait();
   }
@@ -85,16 +95,16 @@ export class BurstGate {
   }
 
   /**
-   * For the next round trip of work already under way (a database query, a Web API call): at once, unless several
-   * requests are being acknowledged, then when `wait` would resolve. Work that only waited for a burst before it
-   * started still ran its later steps (query results, uploads) between the acks of a burst that came meanwhile:
-   * measured, a burst of 200 `stats` sent while 84 Home tab refreshes were under way was acknowledged 2-3x slower
-   * than by a bare Bolt app. A request on its own is not a burst: a settings form answered inside its own ack
-   * makes its round trips at once (were it to wait here, it would wait for its own ack).
+   * For the next round trip of work already under way (a database query, a Web API call): at once, unless a burst
+   * of signed requests is being acknowledged, then when `wait` would resolve (at most `maxMs` into the burst).
+   * Work that only waited for a burst before it started still ran its later steps between the acks of the next.
+   * With one signed request waiting for its ack, the caller may be that request (a form answered inside its
+   * ack), which must not wait for itself: it goes ahead. Reads made before an ack in a burst (the installation
+   * lookup) must not come here at all.
    */
   pause(maxMs = BURST_MAX_MS): Promise<void> {
     const now = performance.now();
-    const several = this.unanswered >= 2 || this.burstRequests >= 2;
+    const several = this.signedUnanswered >= 2 || (this.signedUnanswered === 0 && this.signedInBurst >= 2);
     const underWay = this.burstSince !== null && !this.quietNow(now) && now - this.burstSince < maxMs;
     return several && underWay ? this.wait(maxMs, this.quiet) : Promise.resolve();
   }

@@ -25,8 +25,6 @@ export interface SlackContext {
   urgent: (work: () => Promise<unknown>) => void;
   lifecycle: WorkspaceLifecycle;
   installations: InstallationRecords;
-  /** Resolves once the burst being acknowledged is (at once if none): round trips of work under way wait here. */
-  burstPause: () => Promise<void>;
   /** Deadline for the core to answer a modal submission inside Slack's 3 s. */
   submitDeadlineMs?: number | undefined;
 }

@@ -1,4 +1,4 @@
-import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { expiredButtonReply, type Actor, type Core } from '../../src/core/ports.js';
 import type { SlackContext } from './context.js';
 import {
@@ -24,7 +24,7 @@ export function registerInteractions(ctx: SlackContext): void {
     await ack();
     // Everything after the ack waits for the burst it came in to be acknowledged, the payload's validation too:
     // run at once, 200 of them took turns between the acks (see burst-gate.ts).
-    ctx.urgent(async () => commandAfterAck(ctx, { body, client, respond: pacedRespond(ctx, respond), context }));
+    ctx.urgent(async () => commandAfterAck(ctx, { body, client, respond, context }));
   });
 
   app.action(/.*/, async ({ ack, body, client, respond, context }) => {
@@ -68,7 +68,7 @@ export function registerInteractions(ctx: SlackContext): void {
             actor,
             client,
             triggerId: payload.trigger_id,
-            respond: payload.response_url ? pacedRespond(ctx, respond) : undefined,
+            respond: payload.response_url ? respond : undefined,
             channelId: container?.channel_id ?? payload.channel?.id,
             source,
             viewId: payload.view?.id,
@@ -85,14 +85,6 @@ export function registerInteractions(ctx: SlackContext): void {
     const parsed = blockSuggestionSchema.safeParse(body);
     await ack({ options: parsed.success ? timezoneOptions(parsed.data.value) : [] });
   });
-}
-
-/**
- * Posts to a response_url go through Bolt's own HTTP client, not the Web API's paced fetch (see adapter.ts): they
- * wait for a burst's acks the same way.
- */
-function pacedRespond(ctx: SlackContext, respond: RespondFn): RespondFn {
-  return (message) => ctx.burstPause().then(() => respond(message));
 }
 
 type CommandArgs = Pick<SlackCommandMiddlewareArgs & AllMiddlewareArgs, 'body' | 'client' | 'respond' | 'context'>;

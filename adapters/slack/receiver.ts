@@ -146,15 +146,21 @@ export class BackcareHttpReceiver implements Receiver {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const sincePrevious = this.gate.requestArrived();
     let counted = true;
+    let signed = false;
     let ackGate: () => void = () => undefined;
     const acked = new Promise<void>((resolve) => (ackGate = resolve));
     const answered = () => {
       ackGate();
-      if (counted) this.gate.answered();
+      if (counted) this.gate.answered(signed);
       counted = false;
     };
+    const verified = () => {
+      if (!counted || signed) return;
+      signed = true;
+      this.gate.signed();
+    };
     try {
-      await this.handleRequest(req, res, answered, acked, sincePrevious);
+      await this.handleRequest(req, res, { answered, verified }, acked, sincePrevious);
     } finally {
       answered();
     }
@@ -163,7 +169,7 @@ export class BackcareHttpReceiver implements Receiver {
   private async handleRequest(
     req: IncomingMessage,
     res: ServerResponse,
-    answered: () => void,
+    { answered, verified: signatureVerified }: { answered: () => void; verified: () => void },
     acked: Promise<void>,
     sincePrevious: number,
   ): Promise<void> {
@@ -219,6 +225,7 @@ export class BackcareHttpReceiver implements Receiver {
       res.end('invalid request signature');
       return;
     }
+    signatureVerified();
 
     const body = parseRequestBody(rawBody, header(req, 'content-type'));
     if (!body) {

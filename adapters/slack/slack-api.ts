@@ -20,8 +20,9 @@ export const defaultClientOptions: WebClientOptions = {
 };
 
 /**
- * Every Web API call (Bolt's clients and ours) waits while a burst is acknowledged: an answer's later calls, not
- * only its start, give way to the acks (see BurstGate.pause). Calls made inside a lone request's ack go at once.
+ * Every Web API call (Bolt's clients and ours) and every response_url post (Bolt's `respond` uses the same fetch)
+ * waits while a burst is acknowledged: an answer's later calls, not only its start, give way to the acks (see
+ * BurstGate.pause).
  */
 export function pacedClientOptions(options: WebClientOptions, pause: () => Promise<void>): WebClientOptions {
   const send = options.fetch;
