@@ -129,6 +129,7 @@ async function createAdapters(
           timeScale: env.BACKCARE_TIME_SCALE,
           budgets,
           warmUp: true,
+          beforeAckDb: database.unpaced,
           // Live sessions in the database: several replicas share them, and a restart hands them over. A Stop
           // pressed on another replica reaches the player through LISTEN on PostgreSQL (PGlite: one process).
           liveStore: createLiveSessionStore({

@@ -67,6 +67,11 @@ export interface SlackAdapterOptions {
   healthy?: () => Promise<boolean>;
   /** Deadline for the core to answer a modal submission inside Slack's 3 s. */
   submitDeadlineMs?: number;
+  /**
+   * Where Bolt's installation lookup reads, before each ack in OAuth mode when the cache misses: a database handle
+   * the burst pause never holds (the ack may belong to that burst). Default the core's.
+   */
+  beforeAckDb?: Core['deps']['db'] | undefined;
   /** Where work after the ack waits for a slot (the app shares one, with metrics); default a queue of 16. */
   work?: WorkQueue;
   /**
@@ -243,7 +248,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const clientFor = createClientPool(clientOptions);
   const lifecycle = createWorkspaceLifecycle(core.deps);
   // Bolt reads the installation before every ack in OAuth mode: keep it in memory (see installation-cache.ts).
-  const installations = cacheInstallationRecords(createInstallationRecords(core.deps));
+  const db = options.beforeAckDb ?? core.deps.db;
+  const installations = cacheInstallationRecords(createInstallationRecords({ db }));
   const installationStore: InstallationStore | null = options.oauth
     ? createInstallationStore(installations, log, {
         onInstalled: async (teamId) => void (await lifecycle.restored({ platform: 'slack', externalId: teamId })),
@@ -305,7 +311,6 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     urgent,
     lifecycle,
     installations,
-    burstPause,
     submitDeadlineMs: options.submitDeadlineMs,
   };
   registerEventDedupe(ctx);

@@ -28,8 +28,9 @@ describeEachDatabase('database round trips paced by a burst', (database) => {
     try {
       const reading = queryRows<{ n: number }>(db, sql`select 1::int as n`);
       expect(await settled(reading, 100)).toBe(false);
-      // A readiness probe must not wait for a burst.
+      // A readiness probe must not wait for a burst, nor a read an ack waits for (the unpaced handle).
       expect(await settled(database().ping(), 2000)).toBe(true);
+      expect(await settled(queryRows(database().unpaced, sql`select 1`), 2000)).toBe(true);
       pause.release();
       expect(await reading).toEqual([{ n: 1 }]);
     } finally {
