@@ -129,7 +129,6 @@ async function createAdapters(
           timeScale: env.BACKCARE_TIME_SCALE,
           budgets,
           warmUp: true,
-          beforeAckDb: database.unpaced,
           // Live sessions in the database: several replicas share them, and a restart hands them over. A Stop
           // pressed on another replica reaches the player through LISTEN on PostgreSQL (PGlite: one process).
           liveStore: createLiveSessionStore({
@@ -144,8 +143,6 @@ async function createAdapters(
               () => false,
             ),
         });
-        // Work already under way gives way to a burst's acks at its next query too, not only at its Web API calls.
-        database.paceRoundTrips(slackAdapter.burstPause);
         adapters.push(slackAdapter);
         senders.slack = slackAdapter.sender;
         core.deps.teamResolvers?.push(slackAdapter.teamResolver);

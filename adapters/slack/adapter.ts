@@ -67,11 +67,6 @@ export interface SlackAdapterOptions {
   healthy?: () => Promise<boolean>;
   /** Deadline for the core to answer a modal submission inside Slack's 3 s. */
   submitDeadlineMs?: number;
-  /**
-   * Where Bolt's installation lookup reads, before each ack in OAuth mode when the cache misses: a database handle
-   * the burst pause never holds (the ack may belong to that burst). Default the core's.
-   */
-  beforeAckDb?: Core['deps']['db'] | undefined;
   /** Where work after the ack waits for a slot (the app shares one, with metrics); default a queue of 16. */
   work?: WorkQueue;
   /**
@@ -99,11 +94,6 @@ export interface SlackAdapter extends Adapter {
   readonly channelMessenger: ChannelMessenger;
   /** Resolves when all work started by past requests has finished (tests, graceful stop). */
   idle(): Promise<void>;
-  /**
-   * Resolves at once unless a burst of requests is being acknowledged, then when it is (at most a second): the
-   * app makes each database round trip of work already under way wait here, as the Web API calls do.
-   */
-  burstPause(): Promise<void>;
 }
 
 /**
@@ -216,7 +206,7 @@ function warmUp(core: Core, log: Logger): void {
 
 /**
  * Work waits at the HTTP receiver (attached once it exists) for the acks of a burst, at most BURST_MAX_MS: before
- * it starts (`acksFirst`) and before each round trip (`burstPause`). In Socket Mode there is none: nothing waits.
+ * it starts (`acksFirst`) and before each Web API call (`burstPause`). In Socket Mode there is none: nothing waits.
  */
 function burstWaits() {
   let receiver: BackcareHttpReceiver | null = null;
@@ -248,8 +238,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const clientFor = createClientPool(clientOptions);
   const lifecycle = createWorkspaceLifecycle(core.deps);
   // Bolt reads the installation before every ack in OAuth mode: keep it in memory (see installation-cache.ts).
-  const db = options.beforeAckDb ?? core.deps.db;
-  const installations = cacheInstallationRecords(createInstallationRecords({ db }));
+  const installations = cacheInstallationRecords(createInstallationRecords(core.deps));
   const installationStore: InstallationStore | null = options.oauth
     ? createInstallationStore(installations, log, {
         onInstalled: async (teamId) => void (await lifecycle.restored({ platform: 'slack', externalId: teamId })),
@@ -329,7 +318,6 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     teamResolver,
     channelMessenger,
     idle,
-    burstPause,
     async start() {
       if (installationStore) await warmInstallations(installations, log);
       if (options.warmUp) warmUp(core, log);

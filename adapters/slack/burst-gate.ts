@@ -95,12 +95,11 @@ export class BurstGate {
   }
 
   /**
-   * For the next round trip of work already under way (a database query, a Web API call): at once, unless a burst
-   * of signed requests is being acknowledged, then when `wait` would resolve (at most `maxMs` into the burst).
-   * Work that only waited for a burst before it started still ran its later steps between the acks of the next.
-   * With one signed request waiting for its ack, the caller may be that request (a form answered inside its
-   * ack), which must not wait for itself: it goes ahead. Reads made before an ack in a burst (the installation
-   * lookup) must not come here at all.
+   * For the next Web API call of work already under way: at once, unless a burst of signed requests is being
+   * acknowledged, then when `wait` would resolve (at most `maxMs` into the burst). Work that only waited for a
+   * burst before it started still made its later calls between the acks of the next one. With one signed request
+   * waiting for its ack, the caller may be that request (users.info for a form answered inside its ack), which
+   * must not wait for itself: it goes ahead.
    */
   pause(maxMs = BURST_MAX_MS): Promise<void> {
     const now = performance.now();

@@ -138,7 +138,7 @@ export class BackcareHttpReceiver implements Receiver {
     return this.gate.wait(maxMs, quietMs);
   }
 
-  /** Each round trip of work under way waits here while a burst is acknowledged (see BurstGate.pause). */
+  /** Each Web API call of work under way waits here while a burst is acknowledged (see BurstGate.pause). */
   burstPause(): Promise<void> {
     return this.gate.pause(BURST_MAX_MS);
   }

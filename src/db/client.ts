@@ -27,53 +27,9 @@ export async function queryRows<T>(db: Queryable, query: SQL): Promise<T[]> {
 export interface Database {
   db: Db;
   driver: 'pglite' | 'postgres';
-  /**
-   * The same database, never paced (see paceRoundTrips): for reads an ack waits for (Bolt's installation lookup),
-   * which a pause for the burst that ack belongs to would hold up to the pause's limit.
-   */
-  unpaced: Db;
-  /** True until the connection is closed. Never paced: a readiness probe must not wait for a burst. */
+  /** True until the connection is closed. */
   ping(): Promise<void>;
-  /**
-   * From now on, each statement outside a transaction, and each transaction's start, made through `db` first
-   * awaits `pause` (null: none). The Slack adapter's means "once the burst of requests being acknowledged is":
-   * work under way then gives way to the acks at its next query, not only when it starts. Statements inside a
-   * transaction never wait (its locks are held meanwhile).
-   */
-  paceRoundTrips(pause: Pause | null): void;
   close(): Promise<void>;
-}
-
-type Pause = () => Promise<void>;
-
-/**
- * `target` seen through an object whose `methods` first await the current pause (the target itself is left as it
- * is: the unpaced handle uses it). Its prototype is the target, so drizzle still sees a pg Pool (`instanceof`),
- * and each method runs on the target itself. With `callbacks`, a call whose last argument is a function is
- * callback-style and passes straight through (pg's `pool.connect(cb)`); PGlite's `transaction(fn)` is not.
- */
-function pacedView<T extends object>(
-  target: T,
-  methods: readonly (keyof T & string)[],
-  callbacks: boolean,
-): { view: T; pace: (pause: Pause | null) => void } {
-  let current: Pause | null = null;
-  const view = Object.create(target) as T;
-  for (const name of methods) {
-    const original = (target[name] as (...args: unknown[]) => unknown).bind(target);
-    const paced = (...args: unknown[]) => {
-      const pause = current;
-      if (!pause || (callbacks && typeof args.at(-1) === 'function')) return original(...args);
-      return pause().then(() => original(...args));
-    };
-    Object.defineProperty(view, name, { value: paced, configurable: true, writable: true });
-  }
-  return {
-    view,
-    pace: (pause) => {
-      current = pause;
-    },
-  };
 }
 
 export const migrationsFolder = path.join(projectRoot, 'drizzle');
@@ -125,9 +81,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     });
     // An idle client losing its server must not take the process down; queries report the error instead.
     pool.on('error', () => undefined);
-    // drizzle runs a statement with pool.query and a transaction on a client from pool.connect.
-    const paced = pacedView(pool, ['query', 'connect'], true);
-    const db = drizzlePg(paced.view, { schema }) as unknown as Db;
+    const db = drizzlePg(pool, { schema }) as unknown as Db;
     try {
       await migrateUnderLock(pool);
     } catch (error) {
@@ -137,11 +91,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return {
       db,
       driver: 'postgres',
-      unpaced: drizzlePg(pool, { schema }) as unknown as Db,
       ping: async () => {
         await pool.query('select 1');
       },
-      paceRoundTrips: paced.pace,
       close: () => pool.end(),
     };
   }
@@ -167,16 +119,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await client.close().catch(() => undefined);
     throw error;
   }
-  // drizzle runs a statement with client.query and a transaction with client.transaction; raw SQL with exec.
-  const paced = pacedView(client, ['query', 'exec', 'transaction'], false);
   return {
-    db: drizzlePglite(paced.view, { schema }) as unknown as Db,
-    unpaced: database as unknown as Db,
+    db: database as unknown as Db,
     driver: 'pglite',
     ping: async () => {
       await client.query('select 1');
     },
-    paceRoundTrips: paced.pace,
     close: () => client.close(),
   };
 }

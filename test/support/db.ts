@@ -56,8 +56,6 @@ async function leasePglite(): Promise<Database> {
   return {
     ...database,
     async close() {
-      // The next suite gets it unpaced, whatever this one's adapter set.
-      database.paceRoundTrips(null);
       if (idlePglite.length === 0) idlePglite.push(database);
       else await database.close();
     },

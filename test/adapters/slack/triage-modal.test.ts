@@ -217,9 +217,7 @@ describe('Slack triage while the database hangs', () => {
   const stalled = {
     driver: 'postgres',
     db: hanging as Database['db'],
-    unpaced: hanging as Database['db'],
     ping: () => new Promise<void>(() => undefined),
-    paceRoundTrips: () => undefined,
     close: () => Promise.resolve(),
   } satisfies Database;
   const h = useSlackHarness(() => stalled, { submitDeadlineMs: 300 });
