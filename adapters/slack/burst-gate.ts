@@ -97,13 +97,15 @@ export class BurstGate {
   /**
    * For the next Web API call of work already under way: at once, unless a burst of signed requests is being
    * acknowledged, then when `wait` would resolve (at most `maxMs` into the burst). Work that only waited for a
-   * burst before it started still made its later calls between the acks of the next one. With one signed request
-   * waiting for its ack, the caller may be that request (users.info for a form answered inside its ack), which
-   * must not wait for itself: it goes ahead.
+   * burst before it started still made its later calls between the acks of the next one. A request on its own is
+   * no burst: its calls before its ack (users.info for a form answered in the ack) go ahead. One that began alone
+   * and is joined by others waits like the rest; its ack does not (the form says "Working on it…" at once).
+   * (Letting calls through while one signed request was unanswered, in case it was the caller's, let most of a
+   * burst's calls through: during a burst one request is usually between its signature check and its ack.)
    */
   pause(maxMs = BURST_MAX_MS): Promise<void> {
     const now = performance.now();
-    const several = this.signedUnanswered >= 2 || (this.signedUnanswered === 0 && this.signedInBurst >= 2);
+    const several = this.signedUnanswered >= 2 || this.signedInBurst >= 2;
     const underWay = this.burstSince !== null && !this.quietNow(now) && now - this.burstSince < maxMs;
     return several && underWay ? this.wait(maxMs, this.quiet) : Promise.resolve();
   }

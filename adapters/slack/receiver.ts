@@ -139,8 +139,8 @@ export class BackcareHttpReceiver implements Receiver {
   }
 
   /** Each Web API call of work under way waits here while a burst is acknowledged (see BurstGate.pause). */
-  burstPause(): Promise<void> {
-    return this.gate.pause(BURST_MAX_MS);
+  burstPause(maxMs = BURST_MAX_MS): Promise<void> {
+    return this.gate.pause(maxMs);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
