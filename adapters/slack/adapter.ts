@@ -33,7 +33,6 @@ import {
   classifySlackError,
   createClientPool,
   defaultClientOptions,
-  pacedClientOptions,
   waitingOutRateLimits,
   type TokenLookup,
   type WaitOut,
@@ -204,19 +203,6 @@ function warmUp(core: Core, log: Logger): void {
   }
 }
 
-/**
- * Work waits at the HTTP receiver (attached once it exists) for the acks of a burst, at most BURST_MAX_MS: before
- * it starts (`acksFirst`) and before each Web API call (`burstPause`). In Socket Mode there is none: nothing waits.
- */
-function burstWaits() {
-  let receiver: BackcareHttpReceiver | null = null;
-  return {
-    attach: (http: BackcareHttpReceiver | null) => void (receiver = http),
-    acksFirst: () => receiver?.allAnswered(BURST_MAX_MS) ?? Promise.resolve(),
-    burstPause: () => receiver?.burstPause() ?? Promise.resolve(),
-  };
-}
-
 /** A step waiting out a rate limit lends its work slot meanwhile: other people's answers go on. */
 function lendingSlot(work: WorkQueue): WaitOut {
   return (call) =>
@@ -233,8 +219,7 @@ function lendingSlot(work: WorkQueue): WaitOut {
  */
 export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const { core, log } = options;
-  const { attach, acksFirst, burstPause } = burstWaits();
-  const clientOptions = pacedClientOptions({ ...defaultClientOptions, ...options.clientOptions }, burstPause);
+  const clientOptions = { ...defaultClientOptions, ...options.clientOptions };
   const clientFor = createClientPool(clientOptions);
   const lifecycle = createWorkspaceLifecycle(core.deps);
   // Bolt reads the installation before every ack in OAuth mode: keep it in memory (see installation-cache.ts).
@@ -273,6 +258,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   let stopSharing: (() => Promise<void>) | null = null;
   const healthy = options.healthy ?? (async () => true);
 
+  // Work waits until the HTTP receiver, created below, has acknowledged the burst (at most BURST_MAX_MS).
+  let receiverRef: BackcareHttpReceiver | null = null;
+  const acksFirst = () => receiverRef?.allAnswered(BURST_MAX_MS) ?? Promise.resolve();
   const work = options.work ?? createWorkQueue({ concurrency: 16 });
   const { watch, track, queued, urgent, idle } = workTracker(log, work, live, acksFirst);
 
@@ -284,7 +272,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     firstSeen: (key) => firstSeen(core.deps, key),
     installationStore,
   });
-  attach(httpReceiver);
+  receiverRef = httpReceiver;
   const app = createBoltApp(receiver, { log, clientOptions, installationStore, botToken: options.botToken });
   const people = createSlackPeople({ log, now: core.deps.now });
   const replies = createSlackReplies({ core, log, live, people, waitOut: lendingSlot(work) });

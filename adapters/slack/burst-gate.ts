@@ -19,13 +19,6 @@ export class BurstGate {
   private lastArrival = -Infinity;
   private lastRequest = -Infinity;
   private burstSince: number | null = null;
-  /**
-   * Requests with a valid Slack signature: waiting for their acks, and since the burst under way began. Only these
-   * pause work under way (see pause), so that unsigned requests cannot hold it back.
-   */
-  private signedUnanswered = 0;
-  private signedInBurst = 0;
-  private closed = false;
   private waiters: (() => void)[] = [];
   private recheck: NodeJS.Timeout | undefined;
   private staggered = false;
@@ -35,10 +28,7 @@ export class BurstGate {
   /** A connection (the first sign of a request, before it is read) or a request. */
   arrived(): void {
     const now = performance.now();
-    if (this.burstSince === null || this.quietNow(now)) {
-      this.burstSince = now;
-      this.signedInBurst = 0;
-    }
+    if (this.burstSince === null || this.quietNow(now)) this.burstSince = now;
     this.lastArrival = now;
   }
 
@@ -52,14 +42,7 @@ export class BurstGate {
     return sincePrevious;
   }
 
-  /** The request that arrived has a valid Slack signature. */
-  signed(): void {
-    this.signedUnanswered += 1;
-    this.signedInBurst += 1;
-  }
-
-  answered(signed: boolean): void {
-    if (signed) this.signedUnanswered -= 1;
+  answered(): void {
     this.unanswered -= 1;
     if (this.unanswered === 0) this.wakeOrWait();
   }
@@ -87,32 +70,15 @@ export class BurstGate {
   wait(maxMs: number, quietMs = BURST_QUIET_MS): Promise<void> {
     this.quiet = quietMs;
     this.maxBurst = maxMs;
-    if (this.closed || (this.waiters.length === 0 && this.over(performance.now()))) return Promise.resolve();
+    if (this.waiters.length === 0 && this.over(performance.now())) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       this.wakeOrWait();
     });
   }
 
-  /**
-   * For the next Web API call of work already under way: at once, unless a burst of signed requests is being
-   * acknowledged, then when `wait` would resolve (at most `maxMs` into the burst). Work that only waited for a
-   * burst before it started still made its later calls between the acks of the next one. A request on its own is
-   * no burst: its calls before its ack (users.info for a form answered in the ack) go ahead. One that began alone
-   * and is joined by others waits like the rest; its ack does not (the form says "Working on it…" at once).
-   * (Letting calls through while one signed request was unanswered, in case it was the caller's, let most of a
-   * burst's calls through: during a burst one request is usually between its signature check and its ack.)
-   */
-  pause(maxMs = BURST_MAX_MS): Promise<void> {
-    const now = performance.now();
-    const several = this.signedUnanswered >= 2 || this.signedInBurst >= 2;
-    const underWay = this.burstSince !== null && !this.quietNow(now) && now - this.burstSince < maxMs;
-    return several && underWay ? this.wait(maxMs, this.quiet) : Promise.resolve();
-  }
-
   /** Stopping: nothing waits for a burst any more (work and replay records go ahead; the stop would wait on them). */
   close(): void {
-    this.closed = true;
     this.stopRechecking();
     const waiters = this.waiters;
     this.waiters = [];

@@ -138,29 +138,18 @@ export class BackcareHttpReceiver implements Receiver {
     return this.gate.wait(maxMs, quietMs);
   }
 
-  /** Each Web API call of work under way waits here while a burst is acknowledged (see BurstGate.pause). */
-  burstPause(maxMs = BURST_MAX_MS): Promise<void> {
-    return this.gate.pause(maxMs);
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const sincePrevious = this.gate.requestArrived();
     let counted = true;
-    let signed = false;
     let ackGate: () => void = () => undefined;
     const acked = new Promise<void>((resolve) => (ackGate = resolve));
     const answered = () => {
       ackGate();
-      if (counted) this.gate.answered(signed);
+      if (counted) this.gate.answered();
       counted = false;
     };
-    const verified = () => {
-      if (!counted || signed) return;
-      signed = true;
-      this.gate.signed();
-    };
     try {
-      await this.handleRequest(req, res, { answered, verified }, acked, sincePrevious);
+      await this.handleRequest(req, res, answered, acked, sincePrevious);
     } finally {
       answered();
     }
@@ -169,7 +158,7 @@ export class BackcareHttpReceiver implements Receiver {
   private async handleRequest(
     req: IncomingMessage,
     res: ServerResponse,
-    { answered, verified: signatureVerified }: { answered: () => void; verified: () => void },
+    answered: () => void,
     acked: Promise<void>,
     sincePrevious: number,
   ): Promise<void> {
@@ -225,7 +214,6 @@ export class BackcareHttpReceiver implements Receiver {
       res.end('invalid request signature');
       return;
     }
-    signatureVerified();
 
     const body = parseRequestBody(rawBody, header(req, 'content-type'));
     if (!body) {

@@ -20,23 +20,6 @@ export const defaultClientOptions: WebClientOptions = {
 };
 
 /**
- * Every Web API call (Bolt's clients and ours) and every response_url post (Bolt's `respond` uses the same fetch)
- * waits while a burst is acknowledged: an answer's later calls, not only its start, give way to the acks (see
- * BurstGate.pause).
- */
-export function pacedClientOptions(options: WebClientOptions, pause: () => Promise<void>): WebClientOptions {
-  const send = options.fetch;
-  return {
-    ...options,
-    // Read at each call, not captured now: test interceptors (nock) replace the global fetch.
-    fetch: (url, init) => pause().then(() => (send ? send(url, init) : fetchGlobal(url, init))),
-  };
-}
-
-/** The global fetch with the Web API's parameter types (its FetchFunction is a structural subset of fetch's). */
-const fetchGlobal: NonNullable<WebClientOptions['fetch']> = (url, init) => globalThis.fetch(url, init);
-
-/**
  * A call that may meet Slack's rate limit on the way to a person's answer (a burst of 200 `stats` needs 200 DM
  * channels and uploads, past their tiers): a 429 is waited out (its Retry-After, plus up to a second so that
  * everyone limited together does not come back in the same instant) and the call tried again, `attempts` times
