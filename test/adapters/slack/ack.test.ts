@@ -3,7 +3,14 @@ import type { Core } from '../../../src/core/router.js';
 import { preferences } from '../../../src/db/schema.js';
 import { describeEachDatabase } from '../../support/db.js';
 import { BOT_TOKEN, postSigned } from '../../support/slack/http.js';
-import { DM_CHANNEL, interactive, opt, slashCommand, viewSubmission } from '../../support/slack/payloads.js';
+import {
+  DM_CHANNEL,
+  interactive,
+  opt,
+  settingsValues,
+  slashCommand,
+  viewSubmission,
+} from '../../support/slack/payloads.js';
 import { useSlackHarness } from './harness.js';
 
 /** A core whose answers wait until the test releases them: a stand-in for a slow database. */
@@ -32,20 +39,6 @@ function gatedCore() {
 }
 
 const gate = gatedCore();
-
-/** A settings modal filled in as Slack sends it. */
-const settingsValues = {
-  optedIn: { type: 'static_select' as const, selected_option: opt('yes') },
-  timezone: { type: 'external_select' as const, selected_option: opt('Europe/Paris') },
-  days: { type: 'checkboxes' as const, selected_options: [opt('mon')] },
-  start: { type: 'timepicker' as const, selected_time: '09:00' },
-  end: { type: 'timepicker' as const, selected_time: '17:00' },
-  everyMinutes: { type: 'number_input' as const, value: '60' },
-  kinds: { type: 'checkboxes' as const, selected_options: [opt('stretch')] },
-  delivery: { type: 'static_select' as const, selected_option: opt('dm') },
-  channelId: { type: 'plain_text_input' as const, value: null },
-  pause: { type: 'static_select' as const, selected_option: opt('keep') },
-};
 
 describeEachDatabase('Slack acks before the work', (database) => {
   const h = useSlackHarness(database, { submitDeadlineMs: 100 }, gate.wrap);

@@ -7,25 +7,11 @@ import {
   blockActionsOnHome,
   blockActionsOnMessage,
   interactive,
-  opt,
+  settingsValues,
   USER_ID,
   viewSubmission,
 } from '../../support/slack/payloads.js';
 import { useSlackHarness } from './harness.js';
-
-/** A settings modal filled in as Slack sends it. */
-const settingsValues = {
-  optedIn: { type: 'static_select' as const, selected_option: opt('yes') },
-  timezone: { type: 'external_select' as const, selected_option: opt('Europe/Paris') },
-  days: { type: 'checkboxes' as const, selected_options: [opt('mon')] },
-  start: { type: 'timepicker' as const, selected_time: '09:00' },
-  end: { type: 'timepicker' as const, selected_time: '17:00' },
-  everyMinutes: { type: 'number_input' as const, value: '60' },
-  kinds: { type: 'checkboxes' as const, selected_options: [opt('stretch')] },
-  delivery: { type: 'static_select' as const, selected_option: opt('dm') },
-  channelId: { type: 'plain_text_input' as const, value: null },
-  pause: { type: 'static_select' as const, selected_option: opt('keep') },
-};
 
 describeEachDatabase('Slack App Home after a settings form', (database) => {
   const h = useSlackHarness(database);

@@ -153,6 +153,20 @@ export function viewSubmission(
 
 export const opt = (value: string) => ({ text: { type: 'plain_text' as const, text: value }, value });
 
+/** A settings modal filled in as Slack sends it. */
+export const settingsValues = {
+  optedIn: { type: 'static_select' as const, selected_option: opt('yes') },
+  timezone: { type: 'external_select' as const, selected_option: opt('Europe/Paris') },
+  days: { type: 'checkboxes' as const, selected_options: [opt('mon')] },
+  start: { type: 'timepicker' as const, selected_time: '09:00' },
+  end: { type: 'timepicker' as const, selected_time: '17:00' },
+  everyMinutes: { type: 'number_input' as const, value: '60' },
+  kinds: { type: 'checkboxes' as const, selected_options: [opt('stretch')] },
+  delivery: { type: 'static_select' as const, selected_option: opt('dm') },
+  channelId: { type: 'plain_text_input' as const, value: null },
+  pause: { type: 'static_select' as const, selected_option: opt('keep') },
+};
+
 export function eventCallback(event: Record<string, unknown>, eventId = 'Ev0TEST0001'): Record<string, unknown> {
   return {
     token: 'deprecated-verification-token',
