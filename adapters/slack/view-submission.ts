@@ -109,7 +109,7 @@ export function registerViewSubmission(ctx: SlackContext): void {
     const { actor, reply: result } = outcome;
     await ack(ackFor(outcome, formId, values, metadata));
     // Settings may have changed: redraw the Home tab the form was opened from. Not for a form opened elsewhere:
-    // Slack sends app_home_opened at each visit and the tab is drawn then; a redraw nobody looks at cost a
+    // Slack sends app_home_opened at each visit and the tab is drawn then; a redraw nobody looks at costs a
     // views.publish (100 a minute per workspace) and the database reads behind it, 200 of them after 200 forms.
     if (!result.form && !hasErrors(result) && metadata.from === 'home') track('home', () => publishHome(client, actor));
   });
