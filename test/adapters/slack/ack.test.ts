@@ -72,9 +72,27 @@ describeEachDatabase('Slack acks before the work', (database) => {
     expect(updates).toHaveLength(1);
     expect(updates[0]?.args.view_id).toBe('V0MODAL001');
     expect(JSON.stringify(updates[0]?.args.view)).toMatch(/Saved/);
-    // Delivered in place: no DM.
+    // Delivered in place: no DM; not opened from App Home, so no redraw of that tab either.
     expect(h().api.of('chat.postMessage')).toHaveLength(0);
+    expect(h().api.of('views.publish')).toHaveLength(0);
     expect((await database().db.select().from(preferences))[0]?.optedIn).toBe(true);
+  });
+
+  it('a late answer to a form opened from App Home lands in the modal, then redraws the tab once', async () => {
+    gate.reset();
+    const fromHome = JSON.stringify({ from: 'home' });
+    const res = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(viewSubmission('settings', settingsValues, fromHome)),
+    );
+    expect(JSON.stringify(JSON.parse(res.text))).toMatch(/Working on it/);
+    gate.release();
+    await h().adapter.idle();
+    expect(h().api.of('views.update')).toHaveLength(1);
+    const published = h().api.of('views.publish');
+    expect(published).toHaveLength(1);
+    expect(JSON.stringify(published[0]?.args.view)).toContain('Turn nudges off');
   });
 
   it('a late submission Slack delivers again is answered and saved once', async () => {

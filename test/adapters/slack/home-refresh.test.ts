@@ -53,6 +53,33 @@ describeEachDatabase('Slack App Home after a settings form', (database) => {
     expect(JSON.stringify(published[0]?.args.view)).toContain('Turn nudges off');
   });
 
+  it('a half-filled form opened from Home comes back with its errors and no redraw; corrected, it redraws once', async () => {
+    const metadata = await openedModalMetadata(() =>
+      postSigned(
+        h().adapter.port,
+        '/slack/interactivity',
+        interactive(blockActionsOnHome({ action_id: 'settings.edit', value: encodeActionValue({}) })),
+      ),
+    );
+    const { timezone: _left, everyMinutes: _empty, ...halfFilled } = settingsValues;
+    const bad = await postSigned(
+      h().adapter.port,
+      '/slack/interactivity',
+      interactive(
+        viewSubmission(
+          'settings',
+          { ...halfFilled, everyMinutes: { type: 'number_input' as const, value: null } },
+          metadata,
+        ),
+      ),
+    );
+    expect(JSON.parse(bad.text)).toMatchObject({ response_action: 'errors' });
+    await h().adapter.idle();
+    expect(h().api.of('views.publish')).toHaveLength(0);
+    // The modal stays as it was, its metadata too: the corrected submission still knows where it came from.
+    expect(await submit(metadata)).toHaveLength(1);
+  });
+
   it('a form opened from a message leaves the tab to be drawn at its next visit (no views.publish)', async () => {
     const metadata = await openedModalMetadata(() =>
       postSigned(
