@@ -286,6 +286,7 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   });
   opened.push({ name: 'scheduler', close: () => scheduler.stop() });
   await scheduler.start().catch(abort);
+  for (const adapter of adapters) adapter.started?.();
 
   const finishing = adapters.map((a) => a.finished).filter((p): p is Promise<void> => p !== undefined);
   let stopped: Promise<void> | null = null;

@@ -1,5 +1,5 @@
 import type { InstallationStore } from '@slack/oauth';
-import type { WebClientOptions } from '@slack/web-api';
+import type { WebClient, WebClientOptions } from '@slack/web-api';
 import { z } from 'zod';
 import type { Logger } from '../../src/config/logger.js';
 import {
@@ -15,6 +15,7 @@ import {
   type Sender,
   type TeamResolver,
   type WorkQueue,
+  type WorkspaceLifecycle,
 } from '../../src/core/ports.js';
 import { createBoltApp, createReceiver } from './bolt.js';
 import { BURST_MAX_MS } from './burst-gate.js';
@@ -39,7 +40,7 @@ import {
 } from './slack-api.js';
 import { createSlackTeamResolver } from './team-resolver.js';
 import { registerViewSubmission } from './view-submission.js';
-import { warmUpAckPath } from './warm-up.js';
+import { keepWarmingUp, warmUpAckPath, type BackgroundWarmUp } from './warm-up.js';
 
 export { botScopes } from './scopes.js';
 
@@ -194,6 +195,23 @@ function sharedLive(
   };
 }
 
+/** Which workspace the bot token belongs to: if it was uninstalled before, it is back now. */
+async function tokenWorkspaceBack(
+  client: WebClient,
+  lifecycle: Pick<WorkspaceLifecycle, 'restored'>,
+  log: Logger,
+): Promise<void> {
+  try {
+    const auth = z.looseObject({ team_id: z.string().optional() }).parse(await client.auth.test());
+    if (auth.team_id) await lifecycle.restored({ platform: 'slack', externalId: auth.team_id });
+  } catch (error) {
+    log.warn(
+      { event: 'slack.auth_test_failed', failure: classifySlackError(error) },
+      'auth.test failed at start; the token may be invalid',
+    );
+  }
+}
+
 /** Only an optimisation: if it fails, the adapter starts all the same. */
 function warmUp(core: Core, log: Logger): void {
   try {
@@ -201,6 +219,16 @@ function warmUp(core: Core, log: Logger): void {
   } catch (error) {
     log.warn({ event: 'slack.warm_up_failed', err: error }, 'warming up the ack path failed; starting anyway');
   }
+}
+
+/** The rest of the warm-up, between bursts once the app listens (see keepWarmingUp); a failure only ends it. */
+function warmUpMore(core: Core, log: Logger, quiet: () => Promise<void>): BackgroundWarmUp {
+  const warming = keepWarmingUp(core, { quiet });
+  void warming.done.then(
+    (rounds) => log.info({ event: 'slack.warmed_up_more', rounds }, 'ack path warm-up finished'),
+    (error: unknown) => log.warn({ event: 'slack.warm_up_failed', err: error }, 'warming up the ack path failed'),
+  );
+  return warming;
 }
 
 /** A step waiting out a rate limit lends its work slot meanwhile: other people's answers go on. */
@@ -256,6 +284,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     shared: options.liveStore && sharedLive(options.liveStore, core, tokens, clientFor),
   });
   let stopSharing: (() => Promise<void>) | null = null;
+  let warming: BackgroundWarmUp | null = null;
   const healthy = options.healthy ?? (async () => true);
 
   // Work waits until the HTTP receiver, created below, has acknowledged the burst (at most BURST_MAX_MS).
@@ -312,20 +341,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       await app.start();
       // Sessions another replica (or this one before a restart) left behind are taken over from here on.
       stopSharing = await live.share();
-      if (options.botToken && !options.oauth) {
-        // Which workspace the token belongs to; if it was uninstalled before, it is back now.
-        try {
-          const auth = z
-            .looseObject({ team_id: z.string().optional() })
-            .parse(await clientFor(options.botToken).auth.test());
-          if (auth.team_id) await lifecycle.restored({ platform: 'slack', externalId: auth.team_id });
-        } catch (error) {
-          log.warn(
-            { event: 'slack.auth_test_failed', failure: classifySlackError(error) },
-            'auth.test failed at start; the token may be invalid',
-          );
-        }
-      }
+      if (options.botToken && !options.oauth) await tokenWorkspaceBack(clientFor(options.botToken), lifecycle, log);
       log.info(
         {
           event: 'slack.started',
@@ -335,7 +351,11 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         `Slack adapter started (${options.appToken ? 'Socket Mode' : `HTTP on port ${httpReceiver?.port}`})`,
       );
     },
+    started() {
+      if (options.warmUp) warming ??= warmUpMore(core, log, acksFirst);
+    },
     async stop() {
+      warming?.stop();
       await app.stop();
       await stopSharing?.();
       // With the database holding them, sessions carry on on another replica instead of ending here.

@@ -7,6 +7,8 @@ import type { AdapterName } from '../config/env.js';
 export interface Adapter {
   readonly name: AdapterName;
   start(): Promise<void>;
+  /** Called once the whole app has started (health, scheduler): for work that must not hold the start up. */
+  started?(): void;
   /** Stops taking new work, lets in-flight replies finish, closes connections. */
   stop(): Promise<void>;
   /** Resolves when the adapter has finished by itself (the console at end of input); undefined for servers. */

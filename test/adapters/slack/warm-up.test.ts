@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { warmUpAckPath } from '../../../adapters/slack/warm-up.js';
+import { keepWarmingUp, warmUpAckPath } from '../../../adapters/slack/warm-up.js';
 import type { Db } from '../../../src/db/client.js';
 import { buildTestCore } from '../../support/core.js';
 import { captureLogger } from '../../support/log.js';
@@ -41,5 +41,47 @@ describe('Slack ack path warm-up at start', () => {
     const warmed = warmUpAckPath(core, { rounds: 1000, maxMs: 80, now: () => (clock += 10) });
     expect(warmed.rounds).toBeLessThan(10);
     expect(warmed.rounds).toBeGreaterThan(0);
+  });
+
+  describe('once the app has started', () => {
+    it('runs its rounds in slices, each only once no burst is waiting for its acks', async () => {
+      const core = buildTestCore(noDatabase);
+      const checkSubmit = vi.spyOn(core, 'checkSubmit');
+      const handle = vi.spyOn(core, 'handle');
+      // A burst under way: the receiver's quiet() stays pending until its acks are out.
+      let acked: () => void = () => undefined;
+      let quietCalls = 0;
+      let burst: Promise<void> | null = new Promise<void>((resolve) => (acked = resolve));
+      const quiet = () => {
+        quietCalls += 1;
+        return burst ?? Promise.resolve();
+      };
+      const warming = keepWarmingUp(core, { quiet, rounds: 40, sliceMs: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(quietCalls).toBe(1);
+      expect(checkSubmit).not.toHaveBeenCalled();
+      burst = null;
+      acked();
+      await expect(warming.done).resolves.toBe(40);
+      // sliceMs 0: one round per slice, each slice after its own quiet().
+      expect(quietCalls).toBe(40);
+      expect(checkSubmit).toHaveBeenCalledTimes(40);
+      expect(handle).not.toHaveBeenCalled();
+    });
+
+    it('ends at stop, before its rounds are done (a stopping adapter)', async () => {
+      const core = buildTestCore(noDatabase);
+      let slices = 0;
+      const warming = keepWarmingUp(core, {
+        quiet: () => {
+          slices += 1;
+          if (slices === 3) warming.stop();
+          return Promise.resolve();
+        },
+        rounds: 1000,
+        sliceMs: 0,
+      });
+      await expect(warming.done).resolves.toBe(2);
+    });
   });
 });
