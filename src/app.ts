@@ -186,6 +186,20 @@ async function createAdapters(
 }
 
 /** Builds the whole bot from parsed config: database (migrated), core, and the adapters the config selects. */
+/** Tells each adapter the app is ready; a failure there is logged, never a failed start. */
+function announceStarted(adapters: readonly Adapter[], log: Logger): void {
+  for (const adapter of adapters) {
+    try {
+      adapter.started?.();
+    } catch (error) {
+      log.warn(
+        { event: 'adapter.started_failed', adapter: adapter.name, err: error },
+        'adapter after-start step failed',
+      );
+    }
+  }
+}
+
 export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> {
   // Content first: a broken routine file stops start-up (file, path inside it, problem) before anything opens.
   const library = loadRoutineLibrary();
@@ -273,6 +287,8 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
     exportDir: path.resolve(env.BACKCARE_DATA_DIR, 'exports'),
   }).catch(abort);
   opened.push({ name: 'ops', close: () => ops.stop() });
+  // Ready from here on (/readyz): whatever an adapter does once started must not hold up the rest of the start.
+  announceStarted(adapters, log);
   // Nudges start once the adapters can deliver them: reconcile what a previous run left claimed, then tick.
   const scheduler = createScheduler({
     db: database.db,
@@ -286,7 +302,6 @@ export async function createApp(env: Env, log: Logger, io: AppIo): Promise<App> 
   });
   opened.push({ name: 'scheduler', close: () => scheduler.stop() });
   await scheduler.start().catch(abort);
-  for (const adapter of adapters) adapter.started?.();
 
   const finishing = adapters.map((a) => a.finished).filter((p): p is Promise<void> => p !== undefined);
   let stopped: Promise<void> | null = null;

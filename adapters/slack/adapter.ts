@@ -76,7 +76,8 @@ export interface SlackAdapterOptions {
   liveStore?: LiveSessionStore | undefined;
   /**
    * Run the ack path's pure code before listening (see warm-up.ts), so a first burst after a start is not answered
-   * by cold code. The app turns it on; tests leave it off and start faster.
+   * by cold code, and more of it between bursts once the app is ready (`started`, HTTP receiver only). The app
+   * turns it on; tests leave it off and start faster.
    */
   warmUp?: boolean;
 }
@@ -352,7 +353,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       );
     },
     started() {
-      if (options.warmUp) warming ??= warmUpMore(core, log, acksFirst);
+      // HTTP only: it rehearses signature checks and form bodies, and the burst gate it waits on is the receiver's.
+      if (options.warmUp && httpReceiver) warming ??= warmUpMore(core, log, acksFirst);
     },
     async stop() {
       warming?.stop();

@@ -32,7 +32,7 @@ export function warmUpAckPath(
   const maxRounds = options.rounds ?? WARM_UP_ROUNDS;
   const maxMs = options.maxMs ?? WARM_UP_MAX_MS;
   let rounds = 0;
-  // Round numbers go on from `offset`: each round's people, triggers and views are new ones.
+  // Round numbers go on from `offset` (the background warm-up's slices): its rounds vary as the start's did.
   const offset = options.offset ?? 0;
   // At least one round: a slice of the background warm-up always gets somewhere.
   while (rounds < maxRounds && (rounds === 0 || now() - started < maxMs)) {
@@ -59,8 +59,9 @@ export interface BackgroundWarmUp {
 }
 
 /**
- * Goes on warming the ack path in short slices, each one after `quiet()` (the receiver: no burst waiting for its
- * acks) and a turn of the event loop, so a request arriving meanwhile waits for one slice at most.
+ * Goes on warming the ack path in short slices (at least one round each, 5 ms by default), each one after a turn of
+ * the event loop and `quiet()`: the receiver's burst gate, which lets it go once a burst is acknowledged (or has
+ * lasted a second: steady traffic). A request arriving meanwhile waits for the slice under way, not for the rest.
  */
 export function keepWarmingUp(
   core: Pick<Core, 'instantReply' | 'checkSubmit'>,

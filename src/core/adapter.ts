@@ -7,7 +7,7 @@ import type { AdapterName } from '../config/env.js';
 export interface Adapter {
   readonly name: AdapterName;
   start(): Promise<void>;
-  /** Called once the whole app has started (health, scheduler): for work that must not hold the start up. */
+  /** Called once the app is ready (`/readyz` served): for work that must not hold the start up. Must not throw. */
   started?(): void;
   /** Stops taking new work, lets in-flight replies finish, closes connections. */
   stop(): Promise<void>;
