@@ -1,4 +1,5 @@
 import type { ResvgRenderOptions } from '@resvg/resvg-js';
+import { createPngRenderer } from './png-worker.js';
 import type { WeekFigures } from './privacy.js';
 
 /**
@@ -161,11 +162,7 @@ export const pngRenderOptions: ResvgRenderOptions = {
 };
 
 /**
- * The chart as PNG, drawn on libuv's thread pool: a render costs 20–45 ms of CPU, which on the event loop
- * would delay every other answer (acks included) queued behind it.
+ * The chart as PNG, drawn and encoded on a worker thread (see png-worker.ts): a render costs 20–45 ms of CPU,
+ * which on the event loop would delay every other answer (acks included) queued behind it.
  */
-export async function renderPng(svg: string): Promise<Buffer> {
-  // Loaded at the first chart, not at start-up (a native module most commands never need).
-  const { renderAsync } = await import('@resvg/resvg-js');
-  return (await renderAsync(svg, pngRenderOptions)).asPng();
-}
+export const renderPng = createPngRenderer(pngRenderOptions);

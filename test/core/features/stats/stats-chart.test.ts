@@ -106,6 +106,12 @@ describe('stats chart', () => {
     expect([decoded.width, decoded.height]).toEqual([chartSize.width, chartSize.height]);
   });
 
+  it('turns a drawing that fails into a rejected promise, and draws the next chart all the same', async () => {
+    await expect(renderPng('<svg this is not')).rejects.toThrow(/chart not drawn/);
+    const png = decodePng(await renderPng(chartSvg(weeks, { title: 'After a failure', floor: 5 })));
+    expect([png.width, png.height]).toEqual([chartSize.width, chartSize.height]);
+  });
+
   it('draws no bar or point for a week whose figures are all hidden', () => {
     const tiny = toWeekFigures(
       [row('2026-02-02', 1, 1, 3, 1), { ...row('2026-02-09', 2, 2, 4, 2), deliveredPeople: 2, donePeople: 2 }],
